@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NATTRACED_MATCH_H
+#define NATTRACED_MATCH_H
+
+#include <stddef.h>
+
+/*
+ * The user's match runs with CAP_NET_ADMIN and must only select packets.
+ * Two checks, both pure: a textual one before libnftables sees the text
+ * (nothing that could end the command or comment out ours), and a
+ * structural one on what libnftables built from it.
+ */
+
+/* 0, or -EINVAL with err naming what was refused. */
+int match_precheck(const char *match, char *err, size_t errlen);
+
+/*
+ * The rule installed in each trace chain:
+ * "<match> limit rate <rate> counter meta nftrace set 1"
+ * (no limit when rate is NULL). 0; -EINVAL if rate is not exactly
+ * "N/second|minute|hour|day|week"; -ENOSPC if it does not fit.
+ */
+int match_rule_text(const char *match, const char *rate, char *buf,
+		    size_t len);
+
+/*
+ * json is libnftables' JSON listing of the unhooked check chain holding
+ * the rule built by match_rule_text(). Accepts only exactly one rule made
+ * of match expressions followed by exactly our own statements.
+ * 0, or -EINVAL with err naming what was refused.
+ */
+int match_verify_listing(const char *json, const char *rate, char *err,
+			 size_t errlen);
+
+#endif

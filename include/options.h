@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NATTRACED_OPTIONS_H
+#define NATTRACED_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define OPTIONS_RATE_MAX	32
+
+enum output_kind {
+	OUTPUT_TEXT,
+	OUTPUT_JSON,
+};
+
+struct options {
+	const char *match;
+	char rate[OPTIONS_RATE_MAX];	/* "1/second"; empty when rate_none */
+	bool rate_none;
+	unsigned long count;		/* 0: no limit */
+	double timeout;			/* seconds; 0: none */
+	enum output_kind output;
+	const char *table;
+	uint8_t family;			/* NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 */
+	unsigned int hooks;		/* bit (1 << NF_INET_*) per hook */
+	bool help, version;
+};
+
+/*
+ * Parse the command line. Returns 0, or -EINVAL with a message naming the
+ * problem in err. Does not print, does not exit.
+ */
+int options_parse(int argc, char **argv, struct options *ret, char *err,
+		  size_t errlen);
+void options_usage(FILE *out);
+
+/* "inet", "ip", "ip6": the nft keyword of a family */
+const char *options_family_keyword(uint8_t nfproto);
+/* "prerouting", ...: the nft keyword of a NF_INET_* hook, NULL if none */
+const char *options_hook_keyword(unsigned int hook);
+
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NATTRACED_RULECACHE_H
+#define NATTRACED_RULECACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Rule text and base-chain hooks by (family, table, handle/chain), from
+ * libnftables' "nft -a -s list ruleset" text. Follows ruleset changes:
+ * NFNLGRP_NFTABLES events mark it stale, and an unknown handle forces one
+ * re-list (rate-limited). Rules that disappear keep their text, flagged
+ * deleted, up to RULECACHE_MAX_DELETED of them.
+ */
+#define RULECACHE_MAX_RULES	65536
+#define RULECACHE_MAX_CHAINS	4096
+#define RULECACHE_MAX_DELETED	1024
+
+struct rulecache;
+
+/* With a libnftables context and a ruleset-event socket. */
+int rulecache_new(struct rulecache **ret);
+/* No kernel access at all: for tests, fed with rulecache_load_listing(). */
+int rulecache_new_offline(struct rulecache **ret);
+struct rulecache *rulecache_free(struct rulecache *c);
+
+/* Replace the contents with a listing; rules gone since are kept as deleted. */
+int rulecache_load_listing(struct rulecache *c, const char *listing);
+
+/* fd to poll for ruleset changes, -1 offline */
+int rulecache_fd(const struct rulecache *c);
+/* Drain the change events; marks the cache stale. */
+void rulecache_on_readable(struct rulecache *c);
+/* Re-list if stale. 0 or -errno. */
+int rulecache_refresh(struct rulecache *c);
+
+/* Rule text without "# handle", NULL if unknown; *ret_deleted if gone. */
+const char *rulecache_rule(struct rulecache *c, uint8_t family,
+			   const char *table, uint64_t handle,
+			   bool *ret_deleted);
+/* "prerouting", ... for a base chain; NULL for a regular or unknown chain. */
+const char *rulecache_hook(struct rulecache *c, uint8_t family,
+			   const char *table, const char *chain);
+
+#endif

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NATTRACED_TIMELINE_H
+#define NATTRACED_TIMELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "packet.h"
+#include "strpool.h"
+#include "trace.h"
+
+#define TIMELINE_MAX_STEPS	64	/* events kept per packet */
+#define TIMELINE_MAX_HDRS	8	/* base chains with headers per packet */
+#define TIMELINE_MAX_INFLIGHT	1024	/* default packets being assembled */
+#define TIMELINE_IDLE_NS	(80ull * 1000 * 1000)
+
+enum timeline_verdict {
+	TL_VERDICT_UNKNOWN = 0,
+	TL_VERDICT_ACCEPT,
+	TL_VERDICT_DROP,
+	TL_VERDICT_QUEUE,
+	TL_VERDICT_STOLEN,
+};
+
+/* Why a timeline was emitted. */
+enum timeline_end {
+	TL_END_VERDICT,		/* drop, stolen or queue */
+	TL_END_IDLE,		/* no event for TIMELINE_IDLE_NS */
+	TL_END_REUSED,		/* its trace id started a new packet */
+	TL_END_EVICTED,		/* table full: the oldest was pushed out */
+	TL_END_FLUSH,		/* daemon stopping */
+};
+
+/* Conntrack attributes as sent with the first event of a base chain. */
+struct tl_ct {
+	uint32_t present;	/* TRACE_HAS_CT_* bits */
+	uint32_t id;
+	uint8_t direction;
+	uint32_t status;
+	uint32_t state;
+};
+
+/* Headers as seen on entry to one base chain. */
+struct tl_hdr {
+	const char *table, *chain;	/* the base chain (interned) */
+	uint8_t family;
+	bool own;			/* one of our own trace chains */
+	struct packet_info pkt;
+	bool pkt_valid;
+	uint32_t iif, oif, mark;
+	uint32_t present;	/* TRACE_HAS_IIF/OIF/MARK */
+	struct tl_ct ct;
+};
+
+/* One trace event, compacted; names are interned in the table's pool. */
+struct tl_step {
+	const char *table, *chain, *target;
+	uint64_t handle;
+	int32_t verdict;
+	uint8_t type;		/* enum trace_type */
+	uint8_t family;		/* NFPROTO_* of the table */
+	bool has_handle;
+	bool has_verdict;
+	int8_t hdr;		/* index into hdrs[], -1 if none */
+};
+
+struct timeline {
+	uint32_t id;
+	uint64_t first_ns, last_ns;
+	uint32_t seq;		/* order in which timelines started */
+	bool started;		/* first event was in our own trace chain */
+	bool ended;		/* a final verdict arrived */
+	bool lossy;		/* events may be missing (ENOBUFS, overflow) */
+	uint16_t steps_dropped;	/* events beyond TIMELINE_MAX_STEPS */
+	uint16_t hdrs_dropped;	/* base chains beyond TIMELINE_MAX_HDRS */
+	uint8_t nfproto;
+	uint8_t n_steps, n_hdrs;
+	struct tl_step steps[TIMELINE_MAX_STEPS];
+	struct tl_hdr hdrs[TIMELINE_MAX_HDRS];
+	/* internal linkage of the table */
+	int32_t hnext, prev, next;
+	bool in_use;
+};
+
+struct timeline_stats {
+	uint64_t events;
+	uint64_t own_events;
+	uint64_t timelines;
+	uint64_t incomplete;
+	uint64_t evicted;
+	uint64_t steps_dropped;
+	uint64_t names_dropped;
+	uint64_t lossy_marked;
+};
+
+/*
+ * Called as a timeline ends. The timeline is valid only during the call;
+ * its table and chain names live as long as the table.
+ */
+typedef void (*timeline_emit_fn)(void *ctx, const struct timeline *tl,
+				 enum timeline_end why);
+
+struct timeline_table;
+
+struct timeline_config {
+	const char *own_table;	/* events of this table are ours */
+	uint8_t own_family;
+	unsigned int max_inflight;
+	uint64_t idle_ns;
+	timeline_emit_fn emit;
+	void *emit_ctx;
+};
+
+int timeline_table_new(const struct timeline_config *cfg,
+		       struct timeline_table **ret);
+struct timeline_table *timeline_table_free(struct timeline_table *t);
+
+/* Feed one decoded event received at now_ns. May emit timelines. */
+void timeline_add(struct timeline_table *t, const struct trace_event *ev,
+		  uint64_t now_ns);
+/* Emit timelines idle since before now_ns - idle. */
+void timeline_expire(struct timeline_table *t, uint64_t now_ns);
+/* Nanoseconds until the next idle expiry, or -1 if none is in flight. */
+int64_t timeline_next_expiry(const struct timeline_table *t, uint64_t now_ns);
+/* Emit everything in flight (on exit). */
+void timeline_flush(struct timeline_table *t);
+/* Events were lost (ENOBUFS): whatever is in flight may have gaps. */
+void timeline_mark_lossy(struct timeline_table *t);
+unsigned int timeline_inflight(const struct timeline_table *t);
+const struct timeline_stats *timeline_stats(const struct timeline_table *t);
+
+/* A timeline is complete when it started in our chain and nothing is missing. */
+bool timeline_complete(const struct timeline *tl);
+
+/* What a timeline amounts to: verdict, cause and NAT rewrites. */
+#define TL_MAX_PATH	16
+#define TL_MAX_NAT	4
+
+enum tl_nat_type { TL_NAT_DNAT, TL_NAT_SNAT };
+
+struct tl_nat {
+	enum tl_nat_type type;
+	struct packet_info before, after;
+	int step;		/* first step that saw the rewritten header */
+};
+
+struct tl_summary {
+	enum timeline_verdict verdict;
+	int cause;		/* step index deciding the verdict, -1 none */
+	const char *path[TL_MAX_PATH];	/* chains from the base chain */
+	unsigned int n_path;
+	struct tl_nat nat[TL_MAX_NAT];
+	unsigned int n_nat;
+	const struct tl_hdr *packet;	/* as first seen, NULL if unknown */
+};
+
+void timeline_summarize(const struct timeline *tl, struct tl_summary *ret);
+const char *timeline_verdict_name(enum timeline_verdict v);
+
+#endif

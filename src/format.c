@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A timeline as text for people and as JSON (jansson) for programs. Both
+ * render the same summary: packet, steps grouped by base chain, NAT
+ * rewrites, verdict and cause.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "format.h"
+
+#define CT_STATE_UNTRACKED_BIT	6
+
+struct rule_ref {
+	const char *text;	/* NULL if unknown */
+	bool deleted;
+};
+
+static struct rule_ref rule_of(const struct resolver *r, const struct tl_step *s)
+{
+	struct rule_ref ref = {};
+
+	if (s->has_handle && r && r->rule)
+		ref.text = r->rule(r->ctx, s->family, s->table, s->handle, &ref.deleted);
+	return ref;
+}
+
+static const char *hook_of(const struct resolver *r, const struct tl_step *s)
+{
+	if (!r || !r->hook)
+		return NULL;
+	return r->hook(r->ctx, s->family, s->table, s->chain);
+}
+
+static const char *ifname_of(const struct resolver *r, uint32_t ifindex)
+{
+	if (!r || !r->ifname)
+		return NULL;
+	return r->ifname(r->ctx, ifindex);
+}
+
+static const char *step_type_name(const struct tl_step *s)
+{
+	switch (s->type) {
+	case TRACE_TYPE_POLICY:	return "policy";
+	case TRACE_TYPE_RETURN:	return "return";
+	}
+	/*
+	 * Since 6.x the end of a chain comes as a rule event without a
+	 * handle (verdict continue), not as NFT_TRACETYPE_RETURN.
+	 */
+	return s->has_handle ? "rule" : "return";
+}
+
+static const char *step_verdict_name(const struct tl_step *s)
+{
+	return s->has_verdict ? trace_verdict_name(s->verdict) : NULL;
+}
+
+/* The hook of each step: that of the base chain its chain was reached from. */
+static void hooks_of(const struct timeline *tl, const struct resolver *r,
+		     const char **hooks)
+{
+	const char *hook = NULL;
+
+	for (int i = 0; i < tl->n_steps; i++) {
+		if (tl->steps[i].hdr >= 0)
+			hook = hook_of(r, &tl->steps[i]);
+		hooks[i] = hook;
+	}
+}
+
+static const char *const ct_state_names[] = {
+	"invalid", "established", "related", "new", NULL, NULL, "untracked",
+};
+
+/* IPS_* bits of include/uapi/linux/netfilter/nf_conntrack_common.h */
+static const char *const ct_status_names[] = {
+	"expected", "seen-reply", "assured", "confirmed", "snat", "dnat",
+	"seq-adjust", "snat-done", "dnat-done", "dying", "fixed-timeout",
+	"template", "nat-clash", "helper", "offload", "hw-offload",
+};
+
+/*
+ * Conntrack state bits: NF_CT_STATE_BIT(ctinfo) for a tracked packet,
+ * NF_CT_STATE_INVALID_BIT (1) and NF_CT_STATE_UNTRACKED_BIT (64).
+ */
+static void bit_names(uint32_t bits, const char *const *names, size_t n,
+		      void (*add)(void *ctx, const char *name), void *ctx)
+{
+	char buf[16];
+
+	for (unsigned int b = 0; b < 32; b++) {
+		if (!(bits & (1u << b)))
+			continue;
+		if (b < n && names[b]) {
+			add(ctx, names[b]);
+		} else {
+			snprintf(buf, sizeof(buf), "bit%u", b);
+			add(ctx, buf);
+		}
+	}
+}
+
+#define NAMES(a) (a), sizeof(a) / sizeof((a)[0])
+
+/* ---- JSON ---- */
+
+static void json_add_name(void *ctx, const char *name)
+{
+	json_array_append_new(ctx, json_string(name));
+}
+
+static json_t *json_nullable_string(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *ct_json(const struct tl_ct *ct)
+{
+	json_t *o = json_object();
+
+	if (ct->present & TRACE_HAS_CT_STATE) {
+		json_t *a = json_array();
+
+		bit_names(ct->state, NAMES(ct_state_names), json_add_name, a);
+		json_object_set_new(o, "state", a);
+	}
+	if (ct->present & TRACE_HAS_CT_DIRECTION)
+		json_object_set_new(o, "direction",
+				    json_string(ct->direction ? "reply" : "original"));
+	if (ct->present & TRACE_HAS_CT_STATUS) {
+		json_t *a = json_array();
+
+		bit_names(ct->status, NAMES(ct_status_names), json_add_name, a);
+		json_object_set_new(o, "status", a);
+	}
+	if (ct->present & TRACE_HAS_CT_ID)
+		json_object_set_new(o, "id", json_integer(ct->id));
+	return o;
+}
+
+static json_t *packet_json(const struct tl_hdr *h, const struct resolver *r)
+{
+	const struct packet_info *p = &h->pkt;
+	json_t *o = json_object();
+	char buf[PACKET_ADDRSTRLEN];
+
+	json_object_set_new(o, "family", json_string(p->l3 == 6 ? "ip6" : "ip"));
+	json_object_set_new(o, "proto", json_string(packet_proto_name(p->l4proto, buf, sizeof(buf))));
+	packet_addr_str(p, true, buf, sizeof(buf));
+	json_object_set_new(o, "saddr", json_string(buf));
+	packet_addr_str(p, false, buf, sizeof(buf));
+	json_object_set_new(o, "daddr", json_string(buf));
+	json_object_set_new(o, "sport", p->has_ports ? json_integer(p->sport) : json_null());
+	json_object_set_new(o, "dport", p->has_ports ? json_integer(p->dport) : json_null());
+	json_object_set_new(o, "iif", h->present & TRACE_HAS_IIF ?
+			    json_nullable_string(ifname_of(r, h->iif)) : json_null());
+	json_object_set_new(o, "oif", h->present & TRACE_HAS_OIF ?
+			    json_nullable_string(ifname_of(r, h->oif)) : json_null());
+	if (p->l4proto == IPPROTO_TCP && p->has_ports) {
+		packet_tcp_flags_str(p->tcp_flags, buf, sizeof(buf));
+		json_object_set_new(o, "tcp_flags", json_string(buf));
+	}
+	if (p->has_icmp) {
+		json_object_set_new(o, "icmp_type", json_integer(p->icmp_type));
+		json_object_set_new(o, "icmp_code", json_integer(p->icmp_code));
+	}
+	json_object_set_new(o, "length", json_integer(p->length));
+	if (h->present & TRACE_HAS_MARK)
+		json_object_set_new(o, "mark", json_integer(h->mark));
+	return o;
+}
+
+static json_t *step_json(const struct timeline *tl, const struct tl_step *s,
+			 const char *hook, const struct resolver *r)
+{
+	struct rule_ref rule = rule_of(r, s);
+	json_t *o = json_object();
+
+	json_object_set_new(o, "family", json_string(trace_family_name(s->family)));
+	json_object_set_new(o, "table", json_string(s->table));
+	json_object_set_new(o, "chain", json_string(s->chain));
+	json_object_set_new(o, "hook", json_nullable_string(hook));
+	json_object_set_new(o, "type", json_string(step_type_name(s)));
+	json_object_set_new(o, "handle", s->has_handle ? json_integer((json_int_t)s->handle) : json_null());
+	json_object_set_new(o, "rule", json_nullable_string(rule.text));
+	if (rule.deleted)
+		json_object_set_new(o, "deleted", json_true());
+	json_object_set_new(o, "verdict", json_nullable_string(step_verdict_name(s)));
+	json_object_set_new(o, "target", json_nullable_string(s->target));
+	if (s->hdr >= 0) {
+		const struct tl_hdr *h = &tl->hdrs[s->hdr];
+
+		if (h->pkt_valid)
+			json_object_set_new(o, "packet", packet_json(h, r));
+		if (h->ct.present)
+			json_object_set_new(o, "ct", ct_json(&h->ct));
+	}
+	return o;
+}
+
+static json_t *nat_json(const struct tl_nat *n)
+{
+	bool src = n->type == TL_NAT_SNAT;
+	char from[PACKET_ADDRSTRLEN], to[PACKET_ADDRSTRLEN];
+
+	packet_endpoint_str(&n->before, src, from, sizeof(from));
+	packet_endpoint_str(&n->after, src, to, sizeof(to));
+	return json_pack("{s:s, s:s, s:s}", "type", src ? "snat" : "dnat",
+			 "from", from, "to", to);
+}
+
+static json_t *cause_json(const struct timeline *tl, const struct tl_summary *sum,
+			  const struct resolver *r)
+{
+	const struct tl_step *s = &tl->steps[sum->cause];
+	struct rule_ref rule = rule_of(r, s);
+	json_t *path = json_array();
+	json_t *o;
+
+	for (unsigned int i = 0; i < sum->n_path; i++)
+		json_array_append_new(path, json_string(sum->path[i]));
+	o = json_object();
+	json_object_set_new(o, "family", json_string(trace_family_name(s->family)));
+	json_object_set_new(o, "table", json_string(s->table));
+	json_object_set_new(o, "chain", json_string(s->chain));
+	json_object_set_new(o, "type", json_string(step_type_name(s)));
+	json_object_set_new(o, "handle", s->has_handle ? json_integer((json_int_t)s->handle) : json_null());
+	json_object_set_new(o, "rule", json_nullable_string(rule.text));
+	if (rule.deleted)
+		json_object_set_new(o, "deleted", json_true());
+	json_object_set_new(o, "verdict", json_nullable_string(step_verdict_name(s)));
+	json_object_set_new(o, "path", path);
+	return o;
+}
+
+static const struct tl_ct *first_ct(const struct timeline *tl)
+{
+	for (int h = 0; h < tl->n_hdrs; h++)
+		if (tl->hdrs[h].ct.present)
+			return &tl->hdrs[h].ct;
+	return NULL;
+}
+
+json_t *format_json(const struct timeline *tl, const struct resolver *r)
+{
+	const char *hooks[TIMELINE_MAX_STEPS];
+	struct tl_summary sum;
+	const struct tl_ct *ct;
+	json_t *o, *events, *nat;
+	char id[9];
+
+	timeline_summarize(tl, &sum);
+	hooks_of(tl, r, hooks);
+	snprintf(id, sizeof(id), "%08x", tl->id);
+
+	o = json_object();
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "verdict", json_string(timeline_verdict_name(sum.verdict)));
+	json_object_set_new(o, "complete", json_boolean(timeline_complete(tl)));
+	json_object_set_new(o, "packet", sum.packet ? packet_json(sum.packet, r) : json_null());
+	events = json_array();
+	for (int i = 0; i < tl->n_steps; i++)
+		json_array_append_new(events, step_json(tl, &tl->steps[i], hooks[i], r));
+	json_object_set_new(o, "events", events);
+	nat = json_array();
+	for (unsigned int i = 0; i < sum.n_nat; i++)
+		json_array_append_new(nat, nat_json(&sum.nat[i]));
+	json_object_set_new(o, "nat", nat);
+	json_object_set_new(o, "cause", sum.cause >= 0 ? cause_json(tl, &sum, r) : json_null());
+	ct = first_ct(tl);
+	if (ct)
+		json_object_set_new(o, "ct", ct_json(ct));
+	if (tl->steps_dropped)
+		json_object_set_new(o, "events_dropped", json_integer(tl->steps_dropped));
+	return o;
+}
+
+int format_json_line(FILE *out, const struct timeline *tl,
+		     const struct resolver *r)
+{
+	json_t *o = format_json(tl, r);
+	int ret;
+
+	if (!o)
+		return -ENOMEM;
+	ret = json_dumpf(o, out, JSON_COMPACT);
+	json_decref(o);
+	if (ret < 0 || fputc('\n', out) == EOF)
+		return -EIO;
+	return 0;
+}
+
+/* ---- text ---- */
+
+struct text_list {
+	FILE *out;
+	bool first;
+};
+
+static void text_add_name(void *ctx, const char *name)
+{
+	struct text_list *l = ctx;
+
+	fprintf(l->out, "%s%s", l->first ? "" : ",", name);
+	l->first = false;
+}
+
+static void ct_text(FILE *out, const struct tl_ct *ct)
+{
+	struct text_list l = { .out = out, .first = true };
+
+	fputs(" ct", out);
+	if (ct->present & TRACE_HAS_CT_STATE) {
+		fputs(" state ", out);
+		bit_names(ct->state, NAMES(ct_state_names), text_add_name, &l);
+	}
+	if (ct->present & TRACE_HAS_CT_DIRECTION)
+		fprintf(out, " %s", ct->direction ? "reply" : "original");
+	if (ct->present & TRACE_HAS_CT_STATUS) {
+		l.first = true;
+		fputs(" status ", out);
+		bit_names(ct->status, NAMES(ct_status_names), text_add_name, &l);
+	}
+	if (ct->present & TRACE_HAS_CT_ID)
+		fprintf(out, " id %" PRIu32, ct->id);
+}
+
+static void packet_text(FILE *out, const struct tl_hdr *h, const struct resolver *r)
+{
+	const struct packet_info *p = &h->pkt;
+	char proto[8], src[PACKET_ADDRSTRLEN], dst[PACKET_ADDRSTRLEN], flags[40];
+	const char *name;
+
+	packet_endpoint_str(p, true, src, sizeof(src));
+	packet_endpoint_str(p, false, dst, sizeof(dst));
+	fprintf(out, "%s %s -> %s", packet_proto_name(p->l4proto, proto, sizeof(proto)),
+		src, dst);
+	if (p->l4proto == IPPROTO_TCP && p->has_ports) {
+		packet_tcp_flags_str(p->tcp_flags, flags, sizeof(flags));
+		fprintf(out, " [%s]", flags);
+	}
+	if (p->has_icmp)
+		fprintf(out, " type %u code %u", p->icmp_type, p->icmp_code);
+	if (h->present & TRACE_HAS_IIF) {
+		name = ifname_of(r, h->iif);
+		if (name)
+			fprintf(out, " iif %s", name);
+		else
+			fprintf(out, " iif #%" PRIu32, h->iif);
+	}
+	if (h->present & TRACE_HAS_OIF) {
+		name = ifname_of(r, h->oif);
+		if (name)
+			fprintf(out, " oif %s", name);
+		else
+			fprintf(out, " oif #%" PRIu32, h->oif);
+	}
+	if (h->present & TRACE_HAS_MARK)
+		fprintf(out, " mark 0x%" PRIx32, h->mark);
+}
+
+static void rule_text(FILE *out, const struct tl_step *s, const struct rule_ref *rule)
+{
+	if (s->type == TRACE_TYPE_POLICY) {
+		fputs("policy", out);
+		return;
+	}
+	if (!s->has_handle) {
+		/* the implicit end of a regular chain */
+		fputs("end of chain", out);
+		return;
+	}
+	if (rule->text)
+		fprintf(out, "rule `%s` (handle %" PRIu64 "%s)", rule->text, s->handle,
+			rule->deleted ? ", deleted" : "");
+	else
+		fprintf(out, "rule handle %" PRIu64 " (%s)", s->handle,
+			rule->deleted ? "deleted" : "unknown");
+}
+
+static void nat_text(FILE *out, const struct tl_nat *n)
+{
+	bool src = n->type == TL_NAT_SNAT;
+	char from[PACKET_ADDRSTRLEN], to[PACKET_ADDRSTRLEN];
+
+	packet_endpoint_str(&n->before, src, from, sizeof(from));
+	packet_endpoint_str(&n->after, src, to, sizeof(to));
+	fprintf(out, "  %s %s -> %s\n", src ? "snat" : "dnat", from, to);
+}
+
+static void cause_text(FILE *out, const struct timeline *tl,
+		       const struct tl_summary *sum, const struct resolver *r)
+{
+	const struct tl_step *s = &tl->steps[sum->cause];
+	struct rule_ref rule = rule_of(r, s);
+	const char *family = trace_family_name(s->family);
+	const char *verdict = timeline_verdict_name(sum->verdict);
+
+	fprintf(out, "  verdict %s by ", verdict);
+	rule_text(out, s, &rule);
+	fprintf(out, " in %s %s %s", family, s->table, s->chain);
+	if (sum->n_path > 1) {
+		fprintf(out, ", reached from %s %s %s", family, s->table, sum->path[0]);
+		for (unsigned int i = 1; i + 1 < sum->n_path; i++)
+			fprintf(out, " -> %s", sum->path[i]);
+	}
+	fputc('\n', out);
+}
+
+int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
+{
+	const char *hooks[TIMELINE_MAX_STEPS];
+	struct tl_summary sum;
+	const char *chain = NULL;
+
+	timeline_summarize(tl, &sum);
+	hooks_of(tl, r, hooks);
+
+	fprintf(out, "trace %08x ", tl->id);
+	if (sum.packet)
+		packet_text(out, sum.packet, r);
+	else
+		fputs("(packet not seen)", out);
+	fprintf(out, ": %s%s\n", timeline_verdict_name(sum.verdict),
+		timeline_complete(tl) ? "" : " (incomplete)");
+
+	for (int i = 0; i < tl->n_steps; i++) {
+		const struct tl_step *s = &tl->steps[i];
+		struct rule_ref rule = rule_of(r, s);
+		const char *verdict = step_verdict_name(s);
+
+		for (unsigned int n = 0; n < sum.n_nat; n++)
+			if (sum.nat[n].step == i)
+				nat_text(out, &sum.nat[n]);
+		if (s->hdr >= 0) {
+			const struct tl_hdr *h = &tl->hdrs[s->hdr];
+
+			fprintf(out, "  %s %s %s %s", hooks[i] ? hooks[i] : "-",
+				trace_family_name(s->family), s->table, s->chain);
+			if (h->ct.present)
+				ct_text(out, &h->ct);
+			fputc('\n', out);
+		} else if (s->chain != chain) {
+			fprintf(out, "    -> %s %s %s\n", trace_family_name(s->family),
+				s->table, s->chain);
+		}
+		chain = s->chain;
+		fputs("      ", out);
+		rule_text(out, s, &rule);
+		if (verdict) {
+			fprintf(out, ": %s", verdict);
+			if (s->target)
+				fprintf(out, " %s", s->target);
+		}
+		fputc('\n', out);
+	}
+	if (tl->steps_dropped)
+		fprintf(out, "      (%u more events not kept)\n", tl->steps_dropped);
+	if (sum.cause >= 0)
+		cause_text(out, tl, &sum, r);
+	else
+		fputs("  verdict unknown: the trace ends without one\n", out);
+	/* a blank line between packets */
+	fputc('\n', out);
+	return ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nattraced: the main loop. Subscribe to trace events first, so no packet
+ * is missed, then install the owned trace table; poll the trace socket,
+ * the ruleset-change socket and a signalfd; emit timelines as they end.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include "format.h"
+#include "nattraced.h"
+#include "nlsock.h"
+#include "options.h"
+#include "rulecache.h"
+#include "timeline.h"
+#include "tracetable.h"
+
+/* Messages handled per wakeup before signals and expiry get a look. */
+#define DRAIN_BATCH	4096
+#define RECV_BUF	(64 * 1024)
+
+struct daemon {
+	const struct options *opts;
+	struct nlsock *trace;
+	struct rulecache *rules;
+	struct timeline_table *timelines;
+	struct tracetable *table;
+	struct resolver resolver;
+	char ifname[IF_NAMESIZE];
+	unsigned long emitted;
+	bool stop;
+	bool wrote;
+	uint64_t malformed, enobufs, foreign;
+};
+
+static void log_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("nattraced: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const char *resolve_rule(void *ctx, uint8_t family, const char *table,
+				uint64_t handle, bool *ret_deleted)
+{
+	struct daemon *d = ctx;
+
+	return rulecache_rule(d->rules, family, table, handle, ret_deleted);
+}
+
+static const char *resolve_hook(void *ctx, uint8_t family, const char *table,
+				const char *chain)
+{
+	struct daemon *d = ctx;
+
+	return rulecache_hook(d->rules, family, table, chain);
+}
+
+static const char *resolve_ifname(void *ctx, uint32_t ifindex)
+{
+	struct daemon *d = ctx;
+
+	return if_indextoname(ifindex, d->ifname);
+}
+
+static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
+{
+	struct daemon *d = ctx;
+	int r;
+
+	(void)why;
+	/* With --count, print exactly that many, even while flushing. */
+	if (d->opts->count && d->emitted >= d->opts->count)
+		return;
+	/* A ruleset change since the last timeline: re-list before naming rules. */
+	r = rulecache_refresh(d->rules);
+	if (r < 0)
+		log_msg("re-listing the ruleset failed: %s, rule text may be stale", strerror(-r));
+	if (d->opts->output == OUTPUT_JSON)
+		r = format_json_line(stdout, tl, &d->resolver);
+	else
+		r = format_text(stdout, tl, &d->resolver);
+	if (r < 0) {
+		log_msg("writing output failed: %s", strerror(-r));
+		d->stop = true;
+		return;
+	}
+	d->wrote = true;
+	d->emitted++;
+	if (d->opts->count && d->emitted >= d->opts->count)
+		d->stop = true;
+}
+
+static void handle_datagram(struct daemon *d, const void *buf, size_t len,
+			    uint64_t now)
+{
+	const struct nlmsghdr *nlh = buf;
+	int left = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		struct trace_event ev;
+		int r = trace_decode(nlh, &ev);
+
+		if (r == -ENOMSG) {
+			d->foreign++;
+			continue;
+		}
+		if (r < 0) {
+			d->malformed++;
+			continue;
+		}
+		timeline_add(d->timelines, &ev, now);
+	}
+	if (left > 0)
+		d->malformed++;
+}
+
+static void drain_trace(struct daemon *d)
+{
+	static char buf[RECV_BUF] __attribute__((aligned(8)));
+
+	for (int i = 0; i < DRAIN_BATCH && !d->stop; i++) {
+		ssize_t n = nlsock_recv(d->trace, buf, sizeof(buf));
+
+		if (n == -EAGAIN)
+			break;
+		if (n == -ENOBUFS) {
+			/* Messages were lost: what is in flight may have gaps. */
+			if (d->enobufs++ == 0)
+				log_msg("receive buffer overrun: trace events lost, affected timelines are marked incomplete");
+			timeline_mark_lossy(d->timelines);
+			continue;
+		}
+		if (n < 0) {
+			log_msg("receiving trace events failed: %s", strerror((int)-n));
+			d->stop = true;
+			break;
+		}
+		handle_datagram(d, buf, (size_t)n, now_ns());
+	}
+}
+
+static int open_signalfd(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void hooks_text(unsigned int hooks, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (unsigned int h = 0; h < NF_INET_NUMHOOKS; h++) {
+		if (hooks & (1u << h))
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+						off ? "," : "", options_hook_keyword(h));
+		if (off >= len)
+			break;
+	}
+}
+
+/* Returns the exit status. */
+static int run(struct daemon *d, int sfd)
+{
+	const struct options *o = d->opts;
+	uint64_t deadline = 0;
+	bool timed_out = false;
+	struct pollfd pfd[3] = {
+		{ .fd = nlsock_fd(d->trace), .events = POLLIN },
+		{ .fd = sfd, .events = POLLIN },
+		{ .fd = rulecache_fd(d->rules), .events = POLLIN },
+	};
+
+	if (o->timeout > 0)
+		deadline = now_ns() + (uint64_t)(o->timeout * 1e9);
+
+	while (!d->stop) {
+		uint64_t now = now_ns();
+		int64_t wait = timeline_next_expiry(d->timelines, now);
+		int timeout_ms;
+
+		if (deadline) {
+			if (now >= deadline) {
+				timed_out = true;
+				break;
+			}
+			if (wait < 0 || (uint64_t)wait > deadline - now)
+				wait = (int64_t)(deadline - now);
+		}
+		/* Round up so a wakeup never comes before the expiry. */
+		timeout_ms = wait < 0 ? -1 : (int)((wait + 999999) / 1000000);
+		if (poll(pfd, pfd[2].fd >= 0 ? 3 : 2, timeout_ms) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_msg("poll: %s", strerror(errno));
+			return EXIT_RUNTIME;
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP)
+				break;
+		}
+		if (pfd[2].fd >= 0 && (pfd[2].revents & POLLIN))
+			rulecache_on_readable(d->rules);
+		if (pfd[0].revents & POLLIN)
+			drain_trace(d);
+		if (pfd[0].revents & (POLLERR | POLLHUP)) {
+			/* ENOBUFS is reported as POLLERR: recv reads it. */
+			drain_trace(d);
+		}
+		timeline_expire(d->timelines, now_ns());
+		if (d->wrote) {
+			fflush(stdout);
+			d->wrote = false;
+		}
+	}
+	/* Stopping: the timelines in flight are as complete as they will get. */
+	timeline_flush(d->timelines);
+	fflush(stdout);
+	if (timed_out && o->count && d->emitted < o->count)
+		return EXIT_TIMEOUT;
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts;
+	struct daemon d = {};
+	struct timeline_config tcfg;
+	struct tracetable_config cfg;
+	char err[1024], hooks[64];
+	int r, sfd = -1, status = EXIT_RUNTIME;
+
+	if (options_parse(argc, argv, &opts, err, sizeof(err)) < 0) {
+		fprintf(stderr, "nattraced: %s\nTry 'nattraced --help'.\n", err);
+		return EXIT_USAGE;
+	}
+	if (opts.help) {
+		options_usage(stdout);
+		return EXIT_OK;
+	}
+	if (opts.version) {
+		printf("nattraced %s\n", NATTRACED_VERSION);
+		return EXIT_OK;
+	}
+	d.opts = &opts;
+	d.resolver = (struct resolver){
+		.ctx = &d, .rule = resolve_rule, .hook = resolve_hook,
+		.ifname = resolve_ifname,
+	};
+	if (opts.rate_none)
+		log_msg("warning: --rate none: every matching packet is traced, which costs CPU on a busy host");
+
+	/* Listen before the table exists, or the first packets go unseen. */
+	r = nlsock_open(NFNLGRP_NFTRACE, NLSOCK_RCVBUF, &d.trace);
+	if (r < 0) {
+		log_msg("cannot listen to nftables trace events: %s%s", strerror(-r),
+			r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+		goto out;
+	}
+	r = rulecache_new(&d.rules);
+	if (r < 0) {
+		log_msg("cannot read the ruleset: %s", strerror(-r));
+		goto out;
+	}
+	tcfg = (struct timeline_config){
+		.own_table = opts.table, .own_family = opts.family,
+		.max_inflight = TIMELINE_MAX_INFLIGHT, .idle_ns = TIMELINE_IDLE_NS,
+		.emit = emit, .emit_ctx = &d,
+	};
+	r = timeline_table_new(&tcfg, &d.timelines);
+	if (r < 0) {
+		log_msg("cannot allocate timelines: %s", strerror(-r));
+		goto out;
+	}
+	sfd = open_signalfd();
+	if (sfd < 0) {
+		log_msg("signalfd: %s", strerror(-sfd));
+		goto out;
+	}
+
+	cfg = (struct tracetable_config){
+		.family = opts.family, .table = opts.table, .hooks = opts.hooks,
+		.match = opts.match, .rate = opts.rate_none ? NULL : opts.rate,
+	};
+	r = tracetable_install(&cfg, &d.table, err, sizeof(err));
+	if (r < 0) {
+		log_msg("%s", err);
+		status = r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+		goto out;
+	}
+	r = rulecache_refresh(d.rules);
+	if (r < 0)
+		log_msg("listing the ruleset failed: %s, rules will show as handles", strerror(-r));
+	hooks_text(opts.hooks, hooks, sizeof(hooks));
+	log_msg("tracing '%s' at %s, rate %s, table %s %s", opts.match, hooks,
+		opts.rate_none ? "unlimited" : opts.rate,
+		options_family_keyword(opts.family), opts.table);
+
+	status = run(&d, sfd);
+	{
+		const struct timeline_stats *st = timeline_stats(d.timelines);
+
+		log_msg("stopped: %lu timelines printed, %llu assembled (%llu incomplete), %llu events, %llu malformed, %llu receive overruns",
+			d.emitted, (unsigned long long)st->timelines,
+			(unsigned long long)st->incomplete,
+			(unsigned long long)st->events,
+			(unsigned long long)d.malformed,
+			(unsigned long long)d.enobufs);
+	}
+out:
+	d.table = tracetable_free(d.table);
+	d.timelines = timeline_table_free(d.timelines);
+	d.rules = rulecache_free(d.rules);
+	d.trace = nlsock_close(d.trace);
+	if (sfd >= 0)
+		close(sfd);
+	return status;
+}

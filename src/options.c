@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/netfilter.h>
+
+#include "options.h"
+
+#define DEFAULT_TABLE	"trace_debug"
+#define DEFAULT_RATE	"1/second"
+#define TABLE_NAME_MAX	64	/* as tracetable.c accepts */
+/* A week: longer is almost certainly a typo in the unit. */
+#define TIMEOUT_MAX	(7 * 24 * 3600.0)
+
+enum {
+	OPT_RATE = 0x100,
+	OPT_TABLE,
+	OPT_FAMILY,
+	OPT_HOOKS,
+};
+
+static const struct option long_options[] = {
+	{ "match",	required_argument, NULL, 'm' },
+	{ "rate",	required_argument, NULL, OPT_RATE },
+	{ "count",	required_argument, NULL, 'c' },
+	{ "timeout",	required_argument, NULL, 't' },
+	{ "output",	required_argument, NULL, 'o' },
+	{ "table",	required_argument, NULL, OPT_TABLE },
+	{ "family",	required_argument, NULL, OPT_FAMILY },
+	{ "hooks",	required_argument, NULL, OPT_HOOKS },
+	{ "help",	no_argument,	   NULL, 'h' },
+	{ "version",	no_argument,	   NULL, 'V' },
+	{}
+};
+
+static const char *const hook_keywords[NF_INET_NUMHOOKS] = {
+	[NF_INET_PRE_ROUTING]	= "prerouting",
+	[NF_INET_LOCAL_IN]	= "input",
+	[NF_INET_FORWARD]	= "forward",
+	[NF_INET_LOCAL_OUT]	= "output",
+	[NF_INET_POST_ROUTING]	= "postrouting",
+};
+
+void options_usage(FILE *out)
+{
+	fputs(
+"Usage: nattraced --match EXPR [OPTIONS]\n"
+"\n"
+"Trace what the nftables ruleset does to the packets EXPR selects: one\n"
+"timeline per packet with the rules met, NAT rewrites, the verdict and\n"
+"its cause. A temporary table owned by this process does the tracing;\n"
+"the kernel removes it when the process ends, however it ends.\n"
+"\n"
+"  -m, --match EXPR     nft match expression selecting packets (required),\n"
+"                       e.g. \"ip daddr 198.51.100.1 tcp dport 1222\"\n"
+"      --rate RATE      trace at most RATE packets: N/second|minute|hour|day\n"
+"                       (default 1/second); \"none\" removes the limit\n"
+"  -c, --count N        exit after N packet timelines\n"
+"  -t, --timeout SECS   stop after SECS seconds (fractions allowed)\n"
+"  -o, --output FORMAT  text (default) or json (one object per line)\n"
+"      --table NAME     name of the trace table (default trace_debug)\n"
+"      --family FAMILY  inet (default), ip or ip6\n"
+"      --hooks LIST     hooks to trace from, comma-separated, of prerouting,\n"
+"                       input, forward, output, postrouting\n"
+"                       (default prerouting,output)\n"
+"  -h, --help           show this help\n"
+"  -V, --version        show the version\n"
+"\n"
+"Exit status: 0 success; 1 runtime error; 2 usage error or refused match;\n"
+"3 --timeout expired before --count timelines were captured.\n",
+	      out);
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static bool parse_rate(const char *s, char *buf, size_t len)
+{
+	static const char *const units[] = { "second", "minute", "hour", "day" };
+	char *end;
+	unsigned long n;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || n == 0 || n > UINT32_MAX || *end != '/')
+		return false;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end + 1, units[i]) == 0) {
+			snprintf(buf, len, "%lu/%s", n, units[i]);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int parse_hooks(const char *s, unsigned int *ret, char *err,
+		       size_t errlen)
+{
+	unsigned int hooks = 0;
+	const char *p = s;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		unsigned int h;
+
+		for (h = 0; h < NF_INET_NUMHOOKS; h++)
+			if (strlen(hook_keywords[h]) == n &&
+			    strncmp(p, hook_keywords[h], n) == 0)
+				break;
+		if (h == NF_INET_NUMHOOKS)
+			return fail(err, errlen,
+				    "--hooks: unknown hook '%.*s' (use prerouting, input, forward, output, postrouting)",
+				    (int)n, p);
+		hooks |= 1u << h;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (!hooks)
+		return fail(err, errlen, "--hooks: no hook given");
+	*ret = hooks;
+	return 0;
+}
+
+static bool valid_table_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	/* a subset of nft identifiers that needs no quoting anywhere */
+	if (n == 0 || n > TABLE_NAME_MAX)
+		return false;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+int options_parse(int argc, char **argv, struct options *ret, char *err,
+		  size_t errlen)
+{
+	struct options o = {
+		.output = OUTPUT_TEXT,
+		.table = DEFAULT_TABLE,
+		.family = NFPROTO_INET,
+		.hooks = 1u << NF_INET_PRE_ROUTING | 1u << NF_INET_LOCAL_OUT,
+	};
+	const char *rate = DEFAULT_RATE;
+	int c, r;
+
+	snprintf(o.rate, sizeof(o.rate), "%s", DEFAULT_RATE);
+	/* The caller may parse more than once (tests): start afresh. */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:c:t:o:hV", long_options, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'm':
+			o.match = optarg;
+			break;
+		case OPT_RATE:
+			rate = optarg;
+			break;
+		case 'c':
+			errno = 0;
+			o.count = strtoul(optarg, &end, 10);
+			if (errno || *end || optarg[0] < '0' || optarg[0] > '9' || o.count == 0)
+				return fail(err, errlen, "--count: '%s' is not a positive whole number", optarg);
+			break;
+		case 't':
+			errno = 0;
+			o.timeout = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !isfinite(o.timeout) ||
+			    o.timeout <= 0 || o.timeout > TIMEOUT_MAX)
+				return fail(err, errlen, "--timeout: '%s' is not a number of seconds between 0 and %.0f",
+					    optarg, TIMEOUT_MAX);
+			break;
+		case 'o':
+			if (strcmp(optarg, "text") == 0)
+				o.output = OUTPUT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				o.output = OUTPUT_JSON;
+			else
+				return fail(err, errlen, "--output: '%s' is not text or json", optarg);
+			break;
+		case OPT_TABLE:
+			if (!valid_table_name(optarg))
+				return fail(err, errlen, "--table: '%s' is not a valid table name (a letter, then up to 63 letters, digits, '_' or '-')",
+					    optarg);
+			o.table = optarg;
+			break;
+		case OPT_FAMILY:
+			if (strcmp(optarg, "inet") == 0)
+				o.family = NFPROTO_INET;
+			else if (strcmp(optarg, "ip") == 0)
+				o.family = NFPROTO_IPV4;
+			else if (strcmp(optarg, "ip6") == 0)
+				o.family = NFPROTO_IPV6;
+			else
+				return fail(err, errlen, "--family: '%s' is not inet, ip or ip6", optarg);
+			break;
+		case OPT_HOOKS:
+			r = parse_hooks(optarg, &o.hooks, err, errlen);
+			if (r < 0)
+				return r;
+			break;
+		case 'h':
+			o.help = true;
+			break;
+		case 'V':
+			o.version = true;
+			break;
+		case ':':
+			return fail(err, errlen, "%s needs an argument", argv[optind - 1]);
+		default:
+			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s' (quote the match: --match \"...\")",
+			    argv[optind]);
+	if (o.help || o.version)
+		goto out;
+	if (!o.match)
+		return fail(err, errlen, "--match is required");
+	if (strcmp(rate, "none") == 0) {
+		o.rate_none = true;
+		o.rate[0] = '\0';
+	} else if (!parse_rate(rate, o.rate, sizeof(o.rate))) {
+		return fail(err, errlen, "--rate: '%s' is not N/second, N/minute, N/hour, N/day or none", rate);
+	}
+out:
+	*ret = o;
+	return 0;
+}
+
+const char *options_family_keyword(uint8_t nfproto)
+{
+	switch (nfproto) {
+	case NFPROTO_INET:	return "inet";
+	case NFPROTO_IPV4:	return "ip";
+	case NFPROTO_IPV6:	return "ip6";
+	}
+	return NULL;
+}
+
+const char *options_hook_keyword(unsigned int hook)
+{
+	return hook < NF_INET_NUMHOOKS ? hook_keywords[hook] : NULL;
+}

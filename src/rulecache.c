@@ -1,0 +1,716 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <nftables/libnftables.h>
+
+#include "listing.h"
+#include "rulecache.h"
+
+/*
+ * Lifetime of returned strings. Rule text is one allocation per rule that
+ * a re-list keeps as long as the rule is listed with the same text, so a
+ * pointer from rulecache_rule() survives later lookups and re-lists: it
+ * dies only when its rule has left the listing, has gone through the
+ * deleted ring and been pushed out by RULECACHE_MAX_DELETED later
+ * deletions (or by rulecache_free()). Hooks are static strings, except a
+ * hook keyword this file does not know, which lives until a re-list no
+ * longer lists its chain with that hook.
+ */
+
+/* Chained hash tables: load factor at most 1 when full. */
+#define RULE_BUCKETS	RULECACHE_MAX_RULES
+#define CHAIN_BUCKETS	RULECACHE_MAX_CHAINS
+#define DELETED_BUCKETS RULECACHE_MAX_DELETED
+
+/*
+ * A flood of handles no listing has (a chain binding's rules, say) re-lists
+ * at most this often, and never more than 1/RELIST_COST_FACTOR of the time:
+ * libnftables needs ~330 ms to list 20,000 rules here, so a fixed 100 ms
+ * would keep it listing forever.
+ */
+#define RELIST_MIN_INTERVAL_NS (100ull * 1000 * 1000)
+#define RELIST_COST_FACTOR     10
+
+/*
+ * A rule event carries the whole rule; a longer one is cut and just makes
+ * the cache stale.
+ */
+#define EVENT_BUF_SIZE 65536
+/* Messages drained per call; more stay queued and keep the fd readable. */
+#define DRAIN_MAX 1024
+
+#define LIST_FLAGS (NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_STATELESS | NFT_CTX_OUTPUT_TERSE)
+
+struct rule_entry {
+	struct rule_entry *next; /* in its bucket, live or deleted */
+	/*
+	 * Live rules in the order they were first listed, so the oldest
+	 * also go first when a re-list drops several at once.
+	 */
+	struct rule_entry *older, *newer;
+	uint64_t handle;
+	uint32_t hash;
+	uint32_t gen; /* listing that last had it */
+	uint8_t family;
+	const char *table; /* in data, after text */
+	char text[];
+};
+
+struct chain_entry {
+	struct chain_entry *next;
+	uint32_t hash;
+	uint32_t gen;
+	uint8_t family;
+	const char *hook;  /* static, in data, or NULL */
+	const char *table; /* in data */
+	char name[];
+};
+
+struct rulecache {
+	struct nft_ctx *nft;   /* NULL offline */
+	struct mnl_socket *nl; /* NULL offline */
+	char *evbuf;
+
+	bool stale;
+	bool last_relist_failed;
+	uint64_t next_forced_ns; /* no forced re-list before */
+	uint32_t gen;
+
+	struct rule_entry **rules;
+	struct rule_entry *oldest, *newest;
+	unsigned int nrules;
+	struct chain_entry **chains;
+	unsigned int nchains;
+
+	/* Rules gone from the listing, oldest first in the ring. */
+	struct rule_entry **deleted;
+	struct rule_entry *ring[RULECACHE_MAX_DELETED];
+	unsigned int ring_head;
+	unsigned int ndeleted;
+
+	/* Counters: overflow is counted, never silent. */
+	unsigned int rules_over_limit;	/* in the last listing */
+	unsigned int chains_over_limit; /* in the last listing */
+	unsigned long deleted_evicted;
+	unsigned long relists;
+	unsigned long relist_errors;
+	unsigned long enobufs;
+	struct listing_stats last_stats;
+};
+
+static const char *const known_hooks[] = {
+    "prerouting", "input", "forward", "output", "postrouting", "ingress", "egress",
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* FNV-1a */
+static uint32_t hash_bytes(uint32_t h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static uint32_t hash_table(uint8_t family, const char *table)
+{
+	uint32_t h = 2166136261u;
+
+	h = hash_bytes(h, &family, sizeof(family));
+	return hash_bytes(h, table, strlen(table) + 1);
+}
+
+static uint32_t rule_hash(uint8_t family, const char *table, uint64_t handle)
+{
+	return hash_bytes(hash_table(family, table), &handle, sizeof(handle));
+}
+
+static uint32_t chain_hash(uint8_t family, const char *table, const char *chain)
+{
+	return hash_bytes(hash_table(family, table), chain, strlen(chain));
+}
+
+static bool rule_is(const struct rule_entry *e, uint32_t hash, uint8_t family, const char *table,
+		    uint64_t handle)
+{
+	return e->hash == hash && e->handle == handle && e->family == family &&
+	       strcmp(e->table, table) == 0;
+}
+
+static struct rule_entry **rule_slot(struct rule_entry **buckets, unsigned int nbuckets,
+				     uint32_t hash, uint8_t family, const char *table,
+				     uint64_t handle)
+{
+	struct rule_entry **pp = &buckets[hash & (nbuckets - 1)];
+
+	while (*pp && !rule_is(*pp, hash, family, table, handle))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static struct chain_entry **chain_slot(struct rulecache *c, uint32_t hash, uint8_t family,
+				       const char *table, const char *name)
+{
+	struct chain_entry **pp = &c->chains[hash & (CHAIN_BUCKETS - 1)];
+
+	while (*pp) {
+		struct chain_entry *e = *pp;
+
+		if (e->hash == hash && e->family == family && strcmp(e->table, table) == 0 &&
+		    strcmp(e->name, name) == 0)
+			break;
+		pp = &e->next;
+	}
+	return pp;
+}
+
+static void live_insert(struct rulecache *c, struct rule_entry *e)
+{
+	struct rule_entry **bucket = &c->rules[e->hash & (RULE_BUCKETS - 1)];
+
+	e->next = *bucket;
+	*bucket = e;
+	e->older = c->newest;
+	e->newer = NULL;
+	if (c->newest)
+		c->newest->newer = e;
+	else
+		c->oldest = e;
+	c->newest = e;
+	c->nrules++;
+}
+
+static void live_remove(struct rulecache *c, struct rule_entry *e)
+{
+	struct rule_entry **pp = &c->rules[e->hash & (RULE_BUCKETS - 1)];
+
+	while (*pp && *pp != e)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = e->next;
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		c->oldest = e->newer;
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		c->newest = e->older;
+	e->older = e->newer = NULL;
+	c->nrules--;
+}
+
+static void deleted_unlink(struct rulecache *c, struct rule_entry *e)
+{
+	struct rule_entry **pp = &c->deleted[e->hash & (DELETED_BUCKETS - 1)];
+
+	while (*pp && *pp != e)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = e->next;
+}
+
+/* Takes e, already out of the live table. */
+static void deleted_push(struct rulecache *c, struct rule_entry *e)
+{
+	struct rule_entry **bucket;
+
+	if (c->ndeleted == RULECACHE_MAX_DELETED) {
+		struct rule_entry *oldest = c->ring[c->ring_head];
+
+		deleted_unlink(c, oldest);
+		free(oldest);
+		c->ring_head = (c->ring_head + 1) % RULECACHE_MAX_DELETED;
+		c->ndeleted--;
+		c->deleted_evicted++;
+	}
+	c->ring[(c->ring_head + c->ndeleted) % RULECACHE_MAX_DELETED] = e;
+	c->ndeleted++;
+	/* At the front, so the latest text wins if a key comes back twice. */
+	bucket = &c->deleted[e->hash & (DELETED_BUCKETS - 1)];
+	e->next = *bucket;
+	*bucket = e;
+}
+
+static const char *hook_static(const char *hook)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(known_hooks) / sizeof(known_hooks[0]); i++) {
+		if (strcmp(known_hooks[i], hook) == 0)
+			return known_hooks[i];
+	}
+	return NULL;
+}
+
+static int on_rule(void *data, const struct listing_table *t, const struct listing_chain *ch,
+		   const struct listing_rule *r)
+{
+	struct rulecache *c = data;
+	uint32_t hash = rule_hash(t->family, t->name, r->handle);
+	struct rule_entry *e;
+	size_t tlen, nlen;
+
+	(void)ch;
+	e = *rule_slot(c->rules, RULE_BUCKETS, hash, t->family, t->name, r->handle);
+	if (e && strcmp(e->text, r->text) == 0) {
+		e->gen = c->gen;
+		return 0;
+	}
+	if (e) {
+		/*
+		 * Same key, other text: the table was deleted and made again
+		 * (handles restart) or a jump target was renamed. The old
+		 * text goes to the deleted ring so pointers to it stay good.
+		 */
+		live_remove(c, e);
+		deleted_push(c, e);
+	}
+	if (c->nrules >= RULECACHE_MAX_RULES) {
+		c->rules_over_limit++;
+		return 0;
+	}
+
+	tlen = strlen(r->text);
+	nlen = strlen(t->name);
+	e = malloc(sizeof(*e) + tlen + 1 + nlen + 1);
+	if (!e)
+		return -ENOMEM;
+	memcpy(e->text, r->text, tlen + 1);
+	memcpy(e->text + tlen + 1, t->name, nlen + 1);
+	e->table = e->text + tlen + 1;
+	e->handle = r->handle;
+	e->hash = hash;
+	e->gen = c->gen;
+	e->family = t->family;
+	live_insert(c, e);
+	return 0;
+}
+
+static bool same_hook(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static int on_chain(void *data, const struct listing_table *t, const struct listing_chain *ch)
+{
+	struct rulecache *c = data;
+	uint32_t hash = chain_hash(t->family, t->name, ch->name);
+	struct chain_entry **pp, *e;
+	size_t clen, tlen, hlen = 0;
+	const char *hook = NULL;
+	char *p;
+
+	pp = chain_slot(c, hash, t->family, t->name, ch->name);
+	e = *pp;
+	if (e && same_hook(e->hook, ch->hook)) {
+		e->gen = c->gen;
+		return 0;
+	}
+	if (e) {
+		*pp = e->next;
+		c->nchains--;
+		free(e);
+	}
+	if (c->nchains >= RULECACHE_MAX_CHAINS) {
+		c->chains_over_limit++;
+		return 0;
+	}
+
+	if (ch->hook) {
+		hook = hook_static(ch->hook);
+		if (!hook)
+			hlen = strlen(ch->hook) + 1;
+	}
+	clen = strlen(ch->name) + 1;
+	tlen = strlen(t->name) + 1;
+	e = malloc(sizeof(*e) + clen + tlen + hlen);
+	if (!e)
+		return -ENOMEM;
+	p = e->name;
+	memcpy(p, ch->name, clen);
+	p += clen;
+	memcpy(p, t->name, tlen);
+	e->table = p;
+	p += tlen;
+	if (hlen) {
+		memcpy(p, ch->hook, hlen);
+		hook = p;
+	}
+	e->hook = hook;
+	e->hash = hash;
+	e->gen = c->gen;
+	e->family = t->family;
+	pp = &c->chains[hash & (CHAIN_BUCKETS - 1)];
+	e->next = *pp;
+	*pp = e;
+	c->nchains++;
+	return 0;
+}
+
+static const struct listing_ops load_ops = {
+    .chain = on_chain,
+    .rule = on_rule,
+};
+
+/* Whatever the listing of generation c->gen did not have is gone. */
+static void sweep(struct rulecache *c)
+{
+	struct rule_entry *e, *newer;
+	unsigned int i;
+
+	for (e = c->oldest; e; e = newer) {
+		newer = e->newer;
+		if (e->gen == c->gen)
+			continue;
+		live_remove(c, e);
+		deleted_push(c, e);
+	}
+	for (i = 0; i < CHAIN_BUCKETS; i++) {
+		struct chain_entry **pp = &c->chains[i];
+
+		while (*pp) {
+			struct chain_entry *e = *pp;
+
+			if (e->gen == c->gen) {
+				pp = &e->next;
+				continue;
+			}
+			*pp = e->next;
+			c->nchains--;
+			free(e);
+		}
+	}
+}
+
+int rulecache_load_listing(struct rulecache *c, const char *listing)
+{
+	struct listing_stats stats;
+	int r;
+
+	c->gen++;
+	c->rules_over_limit = 0;
+	c->chains_over_limit = 0;
+	r = listing_parse(listing, strlen(listing), &load_ops, c, &stats);
+	/* Without the whole listing, absence proves nothing: no sweep. */
+	if (r < 0)
+		goto out;
+	sweep(c);
+	c->last_stats = stats;
+out:
+	return r;
+}
+
+static bool is_ruleset_change(const struct nlmsghdr *nlh)
+{
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
+		return false;
+	/*
+	 * Set, element, object and flowtable changes leave rule text alone
+	 * (rules name sets and objects), so a busy blocklist updater does not
+	 * make us re-list. The kernel reports "destroy" as DEL too.
+	 */
+	switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
+	case NFT_MSG_NEWTABLE:
+	case NFT_MSG_DELTABLE:
+	case NFT_MSG_NEWCHAIN:
+	case NFT_MSG_DELCHAIN:
+	case NFT_MSG_NEWRULE:
+	case NFT_MSG_DELRULE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void note_events(struct rulecache *c, size_t len)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)c->evbuf;
+	int left = (int)len;
+
+	for (; NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
+		if (is_ruleset_change(nlh)) {
+			c->stale = true;
+			return;
+		}
+	}
+}
+
+static void drain(struct rulecache *c)
+{
+	int fd = mnl_socket_get_fd(c->nl);
+	unsigned int i;
+
+	for (i = 0; i < DRAIN_MAX; i++) {
+		/* MSG_TRUNC: the real length, to notice a cut message. */
+		ssize_t n = recv(fd, c->evbuf, EVENT_BUF_SIZE, MSG_TRUNC);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			/* ENOBUFS: events were lost, so was what changed. */
+			if (errno == ENOBUFS)
+				c->enobufs++;
+			c->stale = true;
+			if (errno == ENOBUFS)
+				continue;
+			return;
+		}
+		if (n > EVENT_BUF_SIZE) {
+			c->stale = true;
+			continue;
+		}
+		note_events(c, (size_t)n);
+	}
+}
+
+static int relist(struct rulecache *c)
+{
+	uint64_t start, cost;
+	const char *out;
+	int r;
+
+	/* Events queued so far are covered by the listing that follows. */
+	drain(c);
+	c->stale = false;
+	c->relists++;
+	start = now_ns();
+
+	r = nft_run_cmd_from_buffer(c->nft, "list ruleset");
+	out = nft_ctx_get_output_buffer(c->nft);
+	/* Read to empty it; there is no one to show it to here. */
+	nft_ctx_get_error_buffer(c->nft);
+	if (r != 0) {
+		r = -EIO;
+		goto out;
+	}
+	r = rulecache_load_listing(c, out);
+out:
+	cost = now_ns() - start;
+	if (cost < RELIST_MIN_INTERVAL_NS / RELIST_COST_FACTOR)
+		cost = RELIST_MIN_INTERVAL_NS / RELIST_COST_FACTOR;
+	c->next_forced_ns = start + cost * (RELIST_COST_FACTOR + 1);
+	c->last_relist_failed = r < 0;
+	if (r < 0) {
+		c->stale = true;
+		c->relist_errors++;
+	}
+	return r;
+}
+
+static struct rulecache *alloc_cache(void)
+{
+	struct rulecache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->rules = calloc(RULE_BUCKETS, sizeof(*c->rules));
+	c->chains = calloc(CHAIN_BUCKETS, sizeof(*c->chains));
+	c->deleted = calloc(DELETED_BUCKETS, sizeof(*c->deleted));
+	if (!c->rules || !c->chains || !c->deleted)
+		return rulecache_free(c);
+	return c;
+}
+
+int rulecache_new_offline(struct rulecache **ret)
+{
+	struct rulecache *c = alloc_cache();
+
+	if (!c)
+		return -ENOMEM;
+	*ret = c;
+	return 0;
+}
+
+int rulecache_new(struct rulecache **ret)
+{
+	unsigned int group = NFNLGRP_NFTABLES;
+	struct rulecache *c = alloc_cache();
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	c->evbuf = malloc(EVENT_BUF_SIZE);
+	if (!c->evbuf) {
+		r = -ENOMEM;
+		goto out;
+	}
+
+	/* Subscribe before the first listing, so no change falls between. */
+	c->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!c->nl) {
+		r = -errno;
+		goto out;
+	}
+	if (mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_setsockopt(c->nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
+		r = -errno;
+		goto out;
+	}
+
+	c->nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!c->nft) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (nft_ctx_buffer_output(c->nft) < 0 || nft_ctx_buffer_error(c->nft) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	nft_ctx_output_set_flags(c->nft, LIST_FLAGS);
+
+	r = relist(c);
+	if (r < 0)
+		goto out;
+	*ret = c;
+	c = NULL;
+out:
+	rulecache_free(c);
+	return r;
+}
+
+struct rulecache *rulecache_free(struct rulecache *c)
+{
+	unsigned int i;
+
+	if (!c)
+		return NULL;
+	while (c->oldest) {
+		struct rule_entry *e = c->oldest;
+
+		c->oldest = e->newer;
+		free(e);
+	}
+	if (c->chains) {
+		for (i = 0; i < CHAIN_BUCKETS; i++) {
+			while (c->chains[i]) {
+				struct chain_entry *e = c->chains[i];
+
+				c->chains[i] = e->next;
+				free(e);
+			}
+		}
+	}
+	for (i = 0; i < c->ndeleted; i++)
+		free(c->ring[(c->ring_head + i) % RULECACHE_MAX_DELETED]);
+	free(c->rules);
+	free(c->chains);
+	free(c->deleted);
+	if (c->nft)
+		nft_ctx_free(c->nft);
+	if (c->nl)
+		mnl_socket_close(c->nl);
+	free(c->evbuf);
+	free(c);
+	return NULL;
+}
+
+int rulecache_fd(const struct rulecache *c)
+{
+	return c->nl ? mnl_socket_get_fd(c->nl) : -1;
+}
+
+void rulecache_on_readable(struct rulecache *c)
+{
+	if (c->nl)
+		drain(c);
+}
+
+int rulecache_refresh(struct rulecache *c)
+{
+	if (!c->nft || !c->stale)
+		return 0;
+	return relist(c);
+}
+
+/*
+ * Called on a miss. A pending change (queued events included) is listed
+ * at once: its events arrive before any packet can meet the new rule, so
+ * this finds it without waiting. Otherwise, and after a failed attempt,
+ * only if force and the rate limit allows. True if it listed.
+ */
+static bool relist_on_miss(struct rulecache *c, bool force)
+{
+	bool limited;
+
+	if (!c->nft)
+		return false;
+	drain(c);
+	limited = now_ns() < c->next_forced_ns;
+	if (c->stale ? (c->last_relist_failed && limited) : (!force || limited))
+		return false;
+	return relist(c) == 0;
+}
+
+const char *rulecache_rule(struct rulecache *c, uint8_t family, const char *table, uint64_t handle,
+			   bool *ret_deleted)
+{
+	uint32_t hash = rule_hash(family, table, handle);
+	struct rule_entry *e;
+
+	e = *rule_slot(c->rules, RULE_BUCKETS, hash, family, table, handle);
+	if (!e && relist_on_miss(c, false))
+		e = *rule_slot(c->rules, RULE_BUCKETS, hash, family, table, handle);
+	if (e)
+		goto found;
+
+	/*
+	 * Gone at the last listing, and no change is queued that could bring
+	 * the handle back (a table made again restarts its handles).
+	 */
+	e = *rule_slot(c->deleted, DELETED_BUCKETS, hash, family, table, handle);
+	if (e) {
+		if (ret_deleted)
+			*ret_deleted = true;
+		return e->text;
+	}
+
+	if (!relist_on_miss(c, true))
+		return NULL;
+	e = *rule_slot(c->rules, RULE_BUCKETS, hash, family, table, handle);
+	if (!e)
+		return NULL;
+found:
+	if (ret_deleted)
+		*ret_deleted = false;
+	return e->text;
+}
+
+const char *rulecache_hook(struct rulecache *c, uint8_t family, const char *table,
+			   const char *chain)
+{
+	uint32_t hash = chain_hash(family, table, chain);
+	struct chain_entry *e;
+
+	e = *chain_slot(c, hash, family, table, chain);
+	/* No forced listing: a new base chain always comes with an event. */
+	if (!e && relist_on_miss(c, false))
+		e = *chain_slot(c, hash, family, table, chain);
+	return e ? e->hook : NULL;
+}

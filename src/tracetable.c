@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The trace table, through libnftables 1.0.6.
+ *
+ * The table is created with "flags owner": the kernel deletes it when the
+ * netlink socket that created it closes, also on SIGKILL. libnftables keeps
+ * one socket per nft_ctx for the context's whole life, so the context lives
+ * exactly as long as struct tracetable.
+ *
+ * The user's match is first added to an unhooked chain, where it cannot see
+ * a packet, and the rule libnftables built is checked (match.c) before the
+ * same text is added to hooked chains.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/netfilter.h>
+#include <linux/netlink.h>
+#include <nftables/libnftables.h>
+
+#include "match.h"
+#include "tracetable.h"
+
+/* Our own bound; the kernel allows 255 (NFT_TABLE_MAXNAMELEN - 1). */
+#define TRACETABLE_NAME_MAX 64
+/* "trace_" + the longest hook keyword ("postrouting") + NUL. */
+#define TRACETABLE_CHAIN_MAX 32
+/* match (MATCH 4096 max) + our statements + one command's framing. */
+#define TRACETABLE_RULE_MAX 4352
+#define TRACETABLE_CMD_MAX  (TRACETABLE_RULE_MAX + 256)
+/* Up to five hooks, each a chain and a rule command, and the cleanup. */
+#define TRACETABLE_BATCH_MAX (5 * (TRACETABLE_CMD_MAX + 256) + 512)
+
+struct tracetable {
+	struct nft_ctx *nft;
+	const char *family;
+	char table[TRACETABLE_NAME_MAX + 1];
+};
+
+/*
+ * Private equivalents of options_family_keyword()/options_hook_keyword()
+ * so this file does not depend on options.c.
+ */
+static const char *family_keyword(uint8_t nfproto)
+{
+	switch (nfproto) {
+	case NFPROTO_INET:
+		return "inet";
+	case NFPROTO_IPV4:
+		return "ip";
+	case NFPROTO_IPV6:
+		return "ip6";
+	default:
+		return NULL;
+	}
+}
+
+static const char *hook_keyword(unsigned int hook)
+{
+	switch (hook) {
+	case NF_INET_PRE_ROUTING:
+		return "prerouting";
+	case NF_INET_LOCAL_IN:
+		return "input";
+	case NF_INET_FORWARD:
+		return "forward";
+	case NF_INET_LOCAL_OUT:
+		return "output";
+	case NF_INET_POST_ROUTING:
+		return "postrouting";
+	default:
+		return NULL;
+	}
+}
+
+const char *tracetable_chain_name(unsigned int hook, char *buf, size_t len)
+{
+	const char *kw = hook_keyword(hook);
+	int n;
+
+	if (!kw || !buf)
+		return NULL;
+	n = snprintf(buf, len, "trace_%s", kw);
+	if (n < 0 || (size_t)n >= len)
+		return NULL;
+	return buf;
+}
+
+/* The name is spliced into commands: an nft identifier, nothing more. */
+static bool table_name_valid(const char *name)
+{
+	size_t i;
+
+	if (!name || !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z')))
+		return false;
+	for (i = 0; name[i]; i++) {
+		char c = name[i];
+
+		if (i >= TRACETABLE_NAME_MAX)
+			return false;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * libnftables prints "Error: <what>", then the offending command, then a
+ * line of carets. Keep only the "<what>" lines, joined with "; ". (For
+ * kernel errors in a buffer, 1.0.6 shows the buffer's first line as the
+ * command, so that line would mislead anyway.)
+ */
+static void nft_error_text(const char *buf, char *out, size_t outlen)
+{
+	const char *line, *end;
+	char what[256];
+	size_t used = 0;
+	int n;
+
+	if (!outlen)
+		return;
+	out[0] = '\0';
+	for (line = buf; line && *line; line = end ? end + 1 : NULL) {
+		end = strchr(line, '\n');
+		if (strncmp(line, "Error: ", 7) != 0)
+			continue;
+		line += 7;
+		snprintf(what, sizeof(what), "%.*s",
+			 (int)(end ? (size_t)(end - line) : strlen(line)), line);
+		/* One per failing command, often the same for each hook. */
+		if (strstr(out, what))
+			continue;
+		n = snprintf(out + used, outlen - used, "%s%s", used ? "; " : "", what);
+		if (n < 0 || (size_t)n >= outlen - used)
+			return;
+		used += (size_t)n;
+	}
+	if (used)
+		return;
+	/* No "Error:" line: the first non-empty one, if any. */
+	while (buf && (*buf == '\n' || *buf == ' '))
+		buf++;
+	if (buf && *buf)
+		snprintf(out, outlen, "%.*s", (int)strcspn(buf, "\n"), buf);
+	else
+		snprintf(out, outlen, "libnftables failed without a message");
+}
+
+/*
+ * libnftables reports kernel errors only as strerror() text; map the few
+ * that are not about the match itself back to an errno.
+ */
+static int nft_error_errno(const char *text)
+{
+	static const int kept[] = {EEXIST, EPERM, ENOMEM, ENOBUFS};
+	size_t i;
+
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		if (strstr(text, strerror(kept[i])))
+			return -kept[i];
+	return -EINVAL;
+}
+
+/*
+ * Run one buffer (one atomic batch). 0, or -1 with libnftables' error text
+ * in msg. Both buffers are drained so the next command starts clean.
+ */
+static int run(struct tracetable *t, const char *cmd, char *msg, size_t msglen)
+{
+	int rc;
+
+	rc = nft_run_cmd_from_buffer(t->nft, cmd);
+	if (rc)
+		nft_error_text(nft_ctx_get_error_buffer(t->nft), msg, msglen);
+	else
+		nft_ctx_get_error_buffer(t->nft);
+	nft_ctx_get_output_buffer(t->nft);
+	return rc ? -1 : 0;
+}
+
+/*
+ * libnftables calls exit() when it cannot open its netlink sockets
+ * (netlink_init_error(): NETLINK_NETFILTER in nft_ctx_new(), NETLINK_ROUTE
+ * for interface names in a match). Opening both first turns that into an
+ * error we can return.
+ */
+static int netlink_usable(int protocol)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static void delete_table(struct tracetable *t)
+{
+	char cmd[TRACETABLE_NAME_MAX + 32], msg[128];
+
+	snprintf(cmd, sizeof(cmd), "delete table %s %s", t->family, t->table);
+	/* Gone already is fine: the socket close would remove it anyway. */
+	run(t, cmd, msg, sizeof(msg));
+}
+
+/* Append to a batch; -ENOSPC when it does not fit. */
+static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *used, len - *used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len - *used)
+		return -ENOSPC;
+	*used += (size_t)n;
+	return 0;
+}
+
+/* Steps b-c: refuse an existing table and a textually hostile match. */
+static int check_before_create(struct tracetable *t, const struct tracetable_config *cfg, char *err,
+			       size_t errlen)
+{
+	char cmd[TRACETABLE_NAME_MAX + 32], msg[256];
+
+	snprintf(cmd, sizeof(cmd), "list table %s %s", t->family, t->table);
+	if (run(t, cmd, msg, sizeof(msg)) == 0) {
+		set_err(err, errlen,
+			"table %s %s already exists and is not owned by this process; remove it "
+			"(nft delete table %s %s) or choose another name with --table",
+			t->family, t->table, t->family, t->table);
+		return -EEXIST;
+	}
+	if (!strstr(msg, strerror(ENOENT))) {
+		int ret = nft_error_errno(msg);
+
+		set_err(err, errlen, "cannot list table %s %s: %s", t->family, t->table, msg);
+		return ret == -EINVAL ? -EIO : ret;
+	}
+	return match_precheck(cfg->match, err, errlen);
+}
+
+/* Step d: table, unhooked check chain and the rule, in one batch. */
+static int create_check_chain(struct tracetable *t, const char *rule, char *err, size_t errlen)
+{
+	char *batch, msg[512];
+	size_t used = 0;
+	int ret;
+
+	batch = malloc(TRACETABLE_CMD_MAX + 512);
+	if (!batch)
+		return -ENOMEM;
+	/* nft 1.0.6 wants ';' or a newline before a closing '}'. */
+	ret = append(batch, TRACETABLE_CMD_MAX + 512, &used,
+		     "create table %s %s { flags owner; }\n"
+		     "add chain %s %s " TRACETABLE_CHECK_CHAIN "\n"
+		     "add rule %s %s " TRACETABLE_CHECK_CHAIN " %s\n",
+		     t->family, t->table, t->family, t->table, t->family, t->table, rule);
+	if (ret < 0) {
+		set_err(err, errlen, "match refused: too long");
+		ret = -EINVAL;
+		goto out;
+	}
+	if (run(t, batch, msg, sizeof(msg)) < 0) {
+		ret = nft_error_errno(msg);
+		if (ret == -EEXIST)
+			set_err(err, errlen,
+				"table %s %s appeared while nattraced was starting: %s", t->family,
+				t->table, msg);
+		else if (ret == -EINVAL)
+			set_err(err, errlen, "match refused by nft: %s", msg);
+		else
+			set_err(err, errlen, "cannot create table %s %s: %s", t->family, t->table,
+				msg);
+	}
+out:
+	free(batch);
+	return ret;
+}
+
+/* Step e: what libnftables built must be matches plus our statements. */
+static int verify_check_chain(struct tracetable *t, const char *rate, char *err, size_t errlen)
+{
+	char cmd[TRACETABLE_NAME_MAX + 64], msg[256];
+	unsigned int flags;
+	char *listing = NULL;
+	int ret;
+
+	snprintf(cmd, sizeof(cmd), "list chain %s %s " TRACETABLE_CHECK_CHAIN, t->family, t->table);
+	flags = nft_ctx_output_get_flags(t->nft);
+	nft_ctx_output_set_flags(t->nft, flags | NFT_CTX_OUTPUT_JSON);
+	ret = nft_run_cmd_from_buffer(t->nft, cmd);
+	nft_ctx_output_set_flags(t->nft, flags);
+	if (ret) {
+		nft_error_text(nft_ctx_get_error_buffer(t->nft), msg, sizeof(msg));
+		nft_ctx_get_output_buffer(t->nft);
+		set_err(err, errlen, "cannot list the check chain: %s", msg);
+		return -EIO;
+	}
+	nft_ctx_get_error_buffer(t->nft);
+	/* The buffer is reused by the next command: copy it. */
+	listing = strdup(nft_ctx_get_output_buffer(t->nft));
+	if (!listing)
+		return -ENOMEM;
+	ret = match_verify_listing(listing, rate, err, errlen);
+	free(listing);
+	return ret;
+}
+
+/*
+ * After step f failed: which hooks refuse the rule (e.g. "fib daddr oif" is
+ * not allowed at output)? libnftables 1.0.6 cannot tell us (see above), so
+ * try each hook alone. Adding and deleting the chain in one batch proves
+ * nothing: the kernel validates at commit and skips deleted chains. So a
+ * hook that takes the rule holds it, already verified, for one more batch.
+ */
+static void probe_hooks(struct tracetable *t, unsigned int hooks, const char *rule, char *out,
+			size_t outlen)
+{
+	char chain[TRACETABLE_CHAIN_MAX], *batch, msg[128];
+	size_t used = 0, batch_used;
+	unsigned int hook;
+
+	out[0] = '\0';
+	batch = malloc(TRACETABLE_CMD_MAX + 512);
+	if (!batch)
+		return;
+	for (hook = 0; hook < NF_INET_NUMHOOKS; hook++) {
+		if (!(hooks & (1u << hook)))
+			continue;
+		tracetable_chain_name(hook, chain, sizeof(chain));
+		batch_used = 0;
+		if (append(
+			batch, TRACETABLE_CMD_MAX + 512, &batch_used,
+			"add chain %s %s %s { type filter hook %s priority %d; policy accept; }\n"
+			"add rule %s %s %s %s\n",
+			t->family, t->table, chain, hook_keyword(hook), TRACETABLE_PRIORITY,
+			t->family, t->table, chain, rule) < 0)
+			break;
+		if (run(t, batch, msg, sizeof(msg)) == 0) {
+			snprintf(batch, TRACETABLE_CMD_MAX + 512,
+				 "flush chain %s %s %s\ndelete chain %s %s %s\n", t->family,
+				 t->table, chain, t->family, t->table, chain);
+			/* If this fails, deleting the table follows. */
+			run(t, batch, msg, sizeof(msg));
+			continue;
+		}
+		if (append(out, outlen, &used, "%s%s", used ? ", " : "", hook_keyword(hook)) < 0)
+			break;
+	}
+	free(batch);
+}
+
+/* Step f: hook the trace chains and drop the check chain, one batch. */
+static int hook_trace_chains(struct tracetable *t, unsigned int hooks, const char *rule, char *err,
+			     size_t errlen)
+{
+	char chain[TRACETABLE_CHAIN_MAX], *batch, msg[512], refused[64];
+	size_t used = 0;
+	unsigned int hook;
+	int ret = 0;
+
+	batch = malloc(TRACETABLE_BATCH_MAX);
+	if (!batch)
+		return -ENOMEM;
+	for (hook = 0; hook < NF_INET_NUMHOOKS && ret == 0; hook++) {
+		if (!(hooks & (1u << hook)))
+			continue;
+		tracetable_chain_name(hook, chain, sizeof(chain));
+		ret = append(
+		    batch, TRACETABLE_BATCH_MAX, &used,
+		    "add chain %s %s %s { type filter hook %s priority %d; policy accept; }\n"
+		    "add rule %s %s %s %s\n",
+		    t->family, t->table, chain, hook_keyword(hook), TRACETABLE_PRIORITY, t->family,
+		    t->table, chain, rule);
+	}
+	/* A chain holding a rule cannot be deleted: flush it first. */
+	if (ret == 0)
+		ret = append(batch, TRACETABLE_BATCH_MAX, &used,
+			     "flush chain %s %s " TRACETABLE_CHECK_CHAIN "\n"
+			     "delete chain %s %s " TRACETABLE_CHECK_CHAIN "\n",
+			     t->family, t->table, t->family, t->table);
+	if (ret < 0) {
+		set_err(err, errlen, "match refused: too long");
+		ret = -EINVAL;
+		goto out;
+	}
+	if (run(t, batch, msg, sizeof(msg)) < 0) {
+		/* The text passed the check chain: a hook does not take it. */
+		ret = nft_error_errno(msg);
+		if (ret == -EINVAL)
+			probe_hooks(t, hooks, rule, refused, sizeof(refused));
+		if (ret == -EINVAL && refused[0])
+			set_err(err, errlen, "match refused at hook %s: %s", refused, msg);
+		else
+			set_err(err, errlen, "%scannot hook the trace chains: %s",
+				ret == -EINVAL ? "match refused: " : "", msg);
+	}
+out:
+	free(batch);
+	return ret;
+}
+
+int tracetable_install(const struct tracetable_config *cfg, struct tracetable **ret, char *err,
+		       size_t errlen)
+{
+	struct tracetable *t = NULL;
+	bool created = false;
+	char *rule = NULL;
+	int r;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!cfg || !ret) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (!family_keyword(cfg->family)) {
+		set_err(err, errlen, "family %u has no trace table", cfg->family);
+		r = -EINVAL;
+		goto out;
+	}
+	if (!table_name_valid(cfg->table)) {
+		set_err(err, errlen,
+			"table name must be a letter then up to %d letters, digits, '_' or '-'",
+			TRACETABLE_NAME_MAX - 1);
+		r = -EINVAL;
+		goto out;
+	}
+	if (!cfg->hooks || cfg->hooks >= (1u << NF_INET_NUMHOOKS)) {
+		set_err(err, errlen,
+			"no hook, or a hook other than prerouting, input, forward, output, "
+			"postrouting");
+		r = -EINVAL;
+		goto out;
+	}
+
+	r = netlink_usable(NETLINK_NETFILTER);
+	if (r == 0)
+		r = netlink_usable(NETLINK_ROUTE);
+	if (r < 0) {
+		set_err(err, errlen, "cannot open a netlink socket: %s", strerror(-r));
+		goto out;
+	}
+
+	t = calloc(1, sizeof(*t));
+	rule = malloc(TRACETABLE_RULE_MAX);
+	if (!t || !rule) {
+		r = -ENOMEM;
+		goto out;
+	}
+	t->family = family_keyword(cfg->family);
+	snprintf(t->table, sizeof(t->table), "%s", cfg->table);
+
+	/* Step a: our own context, silent: everything goes to buffers. */
+	t->nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!t->nft) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (nft_ctx_buffer_output(t->nft) || nft_ctx_buffer_error(t->nft)) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* "include" is refused by the precheck; no search path either. */
+	nft_ctx_clear_include_paths(t->nft);
+
+	r = check_before_create(t, cfg, err, errlen);
+	if (r < 0)
+		goto out;
+
+	r = match_rule_text(cfg->match, cfg->rate, rule, TRACETABLE_RULE_MAX);
+	if (r == -ENOSPC) {
+		set_err(err, errlen, "match refused: too long");
+		r = -EINVAL;
+		goto out;
+	}
+	if (r < 0) {
+		set_err(err, errlen, "rate '%.32s' is not <n>/<second|minute|hour|day|week>",
+			cfg->rate ? cfg->rate : "");
+		goto out;
+	}
+
+	r = create_check_chain(t, rule, err, errlen);
+	if (r < 0)
+		goto out;
+	created = true;
+
+	r = verify_check_chain(t, cfg->rate, err, errlen);
+	if (r < 0)
+		goto out;
+
+	r = hook_trace_chains(t, cfg->hooks, rule, err, errlen);
+out:
+	free(rule);
+	if (r < 0) {
+		if (err && errlen && !err[0])
+			set_err(err, errlen, "cannot install the trace table: %s", strerror(-r));
+		if (t && created)
+			delete_table(t);
+		if (t && t->nft)
+			nft_ctx_free(t->nft);
+		free(t);
+		return r;
+	}
+	*ret = t;
+	return 0;
+}
+
+struct tracetable *tracetable_free(struct tracetable *t)
+{
+	if (!t)
+		return NULL;
+	delete_table(t);
+	nft_ctx_free(t->nft);
+	free(t);
+	return NULL;
+}

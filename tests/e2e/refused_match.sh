@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# A match that is more than a match is refused: exit status 2, a message on
+# stderr that names the problem, the router's ruleset byte-for-byte as it
+# was, and no trace table left. A few legitimate matches are accepted.
+set -u
+TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
+# shellcheck source=../lib/lab.sh
+. "$TESTS_DIR/lib/lab.sh"
+lab_skip_unless_possible
+lab_trap
+lab_up refuse || exit 1
+lab_tmp
+
+nl=$'\n'
+# match|extended regex that the message on stderr must match (case-insensitive)
+hostile=(
+	"ip daddr 192.0.2.1; flush ruleset|;|command|flush"
+	"ip daddr 192.0.2.1${nl}flush ruleset|newline|line|command|flush"
+	"ip daddr 192.0.2.1 #|#|comment"
+	"ip daddr 192.0.2.1 counter|counter|statement"
+	"ip daddr 192.0.2.1 meta nftrace set 0|nftrace|meta|statement|set"
+	"ip daddr 192.0.2.1 meta mark set 1|mark|meta|statement|set"
+	"ip daddr 192.0.2.1 accept|accept|verdict|statement"
+	"ip daddr 192.0.2.1 drop|drop|verdict|statement"
+	"ip daddr 192.0.2.1 jump allowed_dnats|jump|verdict|statement"
+	"ip daddr 192.0.2.1 log|log|statement"
+	"ip daddr 192.0.2.1 limit rate 1/second|limit|statement"
+	"ip daddr 192.0.2.1 reject|reject|statement"
+	"ip daddr 192.0.2.1 queue|queue|statement"
+	"tcp dport 22 dnat ip to 192.0.2.9|dnat|nat|statement"
+	"ip daddr 192.0.2.1 tcp dport {|syntax|error|unexpected|invalid|never closed|unbalanced|brace"
+	"ip dadr 192.0.2.1|syntax|error|unexpected|invalid"
+)
+
+lab_exec_router nft list ruleset >"$LAB_TMP/before" ||
+	lab_fail "cannot list the router's ruleset"
+
+fails=0
+for entry in "${hostile[@]}"; do
+	match=${entry%%|*}
+	want=${entry#*|}
+	shown=${match//$nl/\\n}
+	lab_run --match "$match" --count 1 --output json --timeout 2
+	lab_exec_router nft list ruleset >"$LAB_TMP/after"
+	problems=()
+	[ "$LAB_RC" = 2 ] || problems+=("exit status $LAB_RC, expected 2")
+	[ -s "$LAB_ERR" ] || problems+=("nothing on stderr")
+	grep -qiE -- "$want" "$LAB_ERR" ||
+		problems+=("stderr does not name the problem (expected /$want/)")
+	cmp -s "$LAB_TMP/before" "$LAB_TMP/after" ||
+		problems+=("ruleset changed: $(diff "$LAB_TMP/before" "$LAB_TMP/after" | head -20)")
+	lab_has_table trace_debug && problems+=("a trace_debug table is left")
+	if [ ${#problems[@]} -gt 0 ]; then
+		fails=$((fails + 1))
+		echo "FAIL: --match '$shown':" >&2
+		printf '  %s\n' "${problems[@]}" >&2
+		lab_show_daemon
+		# a refused match must never leave anything behind for the next case
+		lab_exec_router nft delete table inet trace_debug 2>/dev/null
+	else
+		echo "ok: refused '$shown': $(head -1 "$LAB_ERR")"
+	fi
+done
+
+# Legitimate matches are accepted: they run until --timeout (exit 3).
+legit=(
+	'ip daddr 192.0.2.1 tcp dport { 22, 80 }'
+	'iifname "wan0" ip saddr 198.51.100.0/24 tcp dport 1000-2000'
+	'ip6 daddr 2001:db8::/32 meta l4proto udp'
+	'ip daddr . tcp dport { 192.0.2.1 . 22 }'
+)
+for match in "${legit[@]}"; do
+	lab_run --match "$match" --count 1 --output json --timeout 1
+	if [ "$LAB_RC" != 3 ]; then
+		fails=$((fails + 1))
+		echo "FAIL: legitimate --match '$match': exit status $LAB_RC, expected 3 (timeout)" >&2
+		lab_show_daemon
+	else
+		echo "ok: accepted '$match'"
+	fi
+done
+lab_wait_no_table || lab_fail "table trace_debug still exists at the end"
+lab_exec_router nft list ruleset >"$LAB_TMP/after"
+cmp -s "$LAB_TMP/before" "$LAB_TMP/after" ||
+	lab_fail "the ruleset changed: $(diff "$LAB_TMP/before" "$LAB_TMP/after")"
+
+[ "$fails" -eq 0 ] || { echo "FAIL: $fails case(s) failed" >&2; exit 1; }
+echo "PASS"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The trace table is owned by the daemon's netlink socket: after SIGKILL the
+# kernel deletes it. SIGTERM and SIGINT stop the daemon cleanly.
+set -u
+TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
+# shellcheck source=../lib/lab.sh
+. "$TESTS_DIR/lib/lab.sh"
+lab_skip_unless_possible
+lab_trap
+lab_up sigkill || exit 1
+lab_tmp
+
+# The pid of the nattraced process under the `timeout` backstop.
+daemon_pid()
+{
+	local pid
+
+	for _ in $(seq 40); do
+		pid=$(pgrep -P "$LAB_DAEMON_PID" 2>/dev/null | head -1)
+		[ -n "$pid" ] && { echo "$pid"; return 0; }
+		sleep 0.05
+	done
+	return 1
+}
+
+for sig in KILL TERM INT; do
+	lab_daemon_start --match "ip daddr 192.0.2.1" --output json
+	lab_daemon_ready
+	if [ "$sig" = KILL ]; then
+		lab_exec_router nft list table inet trace_debug | grep -q 'flags owner' ||
+			lab_fail "table trace_debug is not owned (no 'flags owner')"
+		echo "ok: the table has flags owner"
+	fi
+	pid=$(daemon_pid) || lab_fail "cannot find the nattraced process"
+	[ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$NATTRACED")" ] ||
+		lab_fail "pid $pid is not nattraced: $(readlink "/proc/$pid/exe")"
+	kill -s "$sig" "$pid"
+	lab_wait_no_table trace_debug 2 ||
+		lab_fail "table trace_debug still exists 2 s after SIG$sig"
+	lab_daemon_wait
+	case $sig in
+	KILL) [ "$LAB_RC" = 137 ] || lab_fail "expected 137 after SIGKILL, got $LAB_RC" ;;
+	*) [ "$LAB_RC" = 0 ] || lab_fail "expected exit status 0 after SIG$sig, got $LAB_RC" ;;
+	esac
+	lab_has_table trace_debug && lab_fail "a trace_debug table is left after SIG$sig"
+	echo "ok: no table left after SIG$sig"
+done
+echo "PASS"

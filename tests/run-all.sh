@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The test command (README.md, .ci/run): builds in build/ and runs every
+# test, unit and end-to-end (the e2e tests need root to create network
+# namespaces, and skip with status 77 without it); then builds in
+# build-asan/ with AddressSanitizer and UBSan and runs the unit tests there.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+setup()
+{
+	local dir=$1
+	shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson setup --reconfigure "$dir" "$@"
+	else
+		meson setup "$dir" "$@"
+	fi
+}
+
+failed=()
+
+echo "== build/: unit and end-to-end tests"
+setup build
+meson compile -C build
+meson test -C build --print-errorlogs || failed+=("build/: meson test")
+
+echo "== build-asan/: unit tests under AddressSanitizer and UBSan"
+setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+meson compile -C build-asan
+ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1} \
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1} \
+	meson test -C build-asan --suite unit --print-errorlogs ||
+	failed+=("build-asan/: meson test --suite unit")
+
+if [ ${#failed[@]} -gt 0 ]; then
+	printf '== FAILED: %s\n' "${failed[@]}"
+	exit 1
+fi
+echo "== all tests passed"

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "format.h"
+#include "helpers.h"
+
+#define OWN "trace_debug"
+
+/* A ruleset of three rules, one of them deleted since. */
+static const char *fake_rule(void *ctx, uint8_t family, const char *table,
+			     uint64_t handle, bool *ret_deleted)
+{
+	(void)ctx;
+	*ret_deleted = false;
+	if (family != NFPROTO_INET)
+		return NULL;
+	if (strcmp(table, "nat") == 0 && handle == 3)
+		return "iifname \"wan0\" tcp dport 1222 dnat ip to 203.0.113.10:22";
+	if (strcmp(table, "filter") == 0 && handle == 5)
+		return "ct status dnat jump allowed_dnats";
+	if (strcmp(table, "filter") == 0 && handle == 7)
+		return "drop";
+	if (strcmp(table, "filter") == 0 && handle == 6) {
+		*ret_deleted = true;
+		return "ip daddr . tcp dport @allow_in accept";
+	}
+	return NULL;
+}
+
+static const char *fake_hook(void *ctx, uint8_t family, const char *table,
+			     const char *chain)
+{
+	(void)ctx;
+	(void)family;
+	(void)table;
+	if (strcmp(chain, "allowed_dnats") == 0)
+		return NULL;
+	return chain;	/* base chains are named after their hooks here */
+}
+
+static const char *fake_ifname(void *ctx, uint32_t ifindex)
+{
+	(void)ctx;
+	return ifindex == 2 ? "wan0" : ifindex == 3 ? "lan0" : NULL;
+}
+
+static const struct resolver resolver = {
+	.rule = fake_rule, .hook = fake_hook, .ifname = fake_ifname,
+};
+
+struct out {
+	char *json;
+	char *text;
+};
+
+static void render(void *ctx, const struct timeline *tl, enum timeline_end why)
+{
+	struct out *o = ctx;
+	size_t len;
+	FILE *f;
+
+	(void)why;
+	f = open_memstream(&o->json, &len);
+	assert_int_equal(format_json_line(f, tl, &resolver), 0);
+	fclose(f);
+	f = open_memstream(&o->text, &len);
+	assert_int_equal(format_text(f, tl, &resolver), 0);
+	fclose(f);
+}
+
+static void add(struct timeline_table *t, struct trace_event ev)
+{
+	timeline_add(t, &ev, 0);
+}
+
+static struct out run(bool accept, bool own_start)
+{
+	struct out o = {};
+	struct timeline_config cfg = {
+		.own_table = OWN, .own_family = NFPROTO_INET, .max_inflight = 4,
+		.emit = render, .emit_ctx = &o,
+	};
+	struct timeline_table *t;
+	struct test_pkt in, fwd;
+	const uint32_t id = 0x06fed0fb;
+	struct trace_event ev;
+
+	assert_int_equal(timeline_table_new(&cfg, &t), 0);
+	test_ipv4_tcp(&in, "198.51.100.2", 44976, "198.51.100.1", 1222, 0x02);
+	test_ipv4_tcp(&fwd, "198.51.100.2", 44976, "203.0.113.10", 22, 0x02);
+	if (own_start)
+		add(t, test_with_pkt(test_rule(id, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), &in, 2, 0));
+	ev = test_with_pkt(test_rule(id, "nat", "prerouting", 3, NF_ACCEPT, NULL), &in, 2, 0);
+	ev.present |= TRACE_HAS_CT_STATE | TRACE_HAS_CT_DIRECTION | TRACE_HAS_CT_ID;
+	ev.ct_state = 8;
+	ev.ct_id = 77;
+	add(t, ev);
+	ev = test_with_pkt(test_rule(id, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &fwd, 2, 3);
+	ev.present |= TRACE_HAS_CT_STATUS;
+	ev.ct_status = 0x128;
+	add(t, ev);
+	if (accept) {
+		add(t, test_rule(id, "filter", "allowed_dnats", 6, NF_ACCEPT, NULL));
+		add(t, test_with_pkt(test_rule(id, "nat", "postrouting", 0, NFT_CONTINUE, NULL), &fwd, 0, 3));
+		add(t, test_policy(id, "nat", "postrouting", NF_ACCEPT));
+		timeline_flush(t);
+	} else {
+		add(t, test_rule(id, "filter", "allowed_dnats", 7, NF_DROP, NULL));
+	}
+	timeline_table_free(t);
+	assert_non_null(o.json);
+	return o;
+}
+
+static json_t *parse(const char *line)
+{
+	json_error_t err;
+	json_t *o;
+
+	/* one object, one line */
+	assert_non_null(strchr(line, '\n'));
+	assert_null(strchr(line, '\n') + 1 == NULL ? NULL : strchr(strchr(line, '\n') + 1, '\n'));
+	o = json_loads(line, 0, &err);
+	assert_non_null(o);
+	return o;
+}
+
+static const char *str(json_t *o, const char *path)
+{
+	json_t *v = o;
+	char key[64];
+	const char *p = path;
+
+	while (*p) {
+		size_t n = strcspn(p, ".");
+
+		snprintf(key, sizeof(key), "%.*s", (int)n, p);
+		if (json_is_array(v))
+			v = json_array_get(v, strtoul(key, NULL, 10));
+		else
+			v = json_object_get(v, key);
+		assert_non_null(v);
+		p += n + (p[n] == '.');
+	}
+	if (json_is_integer(v)) {
+		static char buf[32];
+
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+		return buf;
+	}
+	if (json_is_null(v))
+		return "null";
+	if (json_is_boolean(v))
+		return json_is_true(v) ? "true" : "false";
+	assert_true(json_is_string(v));
+	return json_string_value(v);
+}
+
+static void test_json_drop_has_cause_path_and_dnat(void **state)
+{
+	struct out o = run(false, true);
+	json_t *j = parse(o.json);
+
+	(void)state;
+	assert_string_equal(str(j, "id"), "06fed0fb");
+	assert_string_equal(str(j, "verdict"), "drop");
+	assert_string_equal(str(j, "complete"), "true");
+	assert_string_equal(str(j, "packet.family"), "ip");
+	assert_string_equal(str(j, "packet.proto"), "tcp");
+	assert_string_equal(str(j, "packet.saddr"), "198.51.100.2");
+	assert_string_equal(str(j, "packet.daddr"), "198.51.100.1");
+	assert_string_equal(str(j, "packet.sport"), "44976");
+	assert_string_equal(str(j, "packet.dport"), "1222");
+	assert_string_equal(str(j, "packet.iif"), "wan0");
+	assert_string_equal(str(j, "packet.oif"), "null");
+	assert_string_equal(str(j, "packet.tcp_flags"), "syn");
+
+	/* our own chain does not show */
+	assert_int_equal(json_array_size(json_object_get(j, "events")), 3);
+	assert_string_equal(str(j, "events.0.table"), "nat");
+	assert_string_equal(str(j, "events.0.hook"), "prerouting");
+	assert_string_equal(str(j, "events.0.type"), "rule");
+	assert_string_equal(str(j, "events.0.handle"), "3");
+	assert_string_equal(str(j, "events.0.rule"), "iifname \"wan0\" tcp dport 1222 dnat ip to 203.0.113.10:22");
+	assert_string_equal(str(j, "events.0.verdict"), "accept");
+	assert_string_equal(str(j, "events.0.target"), "null");
+	assert_string_equal(str(j, "events.0.ct.state.0"), "new");
+	assert_string_equal(str(j, "events.0.ct.direction"), "original");
+	assert_string_equal(str(j, "events.0.ct.id"), "77");
+	assert_string_equal(str(j, "events.1.verdict"), "jump");
+	assert_string_equal(str(j, "events.1.target"), "allowed_dnats");
+	assert_string_equal(str(j, "events.1.packet.daddr"), "203.0.113.10");
+	assert_string_equal(str(j, "events.1.packet.oif"), "lan0");
+	assert_string_equal(str(j, "events.1.ct.status.0"), "confirmed");
+	assert_string_equal(str(j, "events.1.ct.status.1"), "dnat");
+	assert_string_equal(str(j, "events.1.ct.status.2"), "dnat-done");
+	/* a regular chain is reached from the forward hook */
+	assert_string_equal(str(j, "events.2.hook"), "forward");
+	assert_null(json_object_get(json_array_get(json_object_get(j, "events"), 2), "packet"));
+
+	assert_int_equal(json_array_size(json_object_get(j, "nat")), 1);
+	assert_string_equal(str(j, "nat.0.type"), "dnat");
+	assert_string_equal(str(j, "nat.0.from"), "198.51.100.1:1222");
+	assert_string_equal(str(j, "nat.0.to"), "203.0.113.10:22");
+
+	assert_string_equal(str(j, "cause.family"), "inet");
+	assert_string_equal(str(j, "cause.table"), "filter");
+	assert_string_equal(str(j, "cause.chain"), "allowed_dnats");
+	assert_string_equal(str(j, "cause.handle"), "7");
+	assert_string_equal(str(j, "cause.rule"), "drop");
+	assert_string_equal(str(j, "cause.verdict"), "drop");
+	assert_string_equal(str(j, "cause.path.0"), "forward");
+	assert_string_equal(str(j, "cause.path.1"), "allowed_dnats");
+	assert_string_equal(str(j, "ct.state.0"), "new");
+	json_decref(j);
+	free(o.json);
+	free(o.text);
+}
+
+static void test_json_accept_deleted_rule_and_chain_end(void **state)
+{
+	struct out o = run(true, true);
+	json_t *j = parse(o.json);
+
+	(void)state;
+	assert_string_equal(str(j, "verdict"), "accept");
+	assert_string_equal(str(j, "events.2.rule"), "ip daddr . tcp dport @allow_in accept");
+	assert_string_equal(str(j, "events.2.deleted"), "true");
+	assert_string_equal(str(j, "events.3.type"), "return");
+	assert_string_equal(str(j, "events.3.handle"), "null");
+	assert_string_equal(str(j, "events.3.rule"), "null");
+	assert_string_equal(str(j, "events.3.hook"), "postrouting");
+	assert_string_equal(str(j, "events.4.type"), "policy");
+	assert_string_equal(str(j, "events.4.verdict"), "accept");
+	assert_string_equal(str(j, "cause.type"), "policy");
+	assert_string_equal(str(j, "cause.chain"), "postrouting");
+	assert_string_equal(str(j, "cause.rule"), "null");
+	json_decref(j);
+	free(o.json);
+	free(o.text);
+}
+
+static void test_json_incomplete_without_own_start(void **state)
+{
+	struct out o = run(false, false);
+	json_t *j = parse(o.json);
+
+	(void)state;
+	assert_string_equal(str(j, "complete"), "false");
+	/* the packet as first seen is then nat prerouting's */
+	assert_string_equal(str(j, "packet.dport"), "1222");
+	json_decref(j);
+	free(o.json);
+	free(o.text);
+}
+
+static void test_text_names_rules_rewrite_and_cause(void **state)
+{
+	struct out o = run(false, true);
+
+	(void)state;
+	assert_non_null(strstr(o.text, "trace 06fed0fb tcp 198.51.100.2:44976 -> 198.51.100.1:1222 [syn] iif wan0: drop\n"));
+	assert_non_null(strstr(o.text, "  prerouting inet nat prerouting ct state new original id 77\n"));
+	assert_non_null(strstr(o.text, "      rule `iifname \"wan0\" tcp dport 1222 dnat ip to 203.0.113.10:22` (handle 3): accept\n"));
+	assert_non_null(strstr(o.text, "  dnat 198.51.100.1:1222 -> 203.0.113.10:22\n  forward inet filter forward"));
+	assert_non_null(strstr(o.text, "      rule `ct status dnat jump allowed_dnats` (handle 5): jump allowed_dnats\n"));
+	assert_non_null(strstr(o.text, "    -> inet filter allowed_dnats\n      rule `drop` (handle 7): drop\n"));
+	assert_non_null(strstr(o.text, "  verdict drop by rule `drop` (handle 7) in inet filter allowed_dnats, reached from inet filter forward\n"));
+	free(o.json);
+	free(o.text);
+}
+
+static void test_text_accept_and_deleted_rule(void **state)
+{
+	struct out o = run(true, true);
+
+	(void)state;
+	assert_non_null(strstr(o.text, ": accept\n"));
+	assert_non_null(strstr(o.text, "rule `ip daddr . tcp dport @allow_in accept` (handle 6, deleted): accept\n"));
+	assert_non_null(strstr(o.text, "  verdict accept by policy in inet nat postrouting\n"));
+	free(o.json);
+	free(o.text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_drop_has_cause_path_and_dnat),
+		cmocka_unit_test(test_json_accept_deleted_rule_and_chain_end),
+		cmocka_unit_test(test_json_incomplete_without_own_start),
+		cmocka_unit_test(test_text_names_rules_rewrite_and_cause),
+		cmocka_unit_test(test_text_accept_and_deleted_rule),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

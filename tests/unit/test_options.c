@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <linux/netfilter.h>
+
+#include "options.h"
+
+#define PARSE(o, err, ...)						\
+	({								\
+		char *argv[] = { "nattraced", __VA_ARGS__, NULL };	\
+		options_parse(sizeof(argv) / sizeof(argv[0]) - 1, argv,	\
+			      (o), (err), sizeof(err));			\
+	})
+
+static void test_defaults(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--match", "tcp dport 22"), 0);
+	assert_string_equal(o.match, "tcp dport 22");
+	assert_string_equal(o.rate, "1/second");
+	assert_false(o.rate_none);
+	assert_int_equal(o.count, 0);
+	assert_true(o.timeout == 0);
+	assert_int_equal(o.output, OUTPUT_TEXT);
+	assert_string_equal(o.table, "trace_debug");
+	assert_int_equal(o.family, NFPROTO_INET);
+	assert_int_equal(o.hooks, 1u << NF_INET_PRE_ROUTING | 1u << NF_INET_LOCAL_OUT);
+}
+
+static void test_all_options_parse(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--match", "udp dport 53", "--rate", "10/minute",
+			       "--count", "3", "--timeout", "2.5", "--output", "json",
+			       "--table", "t2", "--family", "ip6",
+			       "--hooks", "forward,input,postrouting"), 0);
+	assert_string_equal(o.rate, "10/minute");
+	assert_int_equal(o.count, 3);
+	assert_true(o.timeout == 2.5);
+	assert_int_equal(o.output, OUTPUT_JSON);
+	assert_string_equal(o.table, "t2");
+	assert_int_equal(o.family, NFPROTO_IPV6);
+	assert_int_equal(o.hooks, 1u << NF_INET_FORWARD | 1u << NF_INET_LOCAL_IN |
+			 1u << NF_INET_POST_ROUTING);
+	assert_int_equal(PARSE(&o, err, "-m", "x", "-c", "1", "-t", "1", "-o", "text"), 0);
+	assert_int_equal(o.count, 1);
+}
+
+static void test_rate_none_removes_limit(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--rate", "none"), 0);
+	assert_true(o.rate_none);
+	assert_string_equal(o.rate, "");
+}
+
+static void test_bad_rates_refused(void **state)
+{
+	static const char *const bad[] = {
+		"0/second", "1/sec", "fast", "1", "/second", "-1/second",
+		"1/second burst 5", "99999999999/second", "1/second;", " 1/second",
+	};
+	struct options o;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(PARSE(&o, err, "--match", "x", "--rate", (char *)bad[i]), -EINVAL);
+		assert_non_null(strstr(err, "--rate"));
+	}
+}
+
+static void test_usage_errors_name_the_problem(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--count", "1"), -EINVAL);
+	assert_string_equal(err, "--match is required");
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--count", "0"), -EINVAL);
+	assert_non_null(strstr(err, "--count"));
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--count", "-2"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--count", "2x"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--timeout", "0"), -EINVAL);
+	assert_non_null(strstr(err, "--timeout"));
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--timeout", "nan"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--timeout", "1e9"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--output", "xml"), -EINVAL);
+	assert_non_null(strstr(err, "xml"));
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--family", "arp"), -EINVAL);
+	assert_non_null(strstr(err, "--family"));
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--hooks", "ingress"), -EINVAL);
+	assert_non_null(strstr(err, "ingress"));
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--hooks", ","), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--table", "a;b"), -EINVAL);
+	assert_non_null(strstr(err, "--table"));
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--table", "1abc"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--bogus"), -EINVAL);
+	assert_non_null(strstr(err, "--bogus"));
+	assert_int_equal(PARSE(&o, err, "--match"), -EINVAL);
+	assert_non_null(strstr(err, "needs an argument"));
+	assert_int_equal(PARSE(&o, err, "--match", "ip", "daddr"), -EINVAL);
+	assert_non_null(strstr(err, "quote"));
+}
+
+static void test_help_and_version_need_no_match(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--help"), 0);
+	assert_true(o.help);
+	assert_int_equal(PARSE(&o, err, "-V"), 0);
+	assert_true(o.version);
+}
+
+static void test_keywords(void **state)
+{
+	(void)state;
+	assert_string_equal(options_family_keyword(NFPROTO_IPV4), "ip");
+	assert_string_equal(options_family_keyword(NFPROTO_INET), "inet");
+	assert_null(options_family_keyword(NFPROTO_ARP));
+	assert_string_equal(options_hook_keyword(NF_INET_FORWARD), "forward");
+	assert_null(options_hook_keyword(NF_INET_NUMHOOKS));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_options_parse),
+		cmocka_unit_test(test_rate_none_removes_limit),
+		cmocka_unit_test(test_bad_rates_refused),
+		cmocka_unit_test(test_usage_errors_name_the_problem),
+		cmocka_unit_test(test_help_and_version_need_no_match),
+		cmocka_unit_test(test_keywords),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <linux/netfilter.h>
+
+#include "rulecache.h"
+
+/*
+ * tests/meson.build may build this without -DFIXTURES. Then the fixtures
+ * are found from the binary: meson compiles with __FILE__ relative to the
+ * build root, which is the binary's parent's parent (build/tests/x).
+ */
+#define FIXTURE_PATH_MAX (PATH_MAX + 64)
+
+static char fixtures_dir[FIXTURE_PATH_MAX];
+
+static bool is_dir_with_fixtures(const char *dir)
+{
+	char path[FIXTURE_PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/change-0-start.txt", dir);
+	return access(path, R_OK) == 0;
+}
+
+static void find_fixtures(void)
+{
+	char exe[PATH_MAX], src[FIXTURE_PATH_MAX], cand[FIXTURE_PATH_MAX];
+	ssize_t n;
+
+#ifdef FIXTURES
+	snprintf(cand, sizeof(cand), "%s/listing", FIXTURES);
+	if (is_dir_with_fixtures(cand))
+		goto found;
+#endif
+	snprintf(src, sizeof(src), "%s", __FILE__);
+	if (src[0] == '/') {
+		snprintf(cand, sizeof(cand), "%s/../fixtures/listing", dirname(src));
+		if (is_dir_with_fixtures(cand))
+			goto found;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0 && src[0] != '/') {
+		exe[n] = '\0';
+		snprintf(cand, sizeof(cand), "%s/../%s", dirname(exe), __FILE__);
+		snprintf(src, sizeof(src), "%s", cand);
+		snprintf(cand, sizeof(cand), "%s/../fixtures/listing", dirname(src));
+		if (is_dir_with_fixtures(cand))
+			goto found;
+	}
+	snprintf(cand, sizeof(cand), "tests/fixtures/listing");
+	if (is_dir_with_fixtures(cand))
+		goto found;
+	fail_msg("cannot find tests/fixtures/listing");
+found:
+	snprintf(fixtures_dir, sizeof(fixtures_dir), "%s", cand);
+}
+
+static char *read_fixture(const char *name)
+{
+	char path[FIXTURE_PATH_MAX + 64];
+	char *buf;
+	long len;
+	FILE *f;
+
+	if (!fixtures_dir[0])
+		find_fixtures();
+	snprintf(path, sizeof(path), "%s/%s", fixtures_dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		fail_msg("cannot open fixture %s", path);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	assert_true(len >= 0);
+	rewind(f);
+	buf = malloc(len + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, len, f), (size_t)len);
+	buf[len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static struct rulecache *cache_with(const char *fixture)
+{
+	struct rulecache *c = NULL;
+	char *text;
+
+	assert_int_equal(rulecache_new_offline(&c), 0);
+	assert_non_null(c);
+	if (fixture) {
+		text = read_fixture(fixture);
+		assert_int_equal(rulecache_load_listing(c, text), 0);
+		free(text);
+	}
+	return c;
+}
+
+static void load(struct rulecache *c, const char *fixture)
+{
+	char *text = read_fixture(fixture);
+
+	assert_int_equal(rulecache_load_listing(c, text), 0);
+	free(text);
+}
+
+static void assert_live(struct rulecache *c, uint8_t family, const char *table, uint64_t handle,
+			const char *text)
+{
+	bool deleted = true;
+	const char *got = rulecache_rule(c, family, table, handle, &deleted);
+
+	if (!got)
+		fail_msg("no rule %s handle %llu", table, (unsigned long long)handle);
+	assert_string_equal(got, text);
+	assert_false(deleted);
+}
+
+static void assert_deleted(struct rulecache *c, uint8_t family, const char *table, uint64_t handle,
+			   const char *text)
+{
+	bool deleted = false;
+	const char *got = rulecache_rule(c, family, table, handle, &deleted);
+
+	if (!got)
+		fail_msg("no rule %s handle %llu", table, (unsigned long long)handle);
+	assert_string_equal(got, text);
+	assert_true(deleted);
+}
+
+static void test_rule_text_found_by_family_table_and_handle(void **state)
+{
+	struct rulecache *c = cache_with("ruleset.txt");
+
+	(void)state;
+	assert_live(c, NFPROTO_INET, "filter", 17,
+		    "ip saddr 192.0.2.1 counter drop comment \"a # b { c } ; d\"");
+	assert_live(c, NFPROTO_INET, "filter", 16, "tcp dport vmap { 8080 : accept, 8081 : drop }");
+	assert_live(
+	    c, NFPROTO_IPV4, "cb", 5,
+	    "tcp dport 22 jump { ip saddr 192.0.2.1 accept; counter comment \"in { binding\"; }");
+	assert_live(c, NFPROTO_INET, "weird table", 3, "jump my chain");
+	rulecache_free(c);
+}
+
+static void test_same_handle_in_other_table_or_family_is_distinct(void **state)
+{
+	struct rulecache *c = cache_with("ruleset.txt");
+	bool deleted;
+
+	(void)state;
+	assert_live(c, NFPROTO_IPV4, "nat", 3,
+		    "ip daddr 203.0.113.5 tcp dport 80 dnat to 192.0.2.10:8080");
+	assert_live(c, NFPROTO_IPV6, "raw6", 2, "ip6 daddr 2001:db8::/32 notrack");
+	assert_live(c, NFPROTO_ARP, "a1", 2, "arp operation request counter");
+	assert_live(c, NFPROTO_BRIDGE, "br", 2, "ether type ip counter");
+	/* a table name is per family: there is no ip6 nat */
+	assert_null(rulecache_rule(c, NFPROTO_IPV6, "nat", 3, &deleted));
+	/* 7 is a ct helper's handle in filter, not a rule's */
+	assert_null(rulecache_rule(c, NFPROTO_INET, "filter", 7, &deleted));
+	rulecache_free(c);
+}
+
+static void test_unknown_handle_returns_null_offline(void **state)
+{
+	struct rulecache *c = cache_with("ruleset.txt");
+	bool deleted = true;
+
+	(void)state;
+	assert_null(rulecache_rule(c, NFPROTO_INET, "filter", 9999, &deleted));
+	/* ret_* is written only when there is an answer */
+	assert_true(deleted);
+	assert_null(rulecache_rule(c, NFPROTO_INET, "nosuch", 11, NULL));
+	rulecache_free(c);
+}
+
+static void test_hook_of_base_chain_and_none_for_regular(void **state)
+{
+	struct rulecache *c = cache_with("ruleset.txt");
+
+	(void)state;
+	assert_string_equal(rulecache_hook(c, NFPROTO_INET, "filter", "input"), "input");
+	assert_string_equal(rulecache_hook(c, NFPROTO_IPV4, "nat", "post"), "postrouting");
+	assert_string_equal(rulecache_hook(c, NFPROTO_NETDEV, "nd", "ingr"), "ingress");
+	assert_string_equal(rulecache_hook(c, NFPROTO_INET, "weird table", "c{h#a}n;"), "input");
+	assert_null(rulecache_hook(c, NFPROTO_INET, "filter", "my_chain"));
+	assert_null(rulecache_hook(c, NFPROTO_INET, "filter", "nosuch"));
+	assert_null(rulecache_hook(c, NFPROTO_IPV4, "filter", "input"));
+	rulecache_free(c);
+}
+
+static void test_rule_added_after_start_is_found(void **state)
+{
+	struct rulecache *c = cache_with("change-0-start.txt");
+	bool deleted;
+
+	(void)state;
+	assert_null(rulecache_rule(c, NFPROTO_INET, "t", 4, &deleted));
+	load(c, "change-1-added.txt");
+	assert_live(c, NFPROTO_INET, "t", 4,
+		    "ip saddr 203.0.113.7 counter drop comment \"added later\"");
+	assert_live(c, NFPROTO_INET, "t", 2, "ip saddr 192.0.2.1 drop");
+	rulecache_free(c);
+}
+
+static void test_deleted_rule_keeps_text_flagged_deleted(void **state)
+{
+	struct rulecache *c = cache_with("change-1-added.txt");
+
+	(void)state;
+	load(c, "change-2-deleted.txt");
+	assert_deleted(c, NFPROTO_INET, "t", 2, "ip saddr 192.0.2.1 drop");
+	assert_live(c, NFPROTO_INET, "t", 3, "ip saddr 192.0.2.2 accept comment \"two\"");
+	rulecache_free(c);
+}
+
+static void test_text_pointer_survives_relists_and_deletion(void **state)
+{
+	struct rulecache *c = cache_with("change-0-start.txt");
+	const char *kept, *gone;
+
+	(void)state;
+	kept = rulecache_rule(c, NFPROTO_INET, "t", 3, NULL);
+	gone = rulecache_rule(c, NFPROTO_INET, "t", 2, NULL);
+	assert_non_null(kept);
+	assert_non_null(gone);
+	load(c, "change-1-added.txt");
+	load(c, "change-2-deleted.txt");
+	assert_ptr_equal(rulecache_rule(c, NFPROTO_INET, "t", 3, NULL), kept);
+	assert_ptr_equal(rulecache_rule(c, NFPROTO_INET, "t", 2, NULL), gone);
+	assert_string_equal(gone, "ip saddr 192.0.2.1 drop");
+	rulecache_free(c);
+}
+
+static void test_recreated_table_reuses_handles_with_new_text(void **state)
+{
+	struct rulecache *c = cache_with("change-2-deleted.txt");
+
+	(void)state;
+	load(c, "change-3-recreated.txt");
+	/* handle 2 of the new table is live; it is not the old rule 2 */
+	assert_live(c, NFPROTO_INET, "t", 2, "ip daddr 198.51.100.1 accept");
+	assert_deleted(c, NFPROTO_INET, "t", 3, "ip saddr 192.0.2.2 accept comment \"two\"");
+	assert_deleted(c, NFPROTO_INET, "t", 4,
+		       "ip saddr 203.0.113.7 counter drop comment \"added later\"");
+	assert_string_equal(rulecache_hook(c, NFPROTO_INET, "t", "in"), "input");
+	rulecache_free(c);
+}
+
+static void test_chain_gone_from_listing_has_no_hook(void **state)
+{
+	struct rulecache *c = cache_with("ruleset.txt");
+
+	(void)state;
+	load(c, "change-0-start.txt");
+	assert_null(rulecache_hook(c, NFPROTO_INET, "filter", "input"));
+	assert_string_equal(rulecache_hook(c, NFPROTO_INET, "t", "in"), "input");
+	rulecache_free(c);
+}
+
+/* A listing of one table with n rules, handles first..first+n-1. */
+static char *make_listing(unsigned int nchains, unsigned int nrules, uint64_t first)
+{
+	size_t size = 128 + (size_t)nchains * 160 + (size_t)nrules * 96;
+	char *buf = malloc(size), *p = buf;
+	unsigned int i;
+
+	assert_non_null(buf);
+	p += sprintf(p, "table ip big { # handle 1\n");
+	for (i = 0; i < nchains; i++) {
+		p += sprintf(p, "\tchain c%u { # handle %u\n", i, i + 1);
+		p += sprintf(p, "\t\ttype filter hook input priority %u; policy accept;\n", i);
+		p += sprintf(p, "\t}\n");
+	}
+	p += sprintf(p, "\tchain r { # handle %u\n", nchains + 1);
+	for (i = 0; i < nrules; i++)
+		p += sprintf(p, "\t\tip saddr 192.0.2.%u counter comment \"r%llu\" # handle %llu\n",
+			     i % 256, (unsigned long long)(first + i),
+			     (unsigned long long)(first + i));
+	p += sprintf(p, "\t}\n}\n");
+	assert_true((size_t)(p - buf) < size);
+	return buf;
+}
+
+static void test_oldest_deleted_rules_go_first(void **state)
+{
+	const unsigned int extra = 6;
+	const unsigned int n = RULECACHE_MAX_DELETED + extra;
+	struct rulecache *c = cache_with(NULL);
+	char *text = make_listing(0, n, 1000);
+	const char *kept;
+	char want[64];
+	bool deleted;
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(rulecache_load_listing(c, text), 0);
+	free(text);
+	kept = rulecache_rule(c, NFPROTO_IPV4, "big", 1000 + n - 1, NULL);
+	assert_non_null(kept);
+	text = make_listing(0, 0, 0);
+	assert_int_equal(rulecache_load_listing(c, text), 0);
+	free(text);
+
+	for (i = 0; i < n; i++) {
+		const char *got = rulecache_rule(c, NFPROTO_IPV4, "big", 1000 + i, &deleted);
+
+		if (i < extra) {
+			assert_null(got);
+			continue;
+		}
+		snprintf(want, sizeof(want), "ip saddr 192.0.2.%u counter comment \"r%u\"", i % 256,
+			 1000 + i);
+		assert_non_null(got);
+		assert_string_equal(got, want);
+		assert_true(deleted);
+	}
+	assert_ptr_equal(rulecache_rule(c, NFPROTO_IPV4, "big", 1000 + n - 1, NULL), kept);
+	rulecache_free(c);
+}
+
+static void test_rules_over_limit_are_dropped_not_others(void **state)
+{
+	const unsigned int n = RULECACHE_MAX_RULES + 3;
+	struct rulecache *c = cache_with(NULL);
+	char *text = make_listing(0, n, 1);
+
+	(void)state;
+	assert_int_equal(rulecache_load_listing(c, text), 0);
+	assert_non_null(rulecache_rule(c, NFPROTO_IPV4, "big", 1, NULL));
+	assert_non_null(rulecache_rule(c, NFPROTO_IPV4, "big", RULECACHE_MAX_RULES, NULL));
+	assert_null(rulecache_rule(c, NFPROTO_IPV4, "big", RULECACHE_MAX_RULES + 1, NULL));
+	/* the same listing again keeps the same ones */
+	assert_int_equal(rulecache_load_listing(c, text), 0);
+	assert_non_null(rulecache_rule(c, NFPROTO_IPV4, "big", 1, NULL));
+	assert_null(rulecache_rule(c, NFPROTO_IPV4, "big", RULECACHE_MAX_RULES + 1, NULL));
+	free(text);
+	rulecache_free(c);
+}
+
+static void test_chains_over_limit_are_dropped(void **state)
+{
+	struct rulecache *c = cache_with(NULL);
+	char *text = make_listing(RULECACHE_MAX_CHAINS + 1, 1, 1);
+	char name[32];
+
+	(void)state;
+	assert_int_equal(rulecache_load_listing(c, text), 0);
+	free(text);
+	assert_string_equal(rulecache_hook(c, NFPROTO_IPV4, "big", "c0"), "input");
+	snprintf(name, sizeof(name), "c%u", RULECACHE_MAX_CHAINS - 1);
+	assert_string_equal(rulecache_hook(c, NFPROTO_IPV4, "big", name), "input");
+	snprintf(name, sizeof(name), "c%u", RULECACHE_MAX_CHAINS);
+	assert_null(rulecache_hook(c, NFPROTO_IPV4, "big", name));
+	/* rules do not depend on their chain being kept */
+	assert_non_null(rulecache_rule(c, NFPROTO_IPV4, "big", 1, NULL));
+	rulecache_free(c);
+}
+
+static void test_offline_cache_has_no_fd_and_refresh_is_noop(void **state)
+{
+	struct rulecache *c = cache_with("ruleset.txt");
+
+	(void)state;
+	assert_int_equal(rulecache_fd(c), -1);
+	rulecache_on_readable(c);
+	assert_int_equal(rulecache_refresh(c), 0);
+	assert_live(c, NFPROTO_INET, "filter", 11, "ct state established,related accept");
+	rulecache_free(c);
+}
+
+static void test_free_accepts_null(void **state)
+{
+	(void)state;
+	assert_null(rulecache_free(NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_rule_text_found_by_family_table_and_handle),
+	    cmocka_unit_test(test_same_handle_in_other_table_or_family_is_distinct),
+	    cmocka_unit_test(test_unknown_handle_returns_null_offline),
+	    cmocka_unit_test(test_hook_of_base_chain_and_none_for_regular),
+	    cmocka_unit_test(test_rule_added_after_start_is_found),
+	    cmocka_unit_test(test_deleted_rule_keeps_text_flagged_deleted),
+	    cmocka_unit_test(test_text_pointer_survives_relists_and_deletion),
+	    cmocka_unit_test(test_recreated_table_reuses_handles_with_new_text),
+	    cmocka_unit_test(test_chain_gone_from_listing_has_no_hook),
+	    cmocka_unit_test(test_oldest_deleted_rules_go_first),
+	    cmocka_unit_test(test_rules_over_limit_are_dropped_not_others),
+	    cmocka_unit_test(test_chains_over_limit_are_dropped),
+	    cmocka_unit_test(test_offline_cache_has_no_fd_and_refresh_is_noop),
+	    cmocka_unit_test(test_free_accepts_null),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

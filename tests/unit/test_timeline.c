@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "timeline.h"
+
+#define OWN	"trace_debug"
+#define MS	1000000ull
+
+/* What the emit callback saw, copied: the table reuses the slot. */
+struct seen {
+	struct timeline tl[8];
+	enum timeline_end why[8];
+	unsigned int n;
+};
+
+static void record(void *ctx, const struct timeline *tl, enum timeline_end why)
+{
+	struct seen *s = ctx;
+
+	assert_true(s->n < 8);
+	s->tl[s->n] = *tl;
+	s->why[s->n] = why;
+	s->n++;
+}
+
+static struct timeline_table *table(struct seen *s, unsigned int max)
+{
+	struct timeline_config cfg = {
+		.own_table = OWN, .own_family = NFPROTO_INET,
+		.max_inflight = max, .idle_ns = 80 * MS,
+		.emit = record, .emit_ctx = s,
+	};
+	struct timeline_table *t;
+
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(timeline_table_new(&cfg, &t), 0);
+	return t;
+}
+
+static void add(struct timeline_table *t, struct trace_event ev, uint64_t now)
+{
+	timeline_add(t, &ev, now);
+}
+
+/* Our trace chain: the first events of every traced packet. */
+static void own_start(struct timeline_table *t, uint32_t id,
+		      const struct test_pkt *p, uint64_t now)
+{
+	add(t, test_with_pkt(test_rule(id, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), p, 2, 0), now);
+	add(t, test_policy(id, OWN, "trace_prerouting", NF_ACCEPT), now);
+}
+
+/* The seed scenario: DNAT 1222 -> 203.0.113.10:22, dropped in allowed_dnats. */
+static void dnat_then_drop(struct timeline_table *t, uint32_t id, uint64_t now)
+{
+	struct test_pkt in, fwd;
+
+	test_ipv4_tcp(&in, "198.51.100.2", 44976, "198.51.100.1", 1222, 0x02);
+	test_ipv4_tcp(&fwd, "198.51.100.2", 44976, "203.0.113.10", 22, 0x02);
+	own_start(t, id, &in, now);
+	add(t, test_with_pkt(test_rule(id, "nat", "prerouting", 3, NF_ACCEPT, NULL), &in, 2, 0), now);
+	add(t, test_with_pkt(test_rule(id, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &fwd, 2, 3), now);
+	add(t, test_rule(id, "filter", "allowed_dnats", 7, NF_DROP, NULL), now);
+}
+
+/* The fixed port forward: accepted in forward, then postrouting. */
+static void dnat_then_accept(struct timeline_table *t, uint32_t id, uint64_t now)
+{
+	struct test_pkt in, fwd;
+
+	test_ipv4_tcp(&in, "198.51.100.2", 44976, "198.51.100.1", 1222, 0x02);
+	test_ipv4_tcp(&fwd, "198.51.100.2", 44976, "203.0.113.10", 22, 0x02);
+	own_start(t, id, &in, now);
+	add(t, test_with_pkt(test_rule(id, "nat", "prerouting", 3, NF_ACCEPT, NULL), &in, 2, 0), now);
+	add(t, test_with_pkt(test_rule(id, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &fwd, 2, 3), now);
+	add(t, test_rule(id, "filter", "allowed_dnats", 6, NF_ACCEPT, NULL), now);
+	add(t, test_with_pkt(test_policy(id, "nat", "postrouting", NF_ACCEPT), &fwd, 0, 3), now);
+}
+
+static void test_drop_ends_timeline_at_once_with_cause(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 16);
+	struct tl_summary sum;
+	char from[64], to[64];
+
+	(void)state;
+	dnat_then_drop(t, 0x06fed0fb, 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.why[0], TL_END_VERDICT);
+	assert_int_equal(timeline_inflight(t), 0);
+	assert_true(timeline_complete(&s.tl[0]));
+	/* our own chain is bookkeeping, not a step */
+	assert_int_equal(s.tl[0].n_steps, 3);
+	assert_string_equal(s.tl[0].steps[0].table, "nat");
+
+	timeline_summarize(&s.tl[0], &sum);
+	assert_int_equal(sum.verdict, TL_VERDICT_DROP);
+	assert_int_equal(sum.cause, 2);
+	assert_int_equal(s.tl[0].steps[sum.cause].handle, 7);
+	assert_int_equal(sum.n_path, 2);
+	assert_string_equal(sum.path[0], "forward");
+	assert_string_equal(sum.path[1], "allowed_dnats");
+	assert_int_equal(sum.n_nat, 1);
+	assert_int_equal(sum.nat[0].type, TL_NAT_DNAT);
+	assert_int_equal(sum.nat[0].step, 1);
+	packet_endpoint_str(&sum.nat[0].before, false, from, sizeof(from));
+	packet_endpoint_str(&sum.nat[0].after, false, to, sizeof(to));
+	assert_string_equal(from, "198.51.100.1:1222");
+	assert_string_equal(to, "203.0.113.10:22");
+	/* the packet as first seen, before DNAT */
+	assert_non_null(sum.packet);
+	assert_true(sum.packet->own);
+	assert_int_equal(sum.packet->pkt.dport, 1222);
+	timeline_table_free(t);
+}
+
+static void test_accept_ends_on_idle_only(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 16);
+	struct tl_summary sum;
+
+	(void)state;
+	dnat_then_accept(t, 0x1234, 10 * MS);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(timeline_next_expiry(t, 10 * MS), 80 * MS);
+	timeline_expire(t, 89 * MS);
+	assert_int_equal(s.n, 0);
+	timeline_expire(t, 90 * MS);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.why[0], TL_END_IDLE);
+	assert_int_equal(timeline_next_expiry(t, 90 * MS), -1);
+
+	timeline_summarize(&s.tl[0], &sum);
+	assert_int_equal(sum.verdict, TL_VERDICT_ACCEPT);
+	/* the last base chain decided: postrouting's policy */
+	assert_string_equal(s.tl[0].steps[sum.cause].chain, "postrouting");
+	assert_int_equal(s.tl[0].steps[sum.cause].type, TRACE_TYPE_POLICY);
+	assert_true(timeline_complete(&s.tl[0]));
+	timeline_table_free(t);
+}
+
+static void test_trace_id_reuse_starts_new_timeline(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 16);
+
+	(void)state;
+	/* Two packets of one flow, same id, the first accepted. */
+	dnat_then_accept(t, 0xabcd, 0);
+	dnat_then_accept(t, 0xabcd, 1 * MS);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.why[0], TL_END_REUSED);
+	assert_int_equal(s.tl[0].n_steps, 4);
+	assert_true(timeline_complete(&s.tl[0]));
+	assert_int_equal(timeline_inflight(t), 1);
+	timeline_flush(t);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.tl[1].n_steps, 4);
+	assert_true(s.tl[0].seq < s.tl[1].seq);
+	timeline_table_free(t);
+}
+
+static void test_interleaved_events_of_two_cpus_stay_apart(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 16);
+	struct test_pkt a, b;
+	struct tl_summary sum;
+
+	(void)state;
+	test_ipv4_tcp(&a, "198.51.100.2", 1000, "198.51.100.1", 1222, 0x02);
+	test_ipv4_tcp(&b, "198.51.100.3", 2000, "198.51.100.1", 1222, 0x02);
+	own_start(t, 1, &a, 0);
+	own_start(t, 2, &b, 0);
+	add(t, test_with_pkt(test_rule(2, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &b, 2, 3), 0);
+	add(t, test_with_pkt(test_rule(1, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &a, 2, 3), 0);
+	add(t, test_rule(1, "filter", "allowed_dnats", 6, NF_ACCEPT, NULL), 0);
+	add(t, test_rule(2, "filter", "allowed_dnats", 7, NF_DROP, NULL), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.tl[0].id, 2);
+	timeline_summarize(&s.tl[0], &sum);
+	assert_int_equal(sum.verdict, TL_VERDICT_DROP);
+	assert_int_equal(sum.packet->pkt.sport, 2000);
+	timeline_flush(t);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.tl[1].id, 1);
+	timeline_summarize(&s.tl[1], &sum);
+	assert_int_equal(sum.verdict, TL_VERDICT_ACCEPT);
+	assert_int_equal(sum.packet->pkt.sport, 1000);
+	timeline_table_free(t);
+}
+
+static void test_missed_start_is_incomplete(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 16);
+	struct test_pkt p;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "203.0.113.10", 22, 0x10);
+	add(t, test_with_pkt(test_rule(9, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &p, 2, 3), 0);
+	add(t, test_rule(9, "filter", "allowed_dnats", 7, NF_DROP, NULL), 0);
+	assert_int_equal(s.n, 1);
+	assert_false(s.tl[0].started);
+	assert_false(timeline_complete(&s.tl[0]));
+	assert_int_equal(timeline_stats(t)->incomplete, 1);
+	timeline_table_free(t);
+}
+
+static void test_full_table_evicts_oldest_as_incomplete(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 2);
+	struct test_pkt p;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 1222, 0x02);
+	own_start(t, 1, &p, 0);
+	own_start(t, 2, &p, 1);
+	own_start(t, 1, &p, 2);	/* 1 is now the newest; reuse emits it */
+	assert_int_equal(s.n, 1);
+	own_start(t, 3, &p, 3);	/* full: 2 is the least recently active */
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.tl[1].id, 2);
+	assert_int_equal(s.why[1], TL_END_EVICTED);
+	assert_false(timeline_complete(&s.tl[1]));
+	assert_int_equal(timeline_stats(t)->evicted, 1);
+	assert_int_equal(timeline_inflight(t), 2);
+	timeline_table_free(t);
+}
+
+static void test_too_many_events_truncate_and_count(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 4);
+	struct test_pkt p;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 80, 0x02);
+	own_start(t, 5, &p, 0);
+	add(t, test_with_pkt(test_rule(5, "filter", "input", 1, NFT_CONTINUE, NULL), &p, 2, 0), 0);
+	for (int i = 0; i < TIMELINE_MAX_STEPS + 10; i++)
+		add(t, test_rule(5, "filter", "input", 100 + i, NFT_CONTINUE, NULL), 0);
+	add(t, test_rule(5, "filter", "input", 99, NF_DROP, NULL), 0);
+	/* the drop still ends the packet, though it was not kept */
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.tl[0].n_steps, TIMELINE_MAX_STEPS);
+	assert_int_equal(s.tl[0].steps_dropped, 12);
+	assert_false(timeline_complete(&s.tl[0]));
+	assert_int_equal(timeline_stats(t)->steps_dropped, 12);
+	timeline_table_free(t);
+}
+
+static void test_lost_events_mark_inflight_incomplete(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 4);
+	struct test_pkt p;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 80, 0x02);
+	own_start(t, 5, &p, 0);
+	timeline_mark_lossy(t);
+	own_start(t, 6, &p, 0);
+	timeline_flush(t);
+	assert_int_equal(s.n, 2);
+	assert_false(timeline_complete(&s.tl[0]));
+	assert_true(timeline_complete(&s.tl[1]));
+	timeline_table_free(t);
+}
+
+static void test_policy_drop_is_final(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 4);
+	struct test_pkt p;
+	struct tl_summary sum;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "203.0.113.10", 22, 0x02);
+	own_start(t, 7, &p, 0);
+	add(t, test_with_pkt(test_policy(7, "filter", "forward", NF_DROP), &p, 2, 3), 0);
+	assert_int_equal(s.n, 1);
+	timeline_summarize(&s.tl[0], &sum);
+	assert_int_equal(sum.verdict, TL_VERDICT_DROP);
+	assert_int_equal(s.tl[0].steps[sum.cause].type, TRACE_TYPE_POLICY);
+	assert_int_equal(sum.n_path, 1);
+	assert_string_equal(sum.path[0], "forward");
+	timeline_table_free(t);
+}
+
+static void test_path_forgets_chains_that_returned(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 4);
+	struct test_pkt p;
+	struct tl_summary sum;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "203.0.113.10", 22, 0x02);
+	own_start(t, 8, &p, 0);
+	add(t, test_with_pkt(test_rule(8, "filter", "forward", 4, NFT_JUMP, "counters"), &p, 2, 3), 0);
+	add(t, test_rule(8, "filter", "counters", 0, NFT_CONTINUE, NULL), 0);	/* implicit end */
+	add(t, test_rule(8, "filter", "forward", 5, NFT_JUMP, "checks"), 0);
+	add(t, test_rule(8, "filter", "checks", 9, NFT_RETURN, NULL), 0);	/* explicit return */
+	add(t, test_rule(8, "filter", "forward", 6, NFT_GOTO, "final"), 0);
+	add(t, test_rule(8, "filter", "final", 10, NFT_JUMP, "deny"), 0);
+	add(t, test_rule(8, "filter", "deny", 11, NF_DROP, NULL), 0);
+	assert_int_equal(s.n, 1);
+	timeline_summarize(&s.tl[0], &sum);
+	assert_int_equal(sum.n_path, 3);
+	assert_string_equal(sum.path[0], "forward");
+	assert_string_equal(sum.path[1], "final");
+	assert_string_equal(sum.path[2], "deny");
+	timeline_table_free(t);
+}
+
+static void test_queue_verdict_with_number_is_final(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 4);
+	struct test_pkt p;
+	struct tl_summary sum;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 80, 0x02);
+	own_start(t, 9, &p, 0);
+	add(t, test_with_pkt(test_rule(9, "filter", "input", 3, NF_QUEUE | (5 << 16), NULL), &p, 2, 0), 0);
+	assert_int_equal(s.n, 1);
+	timeline_summarize(&s.tl[0], &sum);
+	assert_int_equal(sum.verdict, TL_VERDICT_QUEUE);
+	timeline_table_free(t);
+}
+
+static void test_unknown_verdict_when_trace_stops_midway(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 4);
+	struct test_pkt p;
+	struct tl_summary sum;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 80, 0x02);
+	own_start(t, 10, &p, 0);
+	add(t, test_with_pkt(test_rule(10, "filter", "input", 3, NFT_JUMP, "x"), &p, 2, 0), 0);
+	timeline_flush(t);
+	timeline_summarize(&s.tl[0], &sum);
+	assert_int_equal(sum.verdict, TL_VERDICT_UNKNOWN);
+	assert_int_equal(sum.cause, -1);
+	timeline_table_free(t);
+}
+
+static void test_own_table_of_other_family_is_not_ours(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 4);
+	struct test_pkt p;
+	struct trace_event ev;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 80, 0x02);
+	ev = test_with_pkt(test_rule(11, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), &p, 2, 0);
+	ev.family = NFPROTO_IPV4;
+	add(t, ev, 0);
+	timeline_flush(t);
+	assert_int_equal(s.n, 1);
+	assert_false(s.tl[0].started);
+	assert_int_equal(s.tl[0].n_steps, 1);
+	assert_int_equal(timeline_stats(t)->own_events, 0);
+	timeline_table_free(t);
+}
+
+static void test_flush_emits_in_order_of_activity(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 8);
+	struct test_pkt p;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 80, 0x02);
+	own_start(t, 1, &p, 0);
+	own_start(t, 2, &p, 1);
+	own_start(t, 3, &p, 2);
+	timeline_flush(t);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.tl[0].id, 1);
+	assert_int_equal(s.tl[2].id, 3);
+	assert_int_equal(s.why[2], TL_END_FLUSH);
+	assert_int_equal(timeline_stats(t)->timelines, 3);
+	timeline_table_free(t);
+}
+
+static void test_bad_config_refused(void **state)
+{
+	struct timeline_config cfg = { .max_inflight = 0, .emit = record };
+	struct timeline_table *t = NULL;
+
+	(void)state;
+	assert_int_equal(timeline_table_new(&cfg, &t), -EINVAL);
+	cfg.max_inflight = 4;
+	cfg.emit = NULL;
+	assert_int_equal(timeline_table_new(&cfg, &t), -EINVAL);
+	assert_null(timeline_table_free(NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_drop_ends_timeline_at_once_with_cause),
+		cmocka_unit_test(test_accept_ends_on_idle_only),
+		cmocka_unit_test(test_trace_id_reuse_starts_new_timeline),
+		cmocka_unit_test(test_interleaved_events_of_two_cpus_stay_apart),
+		cmocka_unit_test(test_missed_start_is_incomplete),
+		cmocka_unit_test(test_full_table_evicts_oldest_as_incomplete),
+		cmocka_unit_test(test_too_many_events_truncate_and_count),
+		cmocka_unit_test(test_lost_events_mark_inflight_incomplete),
+		cmocka_unit_test(test_policy_drop_is_final),
+		cmocka_unit_test(test_path_forgets_chains_that_returned),
+		cmocka_unit_test(test_queue_verdict_with_number_is_final),
+		cmocka_unit_test(test_unknown_verdict_when_trace_stops_midway),
+		cmocka_unit_test(test_own_table_of_other_family_is_not_ours),
+		cmocka_unit_test(test_flush_emits_in_order_of_activity),
+		cmocka_unit_test(test_bad_config_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
