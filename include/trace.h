@@ -80,6 +80,15 @@ struct trace_event {
 };
 
 /*
+ * Walk the messages of one received datagram: the next whole message at
+ * *offset, advancing it, or NULL at the end. *ret_bad is set when what is
+ * left is not a whole message (libmnl 1.0.4's mnl_nlmsg_ok() casts the
+ * length to int, so a length of 2^31 or more passes it).
+ */
+const struct nlmsghdr *trace_msg_next(const void *buf, size_t len,
+				      size_t *offset, bool *ret_bad);
+
+/*
  * Decode one netlink message. Returns 0 on success, -ENOMSG if it is not an
  * nftables trace message (skip it quietly), -EINVAL if it is malformed
  * (count it and skip it).

@@ -42,6 +42,7 @@ struct daemon {
 	char ifname[IF_NAMESIZE];
 	unsigned long emitted;
 	bool stop;
+	bool failed;		/* stop with EXIT_RUNTIME */
 	bool wrote;
 	uint64_t malformed, enobufs, foreign;
 };
@@ -88,6 +89,16 @@ static const char *resolve_ifname(void *ctx, uint32_t ifindex)
 	return if_indextoname(ifindex, d->ifname);
 }
 
+/* A reader that went away (| head) is an end, not an error. */
+static void output_failed(struct daemon *d)
+{
+	if (errno != EPIPE) {
+		log_msg("writing output failed: %s", strerror(errno));
+		d->failed = true;
+	}
+	d->stop = true;
+}
+
 static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 {
 	struct daemon *d = ctx;
@@ -106,8 +117,7 @@ static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 	else
 		r = format_text(stdout, tl, &d->resolver);
 	if (r < 0) {
-		log_msg("writing output failed: %s", strerror(-r));
-		d->stop = true;
+		output_failed(d);
 		return;
 	}
 	d->wrote = true;
@@ -119,10 +129,11 @@ static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 static void handle_datagram(struct daemon *d, const void *buf, size_t len,
 			    uint64_t now)
 {
-	const struct nlmsghdr *nlh = buf;
-	int left = (int)len;
+	const struct nlmsghdr *nlh;
+	size_t off = 0;
+	bool bad;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	while ((nlh = trace_msg_next(buf, len, &off, &bad))) {
 		struct trace_event ev;
 		int r = trace_decode(nlh, &ev);
 
@@ -136,7 +147,7 @@ static void handle_datagram(struct daemon *d, const void *buf, size_t len,
 		}
 		timeline_add(d->timelines, &ev, now);
 	}
-	if (left > 0)
+	if (bad)
 		d->malformed++;
 }
 
@@ -149,6 +160,13 @@ static void drain_trace(struct daemon *d)
 
 		if (n == -EAGAIN)
 			break;
+		if (n == -EINTR)
+			continue;
+		if (n == -ENOSPC) {
+			/* larger than any trace event (MSG_TRUNC): skip it */
+			d->malformed++;
+			continue;
+		}
 		if (n == -ENOBUFS) {
 			/* Messages were lost: what is in flight may have gaps. */
 			if (d->enobufs++ == 0)
@@ -158,6 +176,7 @@ static void drain_trace(struct daemon *d)
 		}
 		if (n < 0) {
 			log_msg("receiving trace events failed: %s", strerror((int)-n));
+			d->failed = true;
 			d->stop = true;
 			break;
 		}
@@ -244,14 +263,21 @@ static int run(struct daemon *d, int sfd)
 			drain_trace(d);
 		}
 		timeline_expire(d->timelines, now_ns());
+		/* One flush per wakeup, not per line: cheap under a flood. */
 		if (d->wrote) {
-			fflush(stdout);
 			d->wrote = false;
+			if (fflush(stdout) == EOF)
+				output_failed(d);
 		}
 	}
 	/* Stopping: the timelines in flight are as complete as they will get. */
-	timeline_flush(d->timelines);
-	fflush(stdout);
+	if (!d->failed) {
+		timeline_flush(d->timelines);
+		if (fflush(stdout) == EOF)
+			output_failed(d);
+	}
+	if (d->failed)
+		return EXIT_RUNTIME;
 	if (timed_out && o->count && d->emitted < o->count)
 		return EXIT_TIMEOUT;
 	return EXIT_OK;
@@ -285,6 +311,11 @@ int main(int argc, char **argv)
 	};
 	if (opts.rate_none)
 		log_msg("warning: --rate none: every matching packet is traced, which costs CPU on a busy host");
+	/* The trace chains run at -350, before conntrack (-200). */
+	if (strstr(opts.match, "ct "))
+		log_msg("warning: the trace rule runs before conntrack: ct expressions in --match see no connection yet");
+	/* Output errors come back as EPIPE, so a closed reader ends us cleanly. */
+	signal(SIGPIPE, SIG_IGN);
 
 	/* Listen before the table exists, or the first packets go unseen. */
 	r = nlsock_open(NFNLGRP_NFTRACE, NLSOCK_RCVBUF, &d.trace);

@@ -104,6 +104,27 @@ static int decode_verdict(const struct nlattr *nest, struct trace_event *ev)
 	return 0;
 }
 
+const struct nlmsghdr *trace_msg_next(const void *buf, size_t len,
+				      size_t *offset, bool *ret_bad)
+{
+	const struct nlmsghdr *nlh;
+	size_t left;
+
+	*ret_bad = false;
+	if (*offset >= len)
+		return NULL;
+	left = len - *offset;
+	nlh = (const struct nlmsghdr *)((const char *)buf + *offset);
+	if (left < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) ||
+	    nlh->nlmsg_len > left) {
+		*ret_bad = true;
+		return NULL;
+	}
+	/* The last message of a datagram need not be padded. */
+	*offset += left < MNL_ALIGN(nlh->nlmsg_len) ? left : MNL_ALIGN(nlh->nlmsg_len);
+	return nlh;
+}
+
 int trace_decode(const struct nlmsghdr *nlh, struct trace_event *ret)
 {
 	const struct nlattr *tb[TRACE_ATTR_MAX + 1] = {};

@@ -32,7 +32,8 @@ static void load(const char *name, struct fixture *f)
 	char path[512];
 	FILE *fp;
 	const struct nlmsghdr *nlh;
-	int left;
+	size_t off = 0;
+	bool bad;
 
 	snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
 	fp = fopen(path, "rb");
@@ -43,13 +44,12 @@ static void load(const char *name, struct fixture *f)
 	fclose(fp);
 	assert_true(f->len > 0);
 	f->n = 0;
-	left = (int)f->len;
-	for (nlh = (const struct nlmsghdr *)f->buf; mnl_nlmsg_ok(nlh, left);
-	     nlh = mnl_nlmsg_next(nlh, &left)) {
+	while ((nlh = trace_msg_next(f->buf, f->len, &off, &bad))) {
 		assert_true(f->n < MAX_MSGS);
 		f->msg[f->n++] = nlh;
 	}
-	assert_int_equal(left, 0);
+	assert_false(bad);
+	assert_int_equal(off, f->len);
 }
 
 static void test_fixture_drop_decodes_every_attribute(void **state)
@@ -439,6 +439,37 @@ static void test_verdict_nest(void **state)
 	assert_int_equal(trace_decode(nlh, &ev), -EINVAL);
 }
 
+static void test_datagram_walk_refuses_lengths_past_the_end(void **state)
+{
+	uint32_t buf[64] = {};
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	size_t off = 0;
+	bool bad;
+
+	(void)state;
+	/* the length that libmnl 1.0.4 casts to a negative int */
+	nlh->nlmsg_len = 0x8000004c;
+	assert_null(trace_msg_next(buf, 76, &off, &bad));
+	assert_true(bad);
+	nlh->nlmsg_len = 8;	/* shorter than its own header */
+	assert_null(trace_msg_next(buf, 76, &off, &bad));
+	assert_true(bad);
+	nlh->nlmsg_len = 18;	/* two messages, the first padded to 20 */
+	((struct nlmsghdr *)((char *)buf + 20))->nlmsg_len = 16;
+	assert_ptr_equal(trace_msg_next(buf, 36, &off, &bad), nlh);
+	assert_int_equal(off, 20);
+	assert_non_null(trace_msg_next(buf, 36, &off, &bad));
+	assert_null(trace_msg_next(buf, 36, &off, &bad));
+	assert_false(bad);
+	off = 0;
+	assert_non_null(trace_msg_next(buf, 18, &off, &bad));	/* unpadded tail */
+	assert_null(trace_msg_next(buf, 18, &off, &bad));
+	assert_false(bad);
+	off = 0;
+	assert_null(trace_msg_next(buf, 10, &off, &bad));	/* a torn header */
+	assert_true(bad);
+}
+
 static void test_verdict_names(void **state)
 {
 	(void)state;
@@ -470,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_conntrack_attributes_decoded),
 		cmocka_unit_test(test_attributes_of_newer_kernels_are_skipped),
 		cmocka_unit_test(test_verdict_nest),
+		cmocka_unit_test(test_datagram_walk_refuses_lengths_past_the_end),
 		cmocka_unit_test(test_verdict_names),
 	};
 

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libFuzzer harness: arbitrary bytes as a netlink datagram, through decode,
+ * grouping and both formatters, as the daemon would handle them.
+ *
+ *   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined
+ *   ninja -C build-fuzz tests/fuzz_trace
+ *   build-fuzz/tests/fuzz_trace -max_total_time=60 tests/fuzz/corpus
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+#include "timeline.h"
+#include "trace.h"
+
+static void render(void *ctx, const struct timeline *tl, enum timeline_end why)
+{
+	FILE *null = ctx;
+	json_t *o;
+
+	(void)why;
+	format_text(null, tl, NULL);
+	o = format_json(tl, NULL);
+	json_decref(o);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct timeline_table *t;
+	static FILE *null;
+	static uint64_t now;
+	/* netlink messages are 4-byte aligned in the receive buffer */
+	static uint32_t buf[65536 / 4];
+	const struct nlmsghdr *nlh;
+	size_t off = 0;
+	bool bad;
+
+	if (!t) {
+		struct timeline_config cfg = {
+			.own_table = "trace_debug", .own_family = 1,
+			.max_inflight = 8, .idle_ns = 1000, .emit = render,
+		};
+
+		null = fopen("/dev/null", "w");
+		cfg.emit_ctx = null;
+		if (!null || timeline_table_new(&cfg, &t) < 0)
+			abort();
+	}
+	if (size > sizeof(buf))
+		return 0;
+	memcpy(buf, data, size);
+	while ((nlh = trace_msg_next(buf, size, &off, &bad))) {
+		struct trace_event ev;
+
+		if (trace_decode(nlh, &ev) == 0)
+			timeline_add(t, &ev, now);
+	}
+	now += 500;
+	timeline_expire(t, now);
+	return 0;
+}
