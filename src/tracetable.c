@@ -26,6 +26,7 @@
 #include <nftables/libnftables.h>
 
 #include "match.h"
+#include "options.h"
 #include "tracetable.h"
 
 /* Our own bound; the kernel allows 255 (NFT_TABLE_MAXNAMELEN - 1). */
@@ -44,45 +45,9 @@ struct tracetable {
 	char table[TRACETABLE_NAME_MAX + 1];
 };
 
-/*
- * Private equivalents of options_family_keyword()/options_hook_keyword()
- * so this file does not depend on options.c.
- */
-static const char *family_keyword(uint8_t nfproto)
-{
-	switch (nfproto) {
-	case NFPROTO_INET:
-		return "inet";
-	case NFPROTO_IPV4:
-		return "ip";
-	case NFPROTO_IPV6:
-		return "ip6";
-	default:
-		return NULL;
-	}
-}
-
-static const char *hook_keyword(unsigned int hook)
-{
-	switch (hook) {
-	case NF_INET_PRE_ROUTING:
-		return "prerouting";
-	case NF_INET_LOCAL_IN:
-		return "input";
-	case NF_INET_FORWARD:
-		return "forward";
-	case NF_INET_LOCAL_OUT:
-		return "output";
-	case NF_INET_POST_ROUTING:
-		return "postrouting";
-	default:
-		return NULL;
-	}
-}
-
 const char *tracetable_chain_name(unsigned int hook, char *buf, size_t len)
 {
-	const char *kw = hook_keyword(hook);
+	const char *kw = options_hook_keyword(hook);
 	int n;
 
 	if (!kw || !buf)
@@ -360,7 +325,7 @@ static void probe_hooks(struct tracetable *t, unsigned int hooks, const char *ru
 			batch, TRACETABLE_CMD_MAX + 512, &batch_used,
 			"add chain %s %s %s { type filter hook %s priority %d; policy accept; }\n"
 			"add rule %s %s %s %s\n",
-			t->family, t->table, chain, hook_keyword(hook), TRACETABLE_PRIORITY,
+			t->family, t->table, chain, options_hook_keyword(hook), TRACETABLE_PRIORITY,
 			t->family, t->table, chain, rule) < 0)
 			break;
 		if (run(t, batch, msg, sizeof(msg)) == 0) {
@@ -371,7 +336,7 @@ static void probe_hooks(struct tracetable *t, unsigned int hooks, const char *ru
 			run(t, batch, msg, sizeof(msg));
 			continue;
 		}
-		if (append(out, outlen, &used, "%s%s", used ? ", " : "", hook_keyword(hook)) < 0)
+		if (append(out, outlen, &used, "%s%s", used ? ", " : "", options_hook_keyword(hook)) < 0)
 			break;
 	}
 	free(batch);
@@ -397,7 +362,7 @@ static int hook_trace_chains(struct tracetable *t, unsigned int hooks, const cha
 		    batch, TRACETABLE_BATCH_MAX, &used,
 		    "add chain %s %s %s { type filter hook %s priority %d; policy accept; }\n"
 		    "add rule %s %s %s %s\n",
-		    t->family, t->table, chain, hook_keyword(hook), TRACETABLE_PRIORITY, t->family,
+		    t->family, t->table, chain, options_hook_keyword(hook), TRACETABLE_PRIORITY, t->family,
 		    t->table, chain, rule);
 	}
 	/* A chain holding a rule cannot be deleted: flush it first. */
@@ -441,7 +406,7 @@ int tracetable_install(const struct tracetable_config *cfg, struct tracetable **
 		r = -EINVAL;
 		goto out;
 	}
-	if (!family_keyword(cfg->family)) {
+	if (!options_family_keyword(cfg->family)) {
 		set_err(err, errlen, "family %u has no trace table", cfg->family);
 		r = -EINVAL;
 		goto out;
@@ -475,7 +440,7 @@ int tracetable_install(const struct tracetable_config *cfg, struct tracetable **
 		r = -ENOMEM;
 		goto out;
 	}
-	t->family = family_keyword(cfg->family);
+	t->family = options_family_keyword(cfg->family);
 	snprintf(t->table, sizeof(t->table), "%s", cfg->table);
 
 	/* Step a: our own context, silent: everything goes to buffers. */
