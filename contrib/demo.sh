@@ -2,29 +2,25 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # demo.sh: nattraced on a broken port forward, in three throw-away network
-# namespaces (client, router, server). Needs root; builds nothing:
+# namespaces (client, router, server). As root, on Debian 12:
 #
-#   meson setup build && ninja -C build && sudo contrib/demo.sh
+#   bash contrib/demo.sh
 #
+# installs what is missing and builds (contrib/setup-debian.sh) first.
 # NATTRACED=path overrides the binary (default: build/nattraced). Nothing
 # outside the namespaces it creates is touched; they are deleted on exit.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-NATTRACED=${NATTRACED:-$top/build/nattraced}
-# shellcheck source=../tests/lib/lab.sh
-. "$top/tests/lib/lab.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: needs root (network namespaces, nftables): sudo $0" >&2
 	exit 1
 fi
-if [ ! -x "$NATTRACED" ]; then
-	echo "demo: no nattraced at $NATTRACED; build it first: meson setup build && ninja -C build" >&2
-	exit 1
-fi
-for tool in ip nft socat; do
-	command -v "$tool" >/dev/null 2>&1 || { echo "demo: $tool is not installed" >&2; exit 1; }
-done
+"$top/contrib/setup-debian.sh" >&2 || { echo "demo: setup failed" >&2; exit 1; }
+
+NATTRACED=${NATTRACED:-$top/build/nattraced}
+# shellcheck source=../tests/lib/lab.sh
+. "$top/tests/lib/lab.sh"
 
 bold=''
 plain=''

@@ -258,6 +258,12 @@ static int create_check_chain(struct tracetable *t, const char *rule, char *err,
 			set_err(err, errlen,
 				"table %s %s appeared while nattraced was starting: %s", t->family,
 				t->table, msg);
+		else if (ret == -EINVAL && strstr(msg, "after terminal statement"))
+			/* our statements follow the match, so nft saw them */
+			set_err(err, errlen,
+				"match refused: it ends in a verdict or terminal statement "
+				"(accept, drop, jump, goto, reject, queue, dnat, ...); "
+				"--match may only select packets (nft: %s)", msg);
 		else if (ret == -EINVAL)
 			set_err(err, errlen, "match refused by nft: %s", msg);
 		else

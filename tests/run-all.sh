@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The test command (README.md, .ci/run): builds in build/ and runs every
-# test, unit and end-to-end (the e2e tests need root to create network
-# namespaces, and skip with status 77 without it); then builds in
-# build-asan/ with AddressSanitizer and UBSan and runs the unit tests there.
+# The test command (README.md, .ci/run): installs what is missing and
+# builds in build/ (contrib/setup-debian.sh), runs every test, unit and
+# end-to-end (the e2e tests need root to create network namespaces, and
+# skip with status 77 without it); then builds in build-asan/ with
+# AddressSanitizer and UBSan and runs the unit tests there.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+
+if [ "$(id -u)" -eq 0 ]; then
+	contrib/setup-debian.sh
+fi
 
 setup()
 {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Install what nattraced's build, tests and demo need on Debian 12, then
+# build it in build/. Installs only what is missing, so a second run costs
+# no download; needs root for that (apt-get).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+packages=(
+	gcc libc6-dev meson ninja-build pkg-config
+	libmnl-dev libnftnl-dev libnftables-dev libjansson-dev libcmocka-dev
+	libsystemd-dev
+	nftables iproute2 jq socat procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+cd "$top"
+[ -f build/build.ninja ] || meson setup build
+meson compile -C build
