@@ -373,7 +373,6 @@ static void rule_text(FILE *out, const struct tl_step *s, const struct rule_ref 
 		return;
 	}
 	if (!s->has_handle) {
-		/* the implicit end of a regular chain */
 		fputs("end of chain", out);
 		return;
 	}
@@ -418,7 +417,7 @@ int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 {
 	const char *hooks[TIMELINE_MAX_STEPS];
 	struct tl_summary sum;
-	const char *chain = NULL;
+	const char *chain = NULL, *base = NULL;
 
 	timeline_summarize(tl, &sum);
 	hooks_of(tl, r, hooks);
@@ -452,6 +451,15 @@ int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 				s->table, s->chain);
 		}
 		chain = s->chain;
+		if (s->hdr >= 0)
+			base = s->chain;
+		/* The kernel's end-of-chain event: say what it means. */
+		if (!s->has_handle && s->type == TRACE_TYPE_RULE &&
+		    s->has_verdict && s->verdict == NFT_CONTINUE) {
+			fputs(s->chain == base ? "      (no rule matched)\n" :
+			      "      (end of chain, back to the caller)\n", out);
+			continue;
+		}
 		fputs("      ", out);
 		rule_text(out, s, &rule);
 		if (verdict) {

@@ -284,6 +284,7 @@ static void test_text_accept_and_deleted_rule(void **state)
 	(void)state;
 	assert_non_null(strstr(o.text, ": accept\n"));
 	assert_non_null(strstr(o.text, "rule `ip daddr . tcp dport @allow_in accept` (handle 6, deleted): accept\n"));
+	assert_non_null(strstr(o.text, "  postrouting inet nat postrouting\n      (no rule matched)\n      policy: accept\n"));
 	assert_non_null(strstr(o.text, "  verdict accept by policy in inet nat postrouting\n"));
 	free(o.json);
 	free(o.text);
