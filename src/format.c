@@ -177,8 +177,8 @@ static json_t *packet_json(const struct tl_hdr *h, const struct resolver *r)
 	return o;
 }
 
-static json_t *step_json(const struct timeline *tl, const struct tl_step *s,
-			 const char *hook, const struct resolver *r)
+/* What names one event: where it was, which rule or policy, its verdict. */
+static json_t *step_ref_json(const struct tl_step *s, const struct resolver *r)
 {
 	struct rule_ref rule = rule_of(r, s);
 	json_t *o = json_object();
@@ -186,13 +186,21 @@ static json_t *step_json(const struct timeline *tl, const struct tl_step *s,
 	json_object_set_new(o, "family", json_string(trace_family_name(s->family)));
 	json_object_set_new(o, "table", json_string(s->table));
 	json_object_set_new(o, "chain", json_string(s->chain));
-	json_object_set_new(o, "hook", json_nullable_string(hook));
 	json_object_set_new(o, "type", json_string(step_type_name(s)));
 	json_object_set_new(o, "handle", s->has_handle ? json_integer((json_int_t)s->handle) : json_null());
 	json_object_set_new(o, "rule", json_nullable_string(rule.text));
 	if (rule.deleted)
 		json_object_set_new(o, "deleted", json_true());
 	json_object_set_new(o, "verdict", json_nullable_string(step_verdict_name(s)));
+	return o;
+}
+
+static json_t *step_json(const struct timeline *tl, const struct tl_step *s,
+			 const char *hook, const struct resolver *r)
+{
+	json_t *o = step_ref_json(s, r);
+
+	json_object_set_new(o, "hook", json_nullable_string(hook));
 	json_object_set_new(o, "target", json_nullable_string(s->target));
 	if (s->hdr >= 0) {
 		const struct tl_hdr *h = &tl->hdrs[s->hdr];
@@ -219,23 +227,11 @@ static json_t *nat_json(const struct tl_nat *n)
 static json_t *cause_json(const struct timeline *tl, const struct tl_summary *sum,
 			  const struct resolver *r)
 {
-	const struct tl_step *s = &tl->steps[sum->cause];
-	struct rule_ref rule = rule_of(r, s);
+	json_t *o = step_ref_json(&tl->steps[sum->cause], r);
 	json_t *path = json_array();
-	json_t *o;
 
 	for (unsigned int i = 0; i < sum->n_path; i++)
 		json_array_append_new(path, json_string(sum->path[i]));
-	o = json_object();
-	json_object_set_new(o, "family", json_string(trace_family_name(s->family)));
-	json_object_set_new(o, "table", json_string(s->table));
-	json_object_set_new(o, "chain", json_string(s->chain));
-	json_object_set_new(o, "type", json_string(step_type_name(s)));
-	json_object_set_new(o, "handle", s->has_handle ? json_integer((json_int_t)s->handle) : json_null());
-	json_object_set_new(o, "rule", json_nullable_string(rule.text));
-	if (rule.deleted)
-		json_object_set_new(o, "deleted", json_true());
-	json_object_set_new(o, "verdict", json_nullable_string(step_verdict_name(s)));
 	json_object_set_new(o, "path", path);
 	return o;
 }
