@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <linux/netfilter.h>
@@ -282,15 +283,23 @@ int format_json_line(FILE *out, const struct timeline *tl,
 		     const struct resolver *r)
 {
 	json_t *o = format_json(tl, r);
-	int ret;
+	size_t len;
+	char *line;
+	int ret = 0;
 
 	if (!o)
 		return -ENOMEM;
-	ret = json_dumpf(o, out, JSON_COMPACT);
+	/* json_dumpf writes token by token: render first, write once */
+	line = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	if (ret < 0 || fputc('\n', out) == EOF)
-		return -EIO;
-	return 0;
+	if (!line)
+		return -ENOMEM;
+	len = strlen(line);
+	line[len] = '\n';	/* over the NUL: the length is known */
+	if (fwrite(line, 1, len + 1, out) != len + 1)
+		ret = -EIO;
+	free(line);
+	return ret;
 }
 
 /* ---- text ---- */

@@ -31,6 +31,18 @@
 /* Messages handled per wakeup before signals and expiry get a look. */
 #define DRAIN_BATCH	4096
 #define RECV_BUF	(64 * 1024)
+/*
+ * if_indextoname() opens a socket per call; a packet's interfaces repeat,
+ * so names are cached, briefly enough that a renamed one shows up soon.
+ */
+#define IFCACHE_SIZE	64
+#define IFCACHE_TTL_NS	(1000ull * 1000 * 1000)
+
+struct ifcache_entry {
+	uint32_t index;
+	uint64_t at;
+	char name[IF_NAMESIZE];
+};
 
 struct daemon {
 	const struct options *opts;
@@ -39,7 +51,7 @@ struct daemon {
 	struct timeline_table *timelines;
 	struct tracetable *table;
 	struct resolver resolver;
-	char ifname[IF_NAMESIZE];
+	struct ifcache_entry ifcache[IFCACHE_SIZE];
 	unsigned long emitted;
 	bool stop;
 	bool failed;		/* stop with EXIT_RUNTIME */
@@ -85,8 +97,17 @@ static const char *resolve_hook(void *ctx, uint8_t family, const char *table,
 static const char *resolve_ifname(void *ctx, uint32_t ifindex)
 {
 	struct daemon *d = ctx;
+	struct ifcache_entry *e = &d->ifcache[ifindex % IFCACHE_SIZE];
+	uint64_t now = now_ns();
 
-	return if_indextoname(ifindex, d->ifname);
+	if (e->index == ifindex && e->at && now - e->at < IFCACHE_TTL_NS)
+		return e->name[0] ? e->name : NULL;
+	e->index = ifindex;
+	e->at = now;
+	/* gone already: remember that too, as an empty name */
+	if (!if_indextoname(ifindex, e->name))
+		e->name[0] = '\0';
+	return e->name[0] ? e->name : NULL;
 }
 
 /* A reader that went away (| head) is an end, not an error. */
