@@ -90,7 +90,6 @@ struct timeline_stats {
 	uint64_t evicted;
 	uint64_t steps_dropped;
 	uint64_t names_dropped;
-	uint64_t lossy_marked;
 };
 
 /*

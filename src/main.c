@@ -56,7 +56,7 @@ struct daemon {
 	bool stop;
 	bool failed;		/* stop with EXIT_RUNTIME */
 	bool wrote;
-	uint64_t malformed, enobufs, foreign;
+	uint64_t malformed, enobufs;
 };
 
 static void log_msg(const char *fmt, ...)
@@ -158,10 +158,9 @@ static void handle_datagram(struct daemon *d, const void *buf, size_t len,
 		struct trace_event ev;
 		int r = trace_decode(nlh, &ev);
 
-		if (r == -ENOMSG) {
-			d->foreign++;
+		/* -ENOMSG: not a trace event, nothing to count */
+		if (r == -ENOMSG)
 			continue;
-		}
 		if (r < 0) {
 			d->malformed++;
 			continue;
@@ -231,6 +230,22 @@ static void hooks_text(unsigned int hooks, char *buf, size_t len)
 		if (off >= len)
 			break;
 	}
+}
+
+static void log_stats(const struct daemon *d)
+{
+	const struct timeline_stats *st = timeline_stats(d->timelines);
+
+	log_msg("stopped: %lu timelines printed, %llu assembled (%llu incomplete), %llu events, %llu malformed, %llu receive overruns",
+		d->emitted, (unsigned long long)st->timelines,
+		(unsigned long long)st->incomplete, (unsigned long long)st->events,
+		(unsigned long long)d->malformed, (unsigned long long)d->enobufs);
+	/* The bounds: say when one was hit, so a gap is never silent. */
+	if (st->evicted || st->steps_dropped || st->names_dropped)
+		log_msg("limits hit: %llu timelines evicted (more than %u in flight), %llu events not kept (more than %u per packet), %llu table/chain names not kept",
+			(unsigned long long)st->evicted, TIMELINE_MAX_INFLIGHT,
+			(unsigned long long)st->steps_dropped, TIMELINE_MAX_STEPS,
+			(unsigned long long)st->names_dropped);
 }
 
 /* Returns the exit status. */
@@ -385,16 +400,7 @@ int main(int argc, char **argv)
 		options_family_keyword(opts.family), opts.table);
 
 	status = run(&d, sfd);
-	{
-		const struct timeline_stats *st = timeline_stats(d.timelines);
-
-		log_msg("stopped: %lu timelines printed, %llu assembled (%llu incomplete), %llu events, %llu malformed, %llu receive overruns",
-			d.emitted, (unsigned long long)st->timelines,
-			(unsigned long long)st->incomplete,
-			(unsigned long long)st->events,
-			(unsigned long long)d.malformed,
-			(unsigned long long)d.enobufs);
-	}
+	log_stats(&d);
 out:
 	d.table = tracetable_free(d.table);
 	d.timelines = timeline_table_free(d.timelines);

@@ -354,10 +354,8 @@ void timeline_flush(struct timeline_table *t)
 
 void timeline_mark_lossy(struct timeline_table *t)
 {
-	for (int32_t i = t->lru_head; i != NONE; i = t->slots[i].next) {
+	for (int32_t i = t->lru_head; i != NONE; i = t->slots[i].next)
 		t->slots[i].lossy = true;
-		t->stats.lossy_marked++;
-	}
 }
 
 unsigned int timeline_inflight(const struct timeline_table *t)
