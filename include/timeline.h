@@ -128,6 +128,12 @@ void timeline_mark_lossy(struct timeline_table *t);
 unsigned int timeline_inflight(const struct timeline_table *t);
 const struct timeline_stats *timeline_stats(const struct timeline_table *t);
 
+/*
+ * The kernel's event for the end of a chain (6.x sends no RETURN type): a
+ * rule event without a handle, verdict continue.
+ */
+bool timeline_step_is_chain_end(const struct tl_step *s);
+
 /* A timeline is complete when it started in our chain and nothing is missing. */
 bool timeline_complete(const struct timeline *tl);
 

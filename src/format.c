@@ -47,15 +47,11 @@ static const char *ifname_of(const struct resolver *r, uint32_t ifindex)
 
 static const char *step_type_name(const struct tl_step *s)
 {
-	switch (s->type) {
-	case TRACE_TYPE_POLICY:	return "policy";
-	case TRACE_TYPE_RETURN:	return "return";
-	}
-	/*
-	 * Since 6.x the end of a chain comes as a rule event without a
-	 * handle (verdict continue), not as NFT_TRACETYPE_RETURN.
-	 */
-	return s->has_handle ? "rule" : "return";
+	if (s->type == TRACE_TYPE_POLICY)
+		return "policy";
+	if (s->type == TRACE_TYPE_RETURN || timeline_step_is_chain_end(s))
+		return "return";
+	return "rule";
 }
 
 static const char *step_verdict_name(const struct tl_step *s)
@@ -459,8 +455,7 @@ int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 		if (s->hdr >= 0)
 			base = s->chain;
 		/* The kernel's end-of-chain event: say what it means. */
-		if (!s->has_handle && s->type == TRACE_TYPE_RULE &&
-		    s->has_verdict && s->verdict == NFT_CONTINUE) {
+		if (timeline_step_is_chain_end(s)) {
 			fputs(s->chain == base ? "      (no rule matched)\n" :
 			      "      (end of chain, back to the caller)\n", out);
 			continue;

@@ -400,15 +400,16 @@ static enum timeline_verdict verdict_of(int32_t v)
 	return TL_VERDICT_UNKNOWN;
 }
 
-/* The implicit end of a regular chain: a rule event, continue, no handle. */
+bool timeline_step_is_chain_end(const struct tl_step *s)
+{
+	return s->type == TRACE_TYPE_RULE && !s->has_handle && s->has_verdict &&
+	       s->verdict == NFT_CONTINUE;
+}
+
 static bool leaves_chain(const struct tl_step *s)
 {
-	if (s->type == TRACE_TYPE_RETURN)
-		return true;
-	if (!s->has_verdict)
-		return false;
-	return s->verdict == NFT_RETURN ||
-	       (s->verdict == NFT_CONTINUE && !s->has_handle);
+	return s->type == TRACE_TYPE_RETURN || timeline_step_is_chain_end(s) ||
+	       (s->has_verdict && s->verdict == NFT_RETURN);
 }
 
 /*
