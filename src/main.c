@@ -218,6 +218,18 @@ static int open_signalfd(void)
 	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* word as a whole word of text: "ct state new", not "direct " */
+static bool has_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = strstr(text, word); p; p = strstr(p + 1, word))
+		if ((p == text || p[-1] == ' ' || p[-1] == '\t') &&
+		    (p[n] == ' ' || p[n] == '\t' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 static void hooks_text(unsigned int hooks, char *buf, size_t len)
 {
 	size_t off = 0;
@@ -348,7 +360,7 @@ int main(int argc, char **argv)
 	if (opts.rate_none)
 		log_msg("warning: --rate none: every matching packet is traced, which costs CPU on a busy host");
 	/* The trace chains run at -350, before conntrack (-200). */
-	if (strstr(opts.match, "ct "))
+	if (has_word(opts.match, "ct"))
 		log_msg("warning: the trace rule runs before conntrack: ct expressions in --match see no connection yet");
 	/* Output errors come back as EPIPE, so a closed reader ends us cleanly. */
 	signal(SIGPIPE, SIG_IGN);
