@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A timeline as text for people and as JSON (jansson) for programs. Both
- * render the same summary: packet, steps grouped by base chain, NAT
+ * A timeline as text for people and as JSON for programs (streamed through
+ * jsonw.h, which says why not jansson here). Both render the same summary: packet, steps grouped by base chain, NAT
  * rewrites, verdict and cause.
  */
 #include <errno.h>
@@ -110,127 +110,137 @@ static void bit_names(uint32_t bits, const char *const *names, size_t n,
 
 static void json_add_name(void *ctx, const char *name)
 {
-	json_array_append_new(ctx, json_string(name));
+	jsonw_string(ctx, NULL, name);
 }
 
-static json_t *json_nullable_string(const char *s)
+static void ct_json(struct jsonw *w, const char *key, const struct tl_ct *ct)
 {
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *ct_json(const struct tl_ct *ct)
-{
-	json_t *o = json_object();
-
+	jsonw_object_open(w, key);
 	if (ct->present & TRACE_HAS_CT_STATE) {
-		json_t *a = json_array();
-
-		bit_names(ct->state, NAMES(ct_state_names), json_add_name, a);
-		json_object_set_new(o, "state", a);
+		jsonw_array_open(w, "state");
+		bit_names(ct->state, NAMES(ct_state_names), json_add_name, w);
+		jsonw_array_close(w);
 	}
 	if (ct->present & TRACE_HAS_CT_DIRECTION)
-		json_object_set_new(o, "direction",
-				    json_string(ct->direction ? "reply" : "original"));
+		jsonw_string(w, "direction", ct->direction ? "reply" : "original");
 	if (ct->present & TRACE_HAS_CT_STATUS) {
-		json_t *a = json_array();
-
-		bit_names(ct->status, NAMES(ct_status_names), json_add_name, a);
-		json_object_set_new(o, "status", a);
+		jsonw_array_open(w, "status");
+		bit_names(ct->status, NAMES(ct_status_names), json_add_name, w);
+		jsonw_array_close(w);
 	}
 	if (ct->present & TRACE_HAS_CT_ID)
-		json_object_set_new(o, "id", json_integer(ct->id));
-	return o;
+		jsonw_uint(w, "id", ct->id);
+	jsonw_object_close(w);
 }
 
-static json_t *packet_json(const struct tl_hdr *h, const struct resolver *r)
+static void port_json(struct jsonw *w, const char *key, bool has, uint16_t port)
+{
+	if (has)
+		jsonw_uint(w, key, port);
+	else
+		jsonw_null(w, key);
+}
+
+static void ifname_json(struct jsonw *w, const char *key, bool has, uint32_t ifindex,
+			const struct resolver *r)
+{
+	jsonw_string(w, key, has ? ifname_of(r, ifindex) : NULL);
+}
+
+static void packet_json(struct jsonw *w, const char *key, const struct tl_hdr *h,
+			const struct resolver *r)
 {
 	const struct packet_info *p = &h->pkt;
-	json_t *o = json_object();
 	char buf[PACKET_ADDRSTRLEN];
 
-	json_object_set_new(o, "family", json_string(p->l3 == 6 ? "ip6" : "ip"));
-	json_object_set_new(o, "proto", json_string(packet_proto_name(p->l4proto, buf, sizeof(buf))));
+	jsonw_object_open(w, key);
+	jsonw_string(w, "family", p->l3 == 6 ? "ip6" : "ip");
+	jsonw_string(w, "proto", packet_proto_name(p->l4proto, buf, sizeof(buf)));
 	packet_addr_str(p, true, buf, sizeof(buf));
-	json_object_set_new(o, "saddr", json_string(buf));
+	jsonw_string(w, "saddr", buf);
 	packet_addr_str(p, false, buf, sizeof(buf));
-	json_object_set_new(o, "daddr", json_string(buf));
-	json_object_set_new(o, "sport", p->has_ports ? json_integer(p->sport) : json_null());
-	json_object_set_new(o, "dport", p->has_ports ? json_integer(p->dport) : json_null());
-	json_object_set_new(o, "iif", h->present & TRACE_HAS_IIF ?
-			    json_nullable_string(ifname_of(r, h->iif)) : json_null());
-	json_object_set_new(o, "oif", h->present & TRACE_HAS_OIF ?
-			    json_nullable_string(ifname_of(r, h->oif)) : json_null());
+	jsonw_string(w, "daddr", buf);
+	port_json(w, "sport", p->has_ports, p->sport);
+	port_json(w, "dport", p->has_ports, p->dport);
+	ifname_json(w, "iif", h->present & TRACE_HAS_IIF, h->iif, r);
+	ifname_json(w, "oif", h->present & TRACE_HAS_OIF, h->oif, r);
 	if (p->l4proto == IPPROTO_TCP && p->has_ports) {
 		packet_tcp_flags_str(p->tcp_flags, buf, sizeof(buf));
-		json_object_set_new(o, "tcp_flags", json_string(buf));
+		jsonw_string(w, "tcp_flags", buf);
 	}
 	if (p->has_icmp) {
-		json_object_set_new(o, "icmp_type", json_integer(p->icmp_type));
-		json_object_set_new(o, "icmp_code", json_integer(p->icmp_code));
+		jsonw_uint(w, "icmp_type", p->icmp_type);
+		jsonw_uint(w, "icmp_code", p->icmp_code);
 	}
-	json_object_set_new(o, "length", json_integer(p->length));
+	jsonw_uint(w, "length", p->length);
 	if (h->present & TRACE_HAS_MARK)
-		json_object_set_new(o, "mark", json_integer(h->mark));
-	return o;
+		jsonw_uint(w, "mark", h->mark);
+	jsonw_object_close(w);
 }
 
 /* What names one event: where it was, which rule or policy, its verdict. */
-static json_t *step_ref_json(const struct tl_step *s, const struct resolver *r)
+static void step_ref_json(struct jsonw *w, const struct tl_step *s,
+			  const struct resolver *r)
 {
 	struct rule_ref rule = rule_of(r, s);
-	json_t *o = json_object();
 
-	json_object_set_new(o, "family", json_string(trace_family_name(s->family)));
-	json_object_set_new(o, "table", json_string(s->table));
-	json_object_set_new(o, "chain", json_string(s->chain));
-	json_object_set_new(o, "type", json_string(step_type_name(s)));
-	json_object_set_new(o, "handle", s->has_handle ? json_integer((json_int_t)s->handle) : json_null());
-	json_object_set_new(o, "rule", json_nullable_string(rule.text));
+	jsonw_string(w, "family", trace_family_name(s->family));
+	jsonw_string(w, "table", s->table);
+	jsonw_string(w, "chain", s->chain);
+	jsonw_string(w, "type", step_type_name(s));
+	if (s->has_handle)
+		jsonw_uint(w, "handle", s->handle);
+	else
+		jsonw_null(w, "handle");
+	jsonw_string(w, "rule", rule.text);
 	if (rule.deleted)
-		json_object_set_new(o, "deleted", json_true());
-	json_object_set_new(o, "verdict", json_nullable_string(step_verdict_name(s)));
-	return o;
+		jsonw_bool(w, "deleted", true);
+	jsonw_string(w, "verdict", step_verdict_name(s));
 }
 
-static json_t *step_json(const struct timeline *tl, const struct tl_step *s,
-			 const char *hook, const struct resolver *r)
+static void step_json(struct jsonw *w, const struct timeline *tl,
+		      const struct tl_step *s, const char *hook,
+		      const struct resolver *r)
 {
-	json_t *o = step_ref_json(s, r);
-
-	json_object_set_new(o, "hook", json_nullable_string(hook));
-	json_object_set_new(o, "target", json_nullable_string(s->target));
+	jsonw_object_open(w, NULL);
+	step_ref_json(w, s, r);
+	jsonw_string(w, "hook", hook);
+	jsonw_string(w, "target", s->target);
 	if (s->hdr >= 0) {
 		const struct tl_hdr *h = &tl->hdrs[s->hdr];
 
 		if (h->pkt_valid)
-			json_object_set_new(o, "packet", packet_json(h, r));
+			packet_json(w, "packet", h, r);
 		if (h->ct.present)
-			json_object_set_new(o, "ct", ct_json(&h->ct));
+			ct_json(w, "ct", &h->ct);
 	}
-	return o;
+	jsonw_object_close(w);
 }
 
-static json_t *nat_json(const struct tl_nat *n)
+static void nat_json(struct jsonw *w, const struct tl_nat *n)
 {
 	bool src = n->type == TL_NAT_SNAT;
-	char from[PACKET_ADDRSTRLEN], to[PACKET_ADDRSTRLEN];
+	char buf[PACKET_ADDRSTRLEN];
 
-	packet_endpoint_str(&n->before, src, from, sizeof(from));
-	packet_endpoint_str(&n->after, src, to, sizeof(to));
-	return json_pack("{s:s, s:s, s:s}", "type", src ? "snat" : "dnat",
-			 "from", from, "to", to);
+	jsonw_object_open(w, NULL);
+	jsonw_string(w, "type", src ? "snat" : "dnat");
+	packet_endpoint_str(&n->before, src, buf, sizeof(buf));
+	jsonw_string(w, "from", buf);
+	packet_endpoint_str(&n->after, src, buf, sizeof(buf));
+	jsonw_string(w, "to", buf);
+	jsonw_object_close(w);
 }
 
-static json_t *cause_json(const struct timeline *tl, const struct tl_summary *sum,
-			  const struct resolver *r)
+static void cause_json(struct jsonw *w, const struct timeline *tl,
+		       const struct tl_summary *sum, const struct resolver *r)
 {
-	json_t *o = step_ref_json(&tl->steps[sum->cause], r);
-	json_t *path = json_array();
-
+	jsonw_object_open(w, "cause");
+	step_ref_json(w, &tl->steps[sum->cause], r);
+	jsonw_array_open(w, "path");
 	for (unsigned int i = 0; i < sum->n_path; i++)
-		json_array_append_new(path, json_string(sum->path[i]));
-	json_object_set_new(o, "path", path);
-	return o;
+		jsonw_string(w, NULL, sum->path[i]);
+	jsonw_array_close(w);
+	jsonw_object_close(w);
 }
 
 static const struct tl_ct *first_ct(const struct timeline *tl)
@@ -241,60 +251,66 @@ static const struct tl_ct *first_ct(const struct timeline *tl)
 	return NULL;
 }
 
-json_t *format_json(const struct timeline *tl, const struct resolver *r)
+int format_json(struct jsonw *w, const struct timeline *tl,
+		const struct resolver *r)
 {
 	const char *hooks[TIMELINE_MAX_STEPS];
 	struct tl_summary sum;
 	const struct tl_ct *ct;
-	json_t *o, *events, *nat;
 	char id[9];
 
 	timeline_summarize(tl, &sum);
 	hooks_of(tl, r, hooks);
 	snprintf(id, sizeof(id), "%08x", tl->id);
 
-	o = json_object();
-	json_object_set_new(o, "id", json_string(id));
-	json_object_set_new(o, "verdict", json_string(timeline_verdict_name(sum.verdict)));
-	json_object_set_new(o, "complete", json_boolean(timeline_complete(tl)));
-	json_object_set_new(o, "packet", sum.packet ? packet_json(sum.packet, r) : json_null());
-	events = json_array();
+	jsonw_object_open(w, NULL);
+	jsonw_string(w, "type", "trace");
+	jsonw_string(w, "id", id);
+	jsonw_string(w, "verdict", timeline_verdict_name(sum.verdict));
+	jsonw_bool(w, "complete", timeline_complete(tl));
+	if (sum.packet)
+		packet_json(w, "packet", sum.packet, r);
+	else
+		jsonw_null(w, "packet");
+	jsonw_array_open(w, "events");
 	for (int i = 0; i < tl->n_steps; i++)
-		json_array_append_new(events, step_json(tl, &tl->steps[i], hooks[i], r));
-	json_object_set_new(o, "events", events);
-	nat = json_array();
+		step_json(w, tl, &tl->steps[i], hooks[i], r);
+	jsonw_array_close(w);
+	jsonw_array_open(w, "nat");
 	for (unsigned int i = 0; i < sum.n_nat; i++)
-		json_array_append_new(nat, nat_json(&sum.nat[i]));
-	json_object_set_new(o, "nat", nat);
-	json_object_set_new(o, "cause", sum.cause >= 0 ? cause_json(tl, &sum, r) : json_null());
+		nat_json(w, &sum.nat[i]);
+	jsonw_array_close(w);
+	if (sum.cause >= 0)
+		cause_json(w, tl, &sum, r);
+	else
+		jsonw_null(w, "cause");
 	ct = first_ct(tl);
 	if (ct)
-		json_object_set_new(o, "ct", ct_json(ct));
+		ct_json(w, "ct", ct);
 	if (tl->steps_dropped)
-		json_object_set_new(o, "events_dropped", json_integer(tl->steps_dropped));
-	return o;
+		jsonw_uint(w, "events_dropped", tl->steps_dropped);
+	jsonw_object_close(w);
+	return w->failed ? -ENOMEM : 0;
 }
 
 int format_json_line(FILE *out, const struct timeline *tl,
 		     const struct resolver *r)
 {
-	json_t *o = format_json(tl, r);
-	size_t len;
-	char *line;
+	/* One line fits here unless rule texts are huge: no allocation. */
+	char stack[16384];
+	struct jsonw w;
+	const char *line;
 	int ret = 0;
 
-	if (!o)
-		return -ENOMEM;
-	/* json_dumpf writes token by token: render first, write once */
-	line = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
+	jsonw_init(&w, stack, sizeof(stack));
+	format_json(&w, tl, r);
+	jsonw_raw(&w, "\n", 1);
+	line = jsonw_text(&w);
 	if (!line)
-		return -ENOMEM;
-	len = strlen(line);
-	line[len] = '\n';	/* over the NUL: the length is known */
-	if (fwrite(line, 1, len + 1, out) != len + 1)
+		ret = -ENOMEM;
+	else if (fwrite(line, 1, w.len, out) != w.len)
 		ret = -EIO;
-	free(line);
+	jsonw_release(&w);
 	return ret;
 }
 
