@@ -30,7 +30,6 @@
 
 /* Messages handled per wakeup before signals and expiry get a look. */
 #define DRAIN_BATCH	4096
-#define RECV_BUF	(64 * 1024)
 /*
  * if_indextoname() opens a socket per call; a packet's interfaces repeat,
  * so names are cached, briefly enough that a renamed one shows up soon.
@@ -47,6 +46,7 @@ struct ifcache_entry {
 struct daemon {
 	const struct options *opts;
 	struct nlsock *trace;
+	struct nlsock_batch *batch;
 	struct rulecache *rules;
 	struct timeline_table *timelines;
 	struct tracetable *table;
@@ -173,20 +173,16 @@ static void handle_datagram(struct daemon *d, const void *buf, size_t len,
 
 static void drain_trace(struct daemon *d)
 {
-	static char buf[RECV_BUF] __attribute__((aligned(8)));
+	struct nlsock_batch *b = d->batch;
 
-	for (int i = 0; i < DRAIN_BATCH && !d->stop; i++) {
-		ssize_t n = nlsock_recv(d->trace, buf, sizeof(buf));
+	for (int i = 0; i < DRAIN_BATCH && !d->stop; i += NLSOCK_BATCH) {
+		int n = nlsock_recv_batch(d->trace, b);
+		uint64_t now;
 
 		if (n == -EAGAIN)
 			break;
 		if (n == -EINTR)
 			continue;
-		if (n == -ENOSPC) {
-			/* larger than any trace event (MSG_TRUNC): skip it */
-			d->malformed++;
-			continue;
-		}
 		if (n == -ENOBUFS) {
 			/* Messages were lost: what is in flight may have gaps. */
 			if (d->enobufs++ == 0)
@@ -195,12 +191,19 @@ static void drain_trace(struct daemon *d)
 			continue;
 		}
 		if (n < 0) {
-			log_msg("receiving trace events failed: %s", strerror((int)-n));
+			log_msg("receiving trace events failed: %s", strerror(-n));
 			d->failed = true;
 			d->stop = true;
 			break;
 		}
-		handle_datagram(d, buf, (size_t)n, now_ns());
+		now = now_ns();
+		for (unsigned int k = 0; k < b->n; k++) {
+			/* larger than any trace event (MSG_TRUNC): skip it */
+			if (b->len[k] < 0)
+				d->malformed++;
+			else
+				handle_datagram(d, b->buf[k], (size_t)b->len[k], now);
+		}
 	}
 }
 
@@ -372,6 +375,11 @@ int main(int argc, char **argv)
 			r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
 		goto out;
 	}
+	d.batch = malloc(sizeof(*d.batch));
+	if (!d.batch) {
+		log_msg("cannot allocate the receive buffers: %s", strerror(ENOMEM));
+		goto out;
+	}
 	r = rulecache_new(&d.rules);
 	if (r < 0) {
 		log_msg("cannot read the ruleset: %s", strerror(-r));
@@ -418,6 +426,7 @@ out:
 	d.timelines = timeline_table_free(d.timelines);
 	d.rules = rulecache_free(d.rules);
 	d.trace = nlsock_close(d.trace);
+	free(d.batch);
 	if (sfd >= 0)
 		close(sfd);
 	return status;
