@@ -254,7 +254,7 @@ static const struct tl_ct *first_ct(const struct timeline *tl)
 int format_json(struct jsonw *w, const struct timeline *tl,
 		const struct resolver *r)
 {
-	const char *hooks[TIMELINE_MAX_STEPS];
+	const char *hooks[TIMELINE_STEPS_CEILING];
 	struct tl_summary sum;
 	const struct tl_ct *ct;
 	char id[9];
@@ -432,7 +432,7 @@ static void cause_text(FILE *out, const struct timeline *tl,
 
 int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 {
-	const char *hooks[TIMELINE_MAX_STEPS];
+	const char *hooks[TIMELINE_STEPS_CEILING];
 	struct tl_summary sum;
 	const char *chain = NULL, *base = NULL;
 

@@ -29,16 +29,13 @@ void jsonw_release(struct jsonw *w)
 	jsonw_init(w, NULL, 0);
 }
 
-/* Room for n more bytes and a NUL. */
-static bool reserve(struct jsonw *w, size_t n)
+static bool grow(struct jsonw *w, size_t n)
 {
 	size_t cap;
 	char *p;
 
 	if (w->failed)
 		return false;
-	if (w->len + n + 1 <= w->cap)
-		return true;
 	if (w->len + n + 1 > JSONW_MAX_LEN)
 		goto fail;
 	for (cap = w->cap ? w->cap : 256; cap < w->len + n + 1; cap *= 2)
@@ -60,6 +57,14 @@ static bool reserve(struct jsonw *w, size_t n)
 fail:
 	w->failed = true;
 	return false;
+}
+
+/* Room for n more bytes and a NUL. */
+static inline bool reserve(struct jsonw *w, size_t n)
+{
+	if (__builtin_expect(w->len + n + 1 <= w->cap, 1))
+		return !w->failed;
+	return grow(w, n);
 }
 
 static void put(struct jsonw *w, const char *s, size_t n)
@@ -109,10 +114,16 @@ static void put_escaped(struct jsonw *w, const char *str)
 
 	putc_(w, '"');
 	while (*s) {
-		size_t n = utf8_len(s);
+		size_t n;
 		char esc[6];
 
-		if (n > 1 || (n == 1 && *s >= 0x20 && *s != '"' && *s != '\\')) {
+		/* the common case: printable ASCII that needs no escape */
+		if (*s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\') {
+			s++;
+			continue;
+		}
+		n = utf8_len(s);
+		if (n > 1) {
 			s += n;
 			continue;
 		}
