@@ -74,7 +74,7 @@ for run in $(seq "$RUNS"); do
 			got=$nft_got cpu=$nft_cpu ev=$nft_events rss=$nft_rss
 		fi
 		awk -v r="$run" -v t="$tool" -v s="$selected" -v g="$got" -v c="$cpu" -v e="$ev" -v m="$rss" 'BEGIN {
-			printf "%-4s %-10s %-9d %9d %7.2f%% %14.3f %7s MiB\n", r, t, s, g,
+			printf "%-4s %-10s %-9d %9d %7.2f%% %14.4f %7s MiB\n", r, t, s, g,
 				s ? 100 * g / s : 0, e ? 1000 * c / e : 0, m }'
 	done
 	[ "$nft_got" -eq 0 ] && grep -m3 -v '^trace id' "$nft_out" >&2
