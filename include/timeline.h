@@ -125,8 +125,17 @@ void timeline_expire(struct timeline_table *t, uint64_t now_ns);
 int64_t timeline_next_expiry(const struct timeline_table *t, uint64_t now_ns);
 /* Emit everything in flight (on exit). */
 void timeline_flush(struct timeline_table *t);
-/* Events were lost (ENOBUFS): whatever is in flight may have gaps. */
+/* Events were lost: whatever is in flight may have gaps. */
 void timeline_mark_lossy(struct timeline_table *t);
+/*
+ * An overrun (ENOBUFS). The kernel reports it on the first receive after
+ * the overrun, before the messages still queued: the gap lies behind
+ * them. So from loss_begin (the report) until loss_end (the socket was
+ * found empty) every packet that gets an event may have lost some, and
+ * so may those still in flight at the end.
+ */
+void timeline_loss_begin(struct timeline_table *t);
+void timeline_loss_end(struct timeline_table *t);
 unsigned int timeline_inflight(const struct timeline_table *t);
 const struct timeline_stats *timeline_stats(const struct timeline_table *t);
 

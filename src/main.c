@@ -194,15 +194,18 @@ static bool drain_trace(struct daemon *d, int max, bool until_empty)
 		int n = nlsock_recv_batch(d->trace, b);
 		uint64_t now;
 
-		if (n == -EAGAIN)
+		if (n == -EAGAIN) {
+			/* Empty: any gap from an overrun is behind us now. */
+			timeline_loss_end(d->timelines);
 			return true;
+		}
 		if (n == -EINTR)
 			continue;
 		if (n == -ENOBUFS) {
 			/* Messages were lost: what is in flight may have gaps. */
 			if (d->enobufs++ == 0)
 				log_msg("receive buffer overrun: trace events lost, affected timelines are marked incomplete");
-			timeline_mark_lossy(d->timelines);
+			timeline_loss_begin(d->timelines);
 			continue;
 		}
 		if (n < 0) {

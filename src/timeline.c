@@ -38,6 +38,7 @@ struct timeline_table {
 	int32_t lru_head, lru_tail;
 	unsigned int inflight;
 	uint32_t seq;
+	bool loss_window;	/* between an overrun report and an empty socket */
 	struct timeline_stats stats;
 };
 
@@ -310,6 +311,8 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 	}
 	tl = &t->slots[i];
 	tl->last_ns = now_ns;
+	if (t->loss_window)
+		tl->lossy = true;
 	lru_unlink(t, i);
 	lru_append(t, i);
 	if (ev->present & TRACE_HAS_NFPROTO)
@@ -359,6 +362,21 @@ void timeline_mark_lossy(struct timeline_table *t)
 {
 	for (int32_t i = t->lru_head; i != NONE; i = t->slots[i].next)
 		t->slots[i].lossy = true;
+}
+
+void timeline_loss_begin(struct timeline_table *t)
+{
+	timeline_mark_lossy(t);
+	t->loss_window = true;
+}
+
+void timeline_loss_end(struct timeline_table *t)
+{
+	if (!t->loss_window)
+		return;
+	/* a packet whose last events were lost is still waiting for them */
+	timeline_mark_lossy(t);
+	t->loss_window = false;
 }
 
 unsigned int timeline_inflight(const struct timeline_table *t)

@@ -424,6 +424,38 @@ static void test_configured_event_cap_is_honoured(void **state)
 	timeline_table_free(t);
 }
 
+/*
+ * After an overrun report, packets seen before the socket is empty may
+ * miss events even if they end with a verdict; packets after it do not.
+ */
+static void test_overrun_window_marks_packets_until_socket_empty(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 8);
+	struct test_pkt p;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 80, 0x02);
+	own_start(t, 1, &p, 0);		/* in flight at the report */
+	timeline_loss_begin(t);
+	own_start(t, 2, &p, 0);		/* read after the report */
+	add(t, test_rule(2, "filter", "input", 7, NF_DROP, NULL), 0);
+	timeline_loss_end(t);
+	own_start(t, 3, &p, 0);		/* after the socket was empty */
+	add(t, test_rule(3, "filter", "input", 7, NF_DROP, NULL), 0);
+	add(t, test_rule(1, "filter", "input", 7, NF_DROP, NULL), 0);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.tl[0].id, 2);
+	assert_false(timeline_complete(&s.tl[0]));
+	assert_int_equal(s.tl[1].id, 3);
+	assert_true(timeline_complete(&s.tl[1]));
+	assert_int_equal(s.tl[2].id, 1);
+	assert_false(timeline_complete(&s.tl[2]));
+	/* a second end without a begin changes nothing */
+	timeline_loss_end(t);
+	timeline_table_free(t);
+}
+
 static void test_bad_config_refused(void **state)
 {
 	struct timeline_config cfg = { .max_inflight = 0, .emit = record };
@@ -458,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_own_table_of_other_family_is_not_ours),
 		cmocka_unit_test(test_flush_emits_in_order_of_activity),
 		cmocka_unit_test(test_configured_event_cap_is_honoured),
+		cmocka_unit_test(test_overrun_window_marks_packets_until_socket_empty),
 		cmocka_unit_test(test_bad_config_refused),
 	};
 
