@@ -10,6 +10,8 @@
 
 #include "timeline.h"
 
+struct natmap;
+
 /* What formatting needs from the edges; any callback may be NULL. */
 struct resolver {
 	void *ctx;
@@ -18,6 +20,8 @@ struct resolver {
 	const char *(*hook)(void *ctx, uint8_t family, const char *table,
 			    const char *chain);
 	const char *(*ifname)(void *ctx, uint32_t ifindex);
+	/* The NAT mapping of a conntrack id (--nat-log), NULL if none known. */
+	const struct natmap *(*mapping)(void *ctx, uint32_t ct_id);
 };
 
 /* The object --output json prints for one timeline. Caller decrefs. */

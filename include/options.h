@@ -14,6 +14,12 @@ enum output_kind {
 	OUTPUT_JSON,
 };
 
+enum nat_log {
+	NAT_LOG_OFF,
+	NAT_LOG_MATCH,			/* NATed connections --match selects */
+	NAT_LOG_ALL,			/* every NATed connection */
+};
+
 struct options {
 	const char *match;
 	char rate[OPTIONS_RATE_MAX];	/* "1/second"; empty when rate_none */
@@ -25,6 +31,8 @@ struct options {
 	uint8_t family;			/* NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 */
 	unsigned int hooks;		/* bit (1 << NF_INET_*) per hook */
 	bool help, version;
+	enum nat_log nat_log;		/* --nat-log[=all] */
+	bool nat_table;			/* --nat-table */
 };
 
 /*

@@ -14,6 +14,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "format.h"
+#include "natmap.h"
 
 #define CT_STATE_UNTRACKED_BIT	6
 
@@ -270,6 +271,12 @@ json_t *format_json(const struct timeline *tl, const struct resolver *r)
 	ct = first_ct(tl);
 	if (ct)
 		json_object_set_new(o, "ct", ct_json(ct));
+	/* --nat-log: the mapping of this connection, same ct id as "ct" */
+	if (ct && (ct->present & TRACE_HAS_CT_ID) && r && r->mapping) {
+		const struct natmap *m = r->mapping(r->ctx, ct->id);
+
+		json_object_set_new(o, "mapping", m ? natmap_json(m) : json_null());
+	}
 	if (tl->steps_dropped)
 		json_object_set_new(o, "events_dropped", json_integer(tl->steps_dropped));
 	return o;
@@ -414,6 +421,22 @@ static void cause_text(FILE *out, const struct timeline *tl,
 	fputc('\n', out);
 }
 
+/* --nat-log: "  mapping: nat + tcp ... id N STATE" for the packet's connection. */
+static void mapping_text(FILE *out, const struct timeline *tl, const struct resolver *r)
+{
+	const struct tl_ct *ct = first_ct(tl);
+	const struct natmap *m;
+	char line[512];
+
+	if (!ct || !(ct->present & TRACE_HAS_CT_ID) || !r || !r->mapping)
+		return;
+	m = r->mapping(r->ctx, ct->id);
+	if (!m)
+		return;
+	natmap_text(m, line, sizeof(line));
+	fprintf(out, "  mapping: %s\n", line);
+}
+
 int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 {
 	const char *hooks[TIMELINE_MAX_STEPS];
@@ -471,6 +494,7 @@ int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 	}
 	if (tl->steps_dropped)
 		fprintf(out, "      (%u more events not kept)\n", tl->steps_dropped);
+	mapping_text(out, tl, r);
 	if (sum.cause >= 0)
 		cause_text(out, tl, &sum, r);
 	else

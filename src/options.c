@@ -22,6 +22,8 @@ enum {
 	OPT_TABLE,
 	OPT_FAMILY,
 	OPT_HOOKS,
+	OPT_NAT_LOG,
+	OPT_NAT_TABLE,
 };
 
 static const struct option long_options[] = {
@@ -35,6 +37,8 @@ static const struct option long_options[] = {
 	{ "hooks",	required_argument, NULL, OPT_HOOKS },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ "version",	no_argument,	   NULL, 'V' },
+	{ "nat-log",	optional_argument, NULL, OPT_NAT_LOG },
+	{ "nat-table",	no_argument,	   NULL, OPT_NAT_TABLE },
 	{}
 };
 
@@ -50,6 +54,8 @@ void options_usage(FILE *out)
 {
 	fputs(
 "Usage: nattraced --match EXPR [OPTIONS]\n"
+"       nattraced --nat-table [--match EXPR] [OPTIONS]\n"
+"       nattraced --nat-log=all [--match EXPR] [OPTIONS]\n"
 "\n"
 "Trace what the nftables ruleset does to the packets EXPR selects: one\n"
 "timeline per packet with the rules met, NAT rewrites, the verdict and\n"
@@ -68,6 +74,11 @@ void options_usage(FILE *out)
 "      --hooks LIST     hooks to trace from, comma-separated, of prerouting,\n"
 "                       input, forward, output, postrouting\n"
 "                       (default prerouting,output)\n"
+"      --nat-log[=all]  also log NAT mappings (conntrack) as they are created,\n"
+"                       change and end: those --match selects, or all;\n"
+"                       --nat-log=all without --match logs and traces nothing\n"
+"      --nat-table      print the current NAT mappings (those --match selects,\n"
+"                       all without --match) and exit; installs no trace\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n"
 "\n"
@@ -224,6 +235,17 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			if (r < 0)
 				return r;
 			break;
+		case OPT_NAT_LOG:
+			if (!optarg)
+				o.nat_log = NAT_LOG_MATCH;
+			else if (strcmp(optarg, "all") == 0)
+				o.nat_log = NAT_LOG_ALL;
+			else
+				return fail(err, errlen, "--nat-log: '%s' is not 'all' (use --nat-log or --nat-log=all)", optarg);
+			break;
+		case OPT_NAT_TABLE:
+			o.nat_table = true;
+			break;
 		case 'h':
 			o.help = true;
 			break;
@@ -241,8 +263,14 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			    argv[optind]);
 	if (o.help || o.version)
 		goto out;
-	if (!o.match)
-		return fail(err, errlen, "--match is required");
+	if (o.nat_table && o.nat_log)
+		return fail(err, errlen, "--nat-table prints the table and exits: it does not go with --nat-log");
+	/* Without --match, --nat-table and --nat-log=all show every mapping and trace nothing. */
+	if (!o.match && o.count && (o.nat_table || o.nat_log == NAT_LOG_ALL))
+		return fail(err, errlen, "--count counts packet timelines: it needs --match");
+	if (!o.match && !o.nat_table && o.nat_log != NAT_LOG_ALL)
+		return fail(err, errlen, "--match is required%s",
+			    o.nat_log ? " (or --nat-log=all to log every NAT mapping)" : "");
 	if (strcmp(rate, "none") == 0) {
 		o.rate_none = true;
 		o.rate[0] = '\0';
