@@ -431,8 +431,11 @@ static void mapping_text(FILE *out, const struct timeline *tl, const struct reso
 	if (!ct || !(ct->present & TRACE_HAS_CT_ID) || !r || !r->mapping)
 		return;
 	m = r->mapping(r->ctx, ct->id);
-	if (!m)
+	if (!m) {
+		/* e.g. a dropped first packet: the kernel never confirmed the entry */
+		fprintf(out, "  mapping: none known for ct id %" PRIu32 "\n", ct->id);
 		return;
+	}
 	natmap_text(m, line, sizeof(line));
 	fprintf(out, "  mapping: %s\n", line);
 }
