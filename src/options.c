@@ -76,7 +76,7 @@ void options_usage(FILE *out)
 "                       (default prerouting,output)\n"
 "      --nat-log[=all]  also log NAT mappings (conntrack) as they are created,\n"
 "                       change and end: those --match selects, or all;\n"
-"                       --nat-log=all without --match logs and traces nothing\n"
+"                       --nat-log=all without --match: the log, no trace\n"
 "      --nat-table      print the current NAT mappings (those --match selects,\n"
 "                       all without --match) and exit; installs no trace\n"
 "  -h, --help           show this help\n"
