@@ -344,6 +344,7 @@ int natlog_filter_from_match(const struct options *o, struct natfilter *ret)
 	cfg.ret_listing = &listing;
 	r = tracetable_install(&cfg, &t, err, sizeof(err));
 	if (r < 0) {
+		free(listing);	/* set if only a later step failed */
 		log_msg("%s", err);
 		return r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
