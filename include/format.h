@@ -9,6 +9,8 @@
 #include "jsonw.h"
 #include "timeline.h"
 
+struct natmap;
+
 /* What formatting needs from the edges; any callback may be NULL. */
 struct resolver {
 	void *ctx;
@@ -17,6 +19,8 @@ struct resolver {
 	const char *(*hook)(void *ctx, uint8_t family, const char *table,
 			    const char *chain);
 	const char *(*ifname)(void *ctx, uint32_t ifindex);
+	/* The NAT mapping of a conntrack id (--nat-log), NULL if none known. */
+	const struct natmap *(*mapping)(void *ctx, uint32_t ct_id);
 };
 
 /*

@@ -19,6 +19,12 @@ enum output_kind {
 	OUTPUT_JSON,
 };
 
+enum nat_log {
+	NAT_LOG_OFF,
+	NAT_LOG_MATCH,			/* NATed connections --match selects */
+	NAT_LOG_ALL,			/* every NATed connection */
+};
+
 struct options {
 	const char *match;
 	char rate[OPTIONS_RATE_MAX];	/* "1/second"; empty when rate_none */
@@ -33,6 +39,8 @@ struct options {
 	unsigned int max_inflight;	/* timelines assembled at once */
 	unsigned int max_events;	/* events kept per timeline */
 	unsigned int stats_interval;	/* seconds; 0: SIGUSR1 and exit only */
+	enum nat_log nat_log;		/* --nat-log[=all] */
+	bool nat_table;			/* --nat-table */
 };
 
 /*

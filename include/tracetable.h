@@ -2,6 +2,7 @@
 #ifndef NATTRACED_TRACETABLE_H
 #define NATTRACED_TRACETABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,10 @@ struct tracetable_config {
 	unsigned int hooks;	/* bit (1 << NF_INET_*) per hook */
 	const char *match;
 	const char *rate;	/* "1/second", or NULL for no limit */
+	/* If set: the check rule's JSON listing (free() it), for natfilter. */
+	char **ret_listing;
+	/* Check the match only: the table is deleted again, *ret is NULL. */
+	bool check_only;
 };
 
 struct tracetable;

@@ -14,6 +14,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "format.h"
+#include "natmap.h"
 
 #define CT_STATE_UNTRACKED_BIT	6
 
@@ -287,6 +288,15 @@ int format_json(struct jsonw *w, const struct timeline *tl,
 	ct = first_ct(tl);
 	if (ct)
 		ct_json(w, "ct", ct);
+	/* --nat-log: the mapping of this connection, same ct id as "ct" */
+	if (ct && (ct->present & TRACE_HAS_CT_ID) && r && r->mapping) {
+		const struct natmap *m = r->mapping(r->ctx, ct->id);
+
+		if (m)
+			natmap_json(w, "mapping", m);
+		else
+			jsonw_null(w, "mapping");
+	}
 	if (tl->steps_dropped)
 		jsonw_uint(w, "events_dropped", tl->steps_dropped);
 	jsonw_object_close(w);
@@ -430,6 +440,25 @@ static void cause_text(FILE *out, const struct timeline *tl,
 	fputc('\n', out);
 }
 
+/* --nat-log: "  mapping: nat + tcp ... id N STATE" for the packet's connection. */
+static void mapping_text(FILE *out, const struct timeline *tl, const struct resolver *r)
+{
+	const struct tl_ct *ct = first_ct(tl);
+	const struct natmap *m;
+	char line[512];
+
+	if (!ct || !(ct->present & TRACE_HAS_CT_ID) || !r || !r->mapping)
+		return;
+	m = r->mapping(r->ctx, ct->id);
+	if (!m) {
+		/* e.g. a dropped first packet: the kernel never confirmed the entry */
+		fprintf(out, "  mapping: none known for ct id %" PRIu32 "\n", ct->id);
+		return;
+	}
+	natmap_text(m, line, sizeof(line));
+	fprintf(out, "  mapping: %s\n", line);
+}
+
 int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 {
 	const char *hooks[TIMELINE_STEPS_CEILING];
@@ -487,6 +516,7 @@ int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 	}
 	if (tl->steps_dropped)
 		fprintf(out, "      (%u more events not kept)\n", tl->steps_dropped);
+	mapping_text(out, tl, r);
 	if (sum.cause >= 0)
 		cause_text(out, tl, &sum, r);
 	else

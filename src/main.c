@@ -21,6 +21,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "format.h"
+#include "natlog.h"
 #include "nattraced.h"
 #include "nlsock.h"
 #include "options.h"
@@ -67,6 +68,7 @@ struct daemon {
 	bool counter_warned;
 	uint64_t malformed, enobufs;
 	uint64_t next_stats_ns;		/* 0: no periodic report */
+	struct natlog *natlog;	/* --nat-log, NULL without */
 };
 
 static void log_msg(const char *fmt, ...)
@@ -118,6 +120,13 @@ static const char *resolve_ifname(void *ctx, uint32_t ifindex)
 	if (!if_indextoname(ifindex, e->name))
 		e->name[0] = '\0';
 	return e->name[0] ? e->name : NULL;
+}
+
+static const struct natmap *resolve_mapping(void *ctx, uint32_t ct_id)
+{
+	struct daemon *d = ctx;
+
+	return d->natlog ? natlog_lookup(d->natlog, ct_id) : NULL;
 }
 
 /* A reader that went away (| head) is an end, not an error. */
@@ -332,10 +341,12 @@ static int run(struct daemon *d, int sfd)
 	struct stats_input in = {};
 	uint64_t deadline = 0;
 	bool timed_out = false;
-	struct pollfd pfd[3] = {
+	int r;
+	struct pollfd pfd[4] = {
 		{ .fd = nlsock_fd(d->trace), .events = POLLIN },
 		{ .fd = sfd, .events = POLLIN },
 		{ .fd = rulecache_fd(d->rules), .events = POLLIN },
+		{ .fd = d->natlog ? natlog_fd(d->natlog) : -1, .events = POLLIN },
 	};
 
 	if (o->timeout > 0)
@@ -364,7 +375,8 @@ static int run(struct daemon *d, int sfd)
 		}
 		/* Round up so a wakeup never comes before the expiry. */
 		timeout_ms = wait < 0 ? -1 : (int)((wait + 999999) / 1000000);
-		if (poll(pfd, pfd[2].fd >= 0 ? 3 : 2, timeout_ms) < 0) {
+		/* poll() skips entries with a negative fd */
+		if (poll(pfd, 4, timeout_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_msg("poll: %s", strerror(errno));
@@ -382,6 +394,16 @@ static int run(struct daemon *d, int sfd)
 		}
 		if (pfd[2].fd >= 0 && (pfd[2].revents & POLLIN))
 			rulecache_on_readable(d->rules);
+		/* Mappings first: a timeline ending now may name one. */
+		if (pfd[3].revents & (POLLIN | POLLERR)) {
+			r = natlog_drain(d->natlog);
+			if (r < 0) {
+				d->failed = r != -EPIPE;
+				d->stop = true;
+			}
+			if (r > 0)
+				d->wrote = true;
+		}
 		/* ENOBUFS is reported as POLLERR: recv reads it. */
 		if (pfd[0].revents & (POLLIN | POLLERR | POLLHUP))
 			drain_trace(d, DRAIN_BATCH, false);
@@ -418,7 +440,7 @@ int main(int argc, char **argv)
 	struct daemon d = {};
 	struct timeline_config tcfg;
 	struct tracetable_config cfg;
-	char err[1024], hooks[64];
+	char err[1024], hooks[64], *listing = NULL;
 	int r, sfd = -1, status = EXIT_RUNTIME;
 
 	if (options_parse(argc, argv, &opts, err, sizeof(err)) < 0) {
@@ -433,10 +455,15 @@ int main(int argc, char **argv)
 		printf("nattraced %s\n", NATTRACED_VERSION);
 		return EXIT_OK;
 	}
+	/* The NAT modes without a trace: they never install the trace table. */
+	if (opts.nat_table)
+		return natlog_table_main(&opts);
+	if (!opts.match)
+		return natlog_only_main(&opts);
 	d.opts = &opts;
 	d.resolver = (struct resolver){
 		.ctx = &d, .rule = resolve_rule, .hook = resolve_hook,
-		.ifname = resolve_ifname,
+		.ifname = resolve_ifname, .mapping = resolve_mapping,
 	};
 	if (opts.rate_none)
 		log_msg("warning: --rate none: every matching packet is traced, which costs CPU on a busy host");
@@ -458,6 +485,14 @@ int main(int argc, char **argv)
 	if (!d.batch) {
 		log_msg("cannot allocate the receive buffers: %s", strerror(ENOMEM));
 		goto out;
+	}
+	/* Conntrack events too, before the first connection can be missed. */
+	if (opts.nat_log) {
+		r = natlog_open(opts.output, &d.natlog);
+		if (r < 0) {
+			log_msg("cannot listen to conntrack events: %s", strerror(-r));
+			goto out;
+		}
 	}
 	r = rulecache_new(&d.rules);
 	if (r < 0) {
@@ -484,12 +519,20 @@ int main(int argc, char **argv)
 	cfg = (struct tracetable_config){
 		.family = opts.family, .table = opts.table, .hooks = opts.hooks,
 		.match = opts.match, .rate = opts.rate_none ? NULL : opts.rate,
+		.ret_listing = opts.nat_log == NAT_LOG_MATCH ? &listing : NULL,
 	};
 	r = tracetable_install(&cfg, &d.table, err, sizeof(err));
 	if (r < 0) {
 		log_msg("%s", err);
 		status = r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 		goto out;
+	}
+	if (d.natlog) {
+		r = natlog_start(d.natlog, listing);
+		free(listing);
+		listing = NULL;
+		if (r < 0)
+			goto out;
 	}
 	r = rulecache_refresh(d.rules);
 	if (r < 0)
@@ -502,7 +545,11 @@ int main(int argc, char **argv)
 	if (opts.stats_interval)
 		d.next_stats_ns = now_ns() + opts.stats_interval * 1000000000ull;
 	status = run(&d, sfd);
+	if (d.natlog)
+		natlog_report(d.natlog);
 out:
+	free(listing);
+	d.natlog = natlog_close(d.natlog);
 	d.table = tracetable_free(d.table);
 	d.timelines = timeline_table_free(d.timelines);
 	d.rules = rulecache_free(d.rules);

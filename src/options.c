@@ -27,6 +27,8 @@ enum {
 	OPT_MAX_INFLIGHT,
 	OPT_MAX_EVENTS,
 	OPT_STATS_INTERVAL,
+	OPT_NAT_LOG,
+	OPT_NAT_TABLE,
 };
 
 static const struct option long_options[] = {
@@ -43,6 +45,8 @@ static const struct option long_options[] = {
 	{ "max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT },
 	{ "max-events",	required_argument, NULL, OPT_MAX_EVENTS },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "nat-log",	optional_argument, NULL, OPT_NAT_LOG },
+	{ "nat-table",	no_argument,	   NULL, OPT_NAT_TABLE },
 	{}
 };
 
@@ -58,6 +62,8 @@ void options_usage(FILE *out)
 {
 	fputs(
 "Usage: nattraced --match EXPR [OPTIONS]\n"
+"       nattraced --nat-table [--match EXPR] [OPTIONS]\n"
+"       nattraced --nat-log=all [--match EXPR] [OPTIONS]\n"
 "\n"
 "Trace what the nftables ruleset does to the packets EXPR selects: one\n"
 "timeline per packet with the rules met, NAT rewrites, the verdict and\n"
@@ -82,6 +88,11 @@ void options_usage(FILE *out)
 "      --stats-interval SECS\n"
 "                       report capture statistics every SECS seconds\n"
 "                       (default 60, 0: only on SIGUSR1 and at exit)\n"
+"      --nat-log[=all]  also log NAT mappings (conntrack) as they are created,\n"
+"                       change and end: those --match selects, or all;\n"
+"                       --nat-log=all without --match: the log, no trace\n"
+"      --nat-table      print the current NAT mappings (those --match selects,\n"
+"                       all without --match) and exit; installs no trace\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n"
 "\n"
@@ -277,6 +288,17 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 					    optarg, STATS_INTERVAL_MAX);
 			o.stats_interval = (unsigned int)v;
 			break;
+		case OPT_NAT_LOG:
+			if (!optarg)
+				o.nat_log = NAT_LOG_MATCH;
+			else if (strcmp(optarg, "all") == 0)
+				o.nat_log = NAT_LOG_ALL;
+			else
+				return fail(err, errlen, "--nat-log: '%s' is not 'all' (use --nat-log or --nat-log=all)", optarg);
+			break;
+		case OPT_NAT_TABLE:
+			o.nat_table = true;
+			break;
 		case 'h':
 			o.help = true;
 			break;
@@ -294,8 +316,14 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			    argv[optind]);
 	if (o.help || o.version)
 		goto out;
-	if (!o.match)
-		return fail(err, errlen, "--match is required");
+	if (o.nat_table && o.nat_log)
+		return fail(err, errlen, "--nat-table prints the table and exits: it does not go with --nat-log");
+	/* Without --match, --nat-table and --nat-log=all show every mapping and trace nothing. */
+	if (!o.match && o.count && (o.nat_table || o.nat_log == NAT_LOG_ALL))
+		return fail(err, errlen, "--count counts packet timelines: it needs --match");
+	if (!o.match && !o.nat_table && o.nat_log != NAT_LOG_ALL)
+		return fail(err, errlen, "--match is required%s",
+			    o.nat_log ? " (or --nat-log=all to log every NAT mapping)" : "");
 	if (strcmp(rate, "none") == 0) {
 		o.rate_none = true;
 		o.rate[0] = '\0';

@@ -276,7 +276,8 @@ out:
 }
 
 /* Step e: what libnftables built must be matches plus our statements. */
-static int verify_check_chain(struct tracetable *t, const char *rate, char *err, size_t errlen)
+static int verify_check_chain(struct tracetable *t, const char *rate, char **ret_listing,
+			      char *err, size_t errlen)
 {
 	char cmd[TRACETABLE_NAME_MAX + 64], msg[256];
 	unsigned int flags;
@@ -300,6 +301,10 @@ static int verify_check_chain(struct tracetable *t, const char *rate, char *err,
 	if (!listing)
 		return -ENOMEM;
 	ret = match_verify_listing(listing, rate, err, errlen);
+	if (ret == 0 && ret_listing) {
+		*ret_listing = listing;
+		listing = NULL;
+	}
 	free(listing);
 	return ret;
 }
@@ -483,9 +488,15 @@ int tracetable_install(const struct tracetable_config *cfg, struct tracetable **
 		goto out;
 	created = true;
 
-	r = verify_check_chain(t, cfg->rate, err, errlen);
+	r = verify_check_chain(t, cfg->rate, cfg->ret_listing, err, errlen);
 	if (r < 0)
 		goto out;
+	if (cfg->check_only) {
+		free(rule);
+		tracetable_free(t);
+		*ret = NULL;
+		return 0;
+	}
 
 	r = hook_trace_chains(t, cfg->hooks, rule, err, errlen);
 out:

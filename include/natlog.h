@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NATTRACED_NATLOG_H
+#define NATTRACED_NATLOG_H
+
+/*
+ * The NAT translation log and table: conntrack events and dumps through
+ * ctnetlink (libnetfilter_conntrack parses), filtered to NATed entries and
+ * to what --match selects, printed on stdout next to the timelines.
+ */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "natfilter.h"
+#include "natmap.h"
+#include "options.h"
+
+struct natlog;
+
+/*
+ * Join the conntrack new/update/destroy groups of the current network
+ * namespace with a large receive buffer. Call before anything can create
+ * the connections to be logged. Logs every NATed connection until
+ * natlog_set_filter(). 0 or -errno (-EPERM without CAP_NET_ADMIN).
+ */
+int natlog_open(enum output_kind output, struct natlog **ret);
+/* Log only the NATed connections filter selects (copied). */
+void natlog_set_filter(struct natlog *l, const struct natfilter *filter);
+struct natlog *natlog_close(struct natlog *l);
+int natlog_fd(const struct natlog *l);
+
+/*
+ * Fill the mapping cache from a dump of the current conntrack table,
+ * printing nothing: timelines of connections older than the daemon find
+ * their mapping too. 0 or -errno.
+ */
+int natlog_seed(struct natlog *l);
+
+/*
+ * Read and print what is queued. Returns lines printed (>= 0), or -errno
+ * when writing the output failed or the socket broke (said on stderr,
+ * except -EPIPE: the reader went away).
+ */
+int natlog_drain(struct natlog *l);
+
+/*
+ * Once the trace table is in place: the filter from the check rule's
+ * listing (NULL: every NATed connection, --nat-log=all), then the cache
+ * seeded (natlog_seed; a failure only warns). 0 or -errno.
+ */
+int natlog_start(struct natlog *l, const char *listing);
+
+/* The mapping of a connection by conntrack id, NULL if none is known. */
+const struct natmap *natlog_lookup(struct natlog *l, uint32_t ct_id);
+
+/* Counters at exit, on stderr. */
+void natlog_report(const struct natlog *l);
+
+/*
+ * Turn --match into a filter: check it the way the trace table does, in an
+ * owned table that is deleted again, and read the rule back. Warns on
+ * stderr about conditions it ignores. Returns an exit status (EXIT_OK on
+ * success).
+ */
+int natlog_filter_from_match(const struct options *o, struct natfilter *ret);
+/* The same from a listing the trace table already returned. */
+void natlog_filter_from_listing(const char *listing, struct natfilter *ret);
+
+/* --nat-table: dump, filter, print, return the exit status. */
+int natlog_table_main(const struct options *o);
+/* --nat-log=all without --match: the log alone until signal/timeout. */
+int natlog_only_main(const struct options *o);
+
+#endif

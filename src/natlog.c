@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The edge of the NAT log: the ctnetlink event socket (libmnl through
+ * nlsock, messages parsed by libnetfilter_conntrack in natmap.c), table
+ * dumps (libnetfilter_conntrack's nfct_query), and the two modes that run
+ * without a trace: --nat-table and --nat-log=all without --match.
+ *
+ * Conntrack events are multicast like trace events: nothing is retried,
+ * so a full receive buffer loses them (ENOBUFS, counted). The kernel only
+ * attaches event state to connections created while someone listens
+ * (net.netfilter.nf_conntrack_events=2, the default): connections older
+ * than the daemon may end without a destroy event.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+
+#include "nattraced.h"
+#include "natcache.h"
+#include "natlog.h"
+#include "nlsock.h"
+#include "trace.h"
+#include "tracetable.h"
+
+#define NATLOG_DRAIN_BATCH	4096
+/* --nat-table keeps rows to align them; beyond this they are counted. */
+#define NATTABLE_MAX_ROWS	(256 * 1024)
+
+struct natlog {
+	struct nlsock *sock;
+	struct natcache *cache;
+	enum output_kind output;
+	bool filtered;
+	struct natfilter filter;
+	uint64_t events, printed, not_nat, not_matched, malformed, enobufs;
+	uint64_t lookups, found;
+};
+
+static void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void log_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("nattraced: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int natlog_open(enum output_kind output, struct natlog **ret)
+{
+	static const unsigned int more[] = { NFNLGRP_CONNTRACK_UPDATE, NFNLGRP_CONNTRACK_DESTROY };
+	struct natlog *l;
+	int r;
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->output = output;
+	r = natcache_new(NATCACHE_DEFAULT_SIZE, &l->cache);
+	if (r < 0)
+		goto fail;
+	/* Same 16 MiB as the trace socket: an event storm is a burst too. */
+	r = nlsock_open(NFNLGRP_CONNTRACK_NEW, NLSOCK_RCVBUF, &l->sock);
+	if (r < 0)
+		goto fail;
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+		if (setsockopt(nlsock_fd(l->sock), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &more[i],
+			       sizeof(more[i])) < 0) {
+			r = -errno;
+			goto fail;
+		}
+	}
+	*ret = l;
+	return 0;
+fail:
+	natlog_close(l);
+	return r;
+}
+
+void natlog_set_filter(struct natlog *l, const struct natfilter *filter)
+{
+	l->filtered = true;
+	l->filter = *filter;
+}
+
+struct natlog *natlog_close(struct natlog *l)
+{
+	if (!l)
+		return NULL;
+	nlsock_close(l->sock);
+	natcache_free(l->cache);
+	free(l);
+	return NULL;
+}
+
+int natlog_fd(const struct natlog *l)
+{
+	return nlsock_fd(l->sock);
+}
+
+static bool wanted(const struct natlog *l, const struct natmap *m)
+{
+	return !l->filtered || natfilter_match(&l->filter, m);
+}
+
+/* One mapping, one line; -errno if writing failed. */
+static int print_map(FILE *out, enum output_kind kind, const struct natmap *m)
+{
+	char line[1024];
+	struct jsonw w;
+	const char *s;
+	int r = 0;
+
+	if (kind != OUTPUT_JSON) {
+		natmap_text(m, line, sizeof(line));
+		return fprintf(out, "%s\n", line) < 0 ? -errno : 0;
+	}
+	jsonw_init(&w, line, sizeof(line));
+	natmap_json(&w, NULL, m);
+	jsonw_raw(&w, "\n", 1);
+	s = jsonw_text(&w);
+	if (!s)
+		r = -ENOMEM;
+	else if (fwrite(s, 1, w.len, out) != w.len)
+		r = -errno;
+	jsonw_release(&w);
+	return r;
+}
+
+static int handle_msg(struct natlog *l, const struct nlmsghdr *nlh)
+{
+	const struct natmap *known;
+	struct natmap m;
+	int r;
+
+	r = natmap_parse_msg(nlh, false, &m);
+	if (r == -ENOMSG)
+		return 0;
+	if (r < 0) {
+		l->malformed++;
+		return 0;
+	}
+	l->events++;
+	if (m.nat == NATMAP_NAT_NONE) {
+		l->not_nat++;
+		return 0;
+	}
+	/* Update events often carry no protocol state: keep the last one. */
+	known = m.has_ct_id ? natcache_get(l->cache, m.ct_id) : NULL;
+	natmap_merge(&m, known);
+	natcache_put(l->cache, &m);
+	if (!wanted(l, &m)) {
+		l->not_matched++;
+		return 0;
+	}
+	r = print_map(stdout, l->output, &m);
+	if (r < 0)
+		return r;
+	l->printed++;
+	return 1;
+}
+
+int natlog_drain(struct natlog *l)
+{
+	static struct nlsock_batch b;
+	int lines = 0;
+
+	for (int i = 0; i < NATLOG_DRAIN_BATCH; i += NLSOCK_BATCH) {
+		int n = nlsock_recv_batch(l->sock, &b);
+
+		if (n == -EAGAIN)
+			break;
+		if (n == -EINTR)
+			continue;
+		if (n == -ENOBUFS) {
+			if (l->enobufs++ == 0)
+				log_msg("conntrack receive buffer overrun: NAT events lost (counted, see the end)");
+			continue;
+		}
+		if (n < 0) {
+			log_msg("receiving conntrack events failed: %s", strerror(-n));
+			return n;
+		}
+		for (unsigned int k = 0; k < b.n; k++) {
+			const struct nlmsghdr *nlh;
+			size_t off = 0;
+			bool bad = b.len[k] < 0;
+
+			while (!bad && (nlh = trace_msg_next(b.buf[k], (size_t)b.len[k], &off, &bad))) {
+				int r = handle_msg(l, nlh);
+
+				if (r < 0) {
+					/* a reader that went away (| head) is an end, not an error */
+					if (r != -EPIPE)
+						log_msg("writing output failed: %s", strerror(-r));
+					return r;
+				}
+				lines += r;
+			}
+			if (bad)
+				l->malformed++;
+		}
+	}
+	return lines;
+}
+
+const struct natmap *natlog_lookup(struct natlog *l, uint32_t ct_id)
+{
+	const struct natmap *m = natcache_get(l->cache, ct_id);
+
+	l->lookups++;
+	if (m)
+		l->found++;
+	return m;
+}
+
+void natlog_report(const struct natlog *l)
+{
+	const struct natcache_stats *st = natcache_stats(l->cache);
+
+	log_msg("nat log: %llu conntrack events, %llu mappings printed, %llu not NATed, %llu NATed but not matched, %llu malformed, %llu receive overruns",
+		(unsigned long long)l->events, (unsigned long long)l->printed,
+		(unsigned long long)l->not_nat, (unsigned long long)l->not_matched,
+		(unsigned long long)l->malformed, (unsigned long long)l->enobufs);
+	if (l->lookups)
+		log_msg("nat log: %llu of %llu timelines with a ct id found their mapping",
+			(unsigned long long)l->found, (unsigned long long)l->lookups);
+	if (st->evicted)
+		log_msg("limits hit: %llu mappings evicted from the cache (more than %u kept)",
+			(unsigned long long)st->evicted, NATCACHE_DEFAULT_SIZE);
+}
+
+/* ---- dumps ---- */
+
+struct dump_ctx {
+	void (*fn)(void *ctx, const struct natmap *m);
+	void *ctx;
+	uint64_t malformed;
+};
+
+static int dump_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
+{
+	struct dump_ctx *d = data;
+	struct natmap m;
+
+	(void)type;
+	if (natmap_from_ct(ct, NATMAP_EV_NONE, &m) < 0)
+		d->malformed++;
+	else if (m.nat != NATMAP_NAT_NONE)
+		d->fn(d->ctx, &m);
+	return NFCT_CB_CONTINUE;
+}
+
+/* Every NATed entry of the conntrack table (IPv4 and IPv6) to fn. */
+static int dump_nat(void (*fn)(void *ctx, const struct natmap *m), void *ctx)
+{
+	struct dump_ctx d = { .fn = fn, .ctx = ctx };
+	uint32_t family = AF_UNSPEC;
+	struct nfct_handle *h;
+	int r = 0;
+
+	h = nfct_open(CONNTRACK, 0);
+	if (!h)
+		return -errno;
+	if (nfct_callback_register(h, NFCT_T_ALL, dump_cb, &d) < 0 ||
+	    nfct_query(h, NFCT_Q_DUMP, &family) < 0)
+		r = errno ? -errno : -EIO;
+	nfct_close(h);
+	if (d.malformed)
+		log_msg("conntrack dump: %llu entries without tuples skipped",
+			(unsigned long long)d.malformed);
+	return r;
+}
+
+static void seed_one(void *ctx, const struct natmap *m)
+{
+	natcache_put(ctx, m);
+}
+
+int natlog_seed(struct natlog *l)
+{
+	return dump_nat(seed_one, l->cache);
+}
+
+void natlog_filter_from_listing(const char *listing, struct natfilter *ret)
+{
+	if (natfilter_from_listing(listing, ret) < 0) {
+		/* cannot happen after match_verify_listing(); widen, and say so */
+		memset(ret, 0, sizeof(*ret));
+		log_msg("warning: cannot read --match back as a NAT filter: showing every NAT mapping");
+		return;
+	}
+	if (ret->n_ignored)
+		log_msg("warning: NAT log/table: --match conditions that a conntrack entry cannot be checked against are ignored: %s",
+			ret->ignored);
+	if (ret->n == 0)
+		log_msg("warning: NAT log/table: nothing in --match applies to connections: showing every NAT mapping");
+}
+
+int natlog_start(struct natlog *l, const char *listing)
+{
+	int r;
+
+	if (listing) {
+		natlog_filter_from_listing(listing, &l->filter);
+		l->filtered = true;
+	}
+	r = natlog_seed(l);
+	if (r < 0)
+		log_msg("warning: cannot read the conntrack table (%s): timelines of connections older than now show no mapping",
+			strerror(-r));
+	log_msg("logging %s NAT mappings (conntrack events)",
+		l->filtered ? "the --match" : "all");
+	return 0;
+}
+
+int natlog_filter_from_match(const struct options *o, struct natfilter *ret)
+{
+	struct tracetable_config cfg = {
+		.family = o->family, .table = o->table, .hooks = o->hooks,
+		.match = o->match, .rate = o->rate_none ? NULL : o->rate,
+		.check_only = true,
+	};
+	struct tracetable *t = NULL;
+	char err[1024], *listing = NULL;
+	int r;
+
+	cfg.ret_listing = &listing;
+	r = tracetable_install(&cfg, &t, err, sizeof(err));
+	if (r < 0) {
+		free(listing);	/* set if only a later step failed */
+		log_msg("%s", err);
+		return r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	natlog_filter_from_listing(listing, ret);
+	free(listing);
+	return EXIT_OK;
+}
+
+/* ---- --nat-table ---- */
+
+struct table_ctx {
+	const struct natfilter *filter;
+	struct natmap *rows;
+	size_t n, cap;
+	uint64_t dropped;
+	bool nomem;
+};
+
+static void table_one(void *ctx, const struct natmap *m)
+{
+	struct table_ctx *t = ctx;
+
+	if (t->filter && !natfilter_match(t->filter, m))
+		return;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct natmap *rows;
+
+		if (cap > NATTABLE_MAX_ROWS)
+			cap = NATTABLE_MAX_ROWS;
+		rows = cap > t->cap ? realloc(t->rows, cap * sizeof(*rows)) : NULL;
+		if (!rows) {
+			if (cap <= t->cap)
+				t->dropped++;
+			else
+				t->nomem = true;
+			return;
+		}
+		t->rows = rows;
+		t->cap = cap;
+	}
+	t->rows[t->n++] = *m;
+}
+
+int natlog_table_main(const struct options *o)
+{
+	struct natfilter *filter = NULL;
+	struct table_ctx t = {};
+	int r, status = EXIT_RUNTIME;
+
+	if (o->match) {
+		filter = malloc(sizeof(*filter));
+		if (!filter) {
+			log_msg("out of memory");
+			return EXIT_RUNTIME;
+		}
+		status = natlog_filter_from_match(o, filter);
+		if (status != EXIT_OK)
+			goto out;
+		status = EXIT_RUNTIME;
+		t.filter = filter;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	r = dump_nat(table_one, &t);
+	if (r < 0) {
+		log_msg("cannot dump the conntrack table: %s%s", strerror(-r),
+			r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+		goto out;
+	}
+	if (t.nomem) {
+		log_msg("out of memory while reading the conntrack table");
+		goto out;
+	}
+	if (o->output == OUTPUT_JSON) {
+		r = 0;
+		for (size_t i = 0; i < t.n && r == 0; i++)
+			r = print_map(stdout, OUTPUT_JSON, &t.rows[i]);
+	} else {
+		r = natmap_table_print(stdout, t.rows, t.n);
+	}
+	if (r < 0 || fflush(stdout) == EOF) {
+		if (errno != EPIPE)
+			log_msg("writing output failed: %s", strerror(errno));
+		goto out;
+	}
+	if (t.dropped)
+		log_msg("limits hit: %llu more mappings not shown (more than %u)",
+			(unsigned long long)t.dropped, NATTABLE_MAX_ROWS);
+	status = EXIT_OK;
+out:
+	free(t.rows);
+	free(filter);
+	return status;
+}
+
+/* ---- --nat-log=all without --match ---- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int natlog_only_main(const struct options *o)
+{
+	struct natlog *l = NULL;
+	uint64_t deadline = 0;
+	sigset_t mask;
+	int r, sfd = -1, status = EXIT_RUNTIME;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+	    (sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		log_msg("signalfd: %s", strerror(errno));
+		goto out;
+	}
+	r = natlog_open(o->output, &l);
+	if (r < 0) {
+		log_msg("cannot listen to conntrack events: %s%s", strerror(-r),
+			r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+		goto out;
+	}
+	log_msg("logging every NAT mapping (conntrack events); no trace");
+	if (o->timeout > 0)
+		deadline = now_ns() + (uint64_t)(o->timeout * 1e9);
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = natlog_fd(l), .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+		};
+		int timeout_ms = -1;
+
+		if (deadline) {
+			uint64_t now = now_ns();
+
+			if (now >= deadline)
+				break;
+			timeout_ms = (int)((deadline - now + 999999) / 1000000);
+		}
+		if (poll(pfd, 2, timeout_ms) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_msg("poll: %s", strerror(errno));
+			goto out_report;
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP)
+				break;
+		}
+		if (pfd[0].revents & (POLLIN | POLLERR)) {
+			r = natlog_drain(l);
+			if (r > 0 && fflush(stdout) == EOF) {
+				r = -errno;
+				if (r != -EPIPE)
+					log_msg("writing output failed: %s", strerror(-r));
+			}
+			if (r == -EPIPE)
+				break;
+			if (r < 0)
+				goto out_report;
+		}
+	}
+	status = EXIT_OK;
+out_report:
+	natlog_report(l);
+out:
+	natlog_close(l);
+	if (sfd >= 0)
+		close(sfd);
+	return status;
+}
