@@ -12,6 +12,7 @@ packages=(
 	libmnl-dev libnftnl-dev libnftables-dev libjansson-dev libcmocka-dev
 	libsystemd-dev
 	nftables iproute2 jq socat procps
+	systemd util-linux
 )
 
 missing=()

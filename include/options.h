@@ -12,6 +12,7 @@
 enum output_kind {
 	OUTPUT_TEXT,
 	OUTPUT_JSON,
+	OUTPUT_JOURNAL,			/* one journal entry per timeline */
 };
 
 struct options {
@@ -25,11 +26,13 @@ struct options {
 	uint8_t family;			/* NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 */
 	unsigned int hooks;		/* bit (1 << NF_INET_*) per hook */
 	bool help, version;
+	const char *config;		/* --config FILE, NULL if none */
 };
 
 /*
  * Parse the command line. Returns 0, or -EINVAL with a message naming the
- * problem in err. Does not print, does not exit.
+ * problem in err. Does not print, does not exit. With --config, --match
+ * may be missing: config_options() reads the file and checks.
  */
 int options_parse(int argc, char **argv, struct options *ret, char *err,
 		  size_t errlen);

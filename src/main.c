@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/utsname.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,7 +22,9 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "config.h"
 #include "format.h"
+#include "journal.h"
 #include "nattraced.h"
 #include "nlsock.h"
 #include "options.h"
@@ -57,12 +61,36 @@ struct daemon {
 	bool failed;		/* stop with EXIT_RUNTIME */
 	bool wrote;
 	uint64_t malformed, enobufs;
+	/* the service (systemd): journal, sd_notify, reload */
+	int argc;
+	char **argv;
+	struct config *config0;	/* the file at start: opts' table etc. point into it */
+	struct config *config;	/* the file of the match in use */
+	struct options cur;	/* the options after a reload */
+	bool notify;		/* started by systemd with Type=notify */
+	bool status_dirty;
+	bool ct_seen;		/* a timeline carried conntrack attributes */
+	uint64_t status_at, lost_logged_at;
+	uint64_t drops, journal_errors;
 };
+
+/* Status lines go to the journal, with a priority, for --output journal. */
+static bool log_journal;
 
 static void log_msg(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (log_journal) {
+		char buf[2048];
+
+		va_start(ap, fmt);
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		va_end(ap);
+		if (journal_message(strncmp(buf, "warning", 7) == 0 ? LOG_WARNING : LOG_ERR,
+				    NULL, NULL, "%s", buf) == 0)
+			return;
+	}
 	fputs("nattraced: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -120,6 +148,8 @@ static void output_failed(struct daemon *d)
 	d->stop = true;
 }
 
+static void service_emitted(struct daemon *d, const struct timeline *tl);
+
 static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 {
 	struct daemon *d = ctx;
@@ -135,17 +165,30 @@ static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 		log_msg("re-listing the ruleset failed: %s, rule text may be stale", strerror(-r));
 	if (d->opts->output == OUTPUT_JSON)
 		r = format_json_line(stdout, tl, &d->resolver);
+	else if (d->opts->output == OUTPUT_JOURNAL)
+		r = journal_timeline(tl, &d->resolver);
 	else
 		r = format_text(stdout, tl, &d->resolver);
+	/* journald away for a moment: lose this entry, not the trace */
+	if (r < 0 && d->opts->output == OUTPUT_JOURNAL) {
+		if (d->journal_errors++ == 0)
+			fprintf(stderr, "nattraced: writing to the journal failed: %s, entries are lost\n",
+				strerror(-r));
+		r = 0;
+	}
 	if (r < 0) {
 		output_failed(d);
 		return;
 	}
 	d->wrote = true;
 	d->emitted++;
+	service_emitted(d, tl);
 	if (d->opts->count && d->emitted >= d->opts->count)
 		d->stop = true;
 }
+
+enum lifecycle { LC_STARTED, LC_STOPPED, LC_LOST, LC_RELOADED, LC_RELOAD_REFUSED };
+static void lifecycle(struct daemon *d, enum lifecycle what, const char *detail);
 
 static void handle_datagram(struct daemon *d, const void *buf, size_t len,
 			    uint64_t now)
@@ -189,8 +232,8 @@ static void drain_trace(struct daemon *d)
 		}
 		if (n == -ENOBUFS) {
 			/* Messages were lost: what is in flight may have gaps. */
-			if (d->enobufs++ == 0)
-				log_msg("receive buffer overrun: trace events lost, affected timelines are marked incomplete");
+			d->enobufs++;
+			lifecycle(d, LC_LOST, NULL);
 			timeline_mark_lossy(d->timelines);
 			continue;
 		}
@@ -260,6 +303,226 @@ static void log_stats(const struct daemon *d)
 			(unsigned long long)st->names_dropped);
 }
 
+/* ---- the service: lifecycle entries, sd_notify status, reload ---- */
+
+#define STATUS_INTERVAL_NS	(1000ull * 1000 * 1000)
+#define LOST_INTERVAL_NS	(60ull * 1000 * 1000 * 1000)
+
+static void service_emitted(struct daemon *d, const struct timeline *tl)
+{
+	struct tl_summary sum;
+
+	if (!d->notify && !log_journal)
+		return;
+	timeline_summarize(tl, &sum);
+	if (sum.verdict == TL_VERDICT_DROP)
+		d->drops++;
+	d->status_dirty = true;
+	if (d->ct_seen)
+		return;
+	for (int h = 0; h < tl->n_hdrs; h++) {
+		if (!tl->hdrs[h].ct.present)
+			continue;
+		/* Linux 6.16+ sends them: say so once, when the first shows up */
+		d->ct_seen = true;
+		if (log_journal)
+			journal_message(LOG_INFO, NULL,
+					(const char *const[]){ "NATTRACE_CT_ATTRS=seen", NULL },
+					"the kernel sends conntrack trace attributes (ct state, direction, status, id)");
+		break;
+	}
+}
+
+/* STATUS= for systemctl status: at most once a second, when something changed. */
+static void service_status(struct daemon *d, uint64_t now, bool force)
+{
+	char buf[256];
+
+	if (!d->notify || (!force && (!d->status_dirty || now - d->status_at < STATUS_INTERVAL_NS)))
+		return;
+	snprintf(buf, sizeof(buf),
+		 "STATUS=tracing '%.80s': %lu packets traced, %llu dropped, %llu receive overruns",
+		 d->opts->match, d->emitted, (unsigned long long)d->drops,
+		 (unsigned long long)d->enobufs);
+	journal_notify(buf);
+	d->status_at = now;
+	d->status_dirty = false;
+}
+
+/* Wake up for a STATUS= update that is due. */
+static int64_t service_wait(const struct daemon *d, uint64_t now, int64_t wait)
+{
+	int64_t due;
+
+	if (!d->notify || !d->status_dirty)
+		return wait;
+	due = now - d->status_at >= STATUS_INTERVAL_NS ? 0 :
+	      (int64_t)(d->status_at + STATUS_INTERVAL_NS - now);
+	return wait < 0 || due < wait ? due : wait;
+}
+
+static void log_fields(int priority, const char *msgid, const char *const *fields,
+		       const char *text)
+{
+	if (!log_journal || journal_message(priority, msgid, fields, "%s", text) < 0)
+		fprintf(stderr, "nattraced: %s\n", text);
+}
+
+/*
+ * The daemon's life in one place: to the journal with a MESSAGE_ID and
+ * fields for --output journal, otherwise the stderr lines as before.
+ */
+static void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
+{
+	const struct options *o = d->opts;
+	const struct timeline_stats *st = timeline_stats(d->timelines);
+	char hooks[64], text[2048], f[8][256];
+	const char *fields[9] = {};
+	struct utsname u = {};
+	uint64_t now = now_ns();
+
+	hooks_text(o->hooks, hooks, sizeof(hooks));
+	switch (what) {
+	case LC_STARTED:
+		if (!log_journal) {
+			log_msg("tracing '%s' at %s, rate %s, table %s %s", o->match, hooks,
+				o->rate_none ? "unlimited" : o->rate,
+				options_family_keyword(o->family), o->table);
+			break;
+		}
+		uname(&u);
+		snprintf(text, sizeof(text),
+			 "tracing '%s' at %s, rate %s, table %s %s; kernel %s, conntrack trace attributes not yet seen (Linux 6.16 and later send them)",
+			 o->match, hooks, o->rate_none ? "unlimited" : o->rate,
+			 options_family_keyword(o->family), o->table, u.release);
+		snprintf(f[0], sizeof(f[0]), "NATTRACE_MATCH=%s", o->match);
+		snprintf(f[1], sizeof(f[1]), "NATTRACE_RATE=%s", o->rate_none ? "none" : o->rate);
+		snprintf(f[2], sizeof(f[2]), "NATTRACE_TABLE=%s %s",
+			 options_family_keyword(o->family), o->table);
+		snprintf(f[3], sizeof(f[3]), "NATTRACE_HOOKS=%s", hooks);
+		snprintf(f[4], sizeof(f[4]), "NATTRACE_KERNEL=%s", u.release);
+		snprintf(f[5], sizeof(f[5]), "NATTRACE_CT_ATTRS=not yet seen");
+		snprintf(f[6], sizeof(f[6]), "NATTRACE_CONFIG=%s", o->config ? o->config : "");
+		for (int i = 0; i < 7; i++)
+			fields[i] = f[i];
+		log_fields(LOG_INFO, JOURNAL_MSGID_STARTED, fields, text);
+		break;
+	case LC_STOPPED:
+		if (!log_journal) {
+			log_stats(d);
+			break;
+		}
+		snprintf(text, sizeof(text),
+			 "stopped: %lu timelines written (%llu dropped), %llu assembled (%llu incomplete), %llu events, %llu malformed, %llu receive overruns, %llu journal write errors; limits: %llu timelines evicted, %llu events not kept; conntrack trace attributes %s",
+			 d->emitted, (unsigned long long)d->drops,
+			 (unsigned long long)st->timelines, (unsigned long long)st->incomplete,
+			 (unsigned long long)st->events, (unsigned long long)d->malformed,
+			 (unsigned long long)d->enobufs, (unsigned long long)d->journal_errors,
+			 (unsigned long long)st->evicted, (unsigned long long)st->steps_dropped,
+			 d->ct_seen ? "seen" : "not seen");
+		snprintf(f[0], sizeof(f[0]), "NATTRACE_TIMELINES=%lu", d->emitted);
+		snprintf(f[1], sizeof(f[1]), "NATTRACE_DROPS=%llu", (unsigned long long)d->drops);
+		snprintf(f[2], sizeof(f[2]), "NATTRACE_LOST=%llu", (unsigned long long)d->enobufs);
+		snprintf(f[3], sizeof(f[3]), "NATTRACE_INCOMPLETE=%llu",
+			 (unsigned long long)st->incomplete);
+		snprintf(f[4], sizeof(f[4]), "NATTRACE_MALFORMED=%llu",
+			 (unsigned long long)d->malformed);
+		snprintf(f[5], sizeof(f[5]), "NATTRACE_CT_ATTRS=%s", d->ct_seen ? "seen" : "not seen");
+		for (int i = 0; i < 6; i++)
+			fields[i] = f[i];
+		log_fields(LOG_INFO, JOURNAL_MSGID_STOPPED, fields, text);
+		break;
+	case LC_LOST:
+		/* stderr: once, as before; the journal: at most once a minute */
+		if (!log_journal) {
+			if (d->enobufs == 1)
+				log_msg("receive buffer overrun: trace events lost, affected timelines are marked incomplete");
+			break;
+		}
+		if (d->lost_logged_at && now - d->lost_logged_at < LOST_INTERVAL_NS)
+			break;
+		d->lost_logged_at = now;
+		snprintf(text, sizeof(text),
+			 "receive buffer overrun: trace events lost (%llu overruns so far), affected timelines are marked incomplete",
+			 (unsigned long long)d->enobufs);
+		snprintf(f[0], sizeof(f[0]), "NATTRACE_LOST=%llu", (unsigned long long)d->enobufs);
+		fields[0] = f[0];
+		log_fields(LOG_WARNING, JOURNAL_MSGID_LOST, fields, text);
+		break;
+	case LC_RELOADED:
+		snprintf(text, sizeof(text), "reloaded: tracing '%s' at %s, rate %s, table %s %s",
+			 o->match, hooks, o->rate_none ? "unlimited" : o->rate,
+			 options_family_keyword(o->family), o->table);
+		snprintf(f[0], sizeof(f[0]), "NATTRACE_RELOAD=applied");
+		snprintf(f[1], sizeof(f[1]), "NATTRACE_MATCH=%s", o->match);
+		fields[0] = f[0];
+		fields[1] = f[1];
+		log_fields(LOG_NOTICE, JOURNAL_MSGID_RELOAD, fields, text);
+		break;
+	case LC_RELOAD_REFUSED:
+		snprintf(text, sizeof(text), "reload refused: %s; still tracing '%s'", detail,
+			 o->match);
+		snprintf(f[0], sizeof(f[0]), "NATTRACE_RELOAD=refused");
+		snprintf(f[1], sizeof(f[1]), "NATTRACE_MATCH=%s", o->match);
+		fields[0] = f[0];
+		fields[1] = f[1];
+		log_fields(LOG_ERR, JOURNAL_MSGID_RELOAD, fields, text);
+		break;
+	}
+}
+
+/*
+ * SIGHUP: read the configuration again and swap the trace rule in one
+ * batch. The table's name and family, the output, --count and --timeout
+ * stay as they were at start. A refused match leaves the old one running.
+ */
+static void reload(struct daemon *d)
+{
+	struct tracetable_config cfg;
+	struct config *c = NULL;
+	struct options o;
+	char err[1024];
+	int r;
+
+	journal_notify("RELOADING=1");
+	r = config_options(d->argc, d->argv, &o, &c, err, sizeof(err));
+	if (r < 0) {
+		lifecycle(d, LC_RELOAD_REFUSED, err);
+		goto out;
+	}
+	if (o.family != d->opts->family || strcmp(o.table, d->opts->table) != 0 ||
+	    o.output != d->opts->output || o.count != d->opts->count ||
+	    o.timeout != d->opts->timeout)
+		log_msg("warning: reload: table, family, output, count and timeout keep their values from the start (a restart applies them)");
+	cfg = (struct tracetable_config){
+		.family = d->opts->family, .table = d->opts->table, .hooks = o.hooks,
+		.match = o.match, .rate = o.rate_none ? NULL : o.rate,
+	};
+	r = tracetable_replace(d->table, &cfg, err, sizeof(err));
+	if (r < 0) {
+		config_free(c);
+		lifecycle(d, LC_RELOAD_REFUSED, err);
+		goto out;
+	}
+	d->cur = *d->opts;
+	d->cur.match = o.match;
+	memcpy(d->cur.rate, o.rate, sizeof(d->cur.rate));
+	d->cur.rate_none = o.rate_none;
+	d->cur.hooks = o.hooks;
+	d->opts = &d->cur;
+	if (d->config != d->config0)
+		config_free(d->config);
+	d->config = c;
+	if (o.rate_none)
+		log_msg("warning: --rate none: every matching packet is traced, which costs CPU on a busy host");
+	if (has_word(o.match, "ct"))
+		log_msg("warning: the trace rule runs before conntrack: ct expressions in --match see no connection yet");
+	lifecycle(d, LC_RELOADED, NULL);
+out:
+	journal_notify("READY=1");
+	service_status(d, now_ns(), true);
+}
+
 /* Returns the exit status. */
 static int run(struct daemon *d, int sfd)
 {
@@ -288,6 +551,7 @@ static int run(struct daemon *d, int sfd)
 			if (wait < 0 || (uint64_t)wait > deadline - now)
 				wait = (int64_t)(deadline - now);
 		}
+		wait = service_wait(d, now, wait);
 		/* Round up so a wakeup never comes before the expiry. */
 		timeout_ms = wait < 0 ? -1 : (int)((wait + 999999) / 1000000);
 		if (poll(pfd, pfd[2].fd >= 0 ? 3 : 2, timeout_ms) < 0) {
@@ -299,8 +563,11 @@ static int run(struct daemon *d, int sfd)
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP)
-				break;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo != SIGHUP)
+					break;
+				reload(d);
+			}
 		}
 		if (pfd[2].fd >= 0 && (pfd[2].revents & POLLIN))
 			rulecache_on_readable(d->rules);
@@ -311,6 +578,7 @@ static int run(struct daemon *d, int sfd)
 			drain_trace(d);
 		}
 		timeline_expire(d->timelines, now_ns());
+		service_status(d, now_ns(), false);
 		/* One flush per wakeup, not per line: cheap under a flood. */
 		if (d->wrote) {
 			d->wrote = false;
@@ -337,11 +605,21 @@ int main(int argc, char **argv)
 	struct daemon d = {};
 	struct timeline_config tcfg;
 	struct tracetable_config cfg;
-	char err[1024], hooks[64];
+	char err[1024];
 	int r, sfd = -1, status = EXIT_RUNTIME;
 
-	if (options_parse(argc, argv, &opts, err, sizeof(err)) < 0) {
+	r = config_options(argc, argv, &opts, &d.config0, err, sizeof(err));
+	if (r == -ENOMEM) {
+		fprintf(stderr, "nattraced: %s\n", strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	if (r < 0) {
 		fprintf(stderr, "nattraced: %s\nTry 'nattraced --help'.\n", err);
+		return EXIT_USAGE;
+	}
+	if (opts.output == OUTPUT_JOURNAL && !journal_supported()) {
+		fprintf(stderr, "nattraced: --output journal: this nattraced was built without journal support (libsystemd)\n");
+		config_free(d.config0);
 		return EXIT_USAGE;
 	}
 	if (opts.help) {
@@ -353,6 +631,11 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	d.opts = &opts;
+	d.argc = argc;
+	d.argv = argv;
+	d.config = d.config0;
+	d.notify = getenv("NOTIFY_SOCKET") != NULL;
+	log_journal = opts.output == OUTPUT_JOURNAL;
 	d.resolver = (struct resolver){
 		.ctx = &d, .rule = resolve_rule, .hook = resolve_hook,
 		.ifname = resolve_ifname,
@@ -406,19 +689,23 @@ int main(int argc, char **argv)
 	r = rulecache_refresh(d.rules);
 	if (r < 0)
 		log_msg("listing the ruleset failed: %s, rules will show as handles", strerror(-r));
-	hooks_text(opts.hooks, hooks, sizeof(hooks));
-	log_msg("tracing '%s' at %s, rate %s, table %s %s", opts.match, hooks,
-		opts.rate_none ? "unlimited" : opts.rate,
-		options_family_keyword(opts.family), opts.table);
+	lifecycle(&d, LC_STARTED, NULL);
+	/* The trace runs: tell systemd (Type=notify). */
+	journal_notify("READY=1");
+	service_status(&d, now_ns(), true);
 
 	status = run(&d, sfd);
-	log_stats(&d);
+	lifecycle(&d, LC_STOPPED, NULL);
 out:
+	journal_notify("STOPPING=1");
 	d.table = tracetable_free(d.table);
 	d.timelines = timeline_table_free(d.timelines);
 	d.rules = rulecache_free(d.rules);
 	d.trace = nlsock_close(d.trace);
 	if (sfd >= 0)
 		close(sfd);
+	if (d.config != d.config0)
+		config_free(d.config);
+	config_free(d.config0);
 	return status;
 }

@@ -22,6 +22,7 @@ enum {
 	OPT_TABLE,
 	OPT_FAMILY,
 	OPT_HOOKS,
+	OPT_CONFIG,
 };
 
 static const struct option long_options[] = {
@@ -35,6 +36,7 @@ static const struct option long_options[] = {
 	{ "hooks",	required_argument, NULL, OPT_HOOKS },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ "version",	no_argument,	   NULL, 'V' },
+	{ "config",	required_argument, NULL, OPT_CONFIG },
 	{}
 };
 
@@ -50,6 +52,7 @@ void options_usage(FILE *out)
 {
 	fputs(
 "Usage: nattraced --match EXPR [OPTIONS]\n"
+"       nattraced --config FILE [OPTIONS]\n"
 "\n"
 "Trace what the nftables ruleset does to the packets EXPR selects: one\n"
 "timeline per packet with the rules met, NAT rewrites, the verdict and\n"
@@ -62,12 +65,16 @@ void options_usage(FILE *out)
 "                       (default 1/second); \"none\" removes the limit\n"
 "  -c, --count N        exit after N packet timelines\n"
 "  -t, --timeout SECS   stop after SECS seconds (fractions allowed)\n"
-"  -o, --output FORMAT  text (default) or json (one object per line)\n"
+"  -o, --output FORMAT  text (default), json (one object per line) or\n"
+"                       journal (one systemd journal entry per packet)\n"
 "      --table NAME     name of the trace table (default trace_debug)\n"
 "      --family FAMILY  inet (default), ip or ip6\n"
 "      --hooks LIST     hooks to trace from, comma-separated, of prerouting,\n"
 "                       input, forward, output, postrouting\n"
 "                       (default prerouting,output)\n"
+"      --config FILE    read options from FILE, \"key = value\" per line with\n"
+"                       the long option names; the command line wins;\n"
+"                       SIGHUP re-reads it and swaps the trace rule\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n"
 "\n"
@@ -200,8 +207,10 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 				o.output = OUTPUT_TEXT;
 			else if (strcmp(optarg, "json") == 0)
 				o.output = OUTPUT_JSON;
+			else if (strcmp(optarg, "journal") == 0)
+				o.output = OUTPUT_JOURNAL;
 			else
-				return fail(err, errlen, "--output: '%s' is not text or json", optarg);
+				return fail(err, errlen, "--output: '%s' is not text, json or journal", optarg);
 			break;
 		case OPT_TABLE:
 			if (!valid_table_name(optarg))
@@ -224,6 +233,11 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			if (r < 0)
 				return r;
 			break;
+		case OPT_CONFIG:
+			if (!optarg[0])
+				return fail(err, errlen, "--config: empty file name");
+			o.config = optarg;
+			break;
 		case 'h':
 			o.help = true;
 			break;
@@ -241,7 +255,7 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			    argv[optind]);
 	if (o.help || o.version)
 		goto out;
-	if (!o.match)
+	if (!o.match && !o.config)
 		return fail(err, errlen, "--match is required");
 	if (strcmp(rate, "none") == 0) {
 		o.rate_none = true;
