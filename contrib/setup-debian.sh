@@ -13,6 +13,7 @@ packages=(
 	libsystemd-dev
 	nftables iproute2 jq socat procps
 	libnetfilter-conntrack-dev conntrack
+	systemd util-linux
 )
 
 missing=()

@@ -17,6 +17,7 @@
 enum output_kind {
 	OUTPUT_TEXT,
 	OUTPUT_JSON,
+	OUTPUT_JOURNAL,			/* one journal entry per timeline */
 };
 
 enum nat_log {
@@ -41,11 +42,13 @@ struct options {
 	unsigned int stats_interval;	/* seconds; 0: SIGUSR1 and exit only */
 	enum nat_log nat_log;		/* --nat-log[=all] */
 	bool nat_table;			/* --nat-table */
+	const char *config;		/* --config FILE, NULL if none */
 };
 
 /*
  * Parse the command line. Returns 0, or -EINVAL with a message naming the
- * problem in err. Does not print, does not exit.
+ * problem in err. Does not print, does not exit. With --config, --match
+ * may be missing: config_options() reads the file and checks.
  */
 int options_parse(int argc, char **argv, struct options *ret, char *err,
 		  size_t errlen);

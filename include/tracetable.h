@@ -42,6 +42,15 @@ struct tracetable *tracetable_free(struct tracetable *t);
  */
 int tracetable_selected(struct tracetable *t, uint64_t *ret_packets);
 
+/*
+ * Swap the trace rule for cfg's match, rate and hooks in one atomic batch,
+ * after the checks tracetable_install() makes. The table's name and family
+ * stay (cfg's must be the same, or 0/NULL). Returns 0; -EINVAL if refused
+ * (the old trace runs on, unchanged); another -errno. err says why.
+ */
+int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg,
+		       char *err, size_t errlen);
+
 /* Name of the trace chain at a hook: "trace_prerouting". */
 const char *tracetable_chain_name(unsigned int hook, char *buf, size_t len);
 

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/utsname.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,8 +22,10 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "config.h"
 #include "format.h"
 #include "natlog.h"
+#include "journal.h"
 #include "nattraced.h"
 #include "nlsock.h"
 #include "options.h"
@@ -68,13 +72,39 @@ struct daemon {
 	bool counter_warned;
 	uint64_t malformed, enobufs;
 	uint64_t next_stats_ns;		/* 0: no periodic report */
+	struct capture_stats exit_stats;	/* for the journal's stop entry */
+	uint64_t selected_before;	/* counted by trace rules a reload replaced */
 	struct natlog *natlog;	/* --nat-log, NULL without */
+	/* the service (systemd): journal, sd_notify, reload */
+	int argc;
+	char **argv;
+	struct config *config0;	/* the file at start: opts' table etc. point into it */
+	struct config *config;	/* the file of the match in use */
+	struct options cur;	/* the options after a reload */
+	bool notify;		/* started by systemd with Type=notify */
+	bool status_dirty;
+	bool ct_seen;		/* a timeline carried conntrack attributes */
+	uint64_t status_at, lost_logged_at;
+	uint64_t drops, journal_errors;
 };
+
+/* Status lines go to the journal, with a priority, for --output journal. */
+static bool log_journal;
 
 static void log_msg(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (log_journal) {
+		char buf[2048];
+
+		va_start(ap, fmt);
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		va_end(ap);
+		if (journal_message(strncmp(buf, "warning", 7) == 0 ? LOG_WARNING : LOG_ERR,
+				    NULL, NULL, "%s", buf) == 0)
+			return;
+	}
 	fputs("nattraced: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -139,6 +169,8 @@ static void output_failed(struct daemon *d)
 	d->stop = true;
 }
 
+static void service_emitted(struct daemon *d, const struct timeline *tl);
+
 static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 {
 	struct daemon *d = ctx;
@@ -154,17 +186,30 @@ static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 		log_msg("re-listing the ruleset failed: %s, rule text may be stale", strerror(-r));
 	if (d->opts->output == OUTPUT_JSON)
 		r = format_json_line(stdout, tl, &d->resolver);
+	else if (d->opts->output == OUTPUT_JOURNAL)
+		r = journal_timeline(tl, &d->resolver);
 	else
 		r = format_text(stdout, tl, &d->resolver);
+	/* journald away for a moment: lose this entry, not the trace */
+	if (r < 0 && d->opts->output == OUTPUT_JOURNAL) {
+		if (d->journal_errors++ == 0)
+			fprintf(stderr, "nattraced: writing to the journal failed: %s, entries are lost\n",
+				strerror(-r));
+		r = 0;
+	}
 	if (r < 0) {
 		output_failed(d);
 		return;
 	}
 	d->wrote = true;
 	d->emitted++;
+	service_emitted(d, tl);
 	if (d->opts->count && d->emitted >= d->opts->count)
 		d->stop = true;
 }
+
+enum lifecycle { LC_STARTED, LC_STOPPED, LC_LOST, LC_RELOADED, LC_RELOAD_REFUSED };
+static void lifecycle(struct daemon *d, enum lifecycle what, const char *detail);
 
 static void handle_datagram(struct daemon *d, const void *buf, size_t len,
 			    uint64_t now)
@@ -212,8 +257,8 @@ static bool drain_trace(struct daemon *d, int max, bool until_empty)
 			continue;
 		if (n == -ENOBUFS) {
 			/* Messages were lost: what is in flight may have gaps. */
-			if (d->enobufs++ == 0)
-				log_msg("receive buffer overrun: trace events lost, affected timelines are marked incomplete");
+			d->enobufs++;
+			lifecycle(d, LC_LOST, NULL);
 			timeline_loss_begin(d->timelines);
 			continue;
 		}
@@ -285,11 +330,53 @@ static void read_selected(struct daemon *d, struct stats_input *in)
 	int r = d->table ? tracetable_selected(d->table, &in->selected) : -ENOENT;
 
 	in->selected_known = r == 0;
+	in->selected += d->selected_before;
 	if (r < 0 && !d->counter_warned) {
 		log_msg("cannot read the trace rule's counter (%s): packets selected are not known",
 			strerror(-r));
 		d->counter_warned = true;
 	}
+}
+
+/* A statistics entry: the text line, the counts as fields, and the JSON. */
+static void journal_stats(const struct capture_stats *st)
+{
+	char text[1024], f[7][96], json[1024];
+	const char *fields[8] = {};
+	struct jsonw w;
+	size_t n = 0;
+	FILE *out = fmemopen(text, sizeof(text), "w");
+
+	if (!out)
+		return;
+	fputs("stats: ", out);
+	stats_text(out, st);
+	fclose(out);
+	jsonw_init(&w, json, sizeof(json));
+	stats_json(&w, st);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_STATS_REASON=%s",
+		 st->reason == STATS_SIGNAL ? "signal" : "interval");
+	if (st->selected_known) {
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_SELECTED=%llu", (unsigned long long)st->selected);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_LOST=%llu", (unsigned long long)st->lost);
+	}
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_TIMELINES=%llu", (unsigned long long)st->emitted);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_INCOMPLETE=%llu", (unsigned long long)st->incomplete);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu", (unsigned long long)st->enobufs);
+	for (size_t i = 0; i < n; i++)
+		fields[i] = f[i];
+	/* NATTRACE_JSON may be long: a field of its own, not in f[] */
+	if (jsonw_text(&w)) {
+		char *field = NULL;
+
+		if (asprintf(&field, "NATTRACE_JSON=%s", jsonw_text(&w)) >= 0)
+			fields[n++] = field;
+		journal_message(LOG_INFO, JOURNAL_MSGID_STATS, fields, "%s", text);
+		free(field);
+	} else {
+		journal_message(LOG_INFO, JOURNAL_MSGID_STATS, fields, "%s", text);
+	}
+	jsonw_release(&w);
 }
 
 static void report_stats(struct daemon *d, struct stats_input *in, enum stats_reason reason)
@@ -301,6 +388,14 @@ static void report_stats(struct daemon *d, struct stats_input *in, enum stats_re
 	in->enobufs = d->enobufs;
 	in->malformed = d->malformed;
 	stats_compute(in, timeline_stats(d->timelines), reason, &st);
+	if (log_journal) {
+		/* the stop entry carries the last account */
+		if (reason == STATS_EXIT)
+			d->exit_stats = st;
+		else
+			journal_stats(&st);
+		return;
+	}
 	if (d->opts->output == OUTPUT_JSON) {
 		char stack[1024];
 		struct jsonw w;
@@ -332,6 +427,245 @@ static void periodic_stats(struct daemon *d, enum stats_reason reason)
 	report_stats(d, &in, reason);
 	if (d->opts->stats_interval)
 		d->next_stats_ns = now_ns() + d->opts->stats_interval * 1000000000ull;
+}
+
+/* ---- the service: lifecycle entries, sd_notify status, reload ---- */
+
+#define STATUS_INTERVAL_NS	(1000ull * 1000 * 1000)
+#define LOST_INTERVAL_NS	(60ull * 1000 * 1000 * 1000)
+
+static void service_emitted(struct daemon *d, const struct timeline *tl)
+{
+	struct tl_summary sum;
+
+	if (!d->notify && !log_journal)
+		return;
+	timeline_summarize(tl, &sum);
+	if (sum.verdict == TL_VERDICT_DROP)
+		d->drops++;
+	d->status_dirty = true;
+	if (d->ct_seen)
+		return;
+	for (int h = 0; h < tl->n_hdrs; h++) {
+		if (!tl->hdrs[h].ct.present)
+			continue;
+		/* Linux 6.16+ sends them: say so once, when the first shows up */
+		d->ct_seen = true;
+		if (log_journal)
+			journal_message(LOG_INFO, NULL,
+					(const char *const[]){ "NATTRACE_CT_ATTRS=seen", NULL },
+					"the kernel sends conntrack trace attributes (ct state, direction, status, id)");
+		break;
+	}
+}
+
+/* STATUS= for systemctl status: at most once a second, when something changed. */
+static void service_status(struct daemon *d, uint64_t now, bool force)
+{
+	char buf[256];
+
+	if (!d->notify || (!force && (!d->status_dirty || now - d->status_at < STATUS_INTERVAL_NS)))
+		return;
+	snprintf(buf, sizeof(buf),
+		 "STATUS=tracing '%.80s': %lu packets traced, %llu dropped, %llu receive overruns",
+		 d->opts->match, d->emitted, (unsigned long long)d->drops,
+		 (unsigned long long)d->enobufs);
+	journal_notify(buf);
+	d->status_at = now;
+	d->status_dirty = false;
+}
+
+/* Wake up for a STATUS= update that is due. */
+static int64_t service_wait(const struct daemon *d, uint64_t now, int64_t wait)
+{
+	int64_t due;
+
+	if (!d->notify || !d->status_dirty)
+		return wait;
+	due = now - d->status_at >= STATUS_INTERVAL_NS ? 0 :
+	      (int64_t)(d->status_at + STATUS_INTERVAL_NS - now);
+	return wait < 0 || due < wait ? due : wait;
+}
+
+static void log_fields(int priority, const char *msgid, const char *const *fields,
+		       const char *text)
+{
+	if (!log_journal || journal_message(priority, msgid, fields, "%s", text) < 0)
+		fprintf(stderr, "nattraced: %s\n", text);
+}
+
+/*
+ * The daemon's life in one place: to the journal with a MESSAGE_ID and
+ * fields for --output journal, otherwise the stderr lines as before.
+ */
+static void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
+{
+	const struct options *o = d->opts;
+	const struct timeline_stats *st = timeline_stats(d->timelines);
+	char hooks[64], text[2048], f[8][256];
+	const char *fields[9] = {};
+	struct utsname u = {};
+	uint64_t now = now_ns();
+
+	hooks_text(o->hooks, hooks, sizeof(hooks));
+	switch (what) {
+	case LC_STARTED:
+		if (!log_journal) {
+			log_msg("tracing '%s' at %s, rate %s, table %s %s", o->match, hooks,
+				o->rate_none ? "unlimited" : o->rate,
+				options_family_keyword(o->family), o->table);
+			break;
+		}
+		uname(&u);
+		snprintf(text, sizeof(text),
+			 "tracing '%s' at %s, rate %s, table %s %s; kernel %s, conntrack trace attributes not yet seen (Linux 6.16 and later send them)",
+			 o->match, hooks, o->rate_none ? "unlimited" : o->rate,
+			 options_family_keyword(o->family), o->table, u.release);
+		snprintf(f[0], sizeof(f[0]), "NATTRACE_MATCH=%s", o->match);
+		snprintf(f[1], sizeof(f[1]), "NATTRACE_RATE=%s", o->rate_none ? "none" : o->rate);
+		snprintf(f[2], sizeof(f[2]), "NATTRACE_TABLE=%s %s",
+			 options_family_keyword(o->family), o->table);
+		snprintf(f[3], sizeof(f[3]), "NATTRACE_HOOKS=%s", hooks);
+		snprintf(f[4], sizeof(f[4]), "NATTRACE_KERNEL=%s", u.release);
+		snprintf(f[5], sizeof(f[5]), "NATTRACE_CT_ATTRS=not yet seen");
+		snprintf(f[6], sizeof(f[6]), "NATTRACE_CONFIG=%s", o->config ? o->config : "");
+		for (int i = 0; i < 7; i++)
+			fields[i] = f[i];
+		log_fields(LOG_INFO, JOURNAL_MSGID_STARTED, fields, text);
+		break;
+	case LC_STOPPED: {
+		const struct capture_stats *cs = &d->exit_stats;
+		size_t n;
+		FILE *f_text;
+
+		/* without the journal, report_stats() wrote the stop line */
+		if (!log_journal)
+			break;
+		f_text = fmemopen(text, sizeof(text), "w");
+		if (!f_text)
+			break;
+		fputs("stopped: ", f_text);
+		stats_text(f_text, cs);
+		fprintf(f_text, "; %llu dropped; %llu journal write errors; conntrack trace attributes %s",
+			(unsigned long long)d->drops, (unsigned long long)d->journal_errors,
+			d->ct_seen ? "seen" : "not seen");
+		fclose(f_text);
+		n = 0;
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_TIMELINES=%lu", d->emitted);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_DROPS=%llu", (unsigned long long)d->drops);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu", (unsigned long long)d->enobufs);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_INCOMPLETE=%llu",
+			 (unsigned long long)st->incomplete);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_MALFORMED=%llu",
+			 (unsigned long long)d->malformed);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_CT_ATTRS=%s", d->ct_seen ? "seen" : "not seen");
+		if (cs->selected_known) {
+			snprintf(f[n++], sizeof(f[0]), "NATTRACE_SELECTED=%llu",
+				 (unsigned long long)cs->selected);
+			snprintf(f[n++], sizeof(f[0]), "NATTRACE_LOST=%llu", (unsigned long long)cs->lost);
+		}
+		for (size_t i = 0; i < n; i++)
+			fields[i] = f[i];
+		log_fields(LOG_INFO, JOURNAL_MSGID_STOPPED, fields, text);
+		break;
+	}
+	case LC_LOST:
+		/* stderr: once, as before; the journal: at most once a minute */
+		if (!log_journal) {
+			if (d->enobufs == 1)
+				log_msg("receive buffer overrun: trace events lost, affected timelines are marked incomplete");
+			break;
+		}
+		if (d->lost_logged_at && now - d->lost_logged_at < LOST_INTERVAL_NS)
+			break;
+		d->lost_logged_at = now;
+		snprintf(text, sizeof(text),
+			 "receive buffer overrun: trace events lost (%llu overruns so far), affected timelines are marked incomplete",
+			 (unsigned long long)d->enobufs);
+		snprintf(f[0], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu", (unsigned long long)d->enobufs);
+		fields[0] = f[0];
+		log_fields(LOG_WARNING, JOURNAL_MSGID_LOST, fields, text);
+		break;
+	case LC_RELOADED:
+		snprintf(text, sizeof(text), "reloaded: tracing '%s' at %s, rate %s, table %s %s",
+			 o->match, hooks, o->rate_none ? "unlimited" : o->rate,
+			 options_family_keyword(o->family), o->table);
+		snprintf(f[0], sizeof(f[0]), "NATTRACE_RELOAD=applied");
+		snprintf(f[1], sizeof(f[1]), "NATTRACE_MATCH=%s", o->match);
+		fields[0] = f[0];
+		fields[1] = f[1];
+		log_fields(LOG_NOTICE, JOURNAL_MSGID_RELOAD, fields, text);
+		break;
+	case LC_RELOAD_REFUSED:
+		snprintf(text, sizeof(text), "reload refused: %s; still tracing '%s'", detail,
+			 o->match);
+		snprintf(f[0], sizeof(f[0]), "NATTRACE_RELOAD=refused");
+		snprintf(f[1], sizeof(f[1]), "NATTRACE_MATCH=%s", o->match);
+		fields[0] = f[0];
+		fields[1] = f[1];
+		log_fields(LOG_ERR, JOURNAL_MSGID_RELOAD, fields, text);
+		break;
+	}
+}
+
+/*
+ * SIGHUP: read the configuration again and swap the trace rule in one
+ * batch. The table's name and family, the output, --count and --timeout
+ * stay as they were at start. A refused match leaves the old one running.
+ */
+static void reload(struct daemon *d)
+{
+	struct tracetable_config cfg;
+	struct config *c = NULL;
+	struct options o;
+	uint64_t selected;
+	char err[1024];
+	int r;
+
+	journal_notify("RELOADING=1");
+	r = config_options(d->argc, d->argv, &o, &c, err, sizeof(err));
+	if (r < 0) {
+		lifecycle(d, LC_RELOAD_REFUSED, err);
+		goto out;
+	}
+	if (o.family != d->opts->family || strcmp(o.table, d->opts->table) != 0 ||
+	    o.output != d->opts->output || o.count != d->opts->count ||
+	    o.timeout != d->opts->timeout)
+		log_msg("warning: reload: table, family, output, count and timeout keep their values from the start (a restart applies them)");
+	cfg = (struct tracetable_config){
+		.family = d->opts->family, .table = d->opts->table, .hooks = o.hooks,
+		.match = o.match, .rate = o.rate_none ? NULL : o.rate,
+	};
+	/*
+	 * The new rules count from zero: keep what the old ones counted.
+	 * Packets selected between this read and the swap are not counted.
+	 */
+	if (tracetable_selected(d->table, &selected) < 0)
+		selected = 0;
+	r = tracetable_replace(d->table, &cfg, err, sizeof(err));
+	if (r < 0) {
+		config_free(c);
+		lifecycle(d, LC_RELOAD_REFUSED, err);
+		goto out;
+	}
+	d->selected_before += selected;
+	d->cur = *d->opts;
+	d->cur.match = o.match;
+	memcpy(d->cur.rate, o.rate, sizeof(d->cur.rate));
+	d->cur.rate_none = o.rate_none;
+	d->cur.hooks = o.hooks;
+	d->opts = &d->cur;
+	if (d->config != d->config0)
+		config_free(d->config);
+	d->config = c;
+	if (o.rate_none)
+		log_msg("warning: --rate none: every matching packet is traced, which costs CPU on a busy host");
+	if (has_word(o.match, "ct"))
+		log_msg("warning: the trace rule runs before conntrack: ct expressions in --match see no connection yet");
+	lifecycle(d, LC_RELOADED, NULL);
+out:
+	journal_notify("READY=1");
+	service_status(d, now_ns(), true);
 }
 
 /* Returns the exit status. */
@@ -373,6 +707,7 @@ static int run(struct daemon *d, int sfd)
 			if (wait < 0 || (uint64_t)wait > d->next_stats_ns - now)
 				wait = (int64_t)(d->next_stats_ns - now);
 		}
+		wait = service_wait(d, now, wait);
 		/* Round up so a wakeup never comes before the expiry. */
 		timeout_ms = wait < 0 ? -1 : (int)((wait + 999999) / 1000000);
 		/* poll() skips entries with a negative fd */
@@ -388,7 +723,9 @@ static int run(struct daemon *d, int sfd)
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGUSR1)
 					periodic_stats(d, STATS_SIGNAL);
-				else if (si.ssi_signo != SIGHUP)
+				else if (si.ssi_signo == SIGHUP)
+					reload(d);
+				else
 					break;
 			}
 		}
@@ -408,6 +745,7 @@ static int run(struct daemon *d, int sfd)
 		if (pfd[0].revents & (POLLIN | POLLERR | POLLHUP))
 			drain_trace(d, DRAIN_BATCH, false);
 		timeline_expire(d->timelines, now_ns());
+		service_status(d, now_ns(), false);
 		/* One flush per wakeup, not per line: cheap under a flood. */
 		if (d->wrote) {
 			d->wrote = false;
@@ -440,11 +778,21 @@ int main(int argc, char **argv)
 	struct daemon d = {};
 	struct timeline_config tcfg;
 	struct tracetable_config cfg;
-	char err[1024], hooks[64], *listing = NULL;
+	char err[1024], *listing = NULL;
 	int r, sfd = -1, status = EXIT_RUNTIME;
 
-	if (options_parse(argc, argv, &opts, err, sizeof(err)) < 0) {
+	r = config_options(argc, argv, &opts, &d.config0, err, sizeof(err));
+	if (r == -ENOMEM) {
+		fprintf(stderr, "nattraced: %s\n", strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	if (r < 0) {
 		fprintf(stderr, "nattraced: %s\nTry 'nattraced --help'.\n", err);
+		return EXIT_USAGE;
+	}
+	if (opts.output == OUTPUT_JOURNAL && !journal_supported()) {
+		fprintf(stderr, "nattraced: --output journal: this nattraced was built without journal support (libsystemd)\n");
+		config_free(d.config0);
 		return EXIT_USAGE;
 	}
 	if (opts.help) {
@@ -461,6 +809,11 @@ int main(int argc, char **argv)
 	if (!opts.match)
 		return natlog_only_main(&opts);
 	d.opts = &opts;
+	d.argc = argc;
+	d.argv = argv;
+	d.config = d.config0;
+	d.notify = getenv("NOTIFY_SOCKET") != NULL;
+	log_journal = opts.output == OUTPUT_JOURNAL;
 	d.resolver = (struct resolver){
 		.ctx = &d, .rule = resolve_rule, .hook = resolve_hook,
 		.ifname = resolve_ifname, .mapping = resolve_mapping,
@@ -537,17 +890,19 @@ int main(int argc, char **argv)
 	r = rulecache_refresh(d.rules);
 	if (r < 0)
 		log_msg("listing the ruleset failed: %s, rules will show as handles", strerror(-r));
-	hooks_text(opts.hooks, hooks, sizeof(hooks));
-	log_msg("tracing '%s' at %s, rate %s, table %s %s", opts.match, hooks,
-		opts.rate_none ? "unlimited" : opts.rate,
-		options_family_keyword(opts.family), opts.table);
+	lifecycle(&d, LC_STARTED, NULL);
+	/* The trace runs: tell systemd (Type=notify). */
+	journal_notify("READY=1");
+	service_status(&d, now_ns(), true);
 
 	if (opts.stats_interval)
 		d.next_stats_ns = now_ns() + opts.stats_interval * 1000000000ull;
 	status = run(&d, sfd);
+	lifecycle(&d, LC_STOPPED, NULL);
 	if (d.natlog)
 		natlog_report(d.natlog);
 out:
+	journal_notify("STOPPING=1");
 	free(listing);
 	d.natlog = natlog_close(d.natlog);
 	d.table = tracetable_free(d.table);
@@ -557,5 +912,8 @@ out:
 	free(d.batch);
 	if (sfd >= 0)
 		close(sfd);
+	if (d.config != d.config0)
+		config_free(d.config);
+	config_free(d.config0);
 	return status;
 }

@@ -29,6 +29,7 @@ enum {
 	OPT_STATS_INTERVAL,
 	OPT_NAT_LOG,
 	OPT_NAT_TABLE,
+	OPT_CONFIG,
 };
 
 static const struct option long_options[] = {
@@ -47,6 +48,7 @@ static const struct option long_options[] = {
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "nat-log",	optional_argument, NULL, OPT_NAT_LOG },
 	{ "nat-table",	no_argument,	   NULL, OPT_NAT_TABLE },
+	{ "config",	required_argument, NULL, OPT_CONFIG },
 	{}
 };
 
@@ -64,6 +66,7 @@ void options_usage(FILE *out)
 "Usage: nattraced --match EXPR [OPTIONS]\n"
 "       nattraced --nat-table [--match EXPR] [OPTIONS]\n"
 "       nattraced --nat-log=all [--match EXPR] [OPTIONS]\n"
+"       nattraced --config FILE [OPTIONS]\n"
 "\n"
 "Trace what the nftables ruleset does to the packets EXPR selects: one\n"
 "timeline per packet with the rules met, NAT rewrites, the verdict and\n"
@@ -76,7 +79,8 @@ void options_usage(FILE *out)
 "                       (default 1/second); \"none\" removes the limit\n"
 "  -c, --count N        exit after N packet timelines\n"
 "  -t, --timeout SECS   stop after SECS seconds (fractions allowed)\n"
-"  -o, --output FORMAT  text (default) or json (one object per line)\n"
+"  -o, --output FORMAT  text (default), json (one object per line) or\n"
+"                       journal (one systemd journal entry per packet)\n"
 "      --table NAME     name of the trace table (default trace_debug)\n"
 "      --family FAMILY  inet (default), ip or ip6\n"
 "      --hooks LIST     hooks to trace from, comma-separated, of prerouting,\n"
@@ -93,6 +97,9 @@ void options_usage(FILE *out)
 "                       --nat-log=all without --match: the log, no trace\n"
 "      --nat-table      print the current NAT mappings (those --match selects,\n"
 "                       all without --match) and exit; installs no trace\n"
+"      --config FILE    read options from FILE, \"key = value\" per line with\n"
+"                       the long option names; the command line wins;\n"
+"                       SIGHUP re-reads it and swaps the trace rule\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n"
 "\n"
@@ -246,8 +253,10 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 				o.output = OUTPUT_TEXT;
 			else if (strcmp(optarg, "json") == 0)
 				o.output = OUTPUT_JSON;
+			else if (strcmp(optarg, "journal") == 0)
+				o.output = OUTPUT_JOURNAL;
 			else
-				return fail(err, errlen, "--output: '%s' is not text or json", optarg);
+				return fail(err, errlen, "--output: '%s' is not text, json or journal", optarg);
 			break;
 		case OPT_TABLE:
 			if (!valid_table_name(optarg))
@@ -289,15 +298,20 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			o.stats_interval = (unsigned int)v;
 			break;
 		case OPT_NAT_LOG:
-			if (!optarg)
+			if (!optarg || strcmp(optarg, "match") == 0)
 				o.nat_log = NAT_LOG_MATCH;
 			else if (strcmp(optarg, "all") == 0)
 				o.nat_log = NAT_LOG_ALL;
 			else
-				return fail(err, errlen, "--nat-log: '%s' is not 'all' (use --nat-log or --nat-log=all)", optarg);
+				return fail(err, errlen, "--nat-log: '%s' is not 'match' or 'all' (use --nat-log or --nat-log=all)", optarg);
 			break;
 		case OPT_NAT_TABLE:
 			o.nat_table = true;
+			break;
+		case OPT_CONFIG:
+			if (!optarg[0])
+				return fail(err, errlen, "--config: empty file name");
+			o.config = optarg;
 			break;
 		case 'h':
 			o.help = true;
@@ -321,7 +335,8 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 	/* Without --match, --nat-table and --nat-log=all show every mapping and trace nothing. */
 	if (!o.match && o.count && (o.nat_table || o.nat_log == NAT_LOG_ALL))
 		return fail(err, errlen, "--count counts packet timelines: it needs --match");
-	if (!o.match && !o.nat_table && o.nat_log != NAT_LOG_ALL)
+	/* With --config the file may give the match: config_options() checks. */
+	if (!o.match && !o.config && !o.nat_table && o.nat_log != NAT_LOG_ALL)
 		return fail(err, errlen, "--match is required%s",
 			    o.nat_log ? " (or --nat-log=all to log every NAT mapping)" : "");
 	if (strcmp(rate, "none") == 0) {

@@ -43,6 +43,7 @@ struct tracetable {
 	struct nft_ctx *nft;
 	const char *family;
 	char table[TRACETABLE_NAME_MAX + 1];
+	unsigned int hooks;	/* hooked trace chains, for tracetable_replace() */
 };
 
 const char *tracetable_chain_name(unsigned int hook, char *buf, size_t len)
@@ -499,6 +500,7 @@ int tracetable_install(const struct tracetable_config *cfg, struct tracetable **
 	}
 
 	r = hook_trace_chains(t, cfg->hooks, rule, err, errlen);
+	t->hooks = cfg->hooks;
 out:
 	free(rule);
 	if (r < 0) {
@@ -544,4 +546,149 @@ int tracetable_selected(struct tracetable *t, uint64_t *ret_packets)
 	/* Our chains are all "trace_<hook>"; the check chain never counts. */
 	return match_listing_selected(nft_ctx_get_output_buffer(t->nft), "trace_",
 				      ret_packets);
+}
+
+static void drop_check_chain(struct tracetable *t)
+{
+	char cmd[2 * TRACETABLE_NAME_MAX + 128], msg[128];
+
+	snprintf(cmd, sizeof(cmd),
+		 "flush chain %s %s " TRACETABLE_CHECK_CHAIN "\n"
+		 "delete chain %s %s " TRACETABLE_CHECK_CHAIN "\n",
+		 t->family, t->table, t->family, t->table);
+	run(t, cmd, msg, sizeof(msg));
+}
+
+/*
+ * Reload: the same checks as tracetable_install() on an unhooked check
+ * chain, then one batch that empties the hooked chains and refills them
+ * with the new rule, adds chains for new hooks and deletes those of hooks
+ * no longer wanted. The kernel commits a batch atomically: packets meet
+ * either the old rule or the new one, never none. If anything is refused,
+ * the old chains and rules are untouched.
+ */
+int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg, char *err,
+		       size_t errlen)
+{
+	char chain[TRACETABLE_CHAIN_MAX], *rule = NULL, *batch = NULL, msg[512];
+	bool checking = false;
+	size_t used = 0;
+	unsigned int hook;
+	int r;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!t || !cfg)
+		return -EINVAL;
+	if (cfg->family != 0 && strcmp(options_family_keyword(cfg->family) ?: "", t->family) != 0) {
+		set_err(err, errlen, "the family of the trace table cannot change while it runs");
+		return -EINVAL;
+	}
+	if (cfg->table && strcmp(cfg->table, t->table) != 0) {
+		set_err(err, errlen, "the name of the trace table cannot change while it runs");
+		return -EINVAL;
+	}
+	if (!cfg->hooks || cfg->hooks >= (1u << NF_INET_NUMHOOKS)) {
+		set_err(err, errlen,
+			"no hook, or a hook other than prerouting, input, forward, output, "
+			"postrouting");
+		return -EINVAL;
+	}
+	r = match_precheck(cfg->match, err, errlen);
+	if (r < 0)
+		return r;
+	rule = malloc(TRACETABLE_RULE_MAX);
+	batch = malloc(TRACETABLE_BATCH_MAX);
+	if (!rule || !batch) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = match_rule_text(cfg->match, cfg->rate, rule, TRACETABLE_RULE_MAX);
+	if (r == -ENOSPC) {
+		set_err(err, errlen, "match refused: too long");
+		r = -EINVAL;
+		goto out;
+	}
+	if (r < 0) {
+		set_err(err, errlen, "rate '%.32s' is not <n>/<second|minute|hour|day|week>",
+			cfg->rate ? cfg->rate : "");
+		goto out;
+	}
+
+	r = append(batch, TRACETABLE_BATCH_MAX, &used,
+		   "add chain %s %s " TRACETABLE_CHECK_CHAIN "\n"
+		   "add rule %s %s " TRACETABLE_CHECK_CHAIN " %s\n",
+		   t->family, t->table, t->family, t->table, rule);
+	if (r < 0) {
+		set_err(err, errlen, "match refused: too long");
+		r = -EINVAL;
+		goto out;
+	}
+	checking = true;
+	if (run(t, batch, msg, sizeof(msg)) < 0) {
+		r = nft_error_errno(msg);
+		if (r == -EINVAL && strstr(msg, "after terminal statement"))
+			set_err(err, errlen,
+				"match refused: it ends in a verdict or terminal statement "
+				"(accept, drop, jump, goto, reject, queue, dnat, ...); "
+				"--match may only select packets (nft: %s)", msg);
+		else if (r == -EINVAL)
+			set_err(err, errlen, "match refused by nft: %s", msg);
+		else
+			set_err(err, errlen, "cannot check the new match: %s", msg);
+		goto out;
+	}
+	r = verify_check_chain(t, cfg->rate, NULL, err, errlen);
+	if (r < 0)
+		goto out;
+
+	used = 0;
+	for (hook = 0; hook < NF_INET_NUMHOOKS && r == 0; hook++) {
+		bool had = t->hooks & (1u << hook), wants = cfg->hooks & (1u << hook);
+
+		tracetable_chain_name(hook, chain, sizeof(chain));
+		if (had)
+			/* a chain holding a rule cannot be deleted: flush first */
+			r = append(batch, TRACETABLE_BATCH_MAX, &used, "flush chain %s %s %s\n",
+				   t->family, t->table, chain);
+		if (r == 0 && had && !wants)
+			r = append(batch, TRACETABLE_BATCH_MAX, &used, "delete chain %s %s %s\n",
+				   t->family, t->table, chain);
+		if (r == 0 && !had && wants)
+			r = append(batch, TRACETABLE_BATCH_MAX, &used,
+				   "add chain %s %s %s { type filter hook %s priority %d; "
+				   "policy accept; }\n",
+				   t->family, t->table, chain, options_hook_keyword(hook),
+				   TRACETABLE_PRIORITY);
+		if (r == 0 && wants)
+			r = append(batch, TRACETABLE_BATCH_MAX, &used, "add rule %s %s %s %s\n",
+				   t->family, t->table, chain, rule);
+	}
+	if (r == 0)
+		r = append(batch, TRACETABLE_BATCH_MAX, &used,
+			   "flush chain %s %s " TRACETABLE_CHECK_CHAIN "\n"
+			   "delete chain %s %s " TRACETABLE_CHECK_CHAIN "\n",
+			   t->family, t->table, t->family, t->table);
+	if (r < 0) {
+		set_err(err, errlen, "match refused: too long");
+		r = -EINVAL;
+		goto out;
+	}
+	if (run(t, batch, msg, sizeof(msg)) < 0) {
+		/* It passed the check chain: a hook does not take it. */
+		r = nft_error_errno(msg);
+		set_err(err, errlen, "%scannot swap the trace rule: %s",
+			r == -EINVAL ? "match refused at a hook: " : "", msg);
+		goto out;
+	}
+	checking = false;	/* the batch deleted it */
+	t->hooks = cfg->hooks;
+out:
+	if (checking)
+		drop_check_chain(t);
+	free(rule);
+	free(batch);
+	if (r < 0 && err && errlen && !err[0])
+		set_err(err, errlen, "cannot swap the trace rule: %s", strerror(-r));
+	return r;
 }

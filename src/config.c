@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The configuration file: the long options, one "key = value" per line.
+ * Pure: no logging, no global state but getopt's (through options_parse).
+ *
+ * The file becomes "--key=value" arguments placed before the command
+ * line's, so getopt sees the command line last and it wins, and both go
+ * through the very same checks in options.c.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+struct config_entry {
+	const char *key;	/* from config_keys[] */
+	char *value;
+	char *arg;		/* "--key=value" */
+	unsigned int line;
+};
+
+struct config {
+	struct config_entry entries[CONFIG_ENTRIES_MAX];
+	unsigned int n;
+	char **argv;		/* merged by config_options() */
+};
+
+/* The long options a file may set; not config, help or version. */
+static const char *const config_keys[] = {
+	"match", "rate", "count", "timeout", "output", "table", "family", "hooks",
+	"max-inflight", "max-events", "stats-interval", "nat-log",
+};
+
+#define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+struct config *config_free(struct config *c)
+{
+	if (!c)
+		return NULL;
+	for (unsigned int i = 0; i < c->n; i++) {
+		free(c->entries[i].value);
+		free(c->entries[i].arg);
+	}
+	free(c->argv);
+	free(c);
+	return NULL;
+}
+
+const char *config_get(const struct config *c, const char *key)
+{
+	for (unsigned int i = 0; c && i < c->n; i++)
+		if (strcmp(c->entries[i].key, key) == 0)
+			return c->entries[i].value;
+	return NULL;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static const char *known_key(const char *s, size_t n)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strlen(config_keys[i]) == n && strncmp(s, config_keys[i], n) == 0)
+			return config_keys[i];
+	return NULL;
+}
+
+/*
+ * Check one value as its option would be checked on a command line: an
+ * options_parse() of "--match=- --key=value" (match is checked when the
+ * trace table is installed; here only that it is not empty).
+ */
+static int check_value(const char *arg, char *msg, size_t msglen)
+{
+	char *argv[] = { "nattraced", "--match=-", (char *)arg, NULL };
+	struct options o;
+
+	return options_parse(3, argv, &o, msg, msglen);
+}
+
+/* One line, without its newline; 0 if it is blank or a comment. */
+static int parse_line(struct config *c, const char *name, unsigned int lineno, char *line,
+		      char *err, size_t errlen)
+{
+	struct config_entry *e;
+	const char *key;
+	char *p = line, *eq, *end, msg[512];
+	size_t klen;
+	int n;
+
+	while (is_blank(*p))
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	eq = strchr(p, '=');
+	if (!eq)
+		return fail(err, errlen, "%s:%u: expected 'key = value', got '%.64s'", name,
+			    lineno, p);
+	for (end = eq; end > p && is_blank(end[-1]); end--)
+		;
+	klen = (size_t)(end - p);
+	key = known_key(p, klen);
+	if (!key)
+		return fail(err, errlen,
+			    "%s:%u: unknown key '%.*s' (use match, rate, count, timeout, output, "
+			    "table, family, hooks, max-inflight, max-events, stats-interval, nat-log)",
+			    name, lineno, (int)(klen > 64 ? 64 : klen), p);
+	for (unsigned int i = 0; i < c->n; i++)
+		if (c->entries[i].key == key)
+			return fail(err, errlen, "%s:%u: '%s' is set twice (first on line %u)",
+				    name, lineno, key, c->entries[i].line);
+	p = eq + 1;
+	while (is_blank(*p))
+		p++;
+	for (end = p + strlen(p); end > p && is_blank(end[-1]); end--)
+		;
+	*end = '\0';
+	if (*p == '\0')
+		return fail(err, errlen, "%s:%u: '%s' has no value", name, lineno, key);
+	if (c->n >= CONFIG_ENTRIES_MAX)
+		return fail(err, errlen, "%s:%u: too many settings", name, lineno);
+
+	e = &c->entries[c->n];
+	e->key = key;
+	e->line = lineno;
+	e->value = strdup(p);
+	n = asprintf(&e->arg, "--%s=%s", key, p);
+	if (!e->value || n < 0) {
+		free(e->value);
+		e->value = NULL;
+		e->arg = NULL;
+		return -ENOMEM;
+	}
+	c->n++;
+	/* "--rate: '5/minutes' is not ..." reads as "rate: ..." in a file */
+	if (check_value(e->arg, msg, sizeof(msg)) < 0)
+		return fail(err, errlen, "%s:%u: %s", name, lineno,
+			    strncmp(msg, "--", 2) == 0 ? msg + 2 : msg);
+	return 0;
+}
+
+int config_parse(const char *name, FILE *in, struct config **ret, char *err, size_t errlen)
+{
+	struct config *c;
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned int lineno = 0;
+	ssize_t len;
+	int r = 0;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	while ((len = getline(&line, &cap, in)) >= 0) {
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if ((size_t)len > CONFIG_LINE_MAX) {
+			r = fail(err, errlen, "%s:%u: line longer than %d bytes", name, lineno,
+				 CONFIG_LINE_MAX);
+			goto out;
+		}
+		if (memchr(line, '\0', (size_t)len)) {
+			r = fail(err, errlen, "%s:%u: NUL byte in line", name, lineno);
+			goto out;
+		}
+		r = parse_line(c, name, lineno, line, err, errlen);
+		if (r < 0)
+			goto out;
+	}
+	if (ferror(in))
+		r = fail(err, errlen, "%s: read error", name);
+out:
+	free(line);
+	if (r < 0) {
+		config_free(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+int config_load(const char *path, struct config **ret, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	int r;
+
+	if (!f) {
+		r = -errno;
+		fail(err, errlen, "cannot read configuration %s: %s", path, strerror(-r));
+		return r;
+	}
+	r = config_parse(path, f, ret, err, errlen);
+	fclose(f);
+	return r;
+}
+
+int config_options(int argc, char **argv, struct options *ret, struct config **ret_config,
+		   char *err, size_t errlen)
+{
+	struct config *c = NULL;
+	struct options o;
+	char **merged;
+	int r, n = 0;
+
+	r = options_parse(argc, argv, &o, err, errlen);
+	if (r < 0)
+		return r;
+	if (o.config && !o.help && !o.version) {
+		r = config_load(o.config, &c, err, errlen);
+		if (r < 0)
+			return r;
+		/* argv[0], the file's arguments, the rest of the command line */
+		merged = calloc((size_t)argc + c->n + 1, sizeof(*merged));
+		if (!merged) {
+			config_free(c);
+			return -ENOMEM;
+		}
+		merged[n++] = argv[0];
+		for (unsigned int i = 0; i < c->n; i++)
+			merged[n++] = c->entries[i].arg;
+		for (int i = 1; i < argc; i++)
+			merged[n++] = argv[i];
+		c->argv = merged;
+		r = options_parse(n, merged, &o, err, errlen);
+		if (r < 0) {
+			config_free(c);
+			return r;
+		}
+	}
+	/* --nat-table and --nat-log=all need no match; options_parse() said so */
+	if (!o.match && !o.help && !o.version && !o.nat_table && o.nat_log != NAT_LOG_ALL) {
+		config_free(c);
+		if (o.config)
+			return fail(err, errlen, "--match is required: neither %s nor the command line sets it",
+				    o.config);
+		return fail(err, errlen, "--match is required");
+	}
+	*ret = o;
+	*ret_config = c;
+	return 0;
+}

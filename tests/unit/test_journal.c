@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The fields of a timeline's journal entry, built without sending them. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "journal.h"
+
+#define OWN "trace_debug"
+
+static const char *fake_rule(void *ctx, uint8_t family, const char *table, uint64_t handle,
+			     bool *ret_deleted)
+{
+	(void)ctx;
+	(void)family;
+	*ret_deleted = false;
+	if (strcmp(table, "nat") == 0 && handle == 3)
+		return "iifname \"wan0\" tcp dport 1222 dnat ip to 203.0.113.10:22";
+	if (strcmp(table, "filter") == 0 && handle == 5)
+		return "ct status dnat jump allowed_dnats";
+	if (strcmp(table, "filter") == 0 && handle == 7)
+		return "drop";
+	return NULL;
+}
+
+static const char *fake_hook(void *ctx, uint8_t family, const char *table, const char *chain)
+{
+	(void)ctx;
+	(void)family;
+	(void)table;
+	return strcmp(chain, "allowed_dnats") == 0 ? NULL : chain;
+}
+
+static const struct resolver resolver = { .rule = fake_rule, .hook = fake_hook };
+
+static struct journal_fields fields;
+
+static void collect(void *ctx, const struct timeline *tl, enum timeline_end why)
+{
+	(void)ctx;
+	(void)why;
+	journal_fields_free(&fields);
+	assert_int_equal(journal_timeline_fields(tl, &resolver, &fields), 0);
+}
+
+static void add(struct timeline_table *t, struct trace_event ev)
+{
+	timeline_add(t, &ev, 0);
+}
+
+/* The value of KEY, NULL if absent; fails if KEY is there twice. */
+static const char *field(const char *key)
+{
+	const char *found = NULL;
+	size_t n = strlen(key);
+
+	for (size_t i = 0; i < fields.n; i++) {
+		if (strncmp(fields.field[i], key, n) == 0 && fields.field[i][n] == '=') {
+			assert_null(found);
+			found = fields.field[i] + n + 1;
+		}
+	}
+	return found;
+}
+
+static struct timeline_table *table(void)
+{
+	struct timeline_config cfg = {
+		.own_table = OWN, .own_family = NFPROTO_INET, .max_inflight = 4,
+		.emit = collect,
+	};
+	struct timeline_table *t;
+
+	assert_int_equal(timeline_table_new(&cfg, &t), 0);
+	return t;
+}
+
+static void test_drop_fields_priority_message(void **state)
+{
+	struct timeline_table *t = table();
+	struct test_pkt in, fwd;
+	const uint32_t id = 0x06fed0fb;
+
+	(void)state;
+	test_ipv4_tcp(&in, "198.51.100.2", 44976, "198.51.100.1", 1222, 0x02);
+	test_ipv4_tcp(&fwd, "198.51.100.2", 44976, "203.0.113.10", 22, 0x02);
+	add(t, test_with_pkt(test_rule(id, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), &in, 2, 0));
+	add(t, test_with_pkt(test_rule(id, "nat", "prerouting", 3, NF_ACCEPT, NULL), &in, 2, 0));
+	add(t, test_with_pkt(test_rule(id, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &fwd, 2, 3));
+	add(t, test_rule(id, "filter", "allowed_dnats", 7, NF_DROP, NULL));
+	timeline_table_free(t);
+
+	assert_string_equal(field("MESSAGE_ID"), JOURNAL_MSGID_TIMELINE);
+	assert_string_equal(field("PRIORITY"), "4");
+	assert_string_equal(field("SYSLOG_IDENTIFIER"), "nattraced");
+	assert_string_equal(field("NATTRACE_ID"), "06fed0fb");
+	assert_string_equal(field("NATTRACE_VERDICT"), "drop");
+	assert_string_equal(field("NATTRACE_COMPLETE"), "true");
+	assert_string_equal(field("NATTRACE_PROTO"), "tcp");
+	assert_string_equal(field("NATTRACE_SRC"), "198.51.100.2:44976");
+	assert_string_equal(field("NATTRACE_DST"), "198.51.100.1:1222");
+	assert_string_equal(field("NATTRACE_NAT"), "dnat 198.51.100.1:1222 -> 203.0.113.10:22");
+	assert_string_equal(field("NATTRACE_CAUSE"), "drop");
+	assert_string_equal(field("NATTRACE_CAUSE_FAMILY"), "inet");
+	assert_string_equal(field("NATTRACE_CAUSE_TABLE"), "filter");
+	assert_string_equal(field("NATTRACE_CAUSE_CHAIN"), "allowed_dnats");
+	assert_string_equal(field("NATTRACE_CAUSE_HANDLE"), "7");
+	assert_string_equal(field("NATTRACE_CAUSE_CHAIN_PATH"), "forward -> allowed_dnats");
+	assert_non_null(strstr(field("NATTRACE_JSON"), "\"verdict\":\"drop\""));
+	assert_null(strchr(field("NATTRACE_JSON"), '\n'));
+	/* summary line first, then the steps, no trailing blank line */
+	static const char summary[] =
+		"tcp 198.51.100.2:44976 -> 198.51.100.1:1222, dnat 198.51.100.1:1222 -> "
+		"203.0.113.10:22: drop by rule `drop` (handle 7) in inet filter "
+		"allowed_dnats [trace 06fed0fb]\n";
+	if (strncmp(field("MESSAGE"), summary, strlen(summary)) != 0)
+		fail_msg("MESSAGE starts '%.200s'", field("MESSAGE"));
+	assert_non_null(strstr(field("MESSAGE"), "\n      rule `ct status dnat jump allowed_dnats`"));
+	assert_false(field("MESSAGE")[strlen(field("MESSAGE")) - 1] == '\n');
+	journal_fields_free(&fields);
+}
+
+static void test_ipv6_policy_accept_incomplete(void **state)
+{
+	struct timeline_table *t = table();
+	struct test_pkt p;
+	struct trace_event ev;
+
+	(void)state;
+	test_ipv6_udp(&p, "2001:db8:1::2", 5353, "2001:db8:2::10", 53);
+	/* no event of our own chain: tracing started mid-packet */
+	ev = test_with_pkt(test_rule(9, "filter", "input", 0, NFT_CONTINUE, NULL), &p, 2, 0);
+	ev.nfproto = NFPROTO_IPV6;
+	add(t, ev);
+	ev = test_policy(9, "filter", "input", NF_ACCEPT);
+	ev.nfproto = NFPROTO_IPV6;
+	add(t, ev);
+	timeline_flush(t);
+	timeline_table_free(t);
+
+	assert_string_equal(field("NATTRACE_VERDICT"), "accept");
+	assert_string_equal(field("NATTRACE_COMPLETE"), "false");
+	assert_string_equal(field("PRIORITY"), "5");	/* incomplete: notice */
+	assert_string_equal(field("NATTRACE_PROTO"), "udp");
+	assert_string_equal(field("NATTRACE_SRC"), "[2001:db8:1::2]:5353");
+	assert_string_equal(field("NATTRACE_DST"), "[2001:db8:2::10]:53");
+	assert_null(field("NATTRACE_NAT"));
+	assert_string_equal(field("NATTRACE_CAUSE"), "policy accept");
+	assert_null(field("NATTRACE_CAUSE_HANDLE"));
+	assert_non_null(strstr(field("MESSAGE"), ": accept by policy in inet filter input (incomplete)"));
+	journal_fields_free(&fields);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_drop_fields_priority_message),
+		cmocka_unit_test(test_ipv6_policy_accept_incomplete),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
