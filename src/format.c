@@ -13,6 +13,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include "explain.h"
 #include "format.h"
 
 #define CT_STATE_UNTRACKED_BIT	6
@@ -29,13 +30,6 @@ static struct rule_ref rule_of(const struct resolver *r, const struct tl_step *s
 	if (s->has_handle && r && r->rule)
 		ref.text = r->rule(r->ctx, s->family, s->table, s->handle, &ref.deleted);
 	return ref;
-}
-
-static const char *hook_of(const struct resolver *r, const struct tl_step *s)
-{
-	if (!r || !r->hook)
-		return NULL;
-	return r->hook(r->ctx, s->family, s->table, s->chain);
 }
 
 static const char *ifname_of(const struct resolver *r, uint32_t ifindex)
@@ -57,19 +51,6 @@ static const char *step_type_name(const struct tl_step *s)
 static const char *step_verdict_name(const struct tl_step *s)
 {
 	return s->has_verdict ? trace_verdict_name(s->verdict) : NULL;
-}
-
-/* The hook of each step: that of the base chain its chain was reached from. */
-static void hooks_of(const struct timeline *tl, const struct resolver *r,
-		     const char **hooks)
-{
-	const char *hook = NULL;
-
-	for (int i = 0; i < tl->n_steps; i++) {
-		if (tl->steps[i].hdr >= 0)
-			hook = hook_of(r, &tl->steps[i]);
-		hooks[i] = hook;
-	}
 }
 
 static const char *const ct_state_names[] = {
@@ -210,26 +191,110 @@ static json_t *step_json(const struct timeline *tl, const struct tl_step *s,
 	return o;
 }
 
-static json_t *nat_json(const struct tl_nat *n)
+static json_t *rule_or_null(const struct timeline *tl, int step, const struct resolver *r)
 {
-	bool src = n->type == TL_NAT_SNAT;
-	char from[PACKET_ADDRSTRLEN], to[PACKET_ADDRSTRLEN];
+	struct rule_ref rule;
 
-	packet_endpoint_str(&n->before, src, from, sizeof(from));
-	packet_endpoint_str(&n->after, src, to, sizeof(to));
-	return json_pack("{s:s, s:s, s:s}", "type", src ? "snat" : "dnat",
-			 "from", from, "to", to);
+	if (step < 0)
+		return json_null();
+	rule = rule_of(r, &tl->steps[step]);
+	return json_nullable_string(rule.text);
 }
 
-static json_t *cause_json(const struct timeline *tl, const struct tl_summary *sum,
+static json_t *nat_json(const struct timeline *tl, const struct explain_nat *n,
+			const struct resolver *r)
+{
+	char from[PACKET_ADDRSTRLEN], to[PACKET_ADDRSTRLEN];
+	json_t *o;
+
+	explain_nat_endpoints(n, from, to, sizeof(from));
+	o = json_pack("{s:s, s:s, s:o}", "type", n->type == TL_NAT_SNAT ? "snat" : "dnat",
+		      "from", from, "to", n->addr_known ? json_string(to) : json_null());
+	json_object_set_new(o, "kind", json_string(explain_nat_kind_name(n->kind)));
+	json_object_set_new(o, "source", json_string(explain_nat_source_name(n->source)));
+	json_object_set_new(o, "hook", json_nullable_string(n->hook));
+	json_object_set_new(o, "handle", n->rule_step >= 0 && tl->steps[n->rule_step].has_handle ?
+			    json_integer((json_int_t)tl->steps[n->rule_step].handle) : json_null());
+	json_object_set_new(o, "rule", rule_or_null(tl, n->rule_step, r));
+	if (n->oif)
+		json_object_set_new(o, "oif", json_nullable_string(ifname_of(r, n->oif)));
+	return o;
+}
+
+static json_t *comment_json(const struct timeline *tl, int step, const struct resolver *r)
+{
+	struct rule_ref rule = rule_of(r, &tl->steps[step]);
+	char comment[256];
+
+	if (explain_rule_comment(rule.text, comment, sizeof(comment)))
+		return json_string(comment);
+	return json_null();
+}
+
+static json_t *hint_json(const struct explain_hint *h)
+{
+	char buf[512];
+	json_t *o = json_object();
+
+	json_object_set_new(o, "status", json_string(h->evaluated ? "evaluated" : "not evaluated"));
+	json_object_set_new(o, h->is_map ? "map" : "set", json_string(h->set));
+	json_object_set_new(o, "family", json_string(trace_family_name(h->family)));
+	json_object_set_new(o, "table", json_string(h->table));
+	json_object_set_new(o, "chain", json_string(h->chain));
+	json_object_set_new(o, "rule_handle", json_integer((json_int_t)h->handle));
+	json_object_set_new(o, "key", h->key[0] ? json_string(h->key) : json_null());
+	if (h->negated)
+		json_object_set_new(o, "negated", json_true());
+	if (h->evaluated) {
+		json_object_set_new(o, "member", json_boolean(h->member));
+		explain_hint_command(h, buf, sizeof(buf));
+		json_object_set_new(o, "command", buf[0] ? json_string(buf) : json_null());
+	} else {
+		json_object_set_new(o, "reason", json_string(h->reason));
+	}
+	explain_hint_str(h, buf, sizeof(buf));
+	json_object_set_new(o, "text", json_string(buf));
+	return o;
+}
+
+static json_t *hook_list_json(unsigned int hooks)
+{
+	static const char *const names[] = {
+		"prerouting", "input", "forward", "output", "postrouting",
+	};
+	json_t *a = json_array();
+
+	for (unsigned int h = 0; h < sizeof(names) / sizeof(names[0]); h++)
+		if (hooks & (1u << h))
+			json_array_append_new(a, json_string(names[h]));
+	return a;
+}
+
+static json_t *cause_json(const struct timeline *tl, const struct explain *ex,
 			  const struct resolver *r)
 {
+	const struct tl_summary *sum = &ex->sum;
 	json_t *o = step_ref_json(&tl->steps[sum->cause], r);
-	json_t *path = json_array();
+	json_t *path = json_array(), *via = json_array();
+	char line[1024];
 
 	for (unsigned int i = 0; i < sum->n_path; i++)
 		json_array_append_new(path, json_string(sum->path[i]));
 	json_object_set_new(o, "path", path);
+	json_object_set_new(o, "kind", json_string(explain_verdict_kind(ex)));
+	json_object_set_new(o, "comment", comment_json(tl, sum->cause, r));
+	json_object_set_new(o, "hook", json_nullable_string(ex->cause_hook));
+	for (unsigned int i = 0; i < ex->n_via; i++) {
+		const struct tl_step *v = &tl->steps[ex->via[i]];
+
+		json_array_append_new(via, json_pack("{s:s, s:o, s:s, s:s}",
+			"chain", v->chain,
+			"handle", v->has_handle ? json_integer((json_int_t)v->handle) : json_null(),
+			"verdict", trace_verdict_name(v->verdict), "target", v->target));
+	}
+	json_object_set_new(o, "via", via);
+	explain_cause_str(tl, ex, r, line, sizeof(line));
+	json_object_set_new(o, "summary", json_string(line));
 	return o;
 }
 
@@ -243,35 +308,55 @@ static const struct tl_ct *first_ct(const struct timeline *tl)
 
 json_t *format_json(const struct timeline *tl, const struct resolver *r)
 {
-	const char *hooks[TIMELINE_MAX_STEPS];
-	struct tl_summary sum;
+	struct explain ex;
 	const struct tl_ct *ct;
-	json_t *o, *events, *nat;
+	json_t *o, *events, *nat, *list;
 	char id[9];
 
-	timeline_summarize(tl, &sum);
-	hooks_of(tl, r, hooks);
+	explain_timeline(tl, r, &ex);
 	snprintf(id, sizeof(id), "%08x", tl->id);
 
 	o = json_object();
 	json_object_set_new(o, "id", json_string(id));
-	json_object_set_new(o, "verdict", json_string(timeline_verdict_name(sum.verdict)));
+	json_object_set_new(o, "verdict", json_string(timeline_verdict_name(ex.sum.verdict)));
 	json_object_set_new(o, "complete", json_boolean(timeline_complete(tl)));
-	json_object_set_new(o, "packet", sum.packet ? packet_json(sum.packet, r) : json_null());
+	json_object_set_new(o, "packet", ex.sum.packet ? packet_json(ex.sum.packet, r) : json_null());
 	events = json_array();
 	for (int i = 0; i < tl->n_steps; i++)
-		json_array_append_new(events, step_json(tl, &tl->steps[i], hooks[i], r));
+		json_array_append_new(events, step_json(tl, &tl->steps[i], ex.hooks[i], r));
 	json_object_set_new(o, "events", events);
 	nat = json_array();
-	for (unsigned int i = 0; i < sum.n_nat; i++)
-		json_array_append_new(nat, nat_json(&sum.nat[i]));
+	for (unsigned int i = 0; i < ex.n_nat; i++)
+		json_array_append_new(nat, nat_json(tl, &ex.nat[i], r));
 	json_object_set_new(o, "nat", nat);
-	json_object_set_new(o, "cause", sum.cause >= 0 ? cause_json(tl, &sum, r) : json_null());
+	json_object_set_new(o, "cause", ex.sum.cause >= 0 ? cause_json(tl, &ex, r) : json_null());
 	ct = first_ct(tl);
 	if (ct)
 		json_object_set_new(o, "ct", ct_json(ct));
 	if (tl->steps_dropped)
 		json_object_set_new(o, "events_dropped", json_integer(tl->steps_dropped));
+	list = json_array();
+	for (unsigned int i = 0; i < ex.n_accepts; i++) {
+		int st = ex.accepts[i];
+		json_t *a = step_ref_json(&tl->steps[st], r);
+
+		json_object_set_new(a, "hook", json_nullable_string(ex.hooks[st]));
+		json_object_set_new(a, "comment", comment_json(tl, st, r));
+		json_array_append_new(list, a);
+	}
+	json_object_set_new(o, "accepts", list);
+	if (ex.outside) {
+		json_object_set_new(o, "outside_ruleset", json_pack("{s:s, s:o, s:s}",
+			"after", ex.outside_after,
+			"expected", hook_list_json(ex.outside_expected),
+			"reason", "accepted, then never seen at a later hook that has base chains: dropped outside the ruleset (routing, rp_filter, no listener)"));
+	} else {
+		json_object_set_new(o, "outside_ruleset", json_null());
+	}
+	list = json_array();
+	for (unsigned int i = 0; i < ex.n_hints; i++)
+		json_array_append_new(list, hint_json(&ex.hints[i]));
+	json_object_set_new(o, "hints", list);
 	return o;
 }
 
@@ -385,50 +470,72 @@ static void rule_text(FILE *out, const struct tl_step *s, const struct rule_ref 
 			rule->deleted ? "deleted" : "unknown");
 }
 
-static void nat_text(FILE *out, const struct tl_nat *n)
+static void nat_text(FILE *out, const struct timeline *tl, const struct explain_nat *n,
+		     const struct resolver *r)
 {
-	bool src = n->type == TL_NAT_SNAT;
-	char from[PACKET_ADDRSTRLEN], to[PACKET_ADDRSTRLEN];
+	char line[512];
 
-	packet_endpoint_str(&n->before, src, from, sizeof(from));
-	packet_endpoint_str(&n->after, src, to, sizeof(to));
-	fprintf(out, "  %s %s -> %s\n", src ? "snat" : "dnat", from, to);
-}
+	explain_nat_str(n, r, line, sizeof(line));
+	fprintf(out, "  %s", line);
+	if (n->rule_step >= 0) {
+		const struct tl_step *s = &tl->steps[n->rule_step];
+		struct rule_ref rule = rule_of(r, s);
 
-static void cause_text(FILE *out, const struct timeline *tl,
-		       const struct tl_summary *sum, const struct resolver *r)
-{
-	const struct tl_step *s = &tl->steps[sum->cause];
-	struct rule_ref rule = rule_of(r, s);
-	const char *family = trace_family_name(s->family);
-	const char *verdict = timeline_verdict_name(sum->verdict);
-
-	fprintf(out, "  verdict %s by ", verdict);
-	rule_text(out, s, &rule);
-	fprintf(out, " in %s %s %s", family, s->table, s->chain);
-	if (sum->n_path > 1) {
-		fprintf(out, ", reached from %s %s %s", family, s->table, sum->path[0]);
-		for (unsigned int i = 1; i + 1 < sum->n_path; i++)
-			fprintf(out, " -> %s", sum->path[i]);
+		fputs(" by ", out);
+		rule_text(out, s, &rule);
+		if (n->hook)
+			fprintf(out, " at %s", n->hook);
 	}
 	fputc('\n', out);
 }
 
+static void accepts_text(FILE *out, const struct timeline *tl, const struct explain *ex,
+			 const struct resolver *r)
+{
+	for (unsigned int i = 0; i < ex->n_accepts; i++) {
+		const struct tl_step *s = &tl->steps[ex->accepts[i]];
+		struct rule_ref rule = rule_of(r, s);
+
+		fprintf(out, "%s%s ", i ? "; " : "  accepted at ",
+			ex->hooks[ex->accepts[i]] ? ex->hooks[ex->accepts[i]] : "-");
+		rule_text(out, s, &rule);
+		fprintf(out, " in %s %s %s", trace_family_name(s->family), s->table, s->chain);
+	}
+	if (ex->n_accepts)
+		fputc('\n', out);
+}
+
+static void hints_text(FILE *out, const struct explain *ex)
+{
+	char line[512], cmd[512];
+
+	for (unsigned int i = 0; i < ex->n_hints; i++) {
+		const struct explain_hint *h = &ex->hints[i];
+
+		explain_hint_str(h, line, sizeof(line));
+		fprintf(out, "  hint: %s (rule handle %" PRIu64 " in %s %s %s)", line, h->handle,
+			trace_family_name(h->family), h->table, h->chain);
+		if (explain_hint_command(h, cmd, sizeof(cmd)) > 0)
+			fprintf(out, "; to add it: %s", cmd);
+		fputc('\n', out);
+	}
+}
+
 int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 {
-	const char *hooks[TIMELINE_MAX_STEPS];
-	struct tl_summary sum;
+	struct explain ex;
 	const char *chain = NULL, *base = NULL;
+	char line[1024];
 
-	timeline_summarize(tl, &sum);
-	hooks_of(tl, r, hooks);
+	explain_timeline(tl, r, &ex);
 
 	fprintf(out, "trace %08x ", tl->id);
-	if (sum.packet)
-		packet_text(out, sum.packet, r);
+	if (ex.sum.packet)
+		packet_text(out, ex.sum.packet, r);
 	else
 		fputs("(packet not seen)", out);
-	fprintf(out, ": %s%s\n", timeline_verdict_name(sum.verdict),
+	fprintf(out, ": %s%s%s\n", timeline_verdict_name(ex.sum.verdict),
+		ex.outside ? ", then lost outside the ruleset" : "",
 		timeline_complete(tl) ? "" : " (incomplete)");
 
 	for (int i = 0; i < tl->n_steps; i++) {
@@ -436,13 +543,13 @@ int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 		struct rule_ref rule = rule_of(r, s);
 		const char *verdict = step_verdict_name(s);
 
-		for (unsigned int n = 0; n < sum.n_nat; n++)
-			if (sum.nat[n].step == i)
-				nat_text(out, &sum.nat[n]);
+		for (unsigned int n = 0; n < ex.n_nat; n++)
+			if (ex.nat[n].at_step == i)
+				nat_text(out, tl, &ex.nat[n], r);
 		if (s->hdr >= 0) {
 			const struct tl_hdr *h = &tl->hdrs[s->hdr];
 
-			fprintf(out, "  %s %s %s %s", hooks[i] ? hooks[i] : "-",
+			fprintf(out, "  %s %s %s %s", ex.hooks[i] ? ex.hooks[i] : "-",
 				trace_family_name(s->family), s->table, s->chain);
 			if (h->ct.present)
 				ct_text(out, &h->ct);
@@ -471,10 +578,15 @@ int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 	}
 	if (tl->steps_dropped)
 		fprintf(out, "      (%u more events not kept)\n", tl->steps_dropped);
-	if (sum.cause >= 0)
-		cause_text(out, tl, &sum, r);
-	else
-		fputs("  verdict unknown: the trace ends without one\n", out);
+	/* Source NAT is done as the packet leaves: after its last chain. */
+	for (unsigned int n = 0; n < ex.n_nat; n++)
+		if (ex.nat[n].at_step < 0)
+			nat_text(out, tl, &ex.nat[n], r);
+	if (ex.sum.verdict == TL_VERDICT_ACCEPT)
+		accepts_text(out, tl, &ex, r);
+	explain_cause_str(tl, &ex, r, line, sizeof(line));
+	fprintf(out, "  verdict %s\n", line);
+	hints_text(out, &ex);
 	/* a blank line between packets */
 	fputc('\n', out);
 	return ferror(out) ? -EIO : 0;

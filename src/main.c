@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,11 +21,13 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "explain.h"
 #include "format.h"
 #include "nattraced.h"
 #include "nlsock.h"
 #include "options.h"
 #include "rulecache.h"
+#include "setcheck.h"
 #include "timeline.h"
 #include "tracetable.h"
 
@@ -57,6 +60,8 @@ struct daemon {
 	bool failed;		/* stop with EXIT_RUNTIME */
 	bool wrote;
 	uint64_t malformed, enobufs;
+	struct setcheck *setcheck;	/* explain: set membership, addresses */
+	struct explain_ct_watch ct_watch;
 };
 
 static void log_msg(const char *fmt, ...)
@@ -133,6 +138,8 @@ static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 	r = rulecache_refresh(d->rules);
 	if (r < 0)
 		log_msg("re-listing the ruleset failed: %s, rule text may be stale", strerror(-r));
+	if (explain_ct_watch(&d->ct_watch, tl, &d->resolver))
+		log_msg("trace events carry no conntrack state (kernel before 6.16, or no conntrack in this namespace): ct state per chain is not shown");
 	if (d->opts->output == OUTPUT_JSON)
 		r = format_json_line(stdout, tl, &d->resolver);
 	else
@@ -377,6 +384,18 @@ int main(int argc, char **argv)
 		log_msg("cannot read the ruleset: %s", strerror(-r));
 		goto out;
 	}
+	/* Without it, timelines just carry no set-membership hints. */
+	r = setcheck_new(d.rules, &d.setcheck);
+	if (r < 0)
+		log_msg("cannot check set membership: %s, continuing without hints", strerror(-r));
+	else
+		setcheck_resolver(d.setcheck, &d.resolver);
+	{
+		struct utsname u;
+
+		if (uname(&u) == 0 && !explain_kernel_sends_ct(u.release))
+			log_msg("kernel %s sends no conntrack state in trace events (Linux 6.16 and later do): ct state per chain is not shown", u.release);
+	}
 	tcfg = (struct timeline_config){
 		.own_table = opts.table, .own_family = opts.family,
 		.max_inflight = TIMELINE_MAX_INFLIGHT, .idle_ns = TIMELINE_IDLE_NS,
@@ -416,6 +435,7 @@ int main(int argc, char **argv)
 out:
 	d.table = tracetable_free(d.table);
 	d.timelines = timeline_table_free(d.timelines);
+	d.setcheck = setcheck_free(d.setcheck);
 	d.rules = rulecache_free(d.rules);
 	d.trace = nlsock_close(d.trace);
 	if (sfd >= 0)
