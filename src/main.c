@@ -259,6 +259,10 @@ static void log_stats(const struct daemon *d)
 		d->emitted, (unsigned long long)st->timelines,
 		(unsigned long long)st->incomplete, (unsigned long long)st->events,
 		(unsigned long long)d->malformed, (unsigned long long)d->enobufs);
+	if (d->setcheck && setcheck_stats(d->setcheck)->limited)
+		log_msg("set membership: %lu queries, %lu answers reused, %lu not asked (rate limit)",
+			setcheck_stats(d->setcheck)->queries, setcheck_stats(d->setcheck)->cached,
+			setcheck_stats(d->setcheck)->limited);
 	/* The bounds: say when one was hit, so a gap is never silent. */
 	if (st->evicted || st->steps_dropped || st->names_dropped)
 		log_msg("limits hit: %llu timelines evicted (more than %u in flight), %llu events not kept (more than %u per packet), %llu table/chain names not kept",
