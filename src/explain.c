@@ -1236,11 +1236,17 @@ int explain_cause_str(const struct timeline *tl, const struct explain *ex,
 			put(buf, len, &off, " (handle %" PRIu64 ")", v->handle);
 	}
 	if (ex->outside) {
-		char hooks[64];
+		unsigned int left = (unsigned int)__builtin_popcount(ex->outside_expected);
 
-		explain_hooks_str(ex->outside_expected, hooks, sizeof(hooks));
-		put(buf, len, &off, "; then the packet never reached %s: dropped outside the ruleset (routing, rp_filter, no listener)",
-		    hooks);
+		put(buf, len, &off, "; then the packet never reached ");
+		for (int h = 0; h < NF_INET_NUMHOOKS; h++) {
+			if (!(ex->outside_expected & (1u << h)))
+				continue;
+			left--;
+			put(buf, len, &off, "%s%s", hook_names[h],
+			    left > 1 ? ", " : left == 1 ? " or " : "");
+		}
+		put(buf, len, &off, ": dropped outside the ruleset (routing, rp_filter, no listener)");
 	}
 	return (int)off;
 }

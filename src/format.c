@@ -496,7 +496,7 @@ static void accepts_text(FILE *out, const struct timeline *tl, const struct expl
 		const struct tl_step *s = &tl->steps[ex->accepts[i]];
 		struct rule_ref rule = rule_of(r, s);
 
-		fprintf(out, "%s%s ", i ? "; " : "  accepted at ",
+		fprintf(out, "%s%s by ", i ? "; " : "  accepted at ",
 			ex->hooks[ex->accepts[i]] ? ex->hooks[ex->accepts[i]] : "-");
 		rule_text(out, s, &rule);
 		fprintf(out, " in %s %s %s", trace_family_name(s->family), s->table, s->chain);

@@ -706,7 +706,7 @@ static void test_outside_ruleset_only_when_later_hooks_have_chains(void **state)
 	assert_int_equal(ex.outside_expected,
 			 1u << NF_INET_LOCAL_IN | 1u << NF_INET_FORWARD | 1u << NF_INET_POST_ROUTING);
 	explain_cause_str(&e.tl, &ex, &r, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "never reached input,forward,postrouting: dropped outside the ruleset"));
+	assert_non_null(strstr(buf, "never reached input, forward or postrouting: dropped outside the ruleset"));
 
 	/* incomplete timelines prove nothing */
 	e.tl.lossy = true;
