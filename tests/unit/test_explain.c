@@ -532,6 +532,53 @@ static void test_goto_path_and_reject_with_comment(void **state)
 	rulecache_free(e.rc);
 }
 
+/* A goto does not return: the chain it leaves is not resumed. */
+static void test_goto_returns_to_the_caller_of_the_jump(void **state)
+{
+	static const char rules[] =
+		"table inet t { # handle 1\n"
+		"\tchain fw { # handle 1\n"
+		"\t\ttype filter hook forward priority filter; policy drop;\n"
+		"\t\tjump a # handle 1\n"
+		"\t\tip saddr @after_jump accept # handle 2\n"
+		"\t}\n"
+		"\tchain a { # handle 2\n"
+		"\t\tgoto b # handle 3\n"
+		"\t\tip saddr @in_a_after_goto accept # handle 4\n"
+		"\t}\n"
+		"\tchain b { # handle 3\n"
+		"\t\tip daddr @in_b accept # handle 5\n"
+		"\t}\n"
+		"}\n";
+	struct env e = {};
+	struct timeline_table *t = new_table(&e);
+	struct test_pkt p;
+	struct trace_event ev;
+	struct resolver r;
+	struct explain ex;
+
+	(void)state;
+	load_rules(&e, rules);
+	r = resolver_for(&e);
+	test_ipv4_tcp(&p, "192.0.2.7", 1, "192.0.2.8", 2, 0x02);
+	ev = test_with_pkt(test_rule(11, "t", "fw", 1, NFT_JUMP, "a"), &p, 2, 3);
+	timeline_add(t, &ev, 0);
+	ev = test_rule(11, "t", "a", 3, NFT_GOTO, "b");
+	timeline_add(t, &ev, 0);
+	ev = test_rule(11, "t", "b", 0, NFT_CONTINUE, NULL);
+	timeline_add(t, &ev, 0);
+	ev = test_rule(11, "t", "fw", 0, NFT_CONTINUE, NULL);
+	timeline_add(t, &ev, 0);
+	ev = test_policy(11, "t", "fw", NF_DROP);
+	timeline_add(t, &ev, 0);
+	explain_timeline(&e.tl, &r, &ex);
+	assert_int_equal(ex.n_hints, 2);
+	assert_string_equal(ex.hints[0].set, "in_b");
+	assert_string_equal(ex.hints[1].set, "after_jump");
+	timeline_table_free(t);
+	rulecache_free(e.rc);
+}
+
 static void test_same_key_asked_once_and_errors_not_evaluated(void **state)
 {
 	static const char rules[] =
@@ -765,6 +812,7 @@ int main(void)
 		cmocka_unit_test(test_fixture_ct_watch_quiet_when_kernel_sends_ct),
 		cmocka_unit_test(test_policy_drop_scans_base_and_returned_chains),
 		cmocka_unit_test(test_goto_path_and_reject_with_comment),
+		cmocka_unit_test(test_goto_returns_to_the_caller_of_the_jump),
 		cmocka_unit_test(test_same_key_asked_once_and_errors_not_evaluated),
 		cmocka_unit_test(test_masquerade_and_snat_from_postrouting_rule),
 		cmocka_unit_test(test_snat_from_conntrack_status),
