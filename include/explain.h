@@ -73,7 +73,7 @@ struct explain_hint {
 
 struct explain {
 	struct tl_summary sum;
-	const char *hooks[TIMELINE_MAX_STEPS];	/* hook of each step */
+	const char *hooks[TIMELINE_STEPS_CEILING];	/* hook of each step */
 	const char *cause_hook;
 	bool reject;			/* the deciding rule rejects */
 	/* jump/goto events leading from the base chain to the cause */

@@ -6,8 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <jansson.h>
-
+#include "jsonw.h"
 #include "timeline.h"
 
 /* What formatting needs from the edges; any callback may be NULL. */
@@ -43,8 +42,12 @@ struct resolver {
 			  size_t reason_len);
 };
 
-/* The object --output json prints for one timeline. Caller decrefs. */
-json_t *format_json(const struct timeline *tl, const struct resolver *r);
+/*
+ * Append the object --output json prints for one timeline. 0, or -ENOMEM
+ * when the writer failed.
+ */
+int format_json(struct jsonw *w, const struct timeline *tl,
+		const struct resolver *r);
 /* One line of JSON. 0 or -errno. */
 int format_json_line(FILE *out, const struct timeline *tl,
 		     const struct resolver *r);

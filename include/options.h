@@ -8,6 +8,11 @@
 #include <stdio.h>
 
 #define OPTIONS_RATE_MAX	32
+/* Caps on what is assembled at once; see timeline.h for the ceilings. */
+#define OPTIONS_MAX_INFLIGHT_DEFAULT	1024
+#define OPTIONS_MAX_INFLIGHT_LIMIT	16384
+#define OPTIONS_MAX_EVENTS_DEFAULT	64
+#define OPTIONS_MAX_EVENTS_LIMIT	128
 
 enum output_kind {
 	OUTPUT_TEXT,
@@ -25,6 +30,9 @@ struct options {
 	uint8_t family;			/* NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 */
 	unsigned int hooks;		/* bit (1 << NF_INET_*) per hook */
 	bool help, version;
+	unsigned int max_inflight;	/* timelines assembled at once */
+	unsigned int max_events;	/* events kept per timeline */
+	unsigned int stats_interval;	/* seconds; 0: SIGUSR1 and exit only */
 };
 
 /*

@@ -9,7 +9,8 @@
 #include "strpool.h"
 #include "trace.h"
 
-#define TIMELINE_MAX_STEPS	64	/* events kept per packet */
+#define TIMELINE_MAX_STEPS	64	/* events kept per packet, by default */
+#define TIMELINE_STEPS_CEILING	128	/* ... and at most (max_steps) */
 #define TIMELINE_MAX_HDRS	8	/* base chains with headers per packet */
 #define TIMELINE_MAX_INFLIGHT	1024	/* default packets being assembled */
 #define TIMELINE_IDLE_NS	(80ull * 1000 * 1000)
@@ -71,11 +72,11 @@ struct timeline {
 	bool started;		/* first event was in our own trace chain */
 	bool ended;		/* a final verdict arrived */
 	bool lossy;		/* events may be missing (ENOBUFS, overflow) */
-	uint16_t steps_dropped;	/* events beyond TIMELINE_MAX_STEPS */
+	uint16_t steps_dropped;	/* events beyond the table's max_steps */
 	uint16_t hdrs_dropped;	/* base chains beyond TIMELINE_MAX_HDRS */
 	uint8_t nfproto;
 	uint8_t n_steps, n_hdrs;
-	struct tl_step steps[TIMELINE_MAX_STEPS];
+	struct tl_step steps[TIMELINE_STEPS_CEILING];
 	struct tl_hdr hdrs[TIMELINE_MAX_HDRS];
 	/* internal linkage of the table */
 	int32_t hnext, prev, next;
@@ -105,6 +106,7 @@ struct timeline_config {
 	const char *own_table;	/* events of this table are ours */
 	uint8_t own_family;
 	unsigned int max_inflight;
+	unsigned int max_steps;		/* 0: TIMELINE_MAX_STEPS */
 	uint64_t idle_ns;
 	timeline_emit_fn emit;
 	void *emit_ctx;

@@ -31,6 +31,12 @@ int tracetable_install(const struct tracetable_config *cfg,
 /* Delete the table and close the owning context. NULL-safe; returns NULL. */
 struct tracetable *tracetable_free(struct tracetable *t);
 
+/*
+ * Packets selected for tracing so far: the sum of the trace rules'
+ * counters. 0, or -errno if the table could not be listed.
+ */
+int tracetable_selected(struct tracetable *t, uint64_t *ret_packets);
+
 /* Name of the trace chain at a hook: "trace_prerouting". */
 const char *tracetable_chain_name(unsigned int hook, char *buf, size_t len);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A timeline as text for people and as JSON (jansson) for programs. Both
- * render the same summary: packet, steps grouped by base chain, NAT
+ * A timeline as text for people and as JSON for programs (streamed through
+ * jsonw.h, which says why not jansson here). Both render the same summary: packet, steps grouped by base chain, NAT
  * rewrites, verdict and cause.
  */
 #include <errno.h>
@@ -91,211 +91,228 @@ static void bit_names(uint32_t bits, const char *const *names, size_t n,
 
 static void json_add_name(void *ctx, const char *name)
 {
-	json_array_append_new(ctx, json_string(name));
+	jsonw_string(ctx, NULL, name);
 }
 
-static json_t *json_nullable_string(const char *s)
+static void ct_json(struct jsonw *w, const char *key, const struct tl_ct *ct)
 {
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *ct_json(const struct tl_ct *ct)
-{
-	json_t *o = json_object();
-
+	jsonw_object_open(w, key);
 	if (ct->present & TRACE_HAS_CT_STATE) {
-		json_t *a = json_array();
-
-		bit_names(ct->state, NAMES(ct_state_names), json_add_name, a);
-		json_object_set_new(o, "state", a);
+		jsonw_array_open(w, "state");
+		bit_names(ct->state, NAMES(ct_state_names), json_add_name, w);
+		jsonw_array_close(w);
 	}
 	if (ct->present & TRACE_HAS_CT_DIRECTION)
-		json_object_set_new(o, "direction",
-				    json_string(ct->direction ? "reply" : "original"));
+		jsonw_string(w, "direction", ct->direction ? "reply" : "original");
 	if (ct->present & TRACE_HAS_CT_STATUS) {
-		json_t *a = json_array();
-
-		bit_names(ct->status, NAMES(ct_status_names), json_add_name, a);
-		json_object_set_new(o, "status", a);
+		jsonw_array_open(w, "status");
+		bit_names(ct->status, NAMES(ct_status_names), json_add_name, w);
+		jsonw_array_close(w);
 	}
 	if (ct->present & TRACE_HAS_CT_ID)
-		json_object_set_new(o, "id", json_integer(ct->id));
-	return o;
+		jsonw_uint(w, "id", ct->id);
+	jsonw_object_close(w);
 }
 
-static json_t *packet_json(const struct tl_hdr *h, const struct resolver *r)
+static void port_json(struct jsonw *w, const char *key, bool has, uint16_t port)
+{
+	if (has)
+		jsonw_uint(w, key, port);
+	else
+		jsonw_null(w, key);
+}
+
+static void ifname_json(struct jsonw *w, const char *key, bool has, uint32_t ifindex,
+			const struct resolver *r)
+{
+	jsonw_string(w, key, has ? ifname_of(r, ifindex) : NULL);
+}
+
+static void packet_json(struct jsonw *w, const char *key, const struct tl_hdr *h,
+			const struct resolver *r)
 {
 	const struct packet_info *p = &h->pkt;
-	json_t *o = json_object();
 	char buf[PACKET_ADDRSTRLEN];
 
-	json_object_set_new(o, "family", json_string(p->l3 == 6 ? "ip6" : "ip"));
-	json_object_set_new(o, "proto", json_string(packet_proto_name(p->l4proto, buf, sizeof(buf))));
+	jsonw_object_open(w, key);
+	jsonw_string(w, "family", p->l3 == 6 ? "ip6" : "ip");
+	jsonw_string(w, "proto", packet_proto_name(p->l4proto, buf, sizeof(buf)));
 	packet_addr_str(p, true, buf, sizeof(buf));
-	json_object_set_new(o, "saddr", json_string(buf));
+	jsonw_string(w, "saddr", buf);
 	packet_addr_str(p, false, buf, sizeof(buf));
-	json_object_set_new(o, "daddr", json_string(buf));
-	json_object_set_new(o, "sport", p->has_ports ? json_integer(p->sport) : json_null());
-	json_object_set_new(o, "dport", p->has_ports ? json_integer(p->dport) : json_null());
-	json_object_set_new(o, "iif", h->present & TRACE_HAS_IIF ?
-			    json_nullable_string(ifname_of(r, h->iif)) : json_null());
-	json_object_set_new(o, "oif", h->present & TRACE_HAS_OIF ?
-			    json_nullable_string(ifname_of(r, h->oif)) : json_null());
+	jsonw_string(w, "daddr", buf);
+	port_json(w, "sport", p->has_ports, p->sport);
+	port_json(w, "dport", p->has_ports, p->dport);
+	ifname_json(w, "iif", h->present & TRACE_HAS_IIF, h->iif, r);
+	ifname_json(w, "oif", h->present & TRACE_HAS_OIF, h->oif, r);
 	if (p->l4proto == IPPROTO_TCP && p->has_ports) {
 		packet_tcp_flags_str(p->tcp_flags, buf, sizeof(buf));
-		json_object_set_new(o, "tcp_flags", json_string(buf));
+		jsonw_string(w, "tcp_flags", buf);
 	}
 	if (p->has_icmp) {
-		json_object_set_new(o, "icmp_type", json_integer(p->icmp_type));
-		json_object_set_new(o, "icmp_code", json_integer(p->icmp_code));
+		jsonw_uint(w, "icmp_type", p->icmp_type);
+		jsonw_uint(w, "icmp_code", p->icmp_code);
 	}
-	json_object_set_new(o, "length", json_integer(p->length));
+	jsonw_uint(w, "length", p->length);
 	if (h->present & TRACE_HAS_MARK)
-		json_object_set_new(o, "mark", json_integer(h->mark));
-	return o;
+		jsonw_uint(w, "mark", h->mark);
+	jsonw_object_close(w);
 }
 
 /* What names one event: where it was, which rule or policy, its verdict. */
-static json_t *step_ref_json(const struct tl_step *s, const struct resolver *r)
+static void step_ref_json(struct jsonw *w, const struct tl_step *s,
+			  const struct resolver *r)
 {
 	struct rule_ref rule = rule_of(r, s);
-	json_t *o = json_object();
 
-	json_object_set_new(o, "family", json_string(trace_family_name(s->family)));
-	json_object_set_new(o, "table", json_string(s->table));
-	json_object_set_new(o, "chain", json_string(s->chain));
-	json_object_set_new(o, "type", json_string(step_type_name(s)));
-	json_object_set_new(o, "handle", s->has_handle ? json_integer((json_int_t)s->handle) : json_null());
-	json_object_set_new(o, "rule", json_nullable_string(rule.text));
+	jsonw_string(w, "family", trace_family_name(s->family));
+	jsonw_string(w, "table", s->table);
+	jsonw_string(w, "chain", s->chain);
+	jsonw_string(w, "type", step_type_name(s));
+	if (s->has_handle)
+		jsonw_uint(w, "handle", s->handle);
+	else
+		jsonw_null(w, "handle");
+	jsonw_string(w, "rule", rule.text);
 	if (rule.deleted)
-		json_object_set_new(o, "deleted", json_true());
-	json_object_set_new(o, "verdict", json_nullable_string(step_verdict_name(s)));
-	return o;
+		jsonw_bool(w, "deleted", true);
+	jsonw_string(w, "verdict", step_verdict_name(s));
 }
 
-static json_t *step_json(const struct timeline *tl, const struct tl_step *s,
-			 const char *hook, const struct resolver *r)
+static void step_json(struct jsonw *w, const struct timeline *tl,
+		      const struct tl_step *s, const char *hook,
+		      const struct resolver *r)
 {
-	json_t *o = step_ref_json(s, r);
-
-	json_object_set_new(o, "hook", json_nullable_string(hook));
-	json_object_set_new(o, "target", json_nullable_string(s->target));
+	jsonw_object_open(w, NULL);
+	step_ref_json(w, s, r);
+	jsonw_string(w, "hook", hook);
+	jsonw_string(w, "target", s->target);
 	if (s->hdr >= 0) {
 		const struct tl_hdr *h = &tl->hdrs[s->hdr];
 
 		if (h->pkt_valid)
-			json_object_set_new(o, "packet", packet_json(h, r));
+			packet_json(w, "packet", h, r);
 		if (h->ct.present)
-			json_object_set_new(o, "ct", ct_json(&h->ct));
+			ct_json(w, "ct", &h->ct);
 	}
-	return o;
+	jsonw_object_close(w);
 }
 
-static json_t *rule_or_null(const struct timeline *tl, int step, const struct resolver *r)
+static void rule_json(struct jsonw *w, const char *key, const struct timeline *tl, int step,
+		      const struct resolver *r)
 {
-	struct rule_ref rule;
+	struct rule_ref rule = {};
 
-	if (step < 0)
-		return json_null();
-	rule = rule_of(r, &tl->steps[step]);
-	return json_nullable_string(rule.text);
+	if (step >= 0)
+		rule = rule_of(r, &tl->steps[step]);
+	jsonw_string(w, key, rule.text);
 }
 
-static json_t *nat_json(const struct timeline *tl, const struct explain_nat *n,
-			const struct resolver *r)
-{
-	char from[PACKET_ADDRSTRLEN], to[PACKET_ADDRSTRLEN];
-	json_t *o;
-
-	explain_nat_endpoints(n, from, to, sizeof(from));
-	o = json_pack("{s:s, s:s, s:o}", "type", n->type == TL_NAT_SNAT ? "snat" : "dnat",
-		      "from", from, "to", n->addr_known ? json_string(to) : json_null());
-	json_object_set_new(o, "kind", json_string(explain_nat_kind_name(n->kind)));
-	json_object_set_new(o, "source", json_string(explain_nat_source_name(n->source)));
-	json_object_set_new(o, "hook", json_nullable_string(n->hook));
-	json_object_set_new(o, "handle", n->rule_step >= 0 && tl->steps[n->rule_step].has_handle ?
-			    json_integer((json_int_t)tl->steps[n->rule_step].handle) : json_null());
-	json_object_set_new(o, "rule", rule_or_null(tl, n->rule_step, r));
-	if (n->oif)
-		json_object_set_new(o, "oif", json_nullable_string(ifname_of(r, n->oif)));
-	return o;
-}
-
-static json_t *comment_json(const struct timeline *tl, int step, const struct resolver *r)
+static void comment_json(struct jsonw *w, const struct timeline *tl, int step,
+			 const struct resolver *r)
 {
 	struct rule_ref rule = rule_of(r, &tl->steps[step]);
 	char comment[256];
 
-	if (explain_rule_comment(rule.text, comment, sizeof(comment)))
-		return json_string(comment);
-	return json_null();
+	jsonw_string(w, "comment", explain_rule_comment(rule.text, comment, sizeof(comment)) ?
+		     comment : NULL);
 }
 
-static json_t *hint_json(const struct explain_hint *h)
+static void nat_json(struct jsonw *w, const struct timeline *tl, const struct explain_nat *n,
+		     const struct resolver *r)
+{
+	char from[PACKET_ADDRSTRLEN], to[PACKET_ADDRSTRLEN];
+
+	explain_nat_endpoints(n, from, to, sizeof(from));
+	jsonw_object_open(w, NULL);
+	jsonw_string(w, "type", n->type == TL_NAT_SNAT ? "snat" : "dnat");
+	jsonw_string(w, "from", from);
+	jsonw_string(w, "to", n->addr_known ? to : NULL);
+	jsonw_string(w, "kind", explain_nat_kind_name(n->kind));
+	jsonw_string(w, "source", explain_nat_source_name(n->source));
+	jsonw_string(w, "hook", n->hook);
+	if (n->rule_step >= 0 && tl->steps[n->rule_step].has_handle)
+		jsonw_uint(w, "handle", tl->steps[n->rule_step].handle);
+	else
+		jsonw_null(w, "handle");
+	rule_json(w, "rule", tl, n->rule_step, r);
+	if (n->oif)
+		jsonw_string(w, "oif", ifname_of(r, n->oif));
+	jsonw_object_close(w);
+}
+
+static void hint_json(struct jsonw *w, const struct explain_hint *h)
 {
 	char buf[512];
-	json_t *o = json_object();
 
-	json_object_set_new(o, "status", json_string(h->evaluated ? "evaluated" : "not evaluated"));
-	json_object_set_new(o, h->is_map ? "map" : "set", json_string(h->set));
-	json_object_set_new(o, "family", json_string(trace_family_name(h->family)));
-	json_object_set_new(o, "table", json_string(h->table));
-	json_object_set_new(o, "chain", json_string(h->chain));
-	json_object_set_new(o, "rule_handle", json_integer((json_int_t)h->handle));
-	json_object_set_new(o, "key", h->key[0] ? json_string(h->key) : json_null());
+	jsonw_object_open(w, NULL);
+	jsonw_string(w, "status", h->evaluated ? "evaluated" : "not evaluated");
+	jsonw_string(w, h->is_map ? "map" : "set", h->set);
+	jsonw_string(w, "family", trace_family_name(h->family));
+	jsonw_string(w, "table", h->table);
+	jsonw_string(w, "chain", h->chain);
+	jsonw_uint(w, "rule_handle", h->handle);
+	jsonw_string(w, "key", h->key[0] ? h->key : NULL);
 	if (h->negated)
-		json_object_set_new(o, "negated", json_true());
+		jsonw_bool(w, "negated", true);
 	if (h->evaluated) {
-		json_object_set_new(o, "member", json_boolean(h->member));
+		jsonw_bool(w, "member", h->member);
 		explain_hint_command(h, buf, sizeof(buf));
-		json_object_set_new(o, "command", buf[0] ? json_string(buf) : json_null());
+		jsonw_string(w, "command", buf[0] ? buf : NULL);
 	} else {
-		json_object_set_new(o, "reason", json_string(h->reason));
+		jsonw_string(w, "reason", h->reason);
 	}
 	explain_hint_str(h, buf, sizeof(buf));
-	json_object_set_new(o, "text", json_string(buf));
-	return o;
+	jsonw_string(w, "text", buf);
+	jsonw_object_close(w);
 }
 
-static json_t *hook_list_json(unsigned int hooks)
+static void hook_list_json(struct jsonw *w, const char *key, unsigned int hooks)
 {
 	static const char *const names[] = {
 		"prerouting", "input", "forward", "output", "postrouting",
 	};
-	json_t *a = json_array();
 
+	jsonw_array_open(w, key);
 	for (unsigned int h = 0; h < sizeof(names) / sizeof(names[0]); h++)
 		if (hooks & (1u << h))
-			json_array_append_new(a, json_string(names[h]));
-	return a;
+			jsonw_string(w, NULL, names[h]);
+	jsonw_array_close(w);
 }
 
-static json_t *cause_json(const struct timeline *tl, const struct explain *ex,
-			  const struct resolver *r)
+static void cause_json(struct jsonw *w, const struct timeline *tl,
+		       const struct explain *ex, const struct resolver *r)
 {
 	const struct tl_summary *sum = &ex->sum;
-	json_t *o = step_ref_json(&tl->steps[sum->cause], r);
-	json_t *path = json_array(), *via = json_array();
 	char line[1024];
 
+	jsonw_object_open(w, "cause");
+	step_ref_json(w, &tl->steps[sum->cause], r);
+	jsonw_array_open(w, "path");
 	for (unsigned int i = 0; i < sum->n_path; i++)
-		json_array_append_new(path, json_string(sum->path[i]));
-	json_object_set_new(o, "path", path);
-	json_object_set_new(o, "kind", json_string(explain_verdict_kind(ex)));
-	json_object_set_new(o, "comment", comment_json(tl, sum->cause, r));
-	json_object_set_new(o, "hook", json_nullable_string(ex->cause_hook));
+		jsonw_string(w, NULL, sum->path[i]);
+	jsonw_array_close(w);
+	jsonw_string(w, "kind", explain_verdict_kind(ex));
+	comment_json(w, tl, sum->cause, r);
+	jsonw_string(w, "hook", ex->cause_hook);
+	jsonw_array_open(w, "via");
 	for (unsigned int i = 0; i < ex->n_via; i++) {
 		const struct tl_step *v = &tl->steps[ex->via[i]];
 
-		json_array_append_new(via, json_pack("{s:s, s:o, s:s, s:s}",
-			"chain", v->chain,
-			"handle", v->has_handle ? json_integer((json_int_t)v->handle) : json_null(),
-			"verdict", trace_verdict_name(v->verdict), "target", v->target));
+		jsonw_object_open(w, NULL);
+		jsonw_string(w, "chain", v->chain);
+		if (v->has_handle)
+			jsonw_uint(w, "handle", v->handle);
+		else
+			jsonw_null(w, "handle");
+		jsonw_string(w, "verdict", trace_verdict_name(v->verdict));
+		jsonw_string(w, "target", v->target);
+		jsonw_object_close(w);
 	}
-	json_object_set_new(o, "via", via);
+	jsonw_array_close(w);
 	explain_cause_str(tl, ex, r, line, sizeof(line));
-	json_object_set_new(o, "summary", json_string(line));
-	return o;
+	jsonw_string(w, "summary", line);
+	jsonw_object_close(w);
 }
 
 static const struct tl_ct *first_ct(const struct timeline *tl)
@@ -306,80 +323,88 @@ static const struct tl_ct *first_ct(const struct timeline *tl)
 	return NULL;
 }
 
-json_t *format_json(const struct timeline *tl, const struct resolver *r)
+int format_json(struct jsonw *w, const struct timeline *tl,
+		const struct resolver *r)
 {
 	struct explain ex;
 	const struct tl_ct *ct;
-	json_t *o, *events, *nat, *list;
 	char id[9];
 
 	explain_timeline(tl, r, &ex);
 	snprintf(id, sizeof(id), "%08x", tl->id);
 
-	o = json_object();
-	json_object_set_new(o, "id", json_string(id));
-	json_object_set_new(o, "verdict", json_string(timeline_verdict_name(ex.sum.verdict)));
-	json_object_set_new(o, "complete", json_boolean(timeline_complete(tl)));
-	json_object_set_new(o, "packet", ex.sum.packet ? packet_json(ex.sum.packet, r) : json_null());
-	events = json_array();
+	jsonw_object_open(w, NULL);
+	jsonw_string(w, "type", "trace");
+	jsonw_string(w, "id", id);
+	jsonw_string(w, "verdict", timeline_verdict_name(ex.sum.verdict));
+	jsonw_bool(w, "complete", timeline_complete(tl));
+	if (ex.sum.packet)
+		packet_json(w, "packet", ex.sum.packet, r);
+	else
+		jsonw_null(w, "packet");
+	jsonw_array_open(w, "events");
 	for (int i = 0; i < tl->n_steps; i++)
-		json_array_append_new(events, step_json(tl, &tl->steps[i], ex.hooks[i], r));
-	json_object_set_new(o, "events", events);
-	nat = json_array();
+		step_json(w, tl, &tl->steps[i], ex.hooks[i], r);
+	jsonw_array_close(w);
+	jsonw_array_open(w, "nat");
 	for (unsigned int i = 0; i < ex.n_nat; i++)
-		json_array_append_new(nat, nat_json(tl, &ex.nat[i], r));
-	json_object_set_new(o, "nat", nat);
-	json_object_set_new(o, "cause", ex.sum.cause >= 0 ? cause_json(tl, &ex, r) : json_null());
+		nat_json(w, tl, &ex.nat[i], r);
+	jsonw_array_close(w);
+	if (ex.sum.cause >= 0)
+		cause_json(w, tl, &ex, r);
+	else
+		jsonw_null(w, "cause");
 	ct = first_ct(tl);
 	if (ct)
-		json_object_set_new(o, "ct", ct_json(ct));
+		ct_json(w, "ct", ct);
 	if (tl->steps_dropped)
-		json_object_set_new(o, "events_dropped", json_integer(tl->steps_dropped));
-	list = json_array();
+		jsonw_uint(w, "events_dropped", tl->steps_dropped);
+	jsonw_array_open(w, "accepts");
 	for (unsigned int i = 0; i < ex.n_accepts; i++) {
 		int st = ex.accepts[i];
-		json_t *a = step_ref_json(&tl->steps[st], r);
 
-		json_object_set_new(a, "hook", json_nullable_string(ex.hooks[st]));
-		json_object_set_new(a, "comment", comment_json(tl, st, r));
-		json_array_append_new(list, a);
+		jsonw_object_open(w, NULL);
+		step_ref_json(w, &tl->steps[st], r);
+		jsonw_string(w, "hook", ex.hooks[st]);
+		comment_json(w, tl, st, r);
+		jsonw_object_close(w);
 	}
-	json_object_set_new(o, "accepts", list);
+	jsonw_array_close(w);
 	if (ex.outside) {
-		json_object_set_new(o, "outside_ruleset", json_pack("{s:s, s:o, s:s}",
-			"after", ex.outside_after,
-			"expected", hook_list_json(ex.outside_expected),
-			"reason", "accepted, then never seen at a later hook that has base chains: dropped outside the ruleset (routing, rp_filter, no listener)"));
+		jsonw_object_open(w, "outside_ruleset");
+		jsonw_string(w, "after", ex.outside_after);
+		hook_list_json(w, "expected", ex.outside_expected);
+		jsonw_string(w, "reason", "accepted, then never seen at a later hook that has base chains: dropped outside the ruleset (routing, rp_filter, no listener)");
+		jsonw_object_close(w);
 	} else {
-		json_object_set_new(o, "outside_ruleset", json_null());
+		jsonw_null(w, "outside_ruleset");
 	}
-	list = json_array();
+	jsonw_array_open(w, "hints");
 	for (unsigned int i = 0; i < ex.n_hints; i++)
-		json_array_append_new(list, hint_json(&ex.hints[i]));
-	json_object_set_new(o, "hints", list);
-	return o;
+		hint_json(w, &ex.hints[i]);
+	jsonw_array_close(w);
+	jsonw_object_close(w);
+	return w->failed ? -ENOMEM : 0;
 }
 
 int format_json_line(FILE *out, const struct timeline *tl,
 		     const struct resolver *r)
 {
-	json_t *o = format_json(tl, r);
-	size_t len;
-	char *line;
+	/* One line fits here unless rule texts are huge: no allocation. */
+	char stack[16384];
+	struct jsonw w;
+	const char *line;
 	int ret = 0;
 
-	if (!o)
-		return -ENOMEM;
-	/* json_dumpf writes token by token: render first, write once */
-	line = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
+	jsonw_init(&w, stack, sizeof(stack));
+	format_json(&w, tl, r);
+	jsonw_raw(&w, "\n", 1);
+	line = jsonw_text(&w);
 	if (!line)
-		return -ENOMEM;
-	len = strlen(line);
-	line[len] = '\n';	/* over the NUL: the length is known */
-	if (fwrite(line, 1, len + 1, out) != len + 1)
+		ret = -ENOMEM;
+	else if (fwrite(line, 1, w.len, out) != w.len)
 		ret = -EIO;
-	free(line);
+	jsonw_release(&w);
 	return ret;
 }
 

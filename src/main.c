@@ -28,18 +28,25 @@
 #include "options.h"
 #include "rulecache.h"
 #include "setcheck.h"
+#include "stats.h"
 #include "timeline.h"
 #include "tracetable.h"
 
 /* Messages handled per wakeup before signals and expiry get a look. */
 #define DRAIN_BATCH	4096
-#define RECV_BUF	(64 * 1024)
+/* At exit and for a report: what is queued, but not forever under a flood. */
+#define DRAIN_ALL_MAX	(16 * DRAIN_BATCH)
+/* stdout is written once per wakeup, not per 4 KiB. */
+#define OUTPUT_BUF	(256 * 1024)
 /*
  * if_indextoname() opens a socket per call; a packet's interfaces repeat,
  * so names are cached, briefly enough that a renamed one shows up soon.
  */
 #define IFCACHE_SIZE	64
 #define IFCACHE_TTL_NS	(1000ull * 1000 * 1000)
+
+_Static_assert(OPTIONS_MAX_EVENTS_LIMIT <= TIMELINE_STEPS_CEILING,
+	       "--max-events must fit the timeline's step array");
 
 struct ifcache_entry {
 	uint32_t index;
@@ -50,6 +57,7 @@ struct ifcache_entry {
 struct daemon {
 	const struct options *opts;
 	struct nlsock *trace;
+	struct nlsock_batch *batch;
 	struct rulecache *rules;
 	struct timeline_table *timelines;
 	struct tracetable *table;
@@ -59,9 +67,12 @@ struct daemon {
 	bool stop;
 	bool failed;		/* stop with EXIT_RUNTIME */
 	bool wrote;
+	bool counter_warned;
 	uint64_t malformed, enobufs;
 	struct setcheck *setcheck;	/* explain: set membership, addresses */
 	struct explain_ct_watch ct_watch;
+	bool overrun_pending;		/* ENOBUFS read, queue not yet drained */
+	uint64_t next_stats_ns;		/* 0: no periodic report */
 };
 
 static void log_msg(const char *fmt, ...)
@@ -178,37 +189,56 @@ static void handle_datagram(struct daemon *d, const void *buf, size_t len,
 		d->malformed++;
 }
 
-static void drain_trace(struct daemon *d)
+/*
+ * Receive and group up to max messages. Returns true when the socket was
+ * found empty. With until_empty it goes on after --count was reached, to
+ * account for what is queued.
+ */
+static bool drain_trace(struct daemon *d, int max, bool until_empty)
 {
-	static char buf[RECV_BUF] __attribute__((aligned(8)));
+	struct nlsock_batch *b = d->batch;
 
-	for (int i = 0; i < DRAIN_BATCH && !d->stop; i++) {
-		ssize_t n = nlsock_recv(d->trace, buf, sizeof(buf));
+	for (int i = 0; i < max && (until_empty || !d->stop); i += NLSOCK_BATCH) {
+		int n = nlsock_recv_batch(d->trace, b);
+		uint64_t now;
 
-		if (n == -EAGAIN)
-			break;
+		if (n == -EAGAIN) {
+			/*
+			 * The kernel reports ENOBUFS before the messages queued
+			 * ahead of the gap: a packet whose first events were
+			 * queued and the rest lost is in flight only now.
+			 */
+			if (d->overrun_pending)
+				timeline_mark_lossy(d->timelines);
+			d->overrun_pending = false;
+			return true;
+		}
 		if (n == -EINTR)
 			continue;
-		if (n == -ENOSPC) {
-			/* larger than any trace event (MSG_TRUNC): skip it */
-			d->malformed++;
-			continue;
-		}
 		if (n == -ENOBUFS) {
 			/* Messages were lost: what is in flight may have gaps. */
 			if (d->enobufs++ == 0)
 				log_msg("receive buffer overrun: trace events lost, affected timelines are marked incomplete");
 			timeline_mark_lossy(d->timelines);
+			d->overrun_pending = true;
 			continue;
 		}
 		if (n < 0) {
-			log_msg("receiving trace events failed: %s", strerror((int)-n));
+			log_msg("receiving trace events failed: %s", strerror(-n));
 			d->failed = true;
 			d->stop = true;
-			break;
+			return true;
 		}
-		handle_datagram(d, buf, (size_t)n, now_ns());
+		now = now_ns();
+		for (unsigned int k = 0; k < b->n; k++) {
+			/* larger than any trace event (MSG_TRUNC): skip it */
+			if (b->len[k] < 0)
+				d->malformed++;
+			else
+				handle_datagram(d, b->buf[k], (size_t)b->len[k], now);
+		}
 	}
+	return false;
 }
 
 static int open_signalfd(void)
@@ -220,6 +250,7 @@ static int open_signalfd(void)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGQUIT);
+	sigaddset(&mask, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -251,30 +282,69 @@ static void hooks_text(unsigned int hooks, char *buf, size_t len)
 	}
 }
 
-static void log_stats(const struct daemon *d)
+/*
+ * The counter first, then what is queued: a packet selected in between
+ * can make "lost" smaller, never invent a loss.
+ */
+static void read_selected(struct daemon *d, struct stats_input *in)
 {
-	const struct timeline_stats *st = timeline_stats(d->timelines);
+	int r = d->table ? tracetable_selected(d->table, &in->selected) : -ENOENT;
 
-	log_msg("stopped: %lu timelines printed, %llu assembled (%llu incomplete), %llu events, %llu malformed, %llu receive overruns",
-		d->emitted, (unsigned long long)st->timelines,
-		(unsigned long long)st->incomplete, (unsigned long long)st->events,
-		(unsigned long long)d->malformed, (unsigned long long)d->enobufs);
-	if (d->setcheck && setcheck_stats(d->setcheck)->limited)
-		log_msg("set membership: %lu queries, %lu answers reused, %lu not asked (rate limit)",
-			setcheck_stats(d->setcheck)->queries, setcheck_stats(d->setcheck)->cached,
-			setcheck_stats(d->setcheck)->limited);
-	/* The bounds: say when one was hit, so a gap is never silent. */
-	if (st->evicted || st->steps_dropped || st->names_dropped)
-		log_msg("limits hit: %llu timelines evicted (more than %u in flight), %llu events not kept (more than %u per packet), %llu table/chain names not kept",
-			(unsigned long long)st->evicted, TIMELINE_MAX_INFLIGHT,
-			(unsigned long long)st->steps_dropped, TIMELINE_MAX_STEPS,
-			(unsigned long long)st->names_dropped);
+	in->selected_known = r == 0;
+	if (r < 0 && !d->counter_warned) {
+		log_msg("cannot read the trace rule's counter (%s): packets selected are not known",
+			strerror(-r));
+		d->counter_warned = true;
+	}
+}
+
+static void report_stats(struct daemon *d, struct stats_input *in, enum stats_reason reason)
+{
+	struct capture_stats st;
+
+	in->printed = d->emitted;
+	in->in_flight = timeline_inflight(d->timelines);
+	in->enobufs = d->enobufs;
+	in->malformed = d->malformed;
+	stats_compute(in, timeline_stats(d->timelines), reason, &st);
+	if (d->opts->output == OUTPUT_JSON) {
+		char stack[1024];
+		struct jsonw w;
+		const char *line;
+
+		jsonw_init(&w, stack, sizeof(stack));
+		stats_json(&w, &st);
+		jsonw_raw(&w, "\n", 1);
+		line = jsonw_text(&w);
+		if (line && fwrite(line, 1, w.len, stdout) != w.len)
+			output_failed(d);
+		d->wrote = true;
+		jsonw_release(&w);
+	}
+	/* Text users read the log; at exit everyone gets the summary there. */
+	if (d->opts->output != OUTPUT_JSON || reason == STATS_EXIT) {
+		fputs(reason == STATS_EXIT ? "nattraced: stopped: " : "nattraced: stats: ", stderr);
+		stats_text(stderr, &st);
+		fputc('\n', stderr);
+	}
+}
+
+static void periodic_stats(struct daemon *d, enum stats_reason reason)
+{
+	struct stats_input in = {};
+
+	read_selected(d, &in);
+	drain_trace(d, DRAIN_ALL_MAX, false);
+	report_stats(d, &in, reason);
+	if (d->opts->stats_interval)
+		d->next_stats_ns = now_ns() + d->opts->stats_interval * 1000000000ull;
 }
 
 /* Returns the exit status. */
 static int run(struct daemon *d, int sfd)
 {
 	const struct options *o = d->opts;
+	struct stats_input in = {};
 	uint64_t deadline = 0;
 	bool timed_out = false;
 	struct pollfd pfd[3] = {
@@ -299,6 +369,14 @@ static int run(struct daemon *d, int sfd)
 			if (wait < 0 || (uint64_t)wait > deadline - now)
 				wait = (int64_t)(deadline - now);
 		}
+		if (d->next_stats_ns) {
+			if (now >= d->next_stats_ns) {
+				periodic_stats(d, STATS_INTERVAL);
+				continue;
+			}
+			if (wait < 0 || (uint64_t)wait > d->next_stats_ns - now)
+				wait = (int64_t)(d->next_stats_ns - now);
+		}
 		/* Round up so a wakeup never comes before the expiry. */
 		timeout_ms = wait < 0 ? -1 : (int)((wait + 999999) / 1000000);
 		if (poll(pfd, pfd[2].fd >= 0 ? 3 : 2, timeout_ms) < 0) {
@@ -310,17 +388,18 @@ static int run(struct daemon *d, int sfd)
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP)
-				break;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGUSR1)
+					periodic_stats(d, STATS_SIGNAL);
+				else if (si.ssi_signo != SIGHUP)
+					break;
+			}
 		}
 		if (pfd[2].fd >= 0 && (pfd[2].revents & POLLIN))
 			rulecache_on_readable(d->rules);
-		if (pfd[0].revents & POLLIN)
-			drain_trace(d);
-		if (pfd[0].revents & (POLLERR | POLLHUP)) {
-			/* ENOBUFS is reported as POLLERR: recv reads it. */
-			drain_trace(d);
-		}
+		/* ENOBUFS is reported as POLLERR: recv reads it. */
+		if (pfd[0].revents & (POLLIN | POLLERR | POLLHUP))
+			drain_trace(d, DRAIN_BATCH, false);
 		timeline_expire(d->timelines, now_ns());
 		/* One flush per wakeup, not per line: cheap under a flood. */
 		if (d->wrote) {
@@ -329,12 +408,18 @@ static int run(struct daemon *d, int sfd)
 				output_failed(d);
 		}
 	}
-	/* Stopping: the timelines in flight are as complete as they will get. */
+	/*
+	 * Stopping: account for what is queued, then the timelines in flight
+	 * are as complete as they will get.
+	 */
+	read_selected(d, &in);
 	if (!d->failed) {
+		drain_trace(d, DRAIN_ALL_MAX, true);
 		timeline_flush(d->timelines);
-		if (fflush(stdout) == EOF)
-			output_failed(d);
 	}
+	report_stats(d, &in, STATS_EXIT);
+	if (!d->failed && fflush(stdout) == EOF)
+		output_failed(d);
 	if (d->failed)
 		return EXIT_RUNTIME;
 	if (timed_out && o->count && d->emitted < o->count)
@@ -375,12 +460,18 @@ int main(int argc, char **argv)
 		log_msg("warning: the trace rule runs before conntrack: ct expressions in --match see no connection yet");
 	/* Output errors come back as EPIPE, so a closed reader ends us cleanly. */
 	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOFBF, OUTPUT_BUF);
 
 	/* Listen before the table exists, or the first packets go unseen. */
 	r = nlsock_open(NFNLGRP_NFTRACE, NLSOCK_RCVBUF, &d.trace);
 	if (r < 0) {
 		log_msg("cannot listen to nftables trace events: %s%s", strerror(-r),
 			r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+		goto out;
+	}
+	d.batch = malloc(sizeof(*d.batch));
+	if (!d.batch) {
+		log_msg("cannot allocate the receive buffers: %s", strerror(ENOMEM));
 		goto out;
 	}
 	r = rulecache_new(&d.rules);
@@ -402,7 +493,8 @@ int main(int argc, char **argv)
 	}
 	tcfg = (struct timeline_config){
 		.own_table = opts.table, .own_family = opts.family,
-		.max_inflight = TIMELINE_MAX_INFLIGHT, .idle_ns = TIMELINE_IDLE_NS,
+		.max_inflight = opts.max_inflight, .max_steps = opts.max_events,
+		.idle_ns = TIMELINE_IDLE_NS,
 		.emit = emit, .emit_ctx = &d,
 	};
 	r = timeline_table_new(&tcfg, &d.timelines);
@@ -434,14 +526,20 @@ int main(int argc, char **argv)
 		opts.rate_none ? "unlimited" : opts.rate,
 		options_family_keyword(opts.family), opts.table);
 
+	if (opts.stats_interval)
+		d.next_stats_ns = now_ns() + opts.stats_interval * 1000000000ull;
 	status = run(&d, sfd);
-	log_stats(&d);
+	if (d.setcheck && setcheck_stats(d.setcheck)->limited)
+		log_msg("set membership: %lu queries, %lu answers reused, %lu not asked (rate limit)",
+			setcheck_stats(d.setcheck)->queries, setcheck_stats(d.setcheck)->cached,
+			setcheck_stats(d.setcheck)->limited);
 out:
 	d.table = tracetable_free(d.table);
 	d.timelines = timeline_table_free(d.timelines);
 	d.setcheck = setcheck_free(d.setcheck);
 	d.rules = rulecache_free(d.rules);
 	d.trace = nlsock_close(d.trace);
+	free(d.batch);
 	if (sfd >= 0)
 		close(sfd);
 	return status;

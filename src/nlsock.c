@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
@@ -62,11 +63,32 @@ int nlsock_fd(const struct nlsock *s)
 	return mnl_socket_get_fd(s->nl);
 }
 
-ssize_t nlsock_recv(struct nlsock *s, void *buf, size_t len)
+int nlsock_recv_batch(struct nlsock *s, struct nlsock_batch *b)
 {
-	ssize_t n = mnl_socket_recvfrom(s->nl, buf, len);
+	unsigned int kept = 0;
+	int n;
 
+	for (unsigned int i = 0; i < NLSOCK_BATCH; i++) {
+		b->iov[i] = (struct iovec){ .iov_base = b->buf[i], .iov_len = NLSOCK_DGRAM_MAX };
+		b->msg[i].msg_hdr = (struct msghdr){
+			.msg_name = &b->from[i], .msg_namelen = sizeof(b->from[i]),
+			.msg_iov = &b->iov[i], .msg_iovlen = 1,
+		};
+	}
+	b->n = 0;
+	n = recvmmsg(mnl_socket_get_fd(s->nl), b->msg, NLSOCK_BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	return n;
+	for (int i = 0; i < n; i++) {
+		const struct msghdr *h = &b->msg[i].msg_hdr;
+
+		/* Only the kernel (port id 0) speaks for the trace group. */
+		if (h->msg_namelen != sizeof(struct sockaddr_nl) || b->from[i].nl_pid != 0)
+			continue;
+		if (kept != (unsigned int)i)
+			memcpy(b->buf[kept], b->buf[i], b->msg[i].msg_len);
+		b->len[kept++] = h->msg_flags & MSG_TRUNC ? -ENOSPC : (ssize_t)b->msg[i].msg_len;
+	}
+	b->n = kept;
+	return (int)kept;
 }

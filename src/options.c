@@ -16,12 +16,17 @@
 #define TABLE_NAME_MAX	64	/* as tracetable.c accepts */
 /* A week: longer is almost certainly a typo in the unit. */
 #define TIMEOUT_MAX	(7 * 24 * 3600.0)
+#define DEFAULT_STATS_INTERVAL	60
+#define STATS_INTERVAL_MAX	(24 * 3600)
 
 enum {
 	OPT_RATE = 0x100,
 	OPT_TABLE,
 	OPT_FAMILY,
 	OPT_HOOKS,
+	OPT_MAX_INFLIGHT,
+	OPT_MAX_EVENTS,
+	OPT_STATS_INTERVAL,
 };
 
 static const struct option long_options[] = {
@@ -35,6 +40,9 @@ static const struct option long_options[] = {
 	{ "hooks",	required_argument, NULL, OPT_HOOKS },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ "version",	no_argument,	   NULL, 'V' },
+	{ "max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT },
+	{ "max-events",	required_argument, NULL, OPT_MAX_EVENTS },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{}
 };
 
@@ -68,6 +76,12 @@ void options_usage(FILE *out)
 "      --hooks LIST     hooks to trace from, comma-separated, of prerouting,\n"
 "                       input, forward, output, postrouting\n"
 "                       (default prerouting,output)\n"
+"      --max-inflight N packets assembled at once (default 1024, at most\n"
+"                       16384); beyond that the oldest is printed incomplete\n"
+"      --max-events N   events kept per packet (default 64, at most 128)\n"
+"      --stats-interval SECS\n"
+"                       report capture statistics every SECS seconds\n"
+"                       (default 60, 0: only on SIGUSR1 and at exit)\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n"
 "\n"
@@ -136,6 +150,23 @@ static int parse_hooks(const char *s, unsigned int *ret, char *err,
 	return 0;
 }
 
+/* A whole number in [min, max]: no sign, no suffix, no empty text. */
+static bool parse_bounded(const char *s, unsigned long min, unsigned long max,
+			  unsigned long *ret)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*ret = v;
+	return true;
+}
+
 static bool valid_table_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -163,7 +194,11 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 		.table = DEFAULT_TABLE,
 		.family = NFPROTO_INET,
 		.hooks = 1u << NF_INET_PRE_ROUTING | 1u << NF_INET_LOCAL_OUT,
+		.max_inflight = OPTIONS_MAX_INFLIGHT_DEFAULT,
+		.max_events = OPTIONS_MAX_EVENTS_DEFAULT,
+		.stats_interval = DEFAULT_STATS_INTERVAL,
 	};
+	unsigned long v;
 	const char *rate = DEFAULT_RATE;
 	int c, r;
 
@@ -223,6 +258,24 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			r = parse_hooks(optarg, &o.hooks, err, errlen);
 			if (r < 0)
 				return r;
+			break;
+		case OPT_MAX_INFLIGHT:
+			if (!parse_bounded(optarg, 1, OPTIONS_MAX_INFLIGHT_LIMIT, &v))
+				return fail(err, errlen, "--max-inflight: '%s' is not a whole number from 1 to %u",
+					    optarg, OPTIONS_MAX_INFLIGHT_LIMIT);
+			o.max_inflight = (unsigned int)v;
+			break;
+		case OPT_MAX_EVENTS:
+			if (!parse_bounded(optarg, 1, OPTIONS_MAX_EVENTS_LIMIT, &v))
+				return fail(err, errlen, "--max-events: '%s' is not a whole number from 1 to %u",
+					    optarg, OPTIONS_MAX_EVENTS_LIMIT);
+			o.max_events = (unsigned int)v;
+			break;
+		case OPT_STATS_INTERVAL:
+			if (!parse_bounded(optarg, 0, STATS_INTERVAL_MAX, &v))
+				return fail(err, errlen, "--stats-interval: '%s' is not a whole number of seconds from 0 to %u",
+					    optarg, STATS_INTERVAL_MAX);
+			o.stats_interval = (unsigned int)v;
 			break;
 		case 'h':
 			o.help = true;

@@ -54,7 +54,8 @@ int timeline_table_new(const struct timeline_config *cfg,
 	uint32_t nbuckets = 16;
 	int r = -ENOMEM;
 
-	if (!cfg->emit || cfg->max_inflight == 0 || cfg->max_inflight > INT32_MAX / 4)
+	if (!cfg->emit || cfg->max_inflight == 0 || cfg->max_inflight > INT32_MAX / 4 ||
+	    cfg->max_steps > TIMELINE_STEPS_CEILING)
 		return -EINVAL;
 	while (nbuckets < 2 * cfg->max_inflight)
 		nbuckets <<= 1;
@@ -65,6 +66,8 @@ int timeline_table_new(const struct timeline_config *cfg,
 	t->cfg = *cfg;
 	if (t->cfg.idle_ns == 0)
 		t->cfg.idle_ns = TIMELINE_IDLE_NS;
+	if (t->cfg.max_steps == 0)
+		t->cfg.max_steps = TIMELINE_MAX_STEPS;
 	r = strpool_new(STRPOOL_MAX, &t->names);
 	if (r < 0)
 		goto fail;
@@ -251,7 +254,7 @@ static void add_step(struct timeline_table *t, struct timeline *tl,
 {
 	struct tl_step *s;
 
-	if (tl->n_steps >= TIMELINE_MAX_STEPS) {
+	if (tl->n_steps >= t->cfg.max_steps) {
 		tl->steps_dropped++;
 		tl->lossy = true;
 		t->stats.steps_dropped++;

@@ -513,3 +513,24 @@ struct tracetable *tracetable_free(struct tracetable *t)
 	free(t);
 	return NULL;
 }
+
+int tracetable_selected(struct tracetable *t, uint64_t *ret_packets)
+{
+	char cmd[TRACETABLE_NAME_MAX + 32];
+	unsigned int flags;
+	int r;
+
+	snprintf(cmd, sizeof(cmd), "list table %s %s", t->family, t->table);
+	flags = nft_ctx_output_get_flags(t->nft);
+	nft_ctx_output_set_flags(t->nft, flags | NFT_CTX_OUTPUT_JSON);
+	r = nft_run_cmd_from_buffer(t->nft, cmd);
+	nft_ctx_output_set_flags(t->nft, flags);
+	nft_ctx_get_error_buffer(t->nft);
+	if (r) {
+		nft_ctx_get_output_buffer(t->nft);
+		return -EIO;
+	}
+	/* Our chains are all "trace_<hook>"; the check chain never counts. */
+	return match_listing_selected(nft_ctx_get_output_buffer(t->nft), "trace_",
+				      ret_packets);
+}

@@ -43,7 +43,10 @@ lab_expect_rc 3
 [ "$elapsed" -ge 900 ] || lab_fail "--timeout 1 returned after only ${elapsed} ms"
 [ "$elapsed" -lt 4000 ] || lab_fail "--timeout 1 took ${elapsed} ms"
 echo "ok: --timeout 1 exited 3 after ${elapsed} ms"
-[ ! -s "$LAB_OUT" ] || lab_fail "--timeout with no traffic printed timelines"
+lab_expect_json "--timeout with no traffic printed no timeline" 'length == 0'
+lab_expect_stats "... and its exit stats say nothing was selected" '
+	.selected == 0 and .emitted == 0 and .lost == 0'
+lab_expect_jq "... and nothing else" 'length == 1'
 lab_wait_no_table || lab_fail "table trace_debug still exists after --timeout"
 lab_has_table trace_debug && lab_fail "a trace_debug table is left in some family"
 echo "ok: no trace_debug table after --timeout"

@@ -27,6 +27,9 @@ lab_daemon_wait
 lab_expect_rc 0
 
 lab_expect_json "exactly one timeline" 'length == 1'
+lab_expect_stats "exit stats: the counter saw the packet, one timeline emitted, none lost" '
+	.selected >= 1 and .emitted == 1 and .complete >= 1 and .enobufs == 0
+	and .lost == 0'
 lab_expect_json "id is 8 hex digits" '.[0].id | test("^[0-9a-f]{8}$")'
 lab_expect_json "verdict drop" '.[0].verdict == "drop"'
 lab_expect_json "timeline complete" '.[0].complete == true'

@@ -13,19 +13,6 @@ lab_trap
 lab_up sigkill || exit 1
 lab_tmp
 
-# The pid of the nattraced process under the `timeout` backstop.
-daemon_pid()
-{
-	local pid
-
-	for _ in $(seq 40); do
-		pid=$(pgrep -P "$LAB_DAEMON_PID" 2>/dev/null | head -1)
-		[ -n "$pid" ] && { echo "$pid"; return 0; }
-		sleep 0.05
-	done
-	return 1
-}
-
 for sig in KILL TERM INT; do
 	lab_daemon_start --match "ip daddr 192.0.2.1" --output json
 	lab_daemon_ready
@@ -34,7 +21,7 @@ for sig in KILL TERM INT; do
 			lab_fail "table trace_debug is not owned (no 'flags owner')"
 		echo "ok: the table has flags owner"
 	fi
-	pid=$(daemon_pid) || lab_fail "cannot find the nattraced process"
+	pid=$(lab_daemon_pid) || lab_fail "cannot find the nattraced process"
 	[ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$NATTRACED")" ] ||
 		lab_fail "pid $pid is not nattraced: $(readlink "/proc/$pid/exe")"
 	kill -s "$sig" "$pid"

@@ -402,6 +402,20 @@ lab_daemon_start()
 	LAB_DAEMON_PID=$!
 }
 
+# lab_daemon_pid: the pid of the nattraced process itself (the child of
+# the `timeout` backstop), for signals.
+lab_daemon_pid()
+{
+	local pid
+
+	for _ in $(seq 40); do
+		pid=$(pgrep -P "$LAB_DAEMON_PID" 2>/dev/null | head -1)
+		[ -n "$pid" ] && { echo "$pid"; return 0; }
+		sleep 0.05
+	done
+	return 1
+}
+
 # lab_daemon_wait: wait for the daemon started last; its exit status in
 # LAB_RC (137 if the 45 s backstop killed it).
 lab_daemon_wait()
@@ -473,8 +487,23 @@ lab_expect_rc()
 }
 
 # lab_expect_json DESCRIPTION JQ-FILTER: the filter, applied to the array
-# of all JSON lines the daemon printed (jq -s), must yield true.
+# of the packet timelines the daemon printed (jq -s, objects of type
+# "trace"), must yield true.
 lab_expect_json()
+{
+	lab_expect_jq "$1" '[.[] | select(.type == "trace")] | '"$2"
+}
+
+# lab_expect_stats DESCRIPTION JQ-FILTER: the same, applied to the stats
+# object the daemon printed at exit.
+lab_expect_stats()
+{
+	lab_expect_jq "$1" '[.[] | select(.type == "stats" and .reason == "exit")] |
+		length == 1 and (.[0] | '"$2"')'
+}
+
+# lab_expect_jq DESCRIPTION JQ-FILTER: on the array of all JSON lines.
+lab_expect_jq()
 {
 	local what=$1 filter=$2 got
 

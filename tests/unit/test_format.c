@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "format.h"
 #include "helpers.h"

@@ -33,6 +33,9 @@ static void test_defaults(void **state)
 	assert_string_equal(o.table, "trace_debug");
 	assert_int_equal(o.family, NFPROTO_INET);
 	assert_int_equal(o.hooks, 1u << NF_INET_PRE_ROUTING | 1u << NF_INET_LOCAL_OUT);
+	assert_int_equal(o.max_inflight, 1024);
+	assert_int_equal(o.max_events, 64);
+	assert_int_equal(o.stats_interval, 60);
 }
 
 static void test_all_options_parse(void **state)
@@ -118,6 +121,29 @@ static void test_usage_errors_name_the_problem(void **state)
 	assert_non_null(strstr(err, "quote"));
 }
 
+static void test_caps_and_stats_interval(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--max-inflight", "16384",
+			       "--max-events", "128", "--stats-interval", "0"), 0);
+	assert_int_equal(o.max_inflight, 16384);
+	assert_int_equal(o.max_events, 128);
+	assert_int_equal(o.stats_interval, 0);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--max-inflight", "16385"), -EINVAL);
+	assert_non_null(strstr(err, "--max-inflight"));
+	assert_non_null(strstr(err, "16384"));
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--max-inflight", "0"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--max-events", "129"), -EINVAL);
+	assert_non_null(strstr(err, "--max-events"));
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--max-events", "-1"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--stats-interval", "1m"), -EINVAL);
+	assert_non_null(strstr(err, "--stats-interval"));
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--stats-interval", "86401"), -EINVAL);
+}
+
 static void test_help_and_version_need_no_match(void **state)
 {
 	struct options o;
@@ -149,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_bad_rates_refused),
 		cmocka_unit_test(test_usage_errors_name_the_problem),
 		cmocka_unit_test(test_help_and_version_need_no_match),
+		cmocka_unit_test(test_caps_and_stats_interval),
 		cmocka_unit_test(test_keywords),
 	};
 

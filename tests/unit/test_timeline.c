@@ -399,6 +399,31 @@ static void test_flush_emits_in_order_of_activity(void **state)
 	timeline_table_free(t);
 }
 
+static void test_configured_event_cap_is_honoured(void **state)
+{
+	struct seen s;
+	struct timeline_config cfg = {
+		.own_table = OWN, .own_family = NFPROTO_INET, .max_inflight = 4,
+		.max_steps = 5, .idle_ns = 80 * MS, .emit = record, .emit_ctx = &s,
+	};
+	struct timeline_table *t;
+	struct test_pkt p;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(timeline_table_new(&cfg, &t), 0);
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 80, 0x02);
+	own_start(t, 5, &p, 0);
+	for (int i = 0; i < 10; i++)
+		add(t, test_rule(5, "filter", "input", 100 + i, NFT_CONTINUE, NULL), 0);
+	add(t, test_rule(5, "filter", "input", 99, NF_DROP, NULL), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.tl[0].n_steps, 5);
+	assert_int_equal(s.tl[0].steps_dropped, 6);	/* own chain events are not steps */
+	assert_false(timeline_complete(&s.tl[0]));
+	timeline_table_free(t);
+}
+
 static void test_bad_config_refused(void **state)
 {
 	struct timeline_config cfg = { .max_inflight = 0, .emit = record };
@@ -407,6 +432,9 @@ static void test_bad_config_refused(void **state)
 	(void)state;
 	assert_int_equal(timeline_table_new(&cfg, &t), -EINVAL);
 	cfg.max_inflight = 4;
+	cfg.max_steps = TIMELINE_STEPS_CEILING + 1;
+	assert_int_equal(timeline_table_new(&cfg, &t), -EINVAL);
+	cfg.max_steps = 0;
 	cfg.emit = NULL;
 	assert_int_equal(timeline_table_new(&cfg, &t), -EINVAL);
 	assert_null(timeline_table_free(NULL));
@@ -429,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_verdict_when_trace_stops_midway),
 		cmocka_unit_test(test_own_table_of_other_family_is_not_ours),
 		cmocka_unit_test(test_flush_emits_in_order_of_activity),
+		cmocka_unit_test(test_configured_event_cap_is_honoured),
 		cmocka_unit_test(test_bad_config_refused),
 	};
 

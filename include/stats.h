@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NATTRACED_STATS_H
+#define NATTRACED_STATS_H
+
+/*
+ * Capture accounting: what the trace rule selected (its counter) against
+ * what came out. A packet whose events were all lost leaves no timeline,
+ * so only the counter can tell it was missed.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "jsonw.h"
+#include "timeline.h"
+
+enum stats_reason {
+	STATS_INTERVAL,		/* --stats-interval */
+	STATS_SIGNAL,		/* SIGUSR1 */
+	STATS_EXIT,
+};
+
+/* What the edges know that the timeline table does not. */
+struct stats_input {
+	bool selected_known;	/* the counter could be read */
+	uint64_t selected;	/* packets the trace rule selected */
+	uint64_t printed;	/* timelines written (--count stops there) */
+	uint64_t in_flight;	/* timelines still being assembled */
+	uint64_t enobufs;	/* receive overruns */
+	uint64_t malformed;	/* messages that did not decode */
+};
+
+struct capture_stats {
+	enum stats_reason reason;
+	bool selected_known;
+	uint64_t selected, emitted, complete, incomplete, not_printed;
+	uint64_t lost, in_flight, enobufs;
+	uint64_t events, malformed, evicted, events_dropped, names_dropped;
+};
+
+void stats_compute(const struct stats_input *in, const struct timeline_stats *ts,
+		   enum stats_reason reason, struct capture_stats *ret);
+/* {"type": "stats", ...}: appended to w. */
+void stats_json(struct jsonw *w, const struct capture_stats *st);
+/* One line, no prefix, no newline. */
+int stats_text(FILE *out, const struct capture_stats *st);
+
+#endif

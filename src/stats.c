@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <inttypes.h>
+
+#include "stats.h"
+
+static const char *const reason_names[] = {
+	[STATS_INTERVAL] = "interval",
+	[STATS_SIGNAL] = "signal",
+	[STATS_EXIT] = "exit",
+};
+
+void stats_compute(const struct stats_input *in, const struct timeline_stats *ts,
+		   enum stats_reason reason, struct capture_stats *ret)
+{
+	uint64_t accounted = ts->timelines + in->in_flight;
+
+	*ret = (struct capture_stats){
+		.reason = reason,
+		.selected_known = in->selected_known,
+		.selected = in->selected,
+		.emitted = in->printed,
+		.complete = ts->timelines - ts->incomplete,
+		.incomplete = ts->incomplete,
+		.not_printed = ts->timelines > in->printed ? ts->timelines - in->printed : 0,
+		.in_flight = in->in_flight,
+		.enobufs = in->enobufs,
+		.events = ts->events,
+		.malformed = in->malformed,
+		.evicted = ts->evicted,
+		.events_dropped = ts->steps_dropped,
+		.names_dropped = ts->names_dropped,
+	};
+	/*
+	 * Selected packets with no timeline at all. The counter is read
+	 * first and the socket drained after, so a packet selected in
+	 * between can only make this smaller, never invent a loss.
+	 */
+	if (in->selected_known && in->selected > accounted)
+		ret->lost = in->selected - accounted;
+}
+
+void stats_json(struct jsonw *w, const struct capture_stats *st)
+{
+	jsonw_object_open(w, NULL);
+	jsonw_string(w, "type", "stats");
+	jsonw_string(w, "reason", reason_names[st->reason]);
+	if (st->selected_known) {
+		jsonw_uint(w, "selected", st->selected);
+		jsonw_uint(w, "lost", st->lost);
+	} else {
+		jsonw_null(w, "selected");
+		jsonw_null(w, "lost");
+	}
+	jsonw_uint(w, "emitted", st->emitted);
+	jsonw_uint(w, "complete", st->complete);
+	jsonw_uint(w, "incomplete", st->incomplete);
+	jsonw_uint(w, "not_printed", st->not_printed);
+	jsonw_uint(w, "in_flight", st->in_flight);
+	jsonw_uint(w, "enobufs", st->enobufs);
+	jsonw_uint(w, "events", st->events);
+	jsonw_uint(w, "malformed", st->malformed);
+	jsonw_uint(w, "evicted", st->evicted);
+	jsonw_uint(w, "events_dropped", st->events_dropped);
+	jsonw_uint(w, "names_dropped", st->names_dropped);
+	jsonw_object_close(w);
+}
+
+int stats_text(FILE *out, const struct capture_stats *st)
+{
+	if (st->selected_known)
+		fprintf(out, "%" PRIu64 " packets selected, %" PRIu64 " lost, ", st->selected,
+			st->lost);
+	else
+		fputs("packets selected unknown (trace counter unreadable), ", out);
+	fprintf(out,
+		"%" PRIu64 " timelines emitted (%" PRIu64 " complete, %" PRIu64 " incomplete",
+		st->emitted, st->complete, st->incomplete);
+	if (st->not_printed)
+		fprintf(out, ", %" PRIu64 " not printed after --count", st->not_printed);
+	fprintf(out, "), %" PRIu64 " in flight, %" PRIu64 " receive overruns (ENOBUFS), %" PRIu64
+		" events, %" PRIu64 " malformed",
+		st->in_flight, st->enobufs, st->events, st->malformed);
+	if (st->evicted || st->events_dropped || st->names_dropped)
+		fprintf(out, "; limits hit: %" PRIu64 " timelines evicted, %" PRIu64
+			" events not kept, %" PRIu64 " names not kept",
+			st->evicted, st->events_dropped, st->names_dropped);
+	return ferror(out) ? -EIO : 0;
+}
