@@ -21,6 +21,29 @@ struct resolver {
 	const char *(*ifname)(void *ctx, uint32_t ifindex);
 	/* The NAT mapping of a conntrack id (--nat-log), NULL if none known. */
 	const struct natmap *(*mapping)(void *ctx, uint32_t ct_id);
+
+	/* For explain.c, with their own context; any may be NULL. */
+	void *xctx;
+	/*
+	 * Copy the handles of a chain's rules, in the kernel's order, into
+	 * ret_handles (at most max). 0 and *ret_n, or -ENOENT.
+	 */
+	int (*chain_rules)(void *xctx, uint8_t family, const char *table,
+			   const char *chain, uint64_t *ret_handles,
+			   unsigned int max, unsigned int *ret_n);
+	/* Hooks (1 << NF_INET_*) with base chains for nfproto: all, nat. */
+	void (*base_hooks)(void *xctx, uint8_t nfproto, unsigned int *ret_all,
+			   unsigned int *ret_nat);
+	/* The address masquerade uses on ifindex (l3 4 or 6). 0 or -errno. */
+	int (*ifaddr)(void *xctx, uint32_t ifindex, uint8_t l3,
+		      uint8_t ret_addr[16]);
+	/*
+	 * Is key (nft syntax) in the set or map? 1 yes, 0 no, or -errno with
+	 * the reason in reason. Never changes the set.
+	 */
+	int (*set_member)(void *xctx, uint8_t family, const char *table,
+			  const char *set, const char *key, char *reason,
+			  size_t reason_len);
 };
 
 /*

@@ -22,6 +22,8 @@
 #define LISTING_NAME_MAX 256
 /* Longest hook keyword kept ("postrouting" is 11). */
 #define LISTING_HOOK_MAX 16
+/* Longest chain type kept ("filter", "route", "nat"). */
+#define LISTING_TYPE_MAX 16
 /* Longer rule text is cut and ends in LISTING_TRUNCATED_MARK. */
 #define LISTING_RULE_MAX       4096
 #define LISTING_TRUNCATED_MARK "..."
@@ -36,6 +38,7 @@ struct listing_chain {
 	const char *name;
 	const char *hook; /* "input", ...; NULL for a regular chain */
 	uint64_t handle;
+	const char *type; /* "filter", "nat", "route"; NULL for a regular chain */
 };
 
 struct listing_rule {

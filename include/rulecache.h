@@ -42,4 +42,20 @@ const char *rulecache_rule(struct rulecache *c, uint8_t family,
 const char *rulecache_hook(struct rulecache *c, uint8_t family,
 			   const char *table, const char *chain);
 
+/*
+ * Handles of a chain's rules in listing order, which is the order the
+ * kernel evaluates them. 0 or -ENOENT. The array is valid until the next
+ * re-list, which a rulecache_rule() miss can trigger: copy it first.
+ */
+int rulecache_chain_rules(struct rulecache *c, uint8_t family, const char *table,
+			  const char *chain, const uint64_t **ret_handles, unsigned int *ret_n);
+/*
+ * Hooks (bit 1 << NF_INET_*) where packets of nfproto (NFPROTO_IPV4 or
+ * NFPROTO_IPV6) meet a base chain: in *ret_all those of type filter or
+ * route, which every packet passes, in *ret_nat those of type nat, which
+ * only a connection's first packet passes.
+ */
+void rulecache_base_hooks(const struct rulecache *c, uint8_t nfproto, unsigned int *ret_all,
+			  unsigned int *ret_nat);
+
 #endif

@@ -13,6 +13,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include "explain.h"
 #include "format.h"
 #include "natmap.h"
 
@@ -30,13 +31,6 @@ static struct rule_ref rule_of(const struct resolver *r, const struct tl_step *s
 	if (s->has_handle && r && r->rule)
 		ref.text = r->rule(r->ctx, s->family, s->table, s->handle, &ref.deleted);
 	return ref;
-}
-
-static const char *hook_of(const struct resolver *r, const struct tl_step *s)
-{
-	if (!r || !r->hook)
-		return NULL;
-	return r->hook(r->ctx, s->family, s->table, s->chain);
 }
 
 static const char *ifname_of(const struct resolver *r, uint32_t ifindex)
@@ -58,19 +52,6 @@ static const char *step_type_name(const struct tl_step *s)
 static const char *step_verdict_name(const struct tl_step *s)
 {
 	return s->has_verdict ? trace_verdict_name(s->verdict) : NULL;
-}
-
-/* The hook of each step: that of the base chain its chain was reached from. */
-static void hooks_of(const struct timeline *tl, const struct resolver *r,
-		     const char **hooks)
-{
-	const char *hook = NULL;
-
-	for (int i = 0; i < tl->n_steps; i++) {
-		if (tl->steps[i].hdr >= 0)
-			hook = hook_of(r, &tl->steps[i]);
-		hooks[i] = hook;
-	}
 }
 
 static const char *const ct_state_names[] = {
@@ -218,29 +199,120 @@ static void step_json(struct jsonw *w, const struct timeline *tl,
 	jsonw_object_close(w);
 }
 
-static void nat_json(struct jsonw *w, const struct tl_nat *n)
+static void rule_json(struct jsonw *w, const char *key, const struct timeline *tl, int step,
+		      const struct resolver *r)
 {
-	bool src = n->type == TL_NAT_SNAT;
-	char buf[PACKET_ADDRSTRLEN];
+	struct rule_ref rule = {};
 
+	if (step >= 0)
+		rule = rule_of(r, &tl->steps[step]);
+	jsonw_string(w, key, rule.text);
+}
+
+static void comment_json(struct jsonw *w, const struct timeline *tl, int step,
+			 const struct resolver *r)
+{
+	struct rule_ref rule = rule_of(r, &tl->steps[step]);
+	char comment[256];
+
+	jsonw_string(w, "comment", explain_rule_comment(rule.text, comment, sizeof(comment)) ?
+		     comment : NULL);
+}
+
+static void nat_json(struct jsonw *w, const struct timeline *tl, const struct explain_nat *n,
+		     const struct resolver *r)
+{
+	char from[PACKET_ADDRSTRLEN], to[PACKET_ADDRSTRLEN];
+
+	explain_nat_endpoints(n, from, to, sizeof(from));
 	jsonw_object_open(w, NULL);
-	jsonw_string(w, "type", src ? "snat" : "dnat");
-	packet_endpoint_str(&n->before, src, buf, sizeof(buf));
-	jsonw_string(w, "from", buf);
-	packet_endpoint_str(&n->after, src, buf, sizeof(buf));
-	jsonw_string(w, "to", buf);
+	jsonw_string(w, "type", n->type == TL_NAT_SNAT ? "snat" : "dnat");
+	jsonw_string(w, "from", from);
+	jsonw_string(w, "to", n->addr_known ? to : NULL);
+	jsonw_string(w, "kind", explain_nat_kind_name(n->kind));
+	jsonw_string(w, "source", explain_nat_source_name(n->source));
+	jsonw_string(w, "hook", n->hook);
+	if (n->rule_step >= 0 && tl->steps[n->rule_step].has_handle)
+		jsonw_uint(w, "handle", tl->steps[n->rule_step].handle);
+	else
+		jsonw_null(w, "handle");
+	rule_json(w, "rule", tl, n->rule_step, r);
+	if (n->oif)
+		jsonw_string(w, "oif", ifname_of(r, n->oif));
 	jsonw_object_close(w);
 }
 
-static void cause_json(struct jsonw *w, const struct timeline *tl,
-		       const struct tl_summary *sum, const struct resolver *r)
+static void hint_json(struct jsonw *w, const struct explain_hint *h)
 {
+	char buf[512];
+
+	jsonw_object_open(w, NULL);
+	jsonw_string(w, "status", h->evaluated ? "evaluated" : "not evaluated");
+	jsonw_string(w, h->is_map ? "map" : "set", h->set);
+	jsonw_string(w, "family", trace_family_name(h->family));
+	jsonw_string(w, "table", h->table);
+	jsonw_string(w, "chain", h->chain);
+	jsonw_uint(w, "rule_handle", h->handle);
+	jsonw_string(w, "key", h->key[0] ? h->key : NULL);
+	if (h->negated)
+		jsonw_bool(w, "negated", true);
+	if (h->evaluated) {
+		jsonw_bool(w, "member", h->member);
+		explain_hint_command(h, buf, sizeof(buf));
+		jsonw_string(w, "command", buf[0] ? buf : NULL);
+	} else {
+		jsonw_string(w, "reason", h->reason);
+	}
+	explain_hint_str(h, buf, sizeof(buf));
+	jsonw_string(w, "text", buf);
+	jsonw_object_close(w);
+}
+
+static void hook_list_json(struct jsonw *w, const char *key, unsigned int hooks)
+{
+	static const char *const names[] = {
+		"prerouting", "input", "forward", "output", "postrouting",
+	};
+
+	jsonw_array_open(w, key);
+	for (unsigned int h = 0; h < sizeof(names) / sizeof(names[0]); h++)
+		if (hooks & (1u << h))
+			jsonw_string(w, NULL, names[h]);
+	jsonw_array_close(w);
+}
+
+static void cause_json(struct jsonw *w, const struct timeline *tl,
+		       const struct explain *ex, const struct resolver *r)
+{
+	const struct tl_summary *sum = &ex->sum;
+	char line[1024];
+
 	jsonw_object_open(w, "cause");
 	step_ref_json(w, &tl->steps[sum->cause], r);
 	jsonw_array_open(w, "path");
 	for (unsigned int i = 0; i < sum->n_path; i++)
 		jsonw_string(w, NULL, sum->path[i]);
 	jsonw_array_close(w);
+	jsonw_string(w, "kind", explain_verdict_kind(ex));
+	comment_json(w, tl, sum->cause, r);
+	jsonw_string(w, "hook", ex->cause_hook);
+	jsonw_array_open(w, "via");
+	for (unsigned int i = 0; i < ex->n_via; i++) {
+		const struct tl_step *v = &tl->steps[ex->via[i]];
+
+		jsonw_object_open(w, NULL);
+		jsonw_string(w, "chain", v->chain);
+		if (v->has_handle)
+			jsonw_uint(w, "handle", v->handle);
+		else
+			jsonw_null(w, "handle");
+		jsonw_string(w, "verdict", trace_verdict_name(v->verdict));
+		jsonw_string(w, "target", v->target);
+		jsonw_object_close(w);
+	}
+	jsonw_array_close(w);
+	explain_cause_str(tl, ex, r, line, sizeof(line));
+	jsonw_string(w, "summary", line);
 	jsonw_object_close(w);
 }
 
@@ -255,34 +327,32 @@ static const struct tl_ct *first_ct(const struct timeline *tl)
 int format_json(struct jsonw *w, const struct timeline *tl,
 		const struct resolver *r)
 {
-	const char *hooks[TIMELINE_STEPS_CEILING];
-	struct tl_summary sum;
+	struct explain ex;
 	const struct tl_ct *ct;
 	char id[9];
 
-	timeline_summarize(tl, &sum);
-	hooks_of(tl, r, hooks);
+	explain_timeline(tl, r, &ex);
 	snprintf(id, sizeof(id), "%08x", tl->id);
 
 	jsonw_object_open(w, NULL);
 	jsonw_string(w, "type", "trace");
 	jsonw_string(w, "id", id);
-	jsonw_string(w, "verdict", timeline_verdict_name(sum.verdict));
+	jsonw_string(w, "verdict", timeline_verdict_name(ex.sum.verdict));
 	jsonw_bool(w, "complete", timeline_complete(tl));
-	if (sum.packet)
-		packet_json(w, "packet", sum.packet, r);
+	if (ex.sum.packet)
+		packet_json(w, "packet", ex.sum.packet, r);
 	else
 		jsonw_null(w, "packet");
 	jsonw_array_open(w, "events");
 	for (int i = 0; i < tl->n_steps; i++)
-		step_json(w, tl, &tl->steps[i], hooks[i], r);
+		step_json(w, tl, &tl->steps[i], ex.hooks[i], r);
 	jsonw_array_close(w);
 	jsonw_array_open(w, "nat");
-	for (unsigned int i = 0; i < sum.n_nat; i++)
-		nat_json(w, &sum.nat[i]);
+	for (unsigned int i = 0; i < ex.n_nat; i++)
+		nat_json(w, tl, &ex.nat[i], r);
 	jsonw_array_close(w);
-	if (sum.cause >= 0)
-		cause_json(w, tl, &sum, r);
+	if (ex.sum.cause >= 0)
+		cause_json(w, tl, &ex, r);
 	else
 		jsonw_null(w, "cause");
 	ct = first_ct(tl);
@@ -299,6 +369,30 @@ int format_json(struct jsonw *w, const struct timeline *tl,
 	}
 	if (tl->steps_dropped)
 		jsonw_uint(w, "events_dropped", tl->steps_dropped);
+	jsonw_array_open(w, "accepts");
+	for (unsigned int i = 0; i < ex.n_accepts; i++) {
+		int st = ex.accepts[i];
+
+		jsonw_object_open(w, NULL);
+		step_ref_json(w, &tl->steps[st], r);
+		jsonw_string(w, "hook", ex.hooks[st]);
+		comment_json(w, tl, st, r);
+		jsonw_object_close(w);
+	}
+	jsonw_array_close(w);
+	if (ex.outside) {
+		jsonw_object_open(w, "outside_ruleset");
+		jsonw_string(w, "after", ex.outside_after);
+		hook_list_json(w, "expected", ex.outside_expected);
+		jsonw_string(w, "reason", "accepted, then never seen at a later hook that has base chains: dropped outside the ruleset (routing, rp_filter, no listener)");
+		jsonw_object_close(w);
+	} else {
+		jsonw_null(w, "outside_ruleset");
+	}
+	jsonw_array_open(w, "hints");
+	for (unsigned int i = 0; i < ex.n_hints; i++)
+		hint_json(w, &ex.hints[i]);
+	jsonw_array_close(w);
 	jsonw_object_close(w);
 	return w->failed ? -ENOMEM : 0;
 }
@@ -411,31 +505,21 @@ static void rule_text(FILE *out, const struct tl_step *s, const struct rule_ref 
 			rule->deleted ? "deleted" : "unknown");
 }
 
-static void nat_text(FILE *out, const struct tl_nat *n)
+static void nat_text(FILE *out, const struct timeline *tl, const struct explain_nat *n,
+		     const struct resolver *r)
 {
-	bool src = n->type == TL_NAT_SNAT;
-	char from[PACKET_ADDRSTRLEN], to[PACKET_ADDRSTRLEN];
+	char line[512];
 
-	packet_endpoint_str(&n->before, src, from, sizeof(from));
-	packet_endpoint_str(&n->after, src, to, sizeof(to));
-	fprintf(out, "  %s %s -> %s\n", src ? "snat" : "dnat", from, to);
-}
+	explain_nat_str(n, r, line, sizeof(line));
+	fprintf(out, "  %s", line);
+	if (n->rule_step >= 0) {
+		const struct tl_step *s = &tl->steps[n->rule_step];
+		struct rule_ref rule = rule_of(r, s);
 
-static void cause_text(FILE *out, const struct timeline *tl,
-		       const struct tl_summary *sum, const struct resolver *r)
-{
-	const struct tl_step *s = &tl->steps[sum->cause];
-	struct rule_ref rule = rule_of(r, s);
-	const char *family = trace_family_name(s->family);
-	const char *verdict = timeline_verdict_name(sum->verdict);
-
-	fprintf(out, "  verdict %s by ", verdict);
-	rule_text(out, s, &rule);
-	fprintf(out, " in %s %s %s", family, s->table, s->chain);
-	if (sum->n_path > 1) {
-		fprintf(out, ", reached from %s %s %s", family, s->table, sum->path[0]);
-		for (unsigned int i = 1; i + 1 < sum->n_path; i++)
-			fprintf(out, " -> %s", sum->path[i]);
+		fputs(" by ", out);
+		rule_text(out, s, &rule);
+		if (n->hook)
+			fprintf(out, " at %s", n->hook);
 	}
 	fputc('\n', out);
 }
@@ -459,21 +543,53 @@ static void mapping_text(FILE *out, const struct timeline *tl, const struct reso
 	fprintf(out, "  mapping: %s\n", line);
 }
 
+static void accepts_text(FILE *out, const struct timeline *tl, const struct explain *ex,
+			 const struct resolver *r)
+{
+	for (unsigned int i = 0; i < ex->n_accepts; i++) {
+		const struct tl_step *s = &tl->steps[ex->accepts[i]];
+		struct rule_ref rule = rule_of(r, s);
+
+		fprintf(out, "%s%s by ", i ? "; " : "  accepted at ",
+			ex->hooks[ex->accepts[i]] ? ex->hooks[ex->accepts[i]] : "-");
+		rule_text(out, s, &rule);
+		fprintf(out, " in %s %s %s", trace_family_name(s->family), s->table, s->chain);
+	}
+	if (ex->n_accepts)
+		fputc('\n', out);
+}
+
+static void hints_text(FILE *out, const struct explain *ex)
+{
+	char line[512], cmd[512];
+
+	for (unsigned int i = 0; i < ex->n_hints; i++) {
+		const struct explain_hint *h = &ex->hints[i];
+
+		explain_hint_str(h, line, sizeof(line));
+		fprintf(out, "  hint: %s (rule handle %" PRIu64 " in %s %s %s)", line, h->handle,
+			trace_family_name(h->family), h->table, h->chain);
+		if (explain_hint_command(h, cmd, sizeof(cmd)) > 0)
+			fprintf(out, "; to add it: %s", cmd);
+		fputc('\n', out);
+	}
+}
+
 int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 {
-	const char *hooks[TIMELINE_STEPS_CEILING];
-	struct tl_summary sum;
+	struct explain ex;
 	const char *chain = NULL, *base = NULL;
+	char line[1024];
 
-	timeline_summarize(tl, &sum);
-	hooks_of(tl, r, hooks);
+	explain_timeline(tl, r, &ex);
 
 	fprintf(out, "trace %08x ", tl->id);
-	if (sum.packet)
-		packet_text(out, sum.packet, r);
+	if (ex.sum.packet)
+		packet_text(out, ex.sum.packet, r);
 	else
 		fputs("(packet not seen)", out);
-	fprintf(out, ": %s%s\n", timeline_verdict_name(sum.verdict),
+	fprintf(out, ": %s%s%s\n", timeline_verdict_name(ex.sum.verdict),
+		ex.outside ? ", then lost outside the ruleset" : "",
 		timeline_complete(tl) ? "" : " (incomplete)");
 
 	for (int i = 0; i < tl->n_steps; i++) {
@@ -481,13 +597,13 @@ int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 		struct rule_ref rule = rule_of(r, s);
 		const char *verdict = step_verdict_name(s);
 
-		for (unsigned int n = 0; n < sum.n_nat; n++)
-			if (sum.nat[n].step == i)
-				nat_text(out, &sum.nat[n]);
+		for (unsigned int n = 0; n < ex.n_nat; n++)
+			if (ex.nat[n].at_step == i)
+				nat_text(out, tl, &ex.nat[n], r);
 		if (s->hdr >= 0) {
 			const struct tl_hdr *h = &tl->hdrs[s->hdr];
 
-			fprintf(out, "  %s %s %s %s", hooks[i] ? hooks[i] : "-",
+			fprintf(out, "  %s %s %s %s", ex.hooks[i] ? ex.hooks[i] : "-",
 				trace_family_name(s->family), s->table, s->chain);
 			if (h->ct.present)
 				ct_text(out, &h->ct);
@@ -516,11 +632,16 @@ int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 	}
 	if (tl->steps_dropped)
 		fprintf(out, "      (%u more events not kept)\n", tl->steps_dropped);
+	/* Source NAT is done as the packet leaves: after its last chain. */
+	for (unsigned int n = 0; n < ex.n_nat; n++)
+		if (ex.nat[n].at_step < 0)
+			nat_text(out, tl, &ex.nat[n], r);
 	mapping_text(out, tl, r);
-	if (sum.cause >= 0)
-		cause_text(out, tl, &sum, r);
-	else
-		fputs("  verdict unknown: the trace ends without one\n", out);
+	if (ex.sum.verdict == TL_VERDICT_ACCEPT)
+		accepts_text(out, tl, &ex, r);
+	explain_cause_str(tl, &ex, r, line, sizeof(line));
+	fprintf(out, "  verdict %s\n", line);
+	hints_text(out, &ex);
 	/* a blank line between packets */
 	fputc('\n', out);
 	return ferror(out) ? -EIO : 0;

@@ -272,6 +272,20 @@ int journal_timeline_fields(const struct timeline *tl, const struct resolver *r,
 			err |= add(&f, "NATTRACE_CAUSE_CHAIN_PATH=%s", nats);
 		}
 	}
+	/* issue 4's explanation and the link to the NAT log (ct id) */
+	if (json_is_object(cause) && str(cause, "kind"))
+		err |= add(&f, "NATTRACE_CAUSE_KIND=%s", str(cause, "kind"));
+	json_array_foreach(json_object_get(o, "hints"), i, n) {
+		if (f.n + 4 >= JOURNAL_FIELDS_MAX)
+			break;
+		if (str(n, "text"))
+			err |= add(&f, "NATTRACE_HINT=%s", str(n, "text"));
+		if (str(n, "command"))
+			err |= add(&f, "NATTRACE_HINT_COMMAND=%s", str(n, "command"));
+	}
+	n = json_object_get(json_object_get(o, "ct"), "id");
+	if (json_is_integer(n))
+		err |= add(&f, "NATTRACE_CT_ID=%lld", (long long)json_integer_value(n));
 	err |= add(&f, "NATTRACE_JSON=%s", json);
 	/* add() returns 0 or one of two negative codes: any failure is fatal */
 	if (err)

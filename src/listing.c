@@ -32,6 +32,7 @@ struct parser {
 	struct listing_chain chain;
 	char chain_name[LISTING_NAME_MAX];
 	char hook[LISTING_HOOK_MAX];
+	char type[LISTING_TYPE_MAX];
 	bool chain_reported;
 
 	/* The rule being assembled; more than one line for a chain binding. */
@@ -302,6 +303,8 @@ static int table_line(struct parser *p, const char *s, size_t len)
 	p->skip_chain = false;
 	p->hook[0] = '\0';
 	p->chain.hook = NULL;
+	p->type[0] = '\0';
+	p->chain.type = NULL;
 	p->chain.handle = handle;
 	p->chain.name = p->chain_name;
 	rule_reset(p);
@@ -315,7 +318,7 @@ static int table_line(struct parser *p, const char *s, size_t len)
 /* "type filter hook input priority filter; policy accept;" */
 static void parse_hook(struct parser *p, const char *s, size_t len)
 {
-	const char *h = NULL, *end = s + len;
+	const char *h = NULL, *line = s, *end = s + len;
 	size_t n;
 
 	for (; s + strlen(" hook ") <= end; s++) {
@@ -337,6 +340,16 @@ static void parse_hook(struct parser *p, const char *s, size_t len)
 	memcpy(p->hook, h, n);
 	p->hook[n] = '\0';
 	p->chain.hook = p->hook;
+
+	/* "type nat hook ...": nat chains see only a connection's first packet */
+	s = line + strlen("type ");
+	for (n = 0; s + n < end && s[n] != ' '; n++)
+		;
+	if (n > 0 && n < LISTING_TYPE_MAX) {
+		memcpy(p->type, s, n);
+		p->type[n] = '\0';
+		p->chain.type = p->type;
+	}
 }
 
 /* A line two tabs in, inside a chain. */

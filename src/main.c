@@ -23,6 +23,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "config.h"
+#include "explain.h"
 #include "format.h"
 #include "natlog.h"
 #include "journal.h"
@@ -30,6 +31,7 @@
 #include "nlsock.h"
 #include "options.h"
 #include "rulecache.h"
+#include "setcheck.h"
 #include "stats.h"
 #include "timeline.h"
 #include "tracetable.h"
@@ -71,6 +73,8 @@ struct daemon {
 	bool wrote;
 	bool counter_warned;
 	uint64_t malformed, enobufs;
+	struct setcheck *setcheck;	/* explain: set membership, addresses */
+	struct explain_ct_watch ct_watch;
 	uint64_t next_stats_ns;		/* 0: no periodic report */
 	struct capture_stats exit_stats;	/* for the journal's stop entry */
 	uint64_t selected_before;	/* counted by trace rules a reload replaced */
@@ -184,6 +188,8 @@ static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 	r = rulecache_refresh(d->rules);
 	if (r < 0)
 		log_msg("re-listing the ruleset failed: %s, rule text may be stale", strerror(-r));
+	if (explain_ct_watch(&d->ct_watch, tl, &d->resolver))
+		log_msg("trace events carry no conntrack state (kernel before 6.16, or no conntrack in this namespace): ct state per chain is not shown");
 	if (d->opts->output == OUTPUT_JSON)
 		r = format_json_line(stdout, tl, &d->resolver);
 	else if (d->opts->output == OUTPUT_JOURNAL)
@@ -852,6 +858,18 @@ int main(int argc, char **argv)
 		log_msg("cannot read the ruleset: %s", strerror(-r));
 		goto out;
 	}
+	/* Without it, timelines just carry no set-membership hints. */
+	r = setcheck_new(d.rules, &d.setcheck);
+	if (r < 0)
+		log_msg("cannot check set membership: %s, continuing without hints", strerror(-r));
+	else
+		setcheck_resolver(d.setcheck, &d.resolver);
+	{
+		struct utsname u;
+
+		if (uname(&u) == 0 && !explain_kernel_sends_ct(u.release))
+			log_msg("kernel %s sends no conntrack state in trace events (Linux 6.16 and later do): ct state per chain is not shown", u.release);
+	}
 	tcfg = (struct timeline_config){
 		.own_table = opts.table, .own_family = opts.family,
 		.max_inflight = opts.max_inflight, .max_steps = opts.max_events,
@@ -901,12 +919,17 @@ int main(int argc, char **argv)
 	lifecycle(&d, LC_STOPPED, NULL);
 	if (d.natlog)
 		natlog_report(d.natlog);
+	if (d.setcheck && setcheck_stats(d.setcheck)->limited)
+		log_msg("set membership: %lu queries, %lu answers reused, %lu not asked (rate limit)",
+			setcheck_stats(d.setcheck)->queries, setcheck_stats(d.setcheck)->cached,
+			setcheck_stats(d.setcheck)->limited);
 out:
 	journal_notify("STOPPING=1");
 	free(listing);
 	d.natlog = natlog_close(d.natlog);
 	d.table = tracetable_free(d.table);
 	d.timelines = timeline_table_free(d.timelines);
+	d.setcheck = setcheck_free(d.setcheck);
 	d.rules = rulecache_free(d.rules);
 	d.trace = nlsock_close(d.trace);
 	free(d.batch);

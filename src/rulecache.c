@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -72,6 +73,10 @@ struct chain_entry {
 	uint32_t hash;
 	uint32_t gen;
 	uint8_t family;
+	bool nat;	   /* type nat: passed by a connection's first packet only */
+	/* Rule handles in listing order, which is the kernel's order. */
+	uint64_t *handles;
+	unsigned int nhandles, cap;
 	const char *hook;  /* static, in data, or NULL */
 	const char *table; /* in data */
 	char name[];
@@ -98,6 +103,11 @@ struct rulecache {
 	struct rule_entry *ring[RULECACHE_MAX_DELETED];
 	unsigned int ring_head;
 	unsigned int ndeleted;
+
+	/* The chain whose rules the listing is reporting, NULL if not kept. */
+	struct chain_entry *cur_chain;
+	/* Per NFPROTO_IPV4 (0) and NFPROTO_IPV6 (1): hooks with base chains. */
+	unsigned int hooks_all[2], hooks_nat[2];
 
 	/* Counters: overflow is counted, never silent. */
 	unsigned int rules_over_limit;	/* in the last listing */
@@ -265,6 +275,35 @@ static const char *hook_static(const char *hook)
 	return NULL;
 }
 
+static int chain_add_handle(struct chain_entry *e, uint64_t handle)
+{
+	if (e->nhandles == e->cap) {
+		unsigned int cap = e->cap ? 2 * e->cap : 16;
+		uint64_t *h;
+
+		if (cap > RULECACHE_MAX_RULES)
+			return 0;	/* counted as rules_over_limit elsewhere */
+		h = realloc(e->handles, cap * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		e->handles = h;
+		e->cap = cap;
+	}
+	e->handles[e->nhandles++] = handle;
+	return 0;
+}
+
+static void chain_entry_free(struct chain_entry *e)
+{
+	free(e->handles);
+	free(e);
+}
+
+static bool is_nat_type(const char *type)
+{
+	return type && strcmp(type, "nat") == 0;
+}
+
 static int on_rule(void *data, const struct listing_table *t, const struct listing_chain *ch,
 		   const struct listing_rule *r)
 {
@@ -272,8 +311,13 @@ static int on_rule(void *data, const struct listing_table *t, const struct listi
 	uint32_t hash = rule_hash(t->family, t->name, r->handle);
 	struct rule_entry *e;
 	size_t tlen, nlen;
+	int r2;
 
-	(void)ch;
+	if (c->cur_chain && strcmp(c->cur_chain->name, ch->name) == 0) {
+		r2 = chain_add_handle(c->cur_chain, r->handle);
+		if (r2 < 0)
+			return r2;
+	}
 	e = *rule_slot(c->rules, RULE_BUCKETS, hash, t->family, t->name, r->handle);
 	if (e && strcmp(e->text, r->text) == 0) {
 		e->gen = c->gen;
@@ -325,16 +369,19 @@ static int on_chain(void *data, const struct listing_table *t, const struct list
 	const char *hook = NULL;
 	char *p;
 
+	c->cur_chain = NULL;
 	pp = chain_slot(c, hash, t->family, t->name, ch->name);
 	e = *pp;
-	if (e && same_hook(e->hook, ch->hook)) {
+	if (e && same_hook(e->hook, ch->hook) && e->nat == is_nat_type(ch->type)) {
 		e->gen = c->gen;
+		e->nhandles = 0;	/* this listing gives them again */
+		c->cur_chain = e;
 		return 0;
 	}
 	if (e) {
 		*pp = e->next;
 		c->nchains--;
-		free(e);
+		chain_entry_free(e);
 	}
 	if (c->nchains >= RULECACHE_MAX_CHAINS) {
 		c->chains_over_limit++;
@@ -365,10 +412,14 @@ static int on_chain(void *data, const struct listing_table *t, const struct list
 	e->hash = hash;
 	e->gen = c->gen;
 	e->family = t->family;
+	e->nat = is_nat_type(ch->type);
+	e->handles = NULL;
+	e->nhandles = e->cap = 0;
 	pp = &c->chains[hash & (CHAIN_BUCKETS - 1)];
 	e->next = *pp;
 	*pp = e;
 	c->nchains++;
+	c->cur_chain = e;
 	return 0;
 }
 
@@ -402,7 +453,50 @@ static void sweep(struct rulecache *c)
 			}
 			*pp = e->next;
 			c->nchains--;
-			free(e);
+			chain_entry_free(e);
+		}
+	}
+}
+
+static int hook_bit(const char *hook)
+{
+	static const char *const inet_hooks[] = {
+	    "prerouting", "input", "forward", "output", "postrouting",
+	};
+	unsigned int i;
+
+	for (i = 0; hook && i < sizeof(inet_hooks) / sizeof(inet_hooks[0]); i++)
+		if (strcmp(hook, inet_hooks[i]) == 0)
+			return (int)i;	/* NF_INET_PRE_ROUTING ... */
+	return -1;
+}
+
+/* Which hooks a packet of each IP version passes through base chains. */
+static void note_base_hooks(struct rulecache *c)
+{
+	unsigned int i;
+
+	memset(c->hooks_all, 0, sizeof(c->hooks_all));
+	memset(c->hooks_nat, 0, sizeof(c->hooks_nat));
+	for (i = 0; i < CHAIN_BUCKETS; i++) {
+		const struct chain_entry *e;
+
+		for (e = c->chains[i]; e; e = e->next) {
+			int bit = hook_bit(e->hook);
+			unsigned int v;
+
+			if (bit < 0)
+				continue;
+			for (v = 0; v < 2; v++) {
+				uint8_t own = v == 0 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+
+				if (e->family != NFPROTO_INET && e->family != own)
+					continue;
+				if (e->nat)
+					c->hooks_nat[v] |= 1u << bit;
+				else
+					c->hooks_all[v] |= 1u << bit;
+			}
 		}
 	}
 }
@@ -415,11 +509,14 @@ int rulecache_load_listing(struct rulecache *c, const char *listing)
 	c->gen++;
 	c->rules_over_limit = 0;
 	c->chains_over_limit = 0;
+	c->cur_chain = NULL;
 	r = listing_parse(listing, strlen(listing), &load_ops, c, &stats);
+	c->cur_chain = NULL;
 	/* Without the whole listing, absence proves nothing: no sweep. */
 	if (r < 0)
 		goto out;
 	sweep(c);
+	note_base_hooks(c);
 	c->last_stats = stats;
 out:
 	return r;
@@ -613,7 +710,7 @@ struct rulecache *rulecache_free(struct rulecache *c)
 				struct chain_entry *e = c->chains[i];
 
 				c->chains[i] = e->next;
-				free(e);
+				chain_entry_free(e);
 			}
 		}
 	}
@@ -713,4 +810,26 @@ const char *rulecache_hook(struct rulecache *c, uint8_t family, const char *tabl
 	if (!e && relist_on_miss(c, false))
 		e = *chain_slot(c, hash, family, table, chain);
 	return e ? e->hook : NULL;
+}
+
+int rulecache_chain_rules(struct rulecache *c, uint8_t family, const char *table,
+			  const char *chain, const uint64_t **ret_handles, unsigned int *ret_n)
+{
+	uint32_t hash = chain_hash(family, table, chain);
+	struct chain_entry *e = *chain_slot(c, hash, family, table, chain);
+
+	if (!e)
+		return -ENOENT;
+	*ret_handles = e->handles;
+	*ret_n = e->nhandles;
+	return 0;
+}
+
+void rulecache_base_hooks(const struct rulecache *c, uint8_t nfproto, unsigned int *ret_all,
+			  unsigned int *ret_nat)
+{
+	unsigned int v = nfproto == NFPROTO_IPV6 ? 1 : 0;
+
+	*ret_all = c->hooks_all[v];
+	*ret_nat = c->hooks_nat[v];
 }

@@ -86,7 +86,14 @@ expect "the drop's MESSAGE: summary line with NAT and cause, then the steps" \
 	'.[0].MESSAGE | split("\n") as $l | ($l | length) > 3 and
 	($l[0] | test("^tcp 198\\.51\\.100\\.2:[0-9]+ -> 198\\.51\\.100\\.1:1222, dnat 198\\.51\\.100\\.1:1222 -> 203\\.0\\.113\\.10:22: drop by rule `drop` \\(handle '"$drop_handle"'\\) in inet filter allowed_dnats")) and
 	($l | any(test("ct status dnat jump allowed_dnats"))) and
-	($l[-1] | test("verdict drop"))' \
+	($l | any(test("^  verdict drop"))) and
+	($l[-1] | test("^  hint: 203\\.0\\.113\\.10 \\. 22 is not in set inet filter allow_in"))' \
+	NATTRACE_VERDICT=drop
+expect "issue 4 in the journal: the hint, its command, the cause kind, the ct id" \
+	'length == 1 and (.[0] | .NATTRACE_CAUSE_KIND == "drop" and
+	(.NATTRACE_HINT | test("203\\.0\\.113\\.10 \\. 22 is not in set inet filter allow_in")) and
+	.NATTRACE_HINT_COMMAND == "nft add element inet filter allow_in { 203.0.113.10 . 22 }" and
+	(.NATTRACE_CT_ID | tonumber) > 0)' \
 	NATTRACE_VERDICT=drop
 expect "the accepted packet: priority info, policy of nat postrouting or the allow rule" \
 	'length == 1 and (.[0] | .PRIORITY == "6" and .NATTRACE_COMPLETE == "true" and

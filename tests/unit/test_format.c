@@ -270,10 +270,10 @@ static void test_text_names_rules_rewrite_and_cause(void **state)
 	assert_non_null(strstr(o.text, "trace 06fed0fb tcp 198.51.100.2:44976 -> 198.51.100.1:1222 [syn] iif wan0: drop\n"));
 	assert_non_null(strstr(o.text, "  prerouting inet nat prerouting ct state new original id 77\n"));
 	assert_non_null(strstr(o.text, "      rule `iifname \"wan0\" tcp dport 1222 dnat ip to 203.0.113.10:22` (handle 3): accept\n"));
-	assert_non_null(strstr(o.text, "  dnat 198.51.100.1:1222 -> 203.0.113.10:22\n  forward inet filter forward"));
+	assert_non_null(strstr(o.text, "  dnat 198.51.100.1:1222 -> 203.0.113.10:22 by rule `iifname \"wan0\" tcp dport 1222 dnat ip to 203.0.113.10:22` (handle 3) at prerouting\n  forward inet filter forward"));
 	assert_non_null(strstr(o.text, "      rule `ct status dnat jump allowed_dnats` (handle 5): jump allowed_dnats\n"));
 	assert_non_null(strstr(o.text, "    -> inet filter allowed_dnats\n      rule `drop` (handle 7): drop\n"));
-	assert_non_null(strstr(o.text, "  verdict drop by rule `drop` (handle 7) in inet filter allowed_dnats, reached from inet filter forward\n"));
+	assert_non_null(strstr(o.text, "  verdict drop by rule `drop` (handle 7) in inet filter allowed_dnats, reached from inet filter forward at hook forward via jump allowed_dnats (handle 5)\n"));
 	free(o.json);
 	free(o.text);
 }
@@ -286,7 +286,7 @@ static void test_text_accept_and_deleted_rule(void **state)
 	assert_non_null(strstr(o.text, ": accept\n"));
 	assert_non_null(strstr(o.text, "rule `ip daddr . tcp dport @allow_in accept` (handle 6, deleted): accept\n"));
 	assert_non_null(strstr(o.text, "  postrouting inet nat postrouting\n      (no rule matched)\n      policy: accept\n"));
-	assert_non_null(strstr(o.text, "  verdict accept by policy in inet nat postrouting\n"));
+	assert_non_null(strstr(o.text, "  verdict accept by policy in inet nat postrouting at hook postrouting\n"));
 	free(o.json);
 	free(o.text);
 }

@@ -1,0 +1,1291 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Explaining a timeline: what the rules did and why the packet ended where
+ * it did. Rule text is nft's listing syntax (nft -a -s list ruleset), read
+ * token by token with quoted strings (comments) kept whole, so a comment
+ * saying "snat" or "@set" is never taken for a statement.
+ *
+ * Rules that did not match send no trace event. In a chain the packet
+ * passed, the rules between two of its events (or before the first, or
+ * after the last up to the chain's end) are the ones that did not match.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "explain.h"
+
+#define NONE	(-1)
+#define MAX_TOKENS	128
+
+/* IPS_* bits of linux/netfilter/nf_conntrack_common.h */
+#define CT_CONFIRMED	(1u << 3)
+#define CT_SRC_NAT	(1u << 4)
+#define CT_SRC_NAT_DONE	(1u << 7)
+/* NF_CT_STATE_BIT(IP_CT_NEW) */
+#define CT_STATE_NEW	(1u << 3)
+
+static const char *const hook_names[NF_INET_NUMHOOKS] = {
+	"prerouting", "input", "forward", "output", "postrouting",
+};
+
+/* ---- tokens ---- */
+
+struct tok {
+	const char *s;
+	size_t len;
+};
+
+/* Space-separated words; a "quoted string" is one token, quotes included. */
+static unsigned int tokenize(const char *text, struct tok *t, unsigned int max)
+{
+	unsigned int n = 0;
+	const char *p = text;
+
+	while (*p && n < max) {
+		const char *start;
+
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		start = p;
+		if (*p == '"') {
+			const char *q = strchr(p + 1, '"');
+
+			p = q ? q + 1 : p + strlen(p);
+		} else {
+			while (*p && *p != ' ')
+				p++;
+		}
+		t[n].s = start;
+		t[n].len = (size_t)(p - start);
+		n++;
+	}
+	return n;
+}
+
+static bool tok_is(const struct tok *t, const char *word)
+{
+	return t->len == strlen(word) && memcmp(t->s, word, t->len) == 0;
+}
+
+static bool tok_in(const struct tok *t, const char *const *words)
+{
+	for (; *words; words++)
+		if (tok_is(t, *words))
+			return true;
+	return false;
+}
+
+static int find_tok(const struct tok *t, unsigned int n, const char *word)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (tok_is(&t[i], word))
+			return (int)i;
+	return NONE;
+}
+
+static bool rule_has_word(const char *rule, const char *word)
+{
+	struct tok t[MAX_TOKENS];
+	unsigned int n;
+
+	if (!rule)
+		return false;
+	n = tokenize(rule, t, MAX_TOKENS);
+	return find_tok(t, n, word) != NONE;
+}
+
+bool explain_rule_comment(const char *rule, char *buf, size_t len)
+{
+	struct tok t[MAX_TOKENS];
+	unsigned int n;
+
+	if (!rule)
+		return false;
+	n = tokenize(rule, t, MAX_TOKENS);
+	/* The comment is printed last; take the last "comment" keyword. */
+	for (int i = (int)n - 2; i >= 0; i--) {
+		if (tok_is(&t[i], "comment") && t[i + 1].len >= 2 && t[i + 1].s[0] == '"' &&
+		    t[i + 1].s[t[i + 1].len - 1] == '"') {
+			snprintf(buf, len, "%.*s", (int)t[i + 1].len - 2, t[i + 1].s + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- set lookups in rule text ---- */
+
+static const struct {
+	const char *a, *b;	/* b NULL: one word */
+	enum explain_selector sel;
+} selectors[] = {
+	{ "ip", "saddr", EXPLAIN_SEL_IP_SADDR },
+	{ "ip", "daddr", EXPLAIN_SEL_IP_DADDR },
+	{ "ip6", "saddr", EXPLAIN_SEL_IP6_SADDR },
+	{ "ip6", "daddr", EXPLAIN_SEL_IP6_DADDR },
+	{ "tcp", "sport", EXPLAIN_SEL_TCP_SPORT },
+	{ "tcp", "dport", EXPLAIN_SEL_TCP_DPORT },
+	{ "udp", "sport", EXPLAIN_SEL_UDP_SPORT },
+	{ "udp", "dport", EXPLAIN_SEL_UDP_DPORT },
+	{ "th", "sport", EXPLAIN_SEL_TH_SPORT },
+	{ "th", "dport", EXPLAIN_SEL_TH_DPORT },
+	{ "meta", "l4proto", EXPLAIN_SEL_L4PROTO },
+	{ "meta", "iifname", EXPLAIN_SEL_IIFNAME },
+	{ "meta", "oifname", EXPLAIN_SEL_OIFNAME },
+	{ "meta", "mark", EXPLAIN_SEL_MARK },
+	{ "iifname", NULL, EXPLAIN_SEL_IIFNAME },
+	{ "oifname", NULL, EXPLAIN_SEL_OIFNAME },
+};
+
+/* Words that start a two-word selector (ct needs three: never ours). */
+static const char *const selector_heads[] = {
+	"ip", "ip6", "tcp", "udp", "th", "meta", "ct", "sctp", "icmp",
+	"icmpv6", "ether", "vlan", "arp", "dccp", "udplite", "ah", "esp",
+	"comp", "ipsec", "fib", "socket", "osf", "rt", "exthdr", "tunnel",
+	"@ll", "@nh", "@th", NULL,
+};
+
+/* The selector ending at token j: its start in *ret_start. */
+static enum explain_selector selector_at(const struct tok *t, int j, int *ret_start)
+{
+	for (size_t i = 0; i < sizeof(selectors) / sizeof(selectors[0]); i++) {
+		if (!selectors[i].b) {
+			if (tok_is(&t[j], selectors[i].a)) {
+				*ret_start = j;
+				return selectors[i].sel;
+			}
+		} else if (j >= 1 && tok_is(&t[j - 1], selectors[i].a) &&
+			   tok_is(&t[j], selectors[i].b)) {
+			*ret_start = j - 1;
+			return selectors[i].sel;
+		}
+	}
+	*ret_start = j >= 1 && tok_in(&t[j - 1], selector_heads) ? j - 1 : j;
+	return EXPLAIN_SEL_UNSUPPORTED;
+}
+
+/* nft identifiers: letters, digits, _ . / - (no quoting needed). */
+static bool plain_name(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '/' ||
+		      c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static void copy_expr(char *buf, size_t len, const struct tok *t, int from, int to)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = from; i <= to && off < len; i++) {
+		int w = snprintf(buf + off, len - off, "%s%.*s", i > from ? " " : "",
+				 (int)t[i].len, t[i].s);
+
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
+unsigned int explain_rule_lookups(const char *rule, struct explain_lookup *ret,
+				  unsigned int max)
+{
+	static const char *const statements[] = {
+		"map", "add", "update", "delete", "set", NULL,
+	};
+	struct tok t[MAX_TOKENS];
+	unsigned int n, found = 0;
+
+	if (!rule)
+		return 0;
+	n = tokenize(rule, t, MAX_TOKENS);
+	for (unsigned int i = 0; i < n && found < max; i++) {
+		struct explain_lookup *l = &ret[found];
+		enum explain_selector sels[EXPLAIN_MAX_SELECTORS];
+		unsigned int nsel = 0;
+		int j = (int)i - 1, start;
+		bool supported = true;
+
+		if (t[i].len < 2 || t[i].s[0] != '@')
+			continue;
+		memset(l, 0, sizeof(*l));
+		if (j >= 0 && tok_is(&t[j], "vmap")) {
+			l->is_map = true;
+			j--;
+		} else if (j >= 0 && tok_in(&t[j], statements)) {
+			continue;	/* a statement using the set, not a match */
+		} else if (j >= 0 && tok_is(&t[j], "!=")) {
+			l->negated = true;
+			j--;
+		} else if (j >= 0 && tok_is(&t[j], "==")) {
+			j--;
+		}
+		if (j < 0)
+			continue;
+		snprintf(l->set, sizeof(l->set), "%.*s", (int)t[i].len - 1, t[i].s + 1);
+		l->set_name_ok = t[i].len - 1 < sizeof(l->set) &&
+				 plain_name(t[i].s + 1, t[i].len - 1);
+		/* Right to left: "A . B . C" */
+		for (;;) {
+			enum explain_selector s = selector_at(t, j, &start);
+
+			if (s == EXPLAIN_SEL_UNSUPPORTED)
+				supported = false;
+			if (nsel < EXPLAIN_MAX_SELECTORS)
+				sels[nsel++] = s;
+			else
+				supported = false;
+			if (start >= 2 && tok_is(&t[start - 1], ".")) {
+				j = start - 2;
+				continue;
+			}
+			break;
+		}
+		if (!supported && start > 0 && start > j - 3)
+			start = j - 3 > 0 ? j - 3 : 0;	/* show some context */
+		copy_expr(l->expr, sizeof(l->expr), t, start,
+			  (int)i - 1 - (l->is_map || l->negated ? 1 : 0));
+		for (unsigned int k = 0; k < nsel; k++)
+			l->sel[k] = sels[nsel - 1 - k];
+		l->n_sel = nsel;
+		l->supported = supported;
+		found++;
+	}
+	return found;
+}
+
+/* ---- small helpers ---- */
+
+static enum timeline_verdict verdict_of(int32_t v)
+{
+	if (v < 0)
+		return TL_VERDICT_UNKNOWN;
+	switch (v & NF_VERDICT_MASK) {
+	case NF_ACCEPT:	return TL_VERDICT_ACCEPT;
+	case NF_DROP:	return TL_VERDICT_DROP;
+	case NF_QUEUE:	return TL_VERDICT_QUEUE;
+	case NF_STOLEN:	return TL_VERDICT_STOLEN;
+	}
+	return TL_VERDICT_UNKNOWN;
+}
+
+static const char *rule_text(const struct resolver *r, const struct tl_step *s,
+			     bool *ret_deleted)
+{
+	bool deleted = false;
+	const char *text = NULL;
+
+	if (s->has_handle && r && r->rule)
+		text = r->rule(r->ctx, s->family, s->table, s->handle, &deleted);
+	if (ret_deleted)
+		*ret_deleted = deleted;
+	return text;
+}
+
+static const char *rule_text_h(const struct resolver *r, uint8_t family,
+			       const char *table, uint64_t handle)
+{
+	bool deleted;
+
+	if (!r || !r->rule)
+		return NULL;
+	return r->rule(r->ctx, family, table, handle, &deleted);
+}
+
+static int hook_bit(const char *hook)
+{
+	for (int i = 0; hook && i < NF_INET_NUMHOOKS; i++)
+		if (strcmp(hook, hook_names[i]) == 0)
+			return i;
+	return NONE;
+}
+
+void explain_hooks_str(unsigned int hooks, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int h = 0; h < NF_INET_NUMHOOKS && off < len; h++) {
+		int w;
+
+		if (!(hooks & (1u << h)))
+			continue;
+		w = snprintf(buf + off, len - off, "%s%s", off ? "," : "", hook_names[h]);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
+/* First step of each base chain entry: steps[i].hdr >= 0 */
+static int base_of(const struct timeline *tl, int i)
+{
+	while (i > 0 && tl->steps[i].hdr == NONE)
+		i--;
+	return i;
+}
+
+static int next_base(const struct timeline *tl, int i)
+{
+	for (i++; i < tl->n_steps; i++)
+		if (tl->steps[i].hdr != NONE)
+			return i;
+	return tl->n_steps;
+}
+
+/* ---- the path: jumps and gotos ---- */
+
+struct level {
+	const char *chain;
+	int via;		/* step that entered it, NONE for the base */
+	bool is_goto;
+	uint64_t last;		/* handle of the last rule passed, 0 at start */
+	bool done;		/* its end was reached */
+};
+
+static bool leaves_chain(const struct tl_step *s)
+{
+	return s->type == TRACE_TYPE_RETURN || timeline_step_is_chain_end(s) ||
+	       (s->has_verdict && s->verdict == NFT_RETURN);
+}
+
+/* Return from the top chain: a goto's chain returns to its caller's caller. */
+static unsigned int pop_level(struct level *st, unsigned int depth)
+{
+	while (depth > 1 && st[depth - 1].is_goto)
+		depth--;
+	if (depth > 1)
+		depth--;
+	return depth;
+}
+
+static void find_via(const struct timeline *tl, struct explain *ex)
+{
+	struct level st[EXPLAIN_MAX_VIA];
+	unsigned int depth = 1;
+	int cause = ex->sum.cause, base = base_of(tl, cause);
+
+	st[0] = (struct level){ .chain = tl->steps[base].chain, .via = NONE };
+	for (int i = base; i < cause; i++) {
+		const struct tl_step *s = &tl->steps[i];
+
+		if (leaves_chain(s)) {
+			depth = pop_level(st, depth);
+		} else if (s->has_verdict && s->target &&
+			   (s->verdict == NFT_JUMP || s->verdict == NFT_GOTO)) {
+			if (depth < EXPLAIN_MAX_VIA)
+				st[depth++] = (struct level){
+					.chain = s->target, .via = i,
+					.is_goto = s->verdict == NFT_GOTO,
+				};
+		}
+	}
+	ex->n_via = 0;
+	/* Events missing in between: no via rather than a wrong one. */
+	if (st[depth - 1].chain != tl->steps[cause].chain)
+		return;
+	for (unsigned int d = 1; d < depth; d++)
+		ex->via[ex->n_via++] = st[d].via;
+}
+
+/* ---- accepts per base chain ---- */
+
+static void find_accepts(const struct timeline *tl, struct explain *ex)
+{
+	ex->n_accepts = 0;
+	for (int b = 0; b < tl->n_steps; b = next_base(tl, b)) {
+		int end = next_base(tl, b);
+
+		if (tl->steps[b].hdr == NONE && b != 0)
+			continue;
+		for (int i = end - 1; i >= b; i--) {
+			const struct tl_step *s = &tl->steps[i];
+
+			if (!s->has_verdict || verdict_of(s->verdict) == TL_VERDICT_UNKNOWN)
+				continue;
+			if (verdict_of(s->verdict) == TL_VERDICT_ACCEPT &&
+			    ex->n_accepts < TIMELINE_MAX_HDRS)
+				ex->accepts[ex->n_accepts++] = i;
+			break;
+		}
+	}
+}
+
+/* ---- NAT ---- */
+
+static bool parse_port(const char *s, size_t len, uint16_t *ret)
+{
+	unsigned int v = 0;
+
+	if (len == 0 || len > 5)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned int)(s[i] - '0');
+	}
+	if (v > 65535)
+		return false;
+	*ret = (uint16_t)v;
+	return true;
+}
+
+/*
+ * "1.2.3.4", "1.2.3.4:80", "[2001:db8::1]:80", "2001:db8::1", ":80";
+ * ranges and maps leave the address or port unknown.
+ */
+static void parse_nat_target(const struct tok *t, struct explain_nat *n)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *s = t->s, *end = t->s + t->len, *port = NULL, *a_end;
+	uint8_t bin[16];
+
+	if (*s == '[') {
+		a_end = memchr(s, ']', t->len);
+		if (!a_end)
+			return;
+		s++;
+		if (a_end + 1 < end && a_end[1] == ':')
+			port = a_end + 2;
+	} else if (memchr(s, '.', t->len) || *s == ':') {
+		a_end = memchr(s, ':', t->len);
+		if (a_end)
+			port = a_end + 1;
+		else
+			a_end = end;
+	} else {
+		a_end = end;	/* a bare IPv6 address */
+	}
+	if (a_end > s && (size_t)(a_end - s) < sizeof(addr)) {
+		memcpy(addr, s, (size_t)(a_end - s));
+		addr[a_end - s] = '\0';
+		if (n->before.l3 == 4 && inet_pton(AF_INET, addr, bin) == 1) {
+			memcpy(n->after.saddr, bin, 4);
+			n->addr_known = true;
+		} else if (n->before.l3 == 6 && inet_pton(AF_INET6, addr, bin) == 1) {
+			memcpy(n->after.saddr, bin, 16);
+			n->addr_known = true;
+		}
+	}
+	if (port) {
+		uint16_t p;
+
+		if (parse_port(port, (size_t)(end - port), &p)) {
+			n->after.sport = p;
+			n->port_known = true;
+		} else {
+			n->port_known = false;
+		}
+	}
+}
+
+static bool nat_rule_kind(const char *text, bool src, enum explain_nat_kind *ret,
+			  struct tok *t, unsigned int *ret_n, int *ret_at)
+{
+	unsigned int n;
+	int at;
+
+	if (!text)
+		return false;
+	n = tokenize(text, t, MAX_TOKENS);
+	*ret_n = n;
+	if (src) {
+		if ((at = find_tok(t, n, "snat")) != NONE)
+			*ret = EXPLAIN_NAT_SNAT;
+		else if ((at = find_tok(t, n, "masquerade")) != NONE)
+			*ret = EXPLAIN_NAT_MASQUERADE;
+		else
+			return false;
+	} else {
+		if ((at = find_tok(t, n, "dnat")) != NONE)
+			*ret = EXPLAIN_NAT_DNAT;
+		else if ((at = find_tok(t, n, "redirect")) != NONE)
+			*ret = EXPLAIN_NAT_REDIRECT;
+		else
+			return false;
+	}
+	*ret_at = at;
+	return true;
+}
+
+/* The NAT rule among steps [from, to) that rewrote the source or destination. */
+static int find_nat_rule(const struct timeline *tl, const struct resolver *r,
+			 int from, int to, bool src, enum explain_nat_kind *ret)
+{
+	struct tok t[MAX_TOKENS];
+	unsigned int n;
+	int at;
+
+	for (int i = to - 1; i >= from; i--) {
+		const struct tl_step *s = &tl->steps[i];
+
+		if (!s->has_handle)
+			continue;
+		if (nat_rule_kind(rule_text(r, s, NULL), src, ret, t, &n, &at))
+			return i;
+	}
+	return NONE;
+}
+
+static void nat_from_headers(const struct timeline *tl, const struct resolver *r,
+			     struct explain *ex)
+{
+	for (unsigned int k = 0; k < ex->sum.n_nat && ex->n_nat < EXPLAIN_MAX_NAT; k++) {
+		const struct tl_nat *tn = &ex->sum.nat[k];
+		struct explain_nat *n = &ex->nat[ex->n_nat++];
+		bool src = tn->type == TL_NAT_SNAT;
+		enum explain_nat_kind kind = src ? EXPLAIN_NAT_SNAT : EXPLAIN_NAT_DNAT;
+
+		memset(n, 0, sizeof(*n));
+		n->type = tn->type;
+		n->source = EXPLAIN_NAT_FROM_HEADERS;
+		n->before = tn->before;
+		n->after = tn->after;
+		n->addr_known = n->port_known = true;
+		n->at_step = tn->step;
+		/* The last NAT rule of that kind before the changed headers. */
+		n->rule_step = tn->step == NONE ? NONE :
+			       find_nat_rule(tl, r, 0, tn->step, src, &kind);
+		n->kind = kind;
+		n->hook = n->rule_step != NONE ? ex->hooks[n->rule_step] : NULL;
+	}
+}
+
+static const struct tl_hdr *hdr_of_step(const struct timeline *tl, int i)
+{
+	int b = base_of(tl, i);
+
+	return tl->steps[b].hdr >= 0 ? &tl->hdrs[tl->steps[b].hdr] : NULL;
+}
+
+/* Source NAT happens as the packet leaves the last hook: from the rule. */
+static void nat_from_rules(const struct timeline *tl, const struct resolver *r,
+			   struct explain *ex)
+{
+	struct tok t[MAX_TOKENS];
+
+	for (int i = 0; i < tl->n_steps && ex->n_nat < EXPLAIN_MAX_NAT; i++) {
+		const struct tl_step *s = &tl->steps[i];
+		const char *hook = ex->hooks[i];
+		const struct tl_hdr *h;
+		struct explain_nat *n;
+		enum explain_nat_kind kind;
+		unsigned int nt;
+		int at;
+		bool used = false;
+
+		if (!s->has_handle || !hook ||
+		    (strcmp(hook, "postrouting") != 0 && strcmp(hook, "input") != 0))
+			continue;
+		if (!s->has_verdict || verdict_of(s->verdict) != TL_VERDICT_ACCEPT)
+			continue;
+		if (!nat_rule_kind(rule_text(r, s, NULL), true, &kind, t, &nt, &at))
+			continue;
+		for (unsigned int k = 0; k < ex->n_nat; k++)
+			if (ex->nat[k].rule_step == i)
+				used = true;
+		h = hdr_of_step(tl, i);
+		if (used || !h || !h->pkt_valid)
+			continue;
+		n = &ex->nat[ex->n_nat++];
+		memset(n, 0, sizeof(*n));
+		n->type = TL_NAT_SNAT;
+		n->kind = kind;
+		n->source = EXPLAIN_NAT_FROM_RULE;
+		n->before = n->after = h->pkt;
+		n->port_known = true;	/* kept unless the rule names ports */
+		n->at_step = NONE;
+		n->rule_step = i;
+		n->hook = hook;
+		if (kind == EXPLAIN_NAT_SNAT) {
+			int to = at + 1;
+
+			n->port_known = false;
+			if (to < (int)nt && (tok_is(&t[to], "ip") || tok_is(&t[to], "ip6")))
+				to++;
+			if (to + 1 < (int)nt && tok_is(&t[to], "to")) {
+				/* "snat to ip saddr map { ... }" names no one address */
+				n->port_known = true;
+				parse_nat_target(&t[to + 1], n);
+			}
+		} else {
+			uint8_t addr[16];
+
+			if (h->present & TRACE_HAS_OIF)
+				n->oif = h->oif;
+			if (n->oif && r && r->ifaddr &&
+			    r->ifaddr(r->xctx, n->oif, h->pkt.l3, addr) == 0) {
+				memcpy(n->after.saddr, addr, h->pkt.l3 == 4 ? 4 : 16);
+				n->addr_known = true;
+			}
+			if (at + 2 < (int)nt && tok_is(&t[at + 1], "to"))
+				parse_nat_target(&t[at + 2], n);
+		}
+	}
+}
+
+/* A connection NATed earlier: later packets pass no NAT chain, ct says so. */
+static void nat_from_conntrack(const struct timeline *tl, struct explain *ex)
+{
+	const struct tl_hdr *h = NULL;
+	struct explain_nat *n;
+
+	for (unsigned int k = 0; k < ex->n_nat; k++)
+		if (ex->nat[k].type == TL_NAT_SNAT)
+			return;
+	for (int i = tl->n_hdrs - 1; i >= 0 && !h; i--)
+		if (tl->hdrs[i].pkt_valid && (tl->hdrs[i].ct.present & TRACE_HAS_CT_STATUS))
+			h = &tl->hdrs[i];
+	if (!h || !(h->ct.status & CT_SRC_NAT) || ex->n_nat >= EXPLAIN_MAX_NAT)
+		return;
+	if ((h->ct.present & TRACE_HAS_CT_DIRECTION) && h->ct.direction != 0)
+		return;	/* a reply: its destination is restored, seen in headers */
+	n = &ex->nat[ex->n_nat++];
+	memset(n, 0, sizeof(*n));
+	n->type = TL_NAT_SNAT;
+	n->kind = EXPLAIN_NAT_SNAT;
+	n->source = EXPLAIN_NAT_FROM_CONNTRACK;
+	n->before = n->after = h->pkt;
+	n->at_step = NONE;
+	n->rule_step = NONE;
+}
+
+/* ---- lost outside the ruleset ---- */
+
+static void find_outside(const struct timeline *tl, const struct resolver *r,
+			 struct explain *ex)
+{
+	const struct tl_hdr *last = NULL;
+	unsigned int all = 0, nat = 0, expect = 0;
+	const char *hook;
+	int bit;
+
+	if (ex->sum.verdict != TL_VERDICT_ACCEPT || !timeline_complete(tl) ||
+	    !r || !r->base_hooks || !r->hook || tl->n_hdrs == 0)
+		return;
+	last = &tl->hdrs[tl->n_hdrs - 1];
+	hook = r->hook(r->ctx, last->family, last->table, last->chain);
+	bit = hook_bit(hook);
+	if (bit == NONE)
+		return;
+	r->base_hooks(r->xctx, tl->nfproto ? tl->nfproto :
+		      (last->pkt.l3 == 6 ? NFPROTO_IPV6 : NFPROTO_IPV4), &all, &nat);
+	/*
+	 * nat chains see a connection's first packet only, and the source NAT
+	 * ones only until the connection is source-NATed: count them only
+	 * when the packet's conntrack state says they must come.
+	 */
+	if ((last->ct.present & TRACE_HAS_CT_STATE) && (last->ct.state & CT_STATE_NEW) &&
+	    !(last->ct.status & (CT_CONFIRMED | CT_SRC_NAT_DONE)))
+		all |= nat & (1u << NF_INET_LOCAL_IN | 1u << NF_INET_POST_ROUTING);
+	switch (bit) {
+	case NF_INET_PRE_ROUTING:
+		/* delivered (input) or forwarded (forward, then postrouting) */
+		if ((all & (1u << NF_INET_LOCAL_IN)) &&
+		    (all & (1u << NF_INET_FORWARD | 1u << NF_INET_POST_ROUTING)))
+			expect = all & (1u << NF_INET_LOCAL_IN | 1u << NF_INET_FORWARD |
+					1u << NF_INET_POST_ROUTING);
+		break;
+	case NF_INET_FORWARD:
+	case NF_INET_LOCAL_OUT:
+		expect = all & (1u << NF_INET_POST_ROUTING);
+		break;
+	default:
+		break;
+	}
+	if (!expect)
+		return;
+	ex->outside = true;
+	ex->outside_after = hook;
+	ex->outside_expected = expect;
+}
+
+/* ---- set membership hints ---- */
+
+struct hintctx {
+	const struct timeline *tl;
+	const struct resolver *r;
+	struct explain *ex;
+	const struct tl_hdr *hdr;	/* the packet as it was at this hook */
+	unsigned int rules_read;
+	uint64_t handles[EXPLAIN_MAX_CHAIN_RULES];
+};
+
+static void key_append(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void key_append(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	if (*off >= len)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		*off += (size_t)w;
+}
+
+/* An interface name nft can take between quotes. */
+static bool quotable(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20 ||
+		    (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * The key for the packet at this hook. 1: built; 0: the rule cannot match
+ * this packet whatever the set holds (an ip6 key for an IPv4 packet, tcp
+ * ports for udp): no hint; -1: not evaluated, reason set.
+ */
+static int build_key(const struct explain_lookup *l, const struct tl_hdr *h,
+		     const struct resolver *r, char *buf, size_t len,
+		     char *reason, size_t rlen)
+{
+	const struct packet_info *p = &h->pkt;
+	size_t off = 0;
+	char a[INET6_ADDRSTRLEN];
+
+	buf[0] = '\0';
+	for (unsigned int k = 0; k < l->n_sel; k++) {
+		const char *name;
+
+		if (k)
+			key_append(buf, len, &off, " . ");
+		switch (l->sel[k]) {
+		case EXPLAIN_SEL_IP_SADDR:
+		case EXPLAIN_SEL_IP_DADDR:
+			if (p->l3 != 4)
+				return 0;
+			inet_ntop(AF_INET, l->sel[k] == EXPLAIN_SEL_IP_SADDR ? p->saddr : p->daddr,
+				  a, sizeof(a));
+			key_append(buf, len, &off, "%s", a);
+			break;
+		case EXPLAIN_SEL_IP6_SADDR:
+		case EXPLAIN_SEL_IP6_DADDR:
+			if (p->l3 != 6)
+				return 0;
+			inet_ntop(AF_INET6, l->sel[k] == EXPLAIN_SEL_IP6_SADDR ? p->saddr : p->daddr,
+				  a, sizeof(a));
+			key_append(buf, len, &off, "%s", a);
+			break;
+		case EXPLAIN_SEL_TCP_SPORT:
+		case EXPLAIN_SEL_TCP_DPORT:
+		case EXPLAIN_SEL_UDP_SPORT:
+		case EXPLAIN_SEL_UDP_DPORT:
+		case EXPLAIN_SEL_TH_SPORT:
+		case EXPLAIN_SEL_TH_DPORT: {
+			enum explain_selector s = l->sel[k];
+			bool src = s == EXPLAIN_SEL_TCP_SPORT || s == EXPLAIN_SEL_UDP_SPORT ||
+				   s == EXPLAIN_SEL_TH_SPORT;
+
+			if ((s == EXPLAIN_SEL_TCP_SPORT || s == EXPLAIN_SEL_TCP_DPORT) &&
+			    p->l4proto != IPPROTO_TCP)
+				return 0;
+			if ((s == EXPLAIN_SEL_UDP_SPORT || s == EXPLAIN_SEL_UDP_DPORT) &&
+			    p->l4proto != IPPROTO_UDP)
+				return 0;
+			if (!p->has_ports) {
+				if (s == EXPLAIN_SEL_TH_SPORT || s == EXPLAIN_SEL_TH_DPORT)
+					return 0;
+				snprintf(reason, rlen, "the ports of this packet are unknown");
+				return -1;
+			}
+			key_append(buf, len, &off, "%u", src ? p->sport : p->dport);
+			break;
+		}
+		case EXPLAIN_SEL_L4PROTO:
+			if (p->l4proto == IPPROTO_TCP)
+				key_append(buf, len, &off, "tcp");
+			else if (p->l4proto == IPPROTO_UDP)
+				key_append(buf, len, &off, "udp");
+			else
+				key_append(buf, len, &off, "%u", p->l4proto);
+			break;
+		case EXPLAIN_SEL_IIFNAME:
+		case EXPLAIN_SEL_OIFNAME: {
+			bool in = l->sel[k] == EXPLAIN_SEL_IIFNAME;
+			uint32_t present = in ? TRACE_HAS_IIF : TRACE_HAS_OIF;
+
+			if (!(h->present & present)) {
+				snprintf(reason, rlen, "the packet has no %s interface at this hook",
+					 in ? "input" : "output");
+				return -1;
+			}
+			name = r && r->ifname ? r->ifname(r->ctx, in ? h->iif : h->oif) : NULL;
+			if (!name || !quotable(name)) {
+				snprintf(reason, rlen, "the %s interface's name is unknown",
+					 in ? "input" : "output");
+				return -1;
+			}
+			key_append(buf, len, &off, "\"%s\"", name);
+			break;
+		}
+		case EXPLAIN_SEL_MARK:
+			/* the kernel sends the mark only when it is not 0 */
+			key_append(buf, len, &off, "0x%08" PRIx32,
+				   h->present & TRACE_HAS_MARK ? h->mark : 0);
+			break;
+		case EXPLAIN_SEL_UNSUPPORTED:
+			snprintf(reason, rlen, "key expression `%s` is not supported", l->expr);
+			return -1;
+		}
+	}
+	if (off >= len) {
+		snprintf(reason, rlen, "the key is too long");
+		return -1;
+	}
+	return 1;
+}
+
+static bool verdict_word(const char *text)
+{
+	return rule_has_word(text, "accept") || rule_has_word(text, "jump") ||
+	       rule_has_word(text, "goto");
+}
+
+static void check_lookup(struct hintctx *c, const struct tl_step *where,
+			 const char *chain, uint64_t handle, const char *text,
+			 const struct explain_lookup *l)
+{
+	struct explain *ex = c->ex;
+	struct explain_hint *h;
+	char key[EXPLAIN_KEY_MAX], reason[EXPLAIN_REASON_MAX] = "";
+	int k = -1, m;
+
+	if (!l->supported)
+		snprintf(reason, sizeof(reason), "key expression `%s` is not supported", l->expr);
+	else if (!c->hdr || !c->hdr->pkt_valid)
+		snprintf(reason, sizeof(reason), "the packet's headers at this hook are unknown");
+	else {
+		k = build_key(l, c->hdr, c->r, key, sizeof(key), reason, sizeof(reason));
+		if (k == 0)
+			return;	/* cannot match this packet: not a set question */
+	}
+	if (ex->n_hints >= EXPLAIN_MAX_HINTS) {
+		ex->hints_dropped++;
+		return;
+	}
+	h = &ex->hints[ex->n_hints++];
+	memset(h, 0, sizeof(*h));
+	h->family = where->family;
+	h->table = where->table;
+	h->chain = chain;
+	h->handle = handle;
+	h->is_map = l->is_map;
+	h->negated = l->negated;
+	memcpy(h->set, l->set, sizeof(h->set));
+	if (k == 1)
+		memcpy(h->key, key, sizeof(h->key));
+	if (k != 1) {
+		memcpy(h->reason, reason, sizeof(h->reason));
+		return;
+	}
+	if (!l->set_name_ok || !plain_name(where->table, strlen(where->table))) {
+		snprintf(h->reason, sizeof(h->reason), "the set or table name needs quoting");
+		return;
+	}
+	/* The same question twice in one packet: one query. */
+	for (unsigned int i = 0; i + 1 < ex->n_hints; i++) {
+		const struct explain_hint *o = &ex->hints[i];
+
+		if (o->evaluated && o->family == h->family && strcmp(o->table, h->table) == 0 &&
+		    strcmp(o->set, h->set) == 0 && strcmp(o->key, h->key) == 0) {
+			h->evaluated = true;
+			h->member = o->member;
+			goto evaluated;
+		}
+	}
+	if (!c->r || !c->r->set_member) {
+		snprintf(h->reason, sizeof(h->reason), "set contents are not available");
+		return;
+	}
+	if (ex->queries >= EXPLAIN_MAX_QUERIES) {
+		snprintf(h->reason, sizeof(h->reason), "more than %d set lookups in one packet",
+			 EXPLAIN_MAX_QUERIES);
+		return;
+	}
+	ex->queries++;
+	m = c->r->set_member(c->r->xctx, h->family, h->table, h->set, h->key, h->reason,
+			     sizeof(h->reason));
+	if (m < 0)
+		return;
+	h->evaluated = true;
+	h->member = m > 0;
+	h->reason[0] = '\0';
+evaluated:
+	/* Adding the key helps only a rule that would then accept or jump. */
+	h->suggest = !h->member && !h->negated && (h->is_map || verdict_word(text));
+}
+
+/* Rules of the top chain after handle 'after' (0: from the start) and
+ * before handle 'before' (0: to the end) did not match: look at their sets. */
+static void scan_skipped(struct hintctx *c, const struct tl_step *where,
+			 const char *chain, uint64_t after, uint64_t before)
+{
+	const struct resolver *r = c->r;
+	unsigned int n = 0, i = 0;
+
+	if (!r || !r->chain_rules ||
+	    r->chain_rules(r->xctx, where->family, where->table, chain, c->handles,
+			   EXPLAIN_MAX_CHAIN_RULES, &n) < 0)
+		return;
+	if (after) {
+		while (i < n && c->handles[i] != after)
+			i++;
+		if (i == n)
+			return;	/* the listing does not have it: no claim */
+		i++;
+	}
+	for (; i < n && c->handles[i] != before; i++) {
+		struct explain_lookup l[EXPLAIN_MAX_LOOKUPS];
+		const char *text;
+		unsigned int nl;
+
+		if (c->rules_read++ >= EXPLAIN_MAX_RULES)
+			return;
+		text = rule_text_h(r, where->family, where->table, c->handles[i]);
+		if (!text || !strchr(text, '@'))
+			continue;
+		nl = explain_rule_lookups(text, l, EXPLAIN_MAX_LOOKUPS);
+		for (unsigned int k = 0; k < nl; k++)
+			check_lookup(c, where, chain, c->handles[i], text, &l[k]);
+	}
+}
+
+/* Replay the cause's base chain, looking at the rules that did not match. */
+static void find_hints(const struct timeline *tl, const struct resolver *r,
+		       struct explain *ex)
+{
+	struct hintctx *c, cbuf;
+	struct level st[EXPLAIN_MAX_VIA];
+	unsigned int depth = 1;
+	int cause = ex->sum.cause, base = base_of(tl, cause);
+
+	c = &cbuf;
+	c->tl = tl;
+	c->r = r;
+	c->ex = ex;
+	c->rules_read = 0;
+	c->hdr = tl->steps[base].hdr >= 0 ? &tl->hdrs[tl->steps[base].hdr] : NULL;
+	st[0] = (struct level){ .chain = tl->steps[base].chain, .via = NONE };
+	for (int i = base; i <= cause; i++) {
+		const struct tl_step *s = &tl->steps[i];
+		struct level *top = &st[depth - 1];
+
+		if (s->type == TRACE_TYPE_POLICY) {
+			if (!st[0].done)
+				scan_skipped(c, s, st[0].chain, st[0].last, 0);
+			st[0].done = true;
+			continue;
+		}
+		/* Events missing: stop rather than blame the wrong rules. */
+		if (s->chain != top->chain)
+			return;
+		if (!s->has_handle) {
+			if (timeline_step_is_chain_end(s) || s->type == TRACE_TYPE_RETURN) {
+				scan_skipped(c, s, top->chain, top->last, 0);
+				top->done = true;
+				depth = pop_level(st, depth);
+			}
+			continue;
+		}
+		scan_skipped(c, s, top->chain, top->last, s->handle);
+		top->last = s->handle;
+		if (i == cause)
+			break;
+		if (s->has_verdict && s->verdict == NFT_RETURN) {
+			depth = pop_level(st, depth);
+		} else if (s->has_verdict && s->target &&
+			   (s->verdict == NFT_JUMP || s->verdict == NFT_GOTO)) {
+			if (depth >= EXPLAIN_MAX_VIA)
+				return;
+			st[depth++] = (struct level){
+				.chain = s->target, .via = i,
+				.is_goto = s->verdict == NFT_GOTO,
+			};
+		}
+	}
+}
+
+/* ---- putting it together ---- */
+
+void explain_timeline(const struct timeline *tl, const struct resolver *r,
+		      struct explain *ret)
+{
+	const char *hook = NULL;
+
+	timeline_summarize(tl, &ret->sum);
+	for (int i = 0; i < tl->n_steps; i++) {
+		if (tl->steps[i].hdr >= 0)
+			hook = r && r->hook ? r->hook(r->ctx, tl->steps[i].family,
+						       tl->steps[i].table, tl->steps[i].chain) : NULL;
+		ret->hooks[i] = hook;
+	}
+	ret->cause_hook = ret->sum.cause >= 0 ? ret->hooks[ret->sum.cause] : NULL;
+	ret->reject = ret->sum.cause >= 0 && ret->sum.verdict == TL_VERDICT_DROP &&
+		      rule_has_word(rule_text(r, &tl->steps[ret->sum.cause], NULL), "reject");
+	ret->n_via = 0;
+	if (ret->sum.cause >= 0)
+		find_via(tl, ret);
+	find_accepts(tl, ret);
+	ret->n_nat = 0;
+	nat_from_headers(tl, r, ret);
+	nat_from_rules(tl, r, ret);
+	nat_from_conntrack(tl, ret);
+	ret->outside = false;
+	ret->outside_after = NULL;
+	ret->outside_expected = 0;
+	find_outside(tl, r, ret);
+	ret->n_hints = 0;
+	ret->hints_dropped = 0;
+	ret->queries = 0;
+	/* Membership costs a netlink round trip: only where a packet died. */
+	if (ret->sum.cause >= 0 && ret->sum.verdict == TL_VERDICT_DROP)
+		find_hints(tl, r, ret);
+}
+
+const char *explain_verdict_kind(const struct explain *ex)
+{
+	if (ex->reject)
+		return "reject";
+	return timeline_verdict_name(ex->sum.verdict);
+}
+
+const char *explain_nat_kind_name(enum explain_nat_kind k)
+{
+	switch (k) {
+	case EXPLAIN_NAT_DNAT:		return "dnat";
+	case EXPLAIN_NAT_REDIRECT:	return "redirect";
+	case EXPLAIN_NAT_SNAT:		return "snat";
+	case EXPLAIN_NAT_MASQUERADE:	return "masquerade";
+	}
+	return "?";
+}
+
+const char *explain_nat_source_name(enum explain_nat_source s)
+{
+	switch (s) {
+	case EXPLAIN_NAT_FROM_HEADERS:		return "headers";
+	case EXPLAIN_NAT_FROM_RULE:		return "rule";
+	case EXPLAIN_NAT_FROM_CONNTRACK:	return "conntrack";
+	}
+	return "?";
+}
+
+void explain_nat_endpoints(const struct explain_nat *n, char *from, char *to, size_t len)
+{
+	bool src = n->type == TL_NAT_SNAT;
+	struct packet_info after = n->after;
+
+	packet_endpoint_str(&n->before, src, from, len);
+	if (!n->addr_known) {
+		snprintf(to, len, "?");
+		return;
+	}
+	if (!n->port_known)
+		after.has_ports = false;
+	packet_endpoint_str(&after, src, to, len);
+}
+
+int explain_nat_str(const struct explain_nat *n, const struct resolver *r,
+		    char *buf, size_t len)
+{
+	char from[PACKET_ADDRSTRLEN], to[PACKET_ADDRSTRLEN];
+	const char *ifname = NULL;
+
+	explain_nat_endpoints(n, from, to, sizeof(from));
+	if (n->source == EXPLAIN_NAT_FROM_CONNTRACK)
+		return snprintf(buf, len, "%s %s -> ? (conntrack: the connection is source-NATed; its address is not in the trace)",
+				explain_nat_kind_name(n->kind), from);
+	if (n->oif && r && r->ifname)
+		ifname = r->ifname(r->ctx, n->oif);
+	if (n->kind == EXPLAIN_NAT_MASQUERADE && !n->addr_known) {
+		if (ifname)
+			return snprintf(buf, len, "masquerade %s -> address of %s", from, ifname);
+		return snprintf(buf, len, "masquerade %s -> address of the output interface", from);
+	}
+	if (ifname && n->kind == EXPLAIN_NAT_MASQUERADE)
+		return snprintf(buf, len, "%s %s -> %s via %s", explain_nat_kind_name(n->kind),
+				from, to, ifname);
+	return snprintf(buf, len, "%s %s -> %s", explain_nat_kind_name(n->kind), from, to);
+}
+
+int explain_hint_str(const struct explain_hint *h, char *buf, size_t len)
+{
+	const char *fam = trace_family_name(h->family);
+	const char *what = h->is_map ? "map" : "set";
+
+	if (!h->evaluated)
+		return snprintf(buf, len, "%s%s%s %s %s %s %s not evaluated: %s",
+				h->key[0] ? h->key : "", h->key[0] ? " in " : "", what,
+				fam, h->table, h->set, h->key[0] ? "was" : "lookup",
+				h->reason);
+	if (h->negated)
+		return snprintf(buf, len, "%s is %sin %s %s %s %s (the rule wants it absent)",
+				h->key, h->member ? "" : "not ", what, fam, h->table, h->set);
+	return snprintf(buf, len, "%s is %sin %s %s %s %s%s", h->key, h->member ? "" : "not ",
+			what, fam, h->table, h->set,
+			h->member ? " (the rule failed on another condition)" : "");
+}
+
+int explain_hint_command(const struct explain_hint *h, char *buf, size_t len)
+{
+	if (!h->evaluated || !h->suggest) {
+		if (len)
+			buf[0] = '\0';
+		return 0;
+	}
+	return snprintf(buf, len, "nft add element %s %s %s { %s%s }",
+			trace_family_name(h->family), h->table, h->set, h->key,
+			h->is_map ? " : VERDICT" : "");
+}
+
+/* Like snprintf at buf + *off, never past len. */
+static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(*off < len ? buf + *off : NULL, *off < len ? len - *off : 0, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		*off += (size_t)w;
+}
+
+static void put_step(char *buf, size_t len, size_t *off, const struct tl_step *s,
+		     const struct resolver *r)
+{
+	bool deleted;
+	const char *text = rule_text(r, s, &deleted);
+	char comment[256];
+
+	if (s->type == TRACE_TYPE_POLICY) {
+		put(buf, len, off, "policy");
+		return;
+	}
+	if (!s->has_handle) {
+		put(buf, len, off, "end of chain");
+		return;
+	}
+	if (!text) {
+		put(buf, len, off, "rule handle %" PRIu64 " (%s)", s->handle,
+		    deleted ? "deleted" : "unknown");
+		return;
+	}
+	put(buf, len, off, "rule `%s` (handle %" PRIu64, text, s->handle);
+	if (explain_rule_comment(text, comment, sizeof(comment)))
+		put(buf, len, off, ", comment \"%s\"", comment);
+	put(buf, len, off, "%s)", deleted ? ", deleted" : "");
+}
+
+int explain_cause_str(const struct timeline *tl, const struct explain *ex,
+		      const struct resolver *r, char *buf, size_t len)
+{
+	const struct tl_step *s;
+	const char *family;
+	size_t off = 0;
+
+	if (len)
+		buf[0] = '\0';
+	if (ex->sum.cause < 0)
+		return snprintf(buf, len, "unknown: the trace ends without a verdict");
+	s = &tl->steps[ex->sum.cause];
+	family = trace_family_name(s->family);
+	put(buf, len, &off, "%s by ", explain_verdict_kind(ex));
+	put_step(buf, len, &off, s, r);
+	put(buf, len, &off, " in %s %s %s", family, s->table, s->chain);
+	if (ex->sum.n_path > 1)
+		put(buf, len, &off, ", reached from %s %s %s", family, s->table,
+		    ex->sum.path[0]);
+	if (ex->cause_hook)
+		put(buf, len, &off, " at hook %s", ex->cause_hook);
+	for (unsigned int i = 0; i < ex->n_via; i++) {
+		const struct tl_step *v = &tl->steps[ex->via[i]];
+
+		put(buf, len, &off, "%s %s %s", i ? " ->" : " via",
+		    trace_verdict_name(v->verdict), v->target);
+		if (v->has_handle)
+			put(buf, len, &off, " (handle %" PRIu64 ")", v->handle);
+	}
+	if (ex->outside) {
+		unsigned int left = (unsigned int)__builtin_popcount(ex->outside_expected);
+
+		put(buf, len, &off, "; then the packet never reached ");
+		for (int h = 0; h < NF_INET_NUMHOOKS; h++) {
+			if (!(ex->outside_expected & (1u << h)))
+				continue;
+			left--;
+			put(buf, len, &off, "%s%s", hook_names[h],
+			    left > 1 ? ", " : left == 1 ? " or " : "");
+		}
+		put(buf, len, &off, ": dropped outside the ruleset (routing, rp_filter, no listener)");
+	}
+	return (int)off;
+}
+
+/* ---- conntrack attributes ---- */
+
+bool explain_ct_watch(struct explain_ct_watch *w, const struct timeline *tl,
+		      const struct resolver *r)
+{
+	bool after_ct = false;
+
+	if (w->seen || w->warned)
+		return false;
+	for (int h = 0; h < tl->n_hdrs; h++) {
+		const struct tl_hdr *hd = &tl->hdrs[h];
+		int bit;
+
+		if (hd->ct.present) {
+			w->seen = true;
+			return false;
+		}
+		if (hd->own || !r || !r->hook)
+			continue;
+		bit = hook_bit(r->hook(r->ctx, hd->family, hd->table, hd->chain));
+		if (bit == NF_INET_LOCAL_IN || bit == NF_INET_FORWARD ||
+		    bit == NF_INET_POST_ROUTING)
+			after_ct = true;
+	}
+	if (!after_ct || !timeline_complete(tl))
+		return false;
+	w->warned = true;
+	return true;
+}
+
+bool explain_kernel_sends_ct(const char *release)
+{
+	unsigned int major = 0, minor = 0;
+
+	if (!release || sscanf(release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 16);
+}
