@@ -89,7 +89,6 @@ void natmap_merge(struct natmap *m, const struct natmap *known);
 const char *natmap_event_name(enum natmap_event e);	/* "new", ... */
 const char *natmap_event_mark(enum natmap_event e);	/* "+", "=", "-" */
 const char *natmap_kind_name(enum natmap_kind k);	/* "dnat", ... */
-const char *natmap_proto_name(uint8_t l4proto, char *buf, size_t len);
 /* "ESTABLISHED", "SYN_SENT" for TCP; "ASSURED", "REPLIED", "UNREPLIED"
  * from the status otherwise; "-" if unknown. */
 const char *natmap_state_name(const struct natmap *m);

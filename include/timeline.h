@@ -172,5 +172,7 @@ struct tl_summary {
 
 void timeline_summarize(const struct timeline *tl, struct tl_summary *ret);
 const char *timeline_verdict_name(enum timeline_verdict v);
+/* The timeline verdict a kernel verdict code stands for (queue numbers masked). */
+enum timeline_verdict timeline_verdict_of(int32_t verdict);
 
 #endif

@@ -102,4 +102,11 @@ bool trace_verdict_is_final(int32_t verdict);
 
 const char *trace_family_name(uint8_t nfproto);
 
+/*
+ * Conntrack status flags by name, indexed by IPS_*_BIT (uapi
+ * nf_conntrack_common.h); bits beyond the table have no name.
+ */
+#define TRACE_CT_STATUS_NAMES	16
+extern const char *const trace_ct_status_names[TRACE_CT_STATUS_NAMES];
+
 #endif

@@ -274,19 +274,6 @@ unsigned int explain_rule_lookups(const char *rule, struct explain_lookup *ret,
 
 /* ---- small helpers ---- */
 
-static enum timeline_verdict verdict_of(int32_t v)
-{
-	if (v < 0)
-		return TL_VERDICT_UNKNOWN;
-	switch (v & NF_VERDICT_MASK) {
-	case NF_ACCEPT:	return TL_VERDICT_ACCEPT;
-	case NF_DROP:	return TL_VERDICT_DROP;
-	case NF_QUEUE:	return TL_VERDICT_QUEUE;
-	case NF_STOLEN:	return TL_VERDICT_STOLEN;
-	}
-	return TL_VERDICT_UNKNOWN;
-}
-
 static const char *rule_text(const struct resolver *r, const struct tl_step *s,
 			     bool *ret_deleted)
 {
@@ -419,9 +406,9 @@ static void find_accepts(const struct timeline *tl, struct explain *ex)
 		for (int i = end - 1; i >= b; i--) {
 			const struct tl_step *s = &tl->steps[i];
 
-			if (!s->has_verdict || verdict_of(s->verdict) == TL_VERDICT_UNKNOWN)
+			if (!s->has_verdict || timeline_verdict_of(s->verdict) == TL_VERDICT_UNKNOWN)
 				continue;
-			if (verdict_of(s->verdict) == TL_VERDICT_ACCEPT &&
+			if (timeline_verdict_of(s->verdict) == TL_VERDICT_ACCEPT &&
 			    ex->n_accepts < TIMELINE_MAX_HDRS)
 				ex->accepts[ex->n_accepts++] = i;
 			break;
@@ -595,7 +582,7 @@ static void nat_from_rules(const struct timeline *tl, const struct resolver *r,
 		if (!s->has_handle || !hook ||
 		    (strcmp(hook, "postrouting") != 0 && strcmp(hook, "input") != 0))
 			continue;
-		if (!s->has_verdict || verdict_of(s->verdict) != TL_VERDICT_ACCEPT)
+		if (!s->has_verdict || timeline_verdict_of(s->verdict) != TL_VERDICT_ACCEPT)
 			continue;
 		if (!nat_rule_kind(rule_text(r, s, NULL), true, &kind, t, &nt, &at))
 			continue;

@@ -58,12 +58,6 @@ static const char *const ct_state_names[] = {
 	"invalid", "established", "related", "new", NULL, NULL, "untracked",
 };
 
-/* IPS_* bits of include/uapi/linux/netfilter/nf_conntrack_common.h */
-static const char *const ct_status_names[] = {
-	"expected", "seen-reply", "assured", "confirmed", "snat", "dnat",
-	"seq-adjust", "snat-done", "dnat-done", "dying", "fixed-timeout",
-	"template", "nat-clash", "helper", "offload", "hw-offload",
-};
 
 /*
  * Conntrack state bits: NF_CT_STATE_BIT(ctinfo) for a tracked packet,
@@ -107,7 +101,7 @@ static void ct_json(struct jsonw *w, const char *key, const struct tl_ct *ct)
 		jsonw_string(w, "direction", ct->direction ? "reply" : "original");
 	if (ct->present & TRACE_HAS_CT_STATUS) {
 		jsonw_array_open(w, "status");
-		bit_names(ct->status, NAMES(ct_status_names), json_add_name, w);
+		bit_names(ct->status, trace_ct_status_names, TRACE_CT_STATUS_NAMES, json_add_name, w);
 		jsonw_array_close(w);
 	}
 	if (ct->present & TRACE_HAS_CT_ID)
@@ -447,7 +441,7 @@ static void ct_text(FILE *out, const struct tl_ct *ct)
 	if (ct->present & TRACE_HAS_CT_STATUS) {
 		l.first = true;
 		fputs(" status ", out);
-		bit_names(ct->status, NAMES(ct_status_names), text_add_name, &l);
+		bit_names(ct->status, trace_ct_status_names, TRACE_CT_STATUS_NAMES, text_add_name, &l);
 	}
 	if (ct->present & TRACE_HAS_CT_ID)
 		fprintf(out, " id %" PRIu32, ct->id);

@@ -19,13 +19,8 @@
 #include <linux/netlink.h>
 
 #include "natmap.h"
-
-/* IPS_* bits, include/uapi/linux/netfilter/nf_conntrack_common.h */
-static const char *const status_names[] = {
-	"expected", "seen-reply", "assured", "confirmed", "snat", "dnat",
-	"seq-adjust", "snat-done", "dnat-done", "dying", "fixed-timeout",
-	"template", "nat-clash", "helper", "offload", "hw-offload",
-};
+#include "packet.h"
+#include "trace.h"
 
 /* As conntrack -L prints them (TCP_CONNTRACK_*). */
 static const char *const tcp_state_names[] = {
@@ -204,22 +199,6 @@ const char *natmap_kind_name(enum natmap_kind k)
 	}
 }
 
-const char *natmap_proto_name(uint8_t l4proto, char *buf, size_t len)
-{
-	switch (l4proto) {
-	case IPPROTO_TCP:	return "tcp";
-	case IPPROTO_UDP:	return "udp";
-	case IPPROTO_ICMP:	return "icmp";
-	case IPPROTO_ICMPV6:	return "icmpv6";
-	case IPPROTO_SCTP:	return "sctp";
-	case IPPROTO_DCCP:	return "dccp";
-	case IPPROTO_UDPLITE:	return "udplite";
-	case IPPROTO_GRE:	return "gre";
-	}
-	snprintf(buf, len, "%u", l4proto);
-	return buf;
-}
-
 const char *natmap_state_name(const struct natmap *m)
 {
 	if (m->has_tcp_state)
@@ -299,7 +278,7 @@ int natmap_text(const struct natmap *m, char *buf, size_t len)
 	return snprintf(buf, len, "nat %s%s%s %s -> %s %s id %s %s",
 			m->event == NATMAP_EV_NONE ? "" : natmap_event_mark(m->event),
 			m->event == NATMAP_EV_NONE ? "" : " ",
-			natmap_proto_name(m->l4proto, proto, sizeof(proto)), osrc, odst, xlat, id,
+			packet_proto_name(m->l4proto, proto, sizeof(proto)), osrc, odst, xlat, id,
 			natmap_state_name(m));
 }
 
@@ -321,7 +300,7 @@ void natmap_json(struct jsonw *w, const char *key, const struct natmap *m)
 	if (m->event != NATMAP_EV_NONE)
 		jsonw_string(w, "event", natmap_event_name(m->event));
 	jsonw_string(w, "family", m->l3 == 6 ? "ip6" : "ip");
-	jsonw_string(w, "proto", natmap_proto_name(m->l4proto, proto, sizeof(proto)));
+	jsonw_string(w, "proto", packet_proto_name(m->l4proto, proto, sizeof(proto)));
 	ep_json(w, "orig_src", m, &m->orig_src);
 	ep_json(w, "orig_dst", m, &m->orig_dst);
 	ep_json(w, "reply_src", m, &m->reply_src);
@@ -339,8 +318,8 @@ void natmap_json(struct jsonw *w, const char *key, const struct natmap *m)
 
 			if (!(m->status & (1u << b)))
 				continue;
-			if (b < sizeof(status_names) / sizeof(status_names[0])) {
-				jsonw_string(w, NULL, status_names[b]);
+			if (b < TRACE_CT_STATUS_NAMES) {
+				jsonw_string(w, NULL, trace_ct_status_names[b]);
 			} else {
 				snprintf(name, sizeof(name), "bit%u", b);
 				jsonw_string(w, NULL, name);
@@ -367,7 +346,7 @@ static void row_cells(const struct natmap *m, char cells[NCOLS][NATMAP_ENDPOINT_
 	natmap_roles(m, &local, &pub, &alias);
 	snprintf(cells[COL_TYPE], NATMAP_ENDPOINT_STRLEN, "%s", natmap_kind_name(m->nat));
 	snprintf(cells[COL_PROTO], NATMAP_ENDPOINT_STRLEN, "%s",
-		 natmap_proto_name(m->l4proto, proto, sizeof(proto)));
+		 packet_proto_name(m->l4proto, proto, sizeof(proto)));
 	natmap_endpoint_str(m, local, cells[COL_LOCAL], NATMAP_ENDPOINT_STRLEN);
 	natmap_endpoint_str(m, pub, cells[COL_PUBLIC], NATMAP_ENDPOINT_STRLEN);
 	natmap_endpoint_str(m, alias, cells[COL_ALIAS], NATMAP_ENDPOINT_STRLEN);

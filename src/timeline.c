@@ -408,7 +408,7 @@ const char *timeline_verdict_name(enum timeline_verdict v)
 	return "unknown";
 }
 
-static enum timeline_verdict verdict_of(int32_t v)
+enum timeline_verdict timeline_verdict_of(int32_t v)
 {
 	if (v < 0)
 		return TL_VERDICT_UNKNOWN;
@@ -538,7 +538,7 @@ void timeline_summarize(const struct timeline *tl, struct tl_summary *ret)
 
 		if (!s->has_verdict)
 			continue;
-		v = verdict_of(s->verdict);
+		v = timeline_verdict_of(s->verdict);
 		if (v != TL_VERDICT_UNKNOWN) {
 			sum.verdict = v;
 			sum.cause = i;

@@ -265,3 +265,9 @@ const char *trace_family_name(uint8_t nfproto)
 	}
 	return "unknown";
 }
+
+const char *const trace_ct_status_names[TRACE_CT_STATUS_NAMES] = {
+	"expected", "seen-reply", "assured", "confirmed", "snat", "dnat",
+	"seq-adjust", "snat-done", "dnat-done", "dying", "fixed-timeout",
+	"template", "nat-clash", "helper", "offload", "hw-offload",
+};
