@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "format.h"
+#include "natmap.h"
 #include "timeline.h"
 
 /*
@@ -51,6 +52,7 @@ struct explain_nat {
 	struct packet_info before, after;
 	bool addr_known;		/* after's address */
 	bool port_known;		/* after's port (when the packet has ports) */
+	bool from_ct;			/* after comes from the conntrack entry */
 	int at_step;			/* printed before this step; -1 after the last */
 	int rule_step;			/* the NAT rule's event, -1 if unknown */
 	const char *hook;		/* of the base chain whose rule did it */
@@ -84,6 +86,9 @@ struct explain {
 	unsigned int n_accepts;
 	struct explain_nat nat[EXPLAIN_MAX_NAT];
 	unsigned int n_nat;
+	/* a NATed packet's connection as conntrack holds it, when known */
+	bool has_mapping;
+	struct natmap mapping;
 	/* accepted, then never seen at a later hook that has base chains */
 	bool outside;
 	const char *outside_after;	/* hook it was last seen at */

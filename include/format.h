@@ -19,8 +19,15 @@ struct resolver {
 	const char *(*hook)(void *ctx, uint8_t family, const char *table,
 			    const char *chain);
 	const char *(*ifname)(void *ctx, uint32_t ifindex);
-	/* The NAT mapping of a conntrack id (--nat-log), NULL if none known. */
-	const struct natmap *(*mapping)(void *ctx, uint32_t ct_id);
+	/*
+	 * The NAT mapping of a packet's connection: by conntrack id from the
+	 * NAT log (--nat-log), else asked of conntrack by the packet's
+	 * original tuple (orig, as our trace chain saw it, before conntrack).
+	 * ct may be NULL (no ct attributes). NULL if none is known; the
+	 * mapping is valid until the next call.
+	 */
+	const struct natmap *(*mapping)(void *ctx, const struct tl_ct *ct,
+					const struct packet_info *orig);
 
 	/* For explain.c, with their own context; any may be NULL. */
 	void *xctx;

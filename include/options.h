@@ -11,8 +11,8 @@
 /* Caps on what is assembled at once; see timeline.h for the ceilings. */
 #define OPTIONS_MAX_INFLIGHT_DEFAULT	1024
 #define OPTIONS_MAX_INFLIGHT_LIMIT	16384
-#define OPTIONS_MAX_EVENTS_DEFAULT	64
-#define OPTIONS_MAX_EVENTS_LIMIT	128
+#define OPTIONS_MAX_EVENTS_DEFAULT	512
+#define OPTIONS_MAX_EVENTS_LIMIT	1024
 
 enum output_kind {
 	OUTPUT_TEXT,

@@ -20,6 +20,14 @@ struct packet_info {
 	uint8_t icmp_type, icmp_code;
 	bool has_icmp;
 	uint16_t length;		/* from the IP header */
+	/*
+	 * Fields NAT does not rewrite, to recognise one packet under two
+	 * trace ids: IPv4 identification, IPv6 flow label, TCP sequence.
+	 */
+	uint16_t ip_id;
+	uint32_t flow_label;
+	uint32_t tcp_seq;
+	bool has_seq;
 };
 
 /*

@@ -36,6 +36,9 @@ struct capture_stats {
 	uint64_t selected, emitted, complete, incomplete, not_printed;
 	uint64_t lost, in_flight, enobufs;
 	uint64_t events, malformed, evicted, events_dropped, names_dropped;
+	uint64_t chains_dropped;	/* base chain entries past TIMELINE_MAX_HDRS */
+	uint64_t joined;		/* trace id changes joined to their packet */
+	uint64_t foreign;		/* packets other tracers selected, not shown */
 };
 
 void stats_compute(const struct stats_input *in, const struct timeline_stats *ts,

@@ -9,10 +9,17 @@
 #include "strpool.h"
 #include "trace.h"
 
-#define TIMELINE_MAX_STEPS	64	/* events kept per packet, by default */
-#define TIMELINE_STEPS_CEILING	128	/* ... and at most (max_steps) */
-#define TIMELINE_MAX_HDRS	8	/* base chains with headers per packet */
-#define TIMELINE_MAX_INFLIGHT	1024	/* default packets being assembled */
+/*
+ * Bounds per packet, sized for generated rulesets: one SYN through
+ * firewalld's zones makes 80-100 events, kube-proxy's up to 300, and an
+ * OpenWrt fw4 forward passes 8 base chains besides ours. Past a bound the
+ * first and the last events are kept (the verdict is among the last) and
+ * the gap between them is counted.
+ */
+#define TIMELINE_MAX_STEPS	512	/* events kept per packet, by default */
+#define TIMELINE_STEPS_CEILING	1024	/* ... and at most (max_steps) */
+#define TIMELINE_MAX_HDRS	32	/* base chains with headers per packet */
+#define TIMELINE_MAX_IDS	4	/* trace ids one packet is known by */
 #define TIMELINE_IDLE_NS	(80ull * 1000 * 1000)
 
 enum timeline_verdict {
@@ -63,24 +70,47 @@ struct tl_step {
 	bool has_handle;
 	bool has_verdict;
 	int8_t hdr;		/* index into hdrs[], -1 if none */
+	int8_t base;		/* hdrs[] of the base chain entry it is in, -1 unknown */
 };
 
 struct timeline {
-	uint32_t id;
+	uint32_t id;		/* the first trace id */
+	/*
+	 * Every trace id the packet had, ids[0] == id. The kernel hashes the
+	 * input interface into the id, so a bridged packet (br_netfilter)
+	 * changes id between prerouting and forward: see timeline.c.
+	 */
+	uint32_t ids[TIMELINE_MAX_IDS];
+	uint8_t n_ids;
 	uint64_t first_ns, last_ns;
 	uint32_t seq;		/* order in which timelines started */
-	bool started;		/* first event was in our own trace chain */
+	bool started;		/* our trace rule selected it */
 	bool ended;		/* a final verdict arrived */
-	bool lossy;		/* events may be missing (ENOBUFS, overflow) */
-	uint16_t steps_dropped;	/* events beyond the table's max_steps */
-	uint16_t hdrs_dropped;	/* base chains beyond TIMELINE_MAX_HDRS */
+	bool lossy;		/* events may be missing (ENOBUFS, eviction) */
+	/*
+	 * A packet under a trace id that joined no timeline showed up after
+	 * this one's last event: it may have been this packet's continuation.
+	 */
+	bool unjoined_after;
+	/*
+	 * Events beyond the table's max_steps: the first half and the last
+	 * half are kept, steps_dropped events between steps[gap_at - 1] and
+	 * steps[gap_at] are not.
+	 */
+	uint32_t steps_dropped;
+	uint16_t gap_at;
+	uint16_t hdrs_dropped;	/* base chain entries beyond TIMELINE_MAX_HDRS */
+	uint16_t ids_dropped;	/* trace ids beyond TIMELINE_MAX_IDS */
 	uint8_t nfproto;
-	uint8_t n_steps, n_hdrs;
-	struct tl_step steps[TIMELINE_STEPS_CEILING];
+	uint16_t n_steps;
+	uint8_t n_hdrs;
+	/* internal to the table */
+	int8_t cur_base;
+	uint32_t ring, fp;
+	int32_t hnext, prev, next, fpnext;
+	bool in_use, in_fp;
 	struct tl_hdr hdrs[TIMELINE_MAX_HDRS];
-	/* internal linkage of the table */
-	int32_t hnext, prev, next;
-	bool in_use;
+	struct tl_step steps[TIMELINE_STEPS_CEILING];
 };
 
 struct timeline_stats {
@@ -91,6 +121,9 @@ struct timeline_stats {
 	uint64_t evicted;
 	uint64_t steps_dropped;
 	uint64_t names_dropped;
+	uint64_t hdrs_dropped;		/* base chain entries past TIMELINE_MAX_HDRS */
+	uint64_t joined;		/* trace id changes joined to their packet */
+	uint64_t foreign;		/* packets another tracer selected: not ours */
 };
 
 /*
@@ -148,6 +181,15 @@ bool timeline_step_is_chain_end(const struct tl_step *s);
 /* A timeline is complete when it started in our chain and nothing is missing. */
 bool timeline_complete(const struct timeline *tl);
 
+/*
+ * The first kept step of the base chain entry step i is in: the entry's
+ * header event, or the first step after the gap when that was dropped.
+ * *ret_whole says whether the entry is kept from its start.
+ */
+int timeline_entry_start(const struct timeline *tl, int i, bool *ret_whole);
+/* The base chain entry of step i, NULL if unknown. */
+const struct tl_hdr *timeline_entry_hdr(const struct timeline *tl, int i);
+
 /* What a timeline amounts to: verdict, cause and NAT rewrites. */
 #define TL_MAX_PATH	16
 #define TL_MAX_NAT	4
@@ -163,6 +205,12 @@ struct tl_nat {
 struct tl_summary {
 	enum timeline_verdict verdict;
 	int cause;		/* step index deciding the verdict, -1 none */
+	/*
+	 * The verdict is unknown although the last event seen has one:
+	 * events may be missing after it (overrun, eviction), so it may be
+	 * from the middle of the path. -1 when that is not the case.
+	 */
+	int last_seen;
 	const char *path[TL_MAX_PATH];	/* chains from the base chain */
 	unsigned int n_path;
 	struct tl_nat nat[TL_MAX_NAT];

@@ -322,18 +322,21 @@ void explain_hooks_str(unsigned int hooks, char *buf, size_t len)
 	}
 }
 
-/* First step of each base chain entry: steps[i].hdr >= 0 */
+/* First step of each base chain entry, NONE when it was not kept. */
 static int base_of(const struct timeline *tl, int i)
 {
-	while (i > 0 && tl->steps[i].hdr == NONE)
-		i--;
-	return i;
+	bool whole;
+	int b = timeline_entry_start(tl, i, &whole);
+
+	return whole ? b : NONE;
 }
 
 static int next_base(const struct timeline *tl, int i)
 {
+	int8_t base = tl->steps[i].base;
+
 	for (i++; i < tl->n_steps; i++)
-		if (tl->steps[i].hdr != NONE)
+		if (tl->steps[i].base != base || (tl->steps_dropped && i == tl->gap_at))
 			return i;
 	return tl->n_steps;
 }
@@ -370,6 +373,10 @@ static void find_via(const struct timeline *tl, struct explain *ex)
 	unsigned int depth = 1;
 	int cause = ex->sum.cause, base = base_of(tl, cause);
 
+	ex->n_via = 0;
+	/* The entry's start was not kept: no via rather than a wrong one. */
+	if (base == NONE)
+		return;
 	st[0] = (struct level){ .chain = tl->steps[base].chain, .via = NONE };
 	for (int i = base; i < cause; i++) {
 		const struct tl_step *s = &tl->steps[i];
@@ -385,7 +392,6 @@ static void find_via(const struct timeline *tl, struct explain *ex)
 				};
 		}
 	}
-	ex->n_via = 0;
 	/* Events missing in between: no via rather than a wrong one. */
 	if (st[depth - 1].chain != tl->steps[cause].chain)
 		return;
@@ -401,7 +407,8 @@ static void find_accepts(const struct timeline *tl, struct explain *ex)
 	for (int b = 0; b < tl->n_steps; b = next_base(tl, b)) {
 		int end = next_base(tl, b);
 
-		if (tl->steps[b].hdr == NONE && b != 0)
+		/* a chain whose end was not kept left by no verdict we know */
+		if (tl->steps_dropped && end == tl->gap_at)
 			continue;
 		for (int i = end - 1; i >= b; i--) {
 			const struct tl_step *s = &tl->steps[i];
@@ -558,9 +565,7 @@ static void nat_from_headers(const struct timeline *tl, const struct resolver *r
 
 static const struct tl_hdr *hdr_of_step(const struct timeline *tl, int i)
 {
-	int b = base_of(tl, i);
-
-	return tl->steps[b].hdr >= 0 ? &tl->hdrs[tl->steps[b].hdr] : NULL;
+	return timeline_entry_hdr(tl, i);
 }
 
 /* Source NAT happens as the packet leaves the last hook: from the rule. */
@@ -598,21 +603,24 @@ static void nat_from_rules(const struct timeline *tl, const struct resolver *r,
 		n->kind = kind;
 		n->source = EXPLAIN_NAT_FROM_RULE;
 		n->before = n->after = h->pkt;
-		n->port_known = true;	/* kept unless the rule names ports */
+		/*
+		 * The kernel keeps the source port only if the tuple stays
+		 * unique, and picks one with random, fully-random, persistent
+		 * or a range: only a single port in the rule, or conntrack,
+		 * tells it.
+		 */
+		n->port_known = false;
 		n->at_step = NONE;
 		n->rule_step = i;
 		n->hook = hook;
 		if (kind == EXPLAIN_NAT_SNAT) {
 			int to = at + 1;
 
-			n->port_known = false;
 			if (to < (int)nt && (tok_is(&t[to], "ip") || tok_is(&t[to], "ip6")))
 				to++;
-			if (to + 1 < (int)nt && tok_is(&t[to], "to")) {
-				/* "snat to ip saddr map { ... }" names no one address */
-				n->port_known = true;
+			/* "snat to ip saddr map { ... }" names no one address */
+			if (to + 1 < (int)nt && tok_is(&t[to], "to"))
 				parse_nat_target(&t[to + 1], n);
-			}
 		} else {
 			uint8_t addr[16];
 
@@ -655,6 +663,58 @@ static void nat_from_conntrack(const struct timeline *tl, struct explain *ex)
 	n->rule_step = NONE;
 }
 
+/* The first conntrack attributes the packet was seen with. */
+static const struct tl_ct *first_ct(const struct timeline *tl)
+{
+	for (int h = 0; h < tl->n_hdrs; h++)
+		if (tl->hdrs[h].ct.present)
+			return &tl->hdrs[h].ct;
+	return NULL;
+}
+
+static bool same_ep(const struct packet_info *p, const struct natmap_ep *ep)
+{
+	return memcmp(p->saddr, ep->addr, p->l3 == 4 ? 4 : 16) == 0 &&
+	       (!p->has_ports || p->sport == ep->port);
+}
+
+/*
+ * Source NAT from conntrack: the connection's reply tuple is addressed to
+ * the source it really got, port included.
+ */
+static void nat_from_mapping(const struct timeline *tl, const struct resolver *r,
+			     struct explain *ex)
+{
+	const struct tl_ct *ct = first_ct(tl);
+	const struct packet_info *orig;
+	const struct natmap *m;
+
+	ex->has_mapping = false;
+	if (!ex->n_nat || !r || !r->mapping || !ex->sum.packet)
+		return;
+	orig = &ex->sum.packet->pkt;
+	/* a reply's tuple is the reply tuple: its NAT shows in its headers */
+	if (ct && (ct->present & TRACE_HAS_CT_DIRECTION) && ct->direction != 0)
+		return;
+	m = r->mapping(r->ctx, ct, orig);
+	if (!m || m->l3 != orig->l3)
+		return;
+	ex->mapping = *m;
+	ex->has_mapping = true;
+	if (!(m->nat & NATMAP_NAT_SNAT))
+		return;
+	for (unsigned int k = 0; k < ex->n_nat; k++) {
+		struct explain_nat *n = &ex->nat[k];
+
+		if (n->type != TL_NAT_SNAT || n->source == EXPLAIN_NAT_FROM_HEADERS ||
+		    !same_ep(&n->before, &m->orig_src))
+			continue;
+		memcpy(n->after.saddr, m->reply_dst.addr, 16);
+		n->after.sport = m->reply_dst.port;
+		n->addr_known = n->port_known = n->from_ct = true;
+	}
+}
+
 /* ---- lost outside the ruleset ---- */
 
 static void find_outside(const struct timeline *tl, const struct resolver *r,
@@ -665,8 +725,9 @@ static void find_outside(const struct timeline *tl, const struct resolver *r,
 	const char *hook;
 	int bit;
 
+	/* a packet under another trace id may have been this one, later */
 	if (ex->sum.verdict != TL_VERDICT_ACCEPT || !timeline_complete(tl) ||
-	    !r || !r->base_hooks || !r->hook || tl->n_hdrs == 0)
+	    tl->unjoined_after || !r || !r->base_hooks || !r->hook || tl->n_hdrs == 0)
 		return;
 	last = &tl->hdrs[tl->n_hdrs - 1];
 	hook = r->hook(r->ctx, last->family, last->table, last->chain);
@@ -972,6 +1033,9 @@ static void find_hints(const struct timeline *tl, const struct resolver *r,
 	unsigned int depth = 1;
 	int cause = ex->sum.cause, base = base_of(tl, cause);
 
+	/* the rules before the entry's first kept event are unknown */
+	if (base == NONE)
+		return;
 	c = &cbuf;
 	c->tl = tl;
 	c->r = r;
@@ -1027,9 +1091,11 @@ void explain_timeline(const struct timeline *tl, const struct resolver *r,
 
 	timeline_summarize(tl, &ret->sum);
 	for (int i = 0; i < tl->n_steps; i++) {
-		if (tl->steps[i].hdr >= 0)
-			hook = r && r->hook ? r->hook(r->ctx, tl->steps[i].family,
-						       tl->steps[i].table, tl->steps[i].chain) : NULL;
+		const struct tl_hdr *h = timeline_entry_hdr(tl, i);
+
+		if (i == 0 || tl->steps[i].base != tl->steps[i - 1].base)
+			hook = h && r && r->hook ? r->hook(r->ctx, h->family, h->table,
+							   h->chain) : NULL;
 		ret->hooks[i] = hook;
 	}
 	ret->cause_hook = ret->sum.cause >= 0 ? ret->hooks[ret->sum.cause] : NULL;
@@ -1043,6 +1109,7 @@ void explain_timeline(const struct timeline *tl, const struct resolver *r,
 	nat_from_headers(tl, r, ret);
 	nat_from_rules(tl, r, ret);
 	nat_from_conntrack(tl, ret);
+	nat_from_mapping(tl, r, ret);
 	ret->outside = false;
 	ret->outside_after = NULL;
 	ret->outside_expected = 0;
@@ -1093,8 +1160,14 @@ void explain_nat_endpoints(const struct explain_nat *n, char *from, char *to, si
 		snprintf(to, len, "?");
 		return;
 	}
-	if (!n->port_known)
-		after.has_ports = false;
+	if (after.has_ports && !n->port_known) {
+		/* the address is known, the port the kernel chose is not */
+		char addr[PACKET_ADDRSTRLEN];
+
+		packet_addr_str(&after, src, addr, sizeof(addr));
+		snprintf(to, len, after.l3 == 6 ? "[%s]:?" : "%s:?", addr);
+		return;
+	}
 	packet_endpoint_str(&after, src, to, len);
 }
 
@@ -1105,7 +1178,7 @@ int explain_nat_str(const struct explain_nat *n, const struct resolver *r,
 	const char *ifname = NULL;
 
 	explain_nat_endpoints(n, from, to, sizeof(from));
-	if (n->source == EXPLAIN_NAT_FROM_CONNTRACK)
+	if (n->source == EXPLAIN_NAT_FROM_CONNTRACK && !n->addr_known)
 		return snprintf(buf, len, "%s %s -> ? (conntrack: the connection is source-NATed; its address is not in the trace)",
 				explain_nat_kind_name(n->kind), from);
 	if (n->oif && r && r->ifname)
@@ -1202,6 +1275,16 @@ int explain_cause_str(const struct timeline *tl, const struct explain *ex,
 
 	if (len)
 		buf[0] = '\0';
+	if (ex->sum.last_seen >= 0) {
+		s = &tl->steps[ex->sum.last_seen];
+		put(buf, len, &off, "unknown: events were lost, and the packet may have gone on after the last one seen, ");
+		put(buf, len, &off, "%s by ", trace_verdict_name(s->verdict));
+		put_step(buf, len, &off, s, r);
+		put(buf, len, &off, " in %s %s %s", trace_family_name(s->family), s->table, s->chain);
+		if (ex->hooks[ex->sum.last_seen])
+			put(buf, len, &off, " at hook %s", ex->hooks[ex->sum.last_seen]);
+		return (int)off;
+	}
 	if (ex->sum.cause < 0)
 		return snprintf(buf, len, "unknown: the trace ends without a verdict");
 	s = &tl->steps[ex->sum.cause];

@@ -331,6 +331,14 @@ int format_json(struct jsonw *w, const struct timeline *tl,
 	jsonw_object_open(w, NULL);
 	jsonw_string(w, "type", "trace");
 	jsonw_string(w, "id", id);
+	if (tl->n_ids > 1) {
+		jsonw_array_open(w, "ids");
+		for (unsigned int i = 0; i < tl->n_ids; i++) {
+			snprintf(id, sizeof(id), "%08x", tl->ids[i]);
+			jsonw_string(w, NULL, id);
+		}
+		jsonw_array_close(w);
+	}
 	jsonw_string(w, "verdict", timeline_verdict_name(ex.sum.verdict));
 	jsonw_bool(w, "complete", timeline_complete(tl));
 	if (ex.sum.packet)
@@ -349,20 +357,25 @@ int format_json(struct jsonw *w, const struct timeline *tl,
 		cause_json(w, tl, &ex, r);
 	else
 		jsonw_null(w, "cause");
+	if (ex.sum.last_seen >= 0) {
+		/* not a cause: events may be missing after it */
+		jsonw_object_open(w, "last_seen");
+		step_ref_json(w, &tl->steps[ex.sum.last_seen], r);
+		jsonw_string(w, "hook", ex.hooks[ex.sum.last_seen]);
+		jsonw_object_close(w);
+	}
 	ct = first_ct(tl);
 	if (ct)
 		ct_json(w, "ct", ct);
-	/* --nat-log: the mapping of this connection, same ct id as "ct" */
-	if (ct && (ct->present & TRACE_HAS_CT_ID) && r && r->mapping) {
-		const struct natmap *m = r->mapping(r->ctx, ct->id);
-
-		if (m)
-			natmap_json(w, "mapping", m);
-		else
-			jsonw_null(w, "mapping");
-	}
-	if (tl->steps_dropped)
+	/* the NAT mapping of this connection, when conntrack has one */
+	if (ex.has_mapping)
+		natmap_json(w, "mapping", &ex.mapping);
+	if (tl->steps_dropped) {
 		jsonw_uint(w, "events_dropped", tl->steps_dropped);
+		jsonw_uint(w, "events_gap_at", tl->gap_at);
+	}
+	if (tl->hdrs_dropped)
+		jsonw_uint(w, "chains_dropped", tl->hdrs_dropped);
 	jsonw_array_open(w, "accepts");
 	for (unsigned int i = 0; i < ex.n_accepts; i++) {
 		int st = ex.accepts[i];
@@ -518,22 +531,14 @@ static void nat_text(FILE *out, const struct timeline *tl, const struct explain_
 	fputc('\n', out);
 }
 
-/* --nat-log: "  mapping: nat + tcp ... id N STATE" for the packet's connection. */
-static void mapping_text(FILE *out, const struct timeline *tl, const struct resolver *r)
+/* "  mapping: nat + tcp ... id N STATE": the packet's connection, when known. */
+static void mapping_text(FILE *out, const struct explain *ex)
 {
-	const struct tl_ct *ct = first_ct(tl);
-	const struct natmap *m;
 	char line[512];
 
-	if (!ct || !(ct->present & TRACE_HAS_CT_ID) || !r || !r->mapping)
+	if (!ex->has_mapping)
 		return;
-	m = r->mapping(r->ctx, ct->id);
-	if (!m) {
-		/* e.g. a dropped first packet: the kernel never confirmed the entry */
-		fprintf(out, "  mapping: none known for ct id %" PRIu32 "\n", ct->id);
-		return;
-	}
-	natmap_text(m, line, sizeof(line));
+	natmap_text(&ex->mapping, line, sizeof(line));
 	fprintf(out, "  mapping: %s\n", line);
 }
 
@@ -569,15 +574,134 @@ static void hints_text(FILE *out, const struct explain *ex)
 	}
 }
 
+/*
+ * Call depth of each step below its base chain (0), by the jump stack: a
+ * jump pushes, a goto replaces the chain it leaves (it does not return
+ * there), the end of a chain or a return pops.
+ */
+static void step_depths(const struct timeline *tl, uint8_t *ret)
+{
+	struct { const char *chain; bool is_goto; } st[TL_MAX_PATH];
+	unsigned int depth = 0;
+
+	for (int i = 0; i < tl->n_steps; i++) {
+		const struct tl_step *s = &tl->steps[i];
+
+		if (i == 0 || s->base != tl->steps[i - 1].base ||
+		    (tl->steps_dropped && i == tl->gap_at)) {
+			depth = 1;
+			st[0].chain = s->chain;
+			st[0].is_goto = false;
+		}
+		/* events missing: find the chain on the stack, or start over */
+		while (depth > 1 && st[depth - 1].chain != s->chain)
+			depth--;
+		if (st[depth - 1].chain != s->chain) {
+			depth = 1;
+			st[0].chain = s->chain;
+		}
+		ret[i] = (uint8_t)(depth - 1);
+		if (timeline_step_is_chain_end(s) || s->type == TRACE_TYPE_RETURN ||
+		    (s->has_verdict && s->verdict == NFT_RETURN)) {
+			while (depth > 1 && st[depth - 1].is_goto)
+				depth--;
+			if (depth > 1)
+				depth--;
+		} else if (s->has_verdict && s->target &&
+			   (s->verdict == NFT_JUMP || s->verdict == NFT_GOTO) &&
+			   depth < TL_MAX_PATH) {
+			st[depth].chain = s->target;
+			st[depth].is_goto = s->verdict == NFT_GOTO;
+			depth++;
+		}
+	}
+}
+
+static void indent(FILE *out, unsigned int depth)
+{
+	fprintf(out, "%*s", (int)(6 + 2 * depth), "");
+}
+
+/* A jump or goto into a chain whose only event is its end. */
+static bool jumped_into_nothing(const struct timeline *tl, int i)
+{
+	const struct tl_step *s = &tl->steps[i], *n;
+
+	if (!s->has_verdict || !s->target || i + 1 >= tl->n_steps ||
+	    (s->verdict != NFT_JUMP && s->verdict != NFT_GOTO) ||
+	    (tl->steps_dropped && i + 1 == tl->gap_at))
+		return false;
+	n = &tl->steps[i + 1];
+	return timeline_step_is_chain_end(n) && n->chain == s->target;
+}
+
+/* Rules met, one line each; the ends of regular chains fold into their jump. */
+static void steps_text(FILE *out, const struct timeline *tl, const struct explain *ex,
+		       const struct resolver *r)
+{
+	uint8_t depth[TIMELINE_STEPS_CEILING];
+	bool matched = false;	/* a rule of this base chain entry matched */
+
+	step_depths(tl, depth);
+	for (int i = 0; i < tl->n_steps; i++) {
+		const struct tl_step *s = &tl->steps[i];
+		struct rule_ref rule = rule_of(r, s);
+		bool first_of_entry = s->hdr >= 0;
+
+		if (tl->steps_dropped && i == tl->gap_at) {
+			indent(out, 0);
+			fprintf(out, "... %u events not kept (--max-events %u) ...\n",
+				tl->steps_dropped, (unsigned int)tl->n_steps);
+		}
+		for (unsigned int n = 0; n < ex->n_nat; n++)
+			if (ex->nat[n].at_step == i)
+				nat_text(out, tl, &ex->nat[n], r);
+		if (first_of_entry) {
+			const struct tl_hdr *h = &tl->hdrs[s->hdr];
+
+			fprintf(out, "  %s %s %s %s", ex->hooks[i] ? ex->hooks[i] : "-",
+				trace_family_name(s->family), s->table, s->chain);
+			if (h->ct.present)
+				ct_text(out, &h->ct);
+			fputc('\n', out);
+			matched = false;
+		}
+		if (s->has_handle)
+			matched = true;
+		if (timeline_step_is_chain_end(s))
+			continue;	/* the dedent says it: back in the caller */
+		indent(out, depth[i]);
+		if (s->type == TRACE_TYPE_POLICY) {
+			fprintf(out, "policy: %s%s\n", step_verdict_name(s) ? step_verdict_name(s) : "?",
+				matched ? "" : " (no rule matched)");
+			continue;
+		}
+		rule_text(out, s, &rule);
+		if (s->has_verdict) {
+			fprintf(out, ": %s", step_verdict_name(s));
+			if (s->target)
+				fprintf(out, " %s", s->target);
+		}
+		if (jumped_into_nothing(tl, i)) {
+			fputs(s->verdict == NFT_JUMP ? " (no rule matched there, returned)" :
+			      " (no rule matched there)", out);
+			i++;
+		}
+		fputc('\n', out);
+	}
+}
+
 int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 {
 	struct explain ex;
-	const char *chain = NULL, *base = NULL;
 	char line[1024];
 
 	explain_timeline(tl, r, &ex);
 
-	fprintf(out, "trace %08x ", tl->id);
+	fprintf(out, "trace %08x", tl->id);
+	for (unsigned int i = 1; i < tl->n_ids; i++)
+		fprintf(out, "+%08x", tl->ids[i]);
+	fputc(' ', out);
 	if (ex.sum.packet)
 		packet_text(out, ex.sum.packet, r);
 	else
@@ -585,52 +709,12 @@ int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 	fprintf(out, ": %s%s%s\n", timeline_verdict_name(ex.sum.verdict),
 		ex.outside ? ", then lost outside the ruleset" : "",
 		timeline_complete(tl) ? "" : " (incomplete)");
-
-	for (int i = 0; i < tl->n_steps; i++) {
-		const struct tl_step *s = &tl->steps[i];
-		struct rule_ref rule = rule_of(r, s);
-		const char *verdict = step_verdict_name(s);
-
-		for (unsigned int n = 0; n < ex.n_nat; n++)
-			if (ex.nat[n].at_step == i)
-				nat_text(out, tl, &ex.nat[n], r);
-		if (s->hdr >= 0) {
-			const struct tl_hdr *h = &tl->hdrs[s->hdr];
-
-			fprintf(out, "  %s %s %s %s", ex.hooks[i] ? ex.hooks[i] : "-",
-				trace_family_name(s->family), s->table, s->chain);
-			if (h->ct.present)
-				ct_text(out, &h->ct);
-			fputc('\n', out);
-		} else if (s->chain != chain) {
-			fprintf(out, "    -> %s %s %s\n", trace_family_name(s->family),
-				s->table, s->chain);
-		}
-		chain = s->chain;
-		if (s->hdr >= 0)
-			base = s->chain;
-		/* The kernel's end-of-chain event: say what it means. */
-		if (timeline_step_is_chain_end(s)) {
-			fputs(s->chain == base ? "      (no rule matched)\n" :
-			      "      (end of chain, back to the caller)\n", out);
-			continue;
-		}
-		fputs("      ", out);
-		rule_text(out, s, &rule);
-		if (verdict) {
-			fprintf(out, ": %s", verdict);
-			if (s->target)
-				fprintf(out, " %s", s->target);
-		}
-		fputc('\n', out);
-	}
-	if (tl->steps_dropped)
-		fprintf(out, "      (%u more events not kept)\n", tl->steps_dropped);
+	steps_text(out, tl, &ex, r);
 	/* Source NAT is done as the packet leaves: after its last chain. */
 	for (unsigned int n = 0; n < ex.n_nat; n++)
 		if (ex.nat[n].at_step < 0)
 			nat_text(out, tl, &ex.nat[n], r);
-	mapping_text(out, tl, r);
+	mapping_text(out, &ex);
 	if (ex.sum.verdict == TL_VERDICT_ACCEPT)
 		accepts_text(out, tl, &ex, r);
 	explain_cause_str(tl, &ex, r, line, sizeof(line));

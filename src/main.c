@@ -23,6 +23,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "config.h"
+#include "ctquery.h"
 #include "explain.h"
 #include "format.h"
 #include "natlog.h"
@@ -79,6 +80,8 @@ struct daemon {
 	struct capture_stats exit_stats;	/* for the journal's stop entry */
 	uint64_t selected_before;	/* counted by trace rules a reload replaced */
 	struct natlog *natlog;	/* --nat-log, NULL without */
+	struct ctquery *ctquery;	/* a NATed connection's entry, NULL if unavailable */
+	struct natmap asked;		/* ctquery's last answer */
 	/* the service (systemd): journal, sd_notify, reload */
 	int argc;
 	char **argv;
@@ -156,11 +159,19 @@ static const char *resolve_ifname(void *ctx, uint32_t ifindex)
 	return e->name[0] ? e->name : NULL;
 }
 
-static const struct natmap *resolve_mapping(void *ctx, uint32_t ct_id)
+static const struct natmap *resolve_mapping(void *ctx, const struct tl_ct *ct,
+					   const struct packet_info *orig)
 {
 	struct daemon *d = ctx;
+	bool has_id = ct && (ct->present & TRACE_HAS_CT_ID);
+	const struct natmap *m = NULL;
 
-	return d->natlog ? natlog_lookup(d->natlog, ct_id) : NULL;
+	if (d->natlog && has_id)
+		m = natlog_lookup(d->natlog, ct->id);
+	if (!m && d->ctquery &&
+	    ctquery_get(d->ctquery, orig, has_id ? ct->id : 0, now_ns(), &d->asked) == 0)
+		m = &d->asked;
+	return m && m->nat != NATMAP_NAT_NONE ? m : NULL;
 }
 
 /* A reader that went away (| head) is an end, not an error. */
@@ -858,6 +869,10 @@ int main(int argc, char **argv)
 		log_msg("cannot read the ruleset: %s", strerror(-r));
 		goto out;
 	}
+	/* Without it, source NAT ports stay '?' unless the rule names one. */
+	r = ctquery_new(&d.ctquery);
+	if (r < 0)
+		log_msg("warning: cannot query conntrack: %s, source NAT ports are not shown", strerror(-r));
 	/* Without it, timelines just carry no set-membership hints. */
 	r = setcheck_new(d.rules, &d.setcheck);
 	if (r < 0)
@@ -930,6 +945,7 @@ out:
 	d.table = tracetable_free(d.table);
 	d.timelines = timeline_table_free(d.timelines);
 	d.setcheck = setcheck_free(d.setcheck);
+	d.ctquery = ctquery_free(d.ctquery);
 	d.rules = rulecache_free(d.rules);
 	d.trace = nlsock_close(d.trace);
 	free(d.batch);

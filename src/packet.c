@@ -34,6 +34,10 @@ static void parse_l4(const uint8_t *th, size_t th_len, struct packet_info *p)
 		p->sport = rd16(th);
 		p->dport = rd16(th + 2);
 		p->has_ports = true;
+		if (p->l4proto == IPPROTO_TCP && th_len >= 8) {
+			p->tcp_seq = (uint32_t)rd16(th + 4) << 16 | rd16(th + 6);
+			p->has_seq = true;
+		}
 		if (p->l4proto == IPPROTO_TCP && th_len >= 14)
 			p->tcp_flags = th[13];
 		return;
@@ -62,6 +66,7 @@ int packet_parse(const uint8_t *nh, size_t nh_len, const uint8_t *th,
 			return -EINVAL;
 		p.l3 = 4;
 		p.length = rd16(nh + 2);
+		p.ip_id = rd16(nh + 4);
 		p.l4proto = nh[9];
 		memcpy(p.saddr, nh + 12, 4);
 		memcpy(p.daddr, nh + 16, 4);
@@ -74,6 +79,7 @@ int packet_parse(const uint8_t *nh, size_t nh_len, const uint8_t *th,
 			return -EINVAL;
 		p.l3 = 6;
 		p.length = rd16(nh + 4) + IPV6_HDR;
+		p.flow_label = (uint32_t)(nh[1] & 0x0f) << 16 | rd16(nh + 2);
 		/*
 		 * The transport attribute starts after any extension
 		 * headers, but this one holds only the fixed header, whose

@@ -30,6 +30,9 @@ void stats_compute(const struct stats_input *in, const struct timeline_stats *ts
 		.evicted = ts->evicted,
 		.events_dropped = ts->steps_dropped,
 		.names_dropped = ts->names_dropped,
+		.chains_dropped = ts->hdrs_dropped,
+		.joined = ts->joined,
+		.foreign = ts->foreign,
 	};
 	/*
 	 * Selected packets with no timeline at all. The counter is read
@@ -63,6 +66,9 @@ void stats_json(struct jsonw *w, const struct capture_stats *st)
 	jsonw_uint(w, "evicted", st->evicted);
 	jsonw_uint(w, "events_dropped", st->events_dropped);
 	jsonw_uint(w, "names_dropped", st->names_dropped);
+	jsonw_uint(w, "chains_dropped", st->chains_dropped);
+	jsonw_uint(w, "joined", st->joined);
+	jsonw_uint(w, "foreign", st->foreign);
 	jsonw_object_close(w);
 }
 
@@ -81,9 +87,14 @@ int stats_text(FILE *out, const struct capture_stats *st)
 	fprintf(out, "), %" PRIu64 " in flight, %" PRIu64 " receive overruns (ENOBUFS), %" PRIu64
 		" events, %" PRIu64 " malformed",
 		st->in_flight, st->enobufs, st->events, st->malformed);
-	if (st->evicted || st->events_dropped || st->names_dropped)
+	if (st->evicted || st->events_dropped || st->names_dropped || st->chains_dropped)
 		fprintf(out, "; limits hit: %" PRIu64 " timelines evicted, %" PRIu64
-			" events not kept, %" PRIu64 " names not kept",
-			st->evicted, st->events_dropped, st->names_dropped);
+			" events not kept, %" PRIu64 " names not kept, %" PRIu64
+			" base chain entries not kept",
+			st->evicted, st->events_dropped, st->names_dropped, st->chains_dropped);
+	if (st->joined)
+		fprintf(out, "; %" PRIu64 " trace id changes joined", st->joined);
+	if (st->foreign)
+		fprintf(out, "; %" PRIu64 " packets of other tracers ignored", st->foreign);
 	return ferror(out) ? -EIO : 0;
 }

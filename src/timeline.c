@@ -13,6 +13,24 @@
  *  - drop, stolen and queue are the last event of a packet.
  * Everything else ends on idle. Storage is preallocated: adding an event
  * allocates nothing, apart from the first copy of a new table/chain name.
+ *
+ * Whose packet: our trace rule's own event (a rule event in our table)
+ * marks a packet we selected. Every other tracer's packets reach the same
+ * multicast group (another nattraced, a user's `meta nftrace set 1`); a
+ * timeline that never gets our rule's event is counted as foreign and not
+ * emitted, unless events were lost and its start may be among them.
+ *
+ * One packet, several ids: the id hashes skb_iif, which changes when a
+ * bridged packet (br_netfilter) goes up from the bridge, so the same
+ * packet shows up at forward under a new id; a looped-back packet also
+ * gets a new id for its input half. A new id whose first event is not our
+ * rule is looked up by the header fields no NAT rewrites (addresses and
+ * ports of the source, IPv4 id or IPv6 flow label, length, TCP sequence)
+ * among our timelines in flight that have not entered that base chain; the
+ * oldest match takes the new id. A new id that matches nothing and was
+ * not selected by us is foreign; an accepted timeline followed by such an
+ * unmatched id is marked (unjoined_after), so that it is never said to be
+ * lost outside the ruleset on the strength of a missing continuation.
  */
 #include <errno.h>
 #include <limits.h>
@@ -22,6 +40,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include "hash.h"
 #include "timeline.h"
 
 #define NONE	(-1)
@@ -32,7 +51,9 @@ struct timeline_table {
 	const char *own_table;		/* interned */
 	struct timeline *slots;
 	int32_t *buckets;
+	int32_t *fp_buckets;		/* by packet fingerprint */
 	uint32_t bucket_mask;
+	uint64_t last_unjoined_ns;	/* a foreign id's start, 0 never */
 	int32_t free_head;
 	/* least recently active first */
 	int32_t lru_head, lru_tail;
@@ -75,13 +96,14 @@ int timeline_table_new(const struct timeline_config *cfg,
 	r = -ENOMEM;
 	t->slots = calloc(cfg->max_inflight, sizeof(*t->slots));
 	t->buckets = malloc(nbuckets * sizeof(*t->buckets));
-	if (!t->slots || !t->buckets)
+	t->fp_buckets = malloc(nbuckets * sizeof(*t->fp_buckets));
+	if (!t->slots || !t->buckets || !t->fp_buckets)
 		goto fail;
 	t->own_table = strpool_intern(t->names, cfg->own_table ? cfg->own_table : "");
 	t->cfg.own_table = NULL;	/* the caller's string may not live on */
 	t->bucket_mask = nbuckets - 1;
 	for (uint32_t i = 0; i < nbuckets; i++)
-		t->buckets[i] = NONE;
+		t->buckets[i] = t->fp_buckets[i] = NONE;
 	for (unsigned int i = 0; i < cfg->max_inflight; i++)
 		t->slots[i].next = i + 1 < cfg->max_inflight ? (int32_t)i + 1 : NONE;
 	t->free_head = 0;
@@ -100,6 +122,7 @@ struct timeline_table *timeline_table_free(struct timeline_table *t)
 	strpool_free(t->names);
 	free(t->slots);
 	free(t->buckets);
+	free(t->fp_buckets);
 	free(t);
 	return NULL;
 }
@@ -112,6 +135,140 @@ static int32_t lookup(const struct timeline_table *t, uint32_t id)
 		i = t->slots[i].hnext;
 	return i;
 }
+
+static void hash_unlink(struct timeline_table *t, int32_t i)
+{
+	struct timeline *tl = &t->slots[i];
+	int32_t *pp = &t->buckets[id_bucket(t, tl->id)];
+
+	while (*pp != i)
+		pp = &t->slots[*pp].hnext;
+	*pp = tl->hnext;
+}
+
+static void hash_link(struct timeline_table *t, int32_t i)
+{
+	struct timeline *tl = &t->slots[i];
+	uint32_t b = id_bucket(t, tl->id);
+
+	tl->hnext = t->buckets[b];
+	t->buckets[b] = i;
+}
+
+/* ---- the fingerprint index: one packet under a new trace id ---- */
+
+/* The header fields that no NAT rewrites and that differ between packets. */
+static uint32_t fingerprint(const struct packet_info *p)
+{
+	uint32_t h = HASH_FNV1A_INIT;
+
+	h = hash_fnv1a(h, &p->l3, sizeof(p->l3));
+	h = hash_fnv1a(h, &p->l4proto, sizeof(p->l4proto));
+	h = hash_fnv1a(h, p->saddr, p->l3 == 4 ? 4 : 16);
+	h = hash_fnv1a(h, &p->sport, sizeof(p->sport));
+	h = hash_fnv1a(h, &p->length, sizeof(p->length));
+	h = hash_fnv1a(h, &p->ip_id, sizeof(p->ip_id));
+	h = hash_fnv1a(h, &p->flow_label, sizeof(p->flow_label));
+	return hash_fnv1a(h, &p->tcp_seq, sizeof(p->tcp_seq));
+}
+
+static bool same_packet(const struct packet_info *a, const struct packet_info *b)
+{
+	return a->l3 == b->l3 && a->l4proto == b->l4proto &&
+	       memcmp(a->saddr, b->saddr, a->l3 == 4 ? 4 : 16) == 0 &&
+	       a->has_ports == b->has_ports && a->sport == b->sport &&
+	       a->length == b->length && a->ip_id == b->ip_id &&
+	       a->flow_label == b->flow_label && a->has_seq == b->has_seq &&
+	       a->tcp_seq == b->tcp_seq;
+}
+
+static void fp_unlink(struct timeline_table *t, int32_t i)
+{
+	struct timeline *tl = &t->slots[i];
+	int32_t *pp;
+
+	if (!tl->in_fp)
+		return;
+	pp = &t->fp_buckets[tl->fp & t->bucket_mask];
+	while (*pp != i)
+		pp = &t->slots[*pp].fpnext;
+	*pp = tl->fpnext;
+	tl->in_fp = false;
+}
+
+/* Index our timeline by the headers it was last seen with. */
+static void fp_update(struct timeline_table *t, int32_t i, const struct packet_info *p)
+{
+	struct timeline *tl = &t->slots[i];
+	uint32_t fp = fingerprint(p);
+
+	if (tl->in_fp && tl->fp == fp)
+		return;
+	fp_unlink(t, i);
+	tl->fp = fp;
+	tl->fpnext = t->fp_buckets[fp & t->bucket_mask];
+	t->fp_buckets[fp & t->bucket_mask] = i;
+	tl->in_fp = true;
+}
+
+static const struct tl_hdr *last_valid_hdr(const struct timeline *tl)
+{
+	for (int h = tl->n_hdrs - 1; h >= 0; h--)
+		if (tl->hdrs[h].pkt_valid)
+			return &tl->hdrs[h];
+	return NULL;
+}
+
+static bool entered(const struct timeline *tl, uint8_t family,
+		    const char *table, const char *chain)
+{
+	for (unsigned int i = 0; i < tl->n_hdrs; i++)
+		if (tl->hdrs[i].chain == chain && tl->hdrs[i].table == table &&
+		    tl->hdrs[i].family == family)
+			return true;
+	return false;
+}
+
+/* Our timeline in flight that this packet, under a new id, continues. */
+static int32_t find_continued(const struct timeline_table *t, const struct packet_info *p,
+			      uint8_t family, const char *table, const char *chain)
+{
+	uint32_t fp = fingerprint(p);
+	int32_t best = NONE;
+
+	for (int32_t i = t->fp_buckets[fp & t->bucket_mask]; i != NONE;
+	     i = t->slots[i].fpnext) {
+		const struct timeline *tl = &t->slots[i];
+		const struct tl_hdr *h;
+
+		if (tl->fp != fp || tl->ended || entered(tl, family, table, chain))
+			continue;
+		h = last_valid_hdr(tl);
+		if (!h || !same_packet(&h->pkt, p))
+			continue;
+		/* identical packets: the oldest went first */
+		if (best == NONE || tl->seq < t->slots[best].seq)
+			best = i;
+	}
+	return best;
+}
+
+/* Known from now on by id as well. */
+static void add_id(struct timeline_table *t, int32_t i, uint32_t id)
+{
+	struct timeline *tl = &t->slots[i];
+
+	hash_unlink(t, i);
+	tl->id = id;
+	hash_link(t, i);
+	if (tl->n_ids < TIMELINE_MAX_IDS)
+		tl->ids[tl->n_ids++] = id;
+	else
+		tl->ids_dropped++;
+	t->stats.joined++;
+}
+
+/* ---- slots ---- */
 
 static void lru_unlink(struct timeline_table *t, int32_t i)
 {
@@ -143,16 +300,44 @@ static void lru_append(struct timeline_table *t, int32_t i)
 static void release(struct timeline_table *t, int32_t i)
 {
 	struct timeline *tl = &t->slots[i];
-	int32_t *pp = &t->buckets[id_bucket(t, tl->id)];
 
-	while (*pp != i)
-		pp = &t->slots[*pp].hnext;
-	*pp = tl->hnext;
+	hash_unlink(t, i);
+	fp_unlink(t, i);
 	lru_unlink(t, i);
 	tl->in_use = false;
 	tl->next = t->free_head;
 	t->free_head = i;
 	t->inflight--;
+}
+
+/* In place: the last events were written round a ring; put them in order. */
+static void reverse(struct tl_step *s, unsigned int a, unsigned int b)
+{
+	while (a + 1 < b) {
+		struct tl_step tmp = s[a];
+
+		s[a++] = s[--b];
+		s[b] = tmp;
+	}
+}
+
+static unsigned int kept_head(const struct timeline_table *t)
+{
+	return t->cfg.max_steps / 2;
+}
+
+static void linearize(struct timeline_table *t, struct timeline *tl)
+{
+	unsigned int head = kept_head(t), max = t->cfg.max_steps;
+	unsigned int k = tl->ring % (max - head);
+
+	if (!tl->steps_dropped)
+		return;
+	/* rotate steps[head, max) left by k */
+	reverse(tl->steps, head, head + k);
+	reverse(tl->steps, head + k, max);
+	reverse(tl->steps, head, max);
+	tl->gap_at = (uint16_t)head;
 }
 
 static void emit(struct timeline_table *t, int32_t i, enum timeline_end why)
@@ -161,6 +346,15 @@ static void emit(struct timeline_table *t, int32_t i, enum timeline_end why)
 
 	if (why == TL_END_EVICTED)
 		tl->lossy = true;
+	linearize(t, tl);
+	if (!tl->ended && t->last_unjoined_ns && t->last_unjoined_ns >= tl->last_ns)
+		tl->unjoined_after = true;
+	if (!tl->started && !tl->lossy) {
+		/* never selected by our rule: another tracer's packet */
+		t->stats.foreign++;
+		release(t, i);
+		return;
+	}
 	t->stats.timelines++;
 	if (!timeline_complete(tl))
 		t->stats.incomplete++;
@@ -171,7 +365,6 @@ static void emit(struct timeline_table *t, int32_t i, enum timeline_end why)
 static int32_t create(struct timeline_table *t, uint32_t id, uint64_t now_ns)
 {
 	struct timeline *tl;
-	uint32_t b;
 	int32_t i;
 
 	if (t->free_head == NONE) {
@@ -181,15 +374,16 @@ static int32_t create(struct timeline_table *t, uint32_t id, uint64_t now_ns)
 	i = t->free_head;
 	tl = &t->slots[i];
 	t->free_head = tl->next;
-	/* Only the header of the slot needs clearing; arrays are counted. */
-	memset(tl, 0, offsetof(struct timeline, steps));
+	/* Only the fields before the arrays need clearing; arrays are counted. */
+	memset(tl, 0, offsetof(struct timeline, hdrs));
 	tl->id = id;
+	tl->ids[0] = id;
+	tl->n_ids = 1;
+	tl->cur_base = NONE;
 	tl->first_ns = tl->last_ns = now_ns;
 	tl->seq = t->seq++;
 	tl->in_use = true;
-	b = id_bucket(t, id);
-	tl->hnext = t->buckets[b];
-	t->buckets[b] = i;
+	hash_link(t, i);
 	lru_append(t, i);
 	t->inflight++;
 	return i;
@@ -209,26 +403,32 @@ static const char *intern(struct timeline_table *t, const char *s)
 	return p;
 }
 
-static bool entered(const struct timeline *tl, uint8_t family,
-		    const char *table, const char *chain)
+/* Steps that name a header slot about to be reused lose their link. */
+static void forget_hdr(struct timeline *tl, int h)
 {
-	for (unsigned int i = 0; i < tl->n_hdrs; i++)
-		if (tl->hdrs[i].chain == chain && tl->hdrs[i].table == table &&
-		    tl->hdrs[i].family == family)
-			return true;
-	return false;
+	for (unsigned int i = 0; i < tl->n_steps; i++) {
+		if (tl->steps[i].hdr == h)
+			tl->steps[i].hdr = NONE;
+		if (tl->steps[i].base == h)
+			tl->steps[i].base = NONE;
+	}
 }
 
-static int add_hdr(struct timeline *tl, const struct trace_event *ev,
-		   const char *table, const char *chain, bool own)
+static int add_hdr(struct timeline_table *t, struct timeline *tl,
+		   const struct trace_event *ev, const char *table,
+		   const char *chain, bool own)
 {
 	struct tl_hdr *h;
+	int at = tl->n_hdrs;
 
 	if (tl->n_hdrs >= TIMELINE_MAX_HDRS) {
+		/* keep the first ones and the latest: the verdict's chain */
+		at = TIMELINE_MAX_HDRS - 1;
+		forget_hdr(tl, at);
 		tl->hdrs_dropped++;
-		return NONE;
+		t->stats.hdrs_dropped++;
 	}
-	h = &tl->hdrs[tl->n_hdrs];
+	h = &tl->hdrs[at];
 	memset(h, 0, sizeof(*h));
 	h->table = table;
 	h->chain = chain;
@@ -246,22 +446,27 @@ static int add_hdr(struct timeline *tl, const struct trace_event *ev,
 	h->ct.direction = ev->ct_direction;
 	h->ct.status = ev->ct_status;
 	h->ct.state = ev->ct_state;
-	return tl->n_hdrs++;
+	if (at == tl->n_hdrs)
+		tl->n_hdrs++;
+	return at;
 }
 
 static void add_step(struct timeline_table *t, struct timeline *tl,
 		     const struct trace_event *ev, const char *table,
 		     const char *chain, int hdr)
 {
+	unsigned int max = t->cfg.max_steps, head = kept_head(t);
 	struct tl_step *s;
 
-	if (tl->n_steps >= t->cfg.max_steps) {
+	if (tl->n_steps < max) {
+		s = &tl->steps[tl->n_steps++];
+	} else {
+		/* full: the last events go round a ring after the first half */
+		s = &tl->steps[head + tl->ring % (max - head)];
+		tl->ring++;
 		tl->steps_dropped++;
-		tl->lossy = true;
 		t->stats.steps_dropped++;
-		return;
 	}
-	s = &tl->steps[tl->n_steps++];
 	s->table = table;
 	s->chain = chain;
 	s->target = ev->present & TRACE_HAS_TARGET ? intern(t, ev->target) : NULL;
@@ -270,6 +475,7 @@ static void add_step(struct timeline_table *t, struct timeline *tl,
 	s->type = (uint8_t)ev->type;
 	s->family = ev->family;
 	s->hdr = (int8_t)hdr;
+	s->base = tl->cur_base;
 	/* A policy event names the policy, not a verdict: make it one. */
 	if (ev->present & TRACE_HAS_VERDICT) {
 		s->verdict = ev->verdict;
@@ -282,6 +488,41 @@ static void add_step(struct timeline_table *t, struct timeline *tl,
 	}
 }
 
+/* The timeline this event belongs to, new or continued, or NONE. */
+static int32_t timeline_of(struct timeline_table *t, const struct trace_event *ev,
+			   const char *table, const char *chain, bool selects,
+			   uint64_t now_ns)
+{
+	bool headers = ev->present & TRACE_HAS_NH;
+	struct packet_info pkt;
+	int32_t i = lookup(t, ev->id);
+
+	if (i != NONE && headers &&
+	    entered(&t->slots[i], ev->family, table, chain)) {
+		/* The same base chain again: this id now names a new packet. */
+		emit(t, i, TL_END_REUSED);
+		i = NONE;
+	}
+	if (i != NONE)
+		return i;
+	/*
+	 * Also for our own rule: with several --hooks it selects the packet
+	 * again after its id changed (unless nftrace was already set).
+	 */
+	if (headers && packet_parse(ev->nh, ev->nh_len, ev->th, ev->th_len, &pkt) == 0) {
+		i = find_continued(t, &pkt, ev->family, table, chain);
+		if (i != NONE) {
+			add_id(t, i, ev->id);
+			return i;
+		}
+		if (!selects)
+			t->last_unjoined_ns = now_ns;
+	}
+	i = create(t, ev->id, now_ns);
+	t->slots[i].started = selects;
+	return i;
+}
+
 void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 		  uint64_t now_ns)
 {
@@ -289,6 +530,8 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 	const char *chain = intern(t, ev->chain);
 	bool own = table == t->own_table && ev->family == t->cfg.own_family;
 	bool headers = ev->present & TRACE_HAS_NH;
+	/* our trace rule matched: it set nftrace, the packet is ours */
+	bool selects = own && ev->type == TRACE_TYPE_RULE;
 	struct timeline *tl;
 	int32_t i;
 	int hdr = NONE;
@@ -297,19 +540,10 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 	if (own)
 		t->stats.own_events++;
 
-	i = lookup(t, ev->id);
-	if (i != NONE && headers &&
-	    entered(&t->slots[i], ev->family, table, chain)) {
-		/* The same base chain again: this id now names a new packet. */
-		emit(t, i, TL_END_REUSED);
-		i = NONE;
-	}
-	if (i == NONE) {
-		i = create(t, ev->id, now_ns);
-		/* Without our chain's header event the start was missed. */
-		t->slots[i].started = own && headers;
-	}
+	i = timeline_of(t, ev, table, chain, selects, now_ns);
 	tl = &t->slots[i];
+	if (selects)
+		tl->started = true;
 	tl->last_ns = now_ns;
 	if (t->loss_window)
 		tl->lossy = true;
@@ -318,8 +552,13 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 	if (ev->present & TRACE_HAS_NFPROTO)
 		tl->nfproto = (uint8_t)ev->nfproto;
 
-	if (headers)
-		hdr = add_hdr(tl, ev, table, chain, own);
+	if (headers) {
+		hdr = add_hdr(t, tl, ev, table, chain, own);
+		if (!own)
+			tl->cur_base = (int8_t)hdr;
+		if (tl->started && tl->hdrs[hdr].pkt_valid)
+			fp_update(t, i, &tl->hdrs[hdr].pkt);
+	}
 	/* Our own chain's events are bookkeeping: they do not become steps. */
 	if (!own)
 		add_step(t, tl, ev, table, chain, hdr);
@@ -427,6 +666,26 @@ bool timeline_step_is_chain_end(const struct tl_step *s)
 	       s->verdict == NFT_CONTINUE;
 }
 
+int timeline_entry_start(const struct timeline *tl, int i, bool *ret_whole)
+{
+	int8_t base = tl->steps[i].base;
+	int j = i;
+
+	while (j > 0 && tl->steps[j - 1].base == base &&
+	       !(tl->steps_dropped && j == tl->gap_at))
+		j--;
+	if (ret_whole)
+		*ret_whole = base != NONE && tl->steps[j].hdr == base;
+	return j;
+}
+
+const struct tl_hdr *timeline_entry_hdr(const struct timeline *tl, int i)
+{
+	int8_t base = tl->steps[i].base;
+
+	return base >= 0 && base < tl->n_hdrs ? &tl->hdrs[base] : NULL;
+}
+
 static bool leaves_chain(const struct tl_step *s)
 {
 	return s->type == TRACE_TYPE_RETURN || timeline_step_is_chain_end(s) ||
@@ -441,14 +700,14 @@ static bool leaves_chain(const struct tl_step *s)
 static void build_path(const struct timeline *tl, int cause,
 		       struct tl_summary *sum)
 {
+	const struct tl_hdr *entry = timeline_entry_hdr(tl, cause);
 	const char *stack[TL_MAX_PATH];
-	unsigned int depth = 0;
-	int base = cause;
+	unsigned int depth = 1;
+	bool whole;
+	int base = timeline_entry_start(tl, cause, &whole);
 
-	while (base > 0 && tl->steps[base].hdr == NONE)
-		base--;
-	stack[depth++] = tl->steps[base].chain;
-	for (int i = base; i < cause; i++) {
+	stack[0] = entry ? entry->chain : tl->steps[base].chain;
+	for (int i = base; whole && i < cause; i++) {
 		const struct tl_step *s = &tl->steps[i];
 
 		if (leaves_chain(s)) {
@@ -520,9 +779,19 @@ static void find_nat(const struct timeline *tl, struct tl_summary *sum)
 	}
 }
 
+/*
+ * Can more of this packet have come after its last event seen? Not after
+ * a drop, queue or stolen; otherwise only if events were lost while it
+ * was in flight (an overrun, eviction) or it was never seen to start.
+ */
+static bool end_may_be_missing(const struct timeline *tl)
+{
+	return tl->lossy || !tl->started;
+}
+
 void timeline_summarize(const struct timeline *tl, struct tl_summary *ret)
 {
-	struct tl_summary sum = { .cause = NONE };
+	struct tl_summary sum = { .cause = NONE, .last_seen = NONE };
 
 	for (int h = 0; h < tl->n_hdrs && !sum.packet; h++)
 		if (tl->hdrs[h].pkt_valid)
@@ -530,7 +799,9 @@ void timeline_summarize(const struct timeline *tl, struct tl_summary *ret)
 
 	/*
 	 * A base chain's last event is a rule with an absolute verdict or
-	 * its policy, and a packet's last base chain decides its fate.
+	 * its policy, and a packet's last base chain decides its fate, when
+	 * it is the last: an accept is final only if nothing can be missing
+	 * after it.
 	 */
 	for (int i = tl->n_steps - 1; i >= 0; i--) {
 		const struct tl_step *s = &tl->steps[i];
@@ -539,10 +810,14 @@ void timeline_summarize(const struct timeline *tl, struct tl_summary *ret)
 		if (!s->has_verdict)
 			continue;
 		v = timeline_verdict_of(s->verdict);
-		if (v != TL_VERDICT_UNKNOWN) {
-			sum.verdict = v;
-			sum.cause = i;
+		if (v == TL_VERDICT_UNKNOWN)
+			break;
+		if (!tl->ended && end_may_be_missing(tl)) {
+			sum.last_seen = i;
+			break;
 		}
+		sum.verdict = v;
+		sum.cause = i;
 		break;
 	}
 	if (sum.cause != NONE)

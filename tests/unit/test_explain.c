@@ -158,6 +158,15 @@ static struct timeline_table *new_table(struct env *e)
 	return t;
 }
 
+/* Our trace rule's event: the packet is ours. */
+static void own(struct timeline_table *t, uint32_t id, const struct test_pkt *p)
+{
+	struct trace_event ev = test_with_pkt(test_rule(id, OWN, "trace_prerouting", 1,
+							NFT_CONTINUE, NULL), p, 2, 0);
+
+	timeline_add(t, &ev, 0);
+}
+
 static void load_rules(struct env *e, const char *listing)
 {
 	assert_int_equal(rulecache_new_offline(&e->rc), 0);
@@ -436,6 +445,7 @@ static void test_policy_drop_scans_base_and_returned_chains(void **state)
 	{
 		struct trace_event ev;
 
+		own(t, 1, &fwd);
 		ev = test_with_pkt(test_rule(1, "filter", "forward", 12, NFT_JUMP, "checks"), &fwd, 2, 3);
 		ev.present |= TRACE_HAS_MARK;
 		ev.mark = 0x10;
@@ -498,6 +508,7 @@ static void test_goto_path_and_reject_with_comment(void **state)
 	r = resolver_for(&e);
 	test_ipv4_tcp(&fwd, "198.51.100.2", 40000, "203.0.113.10", 22, 0x02);
 	/* ip saddr is trusted? no; jump checks returns; goto final; reject */
+	own(t, 2, &fwd);
 	ev = test_with_pkt(test_rule(2, "filter", "forward", 12, NFT_JUMP, "checks"), &fwd, 2, 3);
 	timeline_add(t, &ev, 0);
 	ev = test_rule(2, "filter", "checks", 0, NFT_CONTINUE, NULL);
@@ -561,6 +572,7 @@ static void test_goto_returns_to_the_caller_of_the_jump(void **state)
 	load_rules(&e, rules);
 	r = resolver_for(&e);
 	test_ipv4_tcp(&p, "192.0.2.7", 1, "192.0.2.8", 2, 0x02);
+	own(t, 11, &p);
 	ev = test_with_pkt(test_rule(11, "t", "fw", 1, NFT_JUMP, "a"), &p, 2, 3);
 	timeline_add(t, &ev, 0);
 	ev = test_rule(11, "t", "a", 3, NFT_GOTO, "b");
@@ -604,6 +616,7 @@ static void test_same_key_asked_once_and_errors_not_evaluated(void **state)
 	load_rules(&e, rules);
 	r = resolver_for(&e);
 	test_ipv4_tcp(&p, "192.0.2.7", 1, "192.0.2.8", 2, 0x02);
+	own(t, 3, &p);
 	ev = test_with_pkt(test_rule(3, "f", "fw", 0, NFT_CONTINUE, NULL), &p, 2, 3);
 	ev.family = NFPROTO_IPV4;
 	timeline_add(t, &ev, 0);
@@ -628,6 +641,20 @@ static void test_same_key_asked_once_and_errors_not_evaluated(void **state)
 	assert_string_equal(ex.hints[0].reason, "fake failure");
 	timeline_table_free(t);
 	rulecache_free(e.rc);
+}
+
+static const struct natmap masq = {
+	.nat = NATMAP_NAT_SNAT, .l3 = 4, .l4proto = IPPROTO_TCP, .has_ports = true,
+	.orig_src = { { 203, 0, 113, 10 }, 40000 }, .orig_dst = { { 198, 51, 100, 2 }, 80 },
+	.reply_src = { { 198, 51, 100, 2 }, 80 }, .reply_dst = { { 198, 51, 100, 1 }, 50123 },
+};
+
+static const struct natmap *masq_mapping(void *ctx, const struct tl_ct *ct,
+					 const struct packet_info *orig)
+{
+	(void)ctx;
+	(void)ct;
+	return orig->sport == 40000 ? &masq : NULL;
 }
 
 static void test_masquerade_and_snat_from_postrouting_rule(void **state)
@@ -660,9 +687,19 @@ static void test_masquerade_and_snat_from_postrouting_rule(void **state)
 	assert_int_equal(ex.nat[0].oif, 2);
 	explain_nat_endpoints(&ex.nat[0], from, to, sizeof(from));
 	assert_string_equal(from, "203.0.113.10:40000");
-	assert_string_equal(to, "198.51.100.1:40000");
+	/* the kernel may pick another port: never assume it kept this one */
+	assert_string_equal(to, "198.51.100.1:?");
 	explain_nat_str(&ex.nat[0], &r, buf, sizeof(buf));
-	assert_string_equal(buf, "masquerade 203.0.113.10:40000 -> 198.51.100.1:40000 via wan0");
+	assert_string_equal(buf, "masquerade 203.0.113.10:40000 -> 198.51.100.1:? via wan0");
+
+	/* conntrack knows the port it chose (fully-random, a clash, ...) */
+	r.mapping = masq_mapping;
+	explain_timeline(&e.tl, &r, &ex);
+	assert_true(ex.has_mapping);
+	assert_true(ex.nat[0].from_ct);
+	explain_nat_endpoints(&ex.nat[0], from, to, sizeof(from));
+	assert_string_equal(to, "198.51.100.1:50123");
+	r.mapping = NULL;
 
 	/* snat to a fixed address and port */
 	test_ipv4_tcp(&out, "203.0.113.11", 40001, "198.51.100.2", 80, 0x02);
@@ -680,6 +717,7 @@ static void test_masquerade_and_snat_from_postrouting_rule(void **state)
 	/* no address for that interface: say where, not what */
 	r.ifaddr = NULL;
 	test_ipv4_tcp(&out, "203.0.113.10", 40000, "198.51.100.2", 80, 0x02);
+	own(t, 6, &out);
 	ev = test_with_pkt(test_rule(6, "nat", "postrouting", 4, NF_ACCEPT, NULL), &out, 3, 2);
 	timeline_add(t, &ev, 0);
 	timeline_flush(t);
@@ -703,6 +741,7 @@ static void test_snat_from_conntrack_status(void **state)
 	load_rules(&e, lab_rules);
 	r = resolver_for(&e);
 	test_ipv4_tcp(&p, "203.0.113.10", 40000, "198.51.100.2", 80, 0x10);
+	own(t, 7, &p);
 	ev = test_with_pkt(test_rule(7, "filter", "forward", 10, NF_ACCEPT, NULL), &p, 3, 2);
 	ev.present |= TRACE_HAS_CT_STATUS | TRACE_HAS_CT_DIRECTION | TRACE_HAS_CT_STATE;
 	ev.ct_status = 0x19e;	/* seen-reply,assured,confirmed,snat,snat-done */

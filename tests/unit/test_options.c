@@ -34,7 +34,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.family, NFPROTO_INET);
 	assert_int_equal(o.hooks, 1u << NF_INET_PRE_ROUTING | 1u << NF_INET_LOCAL_OUT);
 	assert_int_equal(o.max_inflight, 1024);
-	assert_int_equal(o.max_events, 64);
+	assert_int_equal(o.max_events, 512);
 	assert_int_equal(o.stats_interval, 60);
 }
 
@@ -128,15 +128,15 @@ static void test_caps_and_stats_interval(void **state)
 
 	(void)state;
 	assert_int_equal(PARSE(&o, err, "--match", "x", "--max-inflight", "16384",
-			       "--max-events", "128", "--stats-interval", "0"), 0);
+			       "--max-events", "1024", "--stats-interval", "0"), 0);
 	assert_int_equal(o.max_inflight, 16384);
-	assert_int_equal(o.max_events, 128);
+	assert_int_equal(o.max_events, 1024);
 	assert_int_equal(o.stats_interval, 0);
 	assert_int_equal(PARSE(&o, err, "--match", "x", "--max-inflight", "16385"), -EINVAL);
 	assert_non_null(strstr(err, "--max-inflight"));
 	assert_non_null(strstr(err, "16384"));
 	assert_int_equal(PARSE(&o, err, "--match", "x", "--max-inflight", "0"), -EINVAL);
-	assert_int_equal(PARSE(&o, err, "--match", "x", "--max-events", "129"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--max-events", "1025"), -EINVAL);
 	assert_non_null(strstr(err, "--max-events"));
 	assert_int_equal(PARSE(&o, err, "--match", "x", "--max-events", "-1"), -EINVAL);
 	assert_int_equal(PARSE(&o, err, "--match", "x", "--stats-interval", "1m"), -EINVAL);

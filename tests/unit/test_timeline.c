@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cmocka.h>
@@ -199,7 +200,8 @@ static void test_interleaved_events_of_two_cpus_stay_apart(void **state)
 	timeline_table_free(t);
 }
 
-static void test_missed_start_is_incomplete(void **state)
+/* Another tracer's packet (a user's nftrace rule, another nattraced). */
+static void test_packet_not_selected_by_us_is_foreign(void **state)
 {
 	struct seen s;
 	struct timeline_table *t = table(&s, 16);
@@ -207,6 +209,29 @@ static void test_missed_start_is_incomplete(void **state)
 
 	(void)state;
 	test_ipv4_tcp(&p, "198.51.100.2", 1, "203.0.113.10", 22, 0x10);
+	add(t, test_with_pkt(test_rule(9, "trace_b", "trace_prerouting", 2, NFT_CONTINUE, NULL), &p, 2, 0), 0);
+	add(t, test_with_pkt(test_rule(9, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &p, 2, 3), 0);
+	add(t, test_rule(9, "filter", "allowed_dnats", 7, NF_DROP, NULL), 0);
+	/* our chain passed it by (policy only): still not ours */
+	add(t, test_with_pkt(test_rule(10, "trace_b", "trace_prerouting", 2, NFT_CONTINUE, NULL), &p, 2, 0), 0);
+	add(t, test_with_pkt(test_policy(10, OWN, "trace_prerouting", NF_ACCEPT), &p, 2, 0), 0);
+	timeline_flush(t);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(timeline_stats(t)->foreign, 2);
+	assert_int_equal(timeline_stats(t)->timelines, 0);
+	timeline_table_free(t);
+}
+
+/* Our rule's event lost in an overrun: it may be ours, shown incomplete. */
+static void test_lost_start_is_emitted_incomplete(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 16);
+	struct test_pkt p;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "203.0.113.10", 22, 0x10);
+	timeline_loss_begin(t);
 	add(t, test_with_pkt(test_rule(9, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &p, 2, 3), 0);
 	add(t, test_rule(9, "filter", "allowed_dnats", 7, NF_DROP, NULL), 0);
 	assert_int_equal(s.n, 1);
@@ -251,10 +276,14 @@ static void test_too_many_events_truncate_and_count(void **state)
 	for (int i = 0; i < TIMELINE_MAX_STEPS + 10; i++)
 		add(t, test_rule(5, "filter", "input", 100 + i, NFT_CONTINUE, NULL), 0);
 	add(t, test_rule(5, "filter", "input", 99, NF_DROP, NULL), 0);
-	/* the drop still ends the packet, though it was not kept */
+	/* the first half and the last half are kept: the drop among them */
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.tl[0].n_steps, TIMELINE_MAX_STEPS);
 	assert_int_equal(s.tl[0].steps_dropped, 12);
+	assert_int_equal(s.tl[0].gap_at, TIMELINE_MAX_STEPS / 2);
+	assert_int_equal(s.tl[0].steps[TIMELINE_MAX_STEPS - 1].handle, 99);
+	assert_int_equal(s.tl[0].steps[TIMELINE_MAX_STEPS / 2].handle,
+			 100 + TIMELINE_MAX_STEPS / 2 - 1 + 12);
 	assert_false(timeline_complete(&s.tl[0]));
 	assert_int_equal(timeline_stats(t)->steps_dropped, 12);
 	timeline_table_free(t);
@@ -372,9 +401,8 @@ static void test_own_table_of_other_family_is_not_ours(void **state)
 	ev.family = NFPROTO_IPV4;
 	add(t, ev, 0);
 	timeline_flush(t);
-	assert_int_equal(s.n, 1);
-	assert_false(s.tl[0].started);
-	assert_int_equal(s.tl[0].n_steps, 1);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(timeline_stats(t)->foreign, 1);
 	assert_int_equal(timeline_stats(t)->own_events, 0);
 	timeline_table_free(t);
 }
@@ -420,7 +448,21 @@ static void test_configured_event_cap_is_honoured(void **state)
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.tl[0].n_steps, 5);
 	assert_int_equal(s.tl[0].steps_dropped, 6);	/* own chain events are not steps */
+	/* first two, then the last three in order: 108, 109, the drop */
+	assert_int_equal(s.tl[0].gap_at, 2);
+	assert_int_equal(s.tl[0].steps[0].handle, 100);
+	assert_int_equal(s.tl[0].steps[1].handle, 101);
+	assert_int_equal(s.tl[0].steps[2].handle, 108);
+	assert_int_equal(s.tl[0].steps[3].handle, 109);
+	assert_int_equal(s.tl[0].steps[4].handle, 99);
 	assert_false(timeline_complete(&s.tl[0]));
+	{
+		struct tl_summary sum;
+
+		timeline_summarize(&s.tl[0], &sum);
+		assert_int_equal(sum.verdict, TL_VERDICT_DROP);
+		assert_int_equal(sum.cause, 4);
+	}
 	timeline_table_free(t);
 }
 
@@ -472,6 +514,127 @@ static void test_bad_config_refused(void **state)
 	assert_null(timeline_table_free(NULL));
 }
 
+static void set_ip_id(struct test_pkt *p, uint16_t id)
+{
+	p->nh[4] = id >> 8;
+	p->nh[5] = id & 0xff;
+}
+
+/*
+ * A bridged packet (br_netfilter) gets a new trace id between prerouting
+ * and forward: the two halves are one packet, one timeline.
+ */
+static void test_trace_id_change_joins_one_packet(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 16);
+	struct test_pkt in, fwd, other;
+	struct tl_summary sum;
+
+	(void)state;
+	test_ipv4_tcp(&in, "192.0.2.2", 40000, "198.51.100.2", 80, 0x02);
+	test_ipv4_tcp(&fwd, "192.0.2.2", 40000, "198.51.100.2", 80, 0x02);
+	test_ipv4_tcp(&other, "192.0.2.2", 40000, "198.51.100.2", 80, 0x02);
+	set_ip_id(&in, 4242);
+	set_ip_id(&fwd, 4242);
+	set_ip_id(&other, 4243);	/* the next packet of the flow */
+	own_start(t, 0xa, &in, 0);
+	add(t, test_with_pkt(test_policy(0xa, "filter", "PREROUTING", NF_ACCEPT), &in, 5, 0), 1);
+	/* a different packet under another id is not joined */
+	add(t, test_with_pkt(test_rule(0xc, "filter", "FORWARD", 7, NFT_JUMP, "DOCKER-USER"), &other, 5, 6), 2);
+	add(t, test_with_pkt(test_rule(0xb, "filter", "FORWARD", 7, NFT_JUMP, "DOCKER-USER"), &fwd, 5, 6), 2);
+	add(t, test_rule(0xb, "filter", "DOCKER-USER", 0, NFT_CONTINUE, NULL), 2);
+	add(t, test_rule(0xb, "filter", "FORWARD", 9, NF_ACCEPT, NULL), 2);
+	add(t, test_with_pkt(test_policy(0xb, "nat", "POSTROUTING", NF_ACCEPT), &fwd, 0, 6), 3);
+	timeline_flush(t);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.tl[0].n_ids, 2);
+	assert_int_equal(s.tl[0].ids[0], 0xa);
+	assert_int_equal(s.tl[0].ids[1], 0xb);
+	assert_int_equal(s.tl[0].n_steps, 5);
+	assert_true(timeline_complete(&s.tl[0]));
+	timeline_summarize(&s.tl[0], &sum);
+	assert_int_equal(sum.verdict, TL_VERDICT_ACCEPT);
+	assert_string_equal(s.tl[0].steps[sum.cause].chain, "POSTROUTING");
+	assert_int_equal(timeline_stats(t)->joined, 1);
+	/* 0xc matched nothing of ours and was never selected by our rule */
+	assert_int_equal(timeline_stats(t)->foreign, 1);
+	timeline_table_free(t);
+}
+
+/* An unmatched id after an accept: the accept may not be the end. */
+static void test_unjoined_id_after_accept_is_marked(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 16);
+	struct test_pkt in, other;
+
+	(void)state;
+	test_ipv4_tcp(&in, "192.0.2.2", 40000, "198.51.100.2", 80, 0x02);
+	test_ipv4_tcp(&other, "192.0.2.9", 1, "198.51.100.2", 80, 0x02);
+	own_start(t, 0xa, &in, 0);
+	add(t, test_with_pkt(test_policy(0xa, "filter", "PREROUTING", NF_ACCEPT), &in, 5, 0), 1);
+	add(t, test_with_pkt(test_rule(0xb, "filter", "FORWARD", 7, NF_ACCEPT, NULL), &other, 5, 6), 2);
+	timeline_flush(t);
+	assert_int_equal(s.n, 1);
+	assert_true(s.tl[0].unjoined_after);
+	timeline_table_free(t);
+}
+
+/* Events lost while in flight: the last accept seen is not a verdict. */
+static void test_accept_with_lost_events_is_unknown(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 16);
+	struct test_pkt p;
+	struct tl_summary sum;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 22, 0x02);
+	own_start(t, 3, &p, 0);
+	add(t, test_with_pkt(test_policy(3, "firewalld", "filter_PREROUTING", NF_ACCEPT), &p, 2, 0), 0);
+	timeline_mark_lossy(t);
+	timeline_flush(t);
+	assert_int_equal(s.n, 1);
+	timeline_summarize(&s.tl[0], &sum);
+	assert_int_equal(sum.verdict, TL_VERDICT_UNKNOWN);
+	assert_int_equal(sum.cause, -1);
+	assert_int_equal(sum.last_seen, 0);
+	timeline_table_free(t);
+}
+
+/* Past TIMELINE_MAX_HDRS base chain entries the latest one is kept. */
+static void test_base_chain_bound_keeps_the_latest(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 4);
+	struct test_pkt p;
+	char names[TIMELINE_MAX_HDRS + 8][16];
+	struct tl_summary sum;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 22, 0x02);
+	own_start(t, 3, &p, 0);
+	for (int i = 0; i < TIMELINE_MAX_HDRS + 8; i++) {
+		snprintf(names[i], sizeof(names[i]), "chain%d", i);
+		add(t, test_with_pkt(test_policy(3, "filter", names[i],
+						 i == TIMELINE_MAX_HDRS + 7 ? NF_DROP : NF_ACCEPT),
+				     &p, 2, 0), 0);
+	}
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.tl[0].n_hdrs, TIMELINE_MAX_HDRS);
+	/* our own chain's entry was the first; 9 entries did not fit */
+	assert_int_equal(s.tl[0].hdrs_dropped, 9);
+	assert_string_equal(s.tl[0].hdrs[TIMELINE_MAX_HDRS - 1].chain, "chain39");
+	assert_false(timeline_complete(&s.tl[0]));
+	timeline_summarize(&s.tl[0], &sum);
+	assert_int_equal(sum.verdict, TL_VERDICT_DROP);
+	assert_string_equal(s.tl[0].steps[sum.cause].chain, "chain39");
+	assert_non_null(timeline_entry_hdr(&s.tl[0], sum.cause));
+	assert_int_equal(timeline_stats(t)->hdrs_dropped, 9);
+	timeline_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -479,7 +642,12 @@ int main(void)
 		cmocka_unit_test(test_accept_ends_on_idle_only),
 		cmocka_unit_test(test_trace_id_reuse_starts_new_timeline),
 		cmocka_unit_test(test_interleaved_events_of_two_cpus_stay_apart),
-		cmocka_unit_test(test_missed_start_is_incomplete),
+		cmocka_unit_test(test_packet_not_selected_by_us_is_foreign),
+		cmocka_unit_test(test_lost_start_is_emitted_incomplete),
+		cmocka_unit_test(test_trace_id_change_joins_one_packet),
+		cmocka_unit_test(test_unjoined_id_after_accept_is_marked),
+		cmocka_unit_test(test_accept_with_lost_events_is_unknown),
+		cmocka_unit_test(test_base_chain_bound_keeps_the_latest),
 		cmocka_unit_test(test_full_table_evicts_oldest_as_incomplete),
 		cmocka_unit_test(test_too_many_events_truncate_and_count),
 		cmocka_unit_test(test_lost_events_mark_inflight_incomplete),
