@@ -56,14 +56,18 @@ static int answer_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, v
 	struct answer *a = data;
 	struct natmap m;
 
+	/*
+	 * Always continue: stopping early would leave the kernel's closing
+	 * acknowledgement in the socket for the next query to trip over.
+	 */
 	(void)type;
-	if (natmap_from_ct(ct, NATMAP_EV_NONE, &m) < 0)
+	if (a->found || natmap_from_ct(ct, NATMAP_EV_NONE, &m) < 0)
 		return NFCT_CB_CONTINUE;
 	if (a->ct_id && m.has_ct_id && m.ct_id != a->ct_id)
 		return NFCT_CB_CONTINUE;
 	a->map = m;
 	a->found = true;
-	return NFCT_CB_STOP;
+	return NFCT_CB_CONTINUE;
 }
 
 static void set_tuple(struct nf_conntrack *ct, const struct packet_info *p)

@@ -326,7 +326,7 @@ int format_json(struct jsonw *w, const struct timeline *tl,
 	char id[9];
 
 	explain_timeline(tl, r, &ex);
-	snprintf(id, sizeof(id), "%08x", tl->id);
+	snprintf(id, sizeof(id), "%08x", tl->ids[0]);
 
 	jsonw_object_open(w, NULL);
 	jsonw_string(w, "type", "trace");
@@ -698,7 +698,7 @@ int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
 
 	explain_timeline(tl, r, &ex);
 
-	fprintf(out, "trace %08x", tl->id);
+	fprintf(out, "trace %08x", tl->ids[0]);
 	for (unsigned int i = 1; i < tl->n_ids; i++)
 		fprintf(out, "+%08x", tl->ids[i]);
 	fputc(' ', out);
