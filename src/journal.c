@@ -148,7 +148,8 @@ static int message(const struct timeline *tl, const struct resolver *r, const js
 		fputs("packet not seen", f);
 	}
 	json_array_foreach(nat, i, n)
-		fprintf(f, ", %s %s -> %s", str(n, "type"), str(n, "from"), str(n, "to"));
+		fprintf(f, ", %s %s -> %s", str(n, "type"), str(n, "from"),
+			str(n, "to") ? str(n, "to") : "?");
 	fprintf(f, ": %s", str(o, "verdict"));
 	if (json_is_object(cause)) {
 		cause_words(cause, words, sizeof(words));
@@ -207,6 +208,9 @@ int journal_timeline_fields(const struct timeline *tl, const struct resolver *r,
 	err |= add(&f, "PRIORITY=%d", priority_of(verdict, complete));
 	err |= add(&f, "SYSLOG_IDENTIFIER=" JOURNAL_IDENTIFIER);
 	err |= add(&f, "NATTRACE_ID=%s", str(o, "id"));
+	/* one packet under several trace ids: journalctl NATTRACE_IDS=... */
+	json_array_foreach(json_object_get(o, "ids"), i, n)
+		err |= add(&f, "NATTRACE_IDS=%s", json_string_value(n));
 	err |= add(&f, "NATTRACE_VERDICT=%s", verdict);
 	err |= add(&f, "NATTRACE_COMPLETE=%s", complete ? "true" : "false");
 	pkt = json_object_get(o, "packet");
@@ -226,7 +230,7 @@ int journal_timeline_fields(const struct timeline *tl, const struct resolver *r,
 		}
 		json_array_foreach(nat, i, n)
 			fprintf(mem, "%s%s %s -> %s", i ? ", " : "", str(n, "type"),
-				str(n, "from"), str(n, "to"));
+				str(n, "from"), str(n, "to") ? str(n, "to") : "?");
 		if (fclose(mem) != 0) {
 			err = -ENOMEM;
 			goto out;
