@@ -109,6 +109,8 @@ struct timeline {
 	uint32_t ring, fp;
 	int32_t hnext, prev, next, fpnext;
 	bool in_use, in_fp;
+	uint8_t pool;		/* its names' pool */
+	bool names_lost;	/* a name did not fit the pool: shown as "?" */
 	struct tl_hdr hdrs[TIMELINE_MAX_HDRS];
 	struct tl_step steps[TIMELINE_STEPS_CEILING];
 };
@@ -127,8 +129,8 @@ struct timeline_stats {
 };
 
 /*
- * Called as a timeline ends. The timeline is valid only during the call;
- * its table and chain names live as long as the table.
+ * Called as a timeline ends. The timeline and its table and chain names
+ * are valid only during the call.
  */
 typedef void (*timeline_emit_fn)(void *ctx, const struct timeline *tl,
 				 enum timeline_end why);

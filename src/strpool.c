@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Interned strings: open addressing, never shrinks, bounded by max.
+ * Interned strings: open addressing, bounded by max, emptied as a whole.
  * Lookups allocate nothing; only a name seen for the first time is copied.
  */
 #include <errno.h>
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "strpool.h"
 
 struct strpool {
@@ -18,13 +19,7 @@ struct strpool {
 /* FNV-1a: names are short and this runs once per event. */
 static uint32_t hash_str(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++) {
-		h ^= (uint8_t)*s;
-		h *= 16777619u;
-	}
-	return h;
+	return hash_fnv1a(HASH_FNV1A_INIT, s, strlen(s));
 }
 
 int strpool_new(unsigned int max, struct strpool **ret)
@@ -49,12 +44,25 @@ int strpool_new(unsigned int max, struct strpool **ret)
 	return 0;
 }
 
+void strpool_reset(struct strpool *p)
+{
+	for (unsigned int i = 0; i <= p->mask; i++) {
+		free(p->slots[i]);
+		p->slots[i] = NULL;
+	}
+	p->count = 0;
+}
+
+bool strpool_full(const struct strpool *p)
+{
+	return p->count >= p->max;
+}
+
 struct strpool *strpool_free(struct strpool *p)
 {
 	if (!p)
 		return NULL;
-	for (unsigned int i = 0; i <= p->mask; i++)
-		free(p->slots[i]);
+	strpool_reset(p);
 	free(p->slots);
 	free(p);
 	return NULL;

@@ -47,8 +47,16 @@
 
 struct timeline_table {
 	struct timeline_config cfg;
-	struct strpool *names;
-	const char *own_table;		/* interned */
+	/*
+	 * Names, in two generations so that a long run with churning chain
+	 * names never runs out: a timeline interns into the pool that was
+	 * current when it started; when that one is full and no timeline
+	 * uses the other any more, the other is emptied and becomes current.
+	 */
+	struct strpool *pools[2];
+	unsigned int live[2];		/* timelines in flight per pool */
+	uint8_t cur;
+	char *own_table;		/* our table's name */
 	struct timeline *slots;
 	int32_t *buckets;
 	int32_t *fp_buckets;		/* by packet fingerprint */
@@ -90,7 +98,9 @@ int timeline_table_new(const struct timeline_config *cfg,
 		t->cfg.idle_ns = TIMELINE_IDLE_NS;
 	if (t->cfg.max_steps == 0)
 		t->cfg.max_steps = TIMELINE_MAX_STEPS;
-	r = strpool_new(STRPOOL_MAX, &t->names);
+	r = strpool_new(STRPOOL_MAX, &t->pools[0]);
+	if (r == 0)
+		r = strpool_new(STRPOOL_MAX, &t->pools[1]);
 	if (r < 0)
 		goto fail;
 	r = -ENOMEM;
@@ -99,8 +109,10 @@ int timeline_table_new(const struct timeline_config *cfg,
 	t->fp_buckets = malloc(nbuckets * sizeof(*t->fp_buckets));
 	if (!t->slots || !t->buckets || !t->fp_buckets)
 		goto fail;
-	t->own_table = strpool_intern(t->names, cfg->own_table ? cfg->own_table : "");
+	t->own_table = strdup(cfg->own_table ? cfg->own_table : "");
 	t->cfg.own_table = NULL;	/* the caller's string may not live on */
+	if (!t->own_table)
+		goto fail;
 	t->bucket_mask = nbuckets - 1;
 	for (uint32_t i = 0; i < nbuckets; i++)
 		t->buckets[i] = t->fp_buckets[i] = NONE;
@@ -119,7 +131,9 @@ struct timeline_table *timeline_table_free(struct timeline_table *t)
 {
 	if (!t)
 		return NULL;
-	strpool_free(t->names);
+	strpool_free(t->pools[0]);
+	strpool_free(t->pools[1]);
+	free(t->own_table);
 	free(t->slots);
 	free(t->buckets);
 	free(t->fp_buckets);
@@ -219,12 +233,13 @@ static const struct tl_hdr *last_valid_hdr(const struct timeline *tl)
 	return NULL;
 }
 
+/* Names compared as strings: tl's names may be in another pool. */
 static bool entered(const struct timeline *tl, uint8_t family,
 		    const char *table, const char *chain)
 {
 	for (unsigned int i = 0; i < tl->n_hdrs; i++)
-		if (tl->hdrs[i].chain == chain && tl->hdrs[i].table == table &&
-		    tl->hdrs[i].family == family)
+		if (tl->hdrs[i].family == family && tl->hdrs[i].chain && tl->hdrs[i].table &&
+		    strcmp(tl->hdrs[i].chain, chain) == 0 && strcmp(tl->hdrs[i].table, table) == 0)
 			return true;
 	return false;
 }
@@ -304,6 +319,7 @@ static void release(struct timeline_table *t, int32_t i)
 	hash_unlink(t, i);
 	fp_unlink(t, i);
 	lru_unlink(t, i);
+	t->live[tl->pool]--;
 	tl->in_use = false;
 	tl->next = t->free_head;
 	t->free_head = i;
@@ -383,21 +399,38 @@ static int32_t create(struct timeline_table *t, uint32_t id, uint64_t now_ns)
 	tl->first_ns = tl->last_ns = now_ns;
 	tl->seq = t->seq++;
 	tl->in_use = true;
+	tl->pool = t->cur;
+	t->live[t->cur]++;
 	hash_link(t, i);
 	lru_append(t, i);
 	t->inflight++;
 	return i;
 }
 
-static const char *intern(struct timeline_table *t, const char *s)
+/* The current pool is full: start a new one if the older is unused. */
+static void rotate_pools(struct timeline_table *t)
+{
+	uint8_t other = t->cur ^ 1;
+
+	if (t->live[other])
+		return;
+	strpool_reset(t->pools[other]);
+	t->cur = other;
+}
+
+static const char *intern(struct timeline_table *t, struct timeline *tl, const char *s)
 {
 	const char *p;
 
 	if (!s)
 		return NULL;
-	p = strpool_intern(t->names, s);
+	p = strpool_intern(t->pools[tl->pool], s);
 	if (!p) {
+		/* this one keeps its pool; later timelines get a fresh one */
+		if (tl->pool == t->cur)
+			rotate_pools(t);
 		t->stats.names_dropped++;
+		tl->names_lost = true;
 		return "?";
 	}
 	return p;
@@ -469,7 +502,7 @@ static void add_step(struct timeline_table *t, struct timeline *tl,
 	}
 	s->table = table;
 	s->chain = chain;
-	s->target = ev->present & TRACE_HAS_TARGET ? intern(t, ev->target) : NULL;
+	s->target = ev->present & TRACE_HAS_TARGET ? intern(t, tl, ev->target) : NULL;
 	s->handle = ev->handle;
 	s->has_handle = ev->present & TRACE_HAS_HANDLE;
 	s->type = (uint8_t)ev->type;
@@ -488,17 +521,16 @@ static void add_step(struct timeline_table *t, struct timeline *tl,
 	}
 }
 
-/* The timeline this event belongs to, new or continued, or NONE. */
+/* The timeline this event belongs to, new or continued. */
 static int32_t timeline_of(struct timeline_table *t, const struct trace_event *ev,
-			   const char *table, const char *chain, bool selects,
-			   uint64_t now_ns)
+			   bool selects, uint64_t now_ns)
 {
 	bool headers = ev->present & TRACE_HAS_NH;
 	struct packet_info pkt;
 	int32_t i = lookup(t, ev->id);
 
-	if (i != NONE && headers &&
-	    entered(&t->slots[i], ev->family, table, chain)) {
+	if (i != NONE && headers && ev->table && ev->chain &&
+	    entered(&t->slots[i], ev->family, ev->table, ev->chain)) {
 		/* The same base chain again: this id now names a new packet. */
 		emit(t, i, TL_END_REUSED);
 		i = NONE;
@@ -509,8 +541,9 @@ static int32_t timeline_of(struct timeline_table *t, const struct trace_event *e
 	 * Also for our own rule: with several --hooks it selects the packet
 	 * again after its id changed (unless nftrace was already set).
 	 */
-	if (headers && packet_parse(ev->nh, ev->nh_len, ev->th, ev->th_len, &pkt) == 0) {
-		i = find_continued(t, &pkt, ev->family, table, chain);
+	if (headers && ev->table && ev->chain &&
+	    packet_parse(ev->nh, ev->nh_len, ev->th, ev->th_len, &pkt) == 0) {
+		i = find_continued(t, &pkt, ev->family, ev->table, ev->chain);
 		if (i != NONE) {
 			add_id(t, i, ev->id);
 			return i;
@@ -526,12 +559,12 @@ static int32_t timeline_of(struct timeline_table *t, const struct trace_event *e
 void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 		  uint64_t now_ns)
 {
-	const char *table = intern(t, ev->table);
-	const char *chain = intern(t, ev->chain);
-	bool own = table == t->own_table && ev->family == t->cfg.own_family;
+	bool own = ev->family == t->cfg.own_family && ev->table &&
+		   strcmp(ev->table, t->own_table) == 0;
 	bool headers = ev->present & TRACE_HAS_NH;
 	/* our trace rule matched: it set nftrace, the packet is ours */
 	bool selects = own && ev->type == TRACE_TYPE_RULE;
+	const char *table, *chain;
 	struct timeline *tl;
 	int32_t i;
 	int hdr = NONE;
@@ -540,8 +573,10 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 	if (own)
 		t->stats.own_events++;
 
-	i = timeline_of(t, ev, table, chain, selects, now_ns);
+	i = timeline_of(t, ev, selects, now_ns);
 	tl = &t->slots[i];
+	table = intern(t, tl, ev->table);
+	chain = intern(t, tl, ev->chain);
 	if (selects)
 		tl->started = true;
 	tl->last_ns = now_ns;
@@ -630,7 +665,7 @@ const struct timeline_stats *timeline_stats(const struct timeline_table *t)
 
 bool timeline_complete(const struct timeline *tl)
 {
-	return tl->started && !tl->lossy && tl->steps_dropped == 0 &&
+	return tl->started && !tl->lossy && !tl->names_lost && tl->steps_dropped == 0 &&
 	       tl->hdrs_dropped == 0;
 }
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "strpool.h"
 #include "timeline.h"
 
 #define OWN	"trace_debug"
@@ -635,6 +636,59 @@ static void test_base_chain_bound_keeps_the_latest(void **state)
 	timeline_table_free(t);
 }
 
+/* What a name-churn test sees of each timeline. */
+struct churn {
+	unsigned int n, lost, lost_but_complete, wrong;
+	char want[32];
+};
+
+static void churn_record(void *ctx, const struct timeline *tl, enum timeline_end why)
+{
+	struct churn *c = ctx;
+
+	(void)why;
+	c->n++;
+	if (strcmp(tl->steps[0].chain, "?") == 0) {
+		c->lost++;
+		if (timeline_complete(tl))
+			c->lost_but_complete++;
+	} else if (strcmp(tl->steps[0].chain, c->want) != 0) {
+		c->wrong++;
+	}
+}
+
+/*
+ * A long run with churning chain names never runs out of names: the pool
+ * is recycled, and a timeline whose name did not fit is incomplete.
+ */
+static void test_name_pool_recycles_and_marks_lost_names(void **state)
+{
+	struct churn c = {};
+	struct timeline_config cfg = {
+		.own_table = OWN, .own_family = NFPROTO_INET, .max_inflight = 4,
+		.emit = churn_record, .emit_ctx = &c,
+	};
+	struct timeline_table *t;
+	struct test_pkt p;
+	const unsigned int rounds = 3 * STRPOOL_MAX + 100;
+
+	(void)state;
+	assert_int_equal(timeline_table_new(&cfg, &t), 0);
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 22, 0x02);
+	for (unsigned int i = 0; i < rounds; i++) {
+		snprintf(c.want, sizeof(c.want), "chain%u", i);
+		own_start(t, i, &p, i);
+		add(t, test_with_pkt(test_policy(i, "filter", c.want, NF_DROP), &p, 2, 0), i);
+	}
+	assert_int_equal(c.n, rounds);
+	assert_int_equal(c.wrong, 0);
+	assert_int_equal(c.lost_but_complete, 0);
+	/* one timeline per refill meets the full pool: at most one per round */
+	assert_true(c.lost <= 4);
+	assert_int_equal(timeline_stats(t)->names_dropped, c.lost);
+	timeline_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_unjoined_id_after_accept_is_marked),
 		cmocka_unit_test(test_accept_with_lost_events_is_unknown),
 		cmocka_unit_test(test_base_chain_bound_keeps_the_latest),
+		cmocka_unit_test(test_name_pool_recycles_and_marks_lost_names),
 		cmocka_unit_test(test_full_table_evicts_oldest_as_incomplete),
 		cmocka_unit_test(test_too_many_events_truncate_and_count),
 		cmocka_unit_test(test_lost_events_mark_inflight_incomplete),
