@@ -39,6 +39,8 @@ struct listing_chain {
 	const char *hook; /* "input", ...; NULL for a regular chain */
 	uint64_t handle;
 	const char *type; /* "filter", "nat", "route"; NULL for a regular chain */
+	int32_t priority; /* base chains: "priority filter + 10" is 10 */
+	bool has_priority;
 };
 
 struct listing_rule {

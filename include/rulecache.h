@@ -43,6 +43,16 @@ const char *rulecache_hook(struct rulecache *c, uint8_t family,
 			   const char *table, const char *chain);
 
 /*
+ * Whether an accept in this base chain ends the packet's path through the
+ * ruleset: the last base chain at input or postrouting for the families
+ * that see the packet, with no bridge or netdev egress chains after it.
+ * false for an unknown chain, and while a ruleset change is not listed
+ * yet. Never lists the ruleset.
+ */
+bool rulecache_final_accept(struct rulecache *c, uint8_t family, const char *table,
+			    const char *chain);
+
+/*
  * Handles of a chain's rules in listing order, which is the order the
  * kernel evaluates them. 0 or -ENOENT. The array is valid until the next
  * re-list, which a rulecache_rule() miss can trigger: copy it first.

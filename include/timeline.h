@@ -37,6 +37,7 @@ enum timeline_end {
 	TL_END_REUSED,		/* its trace id started a new packet */
 	TL_END_EVICTED,		/* table full: the oldest was pushed out */
 	TL_END_FLUSH,		/* daemon stopping */
+	TL_END_ACCEPTED,	/* accepted where nothing can follow */
 };
 
 /* Conntrack attributes as sent with the first event of a base chain. */
@@ -56,7 +57,8 @@ struct tl_hdr {
 	struct packet_info pkt;
 	bool pkt_valid;
 	uint32_t iif, oif, mark;
-	uint32_t present;	/* TRACE_HAS_IIF/OIF/MARK */
+	uint16_t oiftype;	/* ARPHRD_* */
+	uint32_t present;	/* TRACE_HAS_IIF/OIF/MARK/OIFTYPE */
 	struct tl_ct ct;
 };
 
@@ -145,6 +147,14 @@ struct timeline_config {
 	uint64_t idle_ns;
 	timeline_emit_fn emit;
 	void *emit_ctx;
+	/*
+	 * Does an accept in this base chain end the packet's path (the last
+	 * chain of its last hook)? Then the timeline ends at once instead of
+	 * after the idle time. NULL: always wait.
+	 */
+	bool (*final_accept)(void *ctx, uint8_t family, const char *table,
+			     const char *chain);
+	void *final_ctx;
 };
 
 int timeline_table_new(const struct timeline_config *cfg,

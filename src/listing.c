@@ -305,6 +305,8 @@ static int table_line(struct parser *p, const char *s, size_t len)
 	p->chain.hook = NULL;
 	p->type[0] = '\0';
 	p->chain.type = NULL;
+	p->chain.has_priority = false;
+	p->chain.priority = 0;
 	p->chain.handle = handle;
 	p->chain.name = p->chain_name;
 	rule_reset(p);
@@ -313,6 +315,87 @@ static int table_line(struct parser *p, const char *s, size_t len)
 		p->stats.skipped_chains++;
 	}
 	return 0;
+}
+
+/*
+ * nft's priority names (nft(8), "CHAINS"): the bridge family has its own
+ * values for some of them.
+ */
+static bool priority_name(const char *s, size_t n, uint8_t family, int32_t *ret)
+{
+	static const struct {
+		const char *name;
+		int32_t inet, bridge;
+	} names[] = {
+		{ "raw", -300, INT32_MIN }, { "mangle", -150, INT32_MIN },
+		{ "dstnat", -100, -300 }, { "filter", 0, -200 },
+		{ "security", 50, INT32_MIN }, { "srcnat", 100, 300 },
+		{ "out", INT32_MIN, 100 },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int32_t v = family == NFPROTO_BRIDGE ? names[i].bridge : names[i].inet;
+
+		if (strlen(names[i].name) == n && memcmp(names[i].name, s, n) == 0 &&
+		    v != INT32_MIN) {
+			*ret = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool parse_int(const char *s, size_t n, int32_t *ret)
+{
+	long v = 0;
+	bool neg = n && *s == '-';
+	size_t i = neg;
+
+	if (i == n || n - i > 10)
+		return false;
+	for (; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v > INT32_MAX)
+		return false;
+	*ret = (int32_t)(neg ? -v : v);
+	return true;
+}
+
+/* "priority filter", "priority -150", "priority srcnat + 10" up to ';' */
+static void parse_priority(struct parser *p, const char *s, const char *end)
+{
+	const char *prio = NULL, *w;
+	int32_t base, off;
+	size_t n;
+
+	for (; s + strlen(" priority ") <= end; s++) {
+		if (memcmp(s, " priority ", strlen(" priority ")) == 0) {
+			prio = s + strlen(" priority ");
+			break;
+		}
+	}
+	if (!prio)
+		return;
+	for (n = 0; prio + n < end && prio[n] != ' ' && prio[n] != ';'; n++)
+		;
+	if (!parse_int(prio, n, &base) &&
+	    !priority_name(prio, n, p->table.family, &base))
+		return;
+	w = prio + n;
+	if (end - w > 3 && w[0] == ' ' && (w[1] == '+' || w[1] == '-') && w[2] == ' ') {
+		const char *num = w + 3;
+
+		for (n = 0; num + n < end && num[n] != ';' && num[n] != ' '; n++)
+			;
+		if (!parse_int(num, n, &off) || off < 0)
+			return;
+		base = w[1] == '+' ? base + off : base - off;
+	}
+	p->chain.priority = base;
+	p->chain.has_priority = true;
 }
 
 /* "type filter hook input priority filter; policy accept;" */
@@ -340,6 +423,7 @@ static void parse_hook(struct parser *p, const char *s, size_t len)
 	memcpy(p->hook, h, n);
 	p->hook[n] = '\0';
 	p->chain.hook = p->hook;
+	parse_priority(p, h + n, end);
 
 	/* "type nat hook ...": nat chains see only a connection's first packet */
 	s = line + strlen("type ");

@@ -143,6 +143,13 @@ static const char *resolve_hook(void *ctx, uint8_t family, const char *table,
 	return rulecache_hook(d->rules, family, table, chain);
 }
 
+static bool final_accept(void *ctx, uint8_t family, const char *table, const char *chain)
+{
+	struct daemon *d = ctx;
+
+	return rulecache_final_accept(d->rules, family, table, chain);
+}
+
 static const char *resolve_ifname(void *ctx, uint32_t ifindex)
 {
 	struct daemon *d = ctx;
@@ -890,6 +897,7 @@ int main(int argc, char **argv)
 		.max_inflight = opts.max_inflight, .max_steps = opts.max_events,
 		.idle_ns = TIMELINE_IDLE_NS,
 		.emit = emit, .emit_ctx = &d,
+		.final_accept = final_accept, .final_ctx = &d,
 	};
 	r = timeline_table_new(&tcfg, &d.timelines);
 	if (r < 0) {

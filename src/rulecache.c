@@ -79,6 +79,10 @@ struct chain_entry {
 	unsigned int nhandles, cap;
 	const char *hook;  /* static, in data, or NULL */
 	const char *table; /* in data */
+	int32_t priority;
+	bool has_priority;
+	/* an accept here is the packet's last word in the ruleset */
+	bool final_accept;
 	char name[];
 };
 
@@ -375,6 +379,8 @@ static int on_chain(void *data, const struct listing_table *t, const struct list
 	if (e && same_hook(e->hook, ch->hook) && e->nat == is_nat_type(ch->type)) {
 		e->gen = c->gen;
 		e->nhandles = 0;	/* this listing gives them again */
+		e->priority = ch->priority;
+		e->has_priority = ch->has_priority;
 		c->cur_chain = e;
 		return 0;
 	}
@@ -413,6 +419,9 @@ static int on_chain(void *data, const struct listing_table *t, const struct list
 	e->gen = c->gen;
 	e->family = t->family;
 	e->nat = is_nat_type(ch->type);
+	e->priority = ch->priority;
+	e->has_priority = ch->has_priority;
+	e->final_accept = false;
 	e->handles = NULL;
 	e->nhandles = e->cap = 0;
 	pp = &c->chains[hash & (CHAIN_BUCKETS - 1)];
@@ -501,6 +510,58 @@ static void note_base_hooks(struct rulecache *c)
 	}
 }
 
+static bool families_overlap(uint8_t a, uint8_t b)
+{
+	return a == b || a == NFPROTO_INET || b == NFPROTO_INET;
+}
+
+/*
+ * An accept ends a packet's path through the ruleset when it is in the
+ * last base chain of the packet's last hook: input (local delivery) or
+ * postrouting, with no base chain of a family that sees the packet at that
+ * hook at a higher priority (equal priorities run in no fixed order), and
+ * no bridge or netdev egress chains, which could see it later.
+ */
+static void note_final_accepts(struct rulecache *c)
+{
+	bool later_hooks = false;
+	unsigned int i;
+
+	for (i = 0; i < CHAIN_BUCKETS; i++)
+		for (struct chain_entry *e = c->chains[i]; e; e = e->next)
+			if (e->hook && (e->family == NFPROTO_BRIDGE ||
+					(e->family == NFPROTO_NETDEV && strcmp(e->hook, "egress") == 0)))
+				later_hooks = true;
+	for (i = 0; i < CHAIN_BUCKETS; i++) {
+		for (struct chain_entry *e = c->chains[i]; e; e = e->next) {
+			int bit = hook_bit(e->hook);
+
+			e->final_accept = !later_hooks && e->has_priority &&
+					  (bit == NF_INET_LOCAL_IN || bit == NF_INET_POST_ROUTING) &&
+					  e->family != NFPROTO_BRIDGE && e->family != NFPROTO_NETDEV &&
+					  e->family != NFPROTO_ARP;
+			for (unsigned int j = 0; e->final_accept && j < CHAIN_BUCKETS; j++)
+				for (const struct chain_entry *o = c->chains[j]; o; o = o->next)
+					if (o != e && same_hook(o->hook, e->hook) &&
+					    families_overlap(o->family, e->family) &&
+					    (!o->has_priority || o->priority >= e->priority))
+						e->final_accept = false;
+		}
+	}
+}
+
+bool rulecache_final_accept(struct rulecache *c, uint8_t family, const char *table,
+			    const char *chain)
+{
+	const struct chain_entry *e;
+
+	/* a change not listed yet may have added a later chain: wait */
+	if (c->stale)
+		return false;
+	e = *chain_slot(c, chain_hash(family, table, chain), family, table, chain);
+	return e && e->final_accept;
+}
+
 int rulecache_load_listing(struct rulecache *c, const char *listing)
 {
 	struct listing_stats stats;
@@ -517,6 +578,7 @@ int rulecache_load_listing(struct rulecache *c, const char *listing)
 		goto out;
 	sweep(c);
 	note_base_hooks(c);
+	note_final_accepts(c);
 	c->last_stats = stats;
 out:
 	return r;

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <net/if_arp.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -472,7 +473,9 @@ static int add_hdr(struct timeline_table *t, struct timeline *tl,
 	h->iif = ev->iif;
 	h->oif = ev->oif;
 	h->mark = ev->mark;
-	h->present = ev->present & (TRACE_HAS_IIF | TRACE_HAS_OIF | TRACE_HAS_MARK);
+	h->oiftype = ev->oiftype;
+	h->present = ev->present & (TRACE_HAS_IIF | TRACE_HAS_OIF | TRACE_HAS_MARK |
+				    TRACE_HAS_OIFTYPE);
 	h->ct.present = ev->present & (TRACE_HAS_CT_ID | TRACE_HAS_CT_DIRECTION |
 				       TRACE_HAS_CT_STATUS | TRACE_HAS_CT_STATE);
 	h->ct.id = ev->ct_id;
@@ -519,6 +522,29 @@ static void add_step(struct timeline_table *t, struct timeline *tl,
 	} else {
 		s->has_verdict = false;
 	}
+}
+
+static bool accepts(const struct trace_event *ev)
+{
+	if (ev->type == TRACE_TYPE_POLICY)
+		return (ev->present & TRACE_HAS_POLICY) && ev->policy == NF_ACCEPT;
+	return (ev->present & TRACE_HAS_VERDICT) && ev->verdict == NF_ACCEPT;
+}
+
+/*
+ * An accept in the packet's last base chain: nothing of it can follow. A
+ * packet leaving through loopback comes back under a new id, so it waits.
+ */
+static bool accepted_for_good(const struct timeline_table *t, const struct timeline *tl)
+{
+	const struct tl_hdr *h;
+
+	if (!t->cfg.final_accept || tl->cur_base < 0 || !tl->started)
+		return false;
+	h = &tl->hdrs[tl->cur_base];
+	if ((h->present & TRACE_HAS_OIFTYPE) && h->oiftype == ARPHRD_LOOPBACK)
+		return false;
+	return t->cfg.final_accept(t->cfg.final_ctx, h->family, h->table, h->chain);
 }
 
 /* The timeline this event belongs to, new or continued. */
@@ -605,6 +631,9 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 		   trace_verdict_is_final((int32_t)ev->policy)) {
 		tl->ended = true;
 		emit(t, i, TL_END_VERDICT);
+	} else if (!own && accepts(ev) && accepted_for_good(t, tl)) {
+		tl->ended = true;
+		emit(t, i, TL_END_ACCEPTED);
 	}
 }
 

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include <net/if_arp.h>
+
 #include "helpers.h"
 #include "strpool.h"
 #include "timeline.h"
@@ -636,6 +638,56 @@ static void test_base_chain_bound_keeps_the_latest(void **state)
 	timeline_table_free(t);
 }
 
+static bool postrouting_is_last(void *ctx, uint8_t family, const char *table,
+				const char *chain)
+{
+	(void)ctx;
+	(void)family;
+	return strcmp(table, "nat") == 0 && strcmp(chain, "postrouting") == 0;
+}
+
+/*
+ * An accept in the last chain of the last hook ends the timeline at once:
+ * accepted floods do not wait out the idle time in the table.
+ */
+static void test_final_accept_ends_at_once_unless_looped_back(void **state)
+{
+	struct seen s;
+	struct timeline_config cfg = {
+		.own_table = OWN, .own_family = NFPROTO_INET, .max_inflight = 4,
+		.idle_ns = 80 * MS, .emit = record, .emit_ctx = &s,
+		.final_accept = postrouting_is_last,
+	};
+	struct timeline_table *t;
+	struct trace_event ev;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(timeline_table_new(&cfg, &t), 0);
+	dnat_then_accept(t, 0x11, 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.why[0], TL_END_ACCEPTED);
+	assert_true(timeline_complete(&s.tl[0]));
+	assert_int_equal(timeline_inflight(t), 0);
+	/* accepted in forward: postrouting is still to come */
+	{
+		struct test_pkt in;
+
+		test_ipv4_tcp(&in, "198.51.100.2", 1, "198.51.100.1", 22, 0x02);
+		own_start(t, 0x12, &in, 0);
+		add(t, test_with_pkt(test_rule(0x12, "filter", "forward", 5, NF_ACCEPT, NULL), &in, 2, 3), 0);
+		assert_int_equal(s.n, 1);
+		/* out through loopback: it comes back under a new id */
+		ev = test_with_pkt(test_policy(0x12, "nat", "postrouting", NF_ACCEPT), &in, 0, 1);
+		ev.present |= TRACE_HAS_OIFTYPE;
+		ev.oiftype = ARPHRD_LOOPBACK;
+		add(t, ev, 0);
+		assert_int_equal(s.n, 1);
+		assert_int_equal(timeline_inflight(t), 1);
+	}
+	timeline_table_free(t);
+}
+
 /* What a name-churn test sees of each timeline. */
 struct churn {
 	unsigned int n, lost, lost_but_complete, wrong;
@@ -703,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_accept_with_lost_events_is_unknown),
 		cmocka_unit_test(test_base_chain_bound_keeps_the_latest),
 		cmocka_unit_test(test_name_pool_recycles_and_marks_lost_names),
+		cmocka_unit_test(test_final_accept_ends_at_once_unless_looped_back),
 		cmocka_unit_test(test_full_table_evicts_oldest_as_incomplete),
 		cmocka_unit_test(test_too_many_events_truncate_and_count),
 		cmocka_unit_test(test_lost_events_mark_inflight_incomplete),
