@@ -44,10 +44,15 @@ rs_fail_soft()
 	RS_FAILED=$((RS_FAILED + 1))
 }
 
-# rs_ruleset NAME: the committed ruleset file of a generator.
+# rs_ruleset NAME: the committed ruleset file of a generator: ruleset.nft
+# (nft -f), or iptables.rules (iptables-nft-restore).
 rs_ruleset()
 {
-	echo "$TESTS_DIR/rulesets/$1/ruleset.nft"
+	if [ -e "$TESTS_DIR/rulesets/$1/iptables.rules" ]; then
+		echo "$TESTS_DIR/rulesets/$1/iptables.rules"
+	else
+		echo "$TESTS_DIR/rulesets/$1/ruleset.nft"
+	fi
 }
 
 # rs_up NAME [WAN_IF LAN_IF]: the lab of lab.sh (client, router, server and
@@ -63,6 +68,9 @@ rs_up()
 	# after the interfaces have the names it expects.
 	lab_router_ruleset() { :; }
 	lab_up "rs${name:0:6}" || return 1
+	# Our own scratch directory (lab_down removes it): a name of our own,
+	# so nothing that cleans up other runs' nattraced-e2e.* takes it.
+	LAB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/nattraced-rulesets.XXXXXX") || return 1
 	rs_rename_if "$LAB_ROUTER" wan0 "$wan" || return 1
 	rs_rename_if "$LAB_ROUTER" lan0 "$lan" || return 1
 	rs_load "$file"
@@ -86,10 +94,66 @@ rs_rename_if()
 # rs_load FILE: load a ruleset file into the router (and only there).
 rs_load()
 {
-	if ! lab_exec_router nft -f "$1"; then
-		echo "rulesets: nft -f $1 failed in $LAB_ROUTER" >&2
+	local load=(nft -f)
+
+	case $1 in
+	*.rules)
+		lab_require iptables-nft-restore || return 1
+		load=(iptables-nft-restore)
+		;;
+	esac
+	if ! lab_exec_router "${load[@]}" <"$1"; then
+		echo "rulesets: ${load[*]} <$1 failed in $LAB_ROUTER" >&2
 		return 1
 	fi
+}
+
+# rs_add_ns SUFFIX: one more namespace in the lab (lab_down deletes it);
+# its name in RS_NS.
+rs_add_ns()
+{
+	RS_NS="${LAB_ROUTER%-rtr}-$1"
+	ip netns add "$RS_NS" || return 1
+	LAB_EXTRA_NS="${LAB_EXTRA_NS:-} $RS_NS"
+	ip -n "$RS_NS" link set lo up
+}
+
+# rs_bridge NAME ADDR/LEN: a Linux bridge in the router.
+rs_bridge()
+{
+	ip -n "$LAB_ROUTER" link add "$1" type bridge &&
+	ip -n "$LAB_ROUTER" addr add "$2" dev "$1" &&
+	ip -n "$LAB_ROUTER" link set "$1" up
+}
+
+# rs_bridge_port BRIDGE PORT NS ADDR/LEN GATEWAY: a veth from the bridge in
+# the router (port PORT) to eth0 in NS, with an address and default route.
+rs_bridge_port()
+{
+	local br=$1 port=$2 ns=$3 addr=$4 gw=$5
+
+	ip -n "$LAB_ROUTER" link add "$port" type veth peer name eth0 netns "$ns" &&
+	ip -n "$LAB_ROUTER" link set "$port" master "$br" &&
+	ip -n "$LAB_ROUTER" link set "$port" up &&
+	ip -n "$ns" addr add "$addr" dev eth0 &&
+	ip -n "$ns" link set eth0 up &&
+	ip -n "$ns" route add default via "$gw"
+}
+
+# rs_listen NS PORT: the lab's banner listener on NS:PORT (IPv4); waits
+# until it listens. lab_down kills it with the namespace.
+rs_listen()
+{
+	local ns=$1 port=$2
+
+	ip netns exec "$ns" socat TCP4-LISTEN:"$port",reuseaddr,fork \
+		SYSTEM:"echo $LAB_BANNER; sleep 1" </dev/null >/dev/null 2>&1 &
+	for _ in $(seq 50); do
+		[ "$(ip netns exec "$ns" ss -Hltn "sport = :$port" | wc -l)" -ge 1 ] && return 0
+		sleep 0.1
+	done
+	echo "rulesets: no listener on $ns:$port" >&2
+	return 1
 }
 
 # rs_netlink_trace_listeners NS: netlink sockets in NS that joined
@@ -180,14 +244,14 @@ rs_target()
 	esac
 }
 
-# rs_connect NS ADDR PORT SPORT: one TCP connection from NS, source port
-# SPORT, at most 3 s. Succeeds if the lab's banner came back.
+# rs_connect NS ADDR PORT SPORT [CONNECT-TIMEOUT]: one TCP connection from
+# NS, source port SPORT, at most 3 s. Succeeds if the lab's banner came back.
 rs_connect()
 {
-	local ns=$1 addr=$2 port=$3 sport=$4 out
+	local ns=$1 addr=$2 port=$3 sport=$4 ct=${5:-3} out
 
 	out=$(timeout 5 ip netns exec "$ns" socat -T 3 - \
-		"$(rs_target "$addr" "$port"),sourceport=$sport,reuseaddr,connect-timeout=3" \
+		"$(rs_target "$addr" "$port"),sourceport=$sport,reuseaddr,connect-timeout=$ct" \
 		</dev/null 2>/dev/null)
 	[ "$out" = "$LAB_BANNER" ]
 }
@@ -226,13 +290,14 @@ rs_connect_noted()
 }
 
 # rs_expect_no_connect KEY NS ADDR PORT SPORT: rs_packet of one SYN, and the
-# connection must not work.
+# connection must not work. The client gives up after 0.5 s, before the
+# first retransmission (1 s): a dropped SYN is sent once.
 rs_expect_no_connect()
 {
 	local key=$1 ns=$2 addr=$3 port=$4 sport=$5
 
 	RS_CONNECTED=
-	rs_packet "$key" "$sport" rs_connect_noted "$ns" "$addr" "$port" "$sport"
+	rs_packet "$key" "$sport" rs_connect_noted "$ns" "$addr" "$port" "$sport" 0.5
 	if [ -z "$RS_CONNECTED" ]; then
 		echo "ok: $key: no connection to $addr:$port"
 	else
