@@ -94,7 +94,7 @@ rs_rename_if()
 # rs_load FILE: load a ruleset file into the router (and only there).
 rs_load()
 {
-	local load=(nft -f)
+	local load=(nft -f -)
 
 	case $1 in
 	*.rules)
