@@ -57,7 +57,9 @@ rs_ruleset()
 
 # rs_up NAME [WAN_IF LAN_IF]: the lab of lab.sh (client, router, server and
 # the listener on server:22), the router's interfaces renamed to what the
-# generated ruleset names, and the ruleset loaded in the router.
+# generated ruleset names, and the ruleset loaded in the router (unless
+# RS_DEFER_LOAD is set: then the test calls rs_load "$(rs_ruleset NAME)"
+# once the interfaces the ruleset matches by index exist).
 rs_up()
 {
 	local name=$1 wan=${2:-wan0} lan=${3:-lan0} file
@@ -73,6 +75,7 @@ rs_up()
 	LAB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/nattraced-rulesets.XXXXXX") || return 1
 	rs_rename_if "$LAB_ROUTER" wan0 "$wan" || return 1
 	rs_rename_if "$LAB_ROUTER" lan0 "$lan" || return 1
+	[ -n "${RS_DEFER_LOAD:-}" ] && return 0
 	rs_load "$file"
 }
 
