@@ -68,6 +68,7 @@ rs_up()
 	[ -r "$file" ] || { echo "rulesets: no ruleset $file" >&2; return 1; }
 	# lab_build loads lab_router_ruleset: here nothing, the ruleset comes
 	# after the interfaces have the names it expects.
+	# shellcheck disable=SC2317
 	lab_router_ruleset() { :; }
 	lab_up "rs${name:0:6}" || return 1
 	# Our own scratch directory (lab_down removes it): a name of our own,
