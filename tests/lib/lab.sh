@@ -278,16 +278,20 @@ lab_down()
 {
 	local ns
 
-	for ns in "$LAB_CLIENT" "$LAB_ROUTER" "$LAB_SERVER"; do
+	# LAB_EXTRA_NS: more namespaces a test added to the lab (ruleset.sh).
+	# shellcheck disable=SC2086
+	for ns in "$LAB_CLIENT" "$LAB_ROUTER" "$LAB_SERVER" ${LAB_EXTRA_NS:-}; do
 		[ -n "$ns" ] || continue
 		[ -e "/run/netns/$ns" ] || continue
 		lab_kill_ns "$ns"
 	done
-	for ns in "$LAB_CLIENT" "$LAB_ROUTER" "$LAB_SERVER"; do
+	# shellcheck disable=SC2086
+	for ns in "$LAB_CLIENT" "$LAB_ROUTER" "$LAB_SERVER" ${LAB_EXTRA_NS:-}; do
 		[ -n "$ns" ] || continue
 		[ -e "/run/netns/$ns" ] || continue
 		ip netns del "$ns" 2>/dev/null
 	done
+	LAB_EXTRA_NS=
 	[ -n "$LAB_ROUTER" ] && lab_log "down: $LAB_ROUTER and its neighbours deleted"
 	if [ -n "${LAB_TMP:-}" ] && [ -z "${LAB_KEEP_TMP:-}" ]; then
 		rm -rf "$LAB_TMP"

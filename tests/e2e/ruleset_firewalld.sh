@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# firewalld 1.3.3's own nftables rendering (tests/rulesets/firewalld/) in
+# the router: wan0 in zone public, lan0 in zone trusted, a forward-port
+# 1222 -> 203.0.113.10:22 and a rich rule rejecting 8443 with a reset.
+# Four SYNs from the client, one at a time, each traced by nattraced and by
+# `nft monitor trace` at once:
+#   fwd     198.51.100.1:1222  DNATed to the server, accepted by
+#                              `ct status dnat accept`: the connection works
+#   ssh     198.51.100.1:22    the ssh service of zone public: accepted,
+#                              the router's listener answers
+#   closed  198.51.100.1:23    zone public's catch-all reject
+#   rich    198.51.100.1:8443  the rich rule's reject with tcp reset
+# One SYN walks 80-100 rules here (every zone has _pre/_log/_deny/_allow/
+# _post chains), which is what the per-packet bounds must hold.
+set -u
+TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
+# shellcheck source=../lib/lab.sh
+. "$TESTS_DIR/lib/lab.sh"
+# shellcheck source=../lib/ruleset.sh
+. "$TESTS_DIR/lib/ruleset.sh"
+lab_skip_unless_possible
+lab_trap
+rs_up firewalld || exit 1
+
+# The router's own ssh, for the service accept.
+lab_exec_router socat TCP4-LISTEN:22,reuseaddr,fork \
+	SYSTEM:"echo $LAB_BANNER; sleep 1" </dev/null >/dev/null 2>&1 &
+for _ in $(seq 50); do
+	[ "$(lab_exec_router ss -Hltn 'sport = :22' | wc -l)" -ge 1 ] && break
+	sleep 0.1
+done
+
+rs_daemon_start --match "ip saddr $LAB_CLIENT4 tcp flags & (syn | ack) == syn" \
+	--count 4 --output json --timeout 20
+lab_daemon_ready
+rs_monitor_start || lab_fail "nft monitor trace did not start"
+
+rs_expect_connect fwd "$LAB_CLIENT" "$LAB_WAN4" 1222 40001
+rs_expect_connect ssh "$LAB_CLIENT" "$LAB_WAN4" 22 40002
+rs_expect_no_connect closed "$LAB_CLIENT" "$LAB_WAN4" 23 40003
+rs_expect_no_connect rich "$LAB_CLIENT" "$LAB_WAN4" 8443 40004
+
+lab_daemon_wait
+rs_monitor_stop
+[ "$LAB_RC" = 0 ] || rs_fail_soft "nattraced exited with status $LAB_RC, expected 0"
+
+for key in fwd ssh closed rich; do
+	rs_expect_common "$key"
+done
+
+dnat_rule='meta nfproto ipv4 tcp dport 1222 dnat ip to 203.0.113.10:22'
+dnat_handle=$(rs_handle inet firewalld nat_PRE_public_allow "$dnat_rule")
+rs_expect_delivered fwd
+rs_expect fwd "dnat 198.51.100.1:1222 -> 203.0.113.10:22 by firewalld's forward-port rule" "
+	.nat | length == 1 and (.[0] | .type == \"dnat\" and .kind == \"dnat\" and
+		.from == \"198.51.100.1:1222\" and .to == \"203.0.113.10:22\" and
+		.hook == \"prerouting\" and .rule == \"$dnat_rule\" and
+		.handle == ${dnat_handle:-null})"
+rs_expect fwd "accepted at forward by \`ct status dnat accept\` in filter_FORWARD" '
+	.accepts | any(.hook == "forward" and .chain == "filter_FORWARD" and
+		.rule == "ct status dnat accept" and .verdict == "accept")'
+rs_expect fwd "passes prerouting, forward and postrouting" '
+	[.events[].hook] | index("prerouting") != null and
+	index("forward") != null and index("postrouting") != null'
+
+rs_expect_delivered ssh
+rs_expect ssh "accepted at input by \`tcp dport 22 accept\` in filter_IN_public_allow" '
+	.accepts | any(.hook == "input" and .chain == "filter_IN_public_allow" and
+		.rule == "tcp dport 22 accept")'
+rs_expect ssh "no NAT" '.nat == []'
+rs_expect ssh "reached through filter_INPUT_ZONES goto filter_IN_public" '
+	.events | any(.chain == "filter_INPUT_ZONES" and .verdict == "goto" and
+		.target == "filter_IN_public")'
+
+rs_expect_cause closed drop reject inet firewalld filter_IN_public \
+	'reject with icmpx admin-prohibited'
+rs_expect closed "cause path from filter_INPUT through the zone" '
+	.cause.path[0] == "filter_INPUT" and .cause.path[-1] == "filter_IN_public"'
+rs_expect closed "no NAT" '.nat == []'
+
+rs_expect_cause rich drop reject inet firewalld filter_IN_public_deny \
+	'ip saddr 198.51.100.2 tcp dport 8443 reject with tcp reset'
+rs_expect rich "cause path ends in the zone's deny chain" '
+	.cause.path[-1] == "filter_IN_public_deny" and
+	(.cause.path | index("filter_IN_public")) != null'
+
+rs_done
