@@ -635,18 +635,59 @@ static bool jumped_into_nothing(const struct timeline *tl, int i)
 	return timeline_step_is_chain_end(n) && n->chain == s->target;
 }
 
-/* Rules met, one line each; the ends of regular chains fold into their jump. */
+/* The last step of the base chain entry starting at i. */
+static int entry_end(const struct timeline *tl, int i)
+{
+	int8_t base = tl->steps[i].base;
+
+	while (i + 1 < tl->n_steps && tl->steps[i + 1].base == base &&
+	       !(tl->steps_dropped && i + 1 == tl->gap_at))
+		i++;
+	return i;
+}
+
+/*
+ * A base chain's header line; a policy that ended the chain is said there
+ * ("; policy: accept"), so it needs no line of its own. Returns the step
+ * of that policy, or -1.
+ */
+static int entry_text(FILE *out, const struct timeline *tl, const struct explain *ex, int i)
+{
+	const struct tl_step *s = &tl->steps[i];
+	const struct tl_hdr *h = &tl->hdrs[s->hdr];
+	int end = entry_end(tl, i);
+	bool matched = false;
+
+	fprintf(out, "  %s %s %s %s", ex->hooks[i] ? ex->hooks[i] : "-",
+		trace_family_name(s->family), s->table, s->chain);
+	if (h->ct.present)
+		ct_text(out, &h->ct);
+	if (tl->steps[end].type != TRACE_TYPE_POLICY) {
+		fputc('\n', out);
+		return -1;
+	}
+	for (int j = i; j < end; j++)
+		matched |= tl->steps[j].has_handle;
+	fprintf(out, "; policy: %s%s\n",
+		step_verdict_name(&tl->steps[end]) ? step_verdict_name(&tl->steps[end]) : "?",
+		matched ? "" : " (no rule matched)");
+	return end;
+}
+
+/*
+ * Rules met, one line each, under their base chain; the ends of regular
+ * chains fold into their jump, a base chain's policy into its header.
+ */
 static void steps_text(FILE *out, const struct timeline *tl, const struct explain *ex,
 		       const struct resolver *r)
 {
 	uint8_t depth[TIMELINE_STEPS_CEILING];
-	bool matched = false;	/* a rule of this base chain entry matched */
+	int policy_at = -1;
 
 	step_depths(tl, depth);
 	for (int i = 0; i < tl->n_steps; i++) {
 		const struct tl_step *s = &tl->steps[i];
 		struct rule_ref rule = rule_of(r, s);
-		bool first_of_entry = s->hdr >= 0;
 
 		if (tl->steps_dropped && i == tl->gap_at) {
 			indent(out, 0);
@@ -656,24 +697,15 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 		for (unsigned int n = 0; n < ex->n_nat; n++)
 			if (ex->nat[n].at_step == i)
 				nat_text(out, tl, &ex->nat[n], r);
-		if (first_of_entry) {
-			const struct tl_hdr *h = &tl->hdrs[s->hdr];
-
-			fprintf(out, "  %s %s %s %s", ex->hooks[i] ? ex->hooks[i] : "-",
-				trace_family_name(s->family), s->table, s->chain);
-			if (h->ct.present)
-				ct_text(out, &h->ct);
-			fputc('\n', out);
-			matched = false;
-		}
-		if (s->has_handle)
-			matched = true;
-		if (timeline_step_is_chain_end(s))
-			continue;	/* the dedent says it: back in the caller */
+		if (s->hdr >= 0)
+			policy_at = entry_text(out, tl, ex, i);
+		/* the dedent says it: back in the caller */
+		if (timeline_step_is_chain_end(s) || i == policy_at)
+			continue;
 		indent(out, depth[i]);
 		if (s->type == TRACE_TYPE_POLICY) {
-			fprintf(out, "policy: %s%s\n", step_verdict_name(s) ? step_verdict_name(s) : "?",
-				matched ? "" : " (no rule matched)");
+			/* a policy whose chain's header was not kept */
+			fprintf(out, "policy: %s\n", step_verdict_name(s) ? step_verdict_name(s) : "?");
 			continue;
 		}
 		rule_text(out, s, &rule);

@@ -87,4 +87,39 @@ rs_expect rich "cause path ends in the zone's deny chain" '
 	.cause.path[-1] == "filter_IN_public_deny" and
 	(.cause.path | index("filter_IN_public")) != null'
 
+# Text for people: the rejected SYN in no more lines than nft monitor trace
+# prints for it (leaving out both tools' lines of nattraced's own table),
+# and every rule and policy nft names is in it.
+rs_daemon_start --match "ip saddr $LAB_CLIENT4 tcp dport 23 tcp flags & (syn | ack) == syn" \
+	--count 1 --output text --timeout 20
+lab_daemon_ready
+rs_monitor_start || lab_fail "nft monitor trace did not start"
+rs_expect_no_connect text "$LAB_CLIENT" "$LAB_WAN4" 23 40005
+lab_daemon_wait
+rs_monitor_stop
+ids=$(sed -n '1s/^trace \([0-9a-f+]*\) .*/\1/p' "$LAB_OUT" | tr '+' ' ')
+[ -n "$ids" ] || rs_fail_soft "text: no timeline printed"
+ours=$(grep -c . "$LAB_OUT")
+sed -n "${RS_FIRST[text]},${RS_LAST[text]}p" "$RS_MON" |
+	awk -v ids="$ids" 'BEGIN { n = split(ids, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+		$1 == "trace" && $2 == "id" && ($3 in want) && $5 != "trace_debug"' |
+	sed 's/counter packets [0-9]* bytes [0-9]*/counter/g' >"$LAB_TMP/monitor.text"
+theirs=$(grep -c . "$LAB_TMP/monitor.text")
+if [ "$theirs" -gt 0 ] && [ "$ours" -le "$theirs" ]; then
+	echo "ok: text: $ours lines, nft monitor trace $theirs"
+else
+	rs_fail_soft "text: $ours lines, more than nft monitor trace's $theirs"
+fi
+missing=0
+while IFS= read -r rule; do
+	grep -qF -- "\`$rule\`" "$LAB_OUT" || { missing=$((missing + 1)); rs_log "text lacks rule: $rule"; }
+done < <(sed -n 's/^trace id [0-9a-f]* [a-z0-9]* [^ ]* [^ ]* rule \(.*\) (verdict [^)]*)$/\1/p' "$LAB_TMP/monitor.text")
+policies=$(grep -c ' policy ' "$LAB_TMP/monitor.text")
+[ "$(grep -c 'policy: ' "$LAB_OUT")" = "$policies" ] || missing=$((missing + 1))
+if [ "$missing" = 0 ]; then
+	echo "ok: text: every rule and policy nft monitor trace names is there"
+else
+	rs_fail_soft "text: $missing rules or policies of nft monitor trace are missing"
+fi
+
 rs_done

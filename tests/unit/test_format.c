@@ -288,7 +288,7 @@ static void test_text_accept_and_deleted_rule(void **state)
 	(void)state;
 	assert_non_null(strstr(o.text, ": accept\n"));
 	assert_non_null(strstr(o.text, "rule `ip daddr . tcp dport @allow_in accept` (handle 6, deleted): accept\n"));
-	assert_non_null(strstr(o.text, "  postrouting inet nat postrouting\n      policy: accept (no rule matched)\n"));
+	assert_non_null(strstr(o.text, "  postrouting inet nat postrouting; policy: accept (no rule matched)\n  accepted at"));
 	assert_non_null(strstr(o.text, "  verdict accept by policy in inet nat postrouting at hook postrouting\n"));
 	free(o.json);
 	free(o.text);
