@@ -75,7 +75,8 @@ static bool table_name_valid(const char *name)
 		      c == '_' || c == '-'))
 			return false;
 	}
-	return true;
+	/* "table inet counter" does not parse: a keyword is no name */
+	return !options_nft_keyword(name);
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
