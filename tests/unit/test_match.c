@@ -392,6 +392,20 @@ static void test_counter_in_match_refused(void **state)
 			       "match refused: statement 'counter' is not a match");
 }
 
+/* Statements in anonymous set elements run per packet like any other. */
+static void test_statements_in_set_elements_refused(void **state)
+{
+	(void)state;
+	assert_listing_refused("hostile_elem_counter", RATE,
+			       "statement 'counter' inside a set element is not a match");
+	assert_listing_refused("hostile_elem_limit", RATE,
+			       "statement 'limit' inside a set element is not a match");
+	assert_listing_refused("hostile_elem_concat_counter", RATE,
+			       "statement 'counter' inside a set element is not a match");
+	/* a comment on an element selects nothing and does nothing */
+	assert_listing_ok("legit_elem_comment", RATE);
+}
+
 static void test_nftrace_set_0_refused(void **state)
 {
 	(void)state;
@@ -736,6 +750,7 @@ int main(void)
 	    cmocka_unit_test(test_listing_with_other_rate_accepted_for_that_rate),
 	    cmocka_unit_test(test_counter_in_match_refused),
 	    cmocka_unit_test(test_nftrace_set_0_refused),
+	    cmocka_unit_test(test_statements_in_set_elements_refused),
 	    cmocka_unit_test(test_nftrace_set_before_match_refused),
 	    cmocka_unit_test(test_log_refused),
 	    cmocka_unit_test(test_ct_mark_set_refused),
