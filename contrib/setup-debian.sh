@@ -14,6 +14,7 @@ packages=(
 	nftables iproute2 jq socat procps
 	libnetfilter-conntrack-dev conntrack
 	systemd util-linux
+	valgrind
 )
 
 missing=()

@@ -582,39 +582,3 @@ out:
 	json_decref(root);
 	return ret;
 }
-
-int match_listing_selected(const char *json, const char *chain_prefix, uint64_t *ret)
-{
-	const json_t *items, *item, *rule, *exprs, *e, *c;
-	size_t i, k, plen = strlen(chain_prefix);
-	uint64_t total = 0;
-	json_t *root;
-	int found = 0;
-
-	root = json ? json_loads(json, 0, NULL) : NULL;
-	items = json_object_get(root, "nftables");
-	json_array_foreach(items, i, item) {
-		const char *chain;
-
-		rule = json_object_get(item, "rule");
-		chain = json_string_value(json_object_get(rule, "chain"));
-		if (!chain || strncmp(chain, chain_prefix, plen) != 0)
-			continue;
-		exprs = json_object_get(rule, "expr");
-		json_array_foreach(exprs, k, e) {
-			json_int_t packets;
-
-			c = json_object_get(e, "counter");
-			packets = json_integer_value(json_object_get(c, "packets"));
-			if (!json_is_integer(json_object_get(c, "packets")) || packets < 0)
-				continue;
-			total += (uint64_t)packets;
-			found++;
-		}
-	}
-	json_decref(root);
-	if (!found)
-		return -ENOENT;
-	*ret = total;
-	return 0;
-}

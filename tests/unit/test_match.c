@@ -688,32 +688,9 @@ static void test_null_err_buffer_tolerated(void **state)
 	assert_int_equal(match_verify_listing("{", RATE, NULL, 0), -EINVAL);
 }
 
-/* A real listing of the trace table after three SYNs (README.txt). */
-static void test_selected_sums_trace_chain_counters(void **state)
-{
-	char *json = read_fixture("trace_table_3_selected");
-	uint64_t n = 99;
-
-	(void)state;
-	assert_int_equal(match_listing_selected(json, "trace_", &n), 0);
-	assert_int_equal(n, 3);
-	/* no chain of that name: no counter, and n is left alone */
-	n = 99;
-	assert_int_equal(match_listing_selected(json, "other_", &n), -ENOENT);
-	assert_int_equal(n, 99);
-	free(json);
-	assert_int_equal(match_listing_selected("not json", "trace_", &n), -ENOENT);
-	assert_int_equal(match_listing_selected(NULL, "trace_", &n), -ENOENT);
-	assert_int_equal(match_listing_selected("{\"nftables\": [{\"rule\": {\"chain\": "
-						"\"trace_input\", \"expr\": [{\"counter\": "
-						"{\"packets\": -1}}]}}]}", "trace_", &n),
-			 -ENOENT);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_selected_sums_trace_chain_counters),
 	    cmocka_unit_test(test_semicolon_refused_as_chained_command),
 	    cmocka_unit_test(test_semicolon_inside_quotes_refused),
 	    cmocka_unit_test(test_semicolon_alone_refused),
