@@ -286,18 +286,21 @@ static bool drain_trace(struct daemon *d, int max, bool until_empty)
 	return false;
 }
 
+static void daemon_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGQUIT);
+	sigaddset(mask, SIGUSR1);
+}
+
 static int open_signalfd(void)
 {
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGQUIT);
-	sigaddset(&mask, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -errno;
+	daemon_signals(&mask);
 	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
@@ -786,7 +789,15 @@ int main(int argc, char **argv)
 	struct tracetable_config cfg;
 	char err[1024], *listing = NULL;
 	int r, sfd = -1, status = EXIT_RUNTIME;
+	sigset_t mask;
 
+	/*
+	 * Before anything else: a SIGHUP or SIGUSR1 that arrives during
+	 * start-up would otherwise take its default action and end us. They
+	 * stay pending until the signalfd reads them (every mode has one).
+	 */
+	daemon_signals(&mask);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	r = config_options(argc, argv, &opts, &d.config0, err, sizeof(err));
 	if (r == -ENOMEM) {
 		fprintf(stderr, "nattraced: %s\n", strerror(-r));

@@ -463,6 +463,7 @@ int natlog_only_main(const struct options *o)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGQUIT);
+	sigaddset(&mask, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
 	    (sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		log_msg("signalfd: %s", strerror(errno));
@@ -500,8 +501,13 @@ int natlog_only_main(const struct options *o)
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP)
-				break;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				/* SIGUSR1: the account so far, as for a trace */
+				if (si.ssi_signo == SIGUSR1)
+					natlog_report(l);
+				else if (si.ssi_signo != SIGHUP)
+					break;
+			}
 		}
 		if (pfd[0].revents & (POLLIN | POLLERR)) {
 			r = natlog_drain(l);
