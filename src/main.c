@@ -812,6 +812,14 @@ int main(int argc, char **argv)
 		config_free(d.config0);
 		return EXIT_USAGE;
 	}
+	/* No journald: fail now rather than lose every entry in silence. */
+	if (opts.output == OUTPUT_JOURNAL && !opts.help && !opts.version &&
+	    (r = journal_reachable()) < 0) {
+		fprintf(stderr, "nattraced: --output journal: no journald listens at /run/systemd/journal/socket (%s); start systemd-journald, or use --output text or json\n",
+			strerror(-r));
+		config_free(d.config0);
+		return EXIT_RUNTIME;
+	}
 	if (opts.help) {
 		options_usage(stdout);
 		return EXIT_OK;
