@@ -24,7 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libmnl/libmnl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
@@ -254,36 +256,75 @@ struct dump_ctx {
 	uint64_t malformed;
 };
 
-static int dump_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_ctx *d = data;
 	struct natmap m;
 
-	(void)type;
-	if (natmap_from_ct(ct, NATMAP_EV_NONE, &m) < 0)
+	/* validated before libnetfilter_conntrack sees it (natmap.c) */
+	if (natmap_parse_msg(nlh, true, &m) < 0)
 		d->malformed++;
 	else if (m.nat != NATMAP_NAT_NONE)
 		d->fn(d->ctx, &m);
-	return NFCT_CB_CONTINUE;
+	return MNL_CB_OK;
 }
 
-/* Every NATed entry of the conntrack table (IPv4 and IPv6) to fn. */
+/*
+ * Every NATed entry of the conntrack table (IPv4 and IPv6) to fn. The dump
+ * is read with libmnl and each entry goes through natmap_parse_msg():
+ * nfct_query()'s own parser would call exit(1) on a malformed attribute.
+ */
 static int dump_nat(void (*fn)(void *ctx, const struct natmap *m), void *ctx)
 {
 	struct dump_ctx d = { .fn = fn, .ctx = ctx };
-	uint32_t family = AF_UNSPEC;
-	struct nfct_handle *h;
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfh;
+	unsigned int portid;
+	uint32_t seq = (uint32_t)time(NULL);
+	ssize_t n;
+	char *buf;
 	int r = 0;
 
-	h = nfct_open(CONNTRACK, 0);
-	if (!h)
-		return -errno;
-	if (nfct_callback_register(h, NFCT_T_ALL, dump_cb, &d) < 0 ||
-	    nfct_query(h, NFCT_Q_DUMP, &family) < 0)
-		r = errno ? -errno : -EIO;
-	nfct_close(h);
+	buf = malloc(65536);
+	if (!buf)
+		return -ENOMEM;
+	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto out;
+	}
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
+	nfh->nfgen_family = AF_UNSPEC;
+	nfh->version = NFNETLINK_V0;
+	nfh->res_id = 0;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		r = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	while ((n = mnl_socket_recvfrom(nl, buf, 65536)) > 0) {
+		int cb = mnl_cb_run(buf, (size_t)n, seq, portid, dump_cb, &d);
+
+		if (cb == MNL_CB_ERROR) {
+			r = errno ? -errno : -EIO;
+			break;
+		}
+		if (cb == MNL_CB_STOP)
+			break;
+	}
+	if (n < 0)
+		r = -errno;
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	free(buf);
 	if (d.malformed)
-		log_msg("conntrack dump: %llu entries without tuples skipped",
+		log_msg("conntrack dump: %llu entries malformed or without tuples skipped",
 			(unsigned long long)d.malformed);
 	return r;
 }
