@@ -34,6 +34,7 @@
 #include "natcache.h"
 #include "natlog.h"
 #include "nlsock.h"
+#include "outbuf.h"
 #include "trace.h"
 #include "tracetable.h"
 
@@ -49,6 +50,8 @@ struct natlog {
 	struct natfilter filter;
 	uint64_t events, printed, not_nat, not_matched, malformed, enobufs;
 	uint64_t lookups, found;
+	struct outbuf *out;	/* the daemon's stdout, NULL: stdio's stdout */
+	uint64_t out_dropped;	/* mappings a full output buffer dropped */
 };
 
 static void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -93,6 +96,11 @@ int natlog_open(enum output_kind output, struct natlog **ret)
 fail:
 	natlog_close(l);
 	return r;
+}
+
+void natlog_set_output(struct natlog *l, struct outbuf *out)
+{
+	l->out = out;
 }
 
 void natlog_set_filter(struct natlog *l, const struct natfilter *filter)
@@ -171,7 +179,18 @@ static int handle_msg(struct natlog *l, const struct nlmsghdr *nlh)
 		l->not_matched++;
 		return 0;
 	}
-	r = print_map(stdout, l->output, &m);
+	if (l->out) {
+		outbuf_begin(l->out);
+		print_map(outbuf_file(l->out), l->output, &m);
+		r = outbuf_commit(l->out, false);
+		if (r == -ENOBUFS) {
+			/* a slow reader: this line is lost, and counted */
+			l->out_dropped++;
+			return 0;
+		}
+	} else {
+		r = print_map(stdout, l->output, &m);
+	}
 	if (r < 0)
 		return r;
 	l->printed++;
@@ -208,8 +227,11 @@ int natlog_drain(struct natlog *l)
 				int r = handle_msg(l, nlh);
 
 				if (r < 0) {
-					/* a reader that went away (| head) is an end, not an error */
-					if (r != -EPIPE)
+					/*
+					 * a reader that went away (| head) is an end, not
+					 * an error; with the daemon's output, it said so
+					 */
+					if (r != -EPIPE && !l->out)
 						log_msg("writing output failed: %s", strerror(-r));
 					return r;
 				}
@@ -236,10 +258,14 @@ void natlog_report(const struct natlog *l)
 {
 	const struct natcache_stats *st = natcache_stats(l->cache);
 
-	log_msg("nat log: %llu conntrack events, %llu mappings printed, %llu not NATed, %llu NATed but not matched, %llu malformed, %llu receive overruns",
+	log_msg("nat log: %llu conntrack events, %llu mappings printed, %llu not NATed, %llu NATed but not matched, %llu malformed, %llu receive overruns%s",
 		(unsigned long long)l->events, (unsigned long long)l->printed,
 		(unsigned long long)l->not_nat, (unsigned long long)l->not_matched,
-		(unsigned long long)l->malformed, (unsigned long long)l->enobufs);
+		(unsigned long long)l->malformed, (unsigned long long)l->enobufs,
+		l->out_dropped ? ", some dropped by a slow output (see below)" : "");
+	if (l->out_dropped)
+		log_msg("nat log: %llu mappings dropped: the output buffer was full (a slow reader)",
+			(unsigned long long)l->out_dropped);
 	if (l->lookups)
 		log_msg("nat log: %llu of %llu timelines with a ct id found their mapping",
 			(unsigned long long)l->found, (unsigned long long)l->lookups);

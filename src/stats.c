@@ -22,7 +22,10 @@ void stats_compute(const struct stats_input *in, const struct timeline_stats *ts
 		.emitted = in->printed,
 		.complete = ts->timelines - ts->incomplete,
 		.incomplete = ts->incomplete,
-		.not_printed = ts->timelines > in->printed ? ts->timelines - in->printed : 0,
+		/* only --count leaves timelines unprinted; the output's losses apart */
+		.not_printed = ts->timelines > in->printed + in->output_dropped ?
+				       ts->timelines - in->printed - in->output_dropped : 0,
+		.output_dropped = in->output_dropped,
 		.in_flight = in->in_flight,
 		.enobufs = in->enobufs,
 		.events = ts->events,
@@ -56,6 +59,7 @@ void stats_json(struct jsonw *w, const struct capture_stats *st)
 	jsonw_uint(w, "complete", st->complete);
 	jsonw_uint(w, "incomplete", st->incomplete);
 	jsonw_uint(w, "not_printed", st->not_printed);
+	jsonw_uint(w, "output_dropped", st->output_dropped);
 	jsonw_uint(w, "in_flight", st->in_flight);
 	jsonw_uint(w, "enobufs", st->enobufs);
 	jsonw_uint(w, "events", st->events);
@@ -78,6 +82,8 @@ int stats_text(FILE *out, const struct capture_stats *st)
 		st->emitted, st->complete, st->incomplete);
 	if (st->not_printed)
 		fprintf(out, ", %" PRIu64 " not printed after --count", st->not_printed);
+	if (st->output_dropped)
+		fprintf(out, ", %" PRIu64 " not delivered: output too slow or failed", st->output_dropped);
 	fprintf(out, "), %" PRIu64 " in flight, %" PRIu64 " receive overruns (ENOBUFS), %" PRIu64
 		" events, %" PRIu64 " malformed",
 		st->in_flight, st->enobufs, st->events, st->malformed);

@@ -104,7 +104,7 @@ lab_expect_jq "--nat-log with --match: SIGUSR1 gives statistics" \
 
 # --nat-table: SIGUSR1 is held, the table printed, status 0.
 lab_daemon_start --nat-table
-pid=$(exec_pid) && kill -USR1 "$pid" 2>/dev/null
+pid=$(exec_pid) && first_socket "$pid" && kill -USR1 "$pid" 2>/dev/null
 lab_daemon_wait
 lab_expect_rc 0
 echo "ok: --nat-table with a SIGUSR1 at start ends with status 0"
