@@ -7,6 +7,9 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 
+# clang and libclang-rt-14-dev: the libFuzzer targets (tests/run-all.sh);
+# Debian 12's clang-14 finds libFuzzer only in libclang-rt-14-dev.
+# valgrind: tests/faults/valgrind.sh.
 packages=(
 	gcc libc6-dev meson ninja-build pkg-config
 	libmnl-dev libnftnl-dev libnftables-dev libjansson-dev libcmocka-dev
@@ -15,6 +18,8 @@ packages=(
 	libnetfilter-conntrack-dev conntrack
 	systemd util-linux
 	iptables
+	valgrind
+	clang libclang-rt-14-dev
 )
 
 missing=()

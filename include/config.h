@@ -9,6 +9,8 @@
 
 /* A line holds at most a key, " = " and the longest match (4096). */
 #define CONFIG_LINE_MAX		4608
+/* A file holds at most 16 settings of one line each, and comments. */
+#define CONFIG_SIZE_MAX		(64 * 1024)
 /* One entry per key: there are fewer keys than this. */
 #define CONFIG_ENTRIES_MAX	16
 
@@ -28,7 +30,12 @@ struct config;
  */
 int config_parse(const char *name, FILE *in, struct config **ret, char *err,
 		 size_t errlen);
-/* config_parse() on a file; -errno with the reason in err if unreadable. */
+/*
+ * config_parse() on a file. Only a regular file of at most CONFIG_SIZE_MAX
+ * bytes is read (a FIFO, a device or a directory is refused with -EINVAL,
+ * without blocking); -errno with the reason in err if unreadable. Control
+ * characters from the file appear escaped (\xNN) in err.
+ */
 int config_load(const char *path, struct config **ret, char *err,
 		size_t errlen);
 struct config *config_free(struct config *c);

@@ -30,6 +30,12 @@ struct journal_fields {
 
 /* Built with libsystemd (meson -Djournal=enabled)? */
 bool journal_supported(void);
+/*
+ * Does journald listen on its socket? 0, or -ENOENT / -ECONNREFUSED.
+ * sd_journal_sendv() reports success when it does not, so journal_send()
+ * asks this (at most once a second) and fails with the same error.
+ */
+int journal_reachable(void);
 
 /*
  * The entry for one timeline: MESSAGE (a summary line, then the steps as

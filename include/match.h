@@ -33,13 +33,4 @@ int match_rule_text(const char *match, const char *rate, char *buf,
 int match_verify_listing(const char *json, const char *rate, char *err,
 			 size_t errlen);
 
-/*
- * json is libnftables' JSON listing of the trace table. Sums the packet
- * counters of the rules in chains whose name starts with chain_prefix:
- * the packets selected for tracing. 0, or -ENOENT if there is no such
- * counter (or the listing is not what libnftables prints).
- */
-int match_listing_selected(const char *json, const char *chain_prefix,
-			   uint64_t *ret);
-
 #endif

@@ -70,4 +70,12 @@ int natlog_table_main(const struct options *o);
 /* --nat-log=all without --match: the log alone until signal/timeout. */
 int natlog_only_main(const struct options *o);
 
+struct outbuf;
+/*
+ * Write mappings through the daemon's non-blocking output (outbuf.h)
+ * instead of stdio's stdout; a line a full buffer cannot take is dropped
+ * and counted in natlog_report().
+ */
+void natlog_set_output(struct natlog *l, struct outbuf *out);
+
 #endif

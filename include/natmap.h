@@ -78,6 +78,12 @@ int natmap_from_ct(const struct nf_conntrack *ct, enum natmap_event event,
  * dump is true. -ENOMSG if it is not a conntrack message, -EINVAL if it
  * is malformed, -ENOMEM.
  */
+/*
+ * 0 if every attribute libnetfilter_conntrack validates in a ctnetlink
+ * message passes the same libmnl check (it calls exit(1) on one that does
+ * not); -EINVAL otherwise. natmap_parse_msg() calls it first.
+ */
+int natmap_msg_validate(const struct nlmsghdr *nlh);
 int natmap_parse_msg(const struct nlmsghdr *nlh, bool dump, struct natmap *ret);
 
 /*

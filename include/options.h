@@ -58,5 +58,7 @@ void options_usage(FILE *out);
 const char *options_family_keyword(uint8_t nfproto);
 /* "prerouting", ...: the nft keyword of a NF_INET_* hook, NULL if none */
 const char *options_hook_keyword(unsigned int hook);
+/* True if nft's scanner reads word as a keyword where a table name stands. */
+bool options_nft_keyword(const char *word);
 
 #endif

@@ -25,6 +25,7 @@ struct stats_input {
 	bool selected_known;	/* the counter could be read */
 	uint64_t selected;	/* packets the trace rule selected */
 	uint64_t printed;	/* timelines written (--count stops there) */
+	uint64_t output_dropped;	/* timelines the output never delivered */
 	uint64_t in_flight;	/* timelines still being assembled */
 	uint64_t enobufs;	/* receive overruns */
 	uint64_t malformed;	/* messages that did not decode */
@@ -33,12 +34,13 @@ struct stats_input {
 struct capture_stats {
 	enum stats_reason reason;
 	bool selected_known;
-	uint64_t selected, emitted, complete, incomplete, not_printed;
+	uint64_t selected, emitted, complete, incomplete, not_printed, output_dropped;
 	uint64_t lost, in_flight, enobufs;
 	uint64_t events, malformed, evicted, events_dropped, names_dropped;
 	uint64_t chains_dropped;	/* base chain entries past TIMELINE_MAX_HDRS */
 	uint64_t joined;		/* trace id changes joined to their packet */
 	uint64_t foreign;		/* packets other tracers selected, not shown */
+	uint64_t reselected;		/* counter hits for packets already ours */
 };
 
 void stats_compute(const struct stats_input *in, const struct timeline_stats *ts,

@@ -128,6 +128,11 @@ struct timeline_stats {
 	uint64_t hdrs_dropped;		/* base chain entries past TIMELINE_MAX_HDRS */
 	uint64_t joined;		/* trace id changes joined to their packet */
 	uint64_t foreign;		/* packets another tracer selected: not ours */
+	/*
+	 * Our rule's event for a packet already ours (several --hooks, a
+	 * looped-back packet): its counter counted the packet again.
+	 */
+	uint64_t reselected;
 };
 
 /*

@@ -8,10 +8,13 @@
  * through the very same checks in options.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -159,40 +162,88 @@ static int parse_line(struct config *c, const char *name, unsigned int lineno, c
 	return 0;
 }
 
+/*
+ * Control characters from a file go back to a terminal in error messages:
+ * "unknown key 'x^[]0;owned^G'" would retitle it, ^[[2J clear it. Every
+ * byte below 0x20 and DEL becomes \xNN (the message text itself has none).
+ */
+static void escape_controls(char *err, size_t errlen)
+{
+	char out[1024];
+	size_t o = 0;
+
+	if (!err || !errlen)
+		return;
+	for (const unsigned char *p = (const unsigned char *)err; *p && o + 5 < sizeof(out); p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o] = '\0';
+	snprintf(err, errlen, "%s", out);
+}
+
+/* The text of a whole file, already bounded by CONFIG_SIZE_MAX. */
+static int parse_text(struct config *c, const char *name, char *text, size_t len, char *err,
+		      size_t errlen)
+{
+	unsigned int lineno = 0;
+	char *line = text, *end = text + len;
+	int r;
+
+	while (line < end) {
+		char *eol = memchr(line, '\n', (size_t)(end - line));
+		size_t n = eol ? (size_t)(eol - line) : (size_t)(end - line);
+
+		lineno++;
+		if (n > CONFIG_LINE_MAX)
+			return fail(err, errlen, "%s:%u: line longer than %d bytes", name, lineno,
+				    CONFIG_LINE_MAX);
+		if (memchr(line, '\0', n))
+			return fail(err, errlen, "%s:%u: NUL byte in line", name, lineno);
+		line[n] = '\0';
+		r = parse_line(c, name, lineno, line, err, errlen);
+		if (r < 0)
+			return r;
+		line += n + 1;
+	}
+	return 0;
+}
+
 int config_parse(const char *name, FILE *in, struct config **ret, char *err, size_t errlen)
 {
 	struct config *c;
-	char *line = NULL;
-	size_t cap = 0;
-	unsigned int lineno = 0;
-	ssize_t len;
-	int r = 0;
+	char *text;
+	size_t len;
+	int r;
 
+	/*
+	 * At most CONFIG_SIZE_MAX + 1 bytes are read, whatever in is: a
+	 * stream that never ends (/dev/zero) is refused, not buffered.
+	 */
+	text = malloc(CONFIG_SIZE_MAX + 2);
 	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	while ((len = getline(&line, &cap, in)) >= 0) {
-		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if ((size_t)len > CONFIG_LINE_MAX) {
-			r = fail(err, errlen, "%s:%u: line longer than %d bytes", name, lineno,
-				 CONFIG_LINE_MAX);
-			goto out;
-		}
-		if (memchr(line, '\0', (size_t)len)) {
-			r = fail(err, errlen, "%s:%u: NUL byte in line", name, lineno);
-			goto out;
-		}
-		r = parse_line(c, name, lineno, line, err, errlen);
-		if (r < 0)
-			goto out;
+	if (!text || !c) {
+		r = -ENOMEM;
+		goto out;
 	}
-	if (ferror(in))
+	len = fread(text, 1, CONFIG_SIZE_MAX + 1, in);
+	if (ferror(in)) {
 		r = fail(err, errlen, "%s: read error", name);
+		goto out;
+	}
+	if (len > CONFIG_SIZE_MAX) {
+		r = fail(err, errlen, "%s: larger than %d bytes, not a nattraced configuration",
+			 name, CONFIG_SIZE_MAX);
+		goto out;
+	}
+	text[len] = '\0';
+	r = parse_text(c, name, text, len, err, errlen);
 out:
-	free(line);
+	free(text);
 	if (r < 0) {
+		escape_controls(err, errlen);
 		config_free(c);
 		return r;
 	}
@@ -200,18 +251,72 @@ out:
 	return 0;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		return "a directory";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFSOCK:
+		return "a socket";
+	default:
+		return "not a regular file";
+	}
+}
+
 int config_load(const char *path, struct config **ret, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	int r;
+	struct stat st;
+	FILE *f;
+	int fd, r;
 
-	if (!f) {
+	/*
+	 * O_NONBLOCK: opening a FIFO for reading would wait for a writer,
+	 * at start and on SIGHUP, with the signals that could stop us
+	 * blocked. Only a regular file is read; its size is bounded.
+	 */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
 		r = -errno;
 		fail(err, errlen, "cannot read configuration %s: %s", path, strerror(-r));
-		return r;
+		goto out_escape;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		fail(err, errlen, "cannot read configuration %s: %s", path, strerror(-r));
+		close(fd);
+		goto out_escape;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = fail(err, errlen, "configuration %s is %s: only a regular file is read", path,
+			 file_kind(st.st_mode));
+		close(fd);
+		goto out_escape;
+	}
+	if (st.st_size > CONFIG_SIZE_MAX) {
+		r = fail(err, errlen,
+			 "configuration %s is larger than %d bytes, not a nattraced configuration",
+			 path, CONFIG_SIZE_MAX);
+		close(fd);
+		goto out_escape;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		fail(err, errlen, "cannot read configuration %s: %s", path, strerror(-r));
+		goto out_escape;
 	}
 	r = config_parse(path, f, ret, err, errlen);
 	fclose(f);
+	return r;
+out_escape:
+	escape_controls(err, errlen);
 	return r;
 }
 
@@ -224,8 +329,10 @@ int config_options(int argc, char **argv, struct options *ret, struct config **r
 	int r, n = 0;
 
 	r = options_parse(argc, argv, &o, err, errlen);
-	if (r < 0)
+	if (r < 0) {
+		escape_controls(err, errlen);
 		return r;
+	}
 	if (o.config && !o.help && !o.version) {
 		r = config_load(o.config, &c, err, errlen);
 		if (r < 0)
@@ -244,6 +351,7 @@ int config_options(int argc, char **argv, struct options *ret, struct config **r
 		c->argv = merged;
 		r = options_parse(n, merged, &o, err, errlen);
 		if (r < 0) {
+			escape_controls(err, errlen);
 			config_free(c);
 			return r;
 		}

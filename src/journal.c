@@ -13,8 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -33,6 +37,50 @@ bool journal_supported(void)
 	return false;
 #endif
 }
+
+/* Where sd_journal_sendv() sends (systemd's JOURNAL_SOCKET_PATH). */
+#define JOURNAL_SOCKET		"/run/systemd/journal/socket"
+/* How often journal_send() checks that journald still listens. */
+#define JOURNAL_CHECK_NS	(1000ull * 1000 * 1000)
+
+int journal_reachable(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET };
+	int fd, r = 0;
+
+	/*
+	 * sd_journal_sendv() returns success when the socket is missing
+	 * (ENOENT is swallowed), so ask the way it would send: a datagram
+	 * connect fails with ENOENT (no socket) or ECONNREFUSED (nobody
+	 * bound to it).
+	 */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+#ifdef HAVE_LIBSYSTEMD
+/* journal_reachable(), asked at most once a second. */
+static int reachable_now(void)
+{
+	static uint64_t checked_at;
+	static int last;
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (!checked_at || now - checked_at >= JOURNAL_CHECK_NS) {
+		last = journal_reachable();
+		checked_at = now;
+	}
+	return last;
+}
+#endif
 
 void journal_fields_free(struct journal_fields *f)
 {
@@ -311,7 +359,11 @@ int journal_send(const struct journal_fields *f)
 {
 #ifdef HAVE_LIBSYSTEMD
 	struct iovec iov[JOURNAL_FIELDS_MAX];
+	int r = reachable_now();
 
+	/* journald gone: an error to count, not a success that loses it */
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < f->n; i++)
 		iov[i] = (struct iovec){ .iov_base = f->field[i], .iov_len = strlen(f->field[i]) };
 	return sd_journal_sendv(iov, (int)f->n);

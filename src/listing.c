@@ -246,7 +246,8 @@ static int open_table(struct parser *p, const char *s, size_t len)
 	p->in = IN_TABLE;
 
 	split_handle(s, len, &len, &handle);
-	if (!split_block_header(s, len, &len))
+	/* "table {" has no family and no name: nothing after "table " to read */
+	if (!split_block_header(s, len, &len) || len <= strlen("table "))
 		goto skip;
 	family = s + strlen("table ");
 	name = memchr(family, ' ', s + len - family);

@@ -31,6 +31,7 @@
 #include "nattraced.h"
 #include "nlsock.h"
 #include "options.h"
+#include "outbuf.h"
 #include "rulecache.h"
 #include "setcheck.h"
 #include "stats.h"
@@ -43,6 +44,8 @@
 #define DRAIN_ALL_MAX	(16 * DRAIN_BATCH)
 /* stdout is written once per wakeup, not per 4 KiB. */
 #define OUTPUT_BUF	(256 * 1024)
+/* Stopping waits this long for a slow stdout reader, then counts the rest. */
+#define OUTPUT_EXIT_GRACE_MS	500
 /*
  * if_indextoname() opens a socket per call; a packet's interfaces repeat,
  * so names are cached, briefly enough that a renamed one shows up soon.
@@ -82,6 +85,8 @@ struct daemon {
 	struct natlog *natlog;	/* --nat-log, NULL without */
 	struct ctquery *ctquery;	/* a NATed connection's entry, NULL if unavailable */
 	struct natmap asked;		/* ctquery's last answer */
+	struct outbuf *out;	/* stdout, non-blocking (text and json) */
+	bool output_error_logged;
 	/* the service (systemd): journal, sd_notify, reload */
 	int argc;
 	char **argv;
@@ -181,13 +186,15 @@ static const struct natmap *resolve_mapping(void *ctx, const struct tl_ct *ct,
 	return m && m->nat != NATMAP_NAT_NONE ? m : NULL;
 }
 
-/* A reader that went away (| head) is an end, not an error. */
-static void output_failed(struct daemon *d)
+/* A reader that went away (| head) is an end, not an error. Said once. */
+static void output_failed(struct daemon *d, int err)
 {
-	if (errno != EPIPE) {
-		log_msg("writing output failed: %s", strerror(errno));
+	if (err != -EPIPE) {
+		if (!d->output_error_logged)
+			log_msg("writing output failed: %s", strerror(-err));
 		d->failed = true;
 	}
+	d->output_error_logged = true;
 	d->stop = true;
 }
 
@@ -208,12 +215,17 @@ static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 		log_msg("re-listing the ruleset failed: %s, rule text may be stale", strerror(-r));
 	if (explain_ct_watch(&d->ct_watch, tl, &d->resolver))
 		log_msg("trace events carry no conntrack state (kernel before 6.16, or no conntrack in this namespace): ct state per chain is not shown");
+	if (d->out)
+		outbuf_begin(d->out);
 	if (d->opts->output == OUTPUT_JSON)
-		r = format_json_line(stdout, tl, &d->resolver);
+		r = format_json_line(outbuf_file(d->out), tl, &d->resolver);
 	else if (d->opts->output == OUTPUT_JOURNAL)
 		r = journal_timeline(tl, &d->resolver);
 	else
-		r = format_text(stdout, tl, &d->resolver);
+		r = format_text(outbuf_file(d->out), tl, &d->resolver);
+	/* a full buffer (a slow reader) drops this one, counted; not an end */
+	if (d->out && (r = outbuf_commit(d->out, true)) == -ENOBUFS)
+		return;
 	/* journald away for a moment: lose this entry, not the trace */
 	if (r < 0 && d->opts->output == OUTPUT_JOURNAL) {
 		if (d->journal_errors++ == 0)
@@ -222,7 +234,7 @@ static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 		r = 0;
 	}
 	if (r < 0) {
-		output_failed(d);
+		output_failed(d, r);
 		return;
 	}
 	d->wrote = true;
@@ -304,18 +316,21 @@ static bool drain_trace(struct daemon *d, int max, bool until_empty)
 	return false;
 }
 
+static void daemon_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGQUIT);
+	sigaddset(mask, SIGUSR1);
+}
+
 static int open_signalfd(void)
 {
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGQUIT);
-	sigaddset(&mask, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -errno;
+	daemon_signals(&mask);
 	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
@@ -407,7 +422,15 @@ static void report_stats(struct daemon *d, struct stats_input *in, enum stats_re
 {
 	struct capture_stats st;
 
-	in->printed = d->emitted;
+	if (d->out) {
+		const struct outbuf_stats *os = outbuf_stats(d->out);
+
+		/* pending ones are delivered or counted dropped by the exit */
+		in->printed = os->delivered + os->pending;
+		in->output_dropped = os->dropped;
+	} else {
+		in->printed = d->emitted;
+	}
 	in->in_flight = timeline_inflight(d->timelines);
 	in->enobufs = d->enobufs;
 	in->malformed = d->malformed;
@@ -429,9 +452,12 @@ static void report_stats(struct daemon *d, struct stats_input *in, enum stats_re
 		stats_json(&w, &st);
 		jsonw_raw(&w, "\n", 1);
 		line = jsonw_text(&w);
-		if (line && fwrite(line, 1, w.len, stdout) != w.len)
-			output_failed(d);
-		d->wrote = true;
+		if (line && !d->output_error_logged) {
+			outbuf_begin(d->out);
+			fwrite(line, 1, w.len, outbuf_file(d->out));
+			if (outbuf_commit(d->out, false) == 0)
+				d->wrote = true;
+		}
 		jsonw_release(&w);
 	}
 	/* Text users read the log; at exit everyone gets the summary there. */
@@ -700,11 +726,12 @@ static int run(struct daemon *d, int sfd)
 	uint64_t deadline = 0;
 	bool timed_out = false;
 	int r;
-	struct pollfd pfd[4] = {
+	struct pollfd pfd[5] = {
 		{ .fd = nlsock_fd(d->trace), .events = POLLIN },
 		{ .fd = sfd, .events = POLLIN },
 		{ .fd = rulecache_fd(d->rules), .events = POLLIN },
 		{ .fd = d->natlog ? natlog_fd(d->natlog) : -1, .events = POLLIN },
+		{ .fd = -1, .events = POLLOUT },	/* stdout, while output waits */
 	};
 
 	if (o->timeout > 0)
@@ -735,7 +762,8 @@ static int run(struct daemon *d, int sfd)
 		/* Round up so a wakeup never comes before the expiry. */
 		timeout_ms = wait < 0 ? -1 : (int)((wait + 999999) / 1000000);
 		/* poll() skips entries with a negative fd */
-		if (poll(pfd, 4, timeout_ms) < 0) {
+		pfd[4].fd = d->out && outbuf_pending(d->out) ? outbuf_fd(d->out) : -1;
+		if (poll(pfd, 5, timeout_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_msg("poll: %s", strerror(errno));
@@ -770,11 +798,12 @@ static int run(struct daemon *d, int sfd)
 			drain_trace(d, DRAIN_BATCH, false);
 		timeline_expire(d->timelines, now_ns());
 		service_status(d, now_ns(), false);
-		/* One flush per wakeup, not per line: cheap under a flood. */
-		if (d->wrote) {
+		/* One write per wakeup, never waiting on the reader. */
+		if (d->out && (d->wrote || (pfd[4].revents & (POLLOUT | POLLERR)))) {
 			d->wrote = false;
-			if (fflush(stdout) == EOF)
-				output_failed(d);
+			r = outbuf_flush(d->out);
+			if (r < 0)
+				output_failed(d, r);
 		}
 	}
 	/*
@@ -786,9 +815,12 @@ static int run(struct daemon *d, int sfd)
 		drain_trace(d, DRAIN_ALL_MAX, true);
 		timeline_flush(d->timelines);
 	}
+	/* A stopped reader gets a moment, not our exit: the rest is counted. */
+	if (d->out && (r = outbuf_drain(d->out, OUTPUT_EXIT_GRACE_MS)) < 0)
+		output_failed(d, r);
 	report_stats(d, &in, STATS_EXIT);
-	if (!d->failed && fflush(stdout) == EOF)
-		output_failed(d);
+	if (d->out && (r = outbuf_drain(d->out, OUTPUT_EXIT_GRACE_MS)) < 0)
+		output_failed(d, r);
 	if (d->failed)
 		return EXIT_RUNTIME;
 	if (timed_out && o->count && d->emitted < o->count)
@@ -804,7 +836,15 @@ int main(int argc, char **argv)
 	struct tracetable_config cfg;
 	char err[1024], *listing = NULL;
 	int r, sfd = -1, status = EXIT_RUNTIME;
+	sigset_t mask;
 
+	/*
+	 * Before anything else: a SIGHUP or SIGUSR1 that arrives during
+	 * start-up would otherwise take its default action and end us. They
+	 * stay pending until the signalfd reads them (every mode has one).
+	 */
+	daemon_signals(&mask);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	r = config_options(argc, argv, &opts, &d.config0, err, sizeof(err));
 	if (r == -ENOMEM) {
 		fprintf(stderr, "nattraced: %s\n", strerror(-r));
@@ -818,6 +858,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nattraced: --output journal: this nattraced was built without journal support (libsystemd)\n");
 		config_free(d.config0);
 		return EXIT_USAGE;
+	}
+	/* No journald: fail now rather than lose every entry in silence. */
+	if (opts.output == OUTPUT_JOURNAL && !opts.help && !opts.version &&
+	    (r = journal_reachable()) < 0) {
+		fprintf(stderr, "nattraced: --output journal: no journald listens at /run/systemd/journal/socket (%s); start systemd-journald, or use --output text or json\n",
+			strerror(-r));
+		config_free(d.config0);
+		return EXIT_RUNTIME;
 	}
 	if (opts.help) {
 		options_usage(stdout);
@@ -850,6 +898,13 @@ int main(int argc, char **argv)
 	/* Output errors come back as EPIPE, so a closed reader ends us cleanly. */
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOFBF, OUTPUT_BUF);
+	if (opts.output != OUTPUT_JOURNAL) {
+		r = outbuf_new(STDOUT_FILENO, &d.out);
+		if (r < 0) {
+			log_msg("cannot set up the output: %s", strerror(-r));
+			goto out;
+		}
+	}
 
 	/* Listen before the table exists, or the first packets go unseen. */
 	r = nlsock_open(NFNLGRP_NFTRACE, NLSOCK_RCVBUF, &d.trace);
@@ -870,6 +925,7 @@ int main(int argc, char **argv)
 			log_msg("cannot listen to conntrack events: %s", strerror(-r));
 			goto out;
 		}
+		natlog_set_output(d.natlog, d.out);
 	}
 	r = rulecache_new(&d.rules);
 	if (r < 0) {
@@ -950,6 +1006,7 @@ out:
 	journal_notify("STOPPING=1");
 	free(listing);
 	d.natlog = natlog_close(d.natlog);
+	d.out = outbuf_free(d.out);
 	d.table = tracetable_free(d.table);
 	d.timelines = timeline_table_free(d.timelines);
 	d.setcheck = setcheck_free(d.setcheck);

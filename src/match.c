@@ -302,6 +302,50 @@ static void describe_stmt(const json_t *stmt, char *buf, size_t len)
 		 a ? a : "");
 }
 
+/*
+ * A set element may carry statements: "ip saddr { 192.0.2.1 counter }"
+ * lists as {"elem": {"val": ..., "counter": {...}}}. Only its value and
+ * the element's plain attributes select packets; anything else is a
+ * statement (counter, limit, quota, ...). Returns the first such key in
+ * the tree under e, NULL if there is none.
+ */
+static const char *elem_statement(const json_t *e, unsigned int depth)
+{
+	static const char *const plain[] = { "val", "comment", "timeout", "expires" };
+	const char *key, *found;
+	const json_t *v;
+	size_t i;
+
+	/* nft nests no deeper than the precheck's bracket bound allows */
+	if (depth > 64)
+		return "deeply nested element";
+	if (json_is_array(e)) {
+		json_array_foreach(e, i, v)
+			if ((found = elem_statement(v, depth + 1)))
+				return found;
+		return NULL;
+	}
+	if (!json_is_object(e))
+		return NULL;
+	json_object_foreach((json_t *)e, key, v) {
+		if (strcmp(key, "elem") == 0 && json_is_object(v)) {
+			const char *k;
+			const json_t *x;
+
+			json_object_foreach((json_t *)v, k, x) {
+				for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+					if (strcmp(k, plain[i]) == 0)
+						break;
+				if (i == sizeof(plain) / sizeof(plain[0]))
+					return k;
+			}
+		}
+		if ((found = elem_statement(v, depth + 1)))
+			return found;
+	}
+	return NULL;
+}
+
 static bool is_match_expr(const json_t *e)
 {
 	return json_is_object(e) && json_object_size(e) == 1 &&
@@ -457,6 +501,15 @@ static int verify_exprs(const json_t *exprs, const char *rate, unsigned long lon
 			describe_stmt(e, name, sizeof(name));
 		return refuse(err, errlen, "match refused: statement '%s' is not a match", name);
 	}
+	for (t = 0; t < i; t++) {
+		const char *stmt = elem_statement(json_array_get(exprs, t), 0);
+
+		if (stmt)
+			return refuse(err, errlen,
+				      "match refused: statement '%.*s' inside a set element is not a "
+				      "match",
+				      MATCH_QUOTE_MAX, stmt);
+	}
 	/* Tracing every packet is a decision, not something to slip in. */
 	if (i == 0)
 		return refuse(
@@ -528,40 +581,4 @@ int match_verify_listing(const char *json, const char *rate, char *err, size_t e
 out:
 	json_decref(root);
 	return ret;
-}
-
-int match_listing_selected(const char *json, const char *chain_prefix, uint64_t *ret)
-{
-	const json_t *items, *item, *rule, *exprs, *e, *c;
-	size_t i, k, plen = strlen(chain_prefix);
-	uint64_t total = 0;
-	json_t *root;
-	int found = 0;
-
-	root = json ? json_loads(json, 0, NULL) : NULL;
-	items = json_object_get(root, "nftables");
-	json_array_foreach(items, i, item) {
-		const char *chain;
-
-		rule = json_object_get(item, "rule");
-		chain = json_string_value(json_object_get(rule, "chain"));
-		if (!chain || strncmp(chain, chain_prefix, plen) != 0)
-			continue;
-		exprs = json_object_get(rule, "expr");
-		json_array_foreach(exprs, k, e) {
-			json_int_t packets;
-
-			c = json_object_get(e, "counter");
-			packets = json_integer_value(json_object_get(c, "packets"));
-			if (!json_is_integer(json_object_get(c, "packets")) || packets < 0)
-				continue;
-			total += (uint64_t)packets;
-			found++;
-		}
-	}
-	json_decref(root);
-	if (!found)
-		return -ENOENT;
-	*ret = total;
-	return 0;
 }

@@ -24,7 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libmnl/libmnl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
@@ -32,6 +34,7 @@
 #include "natcache.h"
 #include "natlog.h"
 #include "nlsock.h"
+#include "outbuf.h"
 #include "trace.h"
 #include "tracetable.h"
 
@@ -47,6 +50,8 @@ struct natlog {
 	struct natfilter filter;
 	uint64_t events, printed, not_nat, not_matched, malformed, enobufs;
 	uint64_t lookups, found;
+	struct outbuf *out;	/* the daemon's stdout, NULL: stdio's stdout */
+	uint64_t out_dropped;	/* mappings a full output buffer dropped */
 };
 
 static void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -91,6 +96,11 @@ int natlog_open(enum output_kind output, struct natlog **ret)
 fail:
 	natlog_close(l);
 	return r;
+}
+
+void natlog_set_output(struct natlog *l, struct outbuf *out)
+{
+	l->out = out;
 }
 
 void natlog_set_filter(struct natlog *l, const struct natfilter *filter)
@@ -169,7 +179,18 @@ static int handle_msg(struct natlog *l, const struct nlmsghdr *nlh)
 		l->not_matched++;
 		return 0;
 	}
-	r = print_map(stdout, l->output, &m);
+	if (l->out) {
+		outbuf_begin(l->out);
+		print_map(outbuf_file(l->out), l->output, &m);
+		r = outbuf_commit(l->out, false);
+		if (r == -ENOBUFS) {
+			/* a slow reader: this line is lost, and counted */
+			l->out_dropped++;
+			return 0;
+		}
+	} else {
+		r = print_map(stdout, l->output, &m);
+	}
 	if (r < 0)
 		return r;
 	l->printed++;
@@ -206,8 +227,11 @@ int natlog_drain(struct natlog *l)
 				int r = handle_msg(l, nlh);
 
 				if (r < 0) {
-					/* a reader that went away (| head) is an end, not an error */
-					if (r != -EPIPE)
+					/*
+					 * a reader that went away (| head) is an end, not
+					 * an error; with the daemon's output, it said so
+					 */
+					if (r != -EPIPE && !l->out)
 						log_msg("writing output failed: %s", strerror(-r));
 					return r;
 				}
@@ -234,10 +258,14 @@ void natlog_report(const struct natlog *l)
 {
 	const struct natcache_stats *st = natcache_stats(l->cache);
 
-	log_msg("nat log: %llu conntrack events, %llu mappings printed, %llu not NATed, %llu NATed but not matched, %llu malformed, %llu receive overruns",
+	log_msg("nat log: %llu conntrack events, %llu mappings printed, %llu not NATed, %llu NATed but not matched, %llu malformed, %llu receive overruns%s",
 		(unsigned long long)l->events, (unsigned long long)l->printed,
 		(unsigned long long)l->not_nat, (unsigned long long)l->not_matched,
-		(unsigned long long)l->malformed, (unsigned long long)l->enobufs);
+		(unsigned long long)l->malformed, (unsigned long long)l->enobufs,
+		l->out_dropped ? ", some dropped by a slow output (see below)" : "");
+	if (l->out_dropped)
+		log_msg("nat log: %llu mappings dropped: the output buffer was full (a slow reader)",
+			(unsigned long long)l->out_dropped);
 	if (l->lookups)
 		log_msg("nat log: %llu of %llu timelines with a ct id found their mapping",
 			(unsigned long long)l->found, (unsigned long long)l->lookups);
@@ -254,36 +282,75 @@ struct dump_ctx {
 	uint64_t malformed;
 };
 
-static int dump_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_ctx *d = data;
 	struct natmap m;
 
-	(void)type;
-	if (natmap_from_ct(ct, NATMAP_EV_NONE, &m) < 0)
+	/* validated before libnetfilter_conntrack sees it (natmap.c) */
+	if (natmap_parse_msg(nlh, true, &m) < 0)
 		d->malformed++;
 	else if (m.nat != NATMAP_NAT_NONE)
 		d->fn(d->ctx, &m);
-	return NFCT_CB_CONTINUE;
+	return MNL_CB_OK;
 }
 
-/* Every NATed entry of the conntrack table (IPv4 and IPv6) to fn. */
+/*
+ * Every NATed entry of the conntrack table (IPv4 and IPv6) to fn. The dump
+ * is read with libmnl and each entry goes through natmap_parse_msg():
+ * nfct_query()'s own parser would call exit(1) on a malformed attribute.
+ */
 static int dump_nat(void (*fn)(void *ctx, const struct natmap *m), void *ctx)
 {
 	struct dump_ctx d = { .fn = fn, .ctx = ctx };
-	uint32_t family = AF_UNSPEC;
-	struct nfct_handle *h;
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfh;
+	unsigned int portid;
+	uint32_t seq = (uint32_t)time(NULL);
+	ssize_t n;
+	char *buf;
 	int r = 0;
 
-	h = nfct_open(CONNTRACK, 0);
-	if (!h)
-		return -errno;
-	if (nfct_callback_register(h, NFCT_T_ALL, dump_cb, &d) < 0 ||
-	    nfct_query(h, NFCT_Q_DUMP, &family) < 0)
-		r = errno ? -errno : -EIO;
-	nfct_close(h);
+	buf = malloc(65536);
+	if (!buf)
+		return -ENOMEM;
+	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto out;
+	}
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
+	nfh->nfgen_family = AF_UNSPEC;
+	nfh->version = NFNETLINK_V0;
+	nfh->res_id = 0;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		r = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	while ((n = mnl_socket_recvfrom(nl, buf, 65536)) > 0) {
+		int cb = mnl_cb_run(buf, (size_t)n, seq, portid, dump_cb, &d);
+
+		if (cb == MNL_CB_ERROR) {
+			r = errno ? -errno : -EIO;
+			break;
+		}
+		if (cb == MNL_CB_STOP)
+			break;
+	}
+	if (n < 0)
+		r = -errno;
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	free(buf);
 	if (d.malformed)
-		log_msg("conntrack dump: %llu entries without tuples skipped",
+		log_msg("conntrack dump: %llu entries malformed or without tuples skipped",
 			(unsigned long long)d.malformed);
 	return r;
 }
@@ -463,6 +530,7 @@ int natlog_only_main(const struct options *o)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGQUIT);
+	sigaddset(&mask, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
 	    (sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		log_msg("signalfd: %s", strerror(errno));
@@ -500,8 +568,13 @@ int natlog_only_main(const struct options *o)
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP)
-				break;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				/* SIGUSR1: the account so far, as for a trace */
+				if (si.ssi_signo == SIGUSR1)
+					natlog_report(l);
+				else if (si.ssi_signo != SIGHUP)
+					break;
+			}
 		}
 		if (pfd[0].revents & (POLLIN | POLLERR)) {
 			r = natlog_drain(l);

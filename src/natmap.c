@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libmnl/libmnl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_conntrack_tcp.h>
@@ -124,8 +125,190 @@ int natmap_from_ct(const struct nf_conntrack *ct, enum natmap_event event, struc
 	return 0;
 }
 
+/*
+ * libnetfilter_conntrack 1.0.9 calls exit(1) ("ctnetlink kernel ABI is
+ * broken", abi_breakage()) when an attribute it knows fails
+ * mnl_attr_validate(): a CTA_TUPLE_ORIG 4 bytes too long makes a stray
+ * inner attribute of the wrong size, and the daemon ends. So every
+ * attribute it validates is validated here first, with the same libmnl
+ * calls at the same nesting (src/conntrack/parse_mnl.c), and a message
+ * that would fail is refused as malformed instead.
+ */
+struct ct_rule {
+	uint16_t type;
+	enum mnl_attr_data_type data;
+	size_t len;			/* mnl_attr_validate2() length, 0: validate() */
+	const struct ct_level *nested;	/* for MNL_TYPE_NESTED */
+};
+
+struct ct_level {
+	const struct ct_rule *rules;
+	size_t n;
+};
+
+#define LEVEL(r) { r, sizeof(r) / sizeof(r[0]) }
+
+static const struct ct_rule ct_ip[] = {
+	{ CTA_IP_V4_SRC, MNL_TYPE_U32, 0, NULL },
+	{ CTA_IP_V4_DST, MNL_TYPE_U32, 0, NULL },
+	{ CTA_IP_V6_SRC, MNL_TYPE_UNSPEC, 16, NULL },
+	{ CTA_IP_V6_DST, MNL_TYPE_UNSPEC, 16, NULL },
+};
+static const struct ct_level ct_ip_level = LEVEL(ct_ip);
+
+static const struct ct_rule ct_proto[] = {
+	{ CTA_PROTO_SRC_PORT, MNL_TYPE_U16, 0, NULL },
+	{ CTA_PROTO_DST_PORT, MNL_TYPE_U16, 0, NULL },
+	{ CTA_PROTO_ICMP_ID, MNL_TYPE_U16, 0, NULL },
+	{ CTA_PROTO_ICMPV6_ID, MNL_TYPE_U16, 0, NULL },
+	{ CTA_PROTO_NUM, MNL_TYPE_U8, 0, NULL },
+	{ CTA_PROTO_ICMP_TYPE, MNL_TYPE_U8, 0, NULL },
+	{ CTA_PROTO_ICMP_CODE, MNL_TYPE_U8, 0, NULL },
+	{ CTA_PROTO_ICMPV6_TYPE, MNL_TYPE_U8, 0, NULL },
+	{ CTA_PROTO_ICMPV6_CODE, MNL_TYPE_U8, 0, NULL },
+};
+static const struct ct_level ct_proto_level = LEVEL(ct_proto);
+
+static const struct ct_rule ct_tuple[] = {
+	{ CTA_TUPLE_IP, MNL_TYPE_NESTED, 0, &ct_ip_level },
+	{ CTA_TUPLE_PROTO, MNL_TYPE_NESTED, 0, &ct_proto_level },
+	{ CTA_TUPLE_ZONE, MNL_TYPE_U16, 0, NULL },
+};
+static const struct ct_level ct_tuple_level = LEVEL(ct_tuple);
+
+static const struct ct_rule ct_tcp[] = {
+	{ CTA_PROTOINFO_TCP_STATE, MNL_TYPE_U8, 0, NULL },
+	{ CTA_PROTOINFO_TCP_WSCALE_ORIGINAL, MNL_TYPE_U8, 0, NULL },
+	{ CTA_PROTOINFO_TCP_WSCALE_REPLY, MNL_TYPE_U8, 0, NULL },
+	/* struct nf_ct_tcp_flags: flags and mask, a byte each */
+	{ CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, MNL_TYPE_UNSPEC, 2, NULL },
+	{ CTA_PROTOINFO_TCP_FLAGS_REPLY, MNL_TYPE_UNSPEC, 2, NULL },
+};
+static const struct ct_level ct_tcp_level = LEVEL(ct_tcp);
+
+static const struct ct_rule ct_sctp[] = {
+	{ CTA_PROTOINFO_SCTP_STATE, MNL_TYPE_U8, 0, NULL },
+	{ CTA_PROTOINFO_SCTP_VTAG_ORIGINAL, MNL_TYPE_U32, 0, NULL },
+	{ CTA_PROTOINFO_SCTP_VTAG_REPLY, MNL_TYPE_U32, 0, NULL },
+};
+static const struct ct_level ct_sctp_level = LEVEL(ct_sctp);
+
+static const struct ct_rule ct_dccp[] = {
+	{ CTA_PROTOINFO_DCCP_STATE, MNL_TYPE_U8, 0, NULL },
+	{ CTA_PROTOINFO_DCCP_ROLE, MNL_TYPE_U8, 0, NULL },
+	{ CTA_PROTOINFO_DCCP_HANDSHAKE_SEQ, MNL_TYPE_U64, 0, NULL },
+};
+static const struct ct_level ct_dccp_level = LEVEL(ct_dccp);
+
+static const struct ct_rule ct_protoinfo[] = {
+	{ CTA_PROTOINFO_TCP, MNL_TYPE_NESTED, 0, &ct_tcp_level },
+	{ CTA_PROTOINFO_SCTP, MNL_TYPE_NESTED, 0, &ct_sctp_level },
+	{ CTA_PROTOINFO_DCCP, MNL_TYPE_NESTED, 0, &ct_dccp_level },
+};
+static const struct ct_level ct_protoinfo_level = LEVEL(ct_protoinfo);
+
+static const struct ct_rule ct_counters[] = {
+	{ CTA_COUNTERS_PACKETS, MNL_TYPE_U64, 0, NULL },
+	{ CTA_COUNTERS_BYTES, MNL_TYPE_U64, 0, NULL },
+	{ CTA_COUNTERS32_PACKETS, MNL_TYPE_U32, 0, NULL },
+	{ CTA_COUNTERS32_BYTES, MNL_TYPE_U32, 0, NULL },
+};
+static const struct ct_level ct_counters_level = LEVEL(ct_counters);
+
+static const struct ct_rule ct_nat_seq[] = {
+	{ CTA_NAT_SEQ_CORRECTION_POS, MNL_TYPE_U32, 0, NULL },
+	{ CTA_NAT_SEQ_OFFSET_BEFORE, MNL_TYPE_U32, 0, NULL },
+	{ CTA_NAT_SEQ_OFFSET_AFTER, MNL_TYPE_U32, 0, NULL },
+};
+static const struct ct_level ct_nat_seq_level = LEVEL(ct_nat_seq);
+
+static const struct ct_rule ct_help[] = {
+	{ CTA_HELP_NAME, MNL_TYPE_STRING, 0, NULL },
+};
+static const struct ct_level ct_help_level = LEVEL(ct_help);
+
+static const struct ct_rule ct_secctx[] = {
+	{ CTA_SECCTX_NAME, MNL_TYPE_STRING, 0, NULL },
+};
+static const struct ct_level ct_secctx_level = LEVEL(ct_secctx);
+
+static const struct ct_rule ct_timestamp[] = {
+	{ CTA_TIMESTAMP_START, MNL_TYPE_U64, 0, NULL },
+	{ CTA_TIMESTAMP_STOP, MNL_TYPE_U64, 0, NULL },
+};
+static const struct ct_level ct_timestamp_level = LEVEL(ct_timestamp);
+
+static const struct ct_rule ct_synproxy[] = {
+	{ CTA_SYNPROXY_ISN, MNL_TYPE_U32, 0, NULL },
+	{ CTA_SYNPROXY_ITS, MNL_TYPE_U32, 0, NULL },
+	{ CTA_SYNPROXY_TSOFF, MNL_TYPE_U32, 0, NULL },
+};
+static const struct ct_level ct_synproxy_level = LEVEL(ct_synproxy);
+
+static const struct ct_rule ct_top[] = {
+	{ CTA_TUPLE_ORIG, MNL_TYPE_NESTED, 0, &ct_tuple_level },
+	{ CTA_TUPLE_REPLY, MNL_TYPE_NESTED, 0, &ct_tuple_level },
+	{ CTA_TUPLE_MASTER, MNL_TYPE_NESTED, 0, &ct_tuple_level },
+	{ CTA_NAT_SEQ_ADJ_ORIG, MNL_TYPE_NESTED, 0, &ct_nat_seq_level },
+	{ CTA_NAT_SEQ_ADJ_REPLY, MNL_TYPE_NESTED, 0, &ct_nat_seq_level },
+	{ CTA_PROTOINFO, MNL_TYPE_NESTED, 0, &ct_protoinfo_level },
+	{ CTA_COUNTERS_ORIG, MNL_TYPE_NESTED, 0, &ct_counters_level },
+	{ CTA_COUNTERS_REPLY, MNL_TYPE_NESTED, 0, &ct_counters_level },
+	{ CTA_HELP, MNL_TYPE_NESTED, 0, &ct_help_level },
+	{ CTA_SECCTX, MNL_TYPE_NESTED, 0, &ct_secctx_level },
+	{ CTA_TIMESTAMP, MNL_TYPE_NESTED, 0, &ct_timestamp_level },
+	{ CTA_SYNPROXY, MNL_TYPE_NESTED, 0, &ct_synproxy_level },
+	{ CTA_STATUS, MNL_TYPE_U32, 0, NULL },
+	{ CTA_TIMEOUT, MNL_TYPE_U32, 0, NULL },
+	{ CTA_MARK, MNL_TYPE_U32, 0, NULL },
+	{ CTA_SECMARK, MNL_TYPE_U32, 0, NULL },
+	{ CTA_USE, MNL_TYPE_U32, 0, NULL },
+	{ CTA_ID, MNL_TYPE_U32, 0, NULL },
+	{ CTA_ZONE, MNL_TYPE_U16, 0, NULL },
+};
+static const struct ct_level ct_top_level = LEVEL(ct_top);
+
+static int ct_validate_cb(const struct nlattr *attr, void *data)
+{
+	const struct ct_level *level = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	for (size_t i = 0; i < level->n; i++) {
+		const struct ct_rule *r = &level->rules[i];
+
+		if (r->type != type)
+			continue;
+		if (r->len ? mnl_attr_validate2(attr, r->data, r->len) < 0 :
+			     mnl_attr_validate(attr, r->data) < 0)
+			return MNL_CB_ERROR;
+		if (r->nested &&
+		    mnl_attr_parse_nested(attr, ct_validate_cb, (void *)r->nested) < 0)
+			return MNL_CB_ERROR;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+int natmap_msg_validate(const struct nlmsghdr *nlh)
+{
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg))
+		return -EINVAL;
+	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), ct_validate_cb,
+			      (void *)&ct_top_level) < 0 ? -EINVAL : 0;
+}
+
+/* Room for a message and the bytes nfct_nlmsg_parse() reads beyond it. */
+#define NATMAP_MSG_MAX	(2 * 8192)
+
 int natmap_parse_msg(const struct nlmsghdr *nlh, bool dump, struct natmap *ret)
 {
+	/*
+	 * nfct_nlmsg_parse() walks nlmsg_len bytes from the payload, the
+	 * header's length too far: beyond the message, into the next one
+	 * of the datagram or past the buffer. A zeroed copy twice as long
+	 * makes it stop (an attribute of length 0 ends libmnl's walk).
+	 */
+	static uint64_t copy[NATMAP_MSG_MAX / sizeof(uint64_t)];
 	enum natmap_event ev;
 	struct nf_conntrack *ct;
 	int r;
@@ -147,10 +330,17 @@ int natmap_parse_msg(const struct nlmsghdr *nlh, bool dump, struct natmap *ret)
 	default:
 		return -ENOMSG;
 	}
+	if (natmap_msg_validate(nlh) < 0)
+		return -EINVAL;
+	if (nlh->nlmsg_len > NATMAP_MSG_MAX / 2)
+		return -EINVAL;
+	memset(copy, 0, 2 * MNL_ALIGN(nlh->nlmsg_len));
+	memcpy(copy, nlh, nlh->nlmsg_len);
 	ct = nfct_new();
 	if (!ct)
 		return -ENOMEM;
-	r = nfct_nlmsg_parse(nlh, ct) < 0 ? -EINVAL : natmap_from_ct(ct, ev, ret);
+	r = nfct_nlmsg_parse((const struct nlmsghdr *)copy, ct) < 0 ? -EINVAL :
+	    natmap_from_ct(ct, ev, ret);
 	nfct_destroy(ct);
 	return r;
 }

@@ -81,7 +81,8 @@ void options_usage(FILE *out)
 "  -t, --timeout SECS   stop after SECS seconds (fractions allowed)\n"
 "  -o, --output FORMAT  text (default), json (one object per line) or\n"
 "                       journal (one systemd journal entry per packet)\n"
-"      --table NAME     name of the trace table (default trace_debug)\n"
+"      --table NAME     name of the trace table (default trace_debug); not an\n"
+"                       nft keyword such as table, ip or counter\n"
 "      --family FAMILY  inet (default), ip or ip6\n"
 "      --hooks LIST     hooks to trace from, comma-separated, of prerouting,\n"
 "                       input, forward, output, postrouting\n"
@@ -205,6 +206,49 @@ static bool valid_table_name(const char *s)
 	return true;
 }
 
+/*
+ * Words nft's scanner turns into keywords wherever a table name stands:
+ * "add table inet counter" is a syntax error, so such a --table would
+ * fail only at install time, as a runtime error (exit 1) that a service's
+ * RestartPreventExitStatus=2 does not stop. The list is every word that
+ * nft 1.0.6 refuses as a table name, found by trying each token of its
+ * grammar in "add table inet|ip|ip6 WORD" (the same words for all three),
+ * plus the few that later releases made top-level keywords (destroy, last,
+ * tunnel, vxlan, vni, geneve, gre, gretap). The scanner is case-sensitive:
+ * "Counter" is a name. Sorted for bsearch().
+ */
+static const char *const nft_keywords[] = {
+	"accept", "add", "ah", "all", "and", "arp", "auto-merge", "bridge", "cgroup", "chain",
+	"comment", "comp", "constant", "continue", "counter", "cpu", "create", "ct", "day",
+	"dccp", "define", "delete", "describe", "destroy", "device", "devices", "dnat",
+	"drop", "dst", "dup", "dynamic", "ecn", "element", "elements", "eq", "esp", "ether",
+	"exists", "expires", "export", "exthdr", "fib", "flags", "flow", "flowtable", "flush",
+	"frag", "fwd", "gc-interval", "ge", "geneve", "get", "goto", "gre", "gretap", "gt",
+	"handle", "hbh", "hook", "hour", "ibriport", "ibrname", "icmp", "icmpv6", "igmp",
+	"iif", "iifgroup", "iifname", "iiftype", "import", "include", "index", "inet",
+	"insert", "interval", "ip", "ip6", "ipsec", "jhash", "jump", "last", "le", "limit",
+	"list", "log", "lshift", "lt", "map", "mark", "masquerade", "meta", "meter", "mh",
+	"missing", "monitor", "ne", "netdev", "nftrace", "not", "notrack", "numgen",
+	"obriport", "obrname", "offload", "oif", "oifgroup", "oifname", "oiftype", "or",
+	"osf", "pkttype", "policy", "position", "priority", "queue", "quota", "random",
+	"redefine", "redirect", "reject", "rename", "replace", "reset", "return", "rshift",
+	"rt", "rt0", "rt2", "rtclassid", "rule", "ruleset", "sctp", "secmark", "set", "size",
+	"skgid", "skuid", "snat", "socket", "srh", "symhash", "synproxy", "table", "tcp",
+	"th", "time", "timeout", "tproxy", "tunnel", "type", "typeof", "udp", "udplite",
+	"undefine", "update", "vlan", "vmap", "vni", "vxlan", "xor", "xt",
+};
+
+static int cmp_word(const void *key, const void *elem)
+{
+	return strcmp(key, *(const char *const *)elem);
+}
+
+bool options_nft_keyword(const char *word)
+{
+	return word && bsearch(word, nft_keywords, sizeof(nft_keywords) / sizeof(nft_keywords[0]),
+			       sizeof(nft_keywords[0]), cmp_word) != NULL;
+}
+
 int options_parse(int argc, char **argv, struct options *ret, char *err,
 		  size_t errlen)
 {
@@ -262,6 +306,9 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 		case OPT_TABLE:
 			if (!valid_table_name(optarg))
 				return fail(err, errlen, "--table: '%s' is not a valid table name (a letter, then up to 63 letters, digits, '_' or '-')",
+					    optarg);
+			if (options_nft_keyword(optarg))
+				return fail(err, errlen, "--table: '%s' is an nft keyword and cannot name a table; choose another name",
 					    optarg);
 			o.table = optarg;
 			break;

@@ -18,11 +18,16 @@ void stats_compute(const struct stats_input *in, const struct timeline_stats *ts
 	*ret = (struct capture_stats){
 		.reason = reason,
 		.selected_known = in->selected_known,
-		.selected = in->selected,
+		/* the counter counts a packet once per trace chain that selects it */
+		.selected = in->selected > ts->reselected ? in->selected - ts->reselected : 0,
+		.reselected = ts->reselected,
 		.emitted = in->printed,
 		.complete = ts->timelines - ts->incomplete,
 		.incomplete = ts->incomplete,
-		.not_printed = ts->timelines > in->printed ? ts->timelines - in->printed : 0,
+		/* only --count leaves timelines unprinted; the output's losses apart */
+		.not_printed = ts->timelines > in->printed + in->output_dropped ?
+				       ts->timelines - in->printed - in->output_dropped : 0,
+		.output_dropped = in->output_dropped,
 		.in_flight = in->in_flight,
 		.enobufs = in->enobufs,
 		.events = ts->events,
@@ -39,8 +44,8 @@ void stats_compute(const struct stats_input *in, const struct timeline_stats *ts
 	 * first and the socket drained after, so a packet selected in
 	 * between can only make this smaller, never invent a loss.
 	 */
-	if (in->selected_known && in->selected > accounted)
-		ret->lost = in->selected - accounted;
+	if (in->selected_known && ret->selected > accounted)
+		ret->lost = ret->selected - accounted;
 }
 
 void stats_json(struct jsonw *w, const struct capture_stats *st)
@@ -59,6 +64,7 @@ void stats_json(struct jsonw *w, const struct capture_stats *st)
 	jsonw_uint(w, "complete", st->complete);
 	jsonw_uint(w, "incomplete", st->incomplete);
 	jsonw_uint(w, "not_printed", st->not_printed);
+	jsonw_uint(w, "output_dropped", st->output_dropped);
 	jsonw_uint(w, "in_flight", st->in_flight);
 	jsonw_uint(w, "enobufs", st->enobufs);
 	jsonw_uint(w, "events", st->events);
@@ -69,6 +75,7 @@ void stats_json(struct jsonw *w, const struct capture_stats *st)
 	jsonw_uint(w, "chains_dropped", st->chains_dropped);
 	jsonw_uint(w, "joined", st->joined);
 	jsonw_uint(w, "foreign", st->foreign);
+	jsonw_uint(w, "reselected", st->reselected);
 	jsonw_object_close(w);
 }
 
@@ -84,6 +91,8 @@ int stats_text(FILE *out, const struct capture_stats *st)
 		st->emitted, st->complete, st->incomplete);
 	if (st->not_printed)
 		fprintf(out, ", %" PRIu64 " not printed after --count", st->not_printed);
+	if (st->output_dropped)
+		fprintf(out, ", %" PRIu64 " not delivered: output too slow or failed", st->output_dropped);
 	fprintf(out, "), %" PRIu64 " in flight, %" PRIu64 " receive overruns (ENOBUFS), %" PRIu64
 		" events, %" PRIu64 " malformed",
 		st->in_flight, st->enobufs, st->events, st->malformed);

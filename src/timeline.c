@@ -577,9 +577,7 @@ static int32_t timeline_of(struct timeline_table *t, const struct trace_event *e
 		if (!selects)
 			t->last_unjoined_ns = now_ns;
 	}
-	i = create(t, ev->id, now_ns);
-	t->slots[i].started = selects;
-	return i;
+	return create(t, ev->id, now_ns);
 }
 
 void timeline_add(struct timeline_table *t, const struct trace_event *ev,
@@ -588,8 +586,11 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 	bool own = ev->family == t->cfg.own_family && ev->table &&
 		   strcmp(ev->table, t->own_table) == 0;
 	bool headers = ev->present & TRACE_HAS_NH;
-	/* our trace rule matched: it set nftrace, the packet is ours */
-	bool selects = own && ev->type == TRACE_TYPE_RULE;
+	/*
+	 * Our trace rule matched: it set nftrace, the packet is ours. (The
+	 * end of our chain is a rule event too, without a handle.)
+	 */
+	bool selects = own && ev->type == TRACE_TYPE_RULE && (ev->present & TRACE_HAS_HANDLE);
 	const char *table, *chain;
 	struct timeline *tl;
 	int32_t i;
@@ -603,7 +604,9 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 	tl = &t->slots[i];
 	table = intern(t, tl, ev->table);
 	chain = intern(t, tl, ev->chain);
-	if (selects)
+	if (selects && tl->started)
+		t->stats.reselected++;
+	else if (selects)
 		tl->started = true;
 	tl->last_ns = now_ns;
 	if (t->loss_window)

@@ -4,8 +4,10 @@
 # The test command (README.md, .ci/run): installs what is missing and
 # builds in build/ (contrib/setup-debian.sh), runs every test, unit and
 # end-to-end (the e2e tests need root to create network namespaces, and
-# skip with status 77 without it); then builds in build-asan/ with
-# AddressSanitizer and UBSan and runs the unit tests there.
+# skip with status 77 without it), the faults suite among them; then
+# builds in build-asan/ with AddressSanitizer and UBSan and runs the unit
+# tests there; then builds every libFuzzer target with clang in
+# build-fuzz/ and runs each for FUZZ_SECONDS (20).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -39,6 +41,14 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1} \
 	meson test -C build-asan --suite unit --print-errorlogs ||
 	failed+=("build-asan/: meson test --suite unit")
+
+echo "== build-fuzz/: every libFuzzer target built with clang, each run briefly"
+CC=clang setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dfuzz_seconds="${FUZZ_SECONDS:-20}"
+meson compile -C build-fuzz
+meson test -C build-fuzz --suite fuzz --print-errorlogs ||
+	failed+=("build-fuzz/: meson test --suite fuzz")
+grep -hE "^(Done [0-9]+ runs|=+ .*fuzz_)" build-fuzz/meson-logs/testlog.txt || true
 
 if [ ${#failed[@]} -gt 0 ]; then
 	printf '== FAILED: %s\n' "${failed[@]}"

@@ -3,9 +3,9 @@
  * libFuzzer harness: arbitrary bytes as a netlink datagram, through decode,
  * grouping and both formatters, as the daemon would handle them.
  *
- *   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined
- *   ninja -C build-fuzz tests/fuzz_trace
- *   build-fuzz/tests/fuzz_trace -max_total_time=60 tests/fuzz/corpus
+ *   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+ *   meson test -C build-fuzz --suite fuzz      # each target briefly (tests/fuzz/run.sh)
+ *   build-fuzz/tests/fuzz_trace -max_total_time=60 NEWDIR tests/fuzz/corpus
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +17,12 @@
 
 static void render(void *ctx, const struct timeline *tl, enum timeline_end why)
 {
+	static const struct resolver none;
 	FILE *null = ctx;
-	json_t *o;
 
 	(void)why;
-	format_text(null, tl, NULL);
-	o = format_json(tl, NULL);
-	json_decref(o);
+	format_text(null, tl, &none);
+	format_json_line(null, tl, &none);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -40,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!t) {
 		struct timeline_config cfg = {
 			.own_table = "trace_debug", .own_family = 1,
-			.max_inflight = 8, .idle_ns = 1000, .emit = render,
+			.max_inflight = 8, .max_steps = 64, .idle_ns = 1000, .emit = render,
 		};
 
 		null = fopen("/dev/null", "w");

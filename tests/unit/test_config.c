@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <linux/netfilter.h>
@@ -222,6 +223,77 @@ static void test_reparse_gives_same_options(void **state)
 	config_free(c2);
 }
 
+/* A FIFO would block open() with no writer; /dev/zero never ends. */
+static void test_only_regular_files_are_read(void **state)
+{
+	char dir[] = "/tmp/nattraced-config-XXXXXX", fifo[64], big[64], err[512];
+	struct options o;
+	struct config *c = NULL;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(config_load(fifo, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "is a FIFO: only a regular file is read"));
+	assert_int_equal(OPTIONS(&o, &c, err, "--config", fifo), -EINVAL);
+	assert_non_null(strstr(err, "FIFO"));
+
+	assert_int_equal(config_load("/dev/zero", &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "/dev/zero is a character device"));
+	assert_int_equal(config_load(dir, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "is a directory"));
+
+	/* a regular file, but far larger than any configuration */
+	snprintf(big, sizeof(big), "%s/big.conf", dir);
+	f = fopen(big, "w");
+	assert_non_null(f);
+	for (int i = 0; i < CONFIG_SIZE_MAX / 8 + 1; i++)
+		fputs("# ......\n", f);
+	fclose(f);
+	assert_int_equal(config_load(big, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "larger than"));
+
+	unlink(big);
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/* A stream that never ends is cut at CONFIG_SIZE_MAX, not buffered whole. */
+static void test_endless_stream_is_bounded(void **state)
+{
+	struct config *c = NULL;
+	char err[512];
+	FILE *zero = fopen("/dev/zero", "r");
+
+	(void)state;
+	assert_non_null(zero);
+	assert_int_equal(config_parse("/dev/zero", zero, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "larger than"));
+	fclose(zero);
+}
+
+/* Terminal escapes from a file come back as \xNN, never raw. */
+static void test_control_characters_are_escaped(void **state)
+{
+	struct config *c = NULL;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(parse_text("x\x1b]0;owned\x07\x1b[2J = 1\n", &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "unknown key 'x\\x1b]0;owned\\x07\\x1b[2J'"));
+	for (const char *p = err; *p; p++)
+		assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
+	/* in a value that an option check quotes back */
+	assert_int_equal(parse_text("rate = 1/\x1b[2Jday\n", &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "\\x1b[2J"));
+	assert_null(strchr(err, '\x1b'));
+	assert_int_equal(parse_text("output = \x7f\n", &c, err, sizeof(err)), -EINVAL);
+	assert_null(strchr(err, '\x7f'));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +307,9 @@ int main(void)
 		cmocka_unit_test(test_bad_files_name_file_and_line),
 		cmocka_unit_test(test_long_line_and_too_many),
 		cmocka_unit_test(test_reparse_gives_same_options),
+		cmocka_unit_test(test_only_regular_files_are_read),
+		cmocka_unit_test(test_endless_stream_is_bounded),
+		cmocka_unit_test(test_control_characters_are_escaped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -603,6 +603,23 @@ static void test_chain_without_rules_is_still_reported(void **state)
 	seen_free(s);
 }
 
+/* Found by fuzzing: "table {" made the name search run before the line. */
+static void test_table_header_without_family_or_name_is_skipped(void **state)
+{
+	static const char *const lines[] = {
+		"table {\n", "table  {\n", "table {", "table ip {\n", "table { # handle 1\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct seen *s = parse_str(lines[i]);
+
+		assert_int_equal(s->ntables, 0);
+		assert_int_equal(s->nrules, 0);
+		seen_free(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -630,6 +647,7 @@ int main(void)
 	    cmocka_unit_test(test_length_bounds_the_text),
 	    cmocka_unit_test(test_empty_listing_reports_nothing),
 	    cmocka_unit_test(test_chain_without_rules_is_still_reported),
+	    cmocka_unit_test(test_table_header_without_family_or_name_is_skipped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -392,6 +392,20 @@ static void test_counter_in_match_refused(void **state)
 			       "match refused: statement 'counter' is not a match");
 }
 
+/* Statements in anonymous set elements run per packet like any other. */
+static void test_statements_in_set_elements_refused(void **state)
+{
+	(void)state;
+	assert_listing_refused("hostile_elem_counter", RATE,
+			       "statement 'counter' inside a set element is not a match");
+	assert_listing_refused("hostile_elem_limit", RATE,
+			       "statement 'limit' inside a set element is not a match");
+	assert_listing_refused("hostile_elem_concat_counter", RATE,
+			       "statement 'counter' inside a set element is not a match");
+	/* a comment on an element selects nothing and does nothing */
+	assert_listing_ok("legit_elem_comment", RATE);
+}
+
 static void test_nftrace_set_0_refused(void **state)
 {
 	(void)state;
@@ -674,32 +688,9 @@ static void test_null_err_buffer_tolerated(void **state)
 	assert_int_equal(match_verify_listing("{", RATE, NULL, 0), -EINVAL);
 }
 
-/* A real listing of the trace table after three SYNs (README.txt). */
-static void test_selected_sums_trace_chain_counters(void **state)
-{
-	char *json = read_fixture("trace_table_3_selected");
-	uint64_t n = 99;
-
-	(void)state;
-	assert_int_equal(match_listing_selected(json, "trace_", &n), 0);
-	assert_int_equal(n, 3);
-	/* no chain of that name: no counter, and n is left alone */
-	n = 99;
-	assert_int_equal(match_listing_selected(json, "other_", &n), -ENOENT);
-	assert_int_equal(n, 99);
-	free(json);
-	assert_int_equal(match_listing_selected("not json", "trace_", &n), -ENOENT);
-	assert_int_equal(match_listing_selected(NULL, "trace_", &n), -ENOENT);
-	assert_int_equal(match_listing_selected("{\"nftables\": [{\"rule\": {\"chain\": "
-						"\"trace_input\", \"expr\": [{\"counter\": "
-						"{\"packets\": -1}}]}}]}", "trace_", &n),
-			 -ENOENT);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_selected_sums_trace_chain_counters),
 	    cmocka_unit_test(test_semicolon_refused_as_chained_command),
 	    cmocka_unit_test(test_semicolon_inside_quotes_refused),
 	    cmocka_unit_test(test_semicolon_alone_refused),
@@ -736,6 +727,7 @@ int main(void)
 	    cmocka_unit_test(test_listing_with_other_rate_accepted_for_that_rate),
 	    cmocka_unit_test(test_counter_in_match_refused),
 	    cmocka_unit_test(test_nftrace_set_0_refused),
+	    cmocka_unit_test(test_statements_in_set_elements_refused),
 	    cmocka_unit_test(test_nftrace_set_before_match_refused),
 	    cmocka_unit_test(test_log_refused),
 	    cmocka_unit_test(test_ct_mark_set_refused),

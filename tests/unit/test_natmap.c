@@ -15,6 +15,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <netinet/in.h>
 
 #include "natcache.h"
@@ -307,6 +309,51 @@ static void test_truncated_messages_do_not_crash(void **state)
 	free(f.buf);
 }
 
+/*
+ * libnetfilter_conntrack calls exit(1) on an attribute that fails its
+ * validation: CTA_TUPLE_ORIG 52 -> 56 bytes in a real event did it. Every
+ * byte of every real message, changed three ways: an error or a mapping,
+ * and the test process still here.
+ */
+static void test_malformed_attributes_never_exit(void **state)
+{
+	struct fixture f;
+	const struct nlmsghdr *nlh;
+	size_t off = 0, refused = 0, orig_seen = 0;
+	bool bad;
+	char copy[4096] __attribute__((aligned(8)));
+
+	(void)state;
+	load("events.bin", false, &f);
+	while ((nlh = trace_msg_next(f.buf, f.len, &off, &bad))) {
+		struct nlmsghdr *h = (struct nlmsghdr *)copy;
+		struct nlattr *orig;
+		struct natmap m;
+
+		/* the reported case: CTA_TUPLE_ORIG 4 bytes longer */
+		memcpy(copy, nlh, nlh->nlmsg_len);
+		orig = (struct nlattr *)(copy + NLMSG_HDRLEN + sizeof(struct nfgenmsg));
+		if ((orig->nla_type & NLA_TYPE_MASK) == CTA_TUPLE_ORIG) {
+			orig_seen++;
+			orig->nla_len += 4;
+			assert_int_equal(natmap_parse_msg(h, false, &m), -EINVAL);
+			refused++;
+		}
+		for (uint32_t i = NLMSG_HDRLEN; i < nlh->nlmsg_len; i++) {
+			static const int delta[] = { 4, -4, 0x80 };
+
+			for (size_t k = 0; k < sizeof(delta) / sizeof(delta[0]); k++) {
+				memcpy(copy, nlh, nlh->nlmsg_len);
+				copy[i] = (char)((unsigned char)copy[i] + delta[k]);
+				(void)natmap_parse_msg(h, false, &m);
+			}
+		}
+	}
+	assert_true(orig_seen > 0);
+	assert_int_equal(refused, orig_seen);
+	free(f.buf);
+}
+
 static void test_other_messages_are_not_conntrack(void **state)
 {
 	struct nlmsghdr h = { .nlmsg_len = sizeof(h) + 4, .nlmsg_type = 0x0a11 };
@@ -373,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_update_without_state_keeps_the_known_one),
 		cmocka_unit_test(test_truncated_messages_do_not_crash),
 		cmocka_unit_test(test_other_messages_are_not_conntrack),
+		cmocka_unit_test(test_malformed_attributes_never_exit),
 		cmocka_unit_test(test_cache_finds_updates_and_evicts_the_oldest),
 	};
 

@@ -113,6 +113,17 @@ static void test_usage_errors_name_the_problem(void **state)
 	assert_int_equal(PARSE(&o, err, "--match", "x", "--table", "a;b"), -EINVAL);
 	assert_non_null(strstr(err, "--table"));
 	assert_int_equal(PARSE(&o, err, "--match", "x", "--table", "1abc"), -EINVAL);
+	/* nft keywords fail at install, too late for exit status 2 */
+	for (char *const *kw = (char *const[]){ "table", "ip", "inet", "counter", "flags",
+			"include", "define", "monitor", "chain", "and", "eq", NULL }; *kw; kw++) {
+		assert_int_equal(PARSE(&o, err, "--match", "x", "--table", *kw), -EINVAL);
+		assert_non_null(strstr(err, "keyword"));
+	}
+	/* names that look like keywords but are not, and case matters */
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--table", "filter"), 0);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--table", "nat"), 0);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--table", "Counter"), 0);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--table", "trace_table"), 0);
 	assert_int_equal(PARSE(&o, err, "--match", "x", "--bogus"), -EINVAL);
 	assert_non_null(strstr(err, "--bogus"));
 	assert_int_equal(PARSE(&o, err, "--match"), -EINVAL);

@@ -688,6 +688,29 @@ static void test_final_accept_ends_at_once_unless_looped_back(void **state)
 	timeline_table_free(t);
 }
 
+/*
+ * Several --hooks: our rule in a later trace chain selects the packet
+ * again, and its counter counts it again; the chain's end is no selection.
+ */
+static void test_reselection_by_a_later_trace_chain_is_counted(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 4);
+	struct test_pkt p;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "203.0.113.10", 22, 0x02);
+	own_start(t, 4, &p, 0);
+	add(t, test_rule(4, OWN, "trace_prerouting", 0, NFT_CONTINUE, NULL), 0);
+	add(t, test_with_pkt(test_rule(4, OWN, "trace_forward", 3, NFT_CONTINUE, NULL), &p, 2, 3), 0);
+	add(t, test_rule(4, OWN, "trace_forward", 0, NFT_CONTINUE, NULL), 0);
+	add(t, test_with_pkt(test_policy(4, "filter", "forward", NF_ACCEPT), &p, 2, 3), 0);
+	timeline_flush(t);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(timeline_stats(t)->reselected, 1);
+	timeline_table_free(t);
+}
+
 /* What a name-churn test sees of each timeline. */
 struct churn {
 	unsigned int n, lost, lost_but_complete, wrong;
@@ -755,6 +778,7 @@ int main(void)
 		cmocka_unit_test(test_accept_with_lost_events_is_unknown),
 		cmocka_unit_test(test_base_chain_bound_keeps_the_latest),
 		cmocka_unit_test(test_name_pool_recycles_and_marks_lost_names),
+		cmocka_unit_test(test_reselection_by_a_later_trace_chain_is_counted),
 		cmocka_unit_test(test_final_accept_ends_at_once_unless_looped_back),
 		cmocka_unit_test(test_full_table_evicts_oldest_as_incomplete),
 		cmocka_unit_test(test_too_many_events_truncate_and_count),
