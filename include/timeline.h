@@ -113,6 +113,7 @@ struct timeline {
 	bool in_use, in_fp;
 	uint8_t pool;		/* its names' pool */
 	bool names_lost;	/* a name did not fit the pool: shown as "?" */
+	bool own_accepted;	/* our trace chain's policy let it through */
 	struct tl_hdr hdrs[TIMELINE_MAX_HDRS];
 	struct tl_step steps[TIMELINE_STEPS_CEILING];
 };
@@ -228,6 +229,11 @@ struct tl_summary {
 	 * from the middle of the path. -1 when that is not the case.
 	 */
 	int last_seen;
+	/*
+	 * Accepted, and no base chain but our own saw the packet: nothing in
+	 * the ruleset stood in its way (e.g. after nft flush ruleset).
+	 */
+	bool only_own;
 	const char *path[TL_MAX_PATH];	/* chains from the base chain */
 	unsigned int n_path;
 	struct tl_nat nat[TL_MAX_NAT];

@@ -1285,6 +1285,8 @@ int explain_cause_str(const struct timeline *tl, const struct explain *ex,
 			put(buf, len, &off, " at hook %s", ex->hooks[ex->sum.last_seen]);
 		return (int)off;
 	}
+	if (ex->sum.only_own)
+		return snprintf(buf, len, "accept: no base chain but nattraced's own saw the packet, nothing in the ruleset stopped it");
 	if (ex->sum.cause < 0)
 		return snprintf(buf, len, "unknown: the trace ends without a verdict");
 	s = &tl->steps[ex->sum.cause];

@@ -805,6 +805,13 @@ int rulecache_refresh(struct rulecache *c)
 {
 	if (!c->nft || !c->stale)
 		return 0;
+	/*
+	 * A big ruleset changing all the time would be listed before every
+	 * timeline: bound it like a forced re-list. A rule a packet met that
+	 * is not known yet is still listed at once (relist_on_miss).
+	 */
+	if (now_ns() < c->next_forced_ns)
+		return 0;
 	return relist(c);
 }
 

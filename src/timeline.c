@@ -626,6 +626,9 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 	/* Our own chain's events are bookkeeping: they do not become steps. */
 	if (!own)
 		add_step(t, tl, ev, table, chain, hdr);
+	else if (ev->type == TRACE_TYPE_POLICY && (ev->present & TRACE_HAS_POLICY) &&
+		 ev->policy == NF_ACCEPT)
+		tl->own_accepted = true;
 
 	if ((ev->present & TRACE_HAS_VERDICT) && trace_verdict_is_final(ev->verdict)) {
 		tl->ended = true;
@@ -886,6 +889,10 @@ void timeline_summarize(const struct timeline *tl, struct tl_summary *ret)
 		sum.verdict = v;
 		sum.cause = i;
 		break;
+	}
+	if (tl->n_steps == 0 && tl->own_accepted && !end_may_be_missing(tl)) {
+		sum.verdict = TL_VERDICT_ACCEPT;
+		sum.only_own = true;
 	}
 	if (sum.cause != NONE)
 		build_path(tl, sum.cause, &sum);
