@@ -68,13 +68,7 @@ rs_expect_no_connect unpublished "$LAB_CLIENT" "$C1_ADDR" 22 42002
 rs_expect_connect masq "$C1" "$LAB_CLIENT4" 8080 42003
 rs_expect_no_connect isolation "$C2" "$C1_ADDR" 80 42004
 
-lab_daemon_wait
-rs_monitor_stop
-[ "$LAB_RC" = 0 ] || rs_fail_soft "nattraced exited with status $LAB_RC, expected 0"
-
-for key in published unpublished masq isolation; do
-	rs_expect_common "$key"
-done
+rs_collect published unpublished masq isolation
 
 dnat_rule='iifname != "bridge1" tcp dport 8080 counter dnat to 192.0.2.2:80'
 dnat_handle=$(rs_handle ip nat DOCKER "$dnat_rule")

@@ -43,13 +43,7 @@ rs_expect_connect ssh "$LAB_CLIENT" "$LAB_WAN4" 22 40002
 rs_expect_no_connect closed "$LAB_CLIENT" "$LAB_WAN4" 23 40003
 rs_expect_no_connect rich "$LAB_CLIENT" "$LAB_WAN4" 8443 40004
 
-lab_daemon_wait
-rs_monitor_stop
-[ "$LAB_RC" = 0 ] || rs_fail_soft "nattraced exited with status $LAB_RC, expected 0"
-
-for key in fwd ssh closed rich; do
-	rs_expect_common "$key"
-done
+rs_collect fwd ssh closed rich
 
 dnat_rule='meta nfproto ipv4 tcp dport 1222 dnat ip to 203.0.113.10:22'
 dnat_handle=$(rs_handle inet firewalld nat_PRE_public_allow "$dnat_rule")

@@ -45,13 +45,7 @@ rs_expect_connect masq "$LAB_SERVER" "$LAB_CLIENT4" 8080 41001
 rs_expect_no_connect wan_ssh "$LAB_CLIENT" "$LAB_WAN4" 22 41002
 rs_expect_no_connect wan_fwd "$LAB_CLIENT" "$LAB_SERVER4" 22 41003
 
-lab_daemon_wait
-rs_monitor_stop
-[ "$LAB_RC" = 0 ] || rs_fail_soft "nattraced exited with status $LAB_RC, expected 0"
-
-for key in masq wan_ssh wan_fwd; do
-	rs_expect_common "$key"
-done
+rs_collect masq wan_ssh wan_fwd
 
 masq_rule='meta nfproto ipv4 masquerade comment "!fw4: Masquerade IPv4 wan traffic"'
 masq_handle=$(rs_handle inet fw4 srcnat_wan "$masq_rule")

@@ -56,13 +56,7 @@ rs_expect_connect nodeport "$LAB_CLIENT" "$NODE" 3003 43001
 rs_expect_no_connect noep_svc "$LAB_CLIENT" 198.51.100.46 80 43002
 rs_expect_no_connect local_np "$LAB_CLIENT" "$NODE" 3001 43003
 
-lab_daemon_wait
-rs_monitor_stop
-[ "$LAB_RC" = 0 ] || rs_fail_soft "nattraced exited with status $LAB_RC, expected 0"
-
-for key in nodeport noep_svc local_np; do
-	rs_expect_common "$key"
-done
+rs_collect nodeport noep_svc local_np
 
 ep_chain='endpoint-UEIP74TE-ns3/svc3/tcp/p80__192.0.2.13/80'
 dnat_handle=$(rs_handle ip kube-proxy "$ep_chain" 'meta l4proto tcp dnat to 192.0.2.13:80')

@@ -51,13 +51,7 @@ rs_monitor_start || lab_fail "nft monitor trace did not start"
 rs_expect_connect guest_out "$GUEST" "$LAB_CLIENT4" 8080 44001
 rs_expect_no_connect inbound "$LAB_CLIENT" "$GUEST_ADDR" 22 44002
 
-lab_daemon_wait
-rs_monitor_stop
-[ "$LAB_RC" = 0 ] || rs_fail_soft "nattraced exited with status $LAB_RC, expected 0"
-
-for key in guest_out inbound; do
-	rs_expect_common "$key"
-done
+rs_collect guest_out inbound
 
 masq_rule='meta l4proto tcp ip saddr 192.0.2.0/24 ip daddr != 192.0.2.0/24 counter masquerade to :500-1000'
 masq_handle=$(rs_handle ip libvirt_network guest_nat "$masq_rule")

@@ -365,6 +365,20 @@ rs_expect_common()
 	fi
 }
 
+# rs_collect KEY...: once the packets are sent, wait for the daemon and
+# the monitor, and check what every packet must show (rs_expect_common).
+rs_collect()
+{
+	local key
+
+	lab_daemon_wait
+	rs_monitor_stop
+	[ "$LAB_RC" = 0 ] || rs_fail_soft "nattraced exited with status $LAB_RC, expected 0"
+	for key in "$@"; do
+		rs_expect_common "$key"
+	done
+}
+
 # rs_expect_delivered KEY: accepted, and not lost outside the ruleset.
 rs_expect_delivered()
 {
