@@ -48,8 +48,13 @@ enum rxrec_type {
 /* Chunks are this large, or limit / 4 for a small limit. */
 #define RXQUEUE_CHUNK		(256u * 1024)
 #define RXQUEUE_MIN_LIMIT	(64u * 1024)
-/* Chunks kept for reuse after a burst: 1 MiB. */
-#define RXQUEUE_SPARE		4
+/*
+ * Chunks kept for reuse: 16 MiB (at most a quarter of the limit). A queue
+ * that swings within this range maps and unmaps nothing: a new mapping
+ * costs a page fault per 4 KiB, an unmapping a TLB shootdown on every
+ * CPU the threads run on, both paid by the receive thread mid-burst.
+ */
+#define RXQUEUE_SPARE_BYTES	(16u << 20)
 /* Per record: a header, the datagram rounded up to 8 bytes. */
 #define RXQUEUE_REC_HDR		8u
 

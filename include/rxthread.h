@@ -17,8 +17,9 @@
  * records were published or a sync was answered. The thread blocks every
  * signal: they stay with the main loop's signalfd.
  *
- * Wakeups are coalesced: after a receive that found anything, the thread
- * sleeps RXTHREAD_COALESCE_MS before it reads again (the socket buffer
+ * Wakeups are coalesced: after a receive that found anything (but less
+ * than a burst), the thread sleeps RXTHREAD_COALESCE_MS before it reads
+ * again (the socket buffer
  * holds far more than that many milliseconds of any stream), so a steady
  * stream costs about 1000 / RXTHREAD_COALESCE_MS wakeups a second on each
  * side instead of one per packet. The consumer is also woken whenever a
@@ -32,6 +33,8 @@
 #include "rxqueue.h"
 
 #define RXTHREAD_COALESCE_MS	10
+/* A read of this many datagrams is a burst: read on without the pause. */
+#define RXTHREAD_BURST		1024
 /* Datagrams read before the queue is published, under a flood. */
 #define RXTHREAD_DRAIN_MAX	65536
 

@@ -51,6 +51,7 @@ struct rxqueue {
 	size_t chunk_bytes;		/* mapping size */
 	size_t cap;			/* record bytes per chunk */
 	unsigned int max_chunks;
+	unsigned int max_spare;
 };
 
 int rxqueue_new(size_t limit, struct rxqueue **ret)
@@ -69,6 +70,9 @@ int rxqueue_new(size_t limit, struct rxqueue **ret)
 	q->chunk_bytes = limit / 4 < RXQUEUE_CHUNK ? (limit / 4) & ~(size_t)4095 : RXQUEUE_CHUNK;
 	q->cap = q->chunk_bytes - offsetof(struct chunk, data);
 	q->max_chunks = (unsigned int)(limit / q->chunk_bytes);
+	q->max_spare = RXQUEUE_SPARE_BYTES / q->chunk_bytes;
+	if (q->max_spare > q->max_chunks / 4)
+		q->max_spare = q->max_chunks / 4;
 	*ret = q;
 	return 0;
 }
@@ -132,8 +136,9 @@ static struct chunk *chunk_new(struct rxqueue *q)
 	pthread_mutex_unlock(&q->lock);
 	if (!counted)
 		return NULL;
+	/* populated: one system call instead of a page fault per page */
 	c = mmap(NULL, q->chunk_bytes, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (c == MAP_FAILED) {
 		pthread_mutex_lock(&q->lock);
 		q->n_chunks--;
@@ -150,7 +155,7 @@ out:
 static void chunk_put(struct rxqueue *q, struct chunk *c)
 {
 	pthread_mutex_lock(&q->lock);
-	if (q->n_spare < RXQUEUE_SPARE) {
+	if (q->n_spare < q->max_spare) {
 		c->next = q->spare;
 		q->spare = c;
 		q->n_spare++;

@@ -122,8 +122,8 @@ static void *rx_main(void *arg)
 		}
 		if (stop)
 			break;
-		if (r == 0)
-			continue;	/* a flood: read on */
+		if (r == 0 || got >= RXTHREAD_BURST)
+			continue;	/* a flood or a burst: read on */
 		/*
 		 * Something came: let more gather before the next read, so a
 		 * steady stream is read in batches (a stop or sync cuts the
