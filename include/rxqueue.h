@@ -103,6 +103,20 @@ bool rxqueue_pushed(struct rxqueue *q);
  * call), type and length; NULL when nothing published is left to read.
  */
 const void *rxqueue_next(struct rxqueue *q, enum rxrec_type *ret_type, size_t *ret_len);
+/*
+ * [consumer] A loss happened whose marker is not published yet (the queue
+ * is full, or the marker waits in the chunk being filled). Timelines in
+ * flight may have lost events: none may end as idle until the marker has
+ * been read.
+ */
+bool rxqueue_losing(struct rxqueue *q);
+
+/*
+ * [producer] Unmap the spare chunks beyond keep_bytes: after a burst, once
+ * the stream has been idle a while, so the resident size falls back.
+ */
+void rxqueue_trim(struct rxqueue *q, size_t keep_bytes);
+
 /* A snapshot of the counters (either side; takes the mutex). */
 void rxqueue_stats(struct rxqueue *q, struct rxqueue_stats *ret);
 

@@ -33,6 +33,9 @@
 #include "rxqueue.h"
 
 #define RXTHREAD_COALESCE_MS	10
+/* Idle this long, the queue gives back its spare memory beyond 1 MiB. */
+#define RXTHREAD_TRIM_MS	1000
+#define RXTHREAD_TRIM_KEEP	(1u << 20)
 /* A read of this many datagrams is a burst: read on without the pause. */
 #define RXTHREAD_BURST		1024
 /* Datagrams read before the queue is published, under a flood. */
@@ -53,6 +56,9 @@ void rxthread_ack(struct rxthread *t);
 
 /* The next record, as rxqueue_next(). */
 const void *rxthread_next(struct rxthread *t, enum rxrec_type *ret_type, size_t *ret_len);
+
+/* As rxqueue_losing(). */
+bool rxthread_losing(struct rxthread *t);
 
 /*
  * Ask the thread to read what the socket holds now (at most

@@ -788,6 +788,10 @@ static int run(struct daemon *d, int sfd)
 		/* records left from the last batch: look at them at once */
 		if (d->rx_more)
 			timeout_ms = 0;
+		/* expiry waits for a loss marker on its way: no busy loop meanwhile */
+		else if (timeout_ms >= 0 && timeout_ms < RXTHREAD_COALESCE_MS &&
+			 rxthread_losing(d->rx))
+			timeout_ms = RXTHREAD_COALESCE_MS;
 		/* poll() skips entries with a negative fd */
 		if (poll(pfd, 4, timeout_ms) < 0) {
 			if (errno == EINTR)
@@ -824,7 +828,12 @@ static int run(struct daemon *d, int sfd)
 			rxthread_ack(d->rx);
 		if ((pfd[0].revents & POLLIN) || d->rx_more)
 			drain_trace(d, DRAIN_BATCH, false);
-		timeline_expire(d->timelines, now_ns());
+		/*
+		 * Not while the receive thread owes a loss marker: a timeline
+		 * whose later events were dropped would end as complete.
+		 */
+		if (!rxthread_losing(d->rx))
+			timeline_expire(d->timelines, now_ns());
 		service_status(d, now_ns(), false);
 		/* One flush per wakeup, not per line: cheap under a flood. */
 		if (d->wrote) {

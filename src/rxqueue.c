@@ -35,6 +35,7 @@ struct rxqueue {
 	unsigned int n_chunks;		/* mapped, whoever owns them */
 	unsigned int peak_chunks;
 	uint64_t records, dropped, overruns;	/* mirrored at publish */
+	bool losing;			/* a loss marker is not yet published */
 	/* producer only */
 	struct chunk *wr;
 	unsigned int pend_enobufs;	/* markers not yet written, in this order: */
@@ -184,6 +185,8 @@ static void push_current(struct rxqueue *q)
 		q->wr = NULL;
 		q->pushed = true;
 	}
+	/* what was written went out with the chunk; what is owed is not */
+	q->losing = q->pend_enobufs || q->pend_overrun;
 	q->records = q->p_records;
 	q->dropped = q->p_dropped;
 	q->overruns = q->p_overruns;
@@ -234,11 +237,17 @@ static bool write_pending(struct rxqueue *q)
 	return true;
 }
 
-/* A loss begins: it reopens the window, so an end still owed is void. */
+/*
+ * A loss begins: it reopens the window, so an end still owed is void.
+ * The consumer learns at once that a marker is on its way (rxqueue_losing).
+ */
 static void loss_begins(struct rxqueue *q)
 {
 	q->loss_open = true;
 	q->pend_end = false;
+	pthread_mutex_lock(&q->lock);
+	q->losing = true;
+	pthread_mutex_unlock(&q->lock);
 }
 
 int rxqueue_put(struct rxqueue *q, enum rxrec_type type, const void *data, size_t len)
@@ -254,8 +263,11 @@ int rxqueue_put(struct rxqueue *q, enum rxrec_type type, const void *data, size_
 		q->dropping = true;
 		q->pend_overrun++;
 		q->p_overruns++;
+		loss_begins(q);
 	}
-	loss_begins(q);
+	/* each drop keeps the window open, once per run is enough to tell */
+	q->loss_open = true;
+	q->pend_end = false;
 	q->p_dropped++;
 	return -ENOBUFS;
 }
@@ -314,6 +326,35 @@ const void *rxqueue_next(struct rxqueue *q, enum rxrec_type *ret_type, size_t *r
 		if (!q->rd)
 			return NULL;
 	}
+}
+
+bool rxqueue_losing(struct rxqueue *q)
+{
+	bool r;
+
+	pthread_mutex_lock(&q->lock);
+	r = q->losing;
+	pthread_mutex_unlock(&q->lock);
+	return r;
+}
+
+void rxqueue_trim(struct rxqueue *q, size_t keep_bytes)
+{
+	unsigned int keep = (unsigned int)(keep_bytes / q->chunk_bytes);
+	struct chunk *drop = NULL;
+
+	pthread_mutex_lock(&q->lock);
+	while (q->n_spare > keep) {
+		struct chunk *c = q->spare;
+
+		q->spare = c->next;
+		q->n_spare--;
+		q->n_chunks--;
+		c->next = drop;
+		drop = c;
+	}
+	pthread_mutex_unlock(&q->lock);
+	chunk_list_unmap(q, drop);
 }
 
 void rxqueue_stats(struct rxqueue *q, struct rxqueue_stats *ret)

@@ -89,6 +89,7 @@ static void *rx_main(void *arg)
 {
 	struct rxthread *t = arg;
 	uint64_t answered = 0;
+	bool trimmed = true;
 
 	for (;;) {
 		struct pollfd pfd[2] = {
@@ -129,8 +130,18 @@ static void *rx_main(void *arg)
 		 * steady stream is read in batches (a stop or sync cuts the
 		 * pause short). Nothing came: wait for the socket.
 		 */
-		if (poll(pfd, got ? 1 : 2, got ? RXTHREAD_COALESCE_MS : -1) > 0 &&
-		    (pfd[0].revents & POLLIN))
+		if (got) {
+			trimmed = false;
+			r = poll(pfd, 1, RXTHREAD_COALESCE_MS);
+		} else {
+			/* idle after a burst: give memory back, then wait */
+			r = poll(pfd, 2, trimmed ? -1 : RXTHREAD_TRIM_MS);
+			if (r == 0) {
+				rxqueue_trim(t->q, RXTHREAD_TRIM_KEEP);
+				trimmed = true;
+			}
+		}
+		if (r > 0 && (pfd[0].revents & POLLIN))
 			clear_fd(t->wake_fd);
 	}
 	return NULL;
@@ -189,6 +200,11 @@ void rxthread_ack(struct rxthread *t)
 const void *rxthread_next(struct rxthread *t, enum rxrec_type *ret_type, size_t *ret_len)
 {
 	return rxqueue_next(t->q, ret_type, ret_len);
+}
+
+bool rxthread_losing(struct rxthread *t)
+{
+	return rxqueue_losing(t->q);
 }
 
 uint64_t rxthread_sync(struct rxthread *t)

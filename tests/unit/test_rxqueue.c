@@ -160,6 +160,8 @@ static void test_rxqueue_overrun_is_counted_and_marked(void **state)
 	assert_int_equal(rxqueue_new(LIMIT, &q), 0);
 	while (rxqueue_put(q, RXREC_DGRAM, "x", 0) == 0 || (dropped++, false))
 		n++;
+	/* the consumer knows at once that a marker is owed */
+	assert_true(rxqueue_losing(q));
 	for (int i = 0; i < 9; i++, dropped++)
 		put_dgram(q, 0, 300, -ENOBUFS);
 	/* the socket ran empty while the queue was still full */
@@ -179,8 +181,12 @@ static void test_rxqueue_overrun_is_counted_and_marked(void **state)
 	}
 	expect_empty(q);
 	/* room again: the gap, then the datagram after it */
+	assert_true(rxqueue_losing(q));
 	put_dgram(q, 7, 300, 0);
+	/* written, not yet handed over */
+	assert_true(rxqueue_losing(q));
 	rxqueue_publish(q, true);
+	assert_false(rxqueue_losing(q));
 	expect_marker(q, RXREC_LOSS_OVERRUN);
 	expect_marker(q, RXREC_LOSS_END);
 	expect_dgram(q, 7, 300);
@@ -323,6 +329,35 @@ static void test_rxqueue_two_threads_keep_order(void **state)
 	rxqueue_free(a.q);
 }
 
+/* Spare chunks are kept for the next burst until trimmed. */
+static void test_rxqueue_trim_gives_spares_back(void **state)
+{
+	struct rxqueue_stats st;
+	struct rxqueue *q;
+	enum rxrec_type type;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(rxqueue_new(4u << 20, &q), 0);
+	/* a burst of 3 MiB, read */
+	for (int i = 0; i < 3000; i++)
+		put_dgram(q, (uint32_t)i, 1000, 0);
+	rxqueue_publish(q, true);
+	while (rxqueue_next(q, &type, &len))
+		;
+	rxqueue_trim(q, 0);
+	/* the limit is all there again, the queue still works */
+	for (int i = 0; i < 4000; i++)
+		put_dgram(q, (uint32_t)i, 1000, 0);
+	rxqueue_publish(q, true);
+	for (int i = 0; i < 4000; i++)
+		expect_dgram(q, (uint32_t)i, 1000);
+	rxqueue_stats(q, &st);
+	assert_int_equal(st.dropped, 0);
+	assert_true(st.peak_bytes <= 4u << 20);
+	rxqueue_free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_rxqueue_markers_wait_for_room),
 		cmocka_unit_test(test_rxqueue_oversized_datagram_is_truncated),
 		cmocka_unit_test(test_rxqueue_two_threads_keep_order),
+		cmocka_unit_test(test_rxqueue_trim_gives_spares_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
