@@ -33,6 +33,8 @@
 #include "rxqueue.h"
 
 #define RXTHREAD_COALESCE_MS	10
+/* The thread's nice value, where it may raise its priority (root). */
+#define RXTHREAD_NICE		-10
 /* Idle this long, the queue gives back its spare memory beyond 1 MiB. */
 #define RXTHREAD_TRIM_MS	1000
 #define RXTHREAD_TRIM_KEEP	(1u << 20)
