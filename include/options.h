@@ -15,8 +15,9 @@
 #define OPTIONS_MAX_EVENTS_LIMIT	128
 /*
  * The receive queue between the receive thread and the main loop (bytes).
- * The default holds a burst of 200,000 packets of 6 trace events each,
- * ~400 bytes per event as received: mapped only while a burst waits.
+ * The default holds a burst of 200,000 packets of 6 trace events each even
+ * at 400 bytes per event (captured ones are 76-264 bytes); memory is
+ * mapped only while a burst waits.
  */
 #define OPTIONS_BUFFER_SIZE_DEFAULT	(512ull << 20)
 #define OPTIONS_BUFFER_SIZE_MIN		(64ull << 10)
