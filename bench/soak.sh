@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# bench/soak.sh [EVENTS]: resident memory of nattraced over a long run
-# (default 1,000,000 trace events). Sends traced UDP packets in rounds of
-# 10,000 through the lab's router and, after each round, asks the daemon
-# for its stats (SIGUSR1) and reads its RSS. Prints RSS each time the
-# count passes another 100,000 events. The timelines (text) go to the lab's
-# temporary directory, removed at the end.
+# bench/soak.sh [EVENTS] [ROUND]: resident memory of nattraced over a long
+# run (default 10,000,000 trace events). Sends traced UDP packets in rounds
+# of ROUND (default 50,000, 300,000 events: bursts that go through the
+# receive queue) through the lab's router and, after each round, asks the
+# daemon for its stats (SIGUSR1) and reads its RSS. Prints RSS each time
+# the count passes another 1,000,000 events, then the RSS at 1M and at the
+# end side by side. The timelines (text) go to the lab's temporary
+# directory, removed at the end.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
-EVENTS=${1:-1000000}
+EVENTS=${1:-10000000}
+ROUND=${2:-50000}
 NATTRACED=${NATTRACED:-$here/build/nattraced}
 UDPBURST=${UDPBURST:-$here/build/tests/udpburst}
 for bin in "$NATTRACED" "$UDPBURST"; do
@@ -30,15 +33,18 @@ events_now()
 	sed -n 's/.* \([0-9]*\) events, .*/\1/p' "$LAB_ERR" | tail -1
 }
 
-lab_daemon_start --match "ip daddr $LAB_WAN4 udp dport 9999" --rate none \
-	--output text --stats-interval 0
+lab_tmp
+LAB_OUT=$LAB_TMP/out LAB_ERR=$LAB_TMP/err
+# not lab_daemon_start: its 45 s backstop is too short for a soak
+ip netns exec "$LAB_ROUTER" "$NATTRACED" --match "ip daddr $LAB_WAN4 udp dport 9999" \
+	--rate none --output text --stats-interval 0 >"$LAB_OUT" 2>"$LAB_ERR" </dev/null &
+pid=$!
 lab_daemon_ready
-pid=$(lab_daemon_pid)
 
 printf '%10s %10s %10s\n' events rss_kB peak_kB
-next=100000 events=0
+next=1000000 events=0 rss_1m=
 while [ "$events" -lt "$EVENTS" ]; do
-	lab_exec_client "$UDPBURST" "$LAB_WAN4" 9999 10000 >/dev/null
+	lab_exec_client "$UDPBURST" "$LAB_WAN4" 9999 "$ROUND" >/dev/null
 	sleep 0.3
 	before=$(grep -c 'stats:' "$LAB_ERR")
 	kill -USR1 "$pid"
@@ -48,11 +54,16 @@ while [ "$events" -lt "$EVENTS" ]; do
 	done
 	events=$(events_now)
 	if [ "$events" -ge "$next" ]; then
-		printf '%10d %10d %10s\n' "$events" "$(rss_kb "$pid")" \
+		rss=$(rss_kb "$pid")
+		printf '%10d %10d %10s\n' "$events" "$rss" \
 			"$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")"
-		next=$(( (events / 100000 + 1) * 100000 ))
+		[ -n "$rss_1m" ] || rss_1m=$rss
+		next=$(( (events / 1000000 + 1) * 1000000 ))
 	fi
 done
+rss=$(rss_kb "$pid")
 grep 'stats:' "$LAB_ERR" | tail -1 | sed 's/^nattraced: /last report: /'
+awk -v a="$rss_1m" -v b="$rss" -v e="$events" 'BEGIN {
+	printf "RSS at 1M events: %.1f MiB; at %.1fM events: %.1f MiB\n", a / 1024, e / 1e6, b / 1024 }'
 kill -INT "$pid"
-lab_daemon_wait
+wait "$pid"

@@ -13,6 +13,15 @@
 #define OPTIONS_MAX_INFLIGHT_LIMIT	16384
 #define OPTIONS_MAX_EVENTS_DEFAULT	512
 #define OPTIONS_MAX_EVENTS_LIMIT	1024
+/*
+ * The receive queue between the receive thread and the main loop (bytes).
+ * The default holds a burst of 200,000 packets of 6 trace events each even
+ * at 400 bytes per event (captured ones are 76-264 bytes); memory is
+ * mapped only while a burst waits.
+ */
+#define OPTIONS_BUFFER_SIZE_DEFAULT	(512ull << 20)
+#define OPTIONS_BUFFER_SIZE_MIN		(64ull << 10)
+#define OPTIONS_BUFFER_SIZE_MAX		(64ull << 30)
 
 enum output_kind {
 	OUTPUT_TEXT,
@@ -40,6 +49,7 @@ struct options {
 	unsigned int max_inflight;	/* timelines assembled at once */
 	unsigned int max_events;	/* events kept per timeline */
 	unsigned int stats_interval;	/* seconds; 0: SIGUSR1 and exit only */
+	uint64_t buffer_size;		/* receive queue bound, bytes */
 	enum nat_log nat_log;		/* --nat-log[=all] */
 	bool nat_table;			/* --nat-table */
 	const char *config;		/* --config FILE, NULL if none */

@@ -28,6 +28,7 @@ struct stats_input {
 	uint64_t output_dropped;	/* timelines the output never delivered */
 	uint64_t in_flight;	/* timelines still being assembled */
 	uint64_t enobufs;	/* receive overruns */
+	uint64_t queue_overruns;	/* receive queue (--buffer-size) overruns */
 	uint64_t malformed;	/* messages that did not decode */
 };
 
@@ -35,7 +36,7 @@ struct capture_stats {
 	enum stats_reason reason;
 	bool selected_known;
 	uint64_t selected, emitted, complete, incomplete, not_printed, output_dropped;
-	uint64_t lost, in_flight, enobufs;
+	uint64_t lost, in_flight, enobufs, queue_overruns;
 	uint64_t events, malformed, evicted, events_dropped, names_dropped;
 	uint64_t chains_dropped;	/* base chain entries past TIMELINE_MAX_HDRS */
 	uint64_t joined;		/* trace id changes joined to their packet */

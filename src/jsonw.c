@@ -67,7 +67,7 @@ static inline bool reserve(struct jsonw *w, size_t n)
 	return grow(w, n);
 }
 
-static void put(struct jsonw *w, const char *s, size_t n)
+static inline void put(struct jsonw *w, const char *s, size_t n)
 {
 	if (!reserve(w, n))
 		return;
@@ -75,12 +75,21 @@ static void put(struct jsonw *w, const char *s, size_t n)
 	w->len += n;
 }
 
-static void putc_(struct jsonw *w, char c)
+static inline void putc_(struct jsonw *w, char c)
 {
 	if (!reserve(w, 1))
 		return;
 	w->buf[w->len++] = c;
 }
+
+/*
+ * Bytes a JSON string cannot hold as they are: control characters, '"',
+ * '\\', and every non-ASCII byte (checked as UTF-8). The scan for them is
+ * the hot loop of the output: one table load per byte.
+ */
+static const unsigned char special[256] = {
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629), 0 if invalid. */
 static size_t utf8_len(const unsigned char *s)
@@ -113,15 +122,15 @@ static void put_escaped(struct jsonw *w, const char *str)
 	const unsigned char *run = s;
 
 	putc_(w, '"');
-	while (*s) {
+	for (;;) {
 		size_t n;
 		char esc[6];
 
 		/* the common case: printable ASCII that needs no escape */
-		if (*s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\') {
+		while (!special[*s])
 			s++;
-			continue;
-		}
+		if (!*s)
+			break;
 		n = utf8_len(s);
 		if (n > 1) {
 			s += n;
@@ -148,22 +157,53 @@ static void put_escaped(struct jsonw *w, const char *str)
 		s++;
 		run = s;
 	}
-	put(w, (const char *)run, (size_t)(s - run));
-	putc_(w, '"');
+	/* the run, the closing quote: one reservation */
+	{
+		size_t n = (size_t)(s - run);
+
+		if (!reserve(w, n + 1))
+			return;
+		memcpy(w->buf + w->len, run, n);
+		w->buf[w->len + n] = '"';
+		w->len += n + 1;
+	}
 }
 
-/* The separator and key before a value at the current depth. */
+/*
+ * The separator and key before a value at the current depth. Keys are our
+ * own literals: plain ASCII goes out in one copy, anything else escaped.
+ */
 static void begin_value(struct jsonw *w, const char *key)
 {
 	uint32_t bit = 1u << w->depth;
+	bool comma = w->nonempty & bit;
+	size_t n;
 
-	if (w->nonempty & bit)
-		putc_(w, ',');
 	w->nonempty |= bit;
-	if (key) {
+	if (!key) {
+		if (comma)
+			putc_(w, ',');
+		return;
+	}
+	for (n = 0; !special[(unsigned char)key[n]]; n++)
+		;
+	if (key[n]) {
+		if (comma)
+			putc_(w, ',');
 		put_escaped(w, key);
 		putc_(w, ':');
+		return;
 	}
+	/* ,"key": */
+	if (!reserve(w, n + 4))
+		return;
+	if (comma)
+		w->buf[w->len++] = ',';
+	w->buf[w->len++] = '"';
+	memcpy(w->buf + w->len, key, n);
+	w->len += n;
+	w->buf[w->len++] = '"';
+	w->buf[w->len++] = ':';
 }
 
 static void open_(struct jsonw *w, const char *key, char c)

@@ -33,6 +33,7 @@
 #include "options.h"
 #include "outbuf.h"
 #include "rulecache.h"
+#include "rxthread.h"
 #include "setcheck.h"
 #include "stats.h"
 #include "timeline.h"
@@ -42,6 +43,8 @@
 #define DRAIN_BATCH	4096
 /* At exit and for a report: what is queued, but not forever under a flood. */
 #define DRAIN_ALL_MAX	(16 * DRAIN_BATCH)
+/* ... and how long to wait for the receive thread to read the socket. */
+#define SYNC_WAIT_NS	(2000ull * 1000 * 1000)
 /* stdout is written once per wakeup, not per 4 KiB. */
 #define OUTPUT_BUF	(256 * 1024)
 /* Stopping waits this long for a slow stdout reader, then counts the rest. */
@@ -55,6 +58,8 @@
 
 _Static_assert(OPTIONS_MAX_EVENTS_LIMIT <= TIMELINE_STEPS_CEILING,
 	       "--max-events must fit the timeline's step array");
+_Static_assert(OPTIONS_BUFFER_SIZE_MIN >= RXQUEUE_MIN_LIMIT,
+	       "--buffer-size must allow a receive queue");
 
 struct ifcache_entry {
 	uint32_t index;
@@ -65,7 +70,8 @@ struct ifcache_entry {
 struct daemon {
 	const struct options *opts;
 	struct nlsock *trace;
-	struct nlsock_batch *batch;
+	struct rxthread *rx;		/* reads trace, queues for us */
+	bool rx_more;			/* records left after a batch: poll without waiting */
 	struct rulecache *rules;
 	struct timeline_table *timelines;
 	struct tracetable *table;
@@ -76,7 +82,7 @@ struct daemon {
 	bool failed;		/* stop with EXIT_RUNTIME */
 	bool wrote;
 	bool counter_warned;
-	uint64_t malformed, enobufs;
+	uint64_t malformed, enobufs, queue_overruns;
 	struct setcheck *setcheck;	/* explain: set membership, addresses */
 	struct explain_ct_watch ct_watch;
 	uint64_t next_stats_ns;		/* 0: no periodic report */
@@ -272,48 +278,110 @@ static void handle_datagram(struct daemon *d, const void *buf, size_t len,
 }
 
 /*
- * Receive and group up to max messages. Returns true when the socket was
+ * Group up to max records from the receive queue. Returns true when it was
  * found empty. With until_empty it goes on after --count was reached, to
  * account for what is queued.
  */
-static bool drain_trace(struct daemon *d, int max, bool until_empty)
+static bool consume_queue(struct daemon *d, int max, bool until_empty)
 {
-	struct nlsock_batch *b = d->batch;
+	uint64_t now = now_ns();
 
-	for (int i = 0; i < max && (until_empty || !d->stop); i += NLSOCK_BATCH) {
-		int n = nlsock_recv_batch(d->trace, b);
-		uint64_t now;
+	for (int i = 0; i < max && (until_empty || !d->stop); i++) {
+		enum rxrec_type type;
+		size_t len;
+		const void *rec = rxthread_next(d->rx, &type, &len);
 
-		if (n == -EAGAIN) {
-			/* Empty: any gap from an overrun is behind us now. */
-			timeline_loss_end(d->timelines);
+		if (!rec)
 			return true;
-		}
-		if (n == -EINTR)
-			continue;
-		if (n == -ENOBUFS) {
+		/* the clock per 64 records, as per recvmmsg batch before */
+		if ((i & 63) == 63)
+			now = now_ns();
+		switch (type) {
+		case RXREC_DGRAM:
+			handle_datagram(d, rec, len, now);
+			break;
+		case RXREC_TRUNC:
+			/* larger than any trace event (MSG_TRUNC): skip it */
+			d->malformed++;
+			break;
+		case RXREC_LOSS_ENOBUFS:
 			/* Messages were lost: what is in flight may have gaps. */
 			d->enobufs++;
 			lifecycle(d, LC_LOST, NULL);
 			timeline_loss_begin(d->timelines);
-			continue;
-		}
-		if (n < 0) {
-			log_msg("receiving trace events failed: %s", strerror(-n));
-			d->failed = true;
-			d->stop = true;
-			return true;
-		}
-		now = now_ns();
-		for (unsigned int k = 0; k < b->n; k++) {
-			/* larger than any trace event (MSG_TRUNC): skip it */
-			if (b->len[k] < 0)
-				d->malformed++;
-			else
-				handle_datagram(d, b->buf[k], (size_t)b->len[k], now);
+			break;
+		case RXREC_LOSS_OVERRUN:
+			/* The same for events our own queue had no room for. */
+			if (d->queue_overruns++ == 0)
+				log_msg("warning: receive queue overrun (--buffer-size %llu): trace events lost, affected timelines are marked incomplete",
+					(unsigned long long)d->opts->buffer_size);
+			timeline_loss_begin(d->timelines);
+			break;
+		case RXREC_LOSS_END:
+			/* The socket was empty: any gap is behind us now. */
+			timeline_loss_end(d->timelines);
+			break;
 		}
 	}
 	return false;
+}
+
+/*
+ * Receive and group up to max messages. Returns true when the queue was
+ * found empty. max >= DRAIN_ALL_MAX (a report, the exit) first has the
+ * receive thread read what the socket holds now, so that what the trace
+ * counter counted before this call is accounted for.
+ */
+static bool drain_trace(struct daemon *d, int max, bool until_empty)
+{
+	uint64_t ticket, deadline;
+	bool empty;
+	int r;
+
+	if (max < DRAIN_ALL_MAX) {
+		empty = consume_queue(d, max, until_empty);
+		goto out;
+	}
+	ticket = rxthread_sync(d->rx);
+	deadline = now_ns() + SYNC_WAIT_NS;
+	for (;;) {
+		bool synced = rxthread_synced(d->rx, ticket);
+		uint64_t now;
+
+		/* once synced, what the thread read is all in the queue */
+		empty = consume_queue(d, max, until_empty);
+		if ((!until_empty && d->stop) || (synced && empty))
+			break;
+		now = now_ns();
+		if (now >= deadline)
+			break;
+		if (!empty)
+			continue;
+		poll(&(struct pollfd){ .fd = rxthread_fd(d->rx), .events = POLLIN }, 1,
+		     (int)((deadline - now) / 1000000 + 1));
+		rxthread_ack(d->rx);
+	}
+out:
+	d->rx_more = !empty;
+	r = rxthread_error(d->rx);
+	if (empty && r < 0 && !d->failed) {
+		log_msg("receiving trace events failed: %s", strerror(-r));
+		d->failed = true;
+		d->stop = true;
+	}
+	return empty;
+}
+
+/*
+ * Stopping: the receive thread ends; what it queued is grouped, and the
+ * losses it could not queue while the queue was full are counted.
+ */
+static void stop_receiving(struct daemon *d)
+{
+	rxthread_stop(d->rx);
+	consume_queue(d, INT32_MAX, true);
+	rxthread_flush(d->rx);
+	consume_queue(d, INT32_MAX, true);
 }
 
 static void daemon_signals(sigset_t *mask)
@@ -433,6 +501,7 @@ static void report_stats(struct daemon *d, struct stats_input *in, enum stats_re
 	}
 	in->in_flight = timeline_inflight(d->timelines);
 	in->enobufs = d->enobufs;
+	in->queue_overruns = d->queue_overruns;
 	in->malformed = d->malformed;
 	stats_compute(in, timeline_stats(d->timelines), reason, &st);
 	if (log_journal) {
@@ -727,7 +796,7 @@ static int run(struct daemon *d, int sfd)
 	bool timed_out = false;
 	int r;
 	struct pollfd pfd[5] = {
-		{ .fd = nlsock_fd(d->trace), .events = POLLIN },
+		{ .fd = rxthread_fd(d->rx), .events = POLLIN },
 		{ .fd = sfd, .events = POLLIN },
 		{ .fd = rulecache_fd(d->rules), .events = POLLIN },
 		{ .fd = d->natlog ? natlog_fd(d->natlog) : -1, .events = POLLIN },
@@ -761,6 +830,13 @@ static int run(struct daemon *d, int sfd)
 		wait = service_wait(d, now, wait);
 		/* Round up so a wakeup never comes before the expiry. */
 		timeout_ms = wait < 0 ? -1 : (int)((wait + 999999) / 1000000);
+		/* records left from the last batch: look at them at once */
+		if (d->rx_more)
+			timeout_ms = 0;
+		/* expiry waits for a loss marker on its way: no busy loop meanwhile */
+		else if (timeout_ms >= 0 && timeout_ms < RXTHREAD_COALESCE_MS &&
+			 rxthread_losing(d->rx))
+			timeout_ms = RXTHREAD_COALESCE_MS;
 		/* poll() skips entries with a negative fd */
 		pfd[4].fd = d->out && outbuf_pending(d->out) ? outbuf_fd(d->out) : -1;
 		if (poll(pfd, 5, timeout_ms) < 0) {
@@ -793,10 +869,17 @@ static int run(struct daemon *d, int sfd)
 			if (r > 0)
 				d->wrote = true;
 		}
-		/* ENOBUFS is reported as POLLERR: recv reads it. */
-		if (pfd[0].revents & (POLLIN | POLLERR | POLLHUP))
+		/* The receive thread published records (or a loss). */
+		if (pfd[0].revents & POLLIN)
+			rxthread_ack(d->rx);
+		if ((pfd[0].revents & POLLIN) || d->rx_more)
 			drain_trace(d, DRAIN_BATCH, false);
-		timeline_expire(d->timelines, now_ns());
+		/*
+		 * Not while the receive thread owes a loss marker: a timeline
+		 * whose later events were dropped would end as complete.
+		 */
+		if (!rxthread_losing(d->rx))
+			timeline_expire(d->timelines, now_ns());
 		service_status(d, now_ns(), false);
 		/* One write per wakeup, never waiting on the reader. */
 		if (d->out && (d->wrote || (pfd[4].revents & (POLLOUT | POLLERR)))) {
@@ -813,6 +896,7 @@ static int run(struct daemon *d, int sfd)
 	read_selected(d, &in);
 	if (!d->failed) {
 		drain_trace(d, DRAIN_ALL_MAX, true);
+		stop_receiving(d);
 		timeline_flush(d->timelines);
 	}
 	/* A stopped reader gets a moment, not our exit: the rest is counted. */
@@ -913,9 +997,10 @@ int main(int argc, char **argv)
 			r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
 		goto out;
 	}
-	d.batch = malloc(sizeof(*d.batch));
-	if (!d.batch) {
-		log_msg("cannot allocate the receive buffers: %s", strerror(ENOMEM));
+	/* From now on a thread of its own reads the socket into a queue. */
+	r = rxthread_start(d.trace, opts.buffer_size, &d.rx);
+	if (r < 0) {
+		log_msg("cannot start receiving: %s", strerror(-r));
 		goto out;
 	}
 	/* Conntrack events too, before the first connection can be missed. */
@@ -1012,8 +1097,8 @@ out:
 	d.setcheck = setcheck_free(d.setcheck);
 	d.ctquery = ctquery_free(d.ctquery);
 	d.rules = rulecache_free(d.rules);
+	d.rx = rxthread_free(d.rx);
 	d.trace = nlsock_close(d.trace);
-	free(d.batch);
 	if (sfd >= 0)
 		close(sfd);
 	if (d.config != d.config0)

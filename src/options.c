@@ -30,6 +30,7 @@ enum {
 	OPT_NAT_LOG,
 	OPT_NAT_TABLE,
 	OPT_CONFIG,
+	OPT_BUFFER_SIZE,
 };
 
 static const struct option long_options[] = {
@@ -49,6 +50,7 @@ static const struct option long_options[] = {
 	{ "nat-log",	optional_argument, NULL, OPT_NAT_LOG },
 	{ "nat-table",	no_argument,	   NULL, OPT_NAT_TABLE },
 	{ "config",	required_argument, NULL, OPT_CONFIG },
+	{ "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
 	{}
 };
 
@@ -91,6 +93,10 @@ void options_usage(FILE *out)
 "                       16384); beyond that the oldest is printed incomplete\n"
 "      --max-events N   events kept per packet (default 512, at most 1024);\n"
 "                       past that the first and the last are kept\n"
+"      --buffer-size SIZE\n"
+"                       bytes of trace events waiting to be processed, with\n"
+"                       K, M or G (1024-based) suffixes (default 512M, a\n"
+"                       200,000-packet burst; used only while a burst waits)\n"
 "      --stats-interval SECS\n"
 "                       report capture statistics every SECS seconds\n"
 "                       (default 60, 0: only on SIGUSR1 and at exit)\n"
@@ -187,6 +193,36 @@ static bool parse_bounded(const char *s, unsigned long min, unsigned long max,
 	return true;
 }
 
+/* "64K", "512M", "2G" (powers of 1024) or plain bytes, within [min, max]. */
+static bool parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	/* "512M", "512MB", "512MiB" */
+	if (shift && (strcmp(end, "B") == 0 || strcmp(end, "iB") == 0))
+		end += strlen(end);
+	if (*end || v > (max >> shift))
+		return false;
+	v <<= shift;
+	if (v < min)
+		return false;
+	*ret = v;
+	return true;
+}
+
 static bool valid_table_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -260,6 +296,7 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 		.max_inflight = OPTIONS_MAX_INFLIGHT_DEFAULT,
 		.max_events = OPTIONS_MAX_EVENTS_DEFAULT,
 		.stats_interval = DEFAULT_STATS_INTERVAL,
+		.buffer_size = OPTIONS_BUFFER_SIZE_DEFAULT,
 	};
 	unsigned long v;
 	const char *rate = DEFAULT_RATE;
@@ -344,6 +381,12 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 				return fail(err, errlen, "--stats-interval: '%s' is not a whole number of seconds from 0 to %u",
 					    optarg, STATS_INTERVAL_MAX);
 			o.stats_interval = (unsigned int)v;
+			break;
+		case OPT_BUFFER_SIZE:
+			if (!parse_size(optarg, OPTIONS_BUFFER_SIZE_MIN, OPTIONS_BUFFER_SIZE_MAX,
+					&o.buffer_size))
+				return fail(err, errlen, "--buffer-size: '%s' is not a size from 64K to 64G (bytes, or with a K, M or G suffix)",
+					    optarg);
 			break;
 		case OPT_NAT_LOG:
 			if (!optarg || strcmp(optarg, "match") == 0)

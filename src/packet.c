@@ -117,28 +117,96 @@ const char *packet_proto_name(uint8_t l4proto, char *buf, size_t len)
 	return buf;
 }
 
-void packet_addr_str(const struct packet_info *p, bool src, char *buf,
-		     size_t len)
+/*
+ * Formatting without stdio: these run several times per timeline. Each
+ * returns the number of characters written (buf must have room).
+ */
+static size_t put_u(char *buf, unsigned int v)
+{
+	char digits[10];
+	size_t n = 0, len;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (len = n; n; n--)
+		*buf++ = digits[n - 1];
+	return len;
+}
+
+static size_t put_ipv4(char *buf, const uint8_t *a)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			buf[n++] = '.';
+		n += put_u(buf + n, a[i]);
+	}
+	return n;
+}
+
+/* into buf (at least INET6_ADDRSTRLEN); its length, 0 if unknown */
+static size_t addr_str(const struct packet_info *p, bool src, char *buf)
 {
 	const uint8_t *a = src ? p->saddr : p->daddr;
 
-	if (p->l3 == 0 || !inet_ntop(p->l3 == 4 ? AF_INET : AF_INET6, a, buf,
-				     (socklen_t)len))
-		snprintf(buf, len, "?");
+	if (p->l3 == 4) {
+		size_t n = put_ipv4(buf, a);
+
+		buf[n] = '\0';
+		return n;
+	}
+	/* IPv6 zero compression and mapped forms: as inet_ntop writes them */
+	if (p->l3 == 6 && inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN))
+		return strlen(buf);
+	return 0;
+}
+
+void packet_addr_str(const struct packet_info *p, bool src, char *buf,
+		     size_t len)
+{
+	char tmp[INET6_ADDRSTRLEN];
+	size_t n = addr_str(p, src, tmp);
+
+	if (!len)
+		return;
+	if (!n) {
+		tmp[0] = '?';
+		n = 1;
+	}
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
 }
 
 void packet_endpoint_str(const struct packet_info *p, bool src, char *buf,
 			 size_t len)
 {
-	char addr[INET6_ADDRSTRLEN];
+	/* "[" + address + "]:" + port + NUL */
+	char tmp[INET6_ADDRSTRLEN + 9];
+	size_t n = 0, a;
 
-	packet_addr_str(p, src, addr, sizeof(addr));
-	if (!p->has_ports)
-		snprintf(buf, len, "%s", addr);
-	else if (p->l3 == 6)
-		snprintf(buf, len, "[%s]:%u", addr, src ? p->sport : p->dport);
-	else
-		snprintf(buf, len, "%s:%u", addr, src ? p->sport : p->dport);
+	if (!len)
+		return;
+	if (p->has_ports && p->l3 == 6)
+		tmp[n++] = '[';
+	a = addr_str(p, src, tmp + n);
+	if (!a)
+		tmp[n + a++] = '?';
+	n += a;
+	if (p->has_ports) {
+		if (p->l3 == 6)
+			tmp[n++] = ']';
+		tmp[n++] = ':';
+		n += put_u(tmp + n, src ? p->sport : p->dport);
+	}
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
 }
 
 void packet_tcp_flags_str(uint8_t flags, char *buf, size_t len)
@@ -148,16 +216,21 @@ void packet_tcp_flags_str(uint8_t flags, char *buf, size_t len)
 	};
 	size_t off = 0;
 
+	if (!len)
+		return;
 	buf[0] = '\0';
 	for (unsigned int i = 0; i < 8; i++) {
-		int n;
+		/* every name has three letters */
+		size_t need = (off ? 1 : 0) + 3;
 
 		if (!(flags & (1u << i)))
 			continue;
-		n = snprintf(buf + off, len - off, "%s%s", off ? "," : "",
-			     names[i]);
-		if (n < 0 || (size_t)n >= len - off)
+		if (off + need >= len)
 			return;
-		off += (size_t)n;
+		if (off)
+			buf[off++] = ',';
+		memcpy(buf + off, names[i], 3);
+		off += 3;
+		buf[off] = '\0';
 	}
 }

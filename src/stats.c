@@ -30,6 +30,7 @@ void stats_compute(const struct stats_input *in, const struct timeline_stats *ts
 		.output_dropped = in->output_dropped,
 		.in_flight = in->in_flight,
 		.enobufs = in->enobufs,
+		.queue_overruns = in->queue_overruns,
 		.events = ts->events,
 		.malformed = in->malformed,
 		.evicted = ts->evicted,
@@ -67,6 +68,7 @@ void stats_json(struct jsonw *w, const struct capture_stats *st)
 	jsonw_uint(w, "output_dropped", st->output_dropped);
 	jsonw_uint(w, "in_flight", st->in_flight);
 	jsonw_uint(w, "enobufs", st->enobufs);
+	jsonw_uint(w, "queue_overruns", st->queue_overruns);
 	jsonw_uint(w, "events", st->events);
 	jsonw_uint(w, "malformed", st->malformed);
 	jsonw_uint(w, "evicted", st->evicted);
@@ -96,6 +98,9 @@ int stats_text(FILE *out, const struct capture_stats *st)
 	fprintf(out, "), %" PRIu64 " in flight, %" PRIu64 " receive overruns (ENOBUFS), %" PRIu64
 		" events, %" PRIu64 " malformed",
 		st->in_flight, st->enobufs, st->events, st->malformed);
+	if (st->queue_overruns)
+		fprintf(out, ", %" PRIu64 " receive queue overruns (--buffer-size)",
+			st->queue_overruns);
 	if (st->evicted || st->events_dropped || st->names_dropped || st->chains_dropped)
 		fprintf(out, "; limits hit: %" PRIu64 " timelines evicted, %" PRIu64
 			" events not kept, %" PRIu64 " names not kept, %" PRIu64

@@ -40,40 +40,66 @@ static const enum mnl_attr_data_type attr_types[TRACE_ATTR_MAX + 1] = {
 	[TRACE_ATTR_CT_STATE]		= MNL_TYPE_U32,
 };
 
-static int attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	uint16_t type = mnl_attr_get_type(attr);
+/* Expected payload type of the verdict's nested attributes. */
+static const enum mnl_attr_data_type verdict_types[NFTA_VERDICT_MAX + 1] = {
+	[NFTA_VERDICT_CODE]	= MNL_TYPE_U32,
+	[NFTA_VERDICT_CHAIN]	= MNL_TYPE_NUL_STRING,
+};
 
-	/* Attributes from a newer kernel are not an error: skip them. */
-	if (type > TRACE_ATTR_MAX)
-		return MNL_CB_OK;
-	if (attr_types[type] != MNL_TYPE_UNSPEC &&
-	    mnl_attr_validate(attr, attr_types[type]) < 0)
-		return MNL_CB_ERROR;
-	tb[type] = attr;
-	return MNL_CB_OK;
-}
-
-static int verdict_cb(const struct nlattr *attr, void *data)
+/*
+ * mnl_attr_validate() for the types used here, inline: this runs for
+ * every attribute of every event. Integers must have their exact size, a
+ * string at least its NUL, a nest nothing or at least one header.
+ */
+static inline bool attr_valid(const struct nlattr *attr, enum mnl_attr_data_type type)
 {
-	const struct nlattr **tb = data;
-	uint16_t type = mnl_attr_get_type(attr);
+	size_t len = attr->nla_len - MNL_ATTR_HDRLEN;
+	const char *data = (const char *)attr + MNL_ATTR_HDRLEN;
 
 	switch (type) {
-	case NFTA_VERDICT_CODE:
-		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
-			return MNL_CB_ERROR;
-		break;
-	case NFTA_VERDICT_CHAIN:
-		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
-			return MNL_CB_ERROR;
-		break;
+	case MNL_TYPE_U8:
+		return len == 1;
+	case MNL_TYPE_U16:
+		return len == 2;
+	case MNL_TYPE_U32:
+		return len == 4;
+	case MNL_TYPE_U64:
+		return len == 8;
+	case MNL_TYPE_NUL_STRING:
+		return len > 0 && data[len - 1] == '\0';
+	case MNL_TYPE_NESTED:
+		return len == 0 || len >= MNL_ATTR_HDRLEN;
 	default:
-		return MNL_CB_OK;
+		return true;
 	}
-	tb[type] = attr;
-	return MNL_CB_OK;
+}
+
+/*
+ * The attributes between p and end into tb[0..max], as mnl_attr_parse()
+ * with a validating callback does, without a call per attribute: a
+ * malformed known attribute fails (-EINVAL), unknown ones (a newer
+ * kernel's) are skipped, and the walk ends where what is left is not a
+ * whole attribute.
+ */
+static int parse_attrs(const char *p, const char *end, const struct nlattr **tb,
+		       uint16_t max, const enum mnl_attr_data_type *types)
+{
+	while ((size_t)(end - p) >= MNL_ATTR_HDRLEN) {
+		const struct nlattr *attr = (const struct nlattr *)p;
+		uint16_t type = attr->nla_type & NLA_TYPE_MASK;
+
+		if (attr->nla_len < MNL_ATTR_HDRLEN || attr->nla_len > (size_t)(end - p))
+			break;
+		if (type <= max) {
+			if (types[type] != MNL_TYPE_UNSPEC && !attr_valid(attr, types[type]))
+				return -EINVAL;
+			tb[type] = attr;
+		}
+		if ((size_t)(end - p) <= (size_t)MNL_ALIGN(attr->nla_len))
+			break;
+		p += MNL_ALIGN(attr->nla_len);
+	}
+	return 0;
 }
 
 static uint32_t get_be32(const struct nlattr *attr)
@@ -90,8 +116,11 @@ static const uint8_t *get_bytes(const struct nlattr *attr, uint16_t *ret_len)
 static int decode_verdict(const struct nlattr *nest, struct trace_event *ev)
 {
 	const struct nlattr *tb[NFTA_VERDICT_MAX + 1] = {};
+	const char *p = mnl_attr_get_payload(nest);
 
-	if (mnl_attr_parse_nested(nest, verdict_cb, tb) < 0)
+	/* only the code and the chain are checked, as before */
+	if (parse_attrs(p, p + mnl_attr_get_payload_len(nest), tb, NFTA_VERDICT_MAX,
+			verdict_types) < 0)
 		return -EINVAL;
 	if (!tb[NFTA_VERDICT_CODE])
 		return -EINVAL;
@@ -140,7 +169,8 @@ int trace_decode(const struct nlmsghdr *nlh, struct trace_event *ret)
 	nfg = mnl_nlmsg_get_payload(nlh);
 	ev.family = nfg->nfgen_family;
 
-	if (mnl_attr_parse(nlh, sizeof(*nfg), attr_cb, tb) < 0)
+	if (parse_attrs((const char *)nfg + MNL_ALIGN(sizeof(*nfg)),
+			(const char *)nlh + nlh->nlmsg_len, tb, TRACE_ATTR_MAX, attr_types) < 0)
 		return -EINVAL;
 
 	/* Without these the kernel never sends a trace event. */

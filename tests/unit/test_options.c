@@ -155,6 +155,31 @@ static void test_caps_and_stats_interval(void **state)
 	assert_int_equal(PARSE(&o, err, "--match", "x", "--stats-interval", "86401"), -EINVAL);
 }
 
+static void test_buffer_size_takes_suffixes_within_bounds(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--match", "x"), 0);
+	assert_int_equal(o.buffer_size, 512ull << 20);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--buffer-size", "64K"), 0);
+	assert_int_equal(o.buffer_size, 64ull << 10);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--buffer-size", "2G"), 0);
+	assert_int_equal(o.buffer_size, 2ull << 30);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--buffer-size", "100MiB"), 0);
+	assert_int_equal(o.buffer_size, 100ull << 20);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--buffer-size", "1048576"), 0);
+	assert_int_equal(o.buffer_size, 1048576);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--buffer-size", "1k"), -EINVAL);
+	assert_non_null(strstr(err, "--buffer-size"));
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--buffer-size", "65G"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--buffer-size", "-1M"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--buffer-size", "12T"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--buffer-size", "M"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--buffer-size", "99999999999999999999999"), -EINVAL);
+}
+
 static void test_help_and_version_need_no_match(void **state)
 {
 	struct options o;
@@ -187,6 +212,7 @@ int main(void)
 		cmocka_unit_test(test_usage_errors_name_the_problem),
 		cmocka_unit_test(test_help_and_version_need_no_match),
 		cmocka_unit_test(test_caps_and_stats_interval),
+		cmocka_unit_test(test_buffer_size_takes_suffixes_within_bounds),
 		cmocka_unit_test(test_keywords),
 	};
 

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -101,6 +102,50 @@ static void test_icmp_type_and_code(void **state)
 	assert_string_equal(packet_proto_name(250, buf, sizeof(buf)), "250");
 }
 
+/* The stdio-free formatting against what printf and inet_ntop wrote before. */
+static void test_formatting_edges_and_truncation(void **state)
+{
+	struct packet_info p = { .l3 = 4, .has_ports = true, .sport = 0, .dport = 65535 };
+	char buf[64];
+
+	(void)state;
+	memset(p.saddr, 0, 4);
+	memset(p.daddr, 255, 4);
+	packet_endpoint_str(&p, true, buf, sizeof(buf));
+	assert_string_equal(buf, "0.0.0.0:0");
+	packet_endpoint_str(&p, false, buf, sizeof(buf));
+	assert_string_equal(buf, "255.255.255.255:65535");
+	packet_addr_str(&p, false, buf, sizeof(buf));
+	assert_string_equal(buf, "255.255.255.255");
+	/* cut like snprintf: what fits, NUL-terminated */
+	packet_endpoint_str(&p, false, buf, 8);
+	assert_string_equal(buf, "255.255");
+	packet_addr_str(&p, false, buf, 1);
+	assert_string_equal(buf, "");
+	p.has_ports = false;
+	packet_endpoint_str(&p, false, buf, sizeof(buf));
+	assert_string_equal(buf, "255.255.255.255");
+	/* unknown addresses */
+	p.l3 = 0;
+	packet_addr_str(&p, true, buf, sizeof(buf));
+	assert_string_equal(buf, "?");
+	p.has_ports = true;
+	packet_endpoint_str(&p, true, buf, sizeof(buf));
+	assert_string_equal(buf, "?:0");
+	/* IPv6: compression and mapped addresses as inet_ntop writes them */
+	p = (struct packet_info){ .l3 = 6, .has_ports = true, .sport = 443 };
+	p.saddr[10] = p.saddr[11] = 0xff;
+	p.saddr[12] = 192, p.saddr[15] = 1;
+	packet_endpoint_str(&p, true, buf, sizeof(buf));
+	assert_string_equal(buf, "[::ffff:192.0.0.1]:443");
+	packet_tcp_flags_str(0xff, buf, sizeof(buf));
+	assert_string_equal(buf, "fin,syn,rst,psh,ack,urg,ecn,cwr");
+	packet_tcp_flags_str(0xff, buf, 8);
+	assert_string_equal(buf, "fin,syn");
+	packet_tcp_flags_str(0, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -109,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_short_headers),
 		cmocka_unit_test(test_later_fragment_has_no_ports),
 		cmocka_unit_test(test_icmp_type_and_code),
+		cmocka_unit_test(test_formatting_edges_and_truncation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,7 +38,7 @@ static char *as_text(const struct capture_stats *st)
 static void test_lost_is_selected_without_any_timeline(void **state)
 {
 	struct stats_input in = { .selected_known = true, .selected = 1000, .printed = 990,
-				  .in_flight = 4, .enobufs = 2 };
+				  .in_flight = 4, .enobufs = 2, .queue_overruns = 3 };
 	struct timeline_stats ts = { .timelines = 990, .incomplete = 7, .events = 5940 };
 	struct capture_stats st;
 	json_t *o;
@@ -58,6 +58,7 @@ static void test_lost_is_selected_without_any_timeline(void **state)
 	assert_int_equal(json_integer_value(json_object_get(o, "emitted")), 990);
 	assert_int_equal(json_integer_value(json_object_get(o, "incomplete")), 7);
 	assert_int_equal(json_integer_value(json_object_get(o, "enobufs")), 2);
+	assert_int_equal(json_integer_value(json_object_get(o, "queue_overruns")), 3);
 	assert_int_equal(json_integer_value(json_object_get(o, "in_flight")), 4);
 	json_decref(o);
 
@@ -65,6 +66,7 @@ static void test_lost_is_selected_without_any_timeline(void **state)
 	assert_non_null(strstr(text, "1000 packets selected, 6 lost"));
 	assert_non_null(strstr(text, "990 timelines emitted (983 complete, 7 incomplete)"));
 	assert_non_null(strstr(text, "2 receive overruns"));
+	assert_non_null(strstr(text, "3 receive queue overruns"));
 	assert_null(strstr(text, "limits hit"));
 	free(text);
 }

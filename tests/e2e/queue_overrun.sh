@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The receive queue's bound: with --buffer-size at its minimum (64 KiB,
+# a few hundred events) a burst overruns the queue, not the socket. The
+# overrun is counted (queue_overruns) and logged, the timelines it cut
+# into are marked incomplete, and the account at exit stays exact.
+set -u
+TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
+UDPBURST=${UDPBURST:-$(dirname "$NATTRACED")/tests/udpburst}
+# shellcheck source=../lib/lab.sh
+. "$TESTS_DIR/lib/lab.sh"
+lab_skip_unless_possible
+[ -x "$UDPBURST" ] || { echo "no udpburst at $UDPBURST" >&2; exit 1; }
+lab_trap
+lab_up qover || exit 1
+
+# Traced UDP to the router itself, dropped at input: 6 events per packet.
+lab_exec_router nft add rule inet filter input udp dport 9999 drop ||
+	lab_fail "cannot add the drop rule"
+
+lab_daemon_start --match "ip daddr $LAB_WAN4 udp dport 9999" --rate none \
+	--output json --stats-interval 0 --buffer-size 64K
+lab_daemon_ready
+pid=$(lab_daemon_pid) || lab_fail "cannot find the nattraced process"
+
+lab_exec_client "$UDPBURST" "$LAB_WAN4" 9999 30000 >/dev/null
+sleep 2
+kill -INT "$pid"
+lab_daemon_wait
+lab_expect_rc 0
+lab_expect_stats "exit: every selected packet is a timeline or counted lost" '
+	.selected == 30000 and .complete + .incomplete + .lost == .selected
+	and .emitted == .complete + .incomplete and .in_flight == 0'
+# (the socket may overrun too when parallel tests starve the receive thread)
+lab_expect_stats "exit: the queue overran" '
+	.queue_overruns >= 1 and .complete < .selected'
+lab_expect_json "no timeline that lost events claims to be complete" '
+	all(.complete == false or (.events | length) == 3)'
+grep -q "receive queue overrun" "$LAB_ERR" ||
+	lab_fail "the overrun was not logged"
+echo "ok: the overrun was logged"
+echo "PASS"
