@@ -31,6 +31,16 @@ int rulecache_load_listing(struct rulecache *c, const char *listing);
 int rulecache_fd(const struct rulecache *c);
 /* Drain the change events; marks the cache stale. */
 void rulecache_on_readable(struct rulecache *c);
+/*
+ * Read the pending change events and re-list now if the ruleset changed,
+ * whatever the rate limit: at start, once our own table is in place, so
+ * the first packets are named and judged against the ruleset as it is.
+ * Waits up to 100 ms for the ruleset to be quiet as long as a listing
+ * takes; a ruleset that takes longer to list is left for later (the cache
+ * stays stale, which is safe). 0 or -errno.
+ */
+int rulecache_sync(struct rulecache *c);
+
 /* Re-list if stale. 0 or -errno. */
 int rulecache_refresh(struct rulecache *c);
 
@@ -44,13 +54,15 @@ const char *rulecache_hook(struct rulecache *c, uint8_t family,
 
 /*
  * Whether an accept in this base chain ends the packet's path through the
- * ruleset: the last base chain at input or postrouting for the families
- * that see the packet, with no bridge or netdev egress chains after it.
- * false for an unknown chain, and while a ruleset change is not listed
- * yet. Never lists the ruleset.
+ * ruleset: no base chain of the families that see the packet comes after
+ * it, at the same hook or at a later hook of its path (forward and output
+ * lead to postrouting), and no bridge or netdev egress chains exist. nat
+ * chains count only for a connection's first packet (first_packet). false
+ * for prerouting (input or forward follows), for an unknown chain, and
+ * while a ruleset change is not listed yet. Never lists the ruleset.
  */
 bool rulecache_final_accept(struct rulecache *c, uint8_t family, const char *table,
-			    const char *chain);
+			    const char *chain, bool first_packet);
 
 /*
  * Handles of a chain's rules in listing order, which is the order the

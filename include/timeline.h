@@ -154,12 +154,13 @@ struct timeline_config {
 	timeline_emit_fn emit;
 	void *emit_ctx;
 	/*
-	 * Does an accept in this base chain end the packet's path (the last
-	 * chain of its last hook)? Then the timeline ends at once instead of
-	 * after the idle time. NULL: always wait.
+	 * Does an accept in this base chain end the packet's path (no base
+	 * chain sees it after)? first_packet: nat chains still see it (its
+	 * conntrack entry is new, or not known). Then the timeline ends at
+	 * once instead of after the idle time. NULL: always wait.
 	 */
 	bool (*final_accept)(void *ctx, uint8_t family, const char *table,
-			     const char *chain);
+			     const char *chain, bool first_packet);
 	void *final_ctx;
 };
 

@@ -107,6 +107,13 @@ const char *trace_family_name(uint8_t nfproto);
  * nf_conntrack_common.h); bits beyond the table have no name.
  */
 #define TRACE_CT_STATUS_NAMES	16
+
+/* IPS_* bits of linux/netfilter/nf_conntrack_common.h */
+#define TRACE_CT_CONFIRMED	(1u << 3)
+#define TRACE_CT_SRC_NAT	(1u << 4)
+#define TRACE_CT_SRC_NAT_DONE	(1u << 7)
+/* The ct state attribute's bits: NF_CT_STATE_BIT(IP_CT_NEW) */
+#define TRACE_CT_STATE_NEW	(1u << 3)
 extern const char *const trace_ct_status_names[TRACE_CT_STATUS_NAMES];
 
 #endif

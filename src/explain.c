@@ -25,13 +25,6 @@
 #define NONE	(-1)
 #define MAX_TOKENS	128
 
-/* IPS_* bits of linux/netfilter/nf_conntrack_common.h */
-#define CT_CONFIRMED	(1u << 3)
-#define CT_SRC_NAT	(1u << 4)
-#define CT_SRC_NAT_DONE	(1u << 7)
-/* NF_CT_STATE_BIT(IP_CT_NEW) */
-#define CT_STATE_NEW	(1u << 3)
-
 static const char *const hook_names[NF_INET_NUMHOOKS] = {
 	"prerouting", "input", "forward", "output", "postrouting",
 };
@@ -649,7 +642,7 @@ static void nat_from_conntrack(const struct timeline *tl, struct explain *ex)
 	for (int i = tl->n_hdrs - 1; i >= 0 && !h; i--)
 		if (tl->hdrs[i].pkt_valid && (tl->hdrs[i].ct.present & TRACE_HAS_CT_STATUS))
 			h = &tl->hdrs[i];
-	if (!h || !(h->ct.status & CT_SRC_NAT) || ex->n_nat >= EXPLAIN_MAX_NAT)
+	if (!h || !(h->ct.status & TRACE_CT_SRC_NAT) || ex->n_nat >= EXPLAIN_MAX_NAT)
 		return;
 	if ((h->ct.present & TRACE_HAS_CT_DIRECTION) && h->ct.direction != 0)
 		return;	/* a reply: its destination is restored, seen in headers */
@@ -741,8 +734,8 @@ static void find_outside(const struct timeline *tl, const struct resolver *r,
 	 * ones only until the connection is source-NATed: count them only
 	 * when the packet's conntrack state says they must come.
 	 */
-	if ((last->ct.present & TRACE_HAS_CT_STATE) && (last->ct.state & CT_STATE_NEW) &&
-	    !(last->ct.status & (CT_CONFIRMED | CT_SRC_NAT_DONE)))
+	if ((last->ct.present & TRACE_HAS_CT_STATE) && (last->ct.state & TRACE_CT_STATE_NEW) &&
+	    !(last->ct.status & (TRACE_CT_CONFIRMED | TRACE_CT_SRC_NAT_DONE)))
 		all |= nat & (1u << NF_INET_LOCAL_IN | 1u << NF_INET_POST_ROUTING);
 	switch (bit) {
 	case NF_INET_PRE_ROUTING:

@@ -233,6 +233,25 @@ static int close_table(struct parser *p)
 	return r;
 }
 
+/*
+ * An owned table's line names its owner after the handle: "table inet t {
+ * # handle 1 progname nattraced". The length without " progname ...".
+ */
+static size_t without_progname(const char *s, size_t len)
+{
+	const char *h = memmem(s, len, " # handle ", strlen(" # handle "));
+	const char *end = s + len, *d;
+
+	if (!h)
+		return len;
+	for (d = h + strlen(" # handle "); d < end && *d >= '0' && *d <= '9'; d++)
+		;
+	if (end - d > (ptrdiff_t)strlen(" progname ") &&
+	    memcmp(d, " progname ", strlen(" progname ")) == 0)
+		return (size_t)(d - s);
+	return len;
+}
+
 static int open_table(struct parser *p, const char *s, size_t len)
 {
 	uint64_t handle = 0;
@@ -245,6 +264,7 @@ static int open_table(struct parser *p, const char *s, size_t len)
 		return r;
 	p->in = IN_TABLE;
 
+	len = without_progname(s, len);
 	split_handle(s, len, &len, &handle);
 	/* "table {" has no family and no name: nothing after "table " to read */
 	if (!split_block_header(s, len, &len) || len <= strlen("table "))

@@ -154,11 +154,12 @@ static const char *resolve_hook(void *ctx, uint8_t family, const char *table,
 	return rulecache_hook(d->rules, family, table, chain);
 }
 
-static bool final_accept(void *ctx, uint8_t family, const char *table, const char *chain)
+static bool final_accept(void *ctx, uint8_t family, const char *table, const char *chain,
+			 bool first_packet)
 {
 	struct daemon *d = ctx;
 
-	return rulecache_final_accept(d->rules, family, table, chain);
+	return rulecache_final_accept(d->rules, family, table, chain, first_packet);
 }
 
 static const char *resolve_ifname(void *ctx, uint32_t ifindex)
@@ -768,6 +769,9 @@ static void reload(struct daemon *d)
 		goto out;
 	}
 	d->selected_before += selected;
+	/* our chains changed: judge the next packets against them */
+	if (rulecache_sync(d->rules) < 0)
+		log_msg("warning: listing the ruleset after the reload failed, rule text may be stale");
 	d->cur = *d->opts;
 	d->cur.match = o.match;
 	memcpy(d->cur.rate, o.rate, sizeof(d->cur.rate));
@@ -1069,7 +1073,7 @@ int main(int argc, char **argv)
 		if (r < 0)
 			goto out;
 	}
-	r = rulecache_refresh(d.rules);
+	r = rulecache_sync(d.rules);
 	if (r < 0)
 		log_msg("listing the ruleset failed: %s, rules will show as handles", strerror(-r));
 	lifecycle(&d, LC_STARTED, NULL);

@@ -42,6 +42,8 @@
  */
 #define RELIST_MIN_INTERVAL_NS (100ull * 1000 * 1000)
 #define RELIST_COST_FACTOR     10
+/* rulecache_sync() waits for a quiet ruleset only when listing is this quick */
+#define SYNC_MAX_WAIT_NS       (100ull * 1000 * 1000)
 
 /*
  * A rule event carries the whole rule; a longer one is cut and just makes
@@ -81,8 +83,11 @@ struct chain_entry {
 	const char *table; /* in data */
 	int32_t priority;
 	bool has_priority;
-	/* an accept here is the packet's last word in the ruleset */
-	bool final_accept;
+	/*
+	 * An accept here is the packet's last word in the ruleset: for a
+	 * connection's first packet, and for its later ones (no nat chains).
+	 */
+	bool final_accept, final_accept_later;
 	char name[];
 };
 
@@ -94,6 +99,8 @@ struct rulecache {
 	bool stale;
 	bool last_relist_failed;
 	uint64_t next_forced_ns; /* no forced re-list before */
+	uint64_t changed_ns;     /* the last ruleset change seen */
+	uint64_t cost_ns;        /* what the last listing took */
 	uint32_t gen;
 
 	struct rule_entry **rules;
@@ -421,7 +428,7 @@ static int on_chain(void *data, const struct listing_table *t, const struct list
 	e->nat = is_nat_type(ch->type);
 	e->priority = ch->priority;
 	e->has_priority = ch->has_priority;
-	e->final_accept = false;
+	e->final_accept = e->final_accept_later = false;
 	e->handles = NULL;
 	e->nhandles = e->cap = 0;
 	pp = &c->chains[hash & (CHAIN_BUCKETS - 1)];
@@ -515,17 +522,46 @@ static bool families_overlap(uint8_t a, uint8_t b)
 	return a == b || a == NFPROTO_INET || b == NFPROTO_INET;
 }
 
+/* Where a packet goes after a hook: later hooks on its path. */
+static unsigned int hooks_after(int bit)
+{
+	switch (bit) {
+	case NF_INET_FORWARD:
+	case NF_INET_LOCAL_OUT:
+		return 1u << NF_INET_POST_ROUTING;
+	case NF_INET_LOCAL_IN:
+	case NF_INET_POST_ROUTING:
+		return 0;
+	}
+	return ~0u;	/* prerouting: input or forward, not known here */
+}
+
 /*
- * An accept ends a packet's path through the ruleset when it is in the
- * last base chain of the packet's last hook: input (local delivery) or
- * postrouting, with no base chain of a family that sees the packet at that
- * hook at a higher priority (equal priorities run in no fixed order), and
- * no bridge or netdev egress chains, which could see it later.
+ * Would o see a packet after e accepted it? At the same hook when its
+ * priority is higher (equal ones run in no fixed order), or at a later
+ * hook of the packet's path, for the families that see the packet.
+ */
+static bool sees_after(const struct chain_entry *e, const struct chain_entry *o)
+{
+	int eb = hook_bit(e->hook), ob = hook_bit(o->hook);
+
+	if (o == e || ob < 0 || !families_overlap(o->family, e->family))
+		return false;
+	if (ob == eb)
+		return !o->has_priority || !e->has_priority || o->priority >= e->priority;
+	return hooks_after(eb) & (1u << ob);
+}
+
+/*
+ * An accept ends a packet's path through the ruleset when no base chain
+ * sees the packet after that one: none later at the same hook, none at a
+ * later hook of its path, and no bridge or netdev egress chains. nat
+ * chains see only a connection's first packet, hence two answers.
  */
 static void note_final_accepts(struct rulecache *c)
 {
 	bool later_hooks = false;
-	unsigned int i;
+	unsigned int i, j;
 
 	for (i = 0; i < CHAIN_BUCKETS; i++)
 		for (struct chain_entry *e = c->chains[i]; e; e = e->next)
@@ -534,24 +570,28 @@ static void note_final_accepts(struct rulecache *c)
 				later_hooks = true;
 	for (i = 0; i < CHAIN_BUCKETS; i++) {
 		for (struct chain_entry *e = c->chains[i]; e; e = e->next) {
-			int bit = hook_bit(e->hook);
+			bool ip = e->family == NFPROTO_INET || e->family == NFPROTO_IPV4 ||
+				  e->family == NFPROTO_IPV6;
 
-			e->final_accept = !later_hooks && e->has_priority &&
-					  (bit == NF_INET_LOCAL_IN || bit == NF_INET_POST_ROUTING) &&
-					  e->family != NFPROTO_BRIDGE && e->family != NFPROTO_NETDEV &&
-					  e->family != NFPROTO_ARP;
-			for (unsigned int j = 0; e->final_accept && j < CHAIN_BUCKETS; j++)
-				for (const struct chain_entry *o = c->chains[j]; o; o = o->next)
-					if (o != e && same_hook(o->hook, e->hook) &&
-					    families_overlap(o->family, e->family) &&
-					    (!o->has_priority || o->priority >= e->priority))
-						e->final_accept = false;
+			e->final_accept = e->final_accept_later = false;
+			if (later_hooks || !ip || hooks_after(hook_bit(e->hook)) == ~0u)
+				continue;
+			e->final_accept = e->final_accept_later = true;
+			for (j = 0; j < CHAIN_BUCKETS; j++) {
+				for (const struct chain_entry *o = c->chains[j]; o; o = o->next) {
+					if (!sees_after(e, o))
+						continue;
+					e->final_accept = false;
+					if (!o->nat)
+						e->final_accept_later = false;
+				}
+			}
 		}
 	}
 }
 
 bool rulecache_final_accept(struct rulecache *c, uint8_t family, const char *table,
-			    const char *chain)
+			    const char *chain, bool first_packet)
 {
 	const struct chain_entry *e;
 
@@ -559,7 +599,9 @@ bool rulecache_final_accept(struct rulecache *c, uint8_t family, const char *tab
 	if (c->stale)
 		return false;
 	e = *chain_slot(c, chain_hash(family, table, chain), family, table, chain);
-	return e && e->final_accept;
+	if (!e)
+		return false;
+	return first_packet ? e->final_accept : e->final_accept_later;
 }
 
 int rulecache_load_listing(struct rulecache *c, const char *listing)
@@ -614,6 +656,7 @@ static void note_events(struct rulecache *c, size_t len)
 	for (; NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
 		if (is_ruleset_change(nlh)) {
 			c->stale = true;
+			c->changed_ns = now_ns();
 			return;
 		}
 	}
@@ -672,6 +715,7 @@ static int relist(struct rulecache *c)
 	r = rulecache_load_listing(c, out);
 out:
 	cost = now_ns() - start;
+	c->cost_ns = cost;
 	if (cost < RELIST_MIN_INTERVAL_NS / RELIST_COST_FACTOR)
 		cost = RELIST_MIN_INTERVAL_NS / RELIST_COST_FACTOR;
 	c->next_forced_ns = start + cost * (RELIST_COST_FACTOR + 1);
@@ -801,6 +845,41 @@ void rulecache_on_readable(struct rulecache *c)
 		drain(c);
 }
 
+/*
+ * libnftables lists again from the start whenever the ruleset changes
+ * while it lists, so a big ruleset that changes more often than it takes
+ * to list would keep it listing for ever: list only once the ruleset has
+ * been quiet for as long as the last listing took.
+ */
+static bool quiet_enough(const struct rulecache *c)
+{
+	return now_ns() - c->changed_ns >= c->cost_ns;
+}
+
+int rulecache_sync(struct rulecache *c)
+{
+	uint64_t quiet_at;
+
+	if (!c->nft)
+		return 0;
+	drain(c);
+	/*
+	 * A listing that takes long may be under way while the ruleset keeps
+	 * changing: leave the cache stale (accepts then wait out the idle
+	 * time) for a quiet moment later. A short one waits for quiet here.
+	 */
+	if (!c->stale || c->cost_ns > SYNC_MAX_WAIT_NS)
+		return 0;
+	quiet_at = c->changed_ns + c->cost_ns;
+	if (now_ns() < quiet_at) {
+		uint64_t ns = quiet_at - now_ns();
+
+		nanosleep(&(struct timespec){ .tv_sec = (time_t)(ns / 1000000000u),
+					      .tv_nsec = (long)(ns % 1000000000u) }, NULL);
+	}
+	return relist(c);
+}
+
 int rulecache_refresh(struct rulecache *c)
 {
 	if (!c->nft || !c->stale)
@@ -810,7 +889,7 @@ int rulecache_refresh(struct rulecache *c)
 	 * timeline: bound it like a forced re-list. A rule a packet met that
 	 * is not known yet is still listed at once (relist_on_miss).
 	 */
-	if (now_ns() < c->next_forced_ns)
+	if (now_ns() < c->next_forced_ns || !quiet_enough(c))
 		return 0;
 	return relist(c);
 }
@@ -828,6 +907,8 @@ static bool relist_on_miss(struct rulecache *c, bool force)
 	if (!c->nft)
 		return false;
 	drain(c);
+	if (!quiet_enough(c))
+		return false;
 	limited = now_ns() < c->next_forced_ns;
 	if (c->stale ? (c->last_relist_failed && limited) : (!force || limited))
 		return false;

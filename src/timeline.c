@@ -531,6 +531,15 @@ static bool accepts(const struct trace_event *ev)
 	return (ev->present & TRACE_HAS_VERDICT) && ev->verdict == NF_ACCEPT;
 }
 
+/* nat chains see it: a new connection not yet confirmed, or not known. */
+static bool first_packet(const struct tl_hdr *h)
+{
+	if (!(h->ct.present & TRACE_HAS_CT_STATE))
+		return true;
+	return (h->ct.state & TRACE_CT_STATE_NEW) &&
+	       !((h->ct.present & TRACE_HAS_CT_STATUS) && (h->ct.status & TRACE_CT_CONFIRMED));
+}
+
 /*
  * An accept in the packet's last base chain: nothing of it can follow. A
  * packet leaving through loopback comes back under a new id, so it waits.
@@ -544,7 +553,8 @@ static bool accepted_for_good(const struct timeline_table *t, const struct timel
 	h = &tl->hdrs[tl->cur_base];
 	if ((h->present & TRACE_HAS_OIFTYPE) && h->oiftype == ARPHRD_LOOPBACK)
 		return false;
-	return t->cfg.final_accept(t->cfg.final_ctx, h->family, h->table, h->chain);
+	return t->cfg.final_accept(t->cfg.final_ctx, h->family, h->table, h->chain,
+				   first_packet(h));
 }
 
 /* The timeline this event belongs to, new or continued. */

@@ -28,7 +28,7 @@ lab_exec_router nft -f "$LAB_TMP/big.nft" || lab_fail "could not load 20,000 rul
 lab_exec_router nft insert rule inet filter forward udp dport 9999 accept
 
 lab_daemon_start --match "udp dport 9999" --output json --rate none \
-	--stats-interval 0 --timeout 8
+	--stats-interval 0 --timeout 40
 lab_daemon_ready
 pid=$(lab_daemon_pid) || lab_fail "no daemon pid"
 # a rule added and deleted every 50 ms
@@ -45,10 +45,12 @@ for _ in $(seq 60); do
 	lab_exec_client "$UDPBURST" "$LAB_SERVER4" 9999 5 >/dev/null 2>&1
 	sleep 0.1
 done
-end=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+end=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null)
+[ -n "$end" ] || lab_fail "the daemon was gone before the churn ended"
 kill "$CHURN_PID" 2>/dev/null
 wait "$CHURN_PID" 2>/dev/null
 CHURN_PID=
+kill -INT "$pid"
 lab_daemon_wait
 lab_expect_rc 0
 ticks=$((end - start))

@@ -267,6 +267,33 @@ static void test_tables_carry_their_family(void **state)
 	seen_free(s);
 }
 
+/* An owned table's line names its owner after the handle (nft -a). */
+static void test_owned_table_with_progname_is_read(void **state)
+{
+	static const char text[] =
+		"table inet trace_debug { # handle 1 progname nattraced\n"
+		"\tflags owner\n"
+		"\n"
+		"\tchain trace_prerouting { # handle 3\n"
+		"\t\ttype filter hook prerouting priority -350; policy accept;\n"
+		"\t\tudp dport 9 counter meta nftrace set 1 # handle 4\n"
+		"\t}\n"
+		"}\n";
+	struct seen *s = calloc(1, sizeof(*s));
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(listing_parse(text, strlen(text), &collect_ops, s, &s->stats), 0);
+	assert_int_equal(s->ntables, 1);
+	assert_string_equal(s->tables[0], "trace_debug");
+	assert_int_equal(s->nchains, 1);
+	assert_string_equal(s->chains[0].hook, "prerouting");
+	assert_int_equal(s->nrules, 1);
+	assert_int_equal(s->rules[0].handle, 4);
+	assert_int_equal(s->stats.skipped_tables, 0);
+	seen_free(s);
+}
+
 static void test_rule_text_loses_indent_and_handle(void **state)
 {
 	struct seen *s = parse_fixture("ruleset.txt");
@@ -626,6 +653,7 @@ int main(void)
 	    cmocka_unit_test(test_family_keywords_map_to_nfproto),
 	    cmocka_unit_test(test_ruleset_reports_every_table_chain_and_rule),
 	    cmocka_unit_test(test_tables_carry_their_family),
+		cmocka_unit_test(test_owned_table_with_progname_is_read),
 	    cmocka_unit_test(test_rule_text_loses_indent_and_handle),
 	    cmocka_unit_test(test_comment_with_hash_and_braces),
 	    cmocka_unit_test(test_comment_containing_handle_trailer_stays_text),

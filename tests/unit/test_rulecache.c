@@ -201,7 +201,11 @@ static void test_hook_of_base_chain_and_none_for_regular(void **state)
 }
 
 /* Where an accept is the packet's last word: the last chain of its last hook. */
-static void test_final_accept_only_in_the_last_chain_of_the_last_hook(void **state)
+/*
+ * Where an accept is the packet's last word: no base chain sees it after,
+ * at the same hook or a later one; nat chains only for a first packet.
+ */
+static void test_final_accept_when_no_chain_sees_the_packet_after(void **state)
 {
 	static const char text[] =
 		"table inet filter { # handle 1\n"
@@ -214,11 +218,25 @@ static void test_final_accept_only_in_the_last_chain_of_the_last_hook(void **sta
 		"\tchain post { # handle 3\n"
 		"\t\ttype filter hook postrouting priority srcnat + 10; policy accept;\n"
 		"\t}\n"
+		"\tchain pre { # handle 4\n"
+		"\t\ttype filter hook prerouting priority filter; policy accept;\n"
+		"\t}\n"
 		"}\n"
 		"table ip nat { # handle 2\n"
 		"\tchain in { # handle 1\n"
 		"\t\ttype nat hook input priority 100; policy accept;\n"
 		"\t}\n"
+		"\tchain post { # handle 2\n"
+		"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+		"\t}\n"
+		"}\n";
+	static const char fwd_only[] =
+		"table inet filter { # handle 1\n"
+		"\tchain forward { # handle 2\n"
+		"\t\ttype filter hook forward priority filter; policy accept;\n"
+		"\t}\n"
+		"}\n"
+		"table ip nat { # handle 2\n"
 		"\tchain post { # handle 2\n"
 		"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 		"\t}\n"
@@ -235,21 +253,31 @@ static void test_final_accept_only_in_the_last_chain_of_the_last_hook(void **sta
 	(void)state;
 	assert_int_equal(rulecache_load_listing(c, text), 0);
 	/* ip nat input (100) runs after inet filter input (0) */
-	assert_false(rulecache_final_accept(c, NFPROTO_INET, "filter", "input"));
-	assert_true(rulecache_final_accept(c, NFPROTO_IPV4, "nat", "in"));
+	assert_false(rulecache_final_accept(c, NFPROTO_INET, "filter", "input", true));
+	assert_true(rulecache_final_accept(c, NFPROTO_IPV4, "nat", "in", true));
+	/* a later packet of the connection skips nat chains */
+	assert_true(rulecache_final_accept(c, NFPROTO_INET, "filter", "input", false));
 	/* srcnat + 10 runs after srcnat */
-	assert_true(rulecache_final_accept(c, NFPROTO_INET, "filter", "post"));
-	assert_false(rulecache_final_accept(c, NFPROTO_IPV4, "nat", "post"));
-	assert_false(rulecache_final_accept(c, NFPROTO_INET, "filter", "forward"));
-	assert_false(rulecache_final_accept(c, NFPROTO_INET, "filter", "nosuch"));
+	assert_true(rulecache_final_accept(c, NFPROTO_INET, "filter", "post", true));
+	assert_false(rulecache_final_accept(c, NFPROTO_IPV4, "nat", "post", true));
+	/* forward leads to postrouting; prerouting to input or forward */
+	assert_false(rulecache_final_accept(c, NFPROTO_INET, "filter", "forward", false));
+	assert_false(rulecache_final_accept(c, NFPROTO_INET, "filter", "pre", false));
+	assert_false(rulecache_final_accept(c, NFPROTO_INET, "filter", "nosuch", true));
+
+	/* only a nat chain at postrouting: final for a connection's later packets */
+	assert_int_equal(rulecache_load_listing(c, fwd_only), 0);
+	assert_false(rulecache_final_accept(c, NFPROTO_INET, "filter", "forward", true));
+	assert_true(rulecache_final_accept(c, NFPROTO_INET, "filter", "forward", false));
+
 	/* a netdev egress chain could still see the packet */
 	both = malloc(strlen(text) + strlen(egress) + 1);
 	assert_non_null(both);
 	strcpy(both, text);
 	strcat(both, egress);
 	assert_int_equal(rulecache_load_listing(c, both), 0);
-	assert_false(rulecache_final_accept(c, NFPROTO_IPV4, "nat", "in"));
-	assert_false(rulecache_final_accept(c, NFPROTO_INET, "filter", "post"));
+	assert_false(rulecache_final_accept(c, NFPROTO_IPV4, "nat", "in", true));
+	assert_false(rulecache_final_accept(c, NFPROTO_INET, "filter", "post", true));
 	free(both);
 	rulecache_free(c);
 }
@@ -447,7 +475,7 @@ int main(void)
 	    cmocka_unit_test(test_same_handle_in_other_table_or_family_is_distinct),
 	    cmocka_unit_test(test_unknown_handle_returns_null_offline),
 	    cmocka_unit_test(test_hook_of_base_chain_and_none_for_regular),
-		cmocka_unit_test(test_final_accept_only_in_the_last_chain_of_the_last_hook),
+		cmocka_unit_test(test_final_accept_when_no_chain_sees_the_packet_after),
 	    cmocka_unit_test(test_rule_added_after_start_is_found),
 	    cmocka_unit_test(test_deleted_rule_keeps_text_flagged_deleted),
 	    cmocka_unit_test(test_text_pointer_survives_relists_and_deletion),

@@ -639,10 +639,11 @@ static void test_base_chain_bound_keeps_the_latest(void **state)
 }
 
 static bool postrouting_is_last(void *ctx, uint8_t family, const char *table,
-				const char *chain)
+				const char *chain, bool first_packet)
 {
 	(void)ctx;
 	(void)family;
+	(void)first_packet;
 	return strcmp(table, "nat") == 0 && strcmp(chain, "postrouting") == 0;
 }
 
