@@ -898,11 +898,10 @@ static int run(struct daemon *d, int sfd)
 	 * are as complete as they will get.
 	 */
 	read_selected(d, &in);
-	if (!d->failed) {
-		drain_trace(d, DRAIN_ALL_MAX, true);
-		stop_receiving(d);
-		timeline_flush(d->timelines);
-	}
+	/* after an output error too: what it never got is counted, not lost */
+	drain_trace(d, DRAIN_ALL_MAX, true);
+	stop_receiving(d);
+	timeline_flush(d->timelines);
 	/* A stopped reader gets a moment, not our exit: the rest is counted. */
 	if (d->out && (r = outbuf_drain(d->out, OUTPUT_EXIT_GRACE_MS)) < 0)
 		output_failed(d, r);

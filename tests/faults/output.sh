@@ -76,8 +76,10 @@ lab_daemon_wait
 lab_expect_rc 1
 [ "$(grep -c "writing output failed" "$LAB_ERR")" = 1 ] ||
 	lab_fail "/dev/full: the write error should be said exactly once"
-grep -q "stopped: 5 packets selected, 0 lost, 0 timelines emitted" "$LAB_ERR" ||
-	lab_fail "/dev/full: the stop line claims timelines were emitted"
+# The daemon stops at the first failed write while the burst may still
+# arrive: its counter read may come before the last packets; none is lost.
+grep -Eq "stopped: [1-5] packets selected, 0 lost, 0 timelines emitted .*[1-5] not delivered" "$LAB_ERR" ||
+	lab_fail "/dev/full: the stop line claims timelines were emitted, or lost some"
 grep -q "not printed after --count" "$LAB_ERR" && lab_fail "/dev/full: blames --count"
 echo "ok: /dev/full: status 1, the error said once, 0 emitted, the rest counted"
 
@@ -91,8 +93,8 @@ burst 5
 wait $! 2>/dev/null
 [ -f "$LAB_TMP/rc" ] && LAB_RC=$(sed 's/rc=//' "$LAB_TMP/rc")
 lab_expect_rc 0
-grep -q "stopped: 5 packets selected, 0 lost, 0 timelines emitted" "$LAB_ERR" ||
-	lab_fail "closed pipe: the stop line claims timelines were emitted"
+grep -Eq "stopped: [1-5] packets selected, 0 lost, 0 timelines emitted" "$LAB_ERR" ||
+	lab_fail "closed pipe: the stop line claims timelines were emitted, or lost some"
 grep -q "not printed after --count" "$LAB_ERR" && lab_fail "closed pipe: blames --count"
 echo "ok: closed pipe: status 0, 0 emitted, the rest counted"
 

@@ -469,11 +469,23 @@ lab_show_daemon()
 		echo "--- nattraced $LAB_ARGS"
 		echo "--- exit status: ${LAB_RC:-still running}"
 		echo "--- stdout:"
-		cat "$LAB_OUT" 2>/dev/null
+		lab_show_file "$LAB_OUT"
 		echo "--- stderr:"
-		cat "$LAB_ERR" 2>/dev/null
+		lab_show_file "$LAB_ERR"
 		echo "---"
 	} >&2
+}
+
+# lab_show_file FILE: at most 256 KiB of a regular file. Never a device
+# (a test's stdout may be /dev/full, which reads as endless zeros) or a
+# FIFO (it would block).
+lab_show_file()
+{
+	if [ -f "$1" ]; then
+		head -c 262144 "$1"
+	else
+		echo "($1 is not a regular file)"
+	fi
 }
 
 # Report a failed expectation, show the daemon's output, exit 1.

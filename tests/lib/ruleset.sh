@@ -457,7 +457,7 @@ rs_show_daemon()
 			"$LAB_OUT" 2>/dev/null
 		jq -c 'select(.type == "stats")' "$LAB_OUT" 2>/dev/null
 		echo "--- stderr:"
-		cat "$LAB_ERR" 2>/dev/null
+		lab_show_file "$LAB_ERR"
 		echo "--- (RS_VERBOSE=1 prints the whole JSON)"
 	} >&2
 }
