@@ -42,6 +42,8 @@
  */
 #define RELIST_MIN_INTERVAL_NS (100ull * 1000 * 1000)
 #define RELIST_COST_FACTOR     10
+/* listings that take at least this long wait for a quiet ruleset */
+#define QUIET_FROM_COST_NS     (20ull * 1000 * 1000)
 /* rulecache_sync() waits for a quiet ruleset only when listing is this quick */
 #define SYNC_MAX_WAIT_NS       (100ull * 1000 * 1000)
 
@@ -848,12 +850,14 @@ void rulecache_on_readable(struct rulecache *c)
 /*
  * libnftables lists again from the start whenever the ruleset changes
  * while it lists, so a big ruleset that changes more often than it takes
- * to list would keep it listing for ever: list only once the ruleset has
- * been quiet for as long as the last listing took.
+ * to list would keep it listing for ever: list one that is slow to list
+ * only once the ruleset has been quiet for as long as the last listing
+ * took. A quick listing (a small ruleset) goes ahead at once: a rule just
+ * added is named in the next packet's timeline.
  */
 static bool quiet_enough(const struct rulecache *c)
 {
-	return now_ns() - c->changed_ns >= c->cost_ns;
+	return c->cost_ns < QUIET_FROM_COST_NS || now_ns() - c->changed_ns >= c->cost_ns;
 }
 
 int rulecache_sync(struct rulecache *c)
