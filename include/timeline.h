@@ -196,6 +196,8 @@ const struct timeline_stats *timeline_stats(const struct timeline_table *t);
  * rule event without a handle, verdict continue.
  */
 bool timeline_step_is_chain_end(const struct tl_step *s);
+/* The chain end, an explicit return, or the kernel's RETURN type: back to the caller. */
+bool timeline_step_leaves_chain(const struct tl_step *s);
 
 /* A timeline is complete when it started in our chain and nothing is missing. */
 bool timeline_complete(const struct timeline *tl);
@@ -208,6 +210,12 @@ bool timeline_complete(const struct timeline *tl);
 int timeline_entry_start(const struct timeline *tl, int i, bool *ret_whole);
 /* The base chain entry of step i, NULL if unknown. */
 const struct tl_hdr *timeline_entry_hdr(const struct timeline *tl, int i);
+/* Does a base chain entry (or what was kept of it after the gap) begin at step i? */
+bool timeline_entry_begins(const struct timeline *tl, int i);
+/* The first step after the entry step i is in, n_steps after the last. */
+int timeline_entry_next(const struct timeline *tl, int i);
+/* The first conntrack attributes the packet was seen with, NULL if none. */
+const struct tl_ct *timeline_first_ct(const struct timeline *tl);
 
 /* What a timeline amounts to: verdict, cause and NAT rewrites. */
 #define TL_MAX_PATH	16

@@ -324,16 +324,6 @@ static int base_of(const struct timeline *tl, int i)
 	return whole ? b : NONE;
 }
 
-static int next_base(const struct timeline *tl, int i)
-{
-	int8_t base = tl->steps[i].base;
-
-	for (i++; i < tl->n_steps; i++)
-		if (tl->steps[i].base != base || (tl->steps_dropped && i == tl->gap_at))
-			return i;
-	return tl->n_steps;
-}
-
 /* ---- the path: jumps and gotos ---- */
 
 struct level {
@@ -343,12 +333,6 @@ struct level {
 	uint64_t last;		/* handle of the last rule passed, 0 at start */
 	bool done;		/* its end was reached */
 };
-
-static bool leaves_chain(const struct tl_step *s)
-{
-	return s->type == TRACE_TYPE_RETURN || timeline_step_is_chain_end(s) ||
-	       (s->has_verdict && s->verdict == NFT_RETURN);
-}
 
 /* Return from the top chain: a goto's chain returns to its caller's caller. */
 static unsigned int pop_level(struct level *st, unsigned int depth)
@@ -374,7 +358,7 @@ static void find_via(const struct timeline *tl, struct explain *ex)
 	for (int i = base; i < cause; i++) {
 		const struct tl_step *s = &tl->steps[i];
 
-		if (leaves_chain(s)) {
+		if (timeline_step_leaves_chain(s)) {
 			depth = pop_level(st, depth);
 		} else if (s->has_verdict && s->target &&
 			   (s->verdict == NFT_JUMP || s->verdict == NFT_GOTO)) {
@@ -397,8 +381,8 @@ static void find_via(const struct timeline *tl, struct explain *ex)
 static void find_accepts(const struct timeline *tl, struct explain *ex)
 {
 	ex->n_accepts = 0;
-	for (int b = 0; b < tl->n_steps; b = next_base(tl, b)) {
-		int end = next_base(tl, b);
+	for (int b = 0; b < tl->n_steps; b = timeline_entry_next(tl, b)) {
+		int end = timeline_entry_next(tl, b);
 
 		/* a chain whose end was not kept left by no verdict we know */
 		if (tl->steps_dropped && end == tl->gap_at)
@@ -656,15 +640,6 @@ static void nat_from_conntrack(const struct timeline *tl, struct explain *ex)
 	n->rule_step = NONE;
 }
 
-/* The first conntrack attributes the packet was seen with. */
-static const struct tl_ct *first_ct(const struct timeline *tl)
-{
-	for (int h = 0; h < tl->n_hdrs; h++)
-		if (tl->hdrs[h].ct.present)
-			return &tl->hdrs[h].ct;
-	return NULL;
-}
-
 static bool same_ep(const struct packet_info *p, const struct natmap_ep *ep)
 {
 	return memcmp(p->saddr, ep->addr, p->l3 == 4 ? 4 : 16) == 0 &&
@@ -678,7 +653,7 @@ static bool same_ep(const struct packet_info *p, const struct natmap_ep *ep)
 static void nat_from_mapping(const struct timeline *tl, const struct resolver *r,
 			     struct explain *ex)
 {
-	const struct tl_ct *ct = first_ct(tl);
+	const struct tl_ct *ct = timeline_first_ct(tl);
 	const struct packet_info *orig;
 	const struct natmap *m;
 

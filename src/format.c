@@ -310,14 +310,6 @@ static void cause_json(struct jsonw *w, const struct timeline *tl,
 	jsonw_object_close(w);
 }
 
-static const struct tl_ct *first_ct(const struct timeline *tl)
-{
-	for (int h = 0; h < tl->n_hdrs; h++)
-		if (tl->hdrs[h].ct.present)
-			return &tl->hdrs[h].ct;
-	return NULL;
-}
-
 int format_json(struct jsonw *w, const struct timeline *tl,
 		const struct resolver *r)
 {
@@ -364,7 +356,7 @@ int format_json(struct jsonw *w, const struct timeline *tl,
 		jsonw_string(w, "hook", ex.hooks[ex.sum.last_seen]);
 		jsonw_object_close(w);
 	}
-	ct = first_ct(tl);
+	ct = timeline_first_ct(tl);
 	if (ct)
 		ct_json(w, "ct", ct);
 	/* the NAT mapping of this connection, when conntrack has one */
@@ -587,8 +579,7 @@ static void step_depths(const struct timeline *tl, uint8_t *ret)
 	for (int i = 0; i < tl->n_steps; i++) {
 		const struct tl_step *s = &tl->steps[i];
 
-		if (i == 0 || s->base != tl->steps[i - 1].base ||
-		    (tl->steps_dropped && i == tl->gap_at)) {
+		if (timeline_entry_begins(tl, i)) {
 			depth = 1;
 			st[0].chain = s->chain;
 			st[0].is_goto = false;
@@ -601,8 +592,7 @@ static void step_depths(const struct timeline *tl, uint8_t *ret)
 			st[0].chain = s->chain;
 		}
 		ret[i] = (uint8_t)(depth - 1);
-		if (timeline_step_is_chain_end(s) || s->type == TRACE_TYPE_RETURN ||
-		    (s->has_verdict && s->verdict == NFT_RETURN)) {
+		if (timeline_step_leaves_chain(s)) {
 			while (depth > 1 && st[depth - 1].is_goto)
 				depth--;
 			if (depth > 1)
@@ -635,17 +625,6 @@ static bool jumped_into_nothing(const struct timeline *tl, int i)
 	return timeline_step_is_chain_end(n) && n->chain == s->target;
 }
 
-/* The last step of the base chain entry starting at i. */
-static int entry_end(const struct timeline *tl, int i)
-{
-	int8_t base = tl->steps[i].base;
-
-	while (i + 1 < tl->n_steps && tl->steps[i + 1].base == base &&
-	       !(tl->steps_dropped && i + 1 == tl->gap_at))
-		i++;
-	return i;
-}
-
 /*
  * A base chain's header line; a policy that ended the chain is said there
  * ("; policy: accept"), so it needs no line of its own. Returns the step
@@ -655,7 +634,7 @@ static int entry_text(FILE *out, const struct timeline *tl, const struct explain
 {
 	const struct tl_step *s = &tl->steps[i];
 	const struct tl_hdr *h = &tl->hdrs[s->hdr];
-	int end = entry_end(tl, i);
+	int end = timeline_entry_next(tl, i) - 1;
 	bool matched = false;
 
 	fprintf(out, "  %s %s %s %s", ex->hooks[i] ? ex->hooks[i] : "-",

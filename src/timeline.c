@@ -746,17 +746,38 @@ bool timeline_step_is_chain_end(const struct tl_step *s)
 	       s->verdict == NFT_CONTINUE;
 }
 
+bool timeline_entry_begins(const struct timeline *tl, int i)
+{
+	return i == 0 || tl->steps[i].base != tl->steps[i - 1].base ||
+	       (tl->steps_dropped && i == tl->gap_at);
+}
+
 int timeline_entry_start(const struct timeline *tl, int i, bool *ret_whole)
 {
 	int8_t base = tl->steps[i].base;
 	int j = i;
 
-	while (j > 0 && tl->steps[j - 1].base == base &&
-	       !(tl->steps_dropped && j == tl->gap_at))
+	while (!timeline_entry_begins(tl, j))
 		j--;
 	if (ret_whole)
 		*ret_whole = base != NONE && tl->steps[j].hdr == base;
 	return j;
+}
+
+int timeline_entry_next(const struct timeline *tl, int i)
+{
+	for (i++; i < tl->n_steps; i++)
+		if (timeline_entry_begins(tl, i))
+			return i;
+	return tl->n_steps;
+}
+
+const struct tl_ct *timeline_first_ct(const struct timeline *tl)
+{
+	for (int h = 0; h < tl->n_hdrs; h++)
+		if (tl->hdrs[h].ct.present)
+			return &tl->hdrs[h].ct;
+	return NULL;
 }
 
 const struct tl_hdr *timeline_entry_hdr(const struct timeline *tl, int i)
@@ -766,7 +787,7 @@ const struct tl_hdr *timeline_entry_hdr(const struct timeline *tl, int i)
 	return base >= 0 && base < tl->n_hdrs ? &tl->hdrs[base] : NULL;
 }
 
-static bool leaves_chain(const struct tl_step *s)
+bool timeline_step_leaves_chain(const struct tl_step *s)
 {
 	return s->type == TRACE_TYPE_RETURN || timeline_step_is_chain_end(s) ||
 	       (s->has_verdict && s->verdict == NFT_RETURN);
@@ -790,7 +811,7 @@ static void build_path(const struct timeline *tl, int cause,
 	for (int i = base; whole && i < cause; i++) {
 		const struct tl_step *s = &tl->steps[i];
 
-		if (leaves_chain(s)) {
+		if (timeline_step_leaves_chain(s)) {
 			if (depth > 1)
 				depth--;
 		} else if (s->has_verdict && s->target && s->verdict == NFT_JUMP) {
