@@ -91,6 +91,13 @@ struct daemon {
 	struct natlog *natlog;	/* --nat-log, NULL without */
 	struct ctquery *ctquery;	/* a NATed connection's entry, NULL if unavailable */
 	struct natmap asked;		/* ctquery's last answer */
+	/*
+	 * The timeline being written, and whether conntrack was asked for it:
+	 * each output renders it more than once (the journal: JSON and text),
+	 * and conntrack is asked once.
+	 */
+	uint64_t emitting, asked_for;
+	int asked_r;
 	struct outbuf *out;	/* stdout, non-blocking (text and json) */
 	bool output_error_logged;
 	/* the service (systemd): journal, sd_notify, reload */
@@ -187,9 +194,15 @@ static const struct natmap *resolve_mapping(void *ctx, const struct tl_ct *ct,
 
 	if (d->natlog && has_id)
 		m = natlog_lookup(d->natlog, ct->id);
-	if (!m && d->ctquery &&
-	    ctquery_get(d->ctquery, orig, has_id ? ct->id : 0, now_ns(), &d->asked) == 0)
-		m = &d->asked;
+	if (!m && d->ctquery) {
+		if (d->asked_for != d->emitting) {
+			d->asked_for = d->emitting;
+			d->asked_r = ctquery_get(d->ctquery, orig, has_id ? ct->id : 0, now_ns(),
+						 &d->asked);
+		}
+		if (d->asked_r == 0)
+			m = &d->asked;
+	}
 	return m && m->nat != NATMAP_NAT_NONE ? m : NULL;
 }
 
@@ -213,6 +226,7 @@ static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 	int r;
 
 	(void)why;
+	d->emitting++;
 	/* With --count, print exactly that many, even while flushing. */
 	if (d->opts->count && d->emitted >= d->opts->count)
 		return;
