@@ -6,16 +6,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "format.h"
+#include <net/if.h>
+
 #include "natmap.h"
+#include "resolver.h"
+#include "ruletext.h"
 #include "timeline.h"
 
 /*
  * What a timeline means: the NAT rewrites and the rules that did them,
  * the jumps and gotos to the deciding rule, the accepting rule of each base
  * chain, a packet lost outside the ruleset, and for drops, set lookups that
- * did not match with the packet's key checked against the set. Pure: the
- * ruleset, interface addresses and set contents come through the resolver.
+ * did not match with the packet's key checked against the set.
+ *
+ * explain_timeline() is the one place that asks (through the resolver:
+ * rule text, hooks, interface names and addresses, conntrack, set
+ * contents). It runs once per timeline, in the daemon; what it found,
+ * names included, is in struct explain, and the renderers (format.h,
+ * journal.h and the *_str functions below) only print that.
  */
 
 #define EXPLAIN_MAX_VIA		TL_MAX_PATH
@@ -27,9 +35,7 @@
 #define EXPLAIN_MAX_RULES	512
 /* Rules of one chain considered (the chain's first ones). */
 #define EXPLAIN_MAX_CHAIN_RULES	512
-#define EXPLAIN_SET_MAX		64
 #define EXPLAIN_KEY_MAX		160
-#define EXPLAIN_REASON_MAX	128
 
 enum explain_nat_kind {
 	EXPLAIN_NAT_DNAT,
@@ -57,6 +63,7 @@ struct explain_nat {
 	int rule_step;			/* the NAT rule's event, -1 if unknown */
 	const char *hook;		/* of the base chain whose rule did it */
 	uint32_t oif;			/* masquerade: the interface, 0 unknown */
+	char oif_name[IF_NAMESIZE];	/* its name, "" if unknown */
 };
 
 struct explain_hint {
@@ -73,8 +80,18 @@ struct explain_hint {
 	char reason[EXPLAIN_REASON_MAX];
 };
 
+/* A step's rule as the rule cache knew it when the timeline was explained. */
+struct explain_rule {
+	const char *text;		/* NULL if unknown; see resolver.h for its life */
+	bool deleted;
+};
+
 struct explain {
 	struct tl_summary sum;
+	/* names the renderers print, resolved once */
+	struct explain_rule rules[TIMELINE_STEPS_CEILING];	/* of each step */
+	char iif[TIMELINE_MAX_HDRS][IF_NAMESIZE];	/* of each header, "" unknown */
+	char oif[TIMELINE_MAX_HDRS][IF_NAMESIZE];
 	const char *hooks[TIMELINE_STEPS_CEILING];	/* hook of each step */
 	const char *cause_hook;
 	bool reject;			/* the deciding rule rejects */
@@ -101,10 +118,25 @@ struct explain {
 
 /*
  * Explain tl. Set membership is only checked for drop verdicts; everything
- * else is cheap (rule text lookups, no allocation).
+ * else is cheap (rule text lookups, no allocation). ret refers to tl's
+ * strings: use it while tl lives.
  */
 void explain_timeline(const struct timeline *tl, const struct resolver *r,
 		      struct explain *ret);
+
+/* Renderers of what explain_timeline() found: pure, no lookups. */
+
+/*
+ * How a step is named: "policy", "end of chain", "rule `TEXT` (handle N)"
+ * (with ", comment \"C\"" when with_comment and the rule has one, and
+ * ", deleted"), or "rule handle N (deleted)" / "(unknown)" without text.
+ * Returns the length snprintf would write.
+ */
+int explain_step_str(const struct tl_step *s, const struct explain_rule *rule,
+		     bool with_comment, char *buf, size_t len);
+/* The interface name of header h ("iif" or "oif"), NULL if unknown. */
+const char *explain_ifname(const struct explain *ex, const struct timeline *tl,
+			   const struct tl_hdr *h, bool in);
 
 /*
  * One-line cause: "drop by rule `drop` (handle 11) in inet filter
@@ -112,14 +144,13 @@ void explain_timeline(const struct timeline *tl, const struct resolver *r,
  * allowed_dnats (handle 8)". Returns the length snprintf would write.
  */
 int explain_cause_str(const struct timeline *tl, const struct explain *ex,
-		      const struct resolver *r, char *buf, size_t len);
+		      char *buf, size_t len);
 /* "203.0.113.10 . 22 is not in set inet filter allow_in" (or why not checked). */
 int explain_hint_str(const struct explain_hint *h, char *buf, size_t len);
 /* "nft add element inet filter allow_in { 203.0.113.10 . 22 }", or 0 and "". */
 int explain_hint_command(const struct explain_hint *h, char *buf, size_t len);
 /* "masquerade 203.0.113.10:40000 -> 198.51.100.1:40000 via wan0" */
-int explain_nat_str(const struct explain_nat *n, const struct resolver *r,
-		    char *buf, size_t len);
+int explain_nat_str(const struct explain_nat *n, char *buf, size_t len);
 /* "before -> after" endpoints; after may be "?" */
 void explain_nat_endpoints(const struct explain_nat *n, char *from, char *to,
 			   size_t len);
@@ -127,46 +158,6 @@ const char *explain_nat_kind_name(enum explain_nat_kind k);
 const char *explain_nat_source_name(enum explain_nat_source s);
 /* "reject", "drop", "accept", "queue", "stolen", "unknown" */
 const char *explain_verdict_kind(const struct explain *ex);
-/* "input,forward" for hook bits */
-void explain_hooks_str(unsigned int hooks, char *buf, size_t len);
-
-/* The text of a rule's comment "...", false if it has none. */
-bool explain_rule_comment(const char *rule, char *buf, size_t len);
-
-/*
- * Set lookups in a rule's text. Pure parsing of nft's listing syntax
- * ("ip daddr . tcp dport @allow_in accept", "ip saddr != @blocked",
- * "ip daddr vmap @m"). Statements that use sets (add @s, dnat ... map @m)
- * are not lookups and are skipped.
- */
-#define EXPLAIN_MAX_SELECTORS	8
-#define EXPLAIN_MAX_LOOKUPS	4
-
-enum explain_selector {
-	EXPLAIN_SEL_UNSUPPORTED = 0,
-	EXPLAIN_SEL_IP_SADDR, EXPLAIN_SEL_IP_DADDR,
-	EXPLAIN_SEL_IP6_SADDR, EXPLAIN_SEL_IP6_DADDR,
-	EXPLAIN_SEL_TCP_SPORT, EXPLAIN_SEL_TCP_DPORT,
-	EXPLAIN_SEL_UDP_SPORT, EXPLAIN_SEL_UDP_DPORT,
-	EXPLAIN_SEL_TH_SPORT, EXPLAIN_SEL_TH_DPORT,
-	EXPLAIN_SEL_L4PROTO,
-	EXPLAIN_SEL_IIFNAME, EXPLAIN_SEL_OIFNAME,
-	EXPLAIN_SEL_MARK,
-};
-
-struct explain_lookup {
-	char set[EXPLAIN_SET_MAX];
-	bool is_map;			/* vmap @m */
-	bool negated;
-	bool set_name_ok;		/* safe to pass to nft unquoted */
-	enum explain_selector sel[EXPLAIN_MAX_SELECTORS];
-	unsigned int n_sel;
-	bool supported;			/* every selector understood */
-	char expr[EXPLAIN_REASON_MAX / 2];	/* the key expression as printed */
-};
-
-unsigned int explain_rule_lookups(const char *rule, struct explain_lookup *ret,
-				  unsigned int max);
 
 /*
  * Conntrack attributes: say once when a run shows the kernel does not send

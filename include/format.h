@@ -2,68 +2,31 @@
 #ifndef NATTRACED_FORMAT_H
 #define NATTRACED_FORMAT_H
 
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 
+#include "explain.h"
 #include "jsonw.h"
 #include "timeline.h"
 
-struct natmap;
-
-/* What formatting needs from the edges; any callback may be NULL. */
-struct resolver {
-	void *ctx;
-	const char *(*rule)(void *ctx, uint8_t family, const char *table,
-			    uint64_t handle, bool *ret_deleted);
-	const char *(*hook)(void *ctx, uint8_t family, const char *table,
-			    const char *chain);
-	const char *(*ifname)(void *ctx, uint32_t ifindex);
-	/*
-	 * The NAT mapping of a packet's connection: by conntrack id from the
-	 * NAT log (--nat-log), else asked of conntrack by the packet's
-	 * original tuple (orig, as our trace chain saw it, before conntrack).
-	 * ct may be NULL (no ct attributes). NULL if none is known; the
-	 * mapping is valid until the next call.
-	 */
-	const struct natmap *(*mapping)(void *ctx, const struct tl_ct *ct,
-					const struct packet_info *orig);
-
-	/* For explain.c, with their own context; any may be NULL. */
-	void *xctx;
-	/*
-	 * Copy the handles of a chain's rules, in the kernel's order, into
-	 * ret_handles (at most max). 0 and *ret_n, or -ENOENT.
-	 */
-	int (*chain_rules)(void *xctx, uint8_t family, const char *table,
-			   const char *chain, uint64_t *ret_handles,
-			   unsigned int max, unsigned int *ret_n);
-	/* Hooks (1 << NF_INET_*) with base chains for nfproto: all, nat. */
-	void (*base_hooks)(void *xctx, uint8_t nfproto, unsigned int *ret_all,
-			   unsigned int *ret_nat);
-	/* The address masquerade uses on ifindex (l3 4 or 6). 0 or -errno. */
-	int (*ifaddr)(void *xctx, uint32_t ifindex, uint8_t l3,
-		      uint8_t ret_addr[16]);
-	/*
-	 * Is key (nft syntax) in the set or map? 1 yes, 0 no, or -errno with
-	 * the reason in reason. Never changes the set.
-	 */
-	int (*set_member)(void *xctx, uint8_t family, const char *table,
-			  const char *set, const char *key, char *reason,
-			  size_t reason_len);
-};
+/*
+ * Renderers: a timeline and its explanation (explain_timeline(), which
+ * did all the asking) as JSON or text. Pure: no I/O but the output, no
+ * lookups, so a timeline renders the same however often it is rendered.
+ */
 
 /*
  * Append the object --output json prints for one timeline. 0, or -ENOMEM
  * when the writer failed.
  */
-int format_json(struct jsonw *w, const struct timeline *tl,
-		const struct resolver *r);
+int format_json(struct jsonw *w, const struct timeline *tl, const struct explain *ex);
 /* One line of JSON. 0 or -errno. */
-int format_json_line(FILE *out, const struct timeline *tl,
-		     const struct resolver *r);
-/* The human-readable timeline. 0 or -errno. */
-int format_text(FILE *out, const struct timeline *tl,
-		const struct resolver *r);
-
+int format_json_line(FILE *out, const struct timeline *tl, const struct explain *ex);
+/* The human-readable timeline: its first line, its steps, a blank line. 0 or -errno. */
+int format_text(FILE *out, const struct timeline *tl, const struct explain *ex);
+/*
+ * The part of format_text() after the first line and before the blank
+ * line: the steps, NAT, mapping, accepts, verdict and hints (the journal's
+ * MESSAGE puts its own summary line above them).
+ */
+void format_text_body(FILE *out, const struct timeline *tl, const struct explain *ex);
 #endif

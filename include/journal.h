@@ -43,7 +43,7 @@ int journal_reachable(void);
  * the NATTRACE_* fields, NATTRACE_JSON holding what --output json prints.
  * Needs no libsystemd. 0, or -ENOMEM.
  */
-int journal_timeline_fields(const struct timeline *tl, const struct resolver *r,
+int journal_timeline_fields(const struct timeline *tl, const struct explain *ex,
 			    struct journal_fields *ret);
 void journal_fields_free(struct journal_fields *f);
 
@@ -51,7 +51,7 @@ void journal_fields_free(struct journal_fields *f);
 int journal_send(const struct journal_fields *f);
 
 /* Send the entry of a timeline. 0 or -errno. */
-int journal_timeline(const struct timeline *tl, const struct resolver *r);
+int journal_timeline(const struct timeline *tl, const struct explain *ex);
 
 /*
  * A daemon message: MESSAGE from fmt, PRIORITY (LOG_*), MESSAGE_ID unless

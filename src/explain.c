@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Explaining a timeline: what the rules did and why the packet ended where
- * it did. Rule text is nft's listing syntax (nft -a -s list ruleset), read
- * token by token with quoted strings (comments) kept whole, so a comment
- * saying "snat" or "@set" is never taken for a statement.
+ * it did. The edge: the one place that asks the resolver, once per
+ * timeline; explain_text.c renders what is found here.
  *
  * Rules that did not match send no trace event. In a chain the packet
  * passed, the rules between two of its events (or before the first, or
@@ -21,263 +20,18 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "explain.h"
+#include "names.h"
+#include "ruletext.h"
 
 #define NONE	(-1)
-#define MAX_TOKENS	128
 
-static const char *const hook_names[NF_INET_NUMHOOKS] = {
-	"prerouting", "input", "forward", "output", "postrouting",
-};
-
-/* ---- tokens ---- */
-
-struct tok {
-	const char *s;
-	size_t len;
-};
-
-/* Space-separated words; a "quoted string" is one token, quotes included. */
-static unsigned int tokenize(const char *text, struct tok *t, unsigned int max)
-{
-	unsigned int n = 0;
-	const char *p = text;
-
-	while (*p && n < max) {
-		const char *start;
-
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		start = p;
-		if (*p == '"') {
-			const char *q = strchr(p + 1, '"');
-
-			p = q ? q + 1 : p + strlen(p);
-		} else {
-			while (*p && *p != ' ')
-				p++;
-		}
-		t[n].s = start;
-		t[n].len = (size_t)(p - start);
-		n++;
-	}
-	return n;
-}
-
-static bool tok_is(const struct tok *t, const char *word)
-{
-	return t->len == strlen(word) && memcmp(t->s, word, t->len) == 0;
-}
-
-static bool tok_in(const struct tok *t, const char *const *words)
-{
-	for (; *words; words++)
-		if (tok_is(t, *words))
-			return true;
-	return false;
-}
-
-static int find_tok(const struct tok *t, unsigned int n, const char *word)
-{
-	for (unsigned int i = 0; i < n; i++)
-		if (tok_is(&t[i], word))
-			return (int)i;
-	return NONE;
-}
-
-static bool rule_has_word(const char *rule, const char *word)
-{
-	struct tok t[MAX_TOKENS];
-	unsigned int n;
-
-	if (!rule)
-		return false;
-	n = tokenize(rule, t, MAX_TOKENS);
-	return find_tok(t, n, word) != NONE;
-}
-
-bool explain_rule_comment(const char *rule, char *buf, size_t len)
-{
-	struct tok t[MAX_TOKENS];
-	unsigned int n;
-
-	if (!rule)
-		return false;
-	n = tokenize(rule, t, MAX_TOKENS);
-	/* The comment is printed last; take the last "comment" keyword. */
-	for (int i = (int)n - 2; i >= 0; i--) {
-		if (tok_is(&t[i], "comment") && t[i + 1].len >= 2 && t[i + 1].s[0] == '"' &&
-		    t[i + 1].s[t[i + 1].len - 1] == '"') {
-			snprintf(buf, len, "%.*s", (int)t[i + 1].len - 2, t[i + 1].s + 1);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* ---- set lookups in rule text ---- */
-
-static const struct {
-	const char *a, *b;	/* b NULL: one word */
-	enum explain_selector sel;
-} selectors[] = {
-	{ "ip", "saddr", EXPLAIN_SEL_IP_SADDR },
-	{ "ip", "daddr", EXPLAIN_SEL_IP_DADDR },
-	{ "ip6", "saddr", EXPLAIN_SEL_IP6_SADDR },
-	{ "ip6", "daddr", EXPLAIN_SEL_IP6_DADDR },
-	{ "tcp", "sport", EXPLAIN_SEL_TCP_SPORT },
-	{ "tcp", "dport", EXPLAIN_SEL_TCP_DPORT },
-	{ "udp", "sport", EXPLAIN_SEL_UDP_SPORT },
-	{ "udp", "dport", EXPLAIN_SEL_UDP_DPORT },
-	{ "th", "sport", EXPLAIN_SEL_TH_SPORT },
-	{ "th", "dport", EXPLAIN_SEL_TH_DPORT },
-	{ "meta", "l4proto", EXPLAIN_SEL_L4PROTO },
-	{ "meta", "iifname", EXPLAIN_SEL_IIFNAME },
-	{ "meta", "oifname", EXPLAIN_SEL_OIFNAME },
-	{ "meta", "mark", EXPLAIN_SEL_MARK },
-	{ "iifname", NULL, EXPLAIN_SEL_IIFNAME },
-	{ "oifname", NULL, EXPLAIN_SEL_OIFNAME },
-};
-
-/* Words that start a two-word selector (ct needs three: never ours). */
-static const char *const selector_heads[] = {
-	"ip", "ip6", "tcp", "udp", "th", "meta", "ct", "sctp", "icmp",
-	"icmpv6", "ether", "vlan", "arp", "dccp", "udplite", "ah", "esp",
-	"comp", "ipsec", "fib", "socket", "osf", "rt", "exthdr", "tunnel",
-	"@ll", "@nh", "@th", NULL,
-};
-
-/* The selector ending at token j: its start in *ret_start. */
-static enum explain_selector selector_at(const struct tok *t, int j, int *ret_start)
-{
-	for (size_t i = 0; i < sizeof(selectors) / sizeof(selectors[0]); i++) {
-		if (!selectors[i].b) {
-			if (tok_is(&t[j], selectors[i].a)) {
-				*ret_start = j;
-				return selectors[i].sel;
-			}
-		} else if (j >= 1 && tok_is(&t[j - 1], selectors[i].a) &&
-			   tok_is(&t[j], selectors[i].b)) {
-			*ret_start = j - 1;
-			return selectors[i].sel;
-		}
-	}
-	*ret_start = j >= 1 && tok_in(&t[j - 1], selector_heads) ? j - 1 : j;
-	return EXPLAIN_SEL_UNSUPPORTED;
-}
-
-/* nft identifiers: letters, digits, _ . / - (no quoting needed). */
-static bool plain_name(const char *s, size_t len)
-{
-	if (len == 0)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '/' ||
-		      c == '-'))
-			return false;
-	}
-	return true;
-}
-
-static void copy_expr(char *buf, size_t len, const struct tok *t, int from, int to)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (int i = from; i <= to && off < len; i++) {
-		int w = snprintf(buf + off, len - off, "%s%.*s", i > from ? " " : "",
-				 (int)t[i].len, t[i].s);
-
-		if (w < 0)
-			break;
-		off += (size_t)w;
-	}
-}
-
-unsigned int explain_rule_lookups(const char *rule, struct explain_lookup *ret,
-				  unsigned int max)
-{
-	static const char *const statements[] = {
-		"map", "add", "update", "delete", "set", NULL,
-	};
-	struct tok t[MAX_TOKENS];
-	unsigned int n, found = 0;
-
-	if (!rule)
-		return 0;
-	n = tokenize(rule, t, MAX_TOKENS);
-	for (unsigned int i = 0; i < n && found < max; i++) {
-		struct explain_lookup *l = &ret[found];
-		enum explain_selector sels[EXPLAIN_MAX_SELECTORS];
-		unsigned int nsel = 0;
-		int j = (int)i - 1, start;
-		bool supported = true;
-
-		if (t[i].len < 2 || t[i].s[0] != '@')
-			continue;
-		memset(l, 0, sizeof(*l));
-		if (j >= 0 && tok_is(&t[j], "vmap")) {
-			l->is_map = true;
-			j--;
-		} else if (j >= 0 && tok_in(&t[j], statements)) {
-			continue;	/* a statement using the set, not a match */
-		} else if (j >= 0 && tok_is(&t[j], "!=")) {
-			l->negated = true;
-			j--;
-		} else if (j >= 0 && tok_is(&t[j], "==")) {
-			j--;
-		}
-		if (j < 0)
-			continue;
-		snprintf(l->set, sizeof(l->set), "%.*s", (int)t[i].len - 1, t[i].s + 1);
-		l->set_name_ok = t[i].len - 1 < sizeof(l->set) &&
-				 plain_name(t[i].s + 1, t[i].len - 1);
-		/* Right to left: "A . B . C" */
-		for (;;) {
-			enum explain_selector s = selector_at(t, j, &start);
-
-			if (s == EXPLAIN_SEL_UNSUPPORTED)
-				supported = false;
-			if (nsel < EXPLAIN_MAX_SELECTORS)
-				sels[nsel++] = s;
-			else
-				supported = false;
-			if (start >= 2 && tok_is(&t[start - 1], ".")) {
-				j = start - 2;
-				continue;
-			}
-			break;
-		}
-		if (!supported && start > 0 && start > j - 3)
-			start = j - 3 > 0 ? j - 3 : 0;	/* show some context */
-		copy_expr(l->expr, sizeof(l->expr), t, start,
-			  (int)i - 1 - (l->is_map || l->negated ? 1 : 0));
-		for (unsigned int k = 0; k < nsel; k++)
-			l->sel[k] = sels[nsel - 1 - k];
-		l->n_sel = nsel;
-		l->supported = supported;
-		found++;
-	}
-	return found;
-}
 
 /* ---- small helpers ---- */
 
-static const char *rule_text(const struct resolver *r, const struct tl_step *s,
-			     bool *ret_deleted)
+/* The text of step i's rule, as resolved at the start of explain_timeline(). */
+static const char *rule_text(const struct explain *ex, int i)
 {
-	bool deleted = false;
-	const char *text = NULL;
-
-	if (s->has_handle && r && r->rule)
-		text = r->rule(r->ctx, s->family, s->table, s->handle, &deleted);
-	if (ret_deleted)
-		*ret_deleted = deleted;
-	return text;
+	return ex->rules[i].text;
 }
 
 static const char *rule_text_h(const struct resolver *r, uint8_t family,
@@ -290,29 +44,12 @@ static const char *rule_text_h(const struct resolver *r, uint8_t family,
 	return r->rule(r->ctx, family, table, handle, &deleted);
 }
 
-static int hook_bit(const char *hook)
+/* An interface's name into buf ("" if unknown): the resolver's is short-lived. */
+static void ifname_copy(const struct resolver *r, uint32_t ifindex, char buf[IF_NAMESIZE])
 {
-	for (int i = 0; hook && i < NF_INET_NUMHOOKS; i++)
-		if (strcmp(hook, hook_names[i]) == 0)
-			return i;
-	return NONE;
-}
+	const char *name = r && r->ifname ? r->ifname(r->ctx, ifindex) : NULL;
 
-void explain_hooks_str(unsigned int hooks, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (int h = 0; h < NF_INET_NUMHOOKS && off < len; h++) {
-		int w;
-
-		if (!(hooks & (1u << h)))
-			continue;
-		w = snprintf(buf + off, len - off, "%s%s", off ? "," : "", hook_names[h]);
-		if (w < 0)
-			break;
-		off += (size_t)w;
-	}
+	snprintf(buf, IF_NAMESIZE, "%s", name ? name : "");
 }
 
 /* First step of each base chain entry, NONE when it was not kept. */
@@ -423,7 +160,7 @@ static bool parse_port(const char *s, size_t len, uint16_t *ret)
  * "1.2.3.4", "1.2.3.4:80", "[2001:db8::1]:80", "2001:db8::1", ":80";
  * ranges and maps leave the address or port unknown.
  */
-static void parse_nat_target(const struct tok *t, struct explain_nat *n)
+static void parse_nat_target(const struct ruletext_tok *t, struct explain_nat *n)
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	const char *s = t->s, *end = t->s + t->len, *port = NULL, *a_end;
@@ -469,26 +206,26 @@ static void parse_nat_target(const struct tok *t, struct explain_nat *n)
 }
 
 static bool nat_rule_kind(const char *text, bool src, enum explain_nat_kind *ret,
-			  struct tok *t, unsigned int *ret_n, int *ret_at)
+			  struct ruletext_tok *t, unsigned int *ret_n, int *ret_at)
 {
 	unsigned int n;
 	int at;
 
 	if (!text)
 		return false;
-	n = tokenize(text, t, MAX_TOKENS);
+	n = ruletext_split(text, t, RULETEXT_MAX_TOKENS);
 	*ret_n = n;
 	if (src) {
-		if ((at = find_tok(t, n, "snat")) != NONE)
+		if ((at = ruletext_find(t, n, "snat")) != NONE)
 			*ret = EXPLAIN_NAT_SNAT;
-		else if ((at = find_tok(t, n, "masquerade")) != NONE)
+		else if ((at = ruletext_find(t, n, "masquerade")) != NONE)
 			*ret = EXPLAIN_NAT_MASQUERADE;
 		else
 			return false;
 	} else {
-		if ((at = find_tok(t, n, "dnat")) != NONE)
+		if ((at = ruletext_find(t, n, "dnat")) != NONE)
 			*ret = EXPLAIN_NAT_DNAT;
-		else if ((at = find_tok(t, n, "redirect")) != NONE)
+		else if ((at = ruletext_find(t, n, "redirect")) != NONE)
 			*ret = EXPLAIN_NAT_REDIRECT;
 		else
 			return false;
@@ -498,10 +235,10 @@ static bool nat_rule_kind(const char *text, bool src, enum explain_nat_kind *ret
 }
 
 /* The NAT rule among steps [from, to) that rewrote the source or destination. */
-static int find_nat_rule(const struct timeline *tl, const struct resolver *r,
+static int find_nat_rule(const struct timeline *tl, const struct explain *ex,
 			 int from, int to, bool src, enum explain_nat_kind *ret)
 {
-	struct tok t[MAX_TOKENS];
+	struct ruletext_tok t[RULETEXT_MAX_TOKENS];
 	unsigned int n;
 	int at;
 
@@ -510,14 +247,13 @@ static int find_nat_rule(const struct timeline *tl, const struct resolver *r,
 
 		if (!s->has_handle)
 			continue;
-		if (nat_rule_kind(rule_text(r, s, NULL), src, ret, t, &n, &at))
+		if (nat_rule_kind(rule_text(ex, i), src, ret, t, &n, &at))
 			return i;
 	}
 	return NONE;
 }
 
-static void nat_from_headers(const struct timeline *tl, const struct resolver *r,
-			     struct explain *ex)
+static void nat_from_headers(const struct timeline *tl, struct explain *ex)
 {
 	for (unsigned int k = 0; k < ex->sum.n_nat && ex->n_nat < EXPLAIN_MAX_NAT; k++) {
 		const struct tl_nat *tn = &ex->sum.nat[k];
@@ -534,7 +270,7 @@ static void nat_from_headers(const struct timeline *tl, const struct resolver *r
 		n->at_step = tn->step;
 		/* The last NAT rule of that kind before the changed headers. */
 		n->rule_step = tn->step == NONE ? NONE :
-			       find_nat_rule(tl, r, 0, tn->step, src, &kind);
+			       find_nat_rule(tl, ex, 0, tn->step, src, &kind);
 		n->kind = kind;
 		n->hook = n->rule_step != NONE ? ex->hooks[n->rule_step] : NULL;
 	}
@@ -549,7 +285,7 @@ static const struct tl_hdr *hdr_of_step(const struct timeline *tl, int i)
 static void nat_from_rules(const struct timeline *tl, const struct resolver *r,
 			   struct explain *ex)
 {
-	struct tok t[MAX_TOKENS];
+	struct ruletext_tok t[RULETEXT_MAX_TOKENS];
 
 	for (int i = 0; i < tl->n_steps && ex->n_nat < EXPLAIN_MAX_NAT; i++) {
 		const struct tl_step *s = &tl->steps[i];
@@ -566,7 +302,7 @@ static void nat_from_rules(const struct timeline *tl, const struct resolver *r,
 			continue;
 		if (!s->has_verdict || timeline_verdict_of(s->verdict) != TL_VERDICT_ACCEPT)
 			continue;
-		if (!nat_rule_kind(rule_text(r, s, NULL), true, &kind, t, &nt, &at))
+		if (!nat_rule_kind(rule_text(ex, i), true, &kind, t, &nt, &at))
 			continue;
 		for (unsigned int k = 0; k < ex->n_nat; k++)
 			if (ex->nat[k].rule_step == i)
@@ -593,22 +329,24 @@ static void nat_from_rules(const struct timeline *tl, const struct resolver *r,
 		if (kind == EXPLAIN_NAT_SNAT) {
 			int to = at + 1;
 
-			if (to < (int)nt && (tok_is(&t[to], "ip") || tok_is(&t[to], "ip6")))
+			if (to < (int)nt && (ruletext_is(&t[to], "ip") || ruletext_is(&t[to], "ip6")))
 				to++;
 			/* "snat to ip saddr map { ... }" names no one address */
-			if (to + 1 < (int)nt && tok_is(&t[to], "to"))
+			if (to + 1 < (int)nt && ruletext_is(&t[to], "to"))
 				parse_nat_target(&t[to + 1], n);
 		} else {
 			uint8_t addr[16];
 
-			if (h->present & TRACE_HAS_OIF)
+			if (h->present & TRACE_HAS_OIF) {
 				n->oif = h->oif;
+				ifname_copy(r, n->oif, n->oif_name);
+			}
 			if (n->oif && r && r->ifaddr &&
 			    r->ifaddr(r->xctx, n->oif, h->pkt.l3, addr) == 0) {
 				memcpy(n->after.saddr, addr, h->pkt.l3 == 4 ? 4 : 16);
 				n->addr_known = true;
 			}
-			if (at + 2 < (int)nt && tok_is(&t[at + 1], "to"))
+			if (at + 2 < (int)nt && ruletext_is(&t[at + 1], "to"))
 				parse_nat_target(&t[at + 2], n);
 		}
 	}
@@ -699,7 +437,7 @@ static void find_outside(const struct timeline *tl, const struct resolver *r,
 		return;
 	last = &tl->hdrs[tl->n_hdrs - 1];
 	hook = r->hook(r->ctx, last->family, last->table, last->chain);
-	bit = hook_bit(hook);
+	bit = names_hook_parse(hook);
 	if (bit == NONE)
 		return;
 	r->base_hooks(r->xctx, tl->nfproto ? tl->nfproto :
@@ -879,8 +617,8 @@ static int build_key(const struct explain_lookup *l, const struct tl_hdr *h,
 
 static bool verdict_word(const char *text)
 {
-	return rule_has_word(text, "accept") || rule_has_word(text, "jump") ||
-	       rule_has_word(text, "goto");
+	return ruletext_has_word(text, "accept") || ruletext_has_word(text, "jump") ||
+	       ruletext_has_word(text, "goto");
 }
 
 static void check_lookup(struct hintctx *c, const struct tl_step *where,
@@ -920,7 +658,7 @@ static void check_lookup(struct hintctx *c, const struct tl_step *where,
 		memcpy(h->reason, reason, sizeof(h->reason));
 		return;
 	}
-	if (!l->set_name_ok || !plain_name(where->table, strlen(where->table))) {
+	if (!l->set_name_ok || !ruletext_plain_name(where->table, strlen(where->table))) {
 		snprintf(h->reason, sizeof(h->reason), "the set or table name needs quoting");
 		return;
 	}
@@ -1052,12 +790,36 @@ static void find_hints(const struct timeline *tl, const struct resolver *r,
 
 /* ---- putting it together ---- */
 
+/* Everything the renderers name: rule texts and interfaces. */
+static void resolve_names(const struct timeline *tl, const struct resolver *r,
+			  struct explain *ex)
+{
+	for (int i = 0; i < tl->n_steps; i++) {
+		const struct tl_step *s = &tl->steps[i];
+
+		ex->rules[i] = (struct explain_rule){};
+		if (s->has_handle && r && r->rule)
+			ex->rules[i].text = r->rule(r->ctx, s->family, s->table, s->handle,
+						    &ex->rules[i].deleted);
+	}
+	for (int h = 0; h < tl->n_hdrs; h++) {
+		const struct tl_hdr *hd = &tl->hdrs[h];
+
+		ex->iif[h][0] = ex->oif[h][0] = '\0';
+		if (hd->present & TRACE_HAS_IIF)
+			ifname_copy(r, hd->iif, ex->iif[h]);
+		if (hd->present & TRACE_HAS_OIF)
+			ifname_copy(r, hd->oif, ex->oif[h]);
+	}
+}
+
 void explain_timeline(const struct timeline *tl, const struct resolver *r,
 		      struct explain *ret)
 {
 	const char *hook = NULL;
 
 	timeline_summarize(tl, &ret->sum);
+	resolve_names(tl, r, ret);
 	for (int i = 0; i < tl->n_steps; i++) {
 		const struct tl_hdr *h = timeline_entry_hdr(tl, i);
 
@@ -1068,13 +830,13 @@ void explain_timeline(const struct timeline *tl, const struct resolver *r,
 	}
 	ret->cause_hook = ret->sum.cause >= 0 ? ret->hooks[ret->sum.cause] : NULL;
 	ret->reject = ret->sum.cause >= 0 && ret->sum.verdict == TL_VERDICT_DROP &&
-		      rule_has_word(rule_text(r, &tl->steps[ret->sum.cause], NULL), "reject");
+		      ruletext_has_word(rule_text(ret, ret->sum.cause), "reject");
 	ret->n_via = 0;
 	if (ret->sum.cause >= 0)
 		find_via(tl, ret);
 	find_accepts(tl, ret);
 	ret->n_nat = 0;
-	nat_from_headers(tl, r, ret);
+	nat_from_headers(tl, ret);
 	nat_from_rules(tl, r, ret);
 	nat_from_conntrack(tl, ret);
 	nat_from_mapping(tl, r, ret);
@@ -1088,207 +850,6 @@ void explain_timeline(const struct timeline *tl, const struct resolver *r,
 	/* Membership costs a netlink round trip: only where a packet died. */
 	if (ret->sum.cause >= 0 && ret->sum.verdict == TL_VERDICT_DROP)
 		find_hints(tl, r, ret);
-}
-
-const char *explain_verdict_kind(const struct explain *ex)
-{
-	if (ex->reject)
-		return "reject";
-	return timeline_verdict_name(ex->sum.verdict);
-}
-
-const char *explain_nat_kind_name(enum explain_nat_kind k)
-{
-	switch (k) {
-	case EXPLAIN_NAT_DNAT:		return "dnat";
-	case EXPLAIN_NAT_REDIRECT:	return "redirect";
-	case EXPLAIN_NAT_SNAT:		return "snat";
-	case EXPLAIN_NAT_MASQUERADE:	return "masquerade";
-	}
-	return "?";
-}
-
-const char *explain_nat_source_name(enum explain_nat_source s)
-{
-	switch (s) {
-	case EXPLAIN_NAT_FROM_HEADERS:		return "headers";
-	case EXPLAIN_NAT_FROM_RULE:		return "rule";
-	case EXPLAIN_NAT_FROM_CONNTRACK:	return "conntrack";
-	}
-	return "?";
-}
-
-void explain_nat_endpoints(const struct explain_nat *n, char *from, char *to, size_t len)
-{
-	bool src = n->type == TL_NAT_SNAT;
-	struct packet_info after = n->after;
-
-	packet_endpoint_str(&n->before, src, from, len);
-	if (!n->addr_known) {
-		snprintf(to, len, "?");
-		return;
-	}
-	if (after.has_ports && !n->port_known) {
-		/* the address is known, the port the kernel chose is not */
-		char addr[PACKET_ADDRSTRLEN];
-
-		packet_addr_str(&after, src, addr, sizeof(addr));
-		snprintf(to, len, after.l3 == 6 ? "[%s]:?" : "%s:?", addr);
-		return;
-	}
-	packet_endpoint_str(&after, src, to, len);
-}
-
-int explain_nat_str(const struct explain_nat *n, const struct resolver *r,
-		    char *buf, size_t len)
-{
-	char from[PACKET_ADDRSTRLEN], to[PACKET_ADDRSTRLEN];
-	const char *ifname = NULL;
-
-	explain_nat_endpoints(n, from, to, sizeof(from));
-	if (n->source == EXPLAIN_NAT_FROM_CONNTRACK && !n->addr_known)
-		return snprintf(buf, len, "%s %s -> ? (conntrack: the connection is source-NATed; its address is not in the trace)",
-				explain_nat_kind_name(n->kind), from);
-	if (n->oif && r && r->ifname)
-		ifname = r->ifname(r->ctx, n->oif);
-	if (n->kind == EXPLAIN_NAT_MASQUERADE && !n->addr_known) {
-		if (ifname)
-			return snprintf(buf, len, "masquerade %s -> address of %s", from, ifname);
-		return snprintf(buf, len, "masquerade %s -> address of the output interface", from);
-	}
-	if (ifname && n->kind == EXPLAIN_NAT_MASQUERADE)
-		return snprintf(buf, len, "%s %s -> %s via %s", explain_nat_kind_name(n->kind),
-				from, to, ifname);
-	return snprintf(buf, len, "%s %s -> %s", explain_nat_kind_name(n->kind), from, to);
-}
-
-int explain_hint_str(const struct explain_hint *h, char *buf, size_t len)
-{
-	const char *fam = trace_family_name(h->family);
-	const char *what = h->is_map ? "map" : "set";
-
-	if (!h->evaluated)
-		return snprintf(buf, len, "%s%s%s %s %s %s %s not evaluated: %s",
-				h->key[0] ? h->key : "", h->key[0] ? " in " : "", what,
-				fam, h->table, h->set, h->key[0] ? "was" : "lookup",
-				h->reason);
-	if (h->negated)
-		return snprintf(buf, len, "%s is %sin %s %s %s %s (the rule wants it absent)",
-				h->key, h->member ? "" : "not ", what, fam, h->table, h->set);
-	return snprintf(buf, len, "%s is %sin %s %s %s %s%s", h->key, h->member ? "" : "not ",
-			what, fam, h->table, h->set,
-			h->member ? " (the rule failed on another condition)" : "");
-}
-
-int explain_hint_command(const struct explain_hint *h, char *buf, size_t len)
-{
-	if (!h->evaluated || !h->suggest) {
-		if (len)
-			buf[0] = '\0';
-		return 0;
-	}
-	return snprintf(buf, len, "nft add element %s %s %s { %s%s }",
-			trace_family_name(h->family), h->table, h->set, h->key,
-			h->is_map ? " : VERDICT" : "");
-}
-
-/* Like snprintf at buf + *off, never past len. */
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-
-	va_start(ap, fmt);
-	w = vsnprintf(*off < len ? buf + *off : NULL, *off < len ? len - *off : 0, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		*off += (size_t)w;
-}
-
-static void put_step(char *buf, size_t len, size_t *off, const struct tl_step *s,
-		     const struct resolver *r)
-{
-	bool deleted;
-	const char *text = rule_text(r, s, &deleted);
-	char comment[256];
-
-	if (s->type == TRACE_TYPE_POLICY) {
-		put(buf, len, off, "policy");
-		return;
-	}
-	if (!s->has_handle) {
-		put(buf, len, off, "end of chain");
-		return;
-	}
-	if (!text) {
-		put(buf, len, off, "rule handle %" PRIu64 " (%s)", s->handle,
-		    deleted ? "deleted" : "unknown");
-		return;
-	}
-	put(buf, len, off, "rule `%s` (handle %" PRIu64, text, s->handle);
-	if (explain_rule_comment(text, comment, sizeof(comment)))
-		put(buf, len, off, ", comment \"%s\"", comment);
-	put(buf, len, off, "%s)", deleted ? ", deleted" : "");
-}
-
-int explain_cause_str(const struct timeline *tl, const struct explain *ex,
-		      const struct resolver *r, char *buf, size_t len)
-{
-	const struct tl_step *s;
-	const char *family;
-	size_t off = 0;
-
-	if (len)
-		buf[0] = '\0';
-	if (ex->sum.last_seen >= 0) {
-		s = &tl->steps[ex->sum.last_seen];
-		put(buf, len, &off, "unknown: events were lost, and the packet may have gone on after the last one seen, ");
-		put(buf, len, &off, "%s by ", trace_verdict_name(s->verdict));
-		put_step(buf, len, &off, s, r);
-		put(buf, len, &off, " in %s %s %s", trace_family_name(s->family), s->table, s->chain);
-		if (ex->hooks[ex->sum.last_seen])
-			put(buf, len, &off, " at hook %s", ex->hooks[ex->sum.last_seen]);
-		return (int)off;
-	}
-	if (ex->sum.only_own)
-		return snprintf(buf, len, "accept: no base chain but nattraced's own saw the packet, nothing in the ruleset stopped it");
-	if (ex->sum.cause < 0)
-		return snprintf(buf, len, "unknown: the trace ends without a verdict");
-	s = &tl->steps[ex->sum.cause];
-	family = trace_family_name(s->family);
-	put(buf, len, &off, "%s by ", explain_verdict_kind(ex));
-	put_step(buf, len, &off, s, r);
-	put(buf, len, &off, " in %s %s %s", family, s->table, s->chain);
-	if (ex->sum.n_path > 1)
-		put(buf, len, &off, ", reached from %s %s %s", family, s->table,
-		    ex->sum.path[0]);
-	if (ex->cause_hook)
-		put(buf, len, &off, " at hook %s", ex->cause_hook);
-	for (unsigned int i = 0; i < ex->n_via; i++) {
-		const struct tl_step *v = &tl->steps[ex->via[i]];
-
-		put(buf, len, &off, "%s %s %s", i ? " ->" : " via",
-		    trace_verdict_name(v->verdict), v->target);
-		if (v->has_handle)
-			put(buf, len, &off, " (handle %" PRIu64 ")", v->handle);
-	}
-	if (ex->outside) {
-		unsigned int left = (unsigned int)__builtin_popcount(ex->outside_expected);
-
-		put(buf, len, &off, "; then the packet never reached ");
-		for (int h = 0; h < NF_INET_NUMHOOKS; h++) {
-			if (!(ex->outside_expected & (1u << h)))
-				continue;
-			left--;
-			put(buf, len, &off, "%s%s", hook_names[h],
-			    left > 1 ? ", " : left == 1 ? " or " : "");
-		}
-		put(buf, len, &off, ": dropped outside the ruleset (routing, rp_filter, no listener)");
-	}
-	return (int)off;
 }
 
 /* ---- conntrack attributes ---- */
@@ -1310,7 +871,7 @@ bool explain_ct_watch(struct explain_ct_watch *w, const struct timeline *tl,
 		}
 		if (hd->own || !r || !r->hook)
 			continue;
-		bit = hook_bit(r->hook(r->ctx, hd->family, hd->table, hd->chain));
+		bit = names_hook_parse(r->hook(r->ctx, hd->family, hd->table, hd->chain));
 		if (bit == NF_INET_LOCAL_IN || bit == NF_INET_FORWARD ||
 		    bit == NF_INET_POST_ROUTING)
 			after_ct = true;

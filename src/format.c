@@ -15,30 +15,9 @@
 
 #include "explain.h"
 #include "format.h"
+#include "names.h"
 #include "natmap.h"
 
-#define CT_STATE_UNTRACKED_BIT	6
-
-struct rule_ref {
-	const char *text;	/* NULL if unknown */
-	bool deleted;
-};
-
-static struct rule_ref rule_of(const struct resolver *r, const struct tl_step *s)
-{
-	struct rule_ref ref = {};
-
-	if (s->has_handle && r && r->rule)
-		ref.text = r->rule(r->ctx, s->family, s->table, s->handle, &ref.deleted);
-	return ref;
-}
-
-static const char *ifname_of(const struct resolver *r, uint32_t ifindex)
-{
-	if (!r || !r->ifname)
-		return NULL;
-	return r->ifname(r->ctx, ifindex);
-}
 
 static const char *step_type_name(const struct tl_step *s)
 {
@@ -117,14 +96,8 @@ static void port_json(struct jsonw *w, const char *key, bool has, uint16_t port)
 		jsonw_null(w, key);
 }
 
-static void ifname_json(struct jsonw *w, const char *key, bool has, uint32_t ifindex,
-			const struct resolver *r)
-{
-	jsonw_string(w, key, has ? ifname_of(r, ifindex) : NULL);
-}
-
-static void packet_json(struct jsonw *w, const char *key, const struct tl_hdr *h,
-			const struct resolver *r)
+static void packet_json(struct jsonw *w, const char *key, const struct timeline *tl,
+			const struct explain *ex, const struct tl_hdr *h)
 {
 	const struct packet_info *p = &h->pkt;
 	char buf[PACKET_ADDRSTRLEN];
@@ -138,8 +111,8 @@ static void packet_json(struct jsonw *w, const char *key, const struct tl_hdr *h
 	jsonw_string(w, "daddr", buf);
 	port_json(w, "sport", p->has_ports, p->sport);
 	port_json(w, "dport", p->has_ports, p->dport);
-	ifname_json(w, "iif", h->present & TRACE_HAS_IIF, h->iif, r);
-	ifname_json(w, "oif", h->present & TRACE_HAS_OIF, h->oif, r);
+	jsonw_string(w, "iif", explain_ifname(ex, tl, h, true));
+	jsonw_string(w, "oif", explain_ifname(ex, tl, h, false));
 	if (p->l4proto == IPPROTO_TCP && p->has_ports) {
 		packet_tcp_flags_str(p->tcp_flags, buf, sizeof(buf));
 		jsonw_string(w, "tcp_flags", buf);
@@ -155,10 +128,11 @@ static void packet_json(struct jsonw *w, const char *key, const struct tl_hdr *h
 }
 
 /* What names one event: where it was, which rule or policy, its verdict. */
-static void step_ref_json(struct jsonw *w, const struct tl_step *s,
-			  const struct resolver *r)
+static void step_ref_json(struct jsonw *w, const struct timeline *tl,
+			  const struct explain *ex, int i)
 {
-	struct rule_ref rule = rule_of(r, s);
+	const struct tl_step *s = &tl->steps[i];
+	const struct explain_rule *rule = &ex->rules[i];
 
 	jsonw_string(w, "family", trace_family_name(s->family));
 	jsonw_string(w, "table", s->table);
@@ -168,53 +142,43 @@ static void step_ref_json(struct jsonw *w, const struct tl_step *s,
 		jsonw_uint(w, "handle", s->handle);
 	else
 		jsonw_null(w, "handle");
-	jsonw_string(w, "rule", rule.text);
-	if (rule.deleted)
+	jsonw_string(w, "rule", rule->text);
+	if (rule->deleted)
 		jsonw_bool(w, "deleted", true);
 	jsonw_string(w, "verdict", step_verdict_name(s));
 }
 
 static void step_json(struct jsonw *w, const struct timeline *tl,
-		      const struct tl_step *s, const char *hook,
-		      const struct resolver *r)
+		      const struct explain *ex, int i)
 {
+	const struct tl_step *s = &tl->steps[i];
+
 	jsonw_object_open(w, NULL);
-	step_ref_json(w, s, r);
-	jsonw_string(w, "hook", hook);
+	step_ref_json(w, tl, ex, i);
+	jsonw_string(w, "hook", ex->hooks[i]);
 	jsonw_string(w, "target", s->target);
 	if (s->hdr >= 0) {
 		const struct tl_hdr *h = &tl->hdrs[s->hdr];
 
 		if (h->pkt_valid)
-			packet_json(w, "packet", h, r);
+			packet_json(w, "packet", tl, ex, h);
 		if (h->ct.present)
 			ct_json(w, "ct", &h->ct);
 	}
 	jsonw_object_close(w);
 }
 
-static void rule_json(struct jsonw *w, const char *key, const struct timeline *tl, int step,
-		      const struct resolver *r)
+static void comment_json(struct jsonw *w, const struct explain *ex, int step)
 {
-	struct rule_ref rule = {};
-
-	if (step >= 0)
-		rule = rule_of(r, &tl->steps[step]);
-	jsonw_string(w, key, rule.text);
-}
-
-static void comment_json(struct jsonw *w, const struct timeline *tl, int step,
-			 const struct resolver *r)
-{
-	struct rule_ref rule = rule_of(r, &tl->steps[step]);
 	char comment[256];
 
-	jsonw_string(w, "comment", explain_rule_comment(rule.text, comment, sizeof(comment)) ?
+	jsonw_string(w, "comment",
+		     explain_rule_comment(ex->rules[step].text, comment, sizeof(comment)) ?
 		     comment : NULL);
 }
 
-static void nat_json(struct jsonw *w, const struct timeline *tl, const struct explain_nat *n,
-		     const struct resolver *r)
+static void nat_json(struct jsonw *w, const struct timeline *tl, const struct explain *ex,
+		     const struct explain_nat *n)
 {
 	char from[PACKET_ADDRSTRLEN], to[PACKET_ADDRSTRLEN];
 
@@ -230,9 +194,9 @@ static void nat_json(struct jsonw *w, const struct timeline *tl, const struct ex
 		jsonw_uint(w, "handle", tl->steps[n->rule_step].handle);
 	else
 		jsonw_null(w, "handle");
-	rule_json(w, "rule", tl, n->rule_step, r);
+	jsonw_string(w, "rule", n->rule_step >= 0 ? ex->rules[n->rule_step].text : NULL);
 	if (n->oif)
-		jsonw_string(w, "oif", ifname_of(r, n->oif));
+		jsonw_string(w, "oif", n->oif_name[0] ? n->oif_name : NULL);
 	jsonw_object_close(w);
 }
 
@@ -264,31 +228,26 @@ static void hint_json(struct jsonw *w, const struct explain_hint *h)
 
 static void hook_list_json(struct jsonw *w, const char *key, unsigned int hooks)
 {
-	static const char *const names[] = {
-		"prerouting", "input", "forward", "output", "postrouting",
-	};
-
 	jsonw_array_open(w, key);
-	for (unsigned int h = 0; h < sizeof(names) / sizeof(names[0]); h++)
+	for (unsigned int h = 0; names_hook(h); h++)
 		if (hooks & (1u << h))
-			jsonw_string(w, NULL, names[h]);
+			jsonw_string(w, NULL, names_hook(h));
 	jsonw_array_close(w);
 }
 
-static void cause_json(struct jsonw *w, const struct timeline *tl,
-		       const struct explain *ex, const struct resolver *r)
+static void cause_json(struct jsonw *w, const struct timeline *tl, const struct explain *ex)
 {
 	const struct tl_summary *sum = &ex->sum;
 	char line[1024];
 
 	jsonw_object_open(w, "cause");
-	step_ref_json(w, &tl->steps[sum->cause], r);
+	step_ref_json(w, tl, ex, sum->cause);
 	jsonw_array_open(w, "path");
 	for (unsigned int i = 0; i < sum->n_path; i++)
 		jsonw_string(w, NULL, sum->path[i]);
 	jsonw_array_close(w);
 	jsonw_string(w, "kind", explain_verdict_kind(ex));
-	comment_json(w, tl, sum->cause, r);
+	comment_json(w, ex, sum->cause);
 	jsonw_string(w, "hook", ex->cause_hook);
 	jsonw_array_open(w, "via");
 	for (unsigned int i = 0; i < ex->n_via; i++) {
@@ -305,19 +264,16 @@ static void cause_json(struct jsonw *w, const struct timeline *tl,
 		jsonw_object_close(w);
 	}
 	jsonw_array_close(w);
-	explain_cause_str(tl, ex, r, line, sizeof(line));
+	explain_cause_str(tl, ex, line, sizeof(line));
 	jsonw_string(w, "summary", line);
 	jsonw_object_close(w);
 }
 
-int format_json(struct jsonw *w, const struct timeline *tl,
-		const struct resolver *r)
+int format_json(struct jsonw *w, const struct timeline *tl, const struct explain *ex)
 {
-	struct explain ex;
 	const struct tl_ct *ct;
 	char id[9];
 
-	explain_timeline(tl, r, &ex);
 	snprintf(id, sizeof(id), "%08x", tl->ids[0]);
 
 	jsonw_object_open(w, NULL);
@@ -331,37 +287,37 @@ int format_json(struct jsonw *w, const struct timeline *tl,
 		}
 		jsonw_array_close(w);
 	}
-	jsonw_string(w, "verdict", timeline_verdict_name(ex.sum.verdict));
+	jsonw_string(w, "verdict", timeline_verdict_name(ex->sum.verdict));
 	jsonw_bool(w, "complete", timeline_complete(tl));
-	if (ex.sum.packet)
-		packet_json(w, "packet", ex.sum.packet, r);
+	if (ex->sum.packet)
+		packet_json(w, "packet", tl, ex, ex->sum.packet);
 	else
 		jsonw_null(w, "packet");
 	jsonw_array_open(w, "events");
 	for (int i = 0; i < tl->n_steps; i++)
-		step_json(w, tl, &tl->steps[i], ex.hooks[i], r);
+		step_json(w, tl, ex, i);
 	jsonw_array_close(w);
 	jsonw_array_open(w, "nat");
-	for (unsigned int i = 0; i < ex.n_nat; i++)
-		nat_json(w, tl, &ex.nat[i], r);
+	for (unsigned int i = 0; i < ex->n_nat; i++)
+		nat_json(w, tl, ex, &ex->nat[i]);
 	jsonw_array_close(w);
-	if (ex.sum.cause >= 0)
-		cause_json(w, tl, &ex, r);
+	if (ex->sum.cause >= 0)
+		cause_json(w, tl, ex);
 	else
 		jsonw_null(w, "cause");
-	if (ex.sum.last_seen >= 0) {
+	if (ex->sum.last_seen >= 0) {
 		/* not a cause: events may be missing after it */
 		jsonw_object_open(w, "last_seen");
-		step_ref_json(w, &tl->steps[ex.sum.last_seen], r);
-		jsonw_string(w, "hook", ex.hooks[ex.sum.last_seen]);
+		step_ref_json(w, tl, ex, ex->sum.last_seen);
+		jsonw_string(w, "hook", ex->hooks[ex->sum.last_seen]);
 		jsonw_object_close(w);
 	}
 	ct = timeline_first_ct(tl);
 	if (ct)
 		ct_json(w, "ct", ct);
 	/* the NAT mapping of this connection, when conntrack has one */
-	if (ex.has_mapping)
-		natmap_json(w, "mapping", &ex.mapping);
+	if (ex->has_mapping)
+		natmap_json(w, "mapping", &ex->mapping);
 	if (tl->steps_dropped) {
 		jsonw_uint(w, "events_dropped", tl->steps_dropped);
 		jsonw_uint(w, "events_gap_at", tl->gap_at);
@@ -369,35 +325,34 @@ int format_json(struct jsonw *w, const struct timeline *tl,
 	if (tl->hdrs_dropped)
 		jsonw_uint(w, "chains_dropped", tl->hdrs_dropped);
 	jsonw_array_open(w, "accepts");
-	for (unsigned int i = 0; i < ex.n_accepts; i++) {
-		int st = ex.accepts[i];
+	for (unsigned int i = 0; i < ex->n_accepts; i++) {
+		int st = ex->accepts[i];
 
 		jsonw_object_open(w, NULL);
-		step_ref_json(w, &tl->steps[st], r);
-		jsonw_string(w, "hook", ex.hooks[st]);
-		comment_json(w, tl, st, r);
+		step_ref_json(w, tl, ex, st);
+		jsonw_string(w, "hook", ex->hooks[st]);
+		comment_json(w, ex, st);
 		jsonw_object_close(w);
 	}
 	jsonw_array_close(w);
-	if (ex.outside) {
+	if (ex->outside) {
 		jsonw_object_open(w, "outside_ruleset");
-		jsonw_string(w, "after", ex.outside_after);
-		hook_list_json(w, "expected", ex.outside_expected);
+		jsonw_string(w, "after", ex->outside_after);
+		hook_list_json(w, "expected", ex->outside_expected);
 		jsonw_string(w, "reason", "accepted, then never seen at a later hook that has base chains: dropped outside the ruleset (routing, rp_filter, no listener)");
 		jsonw_object_close(w);
 	} else {
 		jsonw_null(w, "outside_ruleset");
 	}
 	jsonw_array_open(w, "hints");
-	for (unsigned int i = 0; i < ex.n_hints; i++)
-		hint_json(w, &ex.hints[i]);
+	for (unsigned int i = 0; i < ex->n_hints; i++)
+		hint_json(w, &ex->hints[i]);
 	jsonw_array_close(w);
 	jsonw_object_close(w);
 	return w->failed ? -ENOMEM : 0;
 }
 
-int format_json_line(FILE *out, const struct timeline *tl,
-		     const struct resolver *r)
+int format_json_line(FILE *out, const struct timeline *tl, const struct explain *ex)
 {
 	/* One line fits here unless rule texts are huge: no allocation. */
 	char stack[16384];
@@ -406,7 +361,7 @@ int format_json_line(FILE *out, const struct timeline *tl,
 	int ret = 0;
 
 	jsonw_init(&w, stack, sizeof(stack));
-	format_json(&w, tl, r);
+	format_json(&w, tl, ex);
 	jsonw_raw(&w, "\n", 1);
 	line = jsonw_text(&w);
 	if (!line)
@@ -452,7 +407,8 @@ static void ct_text(FILE *out, const struct tl_ct *ct)
 		fprintf(out, " id %" PRIu32, ct->id);
 }
 
-static void packet_text(FILE *out, const struct tl_hdr *h, const struct resolver *r)
+static void packet_text(FILE *out, const struct timeline *tl, const struct explain *ex,
+			const struct tl_hdr *h)
 {
 	const struct packet_info *p = &h->pkt;
 	char proto[8], src[PACKET_ADDRSTRLEN], dst[PACKET_ADDRSTRLEN], flags[40];
@@ -469,14 +425,14 @@ static void packet_text(FILE *out, const struct tl_hdr *h, const struct resolver
 	if (p->has_icmp)
 		fprintf(out, " type %u code %u", p->icmp_type, p->icmp_code);
 	if (h->present & TRACE_HAS_IIF) {
-		name = ifname_of(r, h->iif);
+		name = explain_ifname(ex, tl, h, true);
 		if (name)
 			fprintf(out, " iif %s", name);
 		else
 			fprintf(out, " iif #%" PRIu32, h->iif);
 	}
 	if (h->present & TRACE_HAS_OIF) {
-		name = ifname_of(r, h->oif);
+		name = explain_ifname(ex, tl, h, false);
 		if (name)
 			fprintf(out, " oif %s", name);
 		else
@@ -486,37 +442,25 @@ static void packet_text(FILE *out, const struct tl_hdr *h, const struct resolver
 		fprintf(out, " mark 0x%" PRIx32, h->mark);
 }
 
-static void rule_text(FILE *out, const struct tl_step *s, const struct rule_ref *rule)
+/* "rule `TEXT` (handle N)", "policy", "end of chain" */
+static void step_name_text(FILE *out, const struct timeline *tl, const struct explain *ex, int i)
 {
-	if (s->type == TRACE_TYPE_POLICY) {
-		fputs("policy", out);
-		return;
-	}
-	if (!s->has_handle) {
-		fputs("end of chain", out);
-		return;
-	}
-	if (rule->text)
-		fprintf(out, "rule `%s` (handle %" PRIu64 "%s)", rule->text, s->handle,
-			rule->deleted ? ", deleted" : "");
-	else
-		fprintf(out, "rule handle %" PRIu64 " (%s)", s->handle,
-			rule->deleted ? "deleted" : "unknown");
+	char buf[4400];
+
+	explain_step_str(&tl->steps[i], &ex->rules[i], false, buf, sizeof(buf));
+	fputs(buf, out);
 }
 
-static void nat_text(FILE *out, const struct timeline *tl, const struct explain_nat *n,
-		     const struct resolver *r)
+static void nat_text(FILE *out, const struct timeline *tl, const struct explain *ex,
+		     const struct explain_nat *n)
 {
 	char line[512];
 
-	explain_nat_str(n, r, line, sizeof(line));
+	explain_nat_str(n, line, sizeof(line));
 	fprintf(out, "  %s", line);
 	if (n->rule_step >= 0) {
-		const struct tl_step *s = &tl->steps[n->rule_step];
-		struct rule_ref rule = rule_of(r, s);
-
 		fputs(" by ", out);
-		rule_text(out, s, &rule);
+		step_name_text(out, tl, ex, n->rule_step);
 		if (n->hook)
 			fprintf(out, " at %s", n->hook);
 	}
@@ -534,16 +478,14 @@ static void mapping_text(FILE *out, const struct explain *ex)
 	fprintf(out, "  mapping: %s\n", line);
 }
 
-static void accepts_text(FILE *out, const struct timeline *tl, const struct explain *ex,
-			 const struct resolver *r)
+static void accepts_text(FILE *out, const struct timeline *tl, const struct explain *ex)
 {
 	for (unsigned int i = 0; i < ex->n_accepts; i++) {
 		const struct tl_step *s = &tl->steps[ex->accepts[i]];
-		struct rule_ref rule = rule_of(r, s);
 
 		fprintf(out, "%s%s by ", i ? "; " : "  accepted at ",
 			ex->hooks[ex->accepts[i]] ? ex->hooks[ex->accepts[i]] : "-");
-		rule_text(out, s, &rule);
+		step_name_text(out, tl, ex, ex->accepts[i]);
 		fprintf(out, " in %s %s %s", trace_family_name(s->family), s->table, s->chain);
 	}
 	if (ex->n_accepts)
@@ -657,8 +599,7 @@ static int entry_text(FILE *out, const struct timeline *tl, const struct explain
  * Rules met, one line each, under their base chain; the ends of regular
  * chains fold into their jump, a base chain's policy into its header.
  */
-static void steps_text(FILE *out, const struct timeline *tl, const struct explain *ex,
-		       const struct resolver *r)
+static void steps_text(FILE *out, const struct timeline *tl, const struct explain *ex)
 {
 	uint8_t depth[TIMELINE_STEPS_CEILING];
 	int policy_at = -1;
@@ -666,7 +607,6 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 	step_depths(tl, depth);
 	for (int i = 0; i < tl->n_steps; i++) {
 		const struct tl_step *s = &tl->steps[i];
-		struct rule_ref rule = rule_of(r, s);
 
 		if (tl->steps_dropped && i == tl->gap_at) {
 			indent(out, 0);
@@ -675,7 +615,7 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 		}
 		for (unsigned int n = 0; n < ex->n_nat; n++)
 			if (ex->nat[n].at_step == i)
-				nat_text(out, tl, &ex->nat[n], r);
+				nat_text(out, tl, ex, &ex->nat[n]);
 		if (s->hdr >= 0)
 			policy_at = entry_text(out, tl, ex, i);
 		/* the dedent says it: back in the caller */
@@ -687,7 +627,7 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 			fprintf(out, "policy: %s\n", step_verdict_name(s) ? step_verdict_name(s) : "?");
 			continue;
 		}
-		rule_text(out, s, &rule);
+		step_name_text(out, tl, ex, i);
 		if (s->has_verdict) {
 			fprintf(out, ": %s", step_verdict_name(s));
 			if (s->target)
@@ -702,35 +642,37 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 	}
 }
 
-int format_text(FILE *out, const struct timeline *tl, const struct resolver *r)
+void format_text_body(FILE *out, const struct timeline *tl, const struct explain *ex)
 {
-	struct explain ex;
 	char line[1024];
 
-	explain_timeline(tl, r, &ex);
+	steps_text(out, tl, ex);
+	/* Source NAT is done as the packet leaves: after its last chain. */
+	for (unsigned int n = 0; n < ex->n_nat; n++)
+		if (ex->nat[n].at_step < 0)
+			nat_text(out, tl, ex, &ex->nat[n]);
+	mapping_text(out, ex);
+	if (ex->sum.verdict == TL_VERDICT_ACCEPT)
+		accepts_text(out, tl, ex);
+	explain_cause_str(tl, ex, line, sizeof(line));
+	fprintf(out, "  verdict %s\n", line);
+	hints_text(out, ex);
+}
 
+int format_text(FILE *out, const struct timeline *tl, const struct explain *ex)
+{
 	fprintf(out, "trace %08x", tl->ids[0]);
 	for (unsigned int i = 1; i < tl->n_ids; i++)
 		fprintf(out, "+%08x", tl->ids[i]);
 	fputc(' ', out);
-	if (ex.sum.packet)
-		packet_text(out, ex.sum.packet, r);
+	if (ex->sum.packet)
+		packet_text(out, tl, ex, ex->sum.packet);
 	else
 		fputs("(packet not seen)", out);
-	fprintf(out, ": %s%s%s\n", timeline_verdict_name(ex.sum.verdict),
-		ex.outside ? ", then lost outside the ruleset" : "",
+	fprintf(out, ": %s%s%s\n", timeline_verdict_name(ex->sum.verdict),
+		ex->outside ? ", then lost outside the ruleset" : "",
 		timeline_complete(tl) ? "" : " (incomplete)");
-	steps_text(out, tl, &ex, r);
-	/* Source NAT is done as the packet leaves: after its last chain. */
-	for (unsigned int n = 0; n < ex.n_nat; n++)
-		if (ex.nat[n].at_step < 0)
-			nat_text(out, tl, &ex.nat[n], r);
-	mapping_text(out, &ex);
-	if (ex.sum.verdict == TL_VERDICT_ACCEPT)
-		accepts_text(out, tl, &ex, r);
-	explain_cause_str(tl, &ex, r, line, sizeof(line));
-	fprintf(out, "  verdict %s\n", line);
-	hints_text(out, &ex);
+	format_text_body(out, tl, ex);
 	/* a blank line between packets */
 	fputc('\n', out);
 	return ferror(out) ? -EIO : 0;

@@ -5,10 +5,12 @@
  * the fields are still built (the unit tests use them) but nothing is
  * sent: journal_supported() says so and main refuses --output journal.
  *
- * A timeline's fields come from the very object --output json prints, so
- * NATTRACE_JSON and the single fields can never disagree.
+ * A timeline's fields, its MESSAGE and NATTRACE_JSON are rendered from
+ * one explanation (explain_timeline(), done once by the daemon), so they
+ * can never disagree.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #ifdef HAVE_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 #endif
 
+#include "clock.h"
 #include "journal.h"
 
 bool journal_supported(void)
@@ -69,11 +70,7 @@ static int reachable_now(void)
 {
 	static uint64_t checked_at;
 	static int last;
-	struct timespec ts;
-	uint64_t now;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	uint64_t now = now_ns();
 	if (!checked_at || now - checked_at >= JOURNAL_CHECK_NS) {
 		last = journal_reachable();
 		checked_at = now;
@@ -107,246 +104,190 @@ static int add(struct journal_fields *f, const char *fmt, ...)
 	return 0;
 }
 
-static const char *str(const json_t *o, const char *key)
+static int priority_of(enum timeline_verdict verdict, bool complete)
 {
-	return json_string_value(json_object_get(o, key));
-}
-
-/* "198.51.100.1:1222", "[2001:db8::1]:22", or the address without ports. */
-static void endpoint(const json_t *pkt, bool src, char *buf, size_t len)
-{
-	const char *addr = str(pkt, src ? "saddr" : "daddr");
-	const json_t *port = json_object_get(pkt, src ? "sport" : "dport");
-	bool v6 = addr && strchr(addr, ':');
-
-	if (!addr)
-		snprintf(buf, len, "?");
-	else if (!json_is_integer(port))
-		snprintf(buf, len, "%s", addr);
-	else
-		snprintf(buf, len, "%s%s%s:%lld", v6 ? "[" : "", addr, v6 ? "]" : "",
-			 (long long)json_integer_value(port));
-}
-
-/* How the cause reads in one line: "rule `drop` (handle 11)", "policy". */
-static void cause_words(const json_t *cause, char *buf, size_t len)
-{
-	const char *type = str(cause, "type"), *rule = str(cause, "rule");
-	const json_t *handle = json_object_get(cause, "handle");
-
-	if (type && strcmp(type, "policy") == 0)
-		snprintf(buf, len, "policy");
-	else if (rule)
-		snprintf(buf, len, "rule `%s` (handle %lld)", rule,
-			 (long long)json_integer_value(handle));
-	else if (json_is_integer(handle))
-		snprintf(buf, len, "rule handle %lld", (long long)json_integer_value(handle));
-	else
-		snprintf(buf, len, "end of chain");
-}
-
-static int priority_of(const char *verdict, bool complete)
-{
-	if (verdict && strcmp(verdict, "drop") == 0)
+	if (verdict == TL_VERDICT_DROP)
 		return LOG_WARNING;
-	if (!complete || !verdict || strcmp(verdict, "unknown") == 0)
+	if (!complete || verdict == TL_VERDICT_UNKNOWN)
 		return LOG_NOTICE;
 	return LOG_INFO;
 }
 
-/*
- * MESSAGE: one summary line, then the steps of format_text() (its first
- * line repeats the packet and is left out, as is its closing blank line).
- */
-static int message(const struct timeline *tl, const struct resolver *r, const json_t *o,
-		   char **ret)
+/* "tcp 198.51.100.2:40000 -> 198.51.100.1:1222", "packet not seen" */
+static void packet_words(FILE *f, const struct explain *ex)
 {
-	const json_t *pkt = json_object_get(o, "packet"), *nat = json_object_get(o, "nat");
-	const json_t *cause = json_object_get(o, "cause"), *n;
-	char src[96], dst[96], words[4200], *text = NULL, *steps, *msg = NULL;
-	size_t text_len = 0, i;
-	FILE *f, *mem;
-	int ret_code = 0;
+	const struct packet_info *p;
+	char proto[8], src[PACKET_ADDRSTRLEN], dst[PACKET_ADDRSTRLEN];
 
-	mem = open_memstream(&text, &text_len);
-	if (!mem)
-		return -ENOMEM;
-	if (format_text(mem, tl, r) < 0)
-		ret_code = -EIO;
-	if (fclose(mem) != 0 || ret_code < 0) {
-		free(text);
-		return -ENOMEM;
-	}
-	steps = strchr(text, '\n');
-	steps = steps ? steps + 1 : text + text_len;
-	while (text_len && text[text_len - 1] == '\n' && text + text_len > steps)
-		text[--text_len] = '\0';
-
-	msg = NULL;
-	f = open_memstream(&msg, &i);
-	if (!f) {
-		free(text);
-		return -ENOMEM;
-	}
-	if (json_is_object(pkt)) {
-		endpoint(pkt, true, src, sizeof(src));
-		endpoint(pkt, false, dst, sizeof(dst));
-		fprintf(f, "%s %s -> %s", str(pkt, "proto") ? str(pkt, "proto") : "?", src, dst);
-	} else {
+	if (!ex->sum.packet || !ex->sum.packet->pkt_valid) {
 		fputs("packet not seen", f);
+		return;
 	}
-	json_array_foreach(nat, i, n)
-		fprintf(f, ", %s %s -> %s", str(n, "type"), str(n, "from"),
-			str(n, "to") ? str(n, "to") : "?");
-	fprintf(f, ": %s", str(o, "verdict"));
-	if (json_is_object(cause)) {
-		cause_words(cause, words, sizeof(words));
-		fprintf(f, " by %s in %s %s %s", words, str(cause, "family"), str(cause, "table"),
-			str(cause, "chain"));
-	}
-	if (!json_is_true(json_object_get(o, "complete")))
-		fputs(" (incomplete)", f);
-	fprintf(f, " [trace %s]\n%s", str(o, "id"), steps);
-	if (fclose(f) != 0) {
-		free(msg);
-		msg = NULL;
-	}
-	free(text);
-	if (!msg)
-		return -ENOMEM;
-	*ret = msg;
-	return 0;
+	p = &ex->sum.packet->pkt;
+	packet_endpoint_str(p, true, src, sizeof(src));
+	packet_endpoint_str(p, false, dst, sizeof(dst));
+	fprintf(f, "%s %s -> %s", packet_proto_name(p->l4proto, proto, sizeof(proto)), src, dst);
 }
 
-int journal_timeline_fields(const struct timeline *tl, const struct resolver *r,
+/* "dnat 198.51.100.1:1222 -> 203.0.113.10:22, snat ..." */
+static void nat_words(FILE *f, const struct explain *ex, const char *first_sep)
+{
+	char from[PACKET_ADDRSTRLEN], to[PACKET_ADDRSTRLEN];
+
+	for (unsigned int i = 0; i < ex->n_nat; i++) {
+		const struct explain_nat *n = &ex->nat[i];
+
+		explain_nat_endpoints(n, from, to, sizeof(from));
+		fprintf(f, "%s%s %s -> %s", i ? ", " : first_sep,
+			n->type == TL_NAT_SNAT ? "snat" : "dnat", from, n->addr_known ? to : "?");
+	}
+}
+
+/*
+ * MESSAGE: one summary line, then the steps as format_text() prints them
+ * (without its first line, which the summary replaces).
+ */
+static char *message(const struct timeline *tl, const struct explain *ex)
+{
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&msg, &len);
+
+	if (!f)
+		return NULL;
+	packet_words(f, ex);
+	nat_words(f, ex, ", ");
+	fprintf(f, ": %s", timeline_verdict_name(ex->sum.verdict));
+	if (ex->sum.cause >= 0) {
+		const struct tl_step *s = &tl->steps[ex->sum.cause];
+		char words[4400];
+
+		explain_step_str(s, &ex->rules[ex->sum.cause], false, words, sizeof(words));
+		fprintf(f, " by %s in %s %s %s", words, trace_family_name(s->family), s->table,
+			s->chain);
+	}
+	if (!timeline_complete(tl))
+		fputs(" (incomplete)", f);
+	fprintf(f, " [trace %08x]\n", tl->ids[0]);
+	format_text_body(f, tl, ex);
+	if (fclose(f) != 0) {
+		free(msg);
+		return NULL;
+	}
+	/* the body ends its last line; a MESSAGE does not */
+	while (len && msg[len - 1] == '\n')
+		msg[--len] = '\0';
+	return msg;
+}
+
+/* The deciding rule's text, "policy VERDICT", or what is known of the rule. */
+static int cause_fields(struct journal_fields *f, const struct timeline *tl,
+			const struct explain *ex)
+{
+	const struct tl_step *s = &tl->steps[ex->sum.cause];
+	const char *text = ex->rules[ex->sum.cause].text;
+	int err = 0;
+
+	if (s->type == TRACE_TYPE_POLICY)
+		err |= add(f, "NATTRACE_CAUSE=policy %s", timeline_verdict_name(ex->sum.verdict));
+	else if (text)
+		err |= add(f, "NATTRACE_CAUSE=%s", text);
+	else if (s->has_handle)
+		err |= add(f, "NATTRACE_CAUSE=rule handle %" PRIu64, s->handle);
+	else
+		err |= add(f, "NATTRACE_CAUSE=end of chain");
+	err |= add(f, "NATTRACE_CAUSE_FAMILY=%s", trace_family_name(s->family));
+	err |= add(f, "NATTRACE_CAUSE_TABLE=%s", s->table);
+	err |= add(f, "NATTRACE_CAUSE_CHAIN=%s", s->chain);
+	if (s->has_handle)
+		err |= add(f, "NATTRACE_CAUSE_HANDLE=%" PRIu64, s->handle);
+	if (ex->sum.n_path) {
+		char path[TL_MAX_PATH * 260];
+		size_t off = 0;
+
+		path[0] = '\0';
+		for (unsigned int i = 0; i < ex->sum.n_path && off < sizeof(path); i++)
+			off += (size_t)snprintf(path + off, sizeof(path) - off, "%s%s",
+						i ? " -> " : "", ex->sum.path[i]);
+		err |= add(f, "NATTRACE_CAUSE_CHAIN_PATH=%s", path);
+	}
+	err |= add(f, "NATTRACE_CAUSE_KIND=%s", explain_verdict_kind(ex));
+	return err;
+}
+
+int journal_timeline_fields(const struct timeline *tl, const struct explain *ex,
 			    struct journal_fields *ret)
 {
 	struct journal_fields f = { .n = 0 };
-	const json_t *pkt, *cause, *nat, *n;
-	char buf[96], *json = NULL, *msg = NULL, *nats = NULL;
-	const char *verdict;
-	size_t i, nats_len = 0;
-	bool complete;
+	char buf[512], *msg, *nats = NULL;
+	const struct tl_ct *ct;
+	size_t nats_len = 0;
+	bool complete = timeline_complete(tl);
 	struct jsonw w;
 	FILE *mem;
-	json_t *o;
 	int err = 0;
 
-	/*
-	 * The line --output json prints, read back: the single fields below
-	 * come from the same object as NATTRACE_JSON, so they cannot disagree.
-	 */
-	jsonw_init(&w, NULL, 0);
-	if (format_json(&w, tl, r) == 0 && jsonw_text(&w))
-		json = strdup(jsonw_text(&w));
-	jsonw_release(&w);
-	o = json ? json_loads(json, 0, NULL) : NULL;
-	if (!o) {
-		free(json);
+	msg = message(tl, ex);
+	if (!msg)
 		return -ENOMEM;
-	}
-	err = message(tl, r, o, &msg);
-	if (err < 0)
-		goto out;
-	verdict = str(o, "verdict");
-	complete = json_is_true(json_object_get(o, "complete"));
-
 	err |= add(&f, "MESSAGE=%s", msg);
+	free(msg);
 	err |= add(&f, "MESSAGE_ID=" JOURNAL_MSGID_TIMELINE);
-	err |= add(&f, "PRIORITY=%d", priority_of(verdict, complete));
+	err |= add(&f, "PRIORITY=%d", priority_of(ex->sum.verdict, complete));
 	err |= add(&f, "SYSLOG_IDENTIFIER=" JOURNAL_IDENTIFIER);
-	err |= add(&f, "NATTRACE_ID=%s", str(o, "id"));
+	err |= add(&f, "NATTRACE_ID=%08x", tl->ids[0]);
 	/* one packet under several trace ids: journalctl NATTRACE_IDS=... */
-	json_array_foreach(json_object_get(o, "ids"), i, n)
-		err |= add(&f, "NATTRACE_IDS=%s", json_string_value(n));
-	err |= add(&f, "NATTRACE_VERDICT=%s", verdict);
+	for (unsigned int i = 0; tl->n_ids > 1 && i < tl->n_ids; i++)
+		err |= add(&f, "NATTRACE_IDS=%08x", tl->ids[i]);
+	err |= add(&f, "NATTRACE_VERDICT=%s", timeline_verdict_name(ex->sum.verdict));
 	err |= add(&f, "NATTRACE_COMPLETE=%s", complete ? "true" : "false");
-	pkt = json_object_get(o, "packet");
-	if (json_is_object(pkt)) {
-		err |= add(&f, "NATTRACE_PROTO=%s", str(pkt, "proto"));
-		endpoint(pkt, true, buf, sizeof(buf));
+	if (ex->sum.packet && ex->sum.packet->pkt_valid) {
+		const struct packet_info *p = &ex->sum.packet->pkt;
+
+		err |= add(&f, "NATTRACE_PROTO=%s", packet_proto_name(p->l4proto, buf, sizeof(buf)));
+		packet_endpoint_str(p, true, buf, sizeof(buf));
 		err |= add(&f, "NATTRACE_SRC=%s", buf);
-		endpoint(pkt, false, buf, sizeof(buf));
+		packet_endpoint_str(p, false, buf, sizeof(buf));
 		err |= add(&f, "NATTRACE_DST=%s", buf);
 	}
-	nat = json_object_get(o, "nat");
-	if (json_array_size(nat)) {
+	if (ex->n_nat) {
 		mem = open_memstream(&nats, &nats_len);
 		if (!mem) {
 			err = -ENOMEM;
 			goto out;
 		}
-		json_array_foreach(nat, i, n)
-			fprintf(mem, "%s%s %s -> %s", i ? ", " : "", str(n, "type"),
-				str(n, "from"), str(n, "to") ? str(n, "to") : "?");
+		nat_words(mem, ex, "");
 		if (fclose(mem) != 0) {
 			err = -ENOMEM;
 			goto out;
 		}
 		err |= add(&f, "NATTRACE_NAT=%s", nats);
 	}
-	cause = json_object_get(o, "cause");
-	if (json_is_object(cause)) {
-		const char *type = str(cause, "type"), *rule = str(cause, "rule");
-		const json_t *handle = json_object_get(cause, "handle"), *path, *p;
-
-		/* the rule's text, "policy", or what is known of the rule */
-		if (type && strcmp(type, "policy") == 0)
-			err |= add(&f, "NATTRACE_CAUSE=policy %s", verdict);
-		else if (rule)
-			err |= add(&f, "NATTRACE_CAUSE=%s", rule);
-		else if (json_is_integer(handle))
-			err |= add(&f, "NATTRACE_CAUSE=rule handle %lld",
-				   (long long)json_integer_value(handle));
-		else
-			err |= add(&f, "NATTRACE_CAUSE=end of chain");
-		err |= add(&f, "NATTRACE_CAUSE_FAMILY=%s", str(cause, "family"));
-		err |= add(&f, "NATTRACE_CAUSE_TABLE=%s", str(cause, "table"));
-		err |= add(&f, "NATTRACE_CAUSE_CHAIN=%s", str(cause, "chain"));
-		if (json_is_integer(handle))
-			err |= add(&f, "NATTRACE_CAUSE_HANDLE=%lld",
-				   (long long)json_integer_value(handle));
-		path = json_object_get(cause, "path");
-		if (json_array_size(path)) {
-			free(nats);
-			nats = NULL;
-			mem = open_memstream(&nats, &nats_len);
-			if (!mem) {
-				err = -ENOMEM;
-				goto out;
-			}
-			json_array_foreach(path, i, p)
-				fprintf(mem, "%s%s", i ? " -> " : "", json_string_value(p));
-			if (fclose(mem) != 0) {
-				err = -ENOMEM;
-				goto out;
-			}
-			err |= add(&f, "NATTRACE_CAUSE_CHAIN_PATH=%s", nats);
-		}
-	}
-	/* issue 4's explanation and the link to the NAT log (ct id) */
-	if (json_is_object(cause) && str(cause, "kind"))
-		err |= add(&f, "NATTRACE_CAUSE_KIND=%s", str(cause, "kind"));
-	json_array_foreach(json_object_get(o, "hints"), i, n) {
+	if (ex->sum.cause >= 0)
+		err |= cause_fields(&f, tl, ex);
+	for (unsigned int i = 0; i < ex->n_hints; i++) {
 		if (f.n + 4 >= JOURNAL_FIELDS_MAX)
 			break;
-		if (str(n, "text"))
-			err |= add(&f, "NATTRACE_HINT=%s", str(n, "text"));
-		if (str(n, "command"))
-			err |= add(&f, "NATTRACE_HINT_COMMAND=%s", str(n, "command"));
+		explain_hint_str(&ex->hints[i], buf, sizeof(buf));
+		err |= add(&f, "NATTRACE_HINT=%s", buf);
+		if (explain_hint_command(&ex->hints[i], buf, sizeof(buf)) > 0)
+			err |= add(&f, "NATTRACE_HINT_COMMAND=%s", buf);
 	}
-	n = json_object_get(json_object_get(o, "ct"), "id");
-	if (json_is_integer(n))
-		err |= add(&f, "NATTRACE_CT_ID=%lld", (long long)json_integer_value(n));
-	err |= add(&f, "NATTRACE_JSON=%s", json);
+	ct = timeline_first_ct(tl);
+	if (ct && (ct->present & TRACE_HAS_CT_ID))
+		err |= add(&f, "NATTRACE_CT_ID=%" PRIu32, ct->id);
+	/* what --output json prints, from the same explanation */
+	jsonw_init(&w, NULL, 0);
+	if (format_json(&w, tl, ex) == 0 && jsonw_text(&w))
+		err |= add(&f, "NATTRACE_JSON=%s", jsonw_text(&w));
+	else
+		err = -ENOMEM;
+	jsonw_release(&w);
 	/* add() returns 0 or one of two negative codes: any failure is fatal */
 	if (err)
 		err = -ENOMEM;
 out:
 	free(nats);
-	free(msg);
-	free(json);
-	json_decref(o);
 	if (err) {
 		journal_fields_free(&f);
 		return err;
@@ -373,12 +314,12 @@ int journal_send(const struct journal_fields *f)
 #endif
 }
 
-int journal_timeline(const struct timeline *tl, const struct resolver *r)
+int journal_timeline(const struct timeline *tl, const struct explain *ex)
 {
 	struct journal_fields f;
 	int ret;
 
-	ret = journal_timeline_fields(tl, r, &f);
+	ret = journal_timeline_fields(tl, ex, &f);
 	if (ret < 0)
 		return ret;
 	ret = journal_send(&f);

@@ -22,6 +22,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "clock.h"
 #include "config.h"
 #include "ctquery.h"
 #include "explain.h"
@@ -76,6 +77,7 @@ struct daemon {
 	struct timeline_table *timelines;
 	struct tracetable *table;
 	struct resolver resolver;
+	struct explain ex;	/* of the timeline being written */
 	struct ifcache_entry ifcache[IFCACHE_SIZE];
 	unsigned long emitted;
 	bool stop;
@@ -91,13 +93,6 @@ struct daemon {
 	struct natlog *natlog;	/* --nat-log, NULL without */
 	struct ctquery *ctquery;	/* a NATed connection's entry, NULL if unavailable */
 	struct natmap asked;		/* ctquery's last answer */
-	/*
-	 * The timeline being written, and whether conntrack was asked for it:
-	 * each output renders it more than once (the journal: JSON and text),
-	 * and conntrack is asked once.
-	 */
-	uint64_t emitting, asked_for;
-	int asked_r;
 	struct outbuf *out;	/* stdout, non-blocking (text and json) */
 	bool output_error_logged;
 	/* the service (systemd): journal, sd_notify, reload */
@@ -135,14 +130,6 @@ static void log_msg(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static const char *resolve_rule(void *ctx, uint8_t family, const char *table,
@@ -194,15 +181,10 @@ static const struct natmap *resolve_mapping(void *ctx, const struct tl_ct *ct,
 
 	if (d->natlog && has_id)
 		m = natlog_lookup(d->natlog, ct->id);
-	if (!m && d->ctquery) {
-		if (d->asked_for != d->emitting) {
-			d->asked_for = d->emitting;
-			d->asked_r = ctquery_get(d->ctquery, orig, has_id ? ct->id : 0, now_ns(),
-						 &d->asked);
-		}
-		if (d->asked_r == 0)
-			m = &d->asked;
-	}
+	/* explain_timeline() asks once per timeline */
+	if (!m && d->ctquery &&
+	    ctquery_get(d->ctquery, orig, has_id ? ct->id : 0, now_ns(), &d->asked) == 0)
+		m = &d->asked;
 	return m && m->nat != NATMAP_NAT_NONE ? m : NULL;
 }
 
@@ -218,7 +200,8 @@ static void output_failed(struct daemon *d, int err)
 	d->stop = true;
 }
 
-static void service_emitted(struct daemon *d, const struct timeline *tl);
+static void service_emitted(struct daemon *d, const struct timeline *tl,
+			    const struct tl_summary *sum);
 
 static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 {
@@ -226,7 +209,6 @@ static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 	int r;
 
 	(void)why;
-	d->emitting++;
 	/* With --count, print exactly that many, even while flushing. */
 	if (d->opts->count && d->emitted >= d->opts->count)
 		return;
@@ -236,14 +218,16 @@ static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 		log_msg("re-listing the ruleset failed: %s, rule text may be stale", strerror(-r));
 	if (explain_ct_watch(&d->ct_watch, tl, &d->resolver))
 		log_msg("trace events carry no conntrack state (kernel before 6.16, or no conntrack in this namespace): ct state per chain is not shown");
+	/* The one place that asks: the outputs below only render. */
+	explain_timeline(tl, &d->resolver, &d->ex);
 	if (d->out)
 		outbuf_begin(d->out);
 	if (d->opts->output == OUTPUT_JSON)
-		r = format_json_line(outbuf_file(d->out), tl, &d->resolver);
+		r = format_json_line(outbuf_file(d->out), tl, &d->ex);
 	else if (d->opts->output == OUTPUT_JOURNAL)
-		r = journal_timeline(tl, &d->resolver);
+		r = journal_timeline(tl, &d->ex);
 	else
-		r = format_text(outbuf_file(d->out), tl, &d->resolver);
+		r = format_text(outbuf_file(d->out), tl, &d->ex);
 	/* a full buffer (a slow reader) drops this one, counted; not an end */
 	if (d->out && (r = outbuf_commit(d->out, true)) == -ENOBUFS)
 		return;
@@ -260,7 +244,7 @@ static void emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 	}
 	d->wrote = true;
 	d->emitted++;
-	service_emitted(d, tl);
+	service_emitted(d, tl, &d->ex.sum);
 	if (d->opts->count && d->emitted >= d->opts->count)
 		d->stop = true;
 }
@@ -568,14 +552,12 @@ static void periodic_stats(struct daemon *d, enum stats_reason reason)
 #define STATUS_INTERVAL_NS	(1000ull * 1000 * 1000)
 #define LOST_INTERVAL_NS	(60ull * 1000 * 1000 * 1000)
 
-static void service_emitted(struct daemon *d, const struct timeline *tl)
+static void service_emitted(struct daemon *d, const struct timeline *tl,
+			    const struct tl_summary *sum)
 {
-	struct tl_summary sum;
-
 	if (!d->notify && !log_journal)
 		return;
-	timeline_summarize(tl, &sum);
-	if (sum.verdict == TL_VERDICT_DROP)
+	if (sum->verdict == TL_VERDICT_DROP)
 		d->drops++;
 	d->status_dirty = true;
 	if (d->ct_seen)

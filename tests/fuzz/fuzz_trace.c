@@ -18,11 +18,13 @@
 static void render(void *ctx, const struct timeline *tl, enum timeline_end why)
 {
 	static const struct resolver none;
+	static struct explain ex;
 	FILE *null = ctx;
 
 	(void)why;
-	format_text(null, tl, &none);
-	format_json_line(null, tl, &none);
+	explain_timeline(tl, &none, &ex);
+	format_text(null, tl, &ex);
+	format_json_line(null, tl, &ex);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

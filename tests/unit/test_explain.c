@@ -325,7 +325,7 @@ static void test_fixture_drop_hint_names_the_missing_pair(void **state)
 	assert_string_equal(buf, "203.0.113.10 . 22 is not in set inet filter allow_in");
 	explain_hint_command(&ex.hints[0], buf, sizeof(buf));
 	assert_string_equal(buf, "nft add element inet filter allow_in { 203.0.113.10 . 22 }");
-	explain_cause_str(&e.tl, &ex, &r, buf, sizeof(buf));
+	explain_cause_str(&e.tl, &ex, buf, sizeof(buf));
 	assert_string_equal(buf, "drop by rule `drop` (handle 11) in inet filter allowed_dnats, reached from inet filter forward at hook forward via jump allowed_dnats (handle 8)");
 
 	/* Once the pair is in the set, the hint says the rule failed elsewhere. */
@@ -462,7 +462,7 @@ static void test_policy_drop_scans_base_and_returned_chains(void **state)
 	explain_timeline(&e.tl, &r, &ex);
 	assert_int_equal(ex.sum.verdict, TL_VERDICT_DROP);
 	assert_int_equal(ex.n_via, 0);
-	explain_cause_str(&e.tl, &ex, &r, buf, sizeof(buf));
+	explain_cause_str(&e.tl, &ex, buf, sizeof(buf));
 	assert_string_equal(buf, "drop by policy in inet filter forward at hook forward");
 	/*
 	 * forward 10, 11 (before the jump), checks 20, 21, 22 (to its end);
@@ -523,7 +523,7 @@ static void test_goto_path_and_reject_with_comment(void **state)
 	assert_string_equal(explain_verdict_kind(&ex), "reject");
 	assert_int_equal(ex.n_via, 1);
 	assert_int_equal(e.tl.steps[ex.via[0]].verdict, NFT_GOTO);
-	explain_cause_str(&e.tl, &ex, &r, buf, sizeof(buf));
+	explain_cause_str(&e.tl, &ex, buf, sizeof(buf));
 	assert_string_equal(buf, "reject by rule `reject with tcp reset comment \"last resort\"` (handle 32, comment \"last resort\") in inet filter final, reached from inet filter forward at hook forward via goto final (handle 13)");
 	/* final: udp dport cannot match tcp (no hint); tcp dport 22 asked */
 	{
@@ -689,7 +689,7 @@ static void test_masquerade_and_snat_from_postrouting_rule(void **state)
 	assert_string_equal(from, "203.0.113.10:40000");
 	/* the kernel may pick another port: never assume it kept this one */
 	assert_string_equal(to, "198.51.100.1:?");
-	explain_nat_str(&ex.nat[0], &r, buf, sizeof(buf));
+	explain_nat_str(&ex.nat[0], buf, sizeof(buf));
 	assert_string_equal(buf, "masquerade 203.0.113.10:40000 -> 198.51.100.1:? via wan0");
 
 	/* conntrack knows the port it chose (fully-random, a clash, ...) */
@@ -722,7 +722,7 @@ static void test_masquerade_and_snat_from_postrouting_rule(void **state)
 	timeline_add(t, &ev, 0);
 	timeline_flush(t);
 	explain_timeline(&e.tl, &r, &ex);
-	explain_nat_str(&ex.nat[0], &r, buf, sizeof(buf));
+	explain_nat_str(&ex.nat[0], buf, sizeof(buf));
 	assert_string_equal(buf, "masquerade 203.0.113.10:40000 -> address of wan0");
 	timeline_table_free(t);
 	rulecache_free(e.rc);
@@ -791,7 +791,7 @@ static void test_outside_ruleset_only_when_later_hooks_have_chains(void **state)
 	assert_string_equal(ex.outside_after, "prerouting");
 	assert_int_equal(ex.outside_expected,
 			 1u << NF_INET_LOCAL_IN | 1u << NF_INET_FORWARD | 1u << NF_INET_POST_ROUTING);
-	explain_cause_str(&e.tl, &ex, &r, buf, sizeof(buf));
+	explain_cause_str(&e.tl, &ex, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "never reached input, forward or postrouting: dropped outside the ruleset"));
 
 	/* incomplete timelines prove nothing */

@@ -61,6 +61,8 @@ struct out {
 	char *text;
 };
 
+static struct explain ex;
+
 static void render(void *ctx, const struct timeline *tl, enum timeline_end why)
 {
 	struct out *o = ctx;
@@ -68,11 +70,12 @@ static void render(void *ctx, const struct timeline *tl, enum timeline_end why)
 	FILE *f;
 
 	(void)why;
+	explain_timeline(tl, &resolver, &ex);
 	f = open_memstream(&o->json, &len);
-	assert_int_equal(format_json_line(f, tl, &resolver), 0);
+	assert_int_equal(format_json_line(f, tl, &ex), 0);
 	fclose(f);
 	f = open_memstream(&o->text, &len);
-	assert_int_equal(format_text(f, tl, &resolver), 0);
+	assert_int_equal(format_text(f, tl, &ex), 0);
 	fclose(f);
 }
 

@@ -37,6 +37,8 @@ struct out {
 	char *json, *text;
 };
 
+static struct explain ex;
+
 static void render(void *ctx, const struct timeline *tl, enum timeline_end why)
 {
 	struct out *o = ctx;
@@ -44,11 +46,12 @@ static void render(void *ctx, const struct timeline *tl, enum timeline_end why)
 	FILE *f;
 
 	(void)why;
+	explain_timeline(tl, o->r, &ex);
 	f = open_memstream(&o->json, &len);
-	assert_int_equal(format_json_line(f, tl, o->r), 0);
+	assert_int_equal(format_json_line(f, tl, &ex), 0);
 	fclose(f);
 	f = open_memstream(&o->text, &len);
-	assert_int_equal(format_text(f, tl, o->r), 0);
+	assert_int_equal(format_text(f, tl, &ex), 0);
 	fclose(f);
 }
 

@@ -40,13 +40,15 @@ static const char *fake_hook(void *ctx, uint8_t family, const char *table, const
 static const struct resolver resolver = { .rule = fake_rule, .hook = fake_hook };
 
 static struct journal_fields fields;
+static struct explain ex;
 
 static void collect(void *ctx, const struct timeline *tl, enum timeline_end why)
 {
 	(void)ctx;
 	(void)why;
 	journal_fields_free(&fields);
-	assert_int_equal(journal_timeline_fields(tl, &resolver, &fields), 0);
+	explain_timeline(tl, &resolver, &ex);
+	assert_int_equal(journal_timeline_fields(tl, &ex, &fields), 0);
 }
 
 static void add(struct timeline_table *t, struct trace_event ev)

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NATTRACED_RESOLVER_H
+#define NATTRACED_RESOLVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "timeline.h"
+
+struct natmap;
+
+/*
+ * What explain_timeline() asks of the outside world (the edge): the rule
+ * cache, interface names and addresses, conntrack and set contents. Any
+ * callback may be NULL; the explanation then says what it could not know.
+ * Renderers never see this: they print what explain_timeline() resolved.
+ */
+struct resolver {
+	void *ctx;
+	/*
+	 * A rule's text, NULL if unknown. The string outlives later calls and
+	 * re-lists; it dies only after its rule left the listing and
+	 * RULECACHE_MAX_DELETED later deletions pushed it out (rulecache.h).
+	 */
+	const char *(*rule)(void *ctx, uint8_t family, const char *table,
+			    uint64_t handle, bool *ret_deleted);
+	const char *(*hook)(void *ctx, uint8_t family, const char *table,
+			    const char *chain);
+	/* An interface's name, NULL if gone; valid until the next call. */
+	const char *(*ifname)(void *ctx, uint32_t ifindex);
+	/*
+	 * The NAT mapping of a packet's connection: by conntrack id from the
+	 * NAT log (--nat-log), else asked of conntrack by the packet's
+	 * original tuple (orig, as our trace chain saw it, before conntrack).
+	 * ct may be NULL (no ct attributes). NULL if none is known; the
+	 * mapping is valid until the next call (explain copies it).
+	 */
+	const struct natmap *(*mapping)(void *ctx, const struct tl_ct *ct,
+					const struct packet_info *orig);
+
+	/* The same, with their own context; any may be NULL. */
+	void *xctx;
+	/*
+	 * Copy the handles of a chain's rules, in the kernel's order, into
+	 * ret_handles (at most max). 0 and *ret_n, or -ENOENT.
+	 */
+	int (*chain_rules)(void *xctx, uint8_t family, const char *table,
+			   const char *chain, uint64_t *ret_handles,
+			   unsigned int max, unsigned int *ret_n);
+	/* Hooks (1 << NF_INET_*) with base chains for nfproto: all, nat. */
+	void (*base_hooks)(void *xctx, uint8_t nfproto, unsigned int *ret_all,
+			   unsigned int *ret_nat);
+	/* The address masquerade uses on ifindex (l3 4 or 6). 0 or -errno. */
+	int (*ifaddr)(void *xctx, uint32_t ifindex, uint8_t l3,
+		      uint8_t ret_addr[16]);
+	/*
+	 * Is key (nft syntax) in the set or map? 1 yes, 0 no, or -errno with
+	 * the reason in reason. Never changes the set.
+	 */
+	int (*set_member)(void *xctx, uint8_t family, const char *table,
+			  const char *set, const char *key, char *reason,
+			  size_t reason_len);
+};
+
+#endif
