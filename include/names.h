@@ -15,8 +15,11 @@
 const char *names_hook(unsigned int hook);
 /* NF_INET_* of an inet hook keyword, -1 for anything else (NULL too). */
 int names_hook_parse(const char *keyword);
-/* Any base chain hook nft lists: the inet ones, "ingress", "egress". */
-bool names_hook_known(const char *keyword);
+/*
+ * Any base chain hook nft lists (the inet ones, "ingress", "egress") as
+ * a static string equal to keyword, NULL for another keyword.
+ */
+const char *names_hook_static(const char *keyword);
 /*
  * Hook bits (1 << NF_INET_*) as keywords joined by sep, in hook order:
  * "input,forward". Returns the length snprintf would write.

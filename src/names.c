@@ -27,10 +27,17 @@ int names_hook_parse(const char *keyword)
 	return -1;
 }
 
-bool names_hook_known(const char *keyword)
+const char *names_hook_static(const char *keyword)
 {
-	return names_hook_parse(keyword) >= 0 ||
-	       (keyword && (strcmp(keyword, "ingress") == 0 || strcmp(keyword, "egress") == 0));
+	static const char *const more[] = { "ingress", "egress" };
+	int h = names_hook_parse(keyword);
+
+	if (h >= 0)
+		return hooks[h];
+	for (size_t i = 0; keyword && i < sizeof(more) / sizeof(more[0]); i++)
+		if (strcmp(keyword, more[i]) == 0)
+			return more[i];
+	return NULL;
 }
 
 int names_hooks_str(unsigned int hooks_set, const char *sep, char *buf, size_t len)

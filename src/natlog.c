@@ -32,6 +32,9 @@
 
 #include "nattraced.h"
 #include "natcache.h"
+#include "clock.h"
+#include "daemon.h"
+#include "log.h"
 #include "natlog.h"
 #include "nlsock.h"
 #include "outbuf.h"
@@ -53,19 +56,6 @@ struct natlog {
 	struct outbuf *out;	/* the daemon's stdout, NULL: stdio's stdout */
 	uint64_t out_dropped;	/* mappings a full output buffer dropped */
 };
-
-static void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void log_msg(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("nattraced: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 int natlog_open(enum output_kind output, struct natlog **ret)
 {
@@ -211,11 +201,11 @@ int natlog_drain(struct natlog *l)
 			continue;
 		if (n == -ENOBUFS) {
 			if (l->enobufs++ == 0)
-				log_msg("conntrack receive buffer overrun: NAT events lost (counted, see the end)");
+				log_notice("conntrack receive buffer overrun: NAT events lost (counted, see the end)");
 			continue;
 		}
 		if (n < 0) {
-			log_msg("receiving conntrack events failed: %s", strerror(-n));
+			log_error("receiving conntrack events failed: %s", strerror(-n));
 			return n;
 		}
 		for (unsigned int k = 0; k < b.n; k++) {
@@ -232,7 +222,7 @@ int natlog_drain(struct natlog *l)
 					 * an error; with the daemon's output, it said so
 					 */
 					if (r != -EPIPE && !l->out)
-						log_msg("writing output failed: %s", strerror(-r));
+						log_error("writing output failed: %s", strerror(-r));
 					return r;
 				}
 				lines += r;
@@ -258,19 +248,19 @@ void natlog_report(const struct natlog *l)
 {
 	const struct natcache_stats *st = natcache_stats(l->cache);
 
-	log_msg("nat log: %llu conntrack events, %llu mappings printed, %llu not NATed, %llu NATed but not matched, %llu malformed, %llu receive overruns%s",
+	log_notice("nat log: %llu conntrack events, %llu mappings printed, %llu not NATed, %llu NATed but not matched, %llu malformed, %llu receive overruns%s",
 		(unsigned long long)l->events, (unsigned long long)l->printed,
 		(unsigned long long)l->not_nat, (unsigned long long)l->not_matched,
 		(unsigned long long)l->malformed, (unsigned long long)l->enobufs,
 		l->out_dropped ? ", some dropped by a slow output (see below)" : "");
 	if (l->out_dropped)
-		log_msg("nat log: %llu mappings dropped: the output buffer was full (a slow reader)",
+		log_notice("nat log: %llu mappings dropped: the output buffer was full (a slow reader)",
 			(unsigned long long)l->out_dropped);
 	if (l->lookups)
-		log_msg("nat log: %llu of %llu timelines with a ct id found their mapping",
+		log_notice("nat log: %llu of %llu timelines with a ct id found their mapping",
 			(unsigned long long)l->found, (unsigned long long)l->lookups);
 	if (st->evicted)
-		log_msg("limits hit: %llu mappings evicted from the cache (more than %u kept)",
+		log_notice("limits hit: %llu mappings evicted from the cache (more than %u kept)",
 			(unsigned long long)st->evicted, NATCACHE_DEFAULT_SIZE);
 }
 
@@ -350,7 +340,7 @@ out:
 		mnl_socket_close(nl);
 	free(buf);
 	if (d.malformed)
-		log_msg("conntrack dump: %llu entries malformed or without tuples skipped",
+		log_notice("conntrack dump: %llu entries malformed or without tuples skipped",
 			(unsigned long long)d.malformed);
 	return r;
 }
@@ -370,14 +360,14 @@ void natlog_filter_from_listing(const char *listing, struct natfilter *ret)
 	if (natfilter_from_listing(listing, ret) < 0) {
 		/* cannot happen after match_verify_listing(); widen, and say so */
 		memset(ret, 0, sizeof(*ret));
-		log_msg("warning: cannot read --match back as a NAT filter: showing every NAT mapping");
+		log_warning("cannot read --match back as a NAT filter: showing every NAT mapping");
 		return;
 	}
 	if (ret->n_ignored)
-		log_msg("warning: NAT log/table: --match conditions that a conntrack entry cannot be checked against are ignored: %s",
+		log_warning("NAT log/table: --match conditions that a conntrack entry cannot be checked against are ignored: %s",
 			ret->ignored);
 	if (ret->n == 0)
-		log_msg("warning: NAT log/table: nothing in --match applies to connections: showing every NAT mapping");
+		log_warning("NAT log/table: nothing in --match applies to connections: showing every NAT mapping");
 }
 
 int natlog_start(struct natlog *l, const char *listing)
@@ -390,9 +380,9 @@ int natlog_start(struct natlog *l, const char *listing)
 	}
 	r = natlog_seed(l);
 	if (r < 0)
-		log_msg("warning: cannot read the conntrack table (%s): timelines of connections older than now show no mapping",
+		log_warning("cannot read the conntrack table (%s): timelines of connections older than now show no mapping",
 			strerror(-r));
-	log_msg("logging %s NAT mappings (conntrack events)",
+	log_notice("logging %s NAT mappings (conntrack events)",
 		l->filtered ? "the --match" : "all");
 	return 0;
 }
@@ -412,7 +402,7 @@ int natlog_filter_from_match(const struct options *o, struct natfilter *ret)
 	r = tracetable_install(&cfg, &t, err, sizeof(err));
 	if (r < 0) {
 		free(listing);	/* set if only a later step failed */
-		log_msg("%s", err);
+		log_error("%s", err);
 		return r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	natlog_filter_from_listing(listing, ret);
@@ -465,7 +455,7 @@ int natlog_table_main(const struct options *o)
 	if (o->match) {
 		filter = malloc(sizeof(*filter));
 		if (!filter) {
-			log_msg("out of memory");
+			log_error("out of memory");
 			return EXIT_RUNTIME;
 		}
 		status = natlog_filter_from_match(o, filter);
@@ -477,12 +467,12 @@ int natlog_table_main(const struct options *o)
 	signal(SIGPIPE, SIG_IGN);
 	r = dump_nat(table_one, &t);
 	if (r < 0) {
-		log_msg("cannot dump the conntrack table: %s%s", strerror(-r),
+		log_error("cannot dump the conntrack table: %s%s", strerror(-r),
 			r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
 		goto out;
 	}
 	if (t.nomem) {
-		log_msg("out of memory while reading the conntrack table");
+		log_error("out of memory while reading the conntrack table");
 		goto out;
 	}
 	if (o->output == OUTPUT_JSON) {
@@ -494,11 +484,11 @@ int natlog_table_main(const struct options *o)
 	}
 	if (r < 0 || fflush(stdout) == EOF) {
 		if (errno != EPIPE)
-			log_msg("writing output failed: %s", strerror(errno));
+			log_error("writing output failed: %s", strerror(errno));
 		goto out;
 	}
 	if (t.dropped)
-		log_msg("limits hit: %llu more mappings not shown (more than %u)",
+		log_notice("limits hit: %llu more mappings not shown (more than %u)",
 			(unsigned long long)t.dropped, NATTABLE_MAX_ROWS);
 	status = EXIT_OK;
 out:
@@ -509,40 +499,26 @@ out:
 
 /* ---- --nat-log=all without --match ---- */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int natlog_only_main(const struct options *o)
 {
 	struct natlog *l = NULL;
 	uint64_t deadline = 0;
-	sigset_t mask;
-	int r, sfd = -1, status = EXIT_RUNTIME;
+	int r, sfd, status = EXIT_RUNTIME;
 
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGQUIT);
-	sigaddset(&mask, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
-	    (sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
-		log_msg("signalfd: %s", strerror(errno));
+	/* main() blocked the daemon's signals before anything else */
+	sfd = daemon_signalfd();
+	if (sfd < 0) {
+		log_error("signalfd: %s", strerror(-sfd));
 		goto out;
 	}
 	r = natlog_open(o->output, &l);
 	if (r < 0) {
-		log_msg("cannot listen to conntrack events: %s%s", strerror(-r),
+		log_error("cannot listen to conntrack events: %s%s", strerror(-r),
 			r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
 		goto out;
 	}
-	log_msg("logging every NAT mapping (conntrack events); no trace");
+	log_notice("logging every NAT mapping (conntrack events); no trace");
 	if (o->timeout > 0)
 		deadline = now_ns() + (uint64_t)(o->timeout * 1e9);
 	for (;;) {
@@ -562,7 +538,7 @@ int natlog_only_main(const struct options *o)
 		if (poll(pfd, 2, timeout_ms) < 0) {
 			if (errno == EINTR)
 				continue;
-			log_msg("poll: %s", strerror(errno));
+			log_error("poll: %s", strerror(errno));
 			goto out_report;
 		}
 		if (pfd[1].revents & POLLIN) {
@@ -581,7 +557,7 @@ int natlog_only_main(const struct options *o)
 			if (r > 0 && fflush(stdout) == EOF) {
 				r = -errno;
 				if (r != -EPIPE)
-					log_msg("writing output failed: %s", strerror(-r));
+					log_error("writing output failed: %s", strerror(-r));
 			}
 			if (r == -EPIPE)
 				break;

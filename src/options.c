@@ -9,6 +9,7 @@
 
 #include <linux/netfilter.h>
 
+#include "names.h"
 #include "options.h"
 
 #define DEFAULT_TABLE	"trace_debug"
@@ -52,14 +53,6 @@ static const struct option long_options[] = {
 	{ "config",	required_argument, NULL, OPT_CONFIG },
 	{ "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
 	{}
-};
-
-static const char *const hook_keywords[NF_INET_NUMHOOKS] = {
-	[NF_INET_PRE_ROUTING]	= "prerouting",
-	[NF_INET_LOCAL_IN]	= "input",
-	[NF_INET_FORWARD]	= "forward",
-	[NF_INET_LOCAL_OUT]	= "output",
-	[NF_INET_POST_ROUTING]	= "postrouting",
 };
 
 void options_usage(FILE *out)
@@ -158,8 +151,8 @@ static int parse_hooks(const char *s, unsigned int *ret, char *err,
 		unsigned int h;
 
 		for (h = 0; h < NF_INET_NUMHOOKS; h++)
-			if (strlen(hook_keywords[h]) == n &&
-			    strncmp(p, hook_keywords[h], n) == 0)
+			if (strlen(names_hook(h)) == n &&
+			    strncmp(p, names_hook(h), n) == 0)
 				break;
 		if (h == NF_INET_NUMHOOKS)
 			return fail(err, errlen,
@@ -443,15 +436,13 @@ out:
 
 const char *options_family_keyword(uint8_t nfproto)
 {
-	switch (nfproto) {
-	case NFPROTO_INET:	return "inet";
-	case NFPROTO_IPV4:	return "ip";
-	case NFPROTO_IPV6:	return "ip6";
-	}
-	return NULL;
+	/* the families a trace table can have */
+	if (nfproto != NFPROTO_INET && nfproto != NFPROTO_IPV4 && nfproto != NFPROTO_IPV6)
+		return NULL;
+	return names_family(nfproto);
 }
 
 const char *options_hook_keyword(unsigned int hook)
 {
-	return hook < NF_INET_NUMHOOKS ? hook_keywords[hook] : NULL;
+	return names_hook(hook);
 }

@@ -15,7 +15,10 @@
 #include <linux/netlink.h>
 #include <nftables/libnftables.h>
 
+#include "clock.h"
+#include "hash.h"
 #include "listing.h"
+#include "names.h"
 #include "rulecache.h"
 
 /*
@@ -132,47 +135,23 @@ struct rulecache {
 	struct listing_stats last_stats;
 };
 
-static const char *const known_hooks[] = {
-    "prerouting", "input", "forward", "output", "postrouting", "ingress", "egress",
-};
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* FNV-1a */
-static uint32_t hash_bytes(uint32_t h, const void *p, size_t len)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= b[i];
-		h *= 16777619u;
-	}
-	return h;
-}
 
 static uint32_t hash_table(uint8_t family, const char *table)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = HASH_FNV1A_INIT;
 
-	h = hash_bytes(h, &family, sizeof(family));
-	return hash_bytes(h, table, strlen(table) + 1);
+	h = hash_fnv1a(h, &family, sizeof(family));
+	return hash_fnv1a(h, table, strlen(table) + 1);
 }
 
 static uint32_t rule_hash(uint8_t family, const char *table, uint64_t handle)
 {
-	return hash_bytes(hash_table(family, table), &handle, sizeof(handle));
+	return hash_fnv1a(hash_table(family, table), &handle, sizeof(handle));
 }
 
 static uint32_t chain_hash(uint8_t family, const char *table, const char *chain)
 {
-	return hash_bytes(hash_table(family, table), chain, strlen(chain));
+	return hash_fnv1a(hash_table(family, table), chain, strlen(chain));
 }
 
 static bool rule_is(const struct rule_entry *e, uint32_t hash, uint8_t family, const char *table,
@@ -275,17 +254,6 @@ static void deleted_push(struct rulecache *c, struct rule_entry *e)
 	bucket = &c->deleted[e->hash & (DELETED_BUCKETS - 1)];
 	e->next = *bucket;
 	*bucket = e;
-}
-
-static const char *hook_static(const char *hook)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(known_hooks) / sizeof(known_hooks[0]); i++) {
-		if (strcmp(known_hooks[i], hook) == 0)
-			return known_hooks[i];
-	}
-	return NULL;
 }
 
 static int chain_add_handle(struct chain_entry *e, uint64_t handle)
@@ -404,7 +372,7 @@ static int on_chain(void *data, const struct listing_table *t, const struct list
 	}
 
 	if (ch->hook) {
-		hook = hook_static(ch->hook);
+		hook = names_hook_static(ch->hook);
 		if (!hook)
 			hlen = strlen(ch->hook) + 1;
 	}
@@ -476,19 +444,6 @@ static void sweep(struct rulecache *c)
 	}
 }
 
-static int hook_bit(const char *hook)
-{
-	static const char *const inet_hooks[] = {
-	    "prerouting", "input", "forward", "output", "postrouting",
-	};
-	unsigned int i;
-
-	for (i = 0; hook && i < sizeof(inet_hooks) / sizeof(inet_hooks[0]); i++)
-		if (strcmp(hook, inet_hooks[i]) == 0)
-			return (int)i;	/* NF_INET_PRE_ROUTING ... */
-	return -1;
-}
-
 /* Which hooks a packet of each IP version passes through base chains. */
 static void note_base_hooks(struct rulecache *c)
 {
@@ -500,7 +455,7 @@ static void note_base_hooks(struct rulecache *c)
 		const struct chain_entry *e;
 
 		for (e = c->chains[i]; e; e = e->next) {
-			int bit = hook_bit(e->hook);
+			int bit = names_hook_parse(e->hook);
 			unsigned int v;
 
 			if (bit < 0)
@@ -545,7 +500,7 @@ static unsigned int hooks_after(int bit)
  */
 static bool sees_after(const struct chain_entry *e, const struct chain_entry *o)
 {
-	int eb = hook_bit(e->hook), ob = hook_bit(o->hook);
+	int eb = names_hook_parse(e->hook), ob = names_hook_parse(o->hook);
 
 	if (o == e || ob < 0 || !families_overlap(o->family, e->family))
 		return false;
@@ -576,7 +531,7 @@ static void note_final_accepts(struct rulecache *c)
 				  e->family == NFPROTO_IPV6;
 
 			e->final_accept = e->final_accept_later = false;
-			if (later_hooks || !ip || hooks_after(hook_bit(e->hook)) == ~0u)
+			if (later_hooks || !ip || hooks_after(names_hook_parse(e->hook)) == ~0u)
 				continue;
 			e->final_accept = e->final_accept_later = true;
 			for (j = 0; j < CHAIN_BUCKETS; j++) {

@@ -11,6 +11,8 @@
 
 #include <nftables/libnftables.h>
 
+#include "clock.h"
+#include "hash.h"
 #include "setcheck.h"
 
 /* Interface addresses change rarely; a packet's interfaces repeat. */
@@ -57,14 +59,6 @@ struct setcheck {
 	struct ifaddr_entry ifa[IFADDR_CACHE];
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int setcheck_new(struct rulecache *rules, struct setcheck **ret)
 {
 	struct setcheck *s = calloc(1, sizeof(*s));
@@ -98,16 +92,9 @@ const struct setcheck_stats *setcheck_stats(const struct setcheck *s)
 	return &s->stats;
 }
 
-/* FNV-1a */
 static uint32_t hash_str(const char *p)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *p; p++) {
-		h ^= (unsigned char)*p;
-		h *= 16777619u;
-	}
-	return h;
+	return hash_fnv1a(HASH_FNV1A_INIT, p, strlen(p));
 }
 
 static bool take_token(struct setcheck *s)

@@ -14,6 +14,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "names.h"
 #include "trace.h"
 
 /* Expected payload type of each attribute; MNL_TYPE_UNSPEC: not checked. */
@@ -285,15 +286,9 @@ bool trace_verdict_is_final(int32_t verdict)
 
 const char *trace_family_name(uint8_t nfproto)
 {
-	switch (nfproto) {
-	case NFPROTO_INET:	return "inet";
-	case NFPROTO_IPV4:	return "ip";
-	case NFPROTO_IPV6:	return "ip6";
-	case NFPROTO_ARP:	return "arp";
-	case NFPROTO_BRIDGE:	return "bridge";
-	case NFPROTO_NETDEV:	return "netdev";
-	}
-	return "unknown";
+	const char *name = names_family(nfproto);
+
+	return name ? name : "unknown";
 }
 
 const char *const trace_ct_status_names[TRACE_CT_STATUS_NAMES] = {

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NATTRACED_DAEMON_H
+#define NATTRACED_DAEMON_H
+
+/*
+ * The daemon's state, shared by its parts (not a library interface):
+ *   main.c     start-up and tear-down, the NAT-only modes
+ *   daemon.c   the loop: receive, group, explain once, output, stats
+ *   service.c  lifecycle entries, sd_notify status, reload
+ *   resolve.c  the resolver explain_timeline() asks
+ */
+#include <net/if.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "explain.h"
+#include "natmap.h"
+#include "options.h"
+#include "resolver.h"
+#include "stats.h"
+#include "timeline.h"
+
+struct ctquery;
+struct natlog;
+struct nlsock;
+struct outbuf;
+struct rulecache;
+struct rxthread;
+struct setcheck;
+struct tracetable;
+
+/* Messages handled per wakeup before signals and expiry get a look. */
+#define DRAIN_BATCH	4096
+/* At exit and for a report: what is queued, but not forever under a flood. */
+#define DRAIN_ALL_MAX	(16 * DRAIN_BATCH)
+/* ... and how long to wait for the receive thread to read the socket. */
+#define SYNC_WAIT_NS	(2000ull * 1000 * 1000)
+/* Stopping waits this long for a slow stdout reader, then counts the rest. */
+#define OUTPUT_EXIT_GRACE_MS	500
+/*
+ * if_indextoname() opens a socket per call; a packet's interfaces repeat,
+ * so names are cached, briefly enough that a renamed one shows up soon.
+ */
+#define IFCACHE_SIZE	64
+#define IFCACHE_TTL_NS	(1000ull * 1000 * 1000)
+
+struct ifcache_entry {
+	uint32_t index;
+	uint64_t at;
+	char name[IF_NAMESIZE];
+};
+
+struct daemon {
+	const struct options *opts;
+	struct nlsock *trace;
+	struct rxthread *rx;		/* reads trace, queues for us */
+	bool rx_more;			/* records left after a batch: poll without waiting */
+	struct rulecache *rules;
+	struct timeline_table *timelines;
+	struct tracetable *table;
+	struct resolver resolver;
+	struct explain ex;	/* of the timeline being written */
+	struct ifcache_entry ifcache[IFCACHE_SIZE];
+	unsigned long emitted;
+	bool stop;
+	bool failed;		/* stop with EXIT_RUNTIME */
+	bool wrote;
+	bool counter_warned;
+	uint64_t malformed, enobufs, queue_overruns;
+	struct setcheck *setcheck;	/* explain: set membership, addresses */
+	struct explain_ct_watch ct_watch;
+	uint64_t next_stats_ns;		/* 0: no periodic report */
+	struct capture_stats exit_stats;	/* for the journal's stop entry */
+	uint64_t selected_before;	/* counted by trace rules a reload replaced */
+	struct natlog *natlog;	/* --nat-log, NULL without */
+	struct ctquery *ctquery;	/* a NATed connection's entry, NULL if unavailable */
+	struct natmap asked;		/* ctquery's last answer */
+	struct outbuf *out;	/* stdout, non-blocking (text and json) */
+	bool output_error_logged;
+	/* the service (systemd): journal, sd_notify, reload */
+	int argc;
+	char **argv;
+	struct config *config0;	/* the file at start: opts' table etc. point into it */
+	struct config *config;	/* the file of the match in use */
+	struct options cur;	/* the options after a reload */
+	bool notify;		/* started by systemd with Type=notify */
+	bool status_dirty;
+	bool ct_seen;		/* a timeline carried conntrack attributes */
+	uint64_t status_at, lost_logged_at;
+	uint64_t drops, journal_errors;
+};
+
+/* daemon.c */
+void daemon_signals(sigset_t *mask);
+int daemon_signalfd(void);
+void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why);
+/* The counter of packets selected, before draining: see stats.h. */
+void daemon_read_selected(struct daemon *d, struct stats_input *in);
+/* Runs until a signal, --count, --timeout or an error; the exit status. */
+int daemon_run(struct daemon *d, int sfd);
+
+/* resolve.c */
+void daemon_resolver_init(struct daemon *d);
+bool daemon_final_accept(void *ctx, uint8_t family, const char *table, const char *chain,
+			 bool first_packet);
+
+/* service.c */
+enum lifecycle { LC_STARTED, LC_STOPPED, LC_LOST, LC_RELOADED, LC_RELOAD_REFUSED };
+void lifecycle(struct daemon *d, enum lifecycle what, const char *detail);
+void service_emitted(struct daemon *d, const struct timeline *tl, const struct tl_summary *sum);
+/* STATUS= for systemctl status: at most once a second, when something changed. */
+void service_status(struct daemon *d, uint64_t now, bool force);
+/* How long poll() may wait, given a STATUS= update that is due. */
+int64_t service_wait(const struct daemon *d, uint64_t now, int64_t wait);
+/* SIGHUP: read the configuration again and swap the trace rule in one batch. */
+void service_reload(struct daemon *d);
+/* Warnings a match deserves: --rate none, ct expressions before conntrack. */
+void service_match_warnings(const char *match, bool rate_none);
+
+#endif

@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The daemon loop: poll the receive thread's queue, the ruleset-change
+ * socket, the NAT log, a signalfd and a waiting stdout; group events
+ * into timelines, explain each once and hand it to its output; account
+ * for every packet selected (stats).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "daemon.h"
+#include "format.h"
+#include "journal.h"
+#include "log.h"
+#include "natlog.h"
+#include "nattraced.h"
+#include "outbuf.h"
+#include "rulecache.h"
+#include "rxthread.h"
+#include "trace.h"
+#include "tracetable.h"
+
+/* A reader that went away (| head) is an end, not an error. Said once. */
+static void output_failed(struct daemon *d, int err)
+{
+	if (err != -EPIPE) {
+		if (!d->output_error_logged)
+			log_error("writing output failed: %s", strerror(-err));
+		d->failed = true;
+	}
+	d->output_error_logged = true;
+	d->stop = true;
+}
+
+void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why)
+{
+	struct daemon *d = ctx;
+	int r;
+
+	(void)why;
+	/* With --count, print exactly that many, even while flushing. */
+	if (d->opts->count && d->emitted >= d->opts->count)
+		return;
+	/* A ruleset change since the last timeline: re-list before naming rules. */
+	r = rulecache_refresh(d->rules);
+	if (r < 0)
+		log_warning("re-listing the ruleset failed: %s, rule text may be stale", strerror(-r));
+	if (explain_ct_watch(&d->ct_watch, tl, &d->resolver))
+		log_notice("trace events carry no conntrack state (kernel before 6.16, or no conntrack in this namespace): ct state per chain is not shown");
+	/* The one place that asks: the outputs below only render. */
+	explain_timeline(tl, &d->resolver, &d->ex);
+	if (d->out)
+		outbuf_begin(d->out);
+	if (d->opts->output == OUTPUT_JSON)
+		r = format_json_line(outbuf_file(d->out), tl, &d->ex);
+	else if (d->opts->output == OUTPUT_JOURNAL)
+		r = journal_timeline(tl, &d->ex);
+	else
+		r = format_text(outbuf_file(d->out), tl, &d->ex);
+	/* a full buffer (a slow reader) drops this one, counted; not an end */
+	if (d->out && (r = outbuf_commit(d->out, true)) == -ENOBUFS)
+		return;
+	/* journald away for a moment: lose this entry, not the trace */
+	if (r < 0 && d->opts->output == OUTPUT_JOURNAL) {
+		if (d->journal_errors++ == 0)
+			fprintf(stderr, "nattraced: writing to the journal failed: %s, entries are lost\n",
+				strerror(-r));
+		r = 0;
+	}
+	if (r < 0) {
+		output_failed(d, r);
+		return;
+	}
+	d->wrote = true;
+	d->emitted++;
+	service_emitted(d, tl, &d->ex.sum);
+	if (d->opts->count && d->emitted >= d->opts->count)
+		d->stop = true;
+}
+
+static void handle_datagram(struct daemon *d, const void *buf, size_t len,
+			    uint64_t now)
+{
+	const struct nlmsghdr *nlh;
+	size_t off = 0;
+	bool bad;
+
+	while ((nlh = trace_msg_next(buf, len, &off, &bad))) {
+		struct trace_event ev;
+		int r = trace_decode(nlh, &ev);
+
+		/* -ENOMSG: not a trace event, nothing to count */
+		if (r == -ENOMSG)
+			continue;
+		if (r < 0) {
+			d->malformed++;
+			continue;
+		}
+		timeline_add(d->timelines, &ev, now);
+	}
+	if (bad)
+		d->malformed++;
+}
+
+/*
+ * Group up to max records from the receive queue. Returns true when it was
+ * found empty. With until_empty it goes on after --count was reached, to
+ * account for what is queued.
+ */
+static bool consume_queue(struct daemon *d, int max, bool until_empty)
+{
+	uint64_t now = now_ns();
+
+	for (int i = 0; i < max && (until_empty || !d->stop); i++) {
+		enum rxrec_type type;
+		size_t len;
+		const void *rec = rxthread_next(d->rx, &type, &len);
+
+		if (!rec)
+			return true;
+		/* the clock per 64 records, as per recvmmsg batch before */
+		if ((i & 63) == 63)
+			now = now_ns();
+		switch (type) {
+		case RXREC_DGRAM:
+			handle_datagram(d, rec, len, now);
+			break;
+		case RXREC_TRUNC:
+			/* larger than any trace event (MSG_TRUNC): skip it */
+			d->malformed++;
+			break;
+		case RXREC_LOSS_ENOBUFS:
+			/* Messages were lost: what is in flight may have gaps. */
+			d->enobufs++;
+			lifecycle(d, LC_LOST, NULL);
+			timeline_loss_begin(d->timelines);
+			break;
+		case RXREC_LOSS_OVERRUN:
+			/* The same for events our own queue had no room for. */
+			if (d->queue_overruns++ == 0)
+				log_warning("receive queue overrun (--buffer-size %llu): trace events lost, affected timelines are marked incomplete",
+					(unsigned long long)d->opts->buffer_size);
+			timeline_loss_begin(d->timelines);
+			break;
+		case RXREC_LOSS_END:
+			/* The socket was empty: any gap is behind us now. */
+			timeline_loss_end(d->timelines);
+			break;
+		}
+	}
+	return false;
+}
+
+/*
+ * Receive and group up to max messages. Returns true when the queue was
+ * found empty. max >= DRAIN_ALL_MAX (a report, the exit) first has the
+ * receive thread read what the socket holds now, so that what the trace
+ * counter counted before this call is accounted for.
+ */
+static bool drain_trace(struct daemon *d, int max, bool until_empty)
+{
+	uint64_t ticket, deadline;
+	bool empty;
+	int r;
+
+	if (max < DRAIN_ALL_MAX) {
+		empty = consume_queue(d, max, until_empty);
+		goto out;
+	}
+	ticket = rxthread_sync(d->rx);
+	deadline = now_ns() + SYNC_WAIT_NS;
+	for (;;) {
+		bool synced = rxthread_synced(d->rx, ticket);
+		uint64_t now;
+
+		/* once synced, what the thread read is all in the queue */
+		empty = consume_queue(d, max, until_empty);
+		if ((!until_empty && d->stop) || (synced && empty))
+			break;
+		now = now_ns();
+		if (now >= deadline)
+			break;
+		if (!empty)
+			continue;
+		poll(&(struct pollfd){ .fd = rxthread_fd(d->rx), .events = POLLIN }, 1,
+		     (int)((deadline - now) / 1000000 + 1));
+		rxthread_ack(d->rx);
+	}
+out:
+	d->rx_more = !empty;
+	r = rxthread_error(d->rx);
+	if (empty && r < 0 && !d->failed) {
+		log_error("receiving trace events failed: %s", strerror(-r));
+		d->failed = true;
+		d->stop = true;
+	}
+	return empty;
+}
+
+/*
+ * Stopping: the receive thread ends; what it queued is grouped, and the
+ * losses it could not queue while the queue was full are counted.
+ */
+static void stop_receiving(struct daemon *d)
+{
+	rxthread_stop(d->rx);
+	consume_queue(d, INT32_MAX, true);
+	rxthread_flush(d->rx);
+	consume_queue(d, INT32_MAX, true);
+}
+
+void daemon_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGQUIT);
+	sigaddset(mask, SIGUSR1);
+}
+
+int daemon_signalfd(void)
+{
+	sigset_t mask;
+
+	int fd;
+
+	daemon_signals(&mask);
+	fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * The counter first, then what is queued: a packet selected in between
+ * can make "lost" smaller, never invent a loss.
+ */
+void daemon_read_selected(struct daemon *d, struct stats_input *in)
+{
+	int r = d->table ? tracetable_selected(d->table, &in->selected) : -ENOENT;
+
+	in->selected_known = r == 0;
+	in->selected += d->selected_before;
+	if (r < 0 && !d->counter_warned) {
+		log_warning("cannot read the trace rule's counter (%s): packets selected are not known",
+			strerror(-r));
+		d->counter_warned = true;
+	}
+}
+
+/* A statistics entry: the text line, the counts as fields, and the JSON. */
+static void journal_stats(const struct capture_stats *st)
+{
+	char text[1024], f[7][96], json[1024];
+	const char *fields[8] = {};
+	struct jsonw w;
+	size_t n = 0;
+	FILE *out = fmemopen(text, sizeof(text), "w");
+
+	if (!out)
+		return;
+	fputs("stats: ", out);
+	stats_text(out, st);
+	fclose(out);
+	jsonw_init(&w, json, sizeof(json));
+	stats_json(&w, st);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_STATS_REASON=%s",
+		 st->reason == STATS_SIGNAL ? "signal" : "interval");
+	if (st->selected_known) {
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_SELECTED=%llu", (unsigned long long)st->selected);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_LOST=%llu", (unsigned long long)st->lost);
+	}
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_TIMELINES=%llu", (unsigned long long)st->emitted);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_INCOMPLETE=%llu", (unsigned long long)st->incomplete);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu", (unsigned long long)st->enobufs);
+	for (size_t i = 0; i < n; i++)
+		fields[i] = f[i];
+	/* NATTRACE_JSON may be long: a field of its own, not in f[] */
+	if (jsonw_text(&w)) {
+		char *field = NULL;
+
+		if (asprintf(&field, "NATTRACE_JSON=%s", jsonw_text(&w)) >= 0)
+			fields[n++] = field;
+		journal_message(LOG_INFO, JOURNAL_MSGID_STATS, fields, "%s", text);
+		free(field);
+	} else {
+		journal_message(LOG_INFO, JOURNAL_MSGID_STATS, fields, "%s", text);
+	}
+	jsonw_release(&w);
+}
+
+static void report_stats(struct daemon *d, struct stats_input *in, enum stats_reason reason)
+{
+	struct capture_stats st;
+
+	if (d->out) {
+		const struct outbuf_stats *os = outbuf_stats(d->out);
+
+		/* pending ones are delivered or counted dropped by the exit */
+		in->printed = os->delivered + os->pending;
+		in->output_dropped = os->dropped;
+	} else {
+		in->printed = d->emitted;
+	}
+	in->in_flight = timeline_inflight(d->timelines);
+	in->enobufs = d->enobufs;
+	in->queue_overruns = d->queue_overruns;
+	in->malformed = d->malformed;
+	stats_compute(in, timeline_stats(d->timelines), reason, &st);
+	if (log_to_journal()) {
+		/* the stop entry carries the last account */
+		if (reason == STATS_EXIT)
+			d->exit_stats = st;
+		else
+			journal_stats(&st);
+		return;
+	}
+	if (d->opts->output == OUTPUT_JSON) {
+		char stack[1024];
+		struct jsonw w;
+		const char *line;
+
+		jsonw_init(&w, stack, sizeof(stack));
+		stats_json(&w, &st);
+		jsonw_raw(&w, "\n", 1);
+		line = jsonw_text(&w);
+		if (line && !d->output_error_logged) {
+			outbuf_begin(d->out);
+			fwrite(line, 1, w.len, outbuf_file(d->out));
+			if (outbuf_commit(d->out, false) == 0)
+				d->wrote = true;
+		}
+		jsonw_release(&w);
+	}
+	/* Text users read the log; at exit everyone gets the summary there. */
+	if (d->opts->output != OUTPUT_JSON || reason == STATS_EXIT) {
+		fputs(reason == STATS_EXIT ? "nattraced: stopped: " : "nattraced: stats: ", stderr);
+		stats_text(stderr, &st);
+		fputc('\n', stderr);
+	}
+}
+
+static void periodic_stats(struct daemon *d, enum stats_reason reason)
+{
+	struct stats_input in = {};
+
+	daemon_read_selected(d, &in);
+	drain_trace(d, DRAIN_ALL_MAX, false);
+	report_stats(d, &in, reason);
+	if (d->opts->stats_interval)
+		d->next_stats_ns = now_ns() + d->opts->stats_interval * 1000000000ull;
+}
+
+/* Returns the exit status. */
+int daemon_run(struct daemon *d, int sfd)
+{
+	const struct options *o = d->opts;
+	struct stats_input in = {};
+	uint64_t deadline = 0;
+	bool timed_out = false;
+	int r;
+	struct pollfd pfd[5] = {
+		{ .fd = rxthread_fd(d->rx), .events = POLLIN },
+		{ .fd = sfd, .events = POLLIN },
+		{ .fd = rulecache_fd(d->rules), .events = POLLIN },
+		{ .fd = d->natlog ? natlog_fd(d->natlog) : -1, .events = POLLIN },
+		{ .fd = -1, .events = POLLOUT },	/* stdout, while output waits */
+	};
+
+	if (o->timeout > 0)
+		deadline = now_ns() + (uint64_t)(o->timeout * 1e9);
+
+	while (!d->stop) {
+		uint64_t now = now_ns();
+		int64_t wait = timeline_next_expiry(d->timelines, now);
+		int timeout_ms;
+
+		if (deadline) {
+			if (now >= deadline) {
+				timed_out = true;
+				break;
+			}
+			if (wait < 0 || (uint64_t)wait > deadline - now)
+				wait = (int64_t)(deadline - now);
+		}
+		if (d->next_stats_ns) {
+			if (now >= d->next_stats_ns) {
+				periodic_stats(d, STATS_INTERVAL);
+				continue;
+			}
+			if (wait < 0 || (uint64_t)wait > d->next_stats_ns - now)
+				wait = (int64_t)(d->next_stats_ns - now);
+		}
+		wait = service_wait(d, now, wait);
+		/* Round up so a wakeup never comes before the expiry. */
+		timeout_ms = wait < 0 ? -1 : (int)((wait + 999999) / 1000000);
+		/* records left from the last batch: look at them at once */
+		if (d->rx_more)
+			timeout_ms = 0;
+		/* expiry waits for a loss marker on its way: no busy loop meanwhile */
+		else if (timeout_ms >= 0 && timeout_ms < RXTHREAD_COALESCE_MS &&
+			 rxthread_losing(d->rx))
+			timeout_ms = RXTHREAD_COALESCE_MS;
+		/* poll() skips entries with a negative fd */
+		pfd[4].fd = d->out && outbuf_pending(d->out) ? outbuf_fd(d->out) : -1;
+		if (poll(pfd, 5, timeout_ms) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll: %s", strerror(errno));
+			return EXIT_RUNTIME;
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGUSR1)
+					periodic_stats(d, STATS_SIGNAL);
+				else if (si.ssi_signo == SIGHUP)
+					service_reload(d);
+				else
+					break;
+			}
+		}
+		if (pfd[2].fd >= 0 && (pfd[2].revents & POLLIN))
+			rulecache_on_readable(d->rules);
+		/* Mappings first: a timeline ending now may name one. */
+		if (pfd[3].revents & (POLLIN | POLLERR)) {
+			r = natlog_drain(d->natlog);
+			if (r < 0) {
+				d->failed = r != -EPIPE;
+				d->stop = true;
+			}
+			if (r > 0)
+				d->wrote = true;
+		}
+		/* The receive thread published records (or a loss). */
+		if (pfd[0].revents & POLLIN)
+			rxthread_ack(d->rx);
+		if ((pfd[0].revents & POLLIN) || d->rx_more)
+			drain_trace(d, DRAIN_BATCH, false);
+		/*
+		 * Not while the receive thread owes a loss marker: a timeline
+		 * whose later events were dropped would end as complete.
+		 */
+		if (!rxthread_losing(d->rx))
+			timeline_expire(d->timelines, now_ns());
+		service_status(d, now_ns(), false);
+		/* One write per wakeup, never waiting on the reader. */
+		if (d->out && (d->wrote || (pfd[4].revents & (POLLOUT | POLLERR)))) {
+			d->wrote = false;
+			r = outbuf_flush(d->out);
+			if (r < 0)
+				output_failed(d, r);
+		}
+	}
+	/*
+	 * Stopping: account for what is queued, then the timelines in flight
+	 * are as complete as they will get.
+	 */
+	daemon_read_selected(d, &in);
+	/* after an output error too: what it never got is counted, not lost */
+	drain_trace(d, DRAIN_ALL_MAX, true);
+	stop_receiving(d);
+	timeline_flush(d->timelines);
+	/* A stopped reader gets a moment, not our exit: the rest is counted. */
+	if (d->out && (r = outbuf_drain(d->out, OUTPUT_EXIT_GRACE_MS)) < 0)
+		output_failed(d, r);
+	report_stats(d, &in, STATS_EXIT);
+	if (d->out && (r = outbuf_drain(d->out, OUTPUT_EXIT_GRACE_MS)) < 0)
+		output_failed(d, r);
+	if (d->failed)
+		return EXIT_RUNTIME;
+	if (timed_out && o->count && d->emitted < o->count)
+		return EXIT_TIMEOUT;
+	return EXIT_OK;
+}

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The service: lifecycle entries (started, stopped, lost, reload) with
+ * their MESSAGE_IDs, sd_notify status, warnings about a match, and
+ * SIGHUP's reload of the configuration.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "clock.h"
+#include "config.h"
+#include "daemon.h"
+#include "journal.h"
+#include "log.h"
+#include "names.h"
+#include "rulecache.h"
+#include "ruletext.h"
+#include "stats.h"
+#include "tracetable.h"
+
+#define STATUS_INTERVAL_NS	(1000ull * 1000 * 1000)
+#define LOST_INTERVAL_NS	(60ull * 1000 * 1000 * 1000)
+
+void service_match_warnings(const char *match, bool rate_none)
+{
+	if (rate_none)
+		log_warning("--rate none: every matching packet is traced, which costs CPU on a busy host");
+	/* The trace chains run at -350, before conntrack (-200). */
+	if (ruletext_has_word(match, "ct"))
+		log_warning("the trace rule runs before conntrack: ct expressions in --match see no connection yet");
+}
+
+void service_emitted(struct daemon *d, const struct timeline *tl,
+			    const struct tl_summary *sum)
+{
+	if (!d->notify && !log_to_journal())
+		return;
+	if (sum->verdict == TL_VERDICT_DROP)
+		d->drops++;
+	d->status_dirty = true;
+	if (d->ct_seen)
+		return;
+	for (int h = 0; h < tl->n_hdrs; h++) {
+		if (!tl->hdrs[h].ct.present)
+			continue;
+		/* Linux 6.16+ sends them: say so once, when the first shows up */
+		d->ct_seen = true;
+		if (log_to_journal())
+			journal_message(LOG_INFO, NULL,
+					(const char *const[]){ "NATTRACE_CT_ATTRS=seen", NULL },
+					"the kernel sends conntrack trace attributes (ct state, direction, status, id)");
+		break;
+	}
+}
+
+/* STATUS= for systemctl status: at most once a second, when something changed. */
+void service_status(struct daemon *d, uint64_t now, bool force)
+{
+	char buf[256];
+
+	if (!d->notify || (!force && (!d->status_dirty || now - d->status_at < STATUS_INTERVAL_NS)))
+		return;
+	snprintf(buf, sizeof(buf),
+		 "STATUS=tracing '%.80s': %lu packets traced, %llu dropped, %llu receive overruns",
+		 d->opts->match, d->emitted, (unsigned long long)d->drops,
+		 (unsigned long long)d->enobufs);
+	journal_notify(buf);
+	d->status_at = now;
+	d->status_dirty = false;
+}
+
+/* Wake up for a STATUS= update that is due. */
+int64_t service_wait(const struct daemon *d, uint64_t now, int64_t wait)
+{
+	int64_t due;
+
+	if (!d->notify || !d->status_dirty)
+		return wait;
+	due = now - d->status_at >= STATUS_INTERVAL_NS ? 0 :
+	      (int64_t)(d->status_at + STATUS_INTERVAL_NS - now);
+	return wait < 0 || due < wait ? due : wait;
+}
+
+/*
+ * The daemon's life in one place: to the journal with a MESSAGE_ID and
+ * fields for --output journal, otherwise the stderr lines as before.
+ */
+void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
+{
+	const struct options *o = d->opts;
+	const struct timeline_stats *st = timeline_stats(d->timelines);
+	char hooks[64], text[2048], f[8][256];
+	const char *fields[9] = {};
+	struct utsname u = {};
+	uint64_t now = now_ns();
+
+	names_hooks_str(o->hooks, ",", hooks, sizeof(hooks));
+	switch (what) {
+	case LC_STARTED:
+		if (!log_to_journal()) {
+			log_info("tracing '%s' at %s, rate %s, table %s %s", o->match, hooks,
+				o->rate_none ? "unlimited" : o->rate,
+				options_family_keyword(o->family), o->table);
+			break;
+		}
+		uname(&u);
+		snprintf(text, sizeof(text),
+			 "tracing '%s' at %s, rate %s, table %s %s; kernel %s, conntrack trace attributes not yet seen (Linux 6.16 and later send them)",
+			 o->match, hooks, o->rate_none ? "unlimited" : o->rate,
+			 options_family_keyword(o->family), o->table, u.release);
+		snprintf(f[0], sizeof(f[0]), "NATTRACE_MATCH=%s", o->match);
+		snprintf(f[1], sizeof(f[1]), "NATTRACE_RATE=%s", o->rate_none ? "none" : o->rate);
+		snprintf(f[2], sizeof(f[2]), "NATTRACE_TABLE=%s %s",
+			 options_family_keyword(o->family), o->table);
+		snprintf(f[3], sizeof(f[3]), "NATTRACE_HOOKS=%s", hooks);
+		snprintf(f[4], sizeof(f[4]), "NATTRACE_KERNEL=%s", u.release);
+		snprintf(f[5], sizeof(f[5]), "NATTRACE_CT_ATTRS=not yet seen");
+		snprintf(f[6], sizeof(f[6]), "NATTRACE_CONFIG=%s", o->config ? o->config : "");
+		for (int i = 0; i < 7; i++)
+			fields[i] = f[i];
+		log_entry(LOG_INFO, JOURNAL_MSGID_STARTED, fields, text);
+		break;
+	case LC_STOPPED: {
+		const struct capture_stats *cs = &d->exit_stats;
+		size_t n;
+		FILE *f_text;
+
+		/* without the journal, report_stats() wrote the stop line */
+		if (!log_to_journal())
+			break;
+		f_text = fmemopen(text, sizeof(text), "w");
+		if (!f_text)
+			break;
+		fputs("stopped: ", f_text);
+		stats_text(f_text, cs);
+		fprintf(f_text, "; %llu dropped; %llu journal write errors; conntrack trace attributes %s",
+			(unsigned long long)d->drops, (unsigned long long)d->journal_errors,
+			d->ct_seen ? "seen" : "not seen");
+		fclose(f_text);
+		n = 0;
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_TIMELINES=%lu", d->emitted);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_DROPS=%llu", (unsigned long long)d->drops);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu", (unsigned long long)d->enobufs);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_INCOMPLETE=%llu",
+			 (unsigned long long)st->incomplete);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_MALFORMED=%llu",
+			 (unsigned long long)d->malformed);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_CT_ATTRS=%s", d->ct_seen ? "seen" : "not seen");
+		if (cs->selected_known) {
+			snprintf(f[n++], sizeof(f[0]), "NATTRACE_SELECTED=%llu",
+				 (unsigned long long)cs->selected);
+			snprintf(f[n++], sizeof(f[0]), "NATTRACE_LOST=%llu", (unsigned long long)cs->lost);
+		}
+		for (size_t i = 0; i < n; i++)
+			fields[i] = f[i];
+		log_entry(LOG_INFO, JOURNAL_MSGID_STOPPED, fields, text);
+		break;
+	}
+	case LC_LOST:
+		/* stderr: once, as before; the journal: at most once a minute */
+		if (!log_to_journal()) {
+			if (d->enobufs == 1)
+				log_warning("receive buffer overrun: trace events lost, affected timelines are marked incomplete");
+			break;
+		}
+		if (d->lost_logged_at && now - d->lost_logged_at < LOST_INTERVAL_NS)
+			break;
+		d->lost_logged_at = now;
+		snprintf(text, sizeof(text),
+			 "receive buffer overrun: trace events lost (%llu overruns so far), affected timelines are marked incomplete",
+			 (unsigned long long)d->enobufs);
+		snprintf(f[0], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu", (unsigned long long)d->enobufs);
+		fields[0] = f[0];
+		log_entry(LOG_WARNING, JOURNAL_MSGID_LOST, fields, text);
+		break;
+	case LC_RELOADED:
+		snprintf(text, sizeof(text), "reloaded: tracing '%s' at %s, rate %s, table %s %s",
+			 o->match, hooks, o->rate_none ? "unlimited" : o->rate,
+			 options_family_keyword(o->family), o->table);
+		snprintf(f[0], sizeof(f[0]), "NATTRACE_RELOAD=applied");
+		snprintf(f[1], sizeof(f[1]), "NATTRACE_MATCH=%s", o->match);
+		fields[0] = f[0];
+		fields[1] = f[1];
+		log_entry(LOG_NOTICE, JOURNAL_MSGID_RELOAD, fields, text);
+		break;
+	case LC_RELOAD_REFUSED:
+		snprintf(text, sizeof(text), "reload refused: %s; still tracing '%s'", detail,
+			 o->match);
+		snprintf(f[0], sizeof(f[0]), "NATTRACE_RELOAD=refused");
+		snprintf(f[1], sizeof(f[1]), "NATTRACE_MATCH=%s", o->match);
+		fields[0] = f[0];
+		fields[1] = f[1];
+		log_entry(LOG_ERR, JOURNAL_MSGID_RELOAD, fields, text);
+		break;
+	}
+}
+
+/*
+ * SIGHUP: read the configuration again and swap the trace rule in one
+ * batch. The table's name and family, the output, --count and --timeout
+ * stay as they were at start. A refused match leaves the old one running.
+ */
+void service_reload(struct daemon *d)
+{
+	struct tracetable_config cfg;
+	struct config *c = NULL;
+	struct options o;
+	uint64_t selected;
+	char err[1024];
+	int r;
+
+	journal_notify("RELOADING=1");
+	r = config_options(d->argc, d->argv, &o, &c, err, sizeof(err));
+	if (r < 0) {
+		lifecycle(d, LC_RELOAD_REFUSED, err);
+		goto out;
+	}
+	if (o.family != d->opts->family || strcmp(o.table, d->opts->table) != 0 ||
+	    o.output != d->opts->output || o.count != d->opts->count ||
+	    o.timeout != d->opts->timeout)
+		log_warning("reload: table, family, output, count and timeout keep their values from the start (a restart applies them)");
+	cfg = (struct tracetable_config){
+		.family = d->opts->family, .table = d->opts->table, .hooks = o.hooks,
+		.match = o.match, .rate = o.rate_none ? NULL : o.rate,
+	};
+	/*
+	 * The new rules count from zero: keep what the old ones counted.
+	 * Packets selected between this read and the swap are not counted.
+	 */
+	if (tracetable_selected(d->table, &selected) < 0)
+		selected = 0;
+	r = tracetable_replace(d->table, &cfg, err, sizeof(err));
+	if (r < 0) {
+		config_free(c);
+		lifecycle(d, LC_RELOAD_REFUSED, err);
+		goto out;
+	}
+	d->selected_before += selected;
+	/* our chains changed: judge the next packets against them */
+	if (rulecache_sync(d->rules) < 0)
+		log_warning("listing the ruleset after the reload failed, rule text may be stale");
+	d->cur = *d->opts;
+	d->cur.match = o.match;
+	memcpy(d->cur.rate, o.rate, sizeof(d->cur.rate));
+	d->cur.rate_none = o.rate_none;
+	d->cur.hooks = o.hooks;
+	d->opts = &d->cur;
+	if (d->config != d->config0)
+		config_free(d->config);
+	d->config = c;
+	service_match_warnings(o.match, o.rate_none);
+	lifecycle(d, LC_RELOADED, NULL);
+out:
+	journal_notify("READY=1");
+	service_status(d, now_ns(), true);
+}
