@@ -221,6 +221,44 @@ const struct tl_ct *timeline_first_ct(const struct timeline *tl);
 #define TL_MAX_PATH	16
 #define TL_MAX_NAT	4
 
+/*
+ * The jump stack of one base chain entry, replayed from its events: a
+ * jump pushes, a goto pushes a frame that returns past its caller, and
+ * leaving a chain (its end, a return) pops. The one walker that paths,
+ * vias, set hints and the text's indentation share.
+ */
+struct tl_frame {
+	const char *chain;
+	int via;		/* step that entered it, -1 for the base chain */
+	bool is_goto;
+	/* for the caller's own use, zeroed on push */
+	uint64_t last;
+	bool done;
+};
+
+struct tl_walk {
+	struct tl_frame st[TL_MAX_PATH];
+	unsigned int depth;	/* >= 1 */
+};
+
+void tl_walk_begin(struct tl_walk *w, const char *base_chain);
+/*
+ * After step i (s) was met: push its jump or goto, or pop when it leaves
+ * its chain. false when a jump or goto did not fit (TL_MAX_PATH deep);
+ * the stack is then as it was.
+ */
+bool tl_walk_step(struct tl_walk *w, const struct tl_step *s, int i);
+/* Back to the caller: a goto's frame returns past the chain it left. */
+void tl_walk_pop(struct tl_walk *w);
+static inline struct tl_frame *tl_walk_top(struct tl_walk *w)
+{
+	return &w->st[w->depth - 1];
+}
+/* Events missing: pop until chain is on top, or start over with it as the base. */
+void tl_walk_sync(struct tl_walk *w, const char *chain);
+/* The chains from the base chain to the top, a goto replacing its caller. */
+unsigned int tl_walk_path(const struct tl_walk *w, const char **ret);
+
 enum tl_nat_type { TL_NAT_DNAT, TL_NAT_SNAT };
 
 struct tl_nat {

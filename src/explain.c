@@ -63,54 +63,23 @@ static int base_of(const struct timeline *tl, int i)
 
 /* ---- the path: jumps and gotos ---- */
 
-struct level {
-	const char *chain;
-	int via;		/* step that entered it, NONE for the base */
-	bool is_goto;
-	uint64_t last;		/* handle of the last rule passed, 0 at start */
-	bool done;		/* its end was reached */
-};
-
-/* Return from the top chain: a goto's chain returns to its caller's caller. */
-static unsigned int pop_level(struct level *st, unsigned int depth)
-{
-	while (depth > 1 && st[depth - 1].is_goto)
-		depth--;
-	if (depth > 1)
-		depth--;
-	return depth;
-}
-
 static void find_via(const struct timeline *tl, struct explain *ex)
 {
-	struct level st[EXPLAIN_MAX_VIA];
-	unsigned int depth = 1;
+	struct tl_walk w;
 	int cause = ex->sum.cause, base = base_of(tl, cause);
 
 	ex->n_via = 0;
 	/* The entry's start was not kept: no via rather than a wrong one. */
 	if (base == NONE)
 		return;
-	st[0] = (struct level){ .chain = tl->steps[base].chain, .via = NONE };
-	for (int i = base; i < cause; i++) {
-		const struct tl_step *s = &tl->steps[i];
-
-		if (timeline_step_leaves_chain(s)) {
-			depth = pop_level(st, depth);
-		} else if (s->has_verdict && s->target &&
-			   (s->verdict == NFT_JUMP || s->verdict == NFT_GOTO)) {
-			if (depth < EXPLAIN_MAX_VIA)
-				st[depth++] = (struct level){
-					.chain = s->target, .via = i,
-					.is_goto = s->verdict == NFT_GOTO,
-				};
-		}
-	}
+	tl_walk_begin(&w, tl->steps[base].chain);
+	for (int i = base; i < cause; i++)
+		tl_walk_step(&w, &tl->steps[i], i);
 	/* Events missing in between: no via rather than a wrong one. */
-	if (st[depth - 1].chain != tl->steps[cause].chain)
+	if (tl_walk_top(&w)->chain != tl->steps[cause].chain)
 		return;
-	for (unsigned int d = 1; d < depth; d++)
-		ex->via[ex->n_via++] = st[d].via;
+	for (unsigned int d = 1; d < w.depth; d++)
+		ex->via[ex->n_via++] = w.st[d].via;
 }
 
 /* ---- accepts per base chain ---- */
@@ -735,8 +704,7 @@ static void find_hints(const struct timeline *tl, const struct resolver *r,
 		       struct explain *ex)
 {
 	struct hintctx *c, cbuf;
-	struct level st[EXPLAIN_MAX_VIA];
-	unsigned int depth = 1;
+	struct tl_walk w;
 	int cause = ex->sum.cause, base = base_of(tl, cause);
 
 	/* the rules before the entry's first kept event are unknown */
@@ -748,25 +716,25 @@ static void find_hints(const struct timeline *tl, const struct resolver *r,
 	c->ex = ex;
 	c->rules_read = 0;
 	c->hdr = tl->steps[base].hdr >= 0 ? &tl->hdrs[tl->steps[base].hdr] : NULL;
-	st[0] = (struct level){ .chain = tl->steps[base].chain, .via = NONE };
+	tl_walk_begin(&w, tl->steps[base].chain);
 	for (int i = base; i <= cause; i++) {
 		const struct tl_step *s = &tl->steps[i];
-		struct level *top = &st[depth - 1];
+		struct tl_frame *top = tl_walk_top(&w);
 
 		if (s->type == TRACE_TYPE_POLICY) {
-			if (!st[0].done)
-				scan_skipped(c, s, st[0].chain, st[0].last, 0);
-			st[0].done = true;
+			if (!w.st[0].done)
+				scan_skipped(c, s, w.st[0].chain, w.st[0].last, 0);
+			w.st[0].done = true;
 			continue;
 		}
 		/* Events missing: stop rather than blame the wrong rules. */
 		if (s->chain != top->chain)
 			return;
 		if (!s->has_handle) {
-			if (timeline_step_is_chain_end(s) || s->type == TRACE_TYPE_RETURN) {
+			if (timeline_step_leaves_chain(s)) {
 				scan_skipped(c, s, top->chain, top->last, 0);
 				top->done = true;
-				depth = pop_level(st, depth);
+				tl_walk_pop(&w);
 			}
 			continue;
 		}
@@ -774,17 +742,8 @@ static void find_hints(const struct timeline *tl, const struct resolver *r,
 		top->last = s->handle;
 		if (i == cause)
 			break;
-		if (s->has_verdict && s->verdict == NFT_RETURN) {
-			depth = pop_level(st, depth);
-		} else if (s->has_verdict && s->target &&
-			   (s->verdict == NFT_JUMP || s->verdict == NFT_GOTO)) {
-			if (depth >= EXPLAIN_MAX_VIA)
-				return;
-			st[depth++] = (struct level){
-				.chain = s->target, .via = i,
-				.is_goto = s->verdict == NFT_GOTO,
-			};
-		}
+		if (!tl_walk_step(&w, s, i))
+			return;
 	}
 }
 

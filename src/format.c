@@ -515,37 +515,17 @@ static void hints_text(FILE *out, const struct explain *ex)
  */
 static void step_depths(const struct timeline *tl, uint8_t *ret)
 {
-	struct { const char *chain; bool is_goto; } st[TL_MAX_PATH];
-	unsigned int depth = 0;
+	struct tl_walk w = { .depth = 0 };
 
 	for (int i = 0; i < tl->n_steps; i++) {
 		const struct tl_step *s = &tl->steps[i];
 
-		if (timeline_entry_begins(tl, i)) {
-			depth = 1;
-			st[0].chain = s->chain;
-			st[0].is_goto = false;
-		}
+		if (w.depth == 0 || timeline_entry_begins(tl, i))
+			tl_walk_begin(&w, s->chain);
 		/* events missing: find the chain on the stack, or start over */
-		while (depth > 1 && st[depth - 1].chain != s->chain)
-			depth--;
-		if (st[depth - 1].chain != s->chain) {
-			depth = 1;
-			st[0].chain = s->chain;
-		}
-		ret[i] = (uint8_t)(depth - 1);
-		if (timeline_step_leaves_chain(s)) {
-			while (depth > 1 && st[depth - 1].is_goto)
-				depth--;
-			if (depth > 1)
-				depth--;
-		} else if (s->has_verdict && s->target &&
-			   (s->verdict == NFT_JUMP || s->verdict == NFT_GOTO) &&
-			   depth < TL_MAX_PATH) {
-			st[depth].chain = s->target;
-			st[depth].is_goto = s->verdict == NFT_GOTO;
-			depth++;
-		}
+		tl_walk_sync(&w, s->chain);
+		ret[i] = (uint8_t)(w.depth - 1);
+		tl_walk_step(&w, s, i);
 	}
 }
 

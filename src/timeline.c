@@ -798,41 +798,72 @@ bool timeline_step_leaves_chain(const struct tl_step *s)
  * the path reads "forward -> allowed_dnats" even when rules in between
  * jumped elsewhere and returned.
  */
+void tl_walk_begin(struct tl_walk *w, const char *base_chain)
+{
+	w->st[0] = (struct tl_frame){ .chain = base_chain, .via = -1 };
+	w->depth = 1;
+}
+
+void tl_walk_pop(struct tl_walk *w)
+{
+	while (w->depth > 1 && w->st[w->depth - 1].is_goto)
+		w->depth--;
+	if (w->depth > 1)
+		w->depth--;
+}
+
+bool tl_walk_step(struct tl_walk *w, const struct tl_step *s, int i)
+{
+	if (timeline_step_leaves_chain(s)) {
+		tl_walk_pop(w);
+		return true;
+	}
+	if (!s->has_verdict || !s->target || (s->verdict != NFT_JUMP && s->verdict != NFT_GOTO))
+		return true;
+	if (w->depth >= TL_MAX_PATH)
+		return false;
+	w->st[w->depth++] = (struct tl_frame){
+		.chain = s->target, .via = i, .is_goto = s->verdict == NFT_GOTO,
+	};
+	return true;
+}
+
+void tl_walk_sync(struct tl_walk *w, const char *chain)
+{
+	while (w->depth > 1 && w->st[w->depth - 1].chain != chain)
+		w->depth--;
+	if (w->st[w->depth - 1].chain != chain)
+		tl_walk_begin(w, chain);
+}
+
+unsigned int tl_walk_path(const struct tl_walk *w, const char **ret)
+{
+	unsigned int n = 0;
+
+	for (unsigned int k = 0; k < w->depth; k++)
+		if (k == 0 || k + 1 == w->depth || !w->st[k + 1].is_goto)
+			ret[n++] = w->st[k].chain;
+	return n;
+}
+
 static void build_path(const struct timeline *tl, int cause,
 		       struct tl_summary *sum)
 {
 	const struct tl_hdr *entry = timeline_entry_hdr(tl, cause);
-	const char *stack[TL_MAX_PATH];
-	unsigned int depth = 1;
+	struct tl_walk w;
 	bool whole;
 	int base = timeline_entry_start(tl, cause, &whole);
 
-	stack[0] = entry ? entry->chain : tl->steps[base].chain;
-	for (int i = base; whole && i < cause; i++) {
-		const struct tl_step *s = &tl->steps[i];
-
-		if (timeline_step_leaves_chain(s)) {
-			if (depth > 1)
-				depth--;
-		} else if (s->has_verdict && s->target && s->verdict == NFT_JUMP) {
-			if (depth < TL_MAX_PATH)
-				stack[depth++] = s->target;
-		} else if (s->has_verdict && s->target && s->verdict == NFT_GOTO) {
-			/* goto replaces the caller, except the base chain */
-			if (depth > 1)
-				stack[depth - 1] = s->target;
-			else if (depth < TL_MAX_PATH)
-				stack[depth++] = s->target;
-		}
-	}
+	tl_walk_begin(&w, entry ? entry->chain : tl->steps[base].chain);
+	for (int i = base; whole && i < cause; i++)
+		tl_walk_step(&w, &tl->steps[i], i);
+	sum->n_path = tl_walk_path(&w, sum->path);
 	/* Events missing in between: fall back to base and cause chain. */
-	if (stack[depth - 1] != tl->steps[cause].chain) {
-		depth = 1;
-		if (tl->steps[cause].chain != stack[0])
-			stack[depth++] = tl->steps[cause].chain;
+	if (sum->path[sum->n_path - 1] != tl->steps[cause].chain) {
+		sum->n_path = 1;
+		if (tl->steps[cause].chain != sum->path[0])
+			sum->path[sum->n_path++] = tl->steps[cause].chain;
 	}
-	memcpy(sum->path, stack, depth * sizeof(stack[0]));
-	sum->n_path = depth;
 }
 
 static bool same_addr(const struct packet_info *a, const struct packet_info *b,
