@@ -138,6 +138,14 @@ const struct outbuf_stats *outbuf_stats(const struct outbuf *ob)
 
 void outbuf_begin(struct outbuf *ob)
 {
+	/*
+	 * Half full: hand the reader what it takes now, without waiting. A
+	 * file always takes it, so only a slow pipe or socket reader ever
+	 * costs a timeline (many timelines at once, as at exit, would fill
+	 * the buffer between two wakeups otherwise).
+	 */
+	if (ob->len >= OUTBUF_MAX / 2 || ob->rec_n >= OUTBUF_RECORDS_MAX / 2)
+		outbuf_flush(ob);
 	ob->mark = ob->len;
 	ob->overflow = false;
 }
