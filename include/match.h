@@ -13,6 +13,11 @@
  */
 
 /* 0, or -EINVAL with err naming what was refused. */
+/*
+ * A rate as --rate takes it: N/second, N/minute, N/hour or N/day, N from
+ * 1 to 2^32-1. 0 with the count and a static unit string, or -EINVAL.
+ */
+int match_parse_rate(const char *rate, unsigned long long *ret_n, const char **ret_unit);
 int match_precheck(const char *match, char *err, size_t errlen);
 
 /*

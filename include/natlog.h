@@ -20,11 +20,9 @@ struct natlog;
  * Join the conntrack new/update/destroy groups of the current network
  * namespace with a large receive buffer. Call before anything can create
  * the connections to be logged. Logs every NATed connection until
- * natlog_set_filter(). 0 or -errno (-EPERM without CAP_NET_ADMIN).
+ * natlog_start() sets the filter. 0 or -errno (-EPERM without CAP_NET_ADMIN).
  */
 int natlog_open(enum output_kind output, struct natlog **ret);
-/* Log only the NATed connections filter selects (copied). */
-void natlog_set_filter(struct natlog *l, const struct natfilter *filter);
 struct natlog *natlog_close(struct natlog *l);
 int natlog_fd(const struct natlog *l);
 

@@ -70,5 +70,11 @@ const char *options_family_keyword(uint8_t nfproto);
 const char *options_hook_keyword(unsigned int hook);
 /* True if nft's scanner reads word as a keyword where a table name stands. */
 bool options_nft_keyword(const char *word);
+/*
+ * A table name that needs no quoting anywhere: a letter, then letters,
+ * digits, '_' or '-', OPTIONS_TABLE_NAME_MAX in all (keywords aside).
+ */
+#define OPTIONS_TABLE_NAME_MAX	64
+bool options_table_name_ok(const char *name);
 
 #endif

@@ -42,7 +42,14 @@ const char *packet_proto_name(uint8_t l4proto, char *buf, size_t len);
 /* "198.51.100.1" or "2001:db8::1" */
 void packet_addr_str(const struct packet_info *p, bool src, char *buf,
 		     size_t len);
-/* "198.51.100.1:22", "[2001:db8::1]:22", or the address alone without ports */
+/*
+ * An endpoint: "198.51.100.1:1222", "[2001:db8::1]:22", or the address
+ * alone without a port ("?" for an unknown address family). The one
+ * format of every endpoint nattraced prints.
+ */
+void packet_ep_str(uint8_t l3, const uint8_t *addr, bool has_port, uint16_t port, char *buf,
+		   size_t len);
+/* The packet's source or destination endpoint, as packet_ep_str() writes it. */
 void packet_endpoint_str(const struct packet_info *p, bool src, char *buf,
 			 size_t len);
 /* "syn,ack" */

@@ -37,8 +37,9 @@
 /* How much of an unexpected statement we quote back. */
 #define MATCH_QUOTE_MAX 48
 
+/* The units --rate takes (nft has "week" too: a typo more likely than a wish). */
 static const char *const rate_units[] = {
-    "second", "minute", "hour", "day", "week",
+    "second", "minute", "hour", "day",
 };
 
 static int __attribute__((format(printf, 3, 4)))
@@ -58,7 +59,7 @@ refuse(char *err, size_t errlen, const char *fmt, ...)
  * "N/unit" exactly as nft's limit statement spells a packet rate. Anything
  * else (byte rates, spaces, "over") is not ours to splice into a rule.
  */
-static int parse_rate(const char *rate, unsigned long long *ret_n, const char **ret_unit)
+int match_parse_rate(const char *rate, unsigned long long *ret_n, const char **ret_unit)
 {
 	unsigned long long n;
 	const char *p = rate;
@@ -238,7 +239,7 @@ int match_rule_text(const char *match, const char *rate, char *buf, size_t len)
 	 * The rate is spliced as text too: refuse anything but "N/unit" so
 	 * a bad caller cannot chain commands through it.
 	 */
-	if (!match || (rate && parse_rate(rate, &n, &unit) < 0))
+	if (!match || (rate && match_parse_rate(rate, &n, &unit) < 0))
 		return -EINVAL;
 	if (rate)
 		ret =
@@ -530,8 +531,8 @@ int match_verify_listing(const char *json, const char *rate, char *err, size_t e
 
 	if (!json)
 		return refuse(err, errlen, "match refused: no listing of the check chain");
-	if (rate && parse_rate(rate, &n, &unit) < 0)
-		return refuse(err, errlen, "rate '%.32s' is not <n>/<second|minute|hour|day|week>",
+	if (rate && match_parse_rate(rate, &n, &unit) < 0)
+		return refuse(err, errlen, "rate '%.32s' is not <n>/<second|minute|hour|day>",
 			      rate);
 
 	root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);

@@ -93,12 +93,6 @@ void natlog_set_output(struct natlog *l, struct outbuf *out)
 	l->out = out;
 }
 
-void natlog_set_filter(struct natlog *l, const struct natfilter *filter)
-{
-	l->filtered = true;
-	l->filter = *filter;
-}
-
 struct natlog *natlog_close(struct natlog *l)
 {
 	if (!l)

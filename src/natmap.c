@@ -408,16 +408,7 @@ const char *natmap_state_name(const struct natmap *m)
 void natmap_endpoint_str(const struct natmap *m, const struct natmap_ep *ep, char *buf,
 			 size_t len)
 {
-	char addr[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(m->l3 == 4 ? AF_INET : AF_INET6, ep->addr, addr, sizeof(addr)))
-		snprintf(addr, sizeof(addr), "?");
-	if (!m->has_ports)
-		snprintf(buf, len, "%s", addr);
-	else if (m->l3 == 6)
-		snprintf(buf, len, "[%s]:%u", addr, ep->port);
-	else
-		snprintf(buf, len, "%s:%u", addr, ep->port);
+	packet_ep_str(m->l3, ep->addr, m->has_ports, ep->port, buf, len);
 }
 
 void natmap_roles(const struct natmap *m, const struct natmap_ep **ret_local,

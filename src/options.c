@@ -9,12 +9,12 @@
 
 #include <linux/netfilter.h>
 
+#include "match.h"
 #include "names.h"
 #include "options.h"
 
 #define DEFAULT_TABLE	"trace_debug"
 #define DEFAULT_RATE	"1/second"
-#define TABLE_NAME_MAX	64	/* as tracetable.c accepts */
 /* A week: longer is almost certainly a typo in the unit. */
 #define TIMEOUT_MAX	(7 * 24 * 3600.0)
 #define DEFAULT_STATS_INTERVAL	60
@@ -119,25 +119,16 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/* "5/minute" into buf, as nft writes it. */
 static bool parse_rate(const char *s, char *buf, size_t len)
 {
-	static const char *const units[] = { "second", "minute", "hour", "day" };
-	char *end;
-	unsigned long n;
+	unsigned long long n;
+	const char *unit;
 
-	if (*s < '0' || *s > '9')
+	if (match_parse_rate(s, &n, &unit) < 0)
 		return false;
-	errno = 0;
-	n = strtoul(s, &end, 10);
-	if (errno || n == 0 || n > UINT32_MAX || *end != '/')
-		return false;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end + 1, units[i]) == 0) {
-			snprintf(buf, len, "%lu/%s", n, units[i]);
-			return true;
-		}
-	}
-	return false;
+	snprintf(buf, len, "%llu/%s", n, unit);
+	return true;
 }
 
 static int parse_hooks(const char *s, unsigned int *ret, char *err,
@@ -216,12 +207,12 @@ static bool parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 	return true;
 }
 
-static bool valid_table_name(const char *s)
+bool options_table_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
 	/* a subset of nft identifiers that needs no quoting anywhere */
-	if (n == 0 || n > TABLE_NAME_MAX)
+	if (n == 0 || n > OPTIONS_TABLE_NAME_MAX)
 		return false;
 	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
 		return false;
@@ -334,7 +325,7 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 				return fail(err, errlen, "--output: '%s' is not text, json or journal", optarg);
 			break;
 		case OPT_TABLE:
-			if (!valid_table_name(optarg))
+			if (!options_table_name_ok(optarg))
 				return fail(err, errlen, "--table: '%s' is not a valid table name (a letter, then up to 63 letters, digits, '_' or '-')",
 					    optarg);
 			if (options_nft_keyword(optarg))

@@ -148,18 +148,16 @@ static size_t put_ipv4(char *buf, const uint8_t *a)
 }
 
 /* into buf (at least INET6_ADDRSTRLEN); its length, 0 if unknown */
-static size_t addr_str(const struct packet_info *p, bool src, char *buf)
+static size_t addr_str(uint8_t l3, const uint8_t *a, char *buf)
 {
-	const uint8_t *a = src ? p->saddr : p->daddr;
-
-	if (p->l3 == 4) {
+	if (l3 == 4) {
 		size_t n = put_ipv4(buf, a);
 
 		buf[n] = '\0';
 		return n;
 	}
 	/* IPv6 zero compression and mapped forms: as inet_ntop writes them */
-	if (p->l3 == 6 && inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN))
+	if (l3 == 6 && inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN))
 		return strlen(buf);
 	return 0;
 }
@@ -168,7 +166,7 @@ void packet_addr_str(const struct packet_info *p, bool src, char *buf,
 		     size_t len)
 {
 	char tmp[INET6_ADDRSTRLEN];
-	size_t n = addr_str(p, src, tmp);
+	size_t n = addr_str(p->l3, src ? p->saddr : p->daddr, tmp);
 
 	if (!len)
 		return;
@@ -182,8 +180,8 @@ void packet_addr_str(const struct packet_info *p, bool src, char *buf,
 	buf[n] = '\0';
 }
 
-void packet_endpoint_str(const struct packet_info *p, bool src, char *buf,
-			 size_t len)
+void packet_ep_str(uint8_t l3, const uint8_t *addr, bool has_port, uint16_t port, char *buf,
+		   size_t len)
 {
 	/* "[" + address + "]:" + port + NUL */
 	char tmp[INET6_ADDRSTRLEN + 9];
@@ -191,22 +189,29 @@ void packet_endpoint_str(const struct packet_info *p, bool src, char *buf,
 
 	if (!len)
 		return;
-	if (p->has_ports && p->l3 == 6)
+	if (has_port && l3 == 6)
 		tmp[n++] = '[';
-	a = addr_str(p, src, tmp + n);
+	a = addr_str(l3, addr, tmp + n);
 	if (!a)
 		tmp[n + a++] = '?';
 	n += a;
-	if (p->has_ports) {
-		if (p->l3 == 6)
+	if (has_port) {
+		if (l3 == 6)
 			tmp[n++] = ']';
 		tmp[n++] = ':';
-		n += put_u(tmp + n, src ? p->sport : p->dport);
+		n += put_u(tmp + n, port);
 	}
 	if (n >= len)
 		n = len - 1;
 	memcpy(buf, tmp, n);
 	buf[n] = '\0';
+}
+
+void packet_endpoint_str(const struct packet_info *p, bool src, char *buf,
+			 size_t len)
+{
+	packet_ep_str(p->l3, src ? p->saddr : p->daddr, p->has_ports, src ? p->sport : p->dport,
+		      buf, len);
 }
 
 void packet_tcp_flags_str(uint8_t flags, char *buf, size_t len)

@@ -124,15 +124,6 @@ struct rulecache {
 	struct chain_entry *cur_chain;
 	/* Per NFPROTO_IPV4 (0) and NFPROTO_IPV6 (1): hooks with base chains. */
 	unsigned int hooks_all[2], hooks_nat[2];
-
-	/* Counters: overflow is counted, never silent. */
-	unsigned int rules_over_limit;	/* in the last listing */
-	unsigned int chains_over_limit; /* in the last listing */
-	unsigned long deleted_evicted;
-	unsigned long relists;
-	unsigned long relist_errors;
-	unsigned long enobufs;
-	struct listing_stats last_stats;
 };
 
 
@@ -246,7 +237,6 @@ static void deleted_push(struct rulecache *c, struct rule_entry *e)
 		free(oldest);
 		c->ring_head = (c->ring_head + 1) % RULECACHE_MAX_DELETED;
 		c->ndeleted--;
-		c->deleted_evicted++;
 	}
 	c->ring[(c->ring_head + c->ndeleted) % RULECACHE_MAX_DELETED] = e;
 	c->ndeleted++;
@@ -263,7 +253,7 @@ static int chain_add_handle(struct chain_entry *e, uint64_t handle)
 		uint64_t *h;
 
 		if (cap > RULECACHE_MAX_RULES)
-			return 0;	/* counted as rules_over_limit elsewhere */
+			return 0;	/* beyond RULECACHE_MAX_RULES: not kept */
 		h = realloc(e->handles, cap * sizeof(*h));
 		if (!h)
 			return -ENOMEM;
@@ -313,10 +303,9 @@ static int on_rule(void *data, const struct listing_table *t, const struct listi
 		live_remove(c, e);
 		deleted_push(c, e);
 	}
-	if (c->nrules >= RULECACHE_MAX_RULES) {
-		c->rules_over_limit++;
+	/* Beyond the bound a rule is not kept: it shows as "rule handle N (unknown)". */
+	if (c->nrules >= RULECACHE_MAX_RULES)
 		return 0;
-	}
 
 	tlen = strlen(r->text);
 	nlen = strlen(t->name);
@@ -366,10 +355,9 @@ static int on_chain(void *data, const struct listing_table *t, const struct list
 		c->nchains--;
 		chain_entry_free(e);
 	}
-	if (c->nchains >= RULECACHE_MAX_CHAINS) {
-		c->chains_over_limit++;
+	/* Beyond the bound a chain is not kept: its hook shows as unknown. */
+	if (c->nchains >= RULECACHE_MAX_CHAINS)
 		return 0;
-	}
 
 	if (ch->hook) {
 		hook = names_hook_static(ch->hook);
@@ -567,8 +555,6 @@ int rulecache_load_listing(struct rulecache *c, const char *listing)
 	int r;
 
 	c->gen++;
-	c->rules_over_limit = 0;
-	c->chains_over_limit = 0;
 	c->cur_chain = NULL;
 	r = listing_parse(listing, strlen(listing), &load_ops, c, &stats);
 	c->cur_chain = NULL;
@@ -578,7 +564,6 @@ int rulecache_load_listing(struct rulecache *c, const char *listing)
 	sweep(c);
 	note_base_hooks(c);
 	note_final_accepts(c);
-	c->last_stats = stats;
 out:
 	return r;
 }
@@ -634,8 +619,6 @@ static void drain(struct rulecache *c)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
 			/* ENOBUFS: events were lost, so was what changed. */
-			if (errno == ENOBUFS)
-				c->enobufs++;
 			c->stale = true;
 			if (errno == ENOBUFS)
 				continue;
@@ -658,7 +641,6 @@ static int relist(struct rulecache *c)
 	/* Events queued so far are covered by the listing that follows. */
 	drain(c);
 	c->stale = false;
-	c->relists++;
 	start = now_ns();
 
 	r = nft_run_cmd_from_buffer(c->nft, "list ruleset");
@@ -677,10 +659,8 @@ out:
 		cost = RELIST_MIN_INTERVAL_NS / RELIST_COST_FACTOR;
 	c->next_forced_ns = start + cost * (RELIST_COST_FACTOR + 1);
 	c->last_relist_failed = r < 0;
-	if (r < 0) {
+	if (r < 0)
 		c->stale = true;
-		c->relist_errors++;
-	}
 	return r;
 }
 

@@ -34,7 +34,7 @@
 #include "tracetable.h"
 
 /* Our own bound; the kernel allows 255 (NFT_TABLE_MAXNAMELEN - 1). */
-#define TRACETABLE_NAME_MAX 64
+#define TRACETABLE_NAME_MAX OPTIONS_TABLE_NAME_MAX
 /* "trace_" + the longest hook keyword ("postrouting") + NUL. */
 #define TRACETABLE_CHAIN_MAX 32
 /* match (MATCH 4096 max) + our statements + one command's framing. */
@@ -69,21 +69,8 @@ const char *tracetable_chain_name(unsigned int hook, char *buf, size_t len)
 /* The name is spliced into commands: an nft identifier, nothing more. */
 static bool table_name_valid(const char *name)
 {
-	size_t i;
-
-	if (!name || !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z')))
-		return false;
-	for (i = 0; name[i]; i++) {
-		char c = name[i];
-
-		if (i >= TRACETABLE_NAME_MAX)
-			return false;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-'))
-			return false;
-	}
 	/* "table inet counter" does not parse: a keyword is no name */
-	return !options_nft_keyword(name);
+	return name && options_table_name_ok(name) && !options_nft_keyword(name);
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
