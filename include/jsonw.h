@@ -13,12 +13,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Nesting deeper than this marks the writer failed. */
 #define JSONW_MAX_DEPTH	32
 /* A line longer than this marks the writer failed rather than grow on. */
 #define JSONW_MAX_LEN	(4u << 20)
 
+/* On the caller's stack; its fields are the writer's own: use the functions. */
 struct jsonw {
 	char *buf;
 	size_t len, cap;
@@ -47,7 +49,12 @@ void jsonw_null(struct jsonw *w, const char *key);
 /* Raw text, for a newline after the top-level value. */
 void jsonw_raw(struct jsonw *w, const char *s, size_t len);
 
-/* The text so far, NUL-terminated; NULL if the writer failed. */
+/*
+ * The text so far, NUL-terminated; NULL if the writer failed. Valid until
+ * the next write, jsonw_reset() or jsonw_release().
+ */
 const char *jsonw_text(struct jsonw *w);
+/* A newline, then the text to out. 0, -ENOMEM if the writer failed, or -EIO. */
+int jsonw_write_line(struct jsonw *w, FILE *out);
 
 #endif

@@ -47,7 +47,11 @@ int natlog_drain(struct natlog *l);
  */
 int natlog_start(struct natlog *l, const char *listing);
 
-/* The mapping of a connection by conntrack id, NULL if none is known. */
+/*
+ * The mapping of a connection by conntrack id, NULL if none is known.
+ * It points into the NAT cache: valid until the next conntrack event is
+ * handled (natlog_drain(), natlog_start()); copy it to keep it.
+ */
 const struct natmap *natlog_lookup(struct natlog *l, uint32_t ct_id);
 
 /* Counters at exit, on stderr. */

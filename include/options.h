@@ -35,6 +35,12 @@ enum nat_log {
 	NAT_LOG_ALL,			/* every NATed connection */
 };
 
+/*
+ * The strings (match, table, config) are borrowed: from argv, or from the
+ * configuration file config_options() read. After a reload the daemon's
+ * options point into two files, the one read at start (table: it never
+ * changes) and the one of the match in use; daemon.h keeps both.
+ */
 struct options {
 	const char *match;
 	char rate[OPTIONS_RATE_MAX];	/* "1/second"; empty when rate_none */

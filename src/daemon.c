@@ -324,15 +324,13 @@ static void report_stats(struct daemon *d, struct stats_input *in, enum stats_re
 	if (d->opts->output == OUTPUT_JSON) {
 		char stack[1024];
 		struct jsonw w;
-		const char *line;
 
 		jsonw_init(&w, stack, sizeof(stack));
 		stats_json(&w, &st);
-		jsonw_raw(&w, "\n", 1);
-		line = jsonw_text(&w);
-		if (line && !d->output_error_logged) {
+		if (!d->output_error_logged) {
 			outbuf_begin(d->out);
-			fwrite(line, 1, w.len, outbuf_file(d->out));
+			/* commit either way: a record cut short is dropped whole */
+			jsonw_write_line(&w, outbuf_file(d->out));
 			if (outbuf_commit(d->out, false) == 0)
 				d->wrote = true;
 		}

@@ -22,6 +22,7 @@
 #include "explain.h"
 #include "names.h"
 #include "ruletext.h"
+#include "strbuf.h"
 
 #define NONE	(-1)
 
@@ -452,23 +453,6 @@ struct hintctx {
 	uint64_t handles[EXPLAIN_MAX_CHAIN_RULES];
 };
 
-static void key_append(char *buf, size_t len, size_t *off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void key_append(char *buf, size_t len, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-
-	if (*off >= len)
-		return;
-	va_start(ap, fmt);
-	w = vsnprintf(buf + *off, len - *off, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		*off += (size_t)w;
-}
-
 /* An interface name nft can take between quotes. */
 static bool quotable(const char *s)
 {
@@ -497,7 +481,7 @@ static int build_key(const struct explain_lookup *l, const struct tl_hdr *h,
 		const char *name;
 
 		if (k)
-			key_append(buf, len, &off, " . ");
+			strbuf_add(buf, len, &off, " . ");
 		switch (l->sel[k]) {
 		case EXPLAIN_SEL_IP_SADDR:
 		case EXPLAIN_SEL_IP_DADDR:
@@ -505,7 +489,7 @@ static int build_key(const struct explain_lookup *l, const struct tl_hdr *h,
 				return 0;
 			inet_ntop(AF_INET, l->sel[k] == EXPLAIN_SEL_IP_SADDR ? p->saddr : p->daddr,
 				  a, sizeof(a));
-			key_append(buf, len, &off, "%s", a);
+			strbuf_add(buf, len, &off, "%s", a);
 			break;
 		case EXPLAIN_SEL_IP6_SADDR:
 		case EXPLAIN_SEL_IP6_DADDR:
@@ -513,7 +497,7 @@ static int build_key(const struct explain_lookup *l, const struct tl_hdr *h,
 				return 0;
 			inet_ntop(AF_INET6, l->sel[k] == EXPLAIN_SEL_IP6_SADDR ? p->saddr : p->daddr,
 				  a, sizeof(a));
-			key_append(buf, len, &off, "%s", a);
+			strbuf_add(buf, len, &off, "%s", a);
 			break;
 		case EXPLAIN_SEL_TCP_SPORT:
 		case EXPLAIN_SEL_TCP_DPORT:
@@ -537,16 +521,16 @@ static int build_key(const struct explain_lookup *l, const struct tl_hdr *h,
 				snprintf(reason, rlen, "the ports of this packet are unknown");
 				return -1;
 			}
-			key_append(buf, len, &off, "%u", src ? p->sport : p->dport);
+			strbuf_add(buf, len, &off, "%u", src ? p->sport : p->dport);
 			break;
 		}
 		case EXPLAIN_SEL_L4PROTO:
 			if (p->l4proto == IPPROTO_TCP)
-				key_append(buf, len, &off, "tcp");
+				strbuf_add(buf, len, &off, "tcp");
 			else if (p->l4proto == IPPROTO_UDP)
-				key_append(buf, len, &off, "udp");
+				strbuf_add(buf, len, &off, "udp");
 			else
-				key_append(buf, len, &off, "%u", p->l4proto);
+				strbuf_add(buf, len, &off, "%u", p->l4proto);
 			break;
 		case EXPLAIN_SEL_IIFNAME:
 		case EXPLAIN_SEL_OIFNAME: {
@@ -564,12 +548,12 @@ static int build_key(const struct explain_lookup *l, const struct tl_hdr *h,
 					 in ? "input" : "output");
 				return -1;
 			}
-			key_append(buf, len, &off, "\"%s\"", name);
+			strbuf_add(buf, len, &off, "\"%s\"", name);
 			break;
 		}
 		case EXPLAIN_SEL_MARK:
 			/* the kernel sends the mark only when it is not 0 */
-			key_append(buf, len, &off, "0x%08" PRIx32,
+			strbuf_add(buf, len, &off, "0x%08" PRIx32,
 				   h->present & TRACE_HAS_MARK ? h->mark : 0);
 			break;
 		case EXPLAIN_SEL_UNSUPPORTED:

@@ -15,6 +15,7 @@
 
 #include "explain.h"
 #include "names.h"
+#include "strbuf.h"
 
 const char *explain_verdict_kind(const struct explain *ex)
 {
@@ -115,22 +116,6 @@ int explain_hint_command(const struct explain_hint *h, char *buf, size_t len)
 			h->is_map ? " : VERDICT" : "");
 }
 
-/* Like snprintf at buf + *off, never past len. */
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-
-	va_start(ap, fmt);
-	w = vsnprintf(*off < len ? buf + *off : NULL, *off < len ? len - *off : 0, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		*off += (size_t)w;
-}
-
 int explain_step_str(const struct tl_step *s, const struct explain_rule *rule,
 		     bool with_comment, char *buf, size_t len)
 {
@@ -146,10 +131,10 @@ int explain_step_str(const struct tl_step *s, const struct explain_rule *rule,
 	if (!rule->text)
 		return snprintf(buf, len, "rule handle %" PRIu64 " (%s)", s->handle,
 				rule->deleted ? "deleted" : "unknown");
-	put(buf, len, &off, "rule `%s` (handle %" PRIu64, rule->text, s->handle);
+	strbuf_add(buf, len, &off, "rule `%s` (handle %" PRIu64, rule->text, s->handle);
 	if (with_comment && explain_rule_comment(rule->text, comment, sizeof(comment)))
-		put(buf, len, &off, ", comment \"%s\"", comment);
-	put(buf, len, &off, "%s)", rule->deleted ? ", deleted" : "");
+		strbuf_add(buf, len, &off, ", comment \"%s\"", comment);
+	strbuf_add(buf, len, &off, "%s)", rule->deleted ? ", deleted" : "");
 	return (int)off;
 }
 
@@ -186,12 +171,12 @@ int explain_cause_str(const struct timeline *tl, const struct explain *ex,
 		buf[0] = '\0';
 	if (ex->sum.last_seen >= 0) {
 		s = &tl->steps[ex->sum.last_seen];
-		put(buf, len, &off, "unknown: events were lost, and the packet may have gone on after the last one seen, ");
-		put(buf, len, &off, "%s by ", trace_verdict_name(s->verdict));
+		strbuf_add(buf, len, &off, "unknown: events were lost, and the packet may have gone on after the last one seen, ");
+		strbuf_add(buf, len, &off, "%s by ", trace_verdict_name(s->verdict));
 		put_step(buf, len, &off, ex, tl, ex->sum.last_seen);
-		put(buf, len, &off, " in %s %s %s", trace_family_name(s->family), s->table, s->chain);
+		strbuf_add(buf, len, &off, " in %s %s %s", trace_family_name(s->family), s->table, s->chain);
 		if (ex->hooks[ex->sum.last_seen])
-			put(buf, len, &off, " at hook %s", ex->hooks[ex->sum.last_seen]);
+			strbuf_add(buf, len, &off, " at hook %s", ex->hooks[ex->sum.last_seen]);
 		return (int)off;
 	}
 	if (ex->sum.only_own)
@@ -200,34 +185,34 @@ int explain_cause_str(const struct timeline *tl, const struct explain *ex,
 		return snprintf(buf, len, "unknown: the trace ends without a verdict");
 	s = &tl->steps[ex->sum.cause];
 	family = trace_family_name(s->family);
-	put(buf, len, &off, "%s by ", explain_verdict_kind(ex));
+	strbuf_add(buf, len, &off, "%s by ", explain_verdict_kind(ex));
 	put_step(buf, len, &off, ex, tl, ex->sum.cause);
-	put(buf, len, &off, " in %s %s %s", family, s->table, s->chain);
+	strbuf_add(buf, len, &off, " in %s %s %s", family, s->table, s->chain);
 	if (ex->sum.n_path > 1)
-		put(buf, len, &off, ", reached from %s %s %s", family, s->table,
+		strbuf_add(buf, len, &off, ", reached from %s %s %s", family, s->table,
 		    ex->sum.path[0]);
 	if (ex->cause_hook)
-		put(buf, len, &off, " at hook %s", ex->cause_hook);
+		strbuf_add(buf, len, &off, " at hook %s", ex->cause_hook);
 	for (unsigned int i = 0; i < ex->n_via; i++) {
 		const struct tl_step *v = &tl->steps[ex->via[i]];
 
-		put(buf, len, &off, "%s %s %s", i ? " ->" : " via",
+		strbuf_add(buf, len, &off, "%s %s %s", i ? " ->" : " via",
 		    trace_verdict_name(v->verdict), v->target);
 		if (v->has_handle)
-			put(buf, len, &off, " (handle %" PRIu64 ")", v->handle);
+			strbuf_add(buf, len, &off, " (handle %" PRIu64 ")", v->handle);
 	}
 	if (ex->outside) {
 		unsigned int left = (unsigned int)__builtin_popcount(ex->outside_expected);
 
-		put(buf, len, &off, "; then the packet never reached ");
+		strbuf_add(buf, len, &off, "; then the packet never reached ");
 		for (int h = 0; h < NF_INET_NUMHOOKS; h++) {
 			if (!(ex->outside_expected & (1u << h)))
 				continue;
 			left--;
-			put(buf, len, &off, "%s%s", names_hook((unsigned int)h),
+			strbuf_add(buf, len, &off, "%s%s", names_hook((unsigned int)h),
 			    left > 1 ? ", " : left == 1 ? " or " : "");
 		}
-		put(buf, len, &off, ": dropped outside the ruleset (routing, rp_filter, no listener)");
+		strbuf_add(buf, len, &off, ": dropped outside the ruleset (routing, rp_filter, no listener)");
 	}
 	return (int)off;
 }

@@ -357,17 +357,11 @@ int format_json_line(FILE *out, const struct timeline *tl, const struct explain 
 	/* One line fits here unless rule texts are huge: no allocation. */
 	char stack[16384];
 	struct jsonw w;
-	const char *line;
-	int ret = 0;
+	int ret;
 
 	jsonw_init(&w, stack, sizeof(stack));
 	format_json(&w, tl, ex);
-	jsonw_raw(&w, "\n", 1);
-	line = jsonw_text(&w);
-	if (!line)
-		ret = -ENOMEM;
-	else if (fwrite(line, 1, w.len, out) != w.len)
-		ret = -EIO;
+	ret = jsonw_write_line(&w, out);
 	jsonw_release(&w);
 	return ret;
 }

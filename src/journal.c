@@ -29,6 +29,7 @@
 
 #include "clock.h"
 #include "journal.h"
+#include "strbuf.h"
 
 bool journal_supported(void)
 {
@@ -206,9 +207,8 @@ static int cause_fields(struct journal_fields *f, const struct timeline *tl,
 		size_t off = 0;
 
 		path[0] = '\0';
-		for (unsigned int i = 0; i < ex->sum.n_path && off < sizeof(path); i++)
-			off += (size_t)snprintf(path + off, sizeof(path) - off, "%s%s",
-						i ? " -> " : "", ex->sum.path[i]);
+		for (unsigned int i = 0; i < ex->sum.n_path; i++)
+			strbuf_add(path, sizeof(path), &off, "%s%s", i ? " -> " : "", ex->sum.path[i]);
 		err |= add(f, "NATTRACE_CAUSE_CHAIN_PATH=%s", path);
 	}
 	err |= add(f, "NATTRACE_CAUSE_KIND=%s", explain_verdict_kind(ex));

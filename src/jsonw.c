@@ -4,6 +4,8 @@
  * as the RFC requires and their UTF-8 is checked, so rule text with a
  * broken comment still gives a valid line.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,4 +298,15 @@ const char *jsonw_text(struct jsonw *w)
 		return NULL;
 	w->buf[w->len] = '\0';
 	return w->buf;
+}
+
+int jsonw_write_line(struct jsonw *w, FILE *out)
+{
+	const char *text;
+
+	jsonw_raw(w, "\n", 1);
+	text = jsonw_text(w);
+	if (!text)
+		return -ENOMEM;
+	return fwrite(text, 1, w->len, out) == w->len ? 0 : -EIO;
 }

@@ -118,8 +118,7 @@ static int print_map(FILE *out, enum output_kind kind, const struct natmap *m)
 {
 	char line[1024];
 	struct jsonw w;
-	const char *s;
-	int r = 0;
+	int r;
 
 	if (kind != OUTPUT_JSON) {
 		natmap_text(m, line, sizeof(line));
@@ -127,12 +126,7 @@ static int print_map(FILE *out, enum output_kind kind, const struct natmap *m)
 	}
 	jsonw_init(&w, line, sizeof(line));
 	natmap_json(&w, NULL, m);
-	jsonw_raw(&w, "\n", 1);
-	s = jsonw_text(&w);
-	if (!s)
-		r = -ENOMEM;
-	else if (fwrite(s, 1, w.len, out) != w.len)
-		r = -errno;
+	r = jsonw_write_line(&w, out);
 	jsonw_release(&w);
 	return r;
 }

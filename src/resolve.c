@@ -52,6 +52,7 @@ static const struct natmap *resolve_mapping(void *ctx, const struct tl_ct *ct,
 	bool has_id = ct && (ct->present & TRACE_HAS_CT_ID);
 	const struct natmap *m = NULL;
 
+	/* into the NAT cache: explain copies it before conntrack is read again */
 	if (d->natlog && has_id)
 		m = natlog_lookup(d->natlog, ct->id);
 	/* explain_timeline() asks once per timeline */

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NATTRACED_STRBUF_H
+#define NATTRACED_STRBUF_H
+
+#include <stddef.h>
+
+/*
+ * Bounded string building: append to buf at *off as snprintf would, never
+ * past len, always terminated. *off grows by what snprintf would have
+ * written, so *off >= len afterwards says the text was cut.
+ */
+void strbuf_add(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif
