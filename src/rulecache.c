@@ -419,15 +419,15 @@ static void sweep(struct rulecache *c)
 		struct chain_entry **pp = &c->chains[i];
 
 		while (*pp) {
-			struct chain_entry *e = *pp;
+			struct chain_entry *ce = *pp;
 
-			if (e->gen == c->gen) {
-				pp = &e->next;
+			if (ce->gen == c->gen) {
+				pp = &ce->next;
 				continue;
 			}
-			*pp = e->next;
+			*pp = ce->next;
 			c->nchains--;
-			chain_entry_free(e);
+			chain_entry_free(ce);
 		}
 	}
 }

@@ -119,7 +119,7 @@ void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 		snprintf(f[6], sizeof(f[6]), "NATTRACE_CONFIG=%s", o->config ? o->config : "");
 		for (int i = 0; i < 7; i++)
 			fields[i] = f[i];
-		log_entry(LOG_INFO, JOURNAL_MSGID_STARTED, fields, text);
+		log_entry(LOG_INFO, JOURNAL_MSGID_STARTED, fields, "%s", text);
 		break;
 	case LC_STOPPED: {
 		const struct capture_stats *cs = &d->exit_stats;
@@ -154,7 +154,7 @@ void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 		}
 		for (size_t i = 0; i < n; i++)
 			fields[i] = f[i];
-		log_entry(LOG_INFO, JOURNAL_MSGID_STOPPED, fields, text);
+		log_entry(LOG_INFO, JOURNAL_MSGID_STOPPED, fields, "%s", text);
 		break;
 	}
 	case LC_LOST:
@@ -172,7 +172,7 @@ void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 			 (unsigned long long)d->enobufs);
 		snprintf(f[0], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu", (unsigned long long)d->enobufs);
 		fields[0] = f[0];
-		log_entry(LOG_WARNING, JOURNAL_MSGID_LOST, fields, text);
+		log_entry(LOG_WARNING, JOURNAL_MSGID_LOST, fields, "%s", text);
 		break;
 	case LC_RELOADED:
 		snprintf(text, sizeof(text), "reloaded: tracing '%s' at %s, rate %s, table %s %s",
@@ -182,7 +182,7 @@ void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 		snprintf(f[1], sizeof(f[1]), "NATTRACE_MATCH=%s", o->match);
 		fields[0] = f[0];
 		fields[1] = f[1];
-		log_entry(LOG_NOTICE, JOURNAL_MSGID_RELOAD, fields, text);
+		log_entry(LOG_NOTICE, JOURNAL_MSGID_RELOAD, fields, "%s", text);
 		break;
 	case LC_RELOAD_REFUSED:
 		snprintf(text, sizeof(text), "reload refused: %s; still tracing '%s'", detail,
@@ -191,7 +191,7 @@ void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 		snprintf(f[1], sizeof(f[1]), "NATTRACE_MATCH=%s", o->match);
 		fields[0] = f[0];
 		fields[1] = f[1];
-		log_entry(LOG_ERR, JOURNAL_MSGID_RELOAD, fields, text);
+		log_entry(LOG_ERR, JOURNAL_MSGID_RELOAD, fields, "%s", text);
 		break;
 	}
 }
