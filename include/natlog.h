@@ -69,8 +69,6 @@ void natlog_filter_from_listing(const char *listing, struct natfilter *ret);
 
 /* --nat-table: dump, filter, print, return the exit status. */
 int natlog_table_main(const struct options *o);
-/* --nat-log=all without --match: the log alone until signal/timeout. */
-int natlog_only_main(const struct options *o);
 
 struct outbuf;
 /*

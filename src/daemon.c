@@ -363,10 +363,12 @@ int daemon_run(struct daemon *d, int sfd)
 	uint64_t deadline = 0;
 	bool timed_out = false;
 	int r;
+	/* without a trace (--nat-log=all alone): the NAT log and signals */
+	bool trace = d->rx != NULL;
 	struct pollfd pfd[5] = {
-		{ .fd = rxthread_fd(d->rx), .events = POLLIN },
+		{ .fd = trace ? rxthread_fd(d->rx) : -1, .events = POLLIN },
 		{ .fd = sfd, .events = POLLIN },
-		{ .fd = rulecache_fd(d->rules), .events = POLLIN },
+		{ .fd = trace ? rulecache_fd(d->rules) : -1, .events = POLLIN },
 		{ .fd = d->natlog ? natlog_fd(d->natlog) : -1, .events = POLLIN },
 		{ .fd = -1, .events = POLLOUT },	/* stdout, while output waits */
 	};
@@ -376,7 +378,7 @@ int daemon_run(struct daemon *d, int sfd)
 
 	while (!d->stop) {
 		uint64_t now = now_ns();
-		int64_t wait = timeline_next_expiry(d->timelines, now);
+		int64_t wait = trace ? timeline_next_expiry(d->timelines, now) : -1;
 		int timeout_ms;
 
 		if (deadline) {
@@ -402,7 +404,7 @@ int daemon_run(struct daemon *d, int sfd)
 		if (d->rx_more)
 			timeout_ms = 0;
 		/* expiry waits for a loss marker on its way: no busy loop meanwhile */
-		else if (timeout_ms >= 0 && timeout_ms < RXTHREAD_COALESCE_MS &&
+		else if (trace && timeout_ms >= 0 && timeout_ms < RXTHREAD_COALESCE_MS &&
 			 rxthread_losing(d->rx))
 			timeout_ms = RXTHREAD_COALESCE_MS;
 		/* poll() skips entries with a negative fd */
@@ -417,11 +419,14 @@ int daemon_run(struct daemon *d, int sfd)
 			struct signalfd_siginfo si;
 
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGUSR1)
+				/* SIGUSR1: the account so far; without a trace, the NAT log's */
+				if (si.ssi_signo == SIGUSR1 && trace)
 					periodic_stats(d, STATS_SIGNAL);
-				else if (si.ssi_signo == SIGHUP)
+				else if (si.ssi_signo == SIGUSR1)
+					natlog_report(d->natlog);
+				else if (si.ssi_signo == SIGHUP && trace)
 					service_reload(d);
-				else
+				else if (si.ssi_signo != SIGHUP)
 					break;
 			}
 		}
@@ -446,7 +451,7 @@ int daemon_run(struct daemon *d, int sfd)
 		 * Not while the receive thread owes a loss marker: a timeline
 		 * whose later events were dropped would end as complete.
 		 */
-		if (!rxthread_losing(d->rx))
+		if (trace && !rxthread_losing(d->rx))
 			timeline_expire(d->timelines, now_ns());
 		service_status(d, now_ns(), false);
 		/* One write per wakeup, never waiting on the reader. */
@@ -461,15 +466,18 @@ int daemon_run(struct daemon *d, int sfd)
 	 * Stopping: account for what is queued, then the timelines in flight
 	 * are as complete as they will get.
 	 */
-	daemon_read_selected(d, &in);
-	/* after an output error too: what it never got is counted, not lost */
-	drain_trace(d, DRAIN_ALL_MAX, true);
-	stop_receiving(d);
-	timeline_flush(d->timelines);
+	if (trace) {
+		daemon_read_selected(d, &in);
+		/* after an output error too: what it never got is counted, not lost */
+		drain_trace(d, DRAIN_ALL_MAX, true);
+		stop_receiving(d);
+		timeline_flush(d->timelines);
+	}
 	/* A stopped reader gets a moment, not our exit: the rest is counted. */
 	if (d->out && (r = outbuf_drain(d->out, OUTPUT_EXIT_GRACE_MS)) < 0)
 		output_failed(d, r);
-	report_stats(d, &in, STATS_EXIT);
+	if (trace)
+		report_stats(d, &in, STATS_EXIT);
 	if (d->out && (r = outbuf_drain(d->out, OUTPUT_EXIT_GRACE_MS)) < 0)
 		output_failed(d, r);
 	if (d->failed)

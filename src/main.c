@@ -38,6 +38,29 @@ _Static_assert(OPTIONS_MAX_EVENTS_LIMIT <= TIMELINE_STEPS_CEILING,
 _Static_assert(OPTIONS_BUFFER_SIZE_MIN >= RXQUEUE_MIN_LIMIT,
 	       "--buffer-size must allow a receive queue");
 
+/* --nat-log=all without --match: never installs a table. The exit status. */
+static int nat_log_only(struct daemon *d, int *ret_sfd)
+{
+	int r, status;
+
+	*ret_sfd = daemon_signalfd();
+	if (*ret_sfd < 0) {
+		log_error("signalfd: %s", strerror(-*ret_sfd));
+		return EXIT_RUNTIME;
+	}
+	r = natlog_open(d->opts->output, &d->natlog);
+	if (r < 0) {
+		log_error("cannot listen to conntrack events: %s%s", strerror(-r),
+			  r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+		return EXIT_RUNTIME;
+	}
+	natlog_set_output(d->natlog, d->out);
+	log_notice("logging every NAT mapping (conntrack events); no trace");
+	status = daemon_run(d, *ret_sfd);
+	natlog_report(d->natlog);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts;
@@ -85,18 +108,15 @@ int main(int argc, char **argv)
 		printf("nattraced %s\n", NATTRACED_VERSION);
 		return EXIT_OK;
 	}
-	/* The NAT modes without a trace: they never install the trace table. */
+	/* The NAT table: a one-shot dump, no trace table, no loop. */
 	if (opts.nat_table)
 		return natlog_table_main(&opts);
-	if (!opts.match)
-		return natlog_only_main(&opts);
 	d.opts = &opts;
 	d.argc = argc;
 	d.argv = argv;
 	d.config = d.config0;
 	d.notify = getenv("NOTIFY_SOCKET") != NULL;
 	log_set_sink(opts.output == OUTPUT_JOURNAL ? LOG_SINK_JOURNAL : LOG_SINK_STDERR);
-	service_match_warnings(opts.match, opts.rate_none);
 	/* Output errors come back as EPIPE, so a closed reader ends us cleanly. */
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOFBF, OUTPUT_BUF);
@@ -107,6 +127,12 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* --nat-log=all alone: the daemon's loop with the NAT log and no trace. */
+	if (!opts.match) {
+		status = nat_log_only(&d, &sfd);
+		goto out;
+	}
+	service_match_warnings(opts.match, opts.rate_none);
 
 	/* Listen before the table exists, or the first packets go unseen. */
 	r = nlsock_open(NFNLGRP_NFTRACE, NLSOCK_RCVBUF, &d.trace);

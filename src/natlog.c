@@ -12,14 +12,12 @@
  * than the daemon may end without a destroy event.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -482,83 +480,5 @@ int natlog_table_main(const struct options *o)
 out:
 	free(t.rows);
 	free(filter);
-	return status;
-}
-
-/* ---- --nat-log=all without --match ---- */
-
-int natlog_only_main(const struct options *o)
-{
-	struct natlog *l = NULL;
-	uint64_t deadline = 0;
-	int r, sfd, status = EXIT_RUNTIME;
-
-	signal(SIGPIPE, SIG_IGN);
-	/* main() blocked the daemon's signals before anything else */
-	sfd = daemon_signalfd();
-	if (sfd < 0) {
-		log_error("signalfd: %s", strerror(-sfd));
-		goto out;
-	}
-	r = natlog_open(o->output, &l);
-	if (r < 0) {
-		log_error("cannot listen to conntrack events: %s%s", strerror(-r),
-			r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
-		goto out;
-	}
-	log_notice("logging every NAT mapping (conntrack events); no trace");
-	if (o->timeout > 0)
-		deadline = now_ns() + (uint64_t)(o->timeout * 1e9);
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = natlog_fd(l), .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-		};
-		int timeout_ms = -1;
-
-		if (deadline) {
-			uint64_t now = now_ns();
-
-			if (now >= deadline)
-				break;
-			timeout_ms = (int)((deadline - now + 999999) / 1000000);
-		}
-		if (poll(pfd, 2, timeout_ms) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("poll: %s", strerror(errno));
-			goto out_report;
-		}
-		if (pfd[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				/* SIGUSR1: the account so far, as for a trace */
-				if (si.ssi_signo == SIGUSR1)
-					natlog_report(l);
-				else if (si.ssi_signo != SIGHUP)
-					break;
-			}
-		}
-		if (pfd[0].revents & (POLLIN | POLLERR)) {
-			r = natlog_drain(l);
-			if (r > 0 && fflush(stdout) == EOF) {
-				r = -errno;
-				if (r != -EPIPE)
-					log_error("writing output failed: %s", strerror(-r));
-			}
-			if (r == -EPIPE)
-				break;
-			if (r < 0)
-				goto out_report;
-		}
-	}
-	status = EXIT_OK;
-out_report:
-	natlog_report(l);
-out:
-	natlog_close(l);
-	if (sfd >= 0)
-		close(sfd);
 	return status;
 }
