@@ -12,4 +12,11 @@
 void strbuf_add(char *buf, size_t len, size_t *off, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * An error message into err (errlen bytes; err may be NULL) for a caller
+ * that returns -EINVAL: returns -EINVAL.
+ */
+int strbuf_error(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

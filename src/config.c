@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "strbuf.h"
 
 struct config_entry {
 	const char *key;	/* from config_keys[] */
@@ -38,21 +39,6 @@ static const char *const config_keys[] = {
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 struct config *config_free(struct config *c)
 {
@@ -117,20 +103,20 @@ static int parse_line(struct config *c, const char *name, unsigned int lineno, c
 		return 0;
 	eq = strchr(p, '=');
 	if (!eq)
-		return fail(err, errlen, "%s:%u: expected 'key = value', got '%.64s'", name,
+		return strbuf_error(err, errlen, "%s:%u: expected 'key = value', got '%.64s'", name,
 			    lineno, p);
 	for (end = eq; end > p && is_blank(end[-1]); end--)
 		;
 	klen = (size_t)(end - p);
 	key = known_key(p, klen);
 	if (!key)
-		return fail(err, errlen,
+		return strbuf_error(err, errlen,
 			    "%s:%u: unknown key '%.*s' (use match, rate, count, timeout, output, "
 			    "table, family, hooks, max-inflight, max-events, stats-interval, nat-log)",
 			    name, lineno, (int)(klen > 64 ? 64 : klen), p);
 	for (unsigned int i = 0; i < c->n; i++)
 		if (c->entries[i].key == key)
-			return fail(err, errlen, "%s:%u: '%s' is set twice (first on line %u)",
+			return strbuf_error(err, errlen, "%s:%u: '%s' is set twice (first on line %u)",
 				    name, lineno, key, c->entries[i].line);
 	p = eq + 1;
 	while (is_blank(*p))
@@ -139,9 +125,9 @@ static int parse_line(struct config *c, const char *name, unsigned int lineno, c
 		;
 	*end = '\0';
 	if (*p == '\0')
-		return fail(err, errlen, "%s:%u: '%s' has no value", name, lineno, key);
+		return strbuf_error(err, errlen, "%s:%u: '%s' has no value", name, lineno, key);
 	if (c->n >= CONFIG_ENTRIES_MAX)
-		return fail(err, errlen, "%s:%u: too many settings", name, lineno);
+		return strbuf_error(err, errlen, "%s:%u: too many settings", name, lineno);
 
 	e = &c->entries[c->n];
 	e->key = key;
@@ -157,7 +143,7 @@ static int parse_line(struct config *c, const char *name, unsigned int lineno, c
 	c->n++;
 	/* "--rate: '5/minutes' is not ..." reads as "rate: ..." in a file */
 	if (check_value(e->arg, msg, sizeof(msg)) < 0)
-		return fail(err, errlen, "%s:%u: %s", name, lineno,
+		return strbuf_error(err, errlen, "%s:%u: %s", name, lineno,
 			    strncmp(msg, "--", 2) == 0 ? msg + 2 : msg);
 	return 0;
 }
@@ -198,10 +184,10 @@ static int parse_text(struct config *c, const char *name, char *text, size_t len
 
 		lineno++;
 		if (n > CONFIG_LINE_MAX)
-			return fail(err, errlen, "%s:%u: line longer than %d bytes", name, lineno,
+			return strbuf_error(err, errlen, "%s:%u: line longer than %d bytes", name, lineno,
 				    CONFIG_LINE_MAX);
 		if (memchr(line, '\0', n))
-			return fail(err, errlen, "%s:%u: NUL byte in line", name, lineno);
+			return strbuf_error(err, errlen, "%s:%u: NUL byte in line", name, lineno);
 		line[n] = '\0';
 		r = parse_line(c, name, lineno, line, err, errlen);
 		if (r < 0)
@@ -230,11 +216,11 @@ int config_parse(const char *name, FILE *in, struct config **ret, char *err, siz
 	}
 	len = fread(text, 1, CONFIG_SIZE_MAX + 1, in);
 	if (ferror(in)) {
-		r = fail(err, errlen, "%s: read error", name);
+		r = strbuf_error(err, errlen, "%s: read error", name);
 		goto out;
 	}
 	if (len > CONFIG_SIZE_MAX) {
-		r = fail(err, errlen, "%s: larger than %d bytes, not a nattraced configuration",
+		r = strbuf_error(err, errlen, "%s: larger than %d bytes, not a nattraced configuration",
 			 name, CONFIG_SIZE_MAX);
 		goto out;
 	}
@@ -283,23 +269,23 @@ int config_load(const char *path, struct config **ret, char *err, size_t errlen)
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		r = -errno;
-		fail(err, errlen, "cannot read configuration %s: %s", path, strerror(-r));
+		strbuf_error(err, errlen, "cannot read configuration %s: %s", path, strerror(-r));
 		goto out_escape;
 	}
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
-		fail(err, errlen, "cannot read configuration %s: %s", path, strerror(-r));
+		strbuf_error(err, errlen, "cannot read configuration %s: %s", path, strerror(-r));
 		close(fd);
 		goto out_escape;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		r = fail(err, errlen, "configuration %s is %s: only a regular file is read", path,
+		r = strbuf_error(err, errlen, "configuration %s is %s: only a regular file is read", path,
 			 file_kind(st.st_mode));
 		close(fd);
 		goto out_escape;
 	}
 	if (st.st_size > CONFIG_SIZE_MAX) {
-		r = fail(err, errlen,
+		r = strbuf_error(err, errlen,
 			 "configuration %s is larger than %d bytes, not a nattraced configuration",
 			 path, CONFIG_SIZE_MAX);
 		close(fd);
@@ -309,7 +295,7 @@ int config_load(const char *path, struct config **ret, char *err, size_t errlen)
 	if (!f) {
 		r = -errno;
 		close(fd);
-		fail(err, errlen, "cannot read configuration %s: %s", path, strerror(-r));
+		strbuf_error(err, errlen, "cannot read configuration %s: %s", path, strerror(-r));
 		goto out_escape;
 	}
 	r = config_parse(path, f, ret, err, errlen);
@@ -360,9 +346,9 @@ int config_options(int argc, char **argv, struct options *ret, struct config **r
 	if (!o.match && !o.help && !o.version && !o.nat_table && o.nat_log != NAT_LOG_ALL) {
 		config_free(c);
 		if (o.config)
-			return fail(err, errlen, "--match is required: neither %s nor the command line sets it",
+			return strbuf_error(err, errlen, "--match is required: neither %s nor the command line sets it",
 				    o.config);
-		return fail(err, errlen, "--match is required");
+		return strbuf_error(err, errlen, "--match is required");
 	}
 	*ret = o;
 	*ret_config = c;

@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "match.h"
+#include "strbuf.h"
 
 /* Longer than any sensible match; keeps error messages and batches small. */
 #define MATCH_TEXT_MAX 4096
@@ -41,19 +42,6 @@
 static const char *const rate_units[] = {
     "second", "minute", "hour", "day",
 };
-
-static int __attribute__((format(printf, 3, 4)))
-refuse(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 /*
  * "N/unit" exactly as nft's limit statement spells a packet rate. Anything
@@ -151,31 +139,31 @@ int match_precheck(const char *match, char *err, size_t errlen)
 	unsigned char c;
 
 	if (!match)
-		return refuse(err, errlen, "match refused: the match is empty");
+		return strbuf_error(err, errlen, "match refused: the match is empty");
 	len = strnlen(match, MATCH_TEXT_MAX + 1);
 	if (len > MATCH_TEXT_MAX)
-		return refuse(err, errlen, "match refused: longer than %d bytes", MATCH_TEXT_MAX);
+		return strbuf_error(err, errlen, "match refused: longer than %d bytes", MATCH_TEXT_MAX);
 
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)match[i];
 
 		/* These hold inside quotes too: simpler to explain. */
 		if (c == '\n' || c == '\r')
-			return refuse(err, errlen,
+			return strbuf_error(err, errlen,
 				      "match refused: a line break would end the command and chain "
 				      "another one");
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return refuse(err, errlen, "match refused: control character 0x%02x", c);
+			return strbuf_error(err, errlen, "match refused: control character 0x%02x", c);
 		if (c == ';')
-			return refuse(err, errlen,
+			return strbuf_error(err, errlen,
 				      "match refused: ';' would start another command (refused "
 				      "even inside quotes)");
 		if (c == '#')
-			return refuse(err, errlen,
+			return strbuf_error(err, errlen,
 				      "match refused: '#' would comment out the rest of the rule "
 				      "(refused even inside quotes)");
 		if (c == '$')
-			return refuse(err, errlen,
+			return strbuf_error(err, errlen,
 				      "match refused: '$' would expand an nft variable (refused "
 				      "even inside quotes)");
 		if (c != ' ' && c != '\t')
@@ -193,7 +181,7 @@ int match_precheck(const char *match, char *err, size_t errlen)
 		case '[':
 		case '{':
 			if (depth == MATCH_NESTING_MAX)
-				return refuse(err, errlen,
+				return strbuf_error(err, errlen,
 					      "match refused: nested deeper than %d brackets",
 					      MATCH_NESTING_MAX);
 			stack[depth++] = (char)c;
@@ -202,30 +190,30 @@ int match_precheck(const char *match, char *err, size_t errlen)
 		case ']':
 		case '}':
 			if (depth == 0)
-				return refuse(
+				return strbuf_error(
 				    err, errlen,
 				    "match refused: '%c' closes nothing opened in the match", c);
 			if (closer_of(stack[depth - 1]) != (char)c)
-				return refuse(err, errlen, "match refused: '%c' closes '%c'", c,
+				return strbuf_error(err, errlen, "match refused: '%c' closes '%c'", c,
 					      stack[depth - 1]);
 			depth--;
 			break;
 		default:
 			word = parser_keyword_at(match, i, &why);
 			if (word)
-				return refuse(err, errlen, "match refused: '%s' %s", word, why);
+				return strbuf_error(err, errlen, "match refused: '%s' %s", word, why);
 			break;
 		}
 	}
 
 	if (blank)
-		return refuse(err, errlen, "match refused: the match is empty");
+		return strbuf_error(err, errlen, "match refused: the match is empty");
 	/* A string opened here would close at the next '"' in the batch. */
 	if (quoted)
-		return refuse(err, errlen,
+		return strbuf_error(err, errlen,
 			      "match refused: unterminated '\"' would run into the next command");
 	if (depth)
-		return refuse(err, errlen, "match refused: '%c' is never closed", stack[depth - 1]);
+		return strbuf_error(err, errlen, "match refused: '%c' is never closed", stack[depth - 1]);
 	return 0;
 }
 
@@ -452,7 +440,7 @@ static int verify_exprs(const json_t *exprs, const char *rate, unsigned long lon
 
 	for (t = 0; t < nown; t++) {
 		if (i + t >= nexpr)
-			return refuse(err, errlen,
+			return strbuf_error(err, errlen,
 				      "match refused: nattraced's own '%s' statement is missing "
 				      "from the rule",
 				      own_stmt_names[own[t]]);
@@ -474,19 +462,19 @@ static int verify_exprs(const json_t *exprs, const char *rate, unsigned long lon
 		if (t + 1 < nown && nexpr - i == nown - 1 &&
 		    ((own[t + 1] == OWN_COUNTER && is_our_counter(e)) ||
 		     (own[t + 1] == OWN_NFTRACE && is_our_nftrace(e))))
-			return refuse(err, errlen,
+			return strbuf_error(err, errlen,
 				      "match refused: nattraced's own '%s' statement is missing "
 				      "from the rule",
 				      own_stmt_names[own[t]]);
 		if (own[t] == OWN_LIMIT && stmt_body(e, "limit")) {
 			describe_limit(e, got, sizeof(got));
-			return refuse(err, errlen,
+			return strbuf_error(err, errlen,
 				      "match refused: statement '%s' is not a match (nattraced "
 				      "adds only limit rate %s)",
 				      got, rate);
 		}
 		describe_stmt(e, name, sizeof(name));
-		return refuse(err, errlen, "match refused: statement '%s' is not a match", name);
+		return strbuf_error(err, errlen, "match refused: statement '%s' is not a match", name);
 	}
 	if (i + nown < nexpr) {
 		/*
@@ -500,20 +488,20 @@ static int verify_exprs(const json_t *exprs, const char *rate, unsigned long lon
 			describe_limit(e, name, sizeof(name));
 		else
 			describe_stmt(e, name, sizeof(name));
-		return refuse(err, errlen, "match refused: statement '%s' is not a match", name);
+		return strbuf_error(err, errlen, "match refused: statement '%s' is not a match", name);
 	}
 	for (t = 0; t < i; t++) {
 		const char *stmt = elem_statement(json_array_get(exprs, t), 0);
 
 		if (stmt)
-			return refuse(err, errlen,
+			return strbuf_error(err, errlen,
 				      "match refused: statement '%.*s' inside a set element is not a "
 				      "match",
 				      MATCH_QUOTE_MAX, stmt);
 	}
 	/* Tracing every packet is a decision, not something to slip in. */
 	if (i == 0)
-		return refuse(
+		return strbuf_error(
 		    err, errlen,
 		    "match refused: no match expression, the rule would trace every packet");
 	return 0;
@@ -530,27 +518,27 @@ int match_verify_listing(const char *json, const char *rate, char *err, size_t e
 	int ret;
 
 	if (!json)
-		return refuse(err, errlen, "match refused: no listing of the check chain");
+		return strbuf_error(err, errlen, "match refused: no listing of the check chain");
 	if (rate && match_parse_rate(rate, &n, &unit) < 0)
-		return refuse(err, errlen, "rate '%.32s' is not <n>/<second|minute|hour|day>",
+		return strbuf_error(err, errlen, "rate '%.32s' is not <n>/<second|minute|hour|day>",
 			      rate);
 
 	root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return refuse(err, errlen,
+		return strbuf_error(err, errlen,
 			      "match refused: the check chain listing is not JSON (%s, line %d)",
 			      jerr.text, jerr.line);
 
 	items = json_object_get(root, "nftables");
 	if (!json_is_array(items)) {
-		ret = refuse(err, errlen,
+		ret = strbuf_error(err, errlen,
 			     "match refused: the check chain listing has no \"nftables\" array");
 		goto out;
 	}
 	for (i = 0; i < json_array_size(items); i++) {
 		item = json_array_get(items, i);
 		if (!json_is_object(item) || json_object_size(item) != 1) {
-			ret = refuse(
+			ret = strbuf_error(
 			    err, errlen,
 			    "match refused: unexpected element %zu in the check chain listing", i);
 			goto out;
@@ -560,21 +548,21 @@ int match_verify_listing(const char *json, const char *rate, char *err, size_t e
 			rule = json_object_get(item, "rule");
 			nrules++;
 		} else if (strcmp(kind, "metainfo") != 0 && strcmp(kind, "chain") != 0) {
-			ret = refuse(err, errlen,
+			ret = strbuf_error(err, errlen,
 				     "match refused: unexpected '%.32s' in the check chain listing",
 				     kind);
 			goto out;
 		}
 	}
 	if (nrules != 1) {
-		ret = refuse(err, errlen,
+		ret = strbuf_error(err, errlen,
 			     "match refused: the check chain holds %zu rules, expected exactly one",
 			     nrules);
 		goto out;
 	}
 	exprs = json_object_get(rule, "expr");
 	if (!json_is_array(exprs)) {
-		ret = refuse(err, errlen,
+		ret = strbuf_error(err, errlen,
 			     "match refused: the rule in the check chain has no \"expr\" array");
 		goto out;
 	}

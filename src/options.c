@@ -12,6 +12,7 @@
 #include "match.h"
 #include "names.h"
 #include "options.h"
+#include "strbuf.h"
 
 #define DEFAULT_TABLE	"trace_debug"
 #define DEFAULT_RATE	"1/second"
@@ -109,16 +110,6 @@ void options_usage(FILE *out)
 	      out);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* "5/minute" into buf, as nft writes it. */
 static bool parse_rate(const char *s, char *buf, size_t len)
 {
@@ -146,7 +137,7 @@ static int parse_hooks(const char *s, unsigned int *ret, char *err,
 			    strncmp(p, names_hook(h), n) == 0)
 				break;
 		if (h == NF_INET_NUMHOOKS)
-			return fail(err, errlen,
+			return strbuf_error(err, errlen,
 				    "--hooks: unknown hook '%.*s' (use prerouting, input, forward, output, postrouting)",
 				    (int)n, p);
 		hooks |= 1u << h;
@@ -155,7 +146,7 @@ static int parse_hooks(const char *s, unsigned int *ret, char *err,
 			p++;
 	}
 	if (!hooks)
-		return fail(err, errlen, "--hooks: no hook given");
+		return strbuf_error(err, errlen, "--hooks: no hook given");
 	*ret = hooks;
 	return 0;
 }
@@ -304,14 +295,14 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			errno = 0;
 			o.count = strtoul(optarg, &end, 10);
 			if (errno || *end || optarg[0] < '0' || optarg[0] > '9' || o.count == 0)
-				return fail(err, errlen, "--count: '%s' is not a positive whole number", optarg);
+				return strbuf_error(err, errlen, "--count: '%s' is not a positive whole number", optarg);
 			break;
 		case 't':
 			errno = 0;
 			o.timeout = strtod(optarg, &end);
 			if (errno || *end || end == optarg || !isfinite(o.timeout) ||
 			    o.timeout <= 0 || o.timeout > TIMEOUT_MAX)
-				return fail(err, errlen, "--timeout: '%s' is not a number of seconds between 0 and %.0f",
+				return strbuf_error(err, errlen, "--timeout: '%s' is not a number of seconds between 0 and %.0f",
 					    optarg, TIMEOUT_MAX);
 			break;
 		case 'o':
@@ -322,14 +313,14 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			else if (strcmp(optarg, "journal") == 0)
 				o.output = OUTPUT_JOURNAL;
 			else
-				return fail(err, errlen, "--output: '%s' is not text, json or journal", optarg);
+				return strbuf_error(err, errlen, "--output: '%s' is not text, json or journal", optarg);
 			break;
 		case OPT_TABLE:
 			if (!options_table_name_ok(optarg))
-				return fail(err, errlen, "--table: '%s' is not a valid table name (a letter, then up to 63 letters, digits, '_' or '-')",
+				return strbuf_error(err, errlen, "--table: '%s' is not a valid table name (a letter, then up to 63 letters, digits, '_' or '-')",
 					    optarg);
 			if (options_nft_keyword(optarg))
-				return fail(err, errlen, "--table: '%s' is an nft keyword and cannot name a table; choose another name",
+				return strbuf_error(err, errlen, "--table: '%s' is an nft keyword and cannot name a table; choose another name",
 					    optarg);
 			o.table = optarg;
 			break;
@@ -341,7 +332,7 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			else if (strcmp(optarg, "ip6") == 0)
 				o.family = NFPROTO_IPV6;
 			else
-				return fail(err, errlen, "--family: '%s' is not inet, ip or ip6", optarg);
+				return strbuf_error(err, errlen, "--family: '%s' is not inet, ip or ip6", optarg);
 			break;
 		case OPT_HOOKS:
 			r = parse_hooks(optarg, &o.hooks, err, errlen);
@@ -350,26 +341,26 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			break;
 		case OPT_MAX_INFLIGHT:
 			if (!parse_bounded(optarg, 1, OPTIONS_MAX_INFLIGHT_LIMIT, &v))
-				return fail(err, errlen, "--max-inflight: '%s' is not a whole number from 1 to %u",
+				return strbuf_error(err, errlen, "--max-inflight: '%s' is not a whole number from 1 to %u",
 					    optarg, OPTIONS_MAX_INFLIGHT_LIMIT);
 			o.max_inflight = (unsigned int)v;
 			break;
 		case OPT_MAX_EVENTS:
 			if (!parse_bounded(optarg, 1, OPTIONS_MAX_EVENTS_LIMIT, &v))
-				return fail(err, errlen, "--max-events: '%s' is not a whole number from 1 to %u",
+				return strbuf_error(err, errlen, "--max-events: '%s' is not a whole number from 1 to %u",
 					    optarg, OPTIONS_MAX_EVENTS_LIMIT);
 			o.max_events = (unsigned int)v;
 			break;
 		case OPT_STATS_INTERVAL:
 			if (!parse_bounded(optarg, 0, STATS_INTERVAL_MAX, &v))
-				return fail(err, errlen, "--stats-interval: '%s' is not a whole number of seconds from 0 to %u",
+				return strbuf_error(err, errlen, "--stats-interval: '%s' is not a whole number of seconds from 0 to %u",
 					    optarg, STATS_INTERVAL_MAX);
 			o.stats_interval = (unsigned int)v;
 			break;
 		case OPT_BUFFER_SIZE:
 			if (!parse_size(optarg, OPTIONS_BUFFER_SIZE_MIN, OPTIONS_BUFFER_SIZE_MAX,
 					&o.buffer_size))
-				return fail(err, errlen, "--buffer-size: '%s' is not a size from 64K to 64G (bytes, or with a K, M or G suffix)",
+				return strbuf_error(err, errlen, "--buffer-size: '%s' is not a size from 64K to 64G (bytes, or with a K, M or G suffix)",
 					    optarg);
 			break;
 		case OPT_NAT_LOG:
@@ -378,14 +369,14 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			else if (strcmp(optarg, "all") == 0)
 				o.nat_log = NAT_LOG_ALL;
 			else
-				return fail(err, errlen, "--nat-log: '%s' is not 'match' or 'all' (use --nat-log or --nat-log=all)", optarg);
+				return strbuf_error(err, errlen, "--nat-log: '%s' is not 'match' or 'all' (use --nat-log or --nat-log=all)", optarg);
 			break;
 		case OPT_NAT_TABLE:
 			o.nat_table = true;
 			break;
 		case OPT_CONFIG:
 			if (!optarg[0])
-				return fail(err, errlen, "--config: empty file name");
+				return strbuf_error(err, errlen, "--config: empty file name");
 			o.config = optarg;
 			break;
 		case 'h':
@@ -395,30 +386,30 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			o.version = true;
 			break;
 		case ':':
-			return fail(err, errlen, "%s needs an argument", argv[optind - 1]);
+			return strbuf_error(err, errlen, "%s needs an argument", argv[optind - 1]);
 		default:
-			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return strbuf_error(err, errlen, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return fail(err, errlen, "unexpected argument '%s' (quote the match: --match \"...\")",
+		return strbuf_error(err, errlen, "unexpected argument '%s' (quote the match: --match \"...\")",
 			    argv[optind]);
 	if (o.help || o.version)
 		goto out;
 	if (o.nat_table && o.nat_log)
-		return fail(err, errlen, "--nat-table prints the table and exits: it does not go with --nat-log");
+		return strbuf_error(err, errlen, "--nat-table prints the table and exits: it does not go with --nat-log");
 	/* Without --match, --nat-table and --nat-log=all show every mapping and trace nothing. */
 	if (!o.match && o.count && (o.nat_table || o.nat_log == NAT_LOG_ALL))
-		return fail(err, errlen, "--count counts packet timelines: it needs --match");
+		return strbuf_error(err, errlen, "--count counts packet timelines: it needs --match");
 	/* With --config the file may give the match: config_options() checks. */
 	if (!o.match && !o.config && !o.nat_table && o.nat_log != NAT_LOG_ALL)
-		return fail(err, errlen, "--match is required%s",
+		return strbuf_error(err, errlen, "--match is required%s",
 			    o.nat_log ? " (or --nat-log=all to log every NAT mapping)" : "");
 	if (strcmp(rate, "none") == 0) {
 		o.rate_none = true;
 		o.rate[0] = '\0';
 	} else if (!parse_rate(rate, o.rate, sizeof(o.rate))) {
-		return fail(err, errlen, "--rate: '%s' is not N/second, N/minute, N/hour, N/day or none", rate);
+		return strbuf_error(err, errlen, "--rate: '%s' is not N/second, N/minute, N/hour, N/day or none", rate);
 	}
 out:
 	*ret = o;
