@@ -16,8 +16,6 @@ struct tracetable_config {
 	unsigned int hooks;	/* bit (1 << NF_INET_*) per hook */
 	const char *match;
 	const char *rate;	/* "1/second", or NULL for no limit */
-	/* If set: the check rule's JSON listing (free() it), for natfilter. */
-	char **ret_listing;
 	/* Check the match only: the table is deleted again, *ret is NULL. */
 	bool check_only;
 };
@@ -28,10 +26,12 @@ struct tracetable;
  * Create the owned table, check the match, hook the trace chains.
  * Returns 0; -EEXIST if a table of that name exists (touched nothing);
  * -EINVAL if the match was refused (the ruleset is as before); another
- * -errno on failure. err says what happened.
+ * -errno on failure. err says what happened. ret_listing, if not NULL,
+ * gets the check rule's JSON listing (for natfilter; the caller frees
+ * it), possibly also when a later step failed.
  */
-int tracetable_install(const struct tracetable_config *cfg,
-		       struct tracetable **ret, char *err, size_t errlen);
+int tracetable_install(const struct tracetable_config *cfg, struct tracetable **ret,
+		       char **ret_listing, char *err, size_t errlen);
 
 /* Delete the table and close the owning context. NULL-safe; returns NULL. */
 struct tracetable *tracetable_free(struct tracetable *t);

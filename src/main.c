@@ -197,9 +197,9 @@ int main(int argc, char **argv)
 	cfg = (struct tracetable_config){
 		.family = opts.family, .table = opts.table, .hooks = opts.hooks,
 		.match = opts.match, .rate = opts.rate_none ? NULL : opts.rate,
-		.ret_listing = opts.nat_log == NAT_LOG_MATCH ? &listing : NULL,
 	};
-	r = tracetable_install(&cfg, &d.table, err, sizeof(err));
+	r = tracetable_install(&cfg, &d.table, opts.nat_log == NAT_LOG_MATCH ? &listing : NULL,
+			       err, sizeof(err));
 	if (r < 0) {
 		log_error("%s", err);
 		status = r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;

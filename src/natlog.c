@@ -384,8 +384,7 @@ int natlog_filter_from_match(const struct options *o, struct natfilter *ret)
 	char err[1024], *listing = NULL;
 	int r;
 
-	cfg.ret_listing = &listing;
-	r = tracetable_install(&cfg, &t, err, sizeof(err));
+	r = tracetable_install(&cfg, &t, &listing, err, sizeof(err));
 	if (r < 0) {
 		free(listing);	/* set if only a later step failed */
 		log_error("%s", err);

@@ -399,8 +399,8 @@ out:
 	return ret;
 }
 
-int tracetable_install(const struct tracetable_config *cfg, struct tracetable **ret, char *err,
-		       size_t errlen)
+int tracetable_install(const struct tracetable_config *cfg, struct tracetable **ret,
+		       char **ret_listing, char *err, size_t errlen)
 {
 	struct tracetable *t = NULL;
 	bool created = false;
@@ -485,7 +485,7 @@ int tracetable_install(const struct tracetable_config *cfg, struct tracetable **
 		goto out;
 	created = true;
 
-	r = verify_check_chain(t, cfg->rate, cfg->ret_listing, err, errlen);
+	r = verify_check_chain(t, cfg->rate, ret_listing, err, errlen);
 	if (r < 0)
 		goto out;
 	if (cfg->check_only) {
