@@ -106,14 +106,6 @@ struct timeline {
 	uint8_t nfproto;
 	uint16_t n_steps;
 	uint8_t n_hdrs;
-	/* internal to the table */
-	int8_t cur_base;
-	uint32_t ring, fp;
-	int32_t hnext, prev, next, fpnext;
-	bool in_use, in_fp;
-	uint8_t pool;		/* its names' pool */
-	bool names_lost;	/* a name did not fit the pool: shown as "?" */
-	bool own_accepted;	/* our trace chain's policy let it through */
 	struct tl_hdr hdrs[TIMELINE_MAX_HDRS];
 	struct tl_step steps[TIMELINE_STEPS_CEILING];
 };

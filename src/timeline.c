@@ -34,6 +34,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,23 @@
 #include "timeline.h"
 
 #define NONE	(-1)
+
+/* A timeline and what only the table needs of it. */
+struct tl_slot {
+	struct timeline tl;
+	int8_t cur_base;
+	uint32_t ring, fp;
+	int32_t hnext, prev, next, fpnext;	/* hash, LRU and fingerprint links */
+	bool in_use, in_fp;
+	uint8_t pool;		/* its names' pool */
+	bool names_lost;	/* a name did not fit the pool: shown as "?" */
+	bool own_accepted;	/* our trace chain's policy let it through */
+};
+
+static inline struct tl_slot *slot_of(const struct timeline *tl)
+{
+	return (struct tl_slot *)((char *)tl - offsetof(struct tl_slot, tl));
+}
 
 struct timeline_table {
 	struct timeline_config cfg;
@@ -58,7 +76,7 @@ struct timeline_table {
 	unsigned int live[2];		/* timelines in flight per pool */
 	uint8_t cur;
 	char *own_table;		/* our table's name */
-	struct timeline *slots;
+	struct tl_slot *slots;
 	int32_t *buckets;
 	int32_t *fp_buckets;		/* by packet fingerprint */
 	uint32_t bucket_mask;
@@ -146,27 +164,27 @@ static int32_t lookup(const struct timeline_table *t, uint32_t id)
 {
 	int32_t i = t->buckets[id_bucket(t, id)];
 
-	while (i != NONE && t->slots[i].id != id)
+	while (i != NONE && t->slots[i].tl.id != id)
 		i = t->slots[i].hnext;
 	return i;
 }
 
 static void hash_unlink(struct timeline_table *t, int32_t i)
 {
-	struct timeline *tl = &t->slots[i];
+	struct timeline *tl = &t->slots[i].tl;
 	int32_t *pp = &t->buckets[id_bucket(t, tl->id)];
 
 	while (*pp != i)
 		pp = &t->slots[*pp].hnext;
-	*pp = tl->hnext;
+	*pp = slot_of(tl)->hnext;
 }
 
 static void hash_link(struct timeline_table *t, int32_t i)
 {
-	struct timeline *tl = &t->slots[i];
+	struct timeline *tl = &t->slots[i].tl;
 	uint32_t b = id_bucket(t, tl->id);
 
-	tl->hnext = t->buckets[b];
+	slot_of(tl)->hnext = t->buckets[b];
 	t->buckets[b] = i;
 }
 
@@ -199,31 +217,31 @@ static bool same_packet(const struct packet_info *a, const struct packet_info *b
 
 static void fp_unlink(struct timeline_table *t, int32_t i)
 {
-	struct timeline *tl = &t->slots[i];
+	struct timeline *tl = &t->slots[i].tl;
 	int32_t *pp;
 
-	if (!tl->in_fp)
+	if (!slot_of(tl)->in_fp)
 		return;
-	pp = &t->fp_buckets[tl->fp & t->bucket_mask];
+	pp = &t->fp_buckets[slot_of(tl)->fp & t->bucket_mask];
 	while (*pp != i)
 		pp = &t->slots[*pp].fpnext;
-	*pp = tl->fpnext;
-	tl->in_fp = false;
+	*pp = slot_of(tl)->fpnext;
+	slot_of(tl)->in_fp = false;
 }
 
 /* Index our timeline by the headers it was last seen with. */
 static void fp_update(struct timeline_table *t, int32_t i, const struct packet_info *p)
 {
-	struct timeline *tl = &t->slots[i];
+	struct timeline *tl = &t->slots[i].tl;
 	uint32_t fp = fingerprint(p);
 
-	if (tl->in_fp && tl->fp == fp)
+	if (slot_of(tl)->in_fp && slot_of(tl)->fp == fp)
 		return;
 	fp_unlink(t, i);
-	tl->fp = fp;
-	tl->fpnext = t->fp_buckets[fp & t->bucket_mask];
+	slot_of(tl)->fp = fp;
+	slot_of(tl)->fpnext = t->fp_buckets[fp & t->bucket_mask];
 	t->fp_buckets[fp & t->bucket_mask] = i;
-	tl->in_fp = true;
+	slot_of(tl)->in_fp = true;
 }
 
 static const struct tl_hdr *last_valid_hdr(const struct timeline *tl)
@@ -254,16 +272,16 @@ static int32_t find_continued(const struct timeline_table *t, const struct packe
 
 	for (int32_t i = t->fp_buckets[fp & t->bucket_mask]; i != NONE;
 	     i = t->slots[i].fpnext) {
-		const struct timeline *tl = &t->slots[i];
+		const struct timeline *tl = &t->slots[i].tl;
 		const struct tl_hdr *h;
 
-		if (tl->fp != fp || tl->ended || entered(tl, family, table, chain))
+		if (slot_of(tl)->fp != fp || tl->ended || entered(tl, family, table, chain))
 			continue;
 		h = last_valid_hdr(tl);
 		if (!h || !same_packet(&h->pkt, p))
 			continue;
 		/* identical packets: the oldest went first */
-		if (best == NONE || tl->seq < t->slots[best].seq)
+		if (best == NONE || tl->seq < t->slots[best].tl.seq)
 			best = i;
 	}
 	return best;
@@ -272,7 +290,7 @@ static int32_t find_continued(const struct timeline_table *t, const struct packe
 /* Known from now on by id as well. */
 static void add_id(struct timeline_table *t, int32_t i, uint32_t id)
 {
-	struct timeline *tl = &t->slots[i];
+	struct timeline *tl = &t->slots[i].tl;
 
 	hash_unlink(t, i);
 	tl->id = id;
@@ -288,24 +306,24 @@ static void add_id(struct timeline_table *t, int32_t i, uint32_t id)
 
 static void lru_unlink(struct timeline_table *t, int32_t i)
 {
-	struct timeline *tl = &t->slots[i];
+	struct timeline *tl = &t->slots[i].tl;
 
-	if (tl->prev != NONE)
-		t->slots[tl->prev].next = tl->next;
+	if (slot_of(tl)->prev != NONE)
+		t->slots[slot_of(tl)->prev].next = slot_of(tl)->next;
 	else
-		t->lru_head = tl->next;
-	if (tl->next != NONE)
-		t->slots[tl->next].prev = tl->prev;
+		t->lru_head = slot_of(tl)->next;
+	if (slot_of(tl)->next != NONE)
+		t->slots[slot_of(tl)->next].prev = slot_of(tl)->prev;
 	else
-		t->lru_tail = tl->prev;
+		t->lru_tail = slot_of(tl)->prev;
 }
 
 static void lru_append(struct timeline_table *t, int32_t i)
 {
-	struct timeline *tl = &t->slots[i];
+	struct timeline *tl = &t->slots[i].tl;
 
-	tl->prev = t->lru_tail;
-	tl->next = NONE;
+	slot_of(tl)->prev = t->lru_tail;
+	slot_of(tl)->next = NONE;
 	if (t->lru_tail != NONE)
 		t->slots[t->lru_tail].next = i;
 	else
@@ -315,14 +333,14 @@ static void lru_append(struct timeline_table *t, int32_t i)
 
 static void release(struct timeline_table *t, int32_t i)
 {
-	struct timeline *tl = &t->slots[i];
+	struct timeline *tl = &t->slots[i].tl;
 
 	hash_unlink(t, i);
 	fp_unlink(t, i);
 	lru_unlink(t, i);
-	t->live[tl->pool]--;
-	tl->in_use = false;
-	tl->next = t->free_head;
+	t->live[slot_of(tl)->pool]--;
+	slot_of(tl)->in_use = false;
+	slot_of(tl)->next = t->free_head;
 	t->free_head = i;
 	t->inflight--;
 }
@@ -346,7 +364,7 @@ static unsigned int kept_head(const struct timeline_table *t)
 static void linearize(struct timeline_table *t, struct timeline *tl)
 {
 	unsigned int head = kept_head(t), max = t->cfg.max_steps;
-	unsigned int k = tl->ring % (max - head);
+	unsigned int k = slot_of(tl)->ring % (max - head);
 
 	if (!tl->steps_dropped)
 		return;
@@ -359,7 +377,7 @@ static void linearize(struct timeline_table *t, struct timeline *tl)
 
 static void emit(struct timeline_table *t, int32_t i, enum timeline_end why)
 {
-	struct timeline *tl = &t->slots[i];
+	struct timeline *tl = &t->slots[i].tl;
 
 	if (why == TL_END_EVICTED)
 		tl->lossy = true;
@@ -389,18 +407,18 @@ static int32_t create(struct timeline_table *t, uint32_t id, uint64_t now_ns)
 		emit(t, t->lru_head, TL_END_EVICTED);
 	}
 	i = t->free_head;
-	tl = &t->slots[i];
-	t->free_head = tl->next;
+	tl = &t->slots[i].tl;
+	t->free_head = slot_of(tl)->next;
 	/* Only the fields before the arrays need clearing; arrays are counted. */
 	memset(tl, 0, offsetof(struct timeline, hdrs));
 	tl->id = id;
 	tl->ids[0] = id;
 	tl->n_ids = 1;
-	tl->cur_base = NONE;
+	slot_of(tl)->cur_base = NONE;
 	tl->first_ns = tl->last_ns = now_ns;
 	tl->seq = t->seq++;
-	tl->in_use = true;
-	tl->pool = t->cur;
+	slot_of(tl)->in_use = true;
+	slot_of(tl)->pool = t->cur;
 	t->live[t->cur]++;
 	hash_link(t, i);
 	lru_append(t, i);
@@ -425,13 +443,13 @@ static const char *intern(struct timeline_table *t, struct timeline *tl, const c
 
 	if (!s)
 		return NULL;
-	p = strpool_intern(t->pools[tl->pool], s);
+	p = strpool_intern(t->pools[slot_of(tl)->pool], s);
 	if (!p) {
 		/* this one keeps its pool; later timelines get a fresh one */
-		if (tl->pool == t->cur)
+		if (slot_of(tl)->pool == t->cur)
 			rotate_pools(t);
 		t->stats.names_dropped++;
-		tl->names_lost = true;
+		slot_of(tl)->names_lost = true;
 		return "?";
 	}
 	return p;
@@ -498,8 +516,8 @@ static void add_step(struct timeline_table *t, struct timeline *tl,
 		s = &tl->steps[tl->n_steps++];
 	} else {
 		/* full: the last events go round a ring after the first half */
-		s = &tl->steps[head + tl->ring % (max - head)];
-		tl->ring++;
+		s = &tl->steps[head + slot_of(tl)->ring % (max - head)];
+		slot_of(tl)->ring++;
 		tl->steps_dropped++;
 		t->stats.steps_dropped++;
 	}
@@ -511,7 +529,7 @@ static void add_step(struct timeline_table *t, struct timeline *tl,
 	s->type = (uint8_t)ev->type;
 	s->family = ev->family;
 	s->hdr = (int8_t)hdr;
-	s->base = tl->cur_base;
+	s->base = slot_of(tl)->cur_base;
 	/* A policy event names the policy, not a verdict: make it one. */
 	if (ev->present & TRACE_HAS_VERDICT) {
 		s->verdict = ev->verdict;
@@ -548,9 +566,9 @@ static bool accepted_for_good(const struct timeline_table *t, const struct timel
 {
 	const struct tl_hdr *h;
 
-	if (!t->cfg.final_accept || tl->cur_base < 0 || !tl->started)
+	if (!t->cfg.final_accept || slot_of(tl)->cur_base < 0 || !tl->started)
 		return false;
-	h = &tl->hdrs[tl->cur_base];
+	h = &tl->hdrs[slot_of(tl)->cur_base];
 	if ((h->present & TRACE_HAS_OIFTYPE) && h->oiftype == ARPHRD_LOOPBACK)
 		return false;
 	return t->cfg.final_accept(t->cfg.final_ctx, h->family, h->table, h->chain,
@@ -566,7 +584,7 @@ static int32_t timeline_of(struct timeline_table *t, const struct trace_event *e
 	int32_t i = lookup(t, ev->id);
 
 	if (i != NONE && headers && ev->table && ev->chain &&
-	    entered(&t->slots[i], ev->family, ev->table, ev->chain)) {
+	    entered(&t->slots[i].tl, ev->family, ev->table, ev->chain)) {
 		/* The same base chain again: this id now names a new packet. */
 		emit(t, i, TL_END_REUSED);
 		i = NONE;
@@ -611,7 +629,7 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 		t->stats.own_events++;
 
 	i = timeline_of(t, ev, selects, now_ns);
-	tl = &t->slots[i];
+	tl = &t->slots[i].tl;
 	table = intern(t, tl, ev->table);
 	chain = intern(t, tl, ev->chain);
 	if (selects && tl->started)
@@ -629,7 +647,7 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 	if (headers) {
 		hdr = add_hdr(t, tl, ev, table, chain, own);
 		if (!own)
-			tl->cur_base = (int8_t)hdr;
+			slot_of(tl)->cur_base = (int8_t)hdr;
 		if (tl->started && tl->hdrs[hdr].pkt_valid)
 			fp_update(t, i, &tl->hdrs[hdr].pkt);
 	}
@@ -638,7 +656,7 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 		add_step(t, tl, ev, table, chain, hdr);
 	else if (ev->type == TRACE_TYPE_POLICY && (ev->present & TRACE_HAS_POLICY) &&
 		 ev->policy == NF_ACCEPT)
-		tl->own_accepted = true;
+		slot_of(tl)->own_accepted = true;
 
 	if ((ev->present & TRACE_HAS_VERDICT) && trace_verdict_is_final(ev->verdict)) {
 		tl->ended = true;
@@ -656,7 +674,7 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 void timeline_expire(struct timeline_table *t, uint64_t now_ns)
 {
 	while (t->lru_head != NONE &&
-	       t->slots[t->lru_head].last_ns + t->cfg.idle_ns <= now_ns)
+	       t->slots[t->lru_head].tl.last_ns + t->cfg.idle_ns <= now_ns)
 		emit(t, t->lru_head, TL_END_IDLE);
 }
 
@@ -666,7 +684,7 @@ int64_t timeline_next_expiry(const struct timeline_table *t, uint64_t now_ns)
 
 	if (t->lru_head == NONE)
 		return -1;
-	due = t->slots[t->lru_head].last_ns + t->cfg.idle_ns;
+	due = t->slots[t->lru_head].tl.last_ns + t->cfg.idle_ns;
 	return due > now_ns ? (int64_t)(due - now_ns) : 0;
 }
 
@@ -680,7 +698,7 @@ void timeline_flush(struct timeline_table *t)
 void timeline_mark_lossy(struct timeline_table *t)
 {
 	for (int32_t i = t->lru_head; i != NONE; i = t->slots[i].next)
-		t->slots[i].lossy = true;
+		t->slots[i].tl.lossy = true;
 }
 
 void timeline_loss_begin(struct timeline_table *t)
@@ -710,7 +728,7 @@ const struct timeline_stats *timeline_stats(const struct timeline_table *t)
 
 bool timeline_complete(const struct timeline *tl)
 {
-	return tl->started && !tl->lossy && !tl->names_lost && tl->steps_dropped == 0 &&
+	return tl->started && !tl->lossy && !slot_of(tl)->names_lost && tl->steps_dropped == 0 &&
 	       tl->hdrs_dropped == 0;
 }
 
@@ -952,7 +970,7 @@ void timeline_summarize(const struct timeline *tl, struct tl_summary *ret)
 		sum.cause = i;
 		break;
 	}
-	if (tl->n_steps == 0 && tl->own_accepted && !end_may_be_missing(tl)) {
+	if (tl->n_steps == 0 && slot_of(tl)->own_accepted && !end_may_be_missing(tl)) {
 		sum.verdict = TL_VERDICT_ACCEPT;
 		sum.only_own = true;
 	}
