@@ -40,7 +40,7 @@ int config_load(const char *path, struct config **ret, char *err,
 		size_t errlen);
 struct config *config_free(struct config *c);
 
-/* The value of key, NULL if the file does not set it. */
+/* The value of key, NULL if the file does not set it. Lives as long as c. */
 const char *config_get(const struct config *c, const char *key);
 
 /*

@@ -44,11 +44,20 @@ int rulecache_sync(struct rulecache *c);
 /* Re-list if stale. 0 or -errno. */
 int rulecache_refresh(struct rulecache *c);
 
-/* Rule text without "# handle", NULL if unknown; *ret_deleted if gone. */
+/*
+ * Rule text without "# handle", NULL if unknown; *ret_deleted if gone.
+ * The text survives later lookups and re-lists; it dies once its rule has
+ * left the listing and RULECACHE_MAX_DELETED later deletions pushed it
+ * out of the deleted ring, or at rulecache_free().
+ */
 const char *rulecache_rule(struct rulecache *c, uint8_t family,
 			   const char *table, uint64_t handle,
 			   bool *ret_deleted);
-/* "prerouting", ... for a base chain; NULL for a regular or unknown chain. */
+/*
+ * "prerouting", ... for a base chain; NULL for a regular or unknown chain.
+ * A static string, except a hook keyword names.c does not know, which
+ * lives until a re-list no longer lists its chain with that hook.
+ */
 const char *rulecache_hook(struct rulecache *c, uint8_t family,
 			   const char *table, const char *chain);
 
