@@ -106,6 +106,8 @@ struct timeline {
 	uint8_t nfproto;
 	uint16_t n_steps;
 	uint8_t n_hdrs;
+	bool names_lost;	/* a name did not fit the pool: shown as "?" */
+	bool own_accepted;	/* our trace chain's policy let it through */
 	struct tl_hdr hdrs[TIMELINE_MAX_HDRS];
 	struct tl_step steps[TIMELINE_STEPS_CEILING];
 };

@@ -55,8 +55,6 @@ struct tl_slot {
 	int32_t hnext, prev, next, fpnext;	/* hash, LRU and fingerprint links */
 	bool in_use, in_fp;
 	uint8_t pool;		/* its names' pool */
-	bool names_lost;	/* a name did not fit the pool: shown as "?" */
-	bool own_accepted;	/* our trace chain's policy let it through */
 };
 
 static inline struct tl_slot *slot_of(const struct timeline *tl)
@@ -449,7 +447,7 @@ static const char *intern(struct timeline_table *t, struct timeline *tl, const c
 		if (slot_of(tl)->pool == t->cur)
 			rotate_pools(t);
 		t->stats.names_dropped++;
-		slot_of(tl)->names_lost = true;
+		tl->names_lost = true;
 		return "?";
 	}
 	return p;
@@ -656,7 +654,7 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 		add_step(t, tl, ev, table, chain, hdr);
 	else if (ev->type == TRACE_TYPE_POLICY && (ev->present & TRACE_HAS_POLICY) &&
 		 ev->policy == NF_ACCEPT)
-		slot_of(tl)->own_accepted = true;
+		tl->own_accepted = true;
 
 	if ((ev->present & TRACE_HAS_VERDICT) && trace_verdict_is_final(ev->verdict)) {
 		tl->ended = true;
@@ -728,7 +726,7 @@ const struct timeline_stats *timeline_stats(const struct timeline_table *t)
 
 bool timeline_complete(const struct timeline *tl)
 {
-	return tl->started && !tl->lossy && !slot_of(tl)->names_lost && tl->steps_dropped == 0 &&
+	return tl->started && !tl->lossy && !tl->names_lost && tl->steps_dropped == 0 &&
 	       tl->hdrs_dropped == 0;
 }
 
@@ -970,7 +968,7 @@ void timeline_summarize(const struct timeline *tl, struct tl_summary *ret)
 		sum.cause = i;
 		break;
 	}
-	if (tl->n_steps == 0 && slot_of(tl)->own_accepted && !end_may_be_missing(tl)) {
+	if (tl->n_steps == 0 && tl->own_accepted && !end_may_be_missing(tl)) {
 		sum.verdict = TL_VERDICT_ACCEPT;
 		sum.only_own = true;
 	}
