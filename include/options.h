@@ -59,6 +59,7 @@ struct options {
 	enum nat_log nat_log;		/* --nat-log[=all] */
 	bool nat_table;			/* --nat-table */
 	const char *config;		/* --config FILE, NULL if none */
+	const char *netns;		/* --netns NAME|PID|PATH, NULL: our own */
 };
 
 /*

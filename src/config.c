@@ -35,7 +35,7 @@ struct config {
 /* The long options a file may set; not config, help or version. */
 static const char *const config_keys[] = {
 	"match", "rate", "count", "timeout", "output", "table", "family", "hooks",
-	"max-inflight", "max-events", "stats-interval", "nat-log",
+	"max-inflight", "max-events", "stats-interval", "nat-log", "netns",
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -112,7 +112,7 @@ static int parse_line(struct config *c, const char *name, unsigned int lineno, c
 	if (!key)
 		return strbuf_error(err, errlen,
 			    "%s:%u: unknown key '%.*s' (use match, rate, count, timeout, output, "
-			    "table, family, hooks, max-inflight, max-events, stats-interval, nat-log)",
+			    "table, family, hooks, max-inflight, max-events, stats-interval, nat-log, netns)",
 			    name, lineno, (int)(klen > 64 ? 64 : klen), p);
 	for (unsigned int i = 0; i < c->n; i++)
 		if (c->entries[i].key == key)

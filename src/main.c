@@ -23,6 +23,7 @@
 #include "log.h"
 #include "natlog.h"
 #include "nattraced.h"
+#include "netns.h"
 #include "nlsock.h"
 #include "outbuf.h"
 #include "rulecache.h"
@@ -107,6 +108,12 @@ int main(int argc, char **argv)
 	if (opts.version) {
 		printf("nattraced %s\n", NATTRACED_VERSION);
 		return EXIT_OK;
+	}
+	/* --netns: before the first socket or thread, which then are the namespace's */
+	if (opts.netns && (r = netns_enter(opts.netns, err, sizeof(err))) < 0) {
+		fprintf(stderr, "nattraced: %s\n", err);
+		config_free(d.config0);
+		return EXIT_USAGE;
 	}
 	/* The NAT table: a one-shot dump, no trace table, no loop. */
 	if (opts.nat_table)

@@ -33,6 +33,7 @@ enum {
 	OPT_NAT_TABLE,
 	OPT_CONFIG,
 	OPT_BUFFER_SIZE,
+	OPT_NETNS,
 };
 
 static const struct option long_options[] = {
@@ -53,6 +54,7 @@ static const struct option long_options[] = {
 	{ "nat-table",	no_argument,	   NULL, OPT_NAT_TABLE },
 	{ "config",	required_argument, NULL, OPT_CONFIG },
 	{ "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
+	{ "netns",	required_argument, NULL, OPT_NETNS },
 	{}
 };
 
@@ -99,13 +101,18 @@ void options_usage(FILE *out)
 "                       --nat-log=all without --match: the log, no trace\n"
 "      --nat-table      print the current NAT mappings (those --match selects,\n"
 "                       all without --match) and exit; installs no trace\n"
+"      --netns NS       trace inside another network namespace: an ip netns\n"
+"                       name, a PID (its namespace) or a path such as\n"
+"                       /proc/PID/ns/net; all sockets and interface names\n"
+"                       are that namespace's (needs CAP_SYS_ADMIN)\n"
 "      --config FILE    read options from FILE, \"key = value\" per line with\n"
 "                       the long option names; the command line wins;\n"
 "                       SIGHUP re-reads it and swaps the trace rule\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n"
 "\n"
-"Exit status: 0 success; 1 runtime error; 2 usage error or refused match;\n"
+"Exit status: 0 success; 1 runtime error; 2 usage error, refused match or\n"
+"a --netns that does not exist or cannot be entered;\n"
 "3 --timeout expired before --count timelines were captured.\n",
 	      out);
 }
@@ -373,6 +380,12 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			break;
 		case OPT_NAT_TABLE:
 			o.nat_table = true;
+			break;
+		case OPT_NETNS:
+			/* main resolves and enters it (netns.c), before any socket */
+			if (!optarg[0])
+				return strbuf_error(err, errlen, "--netns: empty (give an ip netns name, a PID or a path)");
+			o.netns = optarg;
 			break;
 		case OPT_CONFIG:
 			if (!optarg[0])

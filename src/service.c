@@ -218,8 +218,9 @@ void service_reload(struct daemon *d)
 	}
 	if (o.family != d->opts->family || strcmp(o.table, d->opts->table) != 0 ||
 	    o.output != d->opts->output || o.count != d->opts->count ||
-	    o.timeout != d->opts->timeout)
-		log_warning("reload: table, family, output, count and timeout keep their values from the start (a restart applies them)");
+	    o.timeout != d->opts->timeout ||
+	    strcmp(o.netns ? o.netns : "", d->opts->netns ? d->opts->netns : "") != 0)
+		log_warning("reload: table, family, output, count, timeout and netns keep their values from the start (a restart applies them)");
 	cfg = (struct tracetable_config){
 		.family = d->opts->family, .table = d->opts->table, .hooks = o.hooks,
 		.match = o.match, .rate = o.rate_none ? NULL : o.rate,
