@@ -18,6 +18,7 @@
 #define JOURNAL_MSGID_LOST	"1d83ada192f340e3ab1d737f83bd45e2"
 #define JOURNAL_MSGID_RELOAD	"ec659958a7614f7a85ba4496aa9f088e"
 #define JOURNAL_MSGID_STATS	"1b6a260af9de4774af83404f09a010b6"
+#define JOURNAL_MSGID_NAT	"165613a6238044e1992eaa564334fd5b"
 
 #define JOURNAL_IDENTIFIER	"nattraced"
 #define JOURNAL_FIELDS_MAX	32
@@ -46,6 +47,20 @@ int journal_reachable(void);
 int journal_timeline_fields(const struct timeline *tl, const struct explain *ex,
 			    struct journal_fields *ret);
 void journal_fields_free(struct journal_fields *f);
+
+struct natmap;
+/*
+ * The entry for one NAT log event (--nat-log): MESSAGE is the line the
+ * text log prints, MESSAGE_ID JOURNAL_MSGID_NAT, and NATTRACE_NAT_EVENT,
+ * NATTRACE_NAT_KIND, NATTRACE_PROTO, NATTRACE_ORIG_SRC, NATTRACE_ORIG_DST,
+ * NATTRACE_REPLY_SRC, NATTRACE_REPLY_DST, NATTRACE_CT_ID and
+ * NATTRACE_CT_STATE (each when known), NATTRACE_JSON the object
+ * --output json prints. NATTRACE_CT_ID is the timelines' field of the same
+ * name. Needs no libsystemd. 0, or -ENOMEM.
+ */
+int journal_natmap_fields(const struct natmap *m, struct journal_fields *ret);
+/* Send the entry of a NAT log event. 0 or -errno. */
+int journal_natmap(const struct natmap *m);
 
 /* Send one entry. 0, -ENOSYS without libsystemd, or -errno. */
 int journal_send(const struct journal_fields *f);

@@ -5,7 +5,8 @@
 /*
  * The NAT translation log and table: conntrack events and dumps through
  * ctnetlink (libnetfilter_conntrack parses), filtered to NATed entries and
- * to what --match selects, printed on stdout next to the timelines.
+ * to what --match selects, printed on stdout next to the timelines, or
+ * with --output journal one journal entry per event (journal_natmap()).
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@
 
 #include "clock.h"
 #include "journal.h"
+#include "natmap.h"
+#include "packet.h"
 #include "strbuf.h"
 
 bool journal_supported(void)
@@ -320,6 +323,71 @@ int journal_timeline(const struct timeline *tl, const struct explain *ex)
 	int ret;
 
 	ret = journal_timeline_fields(tl, ex, &f);
+	if (ret < 0)
+		return ret;
+	ret = journal_send(&f);
+	journal_fields_free(&f);
+	return ret;
+}
+
+int journal_natmap_fields(const struct natmap *m, struct journal_fields *ret)
+{
+	static const struct {
+		const char *field;
+		size_t ep;
+	} eps[] = {
+		{ "NATTRACE_ORIG_SRC", offsetof(struct natmap, orig_src) },
+		{ "NATTRACE_ORIG_DST", offsetof(struct natmap, orig_dst) },
+		{ "NATTRACE_REPLY_SRC", offsetof(struct natmap, reply_src) },
+		{ "NATTRACE_REPLY_DST", offsetof(struct natmap, reply_dst) },
+	};
+	struct journal_fields f = { .n = 0 };
+	char line[1024], ep[NATMAP_ENDPOINT_STRLEN], proto[8];
+	const char *event = natmap_event_name(m->event), *state = natmap_state_name(m);
+	struct jsonw w;
+	int err = 0;
+
+	/* the very line the text log prints, and the object of --output json */
+	natmap_text(m, line, sizeof(line));
+	jsonw_init(&w, NULL, 0);
+	natmap_json(&w, NULL, m);
+	err |= add(&f, "MESSAGE=%s", line);
+	err |= add(&f, "MESSAGE_ID=" JOURNAL_MSGID_NAT);
+	err |= add(&f, "PRIORITY=%d", LOG_INFO);
+	err |= add(&f, "SYSLOG_IDENTIFIER=" JOURNAL_IDENTIFIER);
+	if (event)
+		err |= add(&f, "NATTRACE_NAT_EVENT=%s", event);
+	err |= add(&f, "NATTRACE_NAT_KIND=%s", natmap_kind_name(m->nat));
+	err |= add(&f, "NATTRACE_PROTO=%s", packet_proto_name(m->l4proto, proto, sizeof(proto)));
+	for (size_t i = 0; i < sizeof(eps) / sizeof(eps[0]); i++) {
+		natmap_endpoint_str(m, (const struct natmap_ep *)((const char *)m + eps[i].ep), ep,
+				    sizeof(ep));
+		err |= add(&f, "%s=%s", eps[i].field, ep);
+	}
+	/* the join with the timelines: their NATTRACE_CT_ID */
+	if (m->has_ct_id)
+		err |= add(&f, "NATTRACE_CT_ID=%" PRIu32, m->ct_id);
+	if (strcmp(state, "-") != 0)
+		err |= add(&f, "NATTRACE_CT_STATE=%s", state);
+	if (jsonw_text(&w))
+		err |= add(&f, "NATTRACE_JSON=%s", jsonw_text(&w));
+	else
+		err = -ENOMEM;
+	jsonw_release(&w);
+	if (err) {
+		journal_fields_free(&f);
+		return -ENOMEM;
+	}
+	*ret = f;
+	return 0;
+}
+
+int journal_natmap(const struct natmap *m)
+{
+	struct journal_fields f;
+	int ret;
+
+	ret = journal_natmap_fields(m, &f);
 	if (ret < 0)
 		return ret;
 	ret = journal_send(&f);

@@ -28,6 +28,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
+#include "journal.h"
 #include "nattraced.h"
 #include "natcache.h"
 #include "clock.h"
@@ -53,6 +54,7 @@ struct natlog {
 	uint64_t lookups, found;
 	struct outbuf *out;	/* the daemon's stdout, NULL: stdio's stdout */
 	uint64_t out_dropped;	/* mappings a full output buffer dropped */
+	uint64_t journal_errors;	/* --output journal: entries journald did not take */
 };
 
 int natlog_open(enum output_kind output, struct natlog **ret)
@@ -155,6 +157,17 @@ static int handle_msg(struct natlog *l, const struct nlmsghdr *nlh)
 		l->not_matched++;
 		return 0;
 	}
+	/* one journal entry per event; journald away loses it, not the log */
+	if (l->output == OUTPUT_JOURNAL) {
+		r = journal_natmap(&m);
+		if (r < 0 && l->journal_errors++ == 0)
+			log_warning("writing NAT mappings to the journal failed: %s, entries are lost (counted, see the end)",
+				strerror(-r));
+		if (r < 0)
+			return 0;
+		l->printed++;
+		return 1;
+	}
 	if (l->out) {
 		outbuf_begin(l->out);
 		print_map(outbuf_file(l->out), l->output, &m);
@@ -242,6 +255,9 @@ void natlog_report(const struct natlog *l)
 	if (l->out_dropped)
 		log_notice("nat log: %llu mappings dropped: the output buffer was full (a slow reader)",
 			(unsigned long long)l->out_dropped);
+	if (l->journal_errors)
+		log_notice("nat log: %llu mappings not written: the journal did not take them",
+			(unsigned long long)l->journal_errors);
 	if (l->lookups)
 		log_notice("nat log: %llu of %llu timelines with a ct id found their mapping",
 			(unsigned long long)l->found, (unsigned long long)l->lookups);
