@@ -109,7 +109,7 @@ int netns_enter(const char *arg, char *err, size_t errlen)
 {
 	char path[NETNS_PATH_MAX];
 	struct statfs sfs;
-	struct stat st;
+	struct stat st, self;
 	int kind, fd, type, r = 0;
 
 	kind = netns_resolve(arg, path, sizeof(path), err, errlen);
@@ -140,6 +140,13 @@ int netns_enter(const char *arg, char *err, size_t errlen)
 				 path, ns_type_name(type));
 		goto out;
 	}
+	/*
+	 * Already there (systemd's NetworkNamespacePath= entered it): no
+	 * setns(), which would need CAP_SYS_ADMIN even for our own namespace.
+	 */
+	if (fstat(fd, &st) == 0 && stat("/proc/self/ns/net", &self) == 0 &&
+	    st.st_dev == self.st_dev && st.st_ino == self.st_ino)
+		goto out;
 	if (setns(fd, CLONE_NEWNET) < 0) {
 		r = -errno;
 		if (r == -EINVAL)

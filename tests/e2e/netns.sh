@@ -92,6 +92,28 @@ lab_expect_json "by path: one timeline, accepted, in on wan0" '
 	length == 1 and .[0].verdict == "accept" and .[0].packet.iif == "wan0"'
 lab_wait_no_table || lab_fail "table trace_debug still exists in the router after exit"
 
+# Already inside (systemd's NetworkNamespacePath=): no setns(), so no
+# CAP_SYS_ADMIN needed.
+if command -v capsh >/dev/null 2>&1; then
+	LAB_RUN=$((LAB_RUN + 1))
+	LAB_OUT=$LAB_TMP/out.$LAB_RUN
+	LAB_ERR=$LAB_TMP/err.$LAB_RUN
+	LAB_ARGS="--netns $LAB_ROUTER (inside it, without CAP_SYS_ADMIN)"
+	ip netns exec "$LAB_ROUTER" capsh --drop=cap_sys_admin -- -c \
+		'exec timeout -s KILL 45 "$0" --netns "$1" --match "$2" --count 1 --output json --timeout 15' \
+		"$NATTRACED" "$LAB_ROUTER" "$match" >"$LAB_OUT" 2>"$LAB_ERR" </dev/null &
+	LAB_DAEMON_PID=$!
+	lab_daemon_ready
+	lab_connect "$LAB_WAN4" "$LAB_PORT" >/dev/null || lab_fail "the connection after the fix failed"
+	lab_daemon_wait
+	lab_expect_rc 0
+	lab_expect_json "inside the namespace already, without CAP_SYS_ADMIN: traced" '
+		length == 1 and .[0].verdict == "accept"'
+	lab_wait_no_table || lab_fail "table trace_debug still exists in the router after exit"
+else
+	echo "note: no capsh (libcap2-bin): the already-inside case is not tested"
+fi
+
 # 4. Refusals: exit 2, the reason, nothing installed anywhere.
 before=$LAB_TMP/ruleset.before
 lab_exec_router nft -a list ruleset >"$before" || lab_fail "cannot list the router's ruleset"
