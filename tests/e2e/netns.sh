@@ -9,7 +9,9 @@
 # 2. by the PID of a process inside it (as for a container), with
 #    --nat-log: after the fix the SYN is accepted, and the conntrack
 #    mapping is logged under the timeline's ct id.
-# 3. by a /proc/PID/ns/net path: the accepted SYN again.
+# 3. by a /proc/PID/ns/net path: the accepted SYN again; --nat-table
+#    lists the router's mappings. And from inside the namespace without
+#    CAP_SYS_ADMIN (as under NetworkNamespacePath=): nothing to enter.
 # Then the refusals, exit status 2 with the reason, for a missing name, a
 # PID that does not exist, a file that is not a namespace and a namespace
 # of another kind; none of them installs anything: the router's ruleset is
@@ -91,6 +93,14 @@ lab_expect_rc 0
 lab_expect_json "by path: one timeline, accepted, in on wan0" '
 	length == 1 and .[0].verdict == "accept" and .[0].packet.iif == "wan0"'
 lab_wait_no_table || lab_fail "table trace_debug still exists in the router after exit"
+
+# --nat-table dumps the router's conntrack table, not ours.
+outside --netns "$LAB_ROUTER" --nat-table --output json
+lab_daemon_wait
+lab_expect_rc 0
+lab_expect_jq "--nat-table: the router's port-forward mappings" '
+	length >= 1 and any(.[]; .nat == "dnat" and .orig_dst == "198.51.100.1:1222" and
+		.reply_src == "203.0.113.10:22")'
 
 # Already inside (systemd's NetworkNamespacePath=): no setns(), so no
 # CAP_SYS_ADMIN needed.
