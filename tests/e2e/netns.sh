@@ -10,7 +10,8 @@
 #    --nat-log: after the fix the SYN is accepted, and the conntrack
 #    mapping is logged under the timeline's ct id.
 # 3. by a /proc/PID/ns/net path: the accepted SYN again; --nat-table
-#    lists the router's mappings. And from inside the namespace without
+#    lists the router's mappings; the configuration file's netns key,
+#    kept over a reload that changes it. And from inside the namespace without
 #    CAP_SYS_ADMIN (as under NetworkNamespacePath=): nothing to enter.
 # Then the refusals, exit status 2 with the reason, for a missing name, a
 # PID that does not exist, a file that is not a namespace and a namespace
@@ -92,6 +93,31 @@ lab_daemon_wait
 lab_expect_rc 0
 lab_expect_json "by path: one timeline, accepted, in on wan0" '
 	length == 1 and .[0].verdict == "accept" and .[0].packet.iif == "wan0"'
+lab_wait_no_table || lab_fail "table trace_debug still exists in the router after exit"
+
+# The configuration file's key; a reload keeps the namespace of the start.
+conf=$LAB_TMP/router.conf
+printf 'match = %s\nnetns = %s\n' "$match" "$LAB_ROUTER" >"$conf"
+outside --config "$conf" --output json --timeout 30
+lab_daemon_ready
+printf 'match = %s\nnetns = %s\n' "$match" "$LAB_CLIENT" >"$conf"
+pid=$(lab_daemon_pid) || lab_fail "cannot find the nattraced process"
+kill -HUP "$pid"
+for _ in $(seq 100); do
+	grep -q "netns keep their values from the start" "$LAB_ERR" && break
+	sleep 0.05
+done
+grep -q "netns keep their values from the start" "$LAB_ERR" ||
+	lab_fail "a reload that changes netns does not say it needs a restart"
+lab_connect "$LAB_WAN4" "$LAB_PORT" >/dev/null || lab_fail "the connection after the reload failed"
+lab_wait_lines 1 10 || lab_fail "no timeline after the reload"
+lab_exec_client nft list tables | grep -q trace_debug &&
+	lab_fail "the reload moved the trace to the namespace the file now names"
+kill -TERM "$pid"
+lab_daemon_wait
+lab_expect_rc 0
+lab_expect_json "netns = in the file: traced in the router, on after the reload" '
+	length >= 1 and .[0].verdict == "accept" and .[0].packet.iif == "wan0"'
 lab_wait_no_table || lab_fail "table trace_debug still exists in the router after exit"
 
 # --nat-table dumps the router's conntrack table, not ours.
