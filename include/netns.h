@@ -7,8 +7,10 @@
  * enters it at start, before it opens any socket or starts a thread, so
  * that everything it opens later is that namespace's: the trace and
  * ruleset sockets, libnftables, conntrack, set and route checks, interface
- * names (if_indextoname) and /proc/sys/net (looked up per opener's
- * namespace at open time). The mount namespace stays the caller's.
+ * names (if_indextoname), /proc/net and /proc/sys/net (looked up in the
+ * opener's namespace at open time). The mount namespace stays the
+ * caller's, and with it sysfs: /sys/class/net lists the caller's
+ * interfaces, not the target's, so ask netlink or /proc/sys/net instead.
  */
 #include <stddef.h>
 
