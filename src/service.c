@@ -99,16 +99,18 @@ void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 	switch (what) {
 	case LC_STARTED:
 		if (!log_to_journal()) {
-			log_info("tracing '%s' at %s, rate %s, table %s %s", o->match, hooks,
-				o->rate_none ? "unlimited" : o->rate,
-				options_family_keyword(o->family), o->table);
+			log_info("tracing '%s' at %s, rate %s, table %s %s%s%s", o->match, hooks,
+				 o->rate_none ? "unlimited" : o->rate,
+				 options_family_keyword(o->family), o->table,
+				 o->netns ? ", network namespace " : "", o->netns ? o->netns : "");
 			break;
 		}
 		uname(&u);
 		snprintf(text, sizeof(text),
-			 "tracing '%s' at %s, rate %s, table %s %s; kernel %s, conntrack trace attributes not yet seen (Linux 6.16 and later send them)",
+			 "tracing '%s' at %s, rate %s, table %s %s%s%s; kernel %s, conntrack trace attributes not yet seen (Linux 6.16 and later send them)",
 			 o->match, hooks, o->rate_none ? "unlimited" : o->rate,
-			 options_family_keyword(o->family), o->table, u.release);
+			 options_family_keyword(o->family), o->table,
+			 o->netns ? ", network namespace " : "", o->netns ? o->netns : "", u.release);
 		snprintf(f[0], sizeof(f[0]), "NATTRACE_MATCH=%s", o->match);
 		snprintf(f[1], sizeof(f[1]), "NATTRACE_RATE=%s", o->rate_none ? "none" : o->rate);
 		snprintf(f[2], sizeof(f[2]), "NATTRACE_TABLE=%s %s",
@@ -117,7 +119,8 @@ void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 		snprintf(f[4], sizeof(f[4]), "NATTRACE_KERNEL=%s", u.release);
 		snprintf(f[5], sizeof(f[5]), "NATTRACE_CT_ATTRS=not yet seen");
 		snprintf(f[6], sizeof(f[6]), "NATTRACE_CONFIG=%s", o->config ? o->config : "");
-		for (int i = 0; i < 7; i++)
+		snprintf(f[7], sizeof(f[7]), "NATTRACE_NETNS=%s", o->netns ? o->netns : "");
+		for (int i = 0; i < 8; i++)
 			fields[i] = f[i];
 		log_entry(LOG_INFO, JOURNAL_MSGID_STARTED, fields, "%s", text);
 		break;

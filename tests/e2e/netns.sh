@@ -59,6 +59,9 @@ lab_expect_json "by name: rule text from the router's ruleset" '
 	.[0].events | any(.rule == "ct status dnat jump allowed_dnats")'
 lab_expect_json "by name: the set check asked the router's sets" '
 	.[0].hints | any(.text | test("203\\.0\\.113\\.10 \\. 22 is not in set inet filter allow_in"))'
+grep -q "^nattraced: tracing .*, network namespace $LAB_ROUTER\$" "$LAB_ERR" ||
+	lab_fail "by name: the start line does not name the namespace"
+echo "ok: by name: the start line names the namespace"
 lab_wait_no_table || lab_fail "table trace_debug still exists in the router after exit"
 
 # 2. A PID, as docker inspect -f '{{.State.Pid}}' gives it, with --nat-log.
