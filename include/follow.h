@@ -55,6 +55,9 @@ struct follow_conn {
 	unsigned int replies;		/* ... in the reply direction */
 	bool fin_original, fin_reply, rst;
 	char label[FOLLOW_LABEL_MAX];	/* the first packet, for people */
+	/* over, waiting for its timelines still in flight (follow_close()) */
+	bool closing;
+	enum follow_end close_why;
 	/* text timelines kept for the block (text output only) */
 	char *text;
 	size_t text_len;
@@ -123,10 +126,17 @@ int follow_keep_text(struct follow_table *t, struct follow_conn *c, const char *
 
 typedef void (*follow_end_fn)(void *ctx, const struct follow_conn *c, enum follow_end why);
 
+/*
+ * The follow is over (why), but timelines of packets traced before may
+ * still be in flight: the connection ends at at_ns (follow_expire()), and
+ * packets until then still count.
+ */
+void follow_close(struct follow_table *t, struct follow_conn *c, enum follow_end why,
+		  uint64_t at_ns);
 /* End one connection: end() is called, then the entry and its text are freed. */
 void follow_end(struct follow_table *t, struct follow_conn *c, enum follow_end why,
 		follow_end_fn end, void *ctx);
-/* End every connection whose time limit passed by now_ns (oldest first). */
+/* End every connection whose time limit (or close) passed by now_ns (oldest first). */
 void follow_expire(struct follow_table *t, uint64_t now_ns, follow_end_fn end, void *ctx);
 /* End every connection (exit). */
 void follow_flush(struct follow_table *t, follow_end_fn end, void *ctx);

@@ -4,8 +4,10 @@
  *
  * Every connection gets the same time limit, so the order they started in
  * is the order their limits pass: one list, oldest first, serves both as
- * the expiry queue and for follow_flush(). Lookup by conntrack id goes
- * through a chained hash over a fixed array of max entries.
+ * the expiry queue and for follow_flush(). A connection closed early
+ * waits the same grace as every other closed one: a second list, in the
+ * order they closed. Lookup by conntrack id goes through a chained hash
+ * over a fixed array of max entries.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@ struct follow_table {
 	uint32_t bucket_mask;
 	int32_t free_head;
 	int32_t head, tail;	/* oldest first */
+	int32_t chead, ctail;	/* closing, first closed first */
 	unsigned int count;
 	unsigned int kept;
 	size_t text_total;
@@ -64,7 +67,7 @@ int follow_table_new(const struct follow_config *cfg, struct follow_table **ret)
 	for (unsigned int i = 0; i < cfg->max; i++)
 		t->slots[i].next = i + 1 < cfg->max ? (int32_t)i + 1 : NONE;
 	t->free_head = 0;
-	t->head = t->tail = NONE;
+	t->head = t->tail = t->chead = t->ctail = NONE;
 	*ret = t;
 	return 0;
 }
@@ -151,6 +154,41 @@ struct follow_conn *follow_start(struct follow_table *t, uint32_t ct_id, uint64_
 	return c;
 }
 
+static void unlink_conn(struct follow_table *t, struct follow_conn *c)
+{
+	int32_t *head = c->closing ? &t->chead : &t->head;
+	int32_t *tail = c->closing ? &t->ctail : &t->tail;
+
+	if (c->prev != NONE)
+		t->slots[c->prev].next = c->next;
+	else
+		*head = c->next;
+	if (c->next != NONE)
+		t->slots[c->next].prev = c->prev;
+	else
+		*tail = c->prev;
+}
+
+void follow_close(struct follow_table *t, struct follow_conn *c, enum follow_end why,
+		  uint64_t at_ns)
+{
+	int32_t i = (int32_t)(c - t->slots);
+
+	if (c->closing)
+		return;
+	unlink_conn(t, c);
+	c->closing = true;
+	c->close_why = why;
+	c->deadline_ns = at_ns;
+	c->prev = t->ctail;
+	c->next = NONE;
+	if (t->ctail != NONE)
+		t->slots[t->ctail].next = i;
+	else
+		t->chead = i;
+	t->ctail = i;
+}
+
 bool follow_packet(struct follow_table *t, struct follow_conn *c, enum follow_dir dir,
 		   uint8_t tcp_flags)
 {
@@ -166,7 +204,9 @@ bool follow_packet(struct follow_table *t, struct follow_conn *c, enum follow_di
 		else
 			c->fin_original = true;
 	}
-	return c->packets >= t->cfg.packets || c->rst || (c->fin_original && c->fin_reply);
+	/* closing already: a packet that was in flight, counted, nothing more */
+	return !c->closing &&
+	       (c->packets >= t->cfg.packets || c->rst || (c->fin_original && c->fin_reply));
 }
 
 int follow_keep_text(struct follow_table *t, struct follow_conn *c, const char *text,
@@ -215,14 +255,7 @@ void follow_end(struct follow_table *t, struct follow_conn *c, enum follow_end w
 			*pp = c->hnext;
 			break;
 		}
-	if (c->prev != NONE)
-		t->slots[c->prev].next = c->next;
-	else
-		t->head = c->next;
-	if (c->next != NONE)
-		t->slots[c->next].prev = c->prev;
-	else
-		t->tail = c->prev;
+	unlink_conn(t, c);
 	t->text_total -= c->text_len;
 	t->kept -= c->n_kept;
 	free(c->text);
@@ -231,6 +264,7 @@ void follow_end(struct follow_table *t, struct follow_conn *c, enum follow_end w
 	c->text_ends = NULL;
 	c->text_len = 0;
 	c->n_kept = 0;
+	c->closing = false;
 	c->in_use = false;
 	c->next = t->free_head;
 	t->free_head = i;
@@ -239,23 +273,30 @@ void follow_end(struct follow_table *t, struct follow_conn *c, enum follow_end w
 
 void follow_expire(struct follow_table *t, uint64_t now_ns, follow_end_fn end, void *ctx)
 {
+	while (t->chead != NONE && t->slots[t->chead].deadline_ns <= now_ns)
+		follow_end(t, &t->slots[t->chead], t->slots[t->chead].close_why, end, ctx);
 	while (t->head != NONE && t->slots[t->head].deadline_ns <= now_ns)
 		follow_end(t, &t->slots[t->head], FOLLOW_END_TIMEOUT, end, ctx);
 }
 
 void follow_flush(struct follow_table *t, follow_end_fn end, void *ctx)
 {
+	while (t->chead != NONE)
+		follow_end(t, &t->slots[t->chead], t->slots[t->chead].close_why, end, ctx);
 	while (t->head != NONE)
 		follow_end(t, &t->slots[t->head], FOLLOW_END_FLUSH, end, ctx);
 }
 
 int64_t follow_next_expiry(const struct follow_table *t, uint64_t now_ns)
 {
-	uint64_t due;
+	uint64_t due = UINT64_MAX;
 
-	if (t->head == NONE)
+	if (t->head != NONE)
+		due = t->slots[t->head].deadline_ns;
+	if (t->chead != NONE && t->slots[t->chead].deadline_ns < due)
+		due = t->slots[t->chead].deadline_ns;
+	if (due == UINT64_MAX)
 		return -1;
-	due = t->slots[t->head].deadline_ns;
 	return due > now_ns ? (int64_t)(due - now_ns) : 0;
 }
 

@@ -26,11 +26,19 @@
 #include "trace.h"
 #include "tracetable.h"
 
+/*
+ * A connection's packets traced until its end may still be assembling
+ * (a timeline ends after TIMELINE_IDLE_NS without events, or later than
+ * a packet traced after it): its record waits this long after the end.
+ */
+#define FOLLOW_GRACE_NS	(3 * TIMELINE_IDLE_NS)
+
 int followd_new(struct daemon *d)
 {
 	struct follow_config cfg = {
 		.max = d->opts->follow_max, .packets = d->opts->follow_packets,
-		.timeout_ns = (uint64_t)(d->opts->follow_timeout * 1e9),
+		/* the kernel's element lives --follow-timeout from the first packet */
+		.timeout_ns = (uint64_t)(d->opts->follow_timeout * 1e9) + FOLLOW_GRACE_NS,
 	};
 
 	return follow_table_new(&cfg, &d->follow);
@@ -194,8 +202,9 @@ void followd_counted(struct daemon *d, struct follow_conn *c, enum follow_dir di
 {
 	if (!follow_packet(d->follow, c, dir, tcp_flags))
 		return;
+	/* no more traced from now on; those in flight still count */
 	tracetable_follow_forget(d->table, c->ct_id);
-	follow_end(d->follow, c, follow_done_reason(c), ended, d);
+	follow_close(d->follow, c, follow_done_reason(c), now_ns() + FOLLOW_GRACE_NS);
 }
 
 void followd_expire(struct daemon *d, uint64_t now)

@@ -92,10 +92,10 @@ if ldd "$NATTRACED" 2>/dev/null | grep -q libsystemd; then
 		.NATTRACE_FOLLOW_END == "timeout" and
 		(.MESSAGE | test("no reply seen at this host within 1 s: the server.s reply took another path or was never sent")))' "$J" >/dev/null ||
 		lab_fail "journal: connection entry not as expected: $(head -c 2000 "$J")"
-	conn=$(jq -r -s '.[0].NATTRACE_CONNECTION' "$J")
-	jd_journalctl -o json NATTRACE_CONNECTION="$conn" NATTRACE_DIRECTION=original >"$J" 2>&1
+	conn=$(jq -r -s '.[0].NATTRACE_CT_ID' "$J")
+	jd_journalctl -o json NATTRACE_CT_ID="$conn" NATTRACE_CT_DIRECTION=original >"$J" 2>&1
 	jq -e -s 'length >= 1 and all(.NATTRACE_VERDICT == "accept")' "$J" >/dev/null ||
-		lab_fail "journal: no timeline entry with NATTRACE_CONNECTION=$conn"
+		lab_fail "journal: no timeline entry with NATTRACE_CT_ID=$conn"
 	echo "ok: journal: the SYN's entry carries the connection, whose entry says no reply"
 fi
 

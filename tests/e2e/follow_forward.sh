@@ -77,9 +77,11 @@ elements=$(lab_exec_router nft list set inet trace_debug follow | grep -c "eleme
 echo "ok: the element left the follow set at the packet bound"
 lab_daemon_wait
 lab_expect_rc 0
-lab_expect_jq "--follow-packets 2: the SYN and the SYN/ACK, then the end" '
+# (the daemon deletes the element after the second timeline; packets that
+# passed meanwhile were traced and still count)
+lab_expect_jq "--follow-packets 2: ended at the bound, the reply seen" '
 	[.[] | select(.type == "connection")] | length == 1 and
-	(.[0] | .end == "packets" and .packets == 2 and .replies == 1 and .reply_seen == true)'
+	(.[0] | .end == "packets" and .packets >= 2 and .replies >= 1 and .reply_seen == true)'
 
 # --follow-max 1: a second connection at the same time is not followed, and counted
 lab_daemon_start --match "ip daddr 198.51.100.1 tcp dport 1222 tcp flags syn" \

@@ -120,6 +120,36 @@ static void test_packet_bound_ends_connection(void **state)
 	follow_table_free(t);
 }
 
+static void test_closed_connection_waits_for_packets_in_flight(void **state)
+{
+	struct follow_table *t = table(4, 2);
+	struct follow_conn *a = follow_start(t, 1, 0), *b = follow_start(t, 2, 0);
+	struct ended e = {};
+
+	(void)state;
+	assert_false(follow_packet(t, a, FOLLOW_DIR_ORIGINAL, TCP_SYN));
+	assert_true(follow_packet(t, a, FOLLOW_DIR_ORIGINAL, TCP_FIN | TCP_ACK));
+	follow_close(t, a, follow_done_reason(a), SEC / 4);
+	/* the SYN/ACK's timeline ends after the bound was reached: it counts */
+	assert_false(follow_packet(t, a, FOLLOW_DIR_REPLY, TCP_SYN | TCP_ACK));
+	assert_int_equal(a->replies, 1);
+	assert_int_equal(follow_next_expiry(t, 0), SEC / 4);
+	follow_expire(t, SEC / 4, on_end, &e);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.ids[0], 1);
+	assert_int_equal(e.why[0], FOLLOW_END_PACKETS);
+	assert_true(e.reply[0]);
+	/* the other one ends at its time limit, after */
+	assert_non_null(follow_find(t, 2));
+	assert_int_equal(follow_next_expiry(t, SEC), 2 * SEC);
+	follow_close(t, b, FOLLOW_END_CLOSED, 4 * SEC);
+	follow_flush(t, on_end, &e);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.why[1], FOLLOW_END_CLOSED);
+	assert_int_equal(follow_count(t), 0);
+	follow_table_free(t);
+}
+
 static void test_rst_or_fin_both_ways_closes(void **state)
 {
 	struct follow_table *t = table(4, 100);
@@ -270,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_reply_is_noted),
 		cmocka_unit_test(test_packet_bound_ends_connection),
 		cmocka_unit_test(test_rst_or_fin_both_ways_closes),
+		cmocka_unit_test(test_closed_connection_waits_for_packets_in_flight),
 		cmocka_unit_test(test_full_table_counts_and_refuses),
 		cmocka_unit_test(test_ending_a_middle_connection_keeps_order),
 		cmocka_unit_test(test_text_is_kept_and_bounded),
