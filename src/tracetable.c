@@ -508,7 +508,9 @@ static void follow_list_handles(struct tracetable *t)
 			end = strchr(line, '\n');
 			n = end ? (size_t)(end - line) : strlen(line);
 			h = memmem(line, n, " # handle ", 10);
-			if (!h || t->n_follow >= TRACETABLE_FOLLOW_HANDLES)
+			/* rules only: every one of ours ends in the nftrace statement */
+			if (!h || !memmem(line, n, "meta nftrace set 1", 18) ||
+			    t->n_follow >= TRACETABLE_FOLLOW_HANDLES)
 				continue;
 			/* our statement first: the match is the user's text */
 			if (memmem(line, n, " add @" TRACETABLE_FOLLOW_SET " ",
