@@ -52,5 +52,28 @@ lab_expect_jq "the connection record: the reply was seen here" '
 	[.[] | select(.type == "connection")] | length == 1 and
 	(.[0] | .reply_seen == true and .note == null)'
 
+# a reload (SIGHUP) swaps the match: the follow chains are rebuilt with it
+lab_tmp
+printf 'match = ip daddr 198.51.100.1 tcp dport 9\n' >"$LAB_TMP/follow.conf"
+lab_daemon_start --config "$LAB_TMP/follow.conf" --follow --output json --timeout 6
+lab_daemon_ready
+printf 'match = ip daddr 198.51.100.1 tcp dport 1222 tcp flags syn\nhooks = prerouting,forward\n' \
+	>"$LAB_TMP/follow.conf"
+kill -HUP "$(lab_daemon_pid)" || lab_fail "cannot signal the daemon"
+for _ in $(seq 40); do
+	grep -q "reloaded" "$LAB_ERR" && break
+	sleep 0.1
+done
+grep -q "reloaded" "$LAB_ERR" || lab_fail "the reload was not applied"
+lab_exec_router nft list chain inet trace_debug trace_follow_forward >/dev/null ||
+	lab_fail "no follow chain at the new hook forward"
+lab_connect "$LAB_WAN4" "$LAB_PORT" >/dev/null
+lab_daemon_wait
+lab_expect_rc 0
+lab_expect_json "after the reload: the dropped SYN/ACK under the SYN's connection" '
+	(map(select(.packet.tcp_flags == "syn")) | .[0].connection) as $c |
+	any(.packet.tcp_flags == "syn,ack" and .connection == $c and .direction == "reply" and
+	    .verdict == "drop")'
+
 lab_wait_no_table || lab_fail "table trace_debug still exists after exit"
 echo "PASS"
