@@ -23,6 +23,7 @@
 #include "timeline.h"
 
 struct ctquery;
+struct follow_table;
 struct natlog;
 struct nlsock;
 struct outbuf;
@@ -76,6 +77,7 @@ struct daemon {
 	uint64_t selected_before;	/* counted by trace rules a reload replaced */
 	struct natlog *natlog;	/* --nat-log, NULL without */
 	struct ctquery *ctquery;	/* a NATed connection's entry, NULL if unavailable */
+	struct follow_table *follow;	/* --follow, NULL without */
 	struct natmap asked;		/* ctquery's last answer */
 	struct outbuf *out;	/* stdout, non-blocking (text and json) */
 	bool output_error_logged;
@@ -100,6 +102,24 @@ void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why);
 void daemon_read_selected(struct daemon *d, struct stats_input *in);
 /* Runs until a signal, --count, --timeout or an error; the exit status. */
 int daemon_run(struct daemon *d, int sfd);
+
+/* followd.c: --follow */
+#include "follow.h"
+int followd_new(struct daemon *d);
+/* The followed connection a timeline belongs to, started if the kernel followed it. */
+struct follow_conn *followd_of(struct daemon *d, const struct timeline *tl,
+			       const struct explain *ex, enum follow_dir *ret_dir,
+			       uint8_t *ret_tcp_flags);
+/* Keep a text timeline for its connection's block; false: print it now. */
+bool followd_keep(struct daemon *d, struct follow_conn *c, const struct timeline *tl,
+		  const struct explain *ex);
+/* After a followed connection's timeline was output: count it, end it when done. */
+void followd_counted(struct daemon *d, struct follow_conn *c, enum follow_dir dir,
+		     uint8_t tcp_flags);
+void followd_expire(struct daemon *d, uint64_t now);
+void followd_flush(struct daemon *d);
+int64_t followd_wait(const struct daemon *d, uint64_t now, int64_t wait);
+void followd_stats(const struct daemon *d, struct stats_input *in);
 
 /* resolve.c */
 void daemon_resolver_init(struct daemon *d);

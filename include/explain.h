@@ -42,6 +42,8 @@ enum explain_nat_kind {
 	EXPLAIN_NAT_REDIRECT,
 	EXPLAIN_NAT_SNAT,
 	EXPLAIN_NAT_MASQUERADE,
+	/* a reply's source restored by conntrack: the reverse of a dnat */
+	EXPLAIN_NAT_UNDNAT,
 };
 
 /* How a rewrite was found. */

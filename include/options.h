@@ -22,6 +22,14 @@
 #define OPTIONS_BUFFER_SIZE_DEFAULT	(512ull << 20)
 #define OPTIONS_BUFFER_SIZE_MIN		(64ull << 10)
 #define OPTIONS_BUFFER_SIZE_MAX		(64ull << 30)
+/* --follow: packets per connection, seconds, connections followed at once. */
+#define OPTIONS_FOLLOW_PACKETS_DEFAULT	8
+#define OPTIONS_FOLLOW_PACKETS_LIMIT	1000
+#define OPTIONS_FOLLOW_TIMEOUT_DEFAULT	3.0
+#define OPTIONS_FOLLOW_TIMEOUT_MIN	0.1
+#define OPTIONS_FOLLOW_TIMEOUT_MAX	3600.0
+#define OPTIONS_FOLLOW_MAX_DEFAULT	64
+#define OPTIONS_FOLLOW_MAX_LIMIT	65536
 
 enum output_kind {
 	OUTPUT_TEXT,
@@ -60,6 +68,11 @@ struct options {
 	bool nat_table;			/* --nat-table */
 	const char *config;		/* --config FILE, NULL if none */
 	const char *netns;		/* --netns NAME|PID|PATH, NULL: our own */
+	/* --follow: trace a traced packet's connection on, both directions */
+	bool follow;
+	unsigned int follow_packets;	/* per connection */
+	double follow_timeout;		/* seconds per connection */
+	unsigned int follow_max;	/* connections followed at once */
 };
 
 /*

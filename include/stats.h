@@ -30,6 +30,11 @@ struct stats_input {
 	uint64_t enobufs;	/* receive overruns */
 	uint64_t queue_overruns;	/* receive queue (--buffer-size) overruns */
 	uint64_t malformed;	/* messages that did not decode */
+	/* --follow */
+	bool follow;
+	uint64_t follow_connections;	/* connections followed */
+	uint64_t follow_full;		/* not followed: --follow-max reached */
+	uint64_t follow_no_reply;	/* followed, no reply seen */
 };
 
 struct capture_stats {
@@ -42,6 +47,8 @@ struct capture_stats {
 	uint64_t joined;		/* trace id changes joined to their packet */
 	uint64_t foreign;		/* packets other tracers selected, not shown */
 	uint64_t reselected;		/* counter hits for packets already ours */
+	bool follow;
+	uint64_t follow_connections, follow_full, follow_no_reply;
 };
 
 void stats_compute(const struct stats_input *in, const struct timeline_stats *ts,

@@ -20,6 +20,7 @@
 #define TIMELINE_STEPS_CEILING	1024	/* ... and at most (max_steps) */
 #define TIMELINE_MAX_HDRS	32	/* base chains with headers per packet */
 #define TIMELINE_MAX_IDS	4	/* trace ids one packet is known by */
+#define TIMELINE_MAX_SEL	4	/* our rules' selections kept per packet */
 #define TIMELINE_IDLE_NS	(80ull * 1000 * 1000)
 
 enum timeline_verdict {
@@ -108,6 +109,12 @@ struct timeline {
 	uint8_t n_hdrs;
 	bool names_lost;	/* a name did not fit the pool: shown as "?" */
 	bool own_accepted;	/* our trace chain's policy let it through */
+	/*
+	 * Handles of our own rules that selected the packet, in order (the
+	 * trace rule, --follow's rules), the first TIMELINE_MAX_SEL.
+	 */
+	uint64_t sel_handles[TIMELINE_MAX_SEL];
+	uint8_t n_sel;
 	struct tl_hdr hdrs[TIMELINE_MAX_HDRS];
 	struct tl_step steps[TIMELINE_STEPS_CEILING];
 };

@@ -42,6 +42,9 @@ static void output_failed(struct daemon *d, int err)
 void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 {
 	struct daemon *d = ctx;
+	struct follow_conn *fc;
+	enum follow_dir fdir = FOLLOW_DIR_ORIGINAL;
+	uint8_t fflags = 0;
 	int r;
 
 	(void)why;
@@ -56,6 +59,16 @@ void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 		log_notice("trace events carry no conntrack state (kernel before 6.16, or no conntrack in this namespace): ct state per chain is not shown");
 	/* The one place that asks: the outputs below only render. */
 	explain_timeline(tl, &d->resolver, &d->ex);
+	fc = followd_of(d, tl, &d->ex, &fdir, &fflags);
+	/* --follow, text: the connection's block takes it */
+	if (fc && d->opts->output == OUTPUT_TEXT && followd_keep(d, fc, tl, &d->ex)) {
+		d->emitted++;
+		service_emitted(d, tl, &d->ex.sum);
+		followd_counted(d, fc, fdir, fflags);
+		if (d->opts->count && d->emitted >= d->opts->count)
+			d->stop = true;
+		return;
+	}
 	if (d->out)
 		outbuf_begin(d->out);
 	if (d->opts->output == OUTPUT_JSON)
@@ -81,6 +94,8 @@ void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 	d->wrote = true;
 	d->emitted++;
 	service_emitted(d, tl, &d->ex.sum);
+	if (fc)
+		followd_counted(d, fc, fdir, fflags);
 	if (d->opts->count && d->emitted >= d->opts->count)
 		d->stop = true;
 }
@@ -312,6 +327,7 @@ static void report_stats(struct daemon *d, struct stats_input *in, enum stats_re
 	in->enobufs = d->enobufs;
 	in->queue_overruns = d->queue_overruns;
 	in->malformed = d->malformed;
+	followd_stats(d, in);
 	stats_compute(in, timeline_stats(d->timelines), reason, &st);
 	if (log_to_journal()) {
 		/* the stop entry carries the last account */
@@ -397,6 +413,7 @@ int daemon_run(struct daemon *d, int sfd)
 			if (wait < 0 || (uint64_t)wait > d->next_stats_ns - now)
 				wait = (int64_t)(d->next_stats_ns - now);
 		}
+		wait = followd_wait(d, now, wait);
 		wait = service_wait(d, now, wait);
 		/* Round up so a wakeup never comes before the expiry. */
 		timeout_ms = wait < 0 ? -1 : (int)((wait + 999999) / 1000000);
@@ -453,6 +470,8 @@ int daemon_run(struct daemon *d, int sfd)
 		 */
 		if (trace && !rxthread_losing(d->rx))
 			timeline_expire(d->timelines, now_ns());
+		/* after the timelines: a reply still in flight counts */
+		followd_expire(d, now_ns());
 		service_status(d, now_ns(), false);
 		/* One write per wakeup, never waiting on the reader. */
 		if (d->out && (d->wrote || (pfd[4].revents & (POLLOUT | POLLERR)))) {
@@ -472,6 +491,7 @@ int daemon_run(struct daemon *d, int sfd)
 		drain_trace(d, DRAIN_ALL_MAX, true);
 		stop_receiving(d);
 		timeline_flush(d->timelines);
+		followd_flush(d);
 	}
 	/* A stopped reader gets a moment, not our exit: the rest is counted. */
 	if (d->out && (r = outbuf_drain(d->out, OUTPUT_EXIT_GRACE_MS)) < 0)

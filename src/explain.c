@@ -391,6 +391,46 @@ static void nat_from_mapping(const struct timeline *tl, const struct resolver *r
 	}
 }
 
+/*
+ * A reply of a DNATed connection: conntrack gives its source back the
+ * address the client asked for, as it leaves (postrouting, or input for
+ * a local client), after every chain it passes. Only the mapping knows.
+ */
+static void nat_from_reply(const struct timeline *tl, const struct resolver *r,
+			   struct explain *ex)
+{
+	const struct tl_ct *ct = timeline_first_ct(tl);
+	const char *last_hook = tl->n_steps ? ex->hooks[tl->n_steps - 1] : NULL;
+	const struct packet_info *pkt;
+	const struct natmap *m;
+	struct explain_nat *n;
+
+	if (!ct || !(ct->present & TRACE_HAS_CT_DIRECTION) || ct->direction == 0 ||
+	    !r || !r->mapping || !ex->sum.packet || ex->n_nat >= EXPLAIN_MAX_NAT ||
+	    ex->sum.verdict == TL_VERDICT_DROP)
+		return;
+	pkt = &ex->sum.packet->pkt;
+	m = r->mapping(r->ctx, ct, pkt);
+	if (!m || m->l3 != pkt->l3 || !(m->nat & NATMAP_NAT_DNAT) ||
+	    !same_ep(pkt, &m->reply_src))
+		return;
+	ex->mapping = *m;
+	ex->has_mapping = true;
+	n = &ex->nat[ex->n_nat++];
+	memset(n, 0, sizeof(*n));
+	n->type = TL_NAT_SNAT;
+	n->kind = EXPLAIN_NAT_UNDNAT;
+	n->source = EXPLAIN_NAT_FROM_CONNTRACK;
+	n->before = n->after = *pkt;
+	memcpy(n->after.saddr, m->orig_dst.addr, 16);
+	n->after.sport = m->orig_dst.port;
+	n->addr_known = n->port_known = n->from_ct = true;
+	n->at_step = NONE;
+	n->rule_step = NONE;
+	/* a local client: its reply's source is restored at input */
+	n->hook = last_hook && strcmp(last_hook, "input") == 0 ? "input" : "postrouting";
+}
+
 /* ---- lost outside the ruleset ---- */
 
 static void find_outside(const struct timeline *tl, const struct resolver *r,
@@ -783,6 +823,7 @@ void explain_timeline(const struct timeline *tl, const struct resolver *r,
 	nat_from_rules(tl, r, ret);
 	nat_from_conntrack(tl, ret);
 	nat_from_mapping(tl, r, ret);
+	nat_from_reply(tl, r, ret);
 	ret->outside = false;
 	ret->outside_after = NULL;
 	ret->outside_expected = 0;

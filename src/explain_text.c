@@ -31,6 +31,7 @@ const char *explain_nat_kind_name(enum explain_nat_kind k)
 	case EXPLAIN_NAT_REDIRECT:	return "redirect";
 	case EXPLAIN_NAT_SNAT:		return "snat";
 	case EXPLAIN_NAT_MASQUERADE:	return "masquerade";
+	case EXPLAIN_NAT_UNDNAT:	return "un-dnat";
 	}
 	return "?";
 }
@@ -72,6 +73,9 @@ int explain_nat_str(const struct explain_nat *n, char *buf, size_t len)
 	const char *ifname = n->oif && n->oif_name[0] ? n->oif_name : NULL;
 
 	explain_nat_endpoints(n, from, to, sizeof(from));
+	if (n->kind == EXPLAIN_NAT_UNDNAT)
+		return snprintf(buf, len, "un-dnat %s -> %s by conntrack at %s (the reply to the dnat)",
+				from, to, n->hook ? n->hook : "postrouting");
 	if (n->source == EXPLAIN_NAT_FROM_CONNTRACK && !n->addr_known)
 		return snprintf(buf, len, "%s %s -> ? (conntrack: the connection is source-NATed; its address is not in the trace)",
 				explain_nat_kind_name(n->kind), from);

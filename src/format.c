@@ -315,6 +315,12 @@ int format_json(struct jsonw *w, const struct timeline *tl, const struct explain
 	ct = timeline_first_ct(tl);
 	if (ct)
 		ct_json(w, "ct", ct);
+	/* --follow: the packet's connection and direction, as the kernel said */
+	if (ct && (ct->present & TRACE_HAS_CT_ID)) {
+		jsonw_uint(w, "connection", ct->id);
+		if (ct->present & TRACE_HAS_CT_DIRECTION)
+			jsonw_string(w, "direction", ct->direction ? "reply" : "original");
+	}
 	/* the NAT mapping of this connection, when conntrack has one */
 	if (ex->has_mapping)
 		natmap_json(w, "mapping", &ex->mapping);

@@ -279,6 +279,9 @@ int journal_timeline_fields(const struct timeline *tl, const struct explain *ex,
 	ct = timeline_first_ct(tl);
 	if (ct && (ct->present & TRACE_HAS_CT_ID))
 		err |= add(&f, "NATTRACE_CT_ID=%" PRIu32, ct->id);
+	/* --follow: which way the packet went in its connection */
+	if (ct && (ct->present & TRACE_HAS_CT_ID) && (ct->present & TRACE_HAS_CT_DIRECTION))
+		err |= add(&f, "NATTRACE_CT_DIRECTION=%s", ct->direction ? "reply" : "original");
 	/* what --output json prints, from the same explanation */
 	jsonw_init(&w, NULL, 0);
 	if (format_json(&w, tl, ex) == 0 && jsonw_text(&w))

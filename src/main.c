@@ -182,6 +182,12 @@ int main(int argc, char **argv)
 
 		if (uname(&u) == 0 && !explain_kernel_sends_ct(u.release))
 			log_notice("kernel %s sends no conntrack state in trace events (Linux 6.16 and later do): ct state per chain is not shown", u.release);
+		if (opts.follow && uname(&u) == 0 && !explain_kernel_sends_ct(u.release))
+			log_warning("--follow: kernel %s sends no conntrack id with trace events (Linux 6.16 and later do): followed packets are traced but not grouped by connection, and a missing reply is not reported", u.release);
+	}
+	if (opts.follow && (r = followd_new(&d)) < 0) {
+		log_error("cannot allocate the --follow table: %s", strerror(-r));
+		goto out;
 	}
 	tcfg = (struct timeline_config){
 		.own_table = opts.table, .own_family = opts.family,
@@ -204,6 +210,9 @@ int main(int argc, char **argv)
 	cfg = (struct tracetable_config){
 		.family = opts.family, .table = opts.table, .hooks = opts.hooks,
 		.match = opts.match, .rate = opts.rate_none ? NULL : opts.rate,
+		/* the kernel enforces the bound: a connection past it is never traced */
+		.follow = opts.follow, .follow_size = opts.follow_max,
+		.follow_timeout_ms = (unsigned int)(opts.follow_timeout * 1000 + 0.5),
 	};
 	r = tracetable_install(&cfg, &d.table, opts.nat_log == NAT_LOG_MATCH ? &listing : NULL,
 			       err, sizeof(err));
@@ -246,6 +255,7 @@ out:
 	d.timelines = timeline_table_free(d.timelines);
 	d.setcheck = setcheck_free(d.setcheck);
 	d.ctquery = ctquery_free(d.ctquery);
+	d.follow = follow_table_free(d.follow);
 	d.rules = rulecache_free(d.rules);
 	d.rx = rxthread_free(d.rx);
 	d.trace = nlsock_close(d.trace);

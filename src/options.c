@@ -34,6 +34,10 @@ enum {
 	OPT_CONFIG,
 	OPT_BUFFER_SIZE,
 	OPT_NETNS,
+	OPT_FOLLOW,
+	OPT_FOLLOW_PACKETS,
+	OPT_FOLLOW_TIMEOUT,
+	OPT_FOLLOW_MAX,
 };
 
 static const struct option long_options[] = {
@@ -55,6 +59,10 @@ static const struct option long_options[] = {
 	{ "config",	required_argument, NULL, OPT_CONFIG },
 	{ "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
 	{ "netns",	required_argument, NULL, OPT_NETNS },
+	{ "follow",	no_argument,	   NULL, OPT_FOLLOW },
+	{ "follow-packets", required_argument, NULL, OPT_FOLLOW_PACKETS },
+	{ "follow-timeout", required_argument, NULL, OPT_FOLLOW_TIMEOUT },
+	{ "follow-max",	required_argument, NULL, OPT_FOLLOW_MAX },
 	{}
 };
 
@@ -108,6 +116,17 @@ void options_usage(FILE *out)
 "      --config FILE    read options from FILE, \"key = value\" per line with\n"
 "                       the long option names; the command line wins;\n"
 "                       SIGHUP re-reads it and swaps the trace rule\n"
+"      --follow         also trace the later packets of a traced packet's\n"
+"                       connection, both directions (replies, reverse NAT);\n"
+"                       says when no reply passed this host in time\n"
+"      --follow-packets N\n"
+"                       packets traced per followed connection (default 8,\n"
+"                       at most 1000)\n"
+"      --follow-timeout SECS\n"
+"                       how long a connection is followed (default 3,\n"
+"                       0.1 to 3600, fractions allowed)\n"
+"      --follow-max N   connections followed at once (default 64, at most\n"
+"                       65536); more are not followed, and counted\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n"
 "\n"
@@ -279,6 +298,9 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 		.max_events = OPTIONS_MAX_EVENTS_DEFAULT,
 		.stats_interval = DEFAULT_STATS_INTERVAL,
 		.buffer_size = OPTIONS_BUFFER_SIZE_DEFAULT,
+		.follow_packets = OPTIONS_FOLLOW_PACKETS_DEFAULT,
+		.follow_timeout = OPTIONS_FOLLOW_TIMEOUT_DEFAULT,
+		.follow_max = OPTIONS_FOLLOW_MAX_DEFAULT,
 	};
 	unsigned long v;
 	const char *rate = DEFAULT_RATE;
@@ -391,6 +413,30 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			if (!optarg[0])
 				return strbuf_error(err, errlen, "--config: empty file name");
 			o.config = optarg;
+			break;
+		case OPT_FOLLOW:
+			o.follow = true;
+			break;
+		case OPT_FOLLOW_PACKETS:
+			if (!parse_bounded(optarg, 1, OPTIONS_FOLLOW_PACKETS_LIMIT, &v))
+				return strbuf_error(err, errlen, "--follow-packets: '%s' is not a whole number from 1 to %u",
+					    optarg, OPTIONS_FOLLOW_PACKETS_LIMIT);
+			o.follow_packets = (unsigned int)v;
+			break;
+		case OPT_FOLLOW_TIMEOUT:
+			errno = 0;
+			o.follow_timeout = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !isfinite(o.follow_timeout) ||
+			    o.follow_timeout < OPTIONS_FOLLOW_TIMEOUT_MIN ||
+			    o.follow_timeout > OPTIONS_FOLLOW_TIMEOUT_MAX)
+				return strbuf_error(err, errlen, "--follow-timeout: '%s' is not a number of seconds from %.1f to %.0f",
+					    optarg, OPTIONS_FOLLOW_TIMEOUT_MIN, OPTIONS_FOLLOW_TIMEOUT_MAX);
+			break;
+		case OPT_FOLLOW_MAX:
+			if (!parse_bounded(optarg, 1, OPTIONS_FOLLOW_MAX_LIMIT, &v))
+				return strbuf_error(err, errlen, "--follow-max: '%s' is not a whole number from 1 to %u",
+					    optarg, OPTIONS_FOLLOW_MAX_LIMIT);
+			o.follow_max = (unsigned int)v;
 			break;
 		case 'h':
 			o.help = true;

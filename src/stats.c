@@ -39,6 +39,10 @@ void stats_compute(const struct stats_input *in, const struct timeline_stats *ts
 		.chains_dropped = ts->hdrs_dropped,
 		.joined = ts->joined,
 		.foreign = ts->foreign,
+		.follow = in->follow,
+		.follow_connections = in->follow_connections,
+		.follow_full = in->follow_full,
+		.follow_no_reply = in->follow_no_reply,
 	};
 	/*
 	 * Selected packets with no timeline at all. The counter is read
@@ -78,6 +82,11 @@ void stats_json(struct jsonw *w, const struct capture_stats *st)
 	jsonw_uint(w, "joined", st->joined);
 	jsonw_uint(w, "foreign", st->foreign);
 	jsonw_uint(w, "reselected", st->reselected);
+	if (st->follow) {
+		jsonw_uint(w, "follow_connections", st->follow_connections);
+		jsonw_uint(w, "follow_full", st->follow_full);
+		jsonw_uint(w, "follow_no_reply", st->follow_no_reply);
+	}
 	jsonw_object_close(w);
 }
 
@@ -110,5 +119,9 @@ int stats_text(FILE *out, const struct capture_stats *st)
 		fprintf(out, "; %" PRIu64 " trace id changes joined", st->joined);
 	if (st->foreign)
 		fprintf(out, "; %" PRIu64 " packets of other tracers ignored", st->foreign);
+	if (st->follow)
+		fprintf(out, "; %" PRIu64 " connections followed, %" PRIu64 " without a reply, %"
+			PRIu64 " not followed (--follow-max)",
+			st->follow_connections, st->follow_no_reply, st->follow_full);
 	return ferror(out) ? -EIO : 0;
 }

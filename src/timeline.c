@@ -634,6 +634,8 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 		t->stats.reselected++;
 	else if (selects)
 		tl->started = true;
+	if (selects && tl->n_sel < TIMELINE_MAX_SEL)
+		tl->sel_handles[tl->n_sel++] = ev->handle;
 	tl->last_ns = now_ns;
 	if (t->loss_window)
 		tl->lossy = true;

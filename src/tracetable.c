@@ -40,8 +40,13 @@
 /* match (MATCH 4096 max) + our statements + one command's framing. */
 #define TRACETABLE_RULE_MAX 4352
 #define TRACETABLE_CMD_MAX  (TRACETABLE_RULE_MAX + 256)
-/* Up to five hooks, each a chain and a rule command, and the cleanup. */
-#define TRACETABLE_BATCH_MAX (5 * (TRACETABLE_CMD_MAX + 256) + 512)
+/*
+ * Up to five hooks, each a chain and a rule command, and the cleanup; with
+ * --follow as many again for the follow chains, and their fixed rules.
+ */
+#define TRACETABLE_BATCH_MAX (10 * (TRACETABLE_CMD_MAX + 256) + 4096)
+/* --follow traces a followed connection's packets where they first meet netfilter. */
+#define FOLLOW_TRACE_HOOKS (1u << NF_INET_PRE_ROUTING | 1u << NF_INET_LOCAL_OUT)
 
 struct tracetable {
 	struct nft_ctx *nft;
@@ -51,6 +56,13 @@ struct tracetable {
 	const char *family;
 	char table[TRACETABLE_NAME_MAX + 1];
 	unsigned int hooks;	/* hooked trace chains, for tracetable_replace() */
+	/* --follow */
+	bool follow;
+	unsigned int follow_hooks;	/* hooked follow chains */
+	unsigned int follow_timeout_ms;
+	uint64_t follow_handle[TRACETABLE_FOLLOW_HANDLES];
+	uint8_t follow_kind[TRACETABLE_FOLLOW_HANDLES];	/* enum tracetable_rule_kind */
+	unsigned int n_follow;
 };
 
 const char *tracetable_chain_name(unsigned int hook, char *buf, size_t len)
@@ -399,6 +411,182 @@ out:
 	return ret;
 }
 
+/* ---- --follow ---- */
+
+static const char *follow_chain_name(unsigned int hook, char *buf, size_t len)
+{
+	const char *kw = options_hook_keyword(hook);
+	int n;
+
+	if (!kw)
+		return NULL;
+	n = snprintf(buf, len, "trace_follow_%s", kw);
+	return n < 0 || (size_t)n >= len ? NULL : buf;
+}
+
+/*
+ * The follow chains' commands, appended to a batch: at the trace hooks a
+ * new connection the match selects is added to the follow set (the
+ * kernel does it, at once: the reply may follow within microseconds) and
+ * traced; at prerouting and output, where every packet of a connection
+ * first meets netfilter, packets of followed connections are traced, one
+ * rule per direction. The chains (named trace_* so that their counters
+ * count as selections) that exist are emptied first. match and rate were
+ * checked by the caller: the trace rule holds the same text.
+ */
+static int follow_batch(struct tracetable *t, const char *match, const char *rate,
+			unsigned int hooks, char *batch, size_t len, size_t *used,
+			unsigned int *ret_hooks)
+{
+	unsigned int want = hooks | FOLLOW_TRACE_HOOKS;
+	char chain[TRACETABLE_CHAIN_MAX], limit[64] = "";
+	int r = 0;
+
+	if (rate)
+		snprintf(limit, sizeof(limit), " limit rate %s", rate);
+	for (unsigned int hook = 0; hook < NF_INET_NUMHOOKS && r == 0; hook++) {
+		bool had = t->follow_hooks & (1u << hook), wants = want & (1u << hook);
+
+		follow_chain_name(hook, chain, sizeof(chain));
+		if (had)
+			r = append(batch, len, used, "flush chain %s %s %s\n", t->family, t->table,
+				   chain);
+		if (r == 0 && had && !wants)
+			r = append(batch, len, used, "delete chain %s %s %s\n", t->family, t->table,
+				   chain);
+		if (r == 0 && !had && wants)
+			r = append(batch, len, used,
+				   "add chain %s %s %s { type filter hook %s priority %d; "
+				   "policy accept; }\n",
+				   t->family, t->table, chain, options_hook_keyword(hook),
+				   TRACETABLE_FOLLOW_PRIORITY);
+		if (r == 0 && wants && (FOLLOW_TRACE_HOOKS & (1u << hook)))
+			r = append(batch, len, used,
+				   "add rule %s %s %s ct id @" TRACETABLE_FOLLOW_SET
+				   " ct direction original counter meta nftrace set 1\n"
+				   "add rule %s %s %s ct id @" TRACETABLE_FOLLOW_SET
+				   " ct direction reply counter meta nftrace set 1\n",
+				   t->family, t->table, chain, t->family, t->table, chain);
+		if (r == 0 && wants && (hooks & (1u << hook)))
+			r = append(batch, len, used,
+				   "add rule %s %s %s %s ct state new ct direction original "
+				   "ct id != @" TRACETABLE_FOLLOW_SET "%s add @" TRACETABLE_FOLLOW_SET
+				   " { ct id timeout %ums } counter meta nftrace set 1\n",
+				   t->family, t->table, chain, match, limit, t->follow_timeout_ms);
+	}
+	*ret_hooks = want;
+	return r;
+}
+
+/* Which follow rule each handle is: from the chains' listing with handles. */
+static void follow_list_handles(struct tracetable *t)
+{
+	char chain[TRACETABLE_CHAIN_MAX], cmd[TRACETABLE_NAME_MAX + 96];
+	unsigned int flags = nft_ctx_output_get_flags(t->nft);
+
+	t->n_follow = 0;
+	nft_ctx_output_set_flags(t->nft, flags | NFT_CTX_OUTPUT_HANDLE);
+	for (unsigned int hook = 0; hook < NF_INET_NUMHOOKS; hook++) {
+		const char *out, *line, *end;
+
+		if (!(t->follow_hooks & (1u << hook)))
+			continue;
+		follow_chain_name(hook, chain, sizeof(chain));
+		snprintf(cmd, sizeof(cmd), "list chain %s %s %s", t->family, t->table, chain);
+		if (nft_run_cmd_from_buffer(t->nft, cmd)) {
+			nft_ctx_get_error_buffer(t->nft);
+			nft_ctx_get_output_buffer(t->nft);
+			continue;
+		}
+		nft_ctx_get_error_buffer(t->nft);
+		out = nft_ctx_get_output_buffer(t->nft);
+		for (line = out; line && *line; line = end ? end + 1 : NULL) {
+			const char *h;
+			uint8_t kind;
+			size_t n;
+
+			end = strchr(line, '\n');
+			n = end ? (size_t)(end - line) : strlen(line);
+			h = memmem(line, n, " # handle ", 10);
+			/* rules only: every one of ours ends in the nftrace statement */
+			if (!h || !memmem(line, n, "meta nftrace set 1", 18) ||
+			    t->n_follow >= TRACETABLE_FOLLOW_HANDLES)
+				continue;
+			/* our statement first: the match is the user's text */
+			if (memmem(line, n, " add @" TRACETABLE_FOLLOW_SET " ",
+				   sizeof(" add @" TRACETABLE_FOLLOW_SET " ") - 1))
+				kind = TRACETABLE_RULE_FOLLOW_NEW;
+			else if (memmem(line, n, "ct direction reply", 18))
+				kind = TRACETABLE_RULE_FOLLOW_REPLY;
+			else
+				kind = TRACETABLE_RULE_FOLLOW_ORIGINAL;
+			t->follow_handle[t->n_follow] = strtoull(h + 10, NULL, 10);
+			t->follow_kind[t->n_follow++] = kind;
+		}
+	}
+	nft_ctx_output_set_flags(t->nft, flags);
+}
+
+/* After the trace chains: the follow set and chains, one batch. */
+static int follow_install(struct tracetable *t, const struct tracetable_config *cfg, char *err,
+			  size_t errlen)
+{
+	char *batch, msg[512];
+	size_t used = 0;
+	int r;
+
+	if (!cfg->follow_size || !cfg->follow_timeout_ms) {
+		set_err(err, errlen, "--follow: no set size or time limit");
+		return -EINVAL;
+	}
+	batch = malloc(TRACETABLE_BATCH_MAX);
+	if (!batch)
+		return -ENOMEM;
+	t->follow = true;
+	t->follow_timeout_ms = cfg->follow_timeout_ms;
+	r = append(batch, TRACETABLE_BATCH_MAX, &used,
+		   "add set %s %s " TRACETABLE_FOLLOW_SET
+		   " { typeof ct id; flags timeout; size %u; }\n",
+		   t->family, t->table, cfg->follow_size);
+	if (r == 0)
+		r = follow_batch(t, cfg->match, cfg->rate, cfg->hooks, batch, TRACETABLE_BATCH_MAX,
+				 &used, &t->follow_hooks);
+	if (r < 0) {
+		set_err(err, errlen, "match refused: too long");
+		r = -EINVAL;
+	} else if (run(t, batch, msg, sizeof(msg)) < 0) {
+		r = nft_error_errno(msg);
+		t->follow_hooks = 0;
+		set_err(err, errlen, "%scannot set up --follow: %s",
+			r == -EINVAL ? "match refused: " : "", msg);
+	} else {
+		follow_list_handles(t);
+	}
+	free(batch);
+	return r;
+}
+
+enum tracetable_rule_kind tracetable_rule_kind(const struct tracetable *t, uint64_t handle)
+{
+	for (unsigned int i = 0; t && i < t->n_follow; i++)
+		if (t->follow_handle[i] == handle)
+			return (enum tracetable_rule_kind)t->follow_kind[i];
+	return TRACETABLE_RULE_OTHER;
+}
+
+int tracetable_follow_forget(struct tracetable *t, uint32_t ct_id)
+{
+	char cmd[TRACETABLE_NAME_MAX + 96], msg[256];
+
+	if (!t || !t->follow)
+		return -EINVAL;
+	snprintf(cmd, sizeof(cmd), "delete element %s %s " TRACETABLE_FOLLOW_SET " { %u }",
+		 t->family, t->table, ct_id);
+	if (run(t, cmd, msg, sizeof(msg)) < 0)
+		return strstr(msg, strerror(ENOENT)) ? -ENOENT : nft_error_errno(msg);
+	return 0;
+}
+
 int tracetable_install(const struct tracetable_config *cfg, struct tracetable **ret,
 		       char **ret_listing, char *err, size_t errlen)
 {
@@ -497,6 +685,8 @@ int tracetable_install(const struct tracetable_config *cfg, struct tracetable **
 
 	r = hook_trace_chains(t, cfg->hooks, rule, err, errlen);
 	t->hooks = cfg->hooks;
+	if (r == 0 && cfg->follow)
+		r = follow_install(t, cfg, err, errlen);
 out:
 	free(rule);
 	if (r < 0) {
@@ -651,7 +841,7 @@ int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg
 	char chain[TRACETABLE_CHAIN_MAX], *rule = NULL, *batch = NULL, msg[512];
 	bool checking = false;
 	size_t used = 0;
-	unsigned int hook;
+	unsigned int hook, follow_hooks = 0;
 	int r;
 
 	if (err && errlen)
@@ -742,6 +932,9 @@ int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg
 			r = append(batch, TRACETABLE_BATCH_MAX, &used, "add rule %s %s %s %s\n",
 				   t->family, t->table, chain, rule);
 	}
+	if (r == 0 && t->follow)
+		r = follow_batch(t, cfg->match, cfg->rate, cfg->hooks, batch, TRACETABLE_BATCH_MAX,
+				 &used, &follow_hooks);
 	if (r == 0)
 		r = append(batch, TRACETABLE_BATCH_MAX, &used,
 			   "flush chain %s %s " TRACETABLE_CHECK_CHAIN "\n"
@@ -761,6 +954,10 @@ int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg
 	}
 	checking = false;	/* the batch deleted it */
 	t->hooks = cfg->hooks;
+	if (t->follow) {
+		t->follow_hooks = follow_hooks;
+		follow_list_handles(t);
+	}
 out:
 	if (checking)
 		drop_check_chain(t);

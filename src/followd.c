@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * --follow, the daemon's side. The kernel adds a new connection the match
+ * selects to the trace table's follow set and traces its packets
+ * (tracetable.c); here each timeline is counted against its connection
+ * (follow.c), which ends at its packet bound (its element is then
+ * deleted), at RST or FIN both ways, or at its time limit, with a record
+ * saying whether a reply was seen. Text output keeps a connection's
+ * timelines for one block.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "clock.h"
+#include "daemon.h"
+#include "follow.h"
+#include "format.h"
+#include "journal.h"
+#include "jsonw.h"
+#include "log.h"
+#include "outbuf.h"
+#include "trace.h"
+#include "tracetable.h"
+
+/*
+ * A connection's packets traced until its end may still be assembling
+ * (a timeline ends after TIMELINE_IDLE_NS without events, or later than
+ * a packet traced after it): its record waits this long after the end.
+ */
+#define FOLLOW_GRACE_NS	(3 * TIMELINE_IDLE_NS)
+
+int followd_new(struct daemon *d)
+{
+	struct follow_config cfg = {
+		.max = d->opts->follow_max, .packets = d->opts->follow_packets,
+		/* the kernel's element lives --follow-timeout from the first packet */
+		.timeout_ns = (uint64_t)(d->opts->follow_timeout * 1e9) + FOLLOW_GRACE_NS,
+	};
+
+	return follow_table_new(&cfg, &d->follow);
+}
+
+struct follow_conn *followd_of(struct daemon *d, const struct timeline *tl,
+			       const struct explain *ex, enum follow_dir *ret_dir,
+			       uint8_t *ret_tcp_flags)
+{
+	const struct tl_ct *ct = timeline_first_ct(tl);
+	enum tracetable_rule_kind kind = TRACETABLE_RULE_OTHER;
+	const struct packet_info *pkt = NULL;
+	struct follow_conn *c;
+	char proto[16], src[PACKET_ADDRSTRLEN], dst[PACKET_ADDRSTRLEN];
+
+	/* the connection is the kernel's ct id, sent with trace events since 6.16 */
+	if (!d->follow || !ct || !(ct->present & TRACE_HAS_CT_ID))
+		return NULL;
+	for (unsigned int i = 0; i < tl->n_sel; i++) {
+		enum tracetable_rule_kind k = tracetable_rule_kind(d->table, tl->sel_handles[i]);
+
+		if (k != TRACETABLE_RULE_OTHER)
+			kind = k;
+	}
+	if (ex->sum.packet && ex->sum.packet->pkt_valid)
+		pkt = &ex->sum.packet->pkt;
+	*ret_tcp_flags = pkt && pkt->l4proto == IPPROTO_TCP ? pkt->tcp_flags : 0;
+	if (ct->present & TRACE_HAS_CT_DIRECTION)
+		*ret_dir = ct->direction ? FOLLOW_DIR_REPLY : FOLLOW_DIR_ORIGINAL;
+	else
+		*ret_dir = kind == TRACETABLE_RULE_FOLLOW_REPLY ? FOLLOW_DIR_REPLY : FOLLOW_DIR_ORIGINAL;
+	c = follow_find(d->follow, ct->id);
+	/* its first timeline after replies that ended first: name it by this one */
+	if (c && *ret_dir == FOLLOW_DIR_ORIGINAL && c->packets == c->replies && pkt)
+		goto label;
+	/*
+	 * The trace rule selected a new connection that the kernel did not
+	 * add: its set was full (or the follow rule's own limiter said no).
+	 */
+	if (!c && kind == TRACETABLE_RULE_OTHER && follow_count(d->follow) >= d->opts->follow_max &&
+	    (ct->present & TRACE_HAS_CT_STATE) && (ct->state & TRACE_CT_STATE_NEW) &&
+	    *ret_dir == FOLLOW_DIR_ORIGINAL)
+		follow_missed(d->follow, ct->id);
+	/*
+	 * Selected by a follow rule: the kernel follows it. Usually its first
+	 * packet starts it, but a reply may end first (its first packet waits
+	 * for the idle time); one that ended already stays ended.
+	 */
+	if (c || kind == TRACETABLE_RULE_OTHER || follow_ended_recently(d->follow, ct->id))
+		return c;
+	/* a first packet dropped here: there is no connection to follow */
+	if ((kind == TRACETABLE_RULE_FOLLOW_NEW && ex->sum.verdict == TL_VERDICT_DROP) ||
+	    !(c = follow_start(d->follow, ct->id, now_ns()))) {
+		tracetable_follow_forget(d->table, ct->id);
+		follow_refuse(d->follow, ct->id);
+		return NULL;
+	}
+label:
+	if (pkt) {
+		packet_endpoint_str(pkt, true, src, sizeof(src));
+		packet_endpoint_str(pkt, false, dst, sizeof(dst));
+		snprintf(c->label, sizeof(c->label), "%s %s -> %s",
+			 packet_proto_name(pkt->l4proto, proto, sizeof(proto)), src, dst);
+	}
+	return c;
+}
+
+bool followd_keep(struct daemon *d, struct follow_conn *c, const struct timeline *tl,
+		  const struct explain *ex)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	bool kept = false;
+
+	if (!mem)
+		return false;
+	if (format_text(mem, tl, ex) == 0 && fclose(mem) == 0)
+		kept = follow_keep_text(d->follow, c, text, len) == 0;
+	else
+		fclose(mem);
+	free(text);
+	return kept;
+}
+
+static void ended(void *ctx, const struct follow_conn *c, enum follow_end why)
+{
+	struct daemon *d = ctx;
+	bool reply = follow_reply_seen(c);
+	char note[256] = "", f[3][64];
+	const char *fields[4] = {};
+
+	if (!reply && why == FOLLOW_END_FLUSH)
+		snprintf(note, sizeof(note), "no reply seen at this host before the trace stopped");
+	else if (!reply)
+		snprintf(note, sizeof(note), "no reply seen at this host within %g s: %s",
+			 d->opts->follow_timeout, FOLLOW_NO_REPLY_NOTE);
+	if (d->opts->output == OUTPUT_JOURNAL) {
+		snprintf(f[0], sizeof(f[0]), "NATTRACE_CT_ID=%u", c->ct_id);
+		snprintf(f[1], sizeof(f[1]), "NATTRACE_REPLY_SEEN=%s", reply ? "true" : "false");
+		snprintf(f[2], sizeof(f[2]), "NATTRACE_FOLLOW_END=%s", follow_end_name(why));
+		for (int i = 0; i < 3; i++)
+			fields[i] = f[i];
+		journal_message(reply ? LOG_INFO : LOG_WARNING, FOLLOW_JOURNAL_MSGID, fields,
+				"connection %u %s: %u packet%s traced, %u repl%s, followed until %s%s%s",
+				c->ct_id, c->label, c->packets, c->packets == 1 ? "" : "s",
+				c->replies, c->replies == 1 ? "y" : "ies", follow_end_name(why),
+				note[0] ? "; " : "", note);
+		return;
+	}
+	if (!d->out || d->output_error_logged)
+		return;
+	if (d->opts->output == OUTPUT_TEXT) {
+		size_t from = 0;
+
+		/* one record per timeline, so that they are counted as such */
+		for (unsigned int i = 0; i < c->n_kept || i == 0; i++) {
+			outbuf_begin(d->out);
+			if (i == 0)
+				fprintf(outbuf_file(d->out),
+					"connection %u %s: %u packet%s traced, %u repl%s, followed until %s\n",
+					c->ct_id, c->label, c->packets, c->packets == 1 ? "" : "s",
+					c->replies, c->replies == 1 ? "y" : "ies", follow_end_name(why));
+			if (i < c->n_kept) {
+				fwrite(c->text + from, 1, c->text_ends[i] - from, outbuf_file(d->out));
+				from = c->text_ends[i];
+			}
+			if (i + 1 >= c->n_kept && note[0])
+				fprintf(outbuf_file(d->out), "  %s\n\n", note);
+			outbuf_commit(d->out, i < c->n_kept);
+		}
+		d->wrote = true;
+		return;
+	}
+	{
+		char stack[1024];
+		struct jsonw w;
+
+		jsonw_init(&w, stack, sizeof(stack));
+		jsonw_object_open(&w, NULL);
+		jsonw_string(&w, "type", "connection");
+		jsonw_uint(&w, "connection", c->ct_id);
+		jsonw_string(&w, "packet", c->label);
+		jsonw_uint(&w, "packets", c->packets);
+		jsonw_uint(&w, "replies", c->replies);
+		jsonw_bool(&w, "reply_seen", reply);
+		jsonw_string(&w, "end", follow_end_name(why));
+		jsonw_string(&w, "note", note[0] ? note : NULL);
+		jsonw_object_close(&w);
+		outbuf_begin(d->out);
+		/* commit either way: a record cut short is dropped whole */
+		jsonw_write_line(&w, outbuf_file(d->out));
+		if (outbuf_commit(d->out, false) == 0)
+			d->wrote = true;
+		jsonw_release(&w);
+	}
+}
+
+void followd_counted(struct daemon *d, struct follow_conn *c, enum follow_dir dir,
+		     uint8_t tcp_flags)
+{
+	if (!follow_packet(d->follow, c, dir, tcp_flags))
+		return;
+	/* no more traced from now on; those in flight still count */
+	tracetable_follow_forget(d->table, c->ct_id);
+	follow_close(d->follow, c, follow_done_reason(c), now_ns() + FOLLOW_GRACE_NS);
+}
+
+void followd_expire(struct daemon *d, uint64_t now)
+{
+	if (d->follow)
+		follow_expire(d->follow, now, ended, d);
+}
+
+void followd_flush(struct daemon *d)
+{
+	if (d->follow)
+		follow_flush(d->follow, ended, d);
+}
+
+int64_t followd_wait(const struct daemon *d, uint64_t now, int64_t wait)
+{
+	int64_t fw = d->follow ? follow_next_expiry(d->follow, now) : -1;
+
+	return fw >= 0 && (wait < 0 || fw < wait) ? fw : wait;
+}
+
+void followd_stats(const struct daemon *d, struct stats_input *in)
+{
+	if (!d->follow)
+		return;
+	in->follow = true;
+	in->follow_connections = follow_stats(d->follow)->followed;
+	in->follow_full = follow_stats(d->follow)->full;
+	in->follow_no_reply = follow_stats(d->follow)->no_reply;
+	/* kept for their connection's block: written at its end */
+	in->printed += follow_kept(d->follow);
+}
