@@ -1,0 +1,730 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Which manager wrote a rule: table-driven recognition of the rulesets that
+ * firewalld, OpenWrt fw4, Docker (through iptables-nft), kube-proxy
+ * (nftables mode), libvirt and netavark (Podman) generate. Only names and
+ * conventions these generators are seen to produce are recognised; the
+ * real rulesets under tests/rulesets/ and the unit test show each one.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <linux/netfilter.h>
+
+#include "jsonw.h"
+#include "owner.h"
+
+enum {
+	FAM_IP = 1 << 0,
+	FAM_IP6 = 1 << 1,
+	FAM_INET = 1 << 2,
+};
+
+/* What the rest of a chain name after the pattern's prefix says. */
+enum chain_parse {
+	CHAIN_PLAIN,		/* nothing: the manager (and role) only */
+	CHAIN_REST,		/* the rest is the value of key */
+	CHAIN_FIREWALLD,	/* zone or policy, less _pre/_log/_deny/_allow/_post */
+	CHAIN_KUBE,		/* HASH-ns/name/proto/port[__addr/port] */
+	CHAIN_NETAVARK,		/* netid_subnet[_dnat] */
+};
+
+/* What the rule's text says, for rules in the pattern's chains. */
+enum rule_parse {
+	RULE_NONE,
+	RULE_FW4,		/* comment "!fw4: NAME" */
+	RULE_FORWARD_PORT,	/* firewalld forward-port: dport, dnat/redirect to */
+	RULE_PUBLISHED,		/* a published port: dport, dnat to the container */
+	RULE_BRIDGE,		/* the interface it matches on */
+	RULE_JUMPS_DOCKER,	/* jumps to a Docker chain (then only it counts) */
+};
+
+struct chain_pattern {
+	const char *manager;
+	unsigned int families;
+	const char *table;
+	const char *chain;	/* exact, or a prefix when ending in '*' */
+	enum chain_parse parse;
+	const char *key, *label;	/* of the value parse finds */
+	const char *role;	/* a fixed "role", or NULL */
+	enum rule_parse rule;
+	bool iptables;		/* the table is iptables-nft's */
+};
+
+/*
+ * First match wins. Sources of each convention:
+ *
+ * firewalld (nftables backend, table "firewalld"; 1.3.3 in
+ * tests/rulesets/firewalld): <table>_<part>_<zone>[_pre|_log|_deny|_allow|
+ * _post], policies as <table>_<part>_policy_<policy>[_...]; forward-ports
+ * are dnat (toaddr) or redirect (toport only) rules in nat_PRE_<zone>_allow.
+ * The rest (filter_INPUT, filter_INPUT_ZONES, ..._POLICIES_pre) is
+ * firewalld's own dispatch.
+ */
+#define FIREWALLD(prefix, what) \
+	{ "firewalld", FAM_IP | FAM_IP6 | FAM_INET, "firewalld", prefix, CHAIN_FIREWALLD, \
+	  what, what, NULL, RULE_NONE, false }
+#define FIREWALLD_NAT(prefix, what) \
+	{ "firewalld", FAM_IP | FAM_IP6 | FAM_INET, "firewalld", prefix, CHAIN_FIREWALLD, \
+	  what, what, NULL, RULE_FORWARD_PORT, false }
+/*
+ * fw4 (table inet fw4; openwrt/firewall4 root/usr/share/firewall4/templates
+ * and tests/01_configuration/01_ruleset in tests/rulesets/fw4): chains per
+ * zone input_<zone>, output_<zone>, forward_<zone>, helper_<zone>,
+ * dstnat_<zone>, srcnat_<zone>, and the verdict chains
+ * {accept,reject,drop}_{from,to}_<zone>; every rule says its name or
+ * purpose in a comment "!fw4: NAME". Redirects live in dstnat_<zone>.
+ */
+#define FW4(prefix, rule) \
+	{ "fw4", FAM_INET, "fw4", prefix, CHAIN_REST, "zone", "zone", NULL, rule, false }
+/*
+ * Docker's iptables rules, in the tables iptables-nft makes (moby
+ * integration/network/bridge/iptablesdoc/generated/ listings; in
+ * tests/rulesets/docker): DOCKER (filter: per-port accepts; nat: DNAT of
+ * published ports), DOCKER-USER, DOCKER-ISOLATION-STAGE-1/2, and since
+ * moby 28 DOCKER-FORWARD, DOCKER-BRIDGE, DOCKER-CT, DOCKER-INTERNAL.
+ */
+#define DOCKER(table, chain, role, rule) \
+	{ "docker", FAM_IP | FAM_IP6, table, chain, CHAIN_PLAIN, NULL, NULL, role, rule, true }
+/*
+ * kube-proxy's nftables mode (table kube-proxy in ip and ip6;
+ * kubernetes pkg/proxy/nftables/proxier.go, and its test's expected
+ * transaction in tests/rulesets/kube-proxy): per Service port
+ * service-HASH-ns/name/proto/port, external-..., firewall-..., and per
+ * endpoint endpoint-HASH-ns/name/proto/port__addr/port.
+ */
+#define KUBE(prefix, role) \
+	{ "kube-proxy", FAM_IP | FAM_IP6, "kube-proxy", prefix, CHAIN_KUBE, NULL, NULL, role, \
+	  RULE_NONE, false }
+/*
+ * libvirt's nftables backend (table libvirt_network in ip and ip6;
+ * libvirt tests/networkxml2firewalldata/ *.nftables files, in
+ * tests/rulesets/libvirt): guest_output, guest_input, guest_cross,
+ * guest_nat, and rules that name the network's bridge (iif/oif). The
+ * network's name is not in the ruleset.
+ */
+#define LIBVIRT(chain, role) \
+	{ "libvirt", FAM_IP | FAM_IP6, "libvirt_network", chain, CHAIN_PLAIN, NULL, NULL, role, \
+	  RULE_BRIDGE, false }
+/*
+ * netavark, Podman's network backend, nftables driver (table inet
+ * netavark; containers/netavark src/firewall/nft.rs): per network and
+ * subnet nv_<first 8 of the network id>_<subnet, "." as "_", ":" as "-",
+ * "/" as "_nm">, its port forwarding in ..._dnat; NETAVARK-HOSTPORT-DNAT,
+ * NETAVARK-HOSTPORT-SETMARK, NETAVARK-ISOLATION-1/2/3. Network names are
+ * not in the ruleset.
+ */
+#define NETAVARK(chain, parse, role) \
+	{ "netavark", FAM_INET, "netavark", chain, parse, NULL, NULL, role, RULE_PUBLISHED, false }
+
+static const struct chain_pattern patterns[] = {
+	FIREWALLD("filter_IN_policy_*", "policy"),
+	FIREWALLD("filter_FWD_policy_*", "policy"),
+	FIREWALLD("filter_OUT_policy_*", "policy"),
+	FIREWALLD_NAT("nat_PRE_policy_*", "policy"),
+	FIREWALLD("nat_POST_policy_*", "policy"),
+	FIREWALLD_NAT("nat_OUT_policy_*", "policy"),
+	FIREWALLD("mangle_PRE_policy_*", "policy"),
+	FIREWALLD("raw_PRE_policy_*", "policy"),
+	FIREWALLD("filter_IN_*", "zone"),
+	FIREWALLD("filter_FWD_*", "zone"),
+	FIREWALLD("filter_FWDI_*", "zone"),
+	FIREWALLD("filter_FWDO_*", "zone"),
+	FIREWALLD_NAT("nat_PRE_*", "zone"),
+	FIREWALLD("nat_POST_*", "zone"),
+	FIREWALLD("mangle_PRE_*", "zone"),
+	FIREWALLD("raw_PRE_*", "zone"),
+	{ "firewalld", FAM_IP | FAM_IP6 | FAM_INET, "firewalld", "*", CHAIN_PLAIN,
+	  NULL, NULL, NULL, RULE_NONE, false },
+
+	FW4("input_*", RULE_FW4),
+	FW4("output_*", RULE_FW4),
+	FW4("forward_*", RULE_FW4),
+	FW4("helper_*", RULE_FW4),
+	FW4("dstnat_*", RULE_FW4),
+	FW4("srcnat_*", RULE_FW4),
+	FW4("accept_from_*", RULE_FW4),
+	FW4("accept_to_*", RULE_FW4),
+	FW4("reject_from_*", RULE_FW4),
+	FW4("reject_to_*", RULE_FW4),
+	FW4("drop_from_*", RULE_FW4),
+	FW4("drop_to_*", RULE_FW4),
+	{ "fw4", FAM_INET, "fw4", "*", CHAIN_PLAIN, NULL, NULL, NULL, RULE_FW4, false },
+
+	DOCKER("nat", "DOCKER", "published ports", RULE_PUBLISHED),
+	DOCKER("filter", "DOCKER", "published ports", RULE_NONE),
+	DOCKER("filter", "DOCKER-USER", "user rules", RULE_NONE),
+	DOCKER("filter", "DOCKER-ISOLATION-STAGE-1", "network isolation", RULE_NONE),
+	DOCKER("filter", "DOCKER-ISOLATION-STAGE-2", "network isolation", RULE_NONE),
+	DOCKER("filter", "DOCKER-FORWARD", "forwarding", RULE_NONE),
+	DOCKER("filter", "DOCKER-BRIDGE", "bridges", RULE_NONE),
+	DOCKER("filter", "DOCKER-CT", "established connections", RULE_NONE),
+	DOCKER("filter", "DOCKER-INTERNAL", "internal networks", RULE_NONE),
+	/* FORWARD, PREROUTING, ...: shared; only a jump to a Docker chain is Docker's */
+	DOCKER("filter", "*", NULL, RULE_JUMPS_DOCKER),
+	DOCKER("nat", "*", NULL, RULE_JUMPS_DOCKER),
+
+	KUBE("service-*", NULL),
+	KUBE("external-*", "external traffic"),
+	KUBE("firewall-*", "source ranges"),
+	KUBE("endpoint-*", NULL),
+	{ "kube-proxy", FAM_IP | FAM_IP6, "kube-proxy", "*", CHAIN_PLAIN, NULL, NULL, NULL,
+	  RULE_NONE, false },
+
+	LIBVIRT("guest_output", "from guests"),
+	LIBVIRT("guest_input", "to guests"),
+	LIBVIRT("guest_cross", "between guests"),
+	LIBVIRT("guest_nat", "guest NAT"),
+	LIBVIRT("*", NULL),
+
+	NETAVARK("nv_*", CHAIN_NETAVARK, NULL),
+	NETAVARK("NETAVARK-HOSTPORT-DNAT", CHAIN_PLAIN, "published ports"),
+	NETAVARK("NETAVARK-HOSTPORT-SETMARK", CHAIN_PLAIN, "published ports"),
+	NETAVARK("NETAVARK-ISOLATION-*", CHAIN_PLAIN, "network isolation"),
+	NETAVARK("*", CHAIN_PLAIN, NULL),
+};
+
+/* The tables iptables-nft creates, by iptables' own table names. */
+static const char *const iptables_tables[] = {
+	"filter", "nat", "mangle", "raw", "security", NULL,
+};
+
+static const char *const docker_chains[] = {
+	"DOCKER", "DOCKER-USER", "DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2",
+	"DOCKER-FORWARD", "DOCKER-BRIDGE", "DOCKER-CT", "DOCKER-INTERNAL", NULL,
+};
+
+static bool in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return true;
+	return false;
+}
+
+static unsigned int family_bit(uint8_t family)
+{
+	switch (family) {
+	case NFPROTO_IPV4:	return FAM_IP;
+	case NFPROTO_IPV6:	return FAM_IP6;
+	case NFPROTO_INET:	return FAM_INET;
+	}
+	return 0;
+}
+
+/* The rest of name after pattern, or NULL if it does not match. */
+static const char *match_name(const char *pattern, const char *name)
+{
+	size_t n = strlen(pattern);
+
+	if (n && pattern[n - 1] == '*') {
+		if (strncmp(pattern, name, n - 1) != 0)
+			return NULL;
+		return name + n - 1;
+	}
+	return strcmp(pattern, name) == 0 ? name + n : NULL;
+}
+
+static struct owner_attr *add_attr(struct owner *o, const char *key, const char *label)
+{
+	struct owner_attr *a;
+
+	if (o->n_attrs >= OWNER_MAX_ATTRS)
+		return NULL;
+	a = &o->attrs[o->n_attrs++];
+	a->key = key;
+	a->label = label;
+	a->value[0] = '\0';
+	return a;
+}
+
+static void set_attr(struct owner *o, const char *key, const char *label, const char *s,
+		     size_t len)
+{
+	struct owner_attr *a = add_attr(o, key, label);
+
+	if (!a)
+		return;
+	if (len >= sizeof(a->value))
+		len = sizeof(a->value) - 1;
+	memcpy(a->value, s, len);
+	a->value[len] = '\0';
+}
+
+/* ---- chain names ---- */
+
+static const char *const firewalld_suffixes[] = {
+	"_pre", "_log", "_deny", "_allow", "_post", NULL,
+};
+
+static bool chain_firewalld(const char *rest, const struct chain_pattern *p,
+			    struct owner *o)
+{
+	size_t len = strlen(rest), n;
+
+	for (const char *const *s = firewalld_suffixes; *s; s++) {
+		n = strlen(*s);
+		if (len > n && strcmp(rest + len - n, *s) == 0) {
+			len -= n;
+			break;
+		}
+	}
+	if (!len)
+		return false;
+	set_attr(o, p->key, p->label, rest, len);
+	return true;
+}
+
+static bool upper_alnum(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* "ULMVA6XW-ns1/svc1/tcp/p80__192.0.2.11/80" */
+static bool chain_kube(const char *rest, struct owner *o)
+{
+	const char *ns, *name, *proto, *port, *end, *ep, *slash;
+	char buf[OWNER_VALUE_MAX];
+	int n;
+
+	ns = rest;
+	while (upper_alnum(*ns))
+		ns++;
+	if (ns == rest || *ns != '-')
+		return false;
+	ns++;
+	name = strchr(ns, '/');
+	proto = name ? strchr(name + 1, '/') : NULL;
+	port = proto ? strchr(proto + 1, '/') : NULL;
+	if (!port || name == ns || proto == name + 1 || port == proto + 1 || !port[1])
+		return false;
+	name++;
+	proto++;
+	port++;
+	ep = strstr(port, "__");
+	end = ep ? ep : port + strlen(port);
+	if (end == port || memchr(port, '/', (size_t)(end - port)))
+		return false;
+	/* ServicePortName's own form, as kube-proxy's comments print it */
+	n = snprintf(buf, sizeof(buf), "%.*s/%.*s:%.*s", (int)(name - 1 - ns), ns,
+		     (int)(proto - 1 - name), name, (int)(end - port), port);
+	if (n < 0)
+		return false;
+	set_attr(o, "service", "Service", buf, strlen(buf));
+	set_attr(o, "protocol", "protocol", proto, (size_t)(port - 1 - proto));
+	if (ep) {
+		ep += 2;
+		slash = strrchr(ep, '/');
+		if (slash && slash != ep && slash[1]) {
+			bool v6 = memchr(ep, ':', (size_t)(slash - ep)) != NULL;
+
+			snprintf(buf, sizeof(buf), "%s%.*s%s:%s", v6 ? "[" : "",
+				 (int)(slash - ep), ep, v6 ? "]" : "", slash + 1);
+			set_attr(o, "endpoint", "endpoint", buf, strlen(buf));
+		}
+	}
+	return true;
+}
+
+/* "2f259bab_10_88_0_0_nm16" or "..._dnat" */
+static bool chain_netavark(const char *rest, struct owner *o)
+{
+	const char *sep = strchr(rest, '_'), *subnet, *end;
+	char buf[OWNER_VALUE_MAX];
+	size_t len, n = 0;
+
+	if (!sep || sep == rest)
+		return false;
+	for (const char *c = rest; c < sep; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+			return false;
+	subnet = sep + 1;
+	len = strlen(subnet);
+	if (len > 5 && strcmp(subnet + len - 5, "_dnat") == 0)
+		len -= 5;
+	end = subnet + len;
+	if (!len)
+		return false;
+	set_attr(o, "network_id", "network id", rest, (size_t)(sep - rest));
+	for (const char *c = subnet; c < end && n + 1 < sizeof(buf); c++) {
+		if (strncmp(c, "_nm", 3) == 0 && c + 3 < end) {
+			buf[n++] = '/';
+			c += 2;
+		} else if (*c == '_') {
+			buf[n++] = '.';
+		} else if (*c == '-') {
+			buf[n++] = ':';
+		} else {
+			buf[n++] = *c;
+		}
+	}
+	set_attr(o, "subnet", "subnet", buf, n);
+	return true;
+}
+
+/* ---- rule text ---- */
+
+struct tok {
+	const char *s;
+	size_t len;
+};
+
+/* The next word of a listed rule; a quoted string is one word. */
+static bool next_tok(const char **p, struct tok *t)
+{
+	const char *s = *p;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return false;
+	t->s = s;
+	if (*s == '"') {
+		const char *q = strchr(s + 1, '"');
+
+		s = q ? q + 1 : s + strlen(s);
+	} else {
+		while (*s && *s != ' ' && *s != '\t')
+			s++;
+	}
+	t->len = (size_t)(s - t->s);
+	*p = s;
+	return true;
+}
+
+static bool tok_is(const struct tok *t, const char *word)
+{
+	return t->len == strlen(word) && memcmp(t->s, word, t->len) == 0;
+}
+
+/* A quoted token's content, or the token itself. */
+static void unquote(const struct tok *t, const char **ret, size_t *ret_len)
+{
+	if (t->len >= 2 && t->s[0] == '"' && t->s[t->len - 1] == '"') {
+		*ret = t->s + 1;
+		*ret_len = t->len - 2;
+	} else {
+		*ret = t->s;
+		*ret_len = t->len;
+	}
+}
+
+static bool all_digits(const struct tok *t)
+{
+	if (!t->len || t->len > 5)
+		return false;
+	for (size_t i = 0; i < t->len; i++)
+		if (t->s[i] < '0' || t->s[i] > '9')
+			return false;
+	return true;
+}
+
+/* An address, address:port or :port as nft prints a NAT target. */
+static bool nat_target(const struct tok *t)
+{
+	if (!t->len)
+		return false;
+	for (size_t i = 0; i < t->len; i++) {
+		char c = t->s[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+		      c == '.' || c == ':' || c == '[' || c == ']'))
+			return false;
+	}
+	return true;
+}
+
+/* The last comment "...": nft prints it at the end of the rule. */
+static bool rule_comment(const char *rule, const char **ret, size_t *ret_len)
+{
+	struct tok t, prev = { NULL, 0 };
+	bool found = false;
+
+	while (next_tok(&rule, &t)) {
+		if (prev.s && tok_is(&prev, "comment") && t.len >= 2 && t.s[0] == '"') {
+			unquote(&t, ret, ret_len);
+			found = true;
+		}
+		prev = t;
+	}
+	return found;
+}
+
+struct nat_rule {
+	struct tok proto;	/* tcp, udp, ... of the dport match */
+	struct tok dport;	/* a single port */
+	struct tok to;		/* the NAT target */
+	bool redirect;
+};
+
+/* "... tcp dport 8080 ... dnat [ip] to 192.0.2.2:80" or "redirect to :22" */
+static bool rule_nat(const char *rule, struct nat_rule *ret)
+{
+	static const char *const protos[] = { "tcp", "udp", "sctp", "dccp", "udplite", NULL };
+	struct tok t[4] = {}, l4 = { NULL, 0 };
+	struct nat_rule n = {};
+	bool got_to = false;
+
+	/* a window of the last four words */
+	while (next_tok(&rule, &t[3])) {
+		if (t[2].s && tok_is(&t[2], "dport") && t[1].s && all_digits(&t[3])) {
+			struct tok proto = t[1];
+
+			if (tok_is(&t[1], "th"))
+				proto = l4;
+			for (const char *const *p = protos; proto.s && *p; p++) {
+				if (tok_is(&proto, *p)) {
+					n.proto = proto;
+					n.dport = t[3];
+				}
+			}
+		}
+		if (t[1].s && tok_is(&t[1], "meta") && tok_is(&t[2], "l4proto"))
+			l4 = t[3];
+		/* dnat to X, dnat ip to X, dnat ip6 to X, redirect to X */
+		if (t[2].s && tok_is(&t[2], "to") && !got_to &&
+		    ((t[1].s && (tok_is(&t[1], "dnat") || tok_is(&t[1], "redirect"))) ||
+		     (t[0].s && tok_is(&t[0], "dnat") &&
+		      (tok_is(&t[1], "ip") || tok_is(&t[1], "ip6"))))) {
+			if (!nat_target(&t[3]))
+				return false;
+			n.to = t[3];
+			n.redirect = tok_is(&t[1], "redirect");
+			got_to = true;
+		}
+		memmove(&t[0], &t[1], 3 * sizeof(t[0]));
+		t[3] = (struct tok){ NULL, 0 };
+	}
+	if (!got_to || !n.dport.s)
+		return false;
+	*ret = n;
+	return true;
+}
+
+/* The first interface the rule matches by name: iif/oif/iifname/oifname X. */
+static bool rule_iface(const char *rule, const char **ret, size_t *ret_len)
+{
+	struct tok t, prev = { NULL, 0 };
+
+	while (next_tok(&rule, &t)) {
+		if (prev.s && (tok_is(&prev, "iif") || tok_is(&prev, "oif") ||
+			       tok_is(&prev, "iifname") || tok_is(&prev, "oifname"))) {
+			/* "!= x", "{ a, b }", "@set": not one interface */
+			if (t.s[0] == '!' || t.s[0] == '{' || t.s[0] == '@' || t.s[0] == '$')
+				return false;
+			unquote(&t, ret, ret_len);
+			return *ret_len > 0;
+		}
+		prev = t;
+	}
+	return false;
+}
+
+static bool rule_jumps_to(const char *rule, const char *const *chains)
+{
+	struct tok t, prev = { NULL, 0 };
+	char name[64];
+
+	while (next_tok(&rule, &t)) {
+		if (prev.s && (tok_is(&prev, "jump") || tok_is(&prev, "goto")) &&
+		    t.len < sizeof(name)) {
+			memcpy(name, t.s, t.len);
+			name[t.len] = '\0';
+			if (in_list(name, chains))
+				return true;
+		}
+		prev = t;
+	}
+	return false;
+}
+
+/*
+ * Expressions only iptables-nft writes: nft lists a match or target it
+ * cannot translate as "xt match NAME" / "xt target NAME".
+ */
+static bool rule_has_xt(const char *rule)
+{
+	struct tok t, prev = { NULL, 0 };
+
+	while (next_tok(&rule, &t)) {
+		if (prev.s && tok_is(&prev, "xt") && (tok_is(&t, "match") || tok_is(&t, "target")))
+			return true;
+		prev = t;
+	}
+	return false;
+}
+
+static void port_proto(const struct nat_rule *n, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.*s/%.*s", (int)n->dport.len, n->dport.s, (int)n->proto.len,
+		 n->proto.s);
+}
+
+/* What the rule says in the pattern's terms; false if nothing. */
+static bool rule_parse(const struct chain_pattern *p, const char *chain, const char *rule,
+		       struct owner *o)
+{
+	char buf[OWNER_VALUE_MAX], port[16];
+	struct nat_rule n;
+	const char *s;
+	size_t len;
+
+	switch (p->rule) {
+	case RULE_NONE:
+		return false;
+	case RULE_FW4:
+		if (!rule_comment(rule, &s, &len) || len <= 6 || strncmp(s, "!fw4: ", 6) != 0)
+			return false;
+		set_attr(o, strncmp(chain, "dstnat_", 7) == 0 ? "redirect" : "rule",
+			 strncmp(chain, "dstnat_", 7) == 0 ? "redirect" : "rule", s + 6, len - 6);
+		return true;
+	case RULE_FORWARD_PORT: {
+		size_t clen = strlen(chain);
+
+		/* firewalld puts forward-ports in nat_PRE_<zone>_allow only */
+		if (clen < 6 || strcmp(chain + clen - 6, "_allow") != 0 || !rule_nat(rule, &n))
+			return false;
+		port_proto(&n, port, sizeof(port));
+		snprintf(buf, sizeof(buf), "%s -> %.*s", port, (int)n.to.len, n.to.s);
+		set_attr(o, "forward_port", "forward-port", buf, strlen(buf));
+		return true;
+	}
+	case RULE_PUBLISHED:
+		if (!rule_nat(rule, &n) || n.redirect)
+			return false;
+		port_proto(&n, port, sizeof(port));
+		set_attr(o, "published", "published port", port, strlen(port));
+		set_attr(o, "container", "container", n.to.s, n.to.len);
+		return true;
+	case RULE_BRIDGE:
+		if (!rule_iface(rule, &s, &len))
+			return false;
+		set_attr(o, "bridge", "bridge", s, len);
+		return true;
+	case RULE_JUMPS_DOCKER:
+		return rule_jumps_to(rule, docker_chains);
+	}
+	return false;
+}
+
+static void iptables_hint(uint8_t family, const char *table, const char *chain,
+			  struct owner *o)
+{
+	o->iptables_nft = true;
+	snprintf(o->iptables_cmd, sizeof(o->iptables_cmd), "%s -t %s -S %s",
+		 family == NFPROTO_IPV6 ? "ip6tables-nft" : "iptables-nft", table, chain);
+}
+
+bool owner_of(uint8_t family, const char *table, const char *chain, const char *rule,
+	      struct owner *ret)
+{
+	unsigned int fam = family_bit(family);
+	struct owner o = {};
+
+	*ret = o;
+	if (!table || !chain || !fam)
+		return false;
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		const struct chain_pattern *p = &patterns[i];
+		const char *rest;
+		bool by_rule;
+
+		if (!(p->families & fam) || strcmp(p->table, table) != 0)
+			continue;
+		rest = match_name(p->chain, chain);
+		if (!rest)
+			continue;
+		o = (struct owner){ .manager = p->manager };
+		switch (p->parse) {
+		case CHAIN_PLAIN:
+			break;
+		case CHAIN_REST:
+			if (!*rest)
+				continue;
+			set_attr(&o, p->key, p->label, rest, strlen(rest));
+			break;
+		case CHAIN_FIREWALLD:
+			if (!chain_firewalld(rest, p, &o))
+				continue;
+			break;
+		case CHAIN_KUBE:
+			if (!chain_kube(rest, &o))
+				continue;
+			break;
+		case CHAIN_NETAVARK:
+			if (!chain_netavark(rest, &o))
+				continue;
+			break;
+		}
+		if (p->role)
+			set_attr(&o, "role", "", p->role, strlen(p->role));
+		by_rule = rule && rule_parse(p, chain, rule, &o);
+		/* a shared chain: only the rules that say so are the manager's */
+		if (p->rule == RULE_JUMPS_DOCKER && !by_rule)
+			continue;
+		if (p->iptables)
+			iptables_hint(family, table, chain, &o);
+		*ret = o;
+		return true;
+	}
+	/* Whoever wrote it, xt expressions mean iptables-nft. */
+	if ((fam & (FAM_IP | FAM_IP6)) && in_list(table, iptables_tables) && rule &&
+	    rule_has_xt(rule)) {
+		iptables_hint(family, table, chain, ret);
+		return true;
+	}
+	return false;
+}
+
+/* ---- rendering ---- */
+
+int owner_str(const struct owner *o, bool iptables, char *buf, size_t len)
+{
+	size_t off = 0;
+	int n;
+
+#define PUT(...) do { \
+		n = snprintf(buf + (off < len ? off : len), off < len ? len - off : 0, __VA_ARGS__); \
+		if (n > 0) \
+			off += (size_t)n; \
+	} while (0)
+
+	if (len)
+		buf[0] = '\0';
+	if (o->manager) {
+		const char *sep = " ";
+
+		PUT("%s", o->manager);
+		/* roles read as part of the name: "docker network isolation" */
+		for (unsigned int i = 0; i < o->n_attrs; i++) {
+			if (!o->attrs[i].label[0]) {
+				PUT(" %s", o->attrs[i].value);
+				sep = ", ";
+			}
+		}
+		for (unsigned int i = 0; i < o->n_attrs; i++) {
+			if (!o->attrs[i].label[0])
+				continue;
+			PUT("%s%s %s", sep, o->attrs[i].label, o->attrs[i].value);
+			sep = ", ";
+		}
+	}
+	if (iptables && o->iptables_nft)
+		PUT("%stable managed by iptables-nft, `%s` shows it in iptables syntax",
+		    o->manager ? "; " : "", o->iptables_cmd);
+#undef PUT
+	return (int)off;
+}
+
+void owner_json(struct jsonw *w, const char *key, const struct owner *o)
+{
+	if (!owner_known(o))
+		return;
+	jsonw_object_open(w, key);
+	jsonw_string(w, "manager", o->manager);
+	for (unsigned int i = 0; i < o->n_attrs; i++)
+		jsonw_string(w, o->attrs[i].key, o->attrs[i].value);
+	if (o->iptables_nft)
+		jsonw_string(w, "iptables_nft", o->iptables_cmd);
+	jsonw_object_close(w);
+}
