@@ -52,6 +52,13 @@ struct owner {
 bool owner_of(uint8_t family, const char *table, const char *chain, const char *rule,
 	      struct owner *ret);
 
+/*
+ * Add what an owner_json() object holds back to o (for the journal, which
+ * reads the JSON): "manager", "iptables_nft" or an attribute key. 0, or
+ * -EINVAL for a key or manager this module does not give (o unchanged).
+ */
+int owner_set(struct owner *o, const char *key, const char *value);
+
 /* Anything to say? */
 static inline bool owner_known(const struct owner *o)
 {

@@ -6,6 +6,7 @@
  * conventions these generators are seen to produce are recognised; the
  * real rulesets under tests/rulesets/ and the unit test show each one.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,7 +46,7 @@ struct chain_pattern {
 	const char *table;
 	const char *chain;	/* exact, or a prefix when ending in '*' */
 	enum chain_parse parse;
-	const char *key, *label;	/* of the value parse finds */
+	const char *key;	/* of the value parse finds */
 	const char *role;	/* a fixed "role", or NULL */
 	enum rule_parse rule;
 	bool iptables;		/* the table is iptables-nft's */
@@ -63,10 +64,10 @@ struct chain_pattern {
  */
 #define FIREWALLD(prefix, what) \
 	{ "firewalld", FAM_IP | FAM_IP6 | FAM_INET, "firewalld", prefix, CHAIN_FIREWALLD, \
-	  what, what, NULL, RULE_NONE, false }
+	  what, NULL, RULE_NONE, false }
 #define FIREWALLD_NAT(prefix, what) \
 	{ "firewalld", FAM_IP | FAM_IP6 | FAM_INET, "firewalld", prefix, CHAIN_FIREWALLD, \
-	  what, what, NULL, RULE_FORWARD_PORT, false }
+	  what, NULL, RULE_FORWARD_PORT, false }
 /*
  * fw4 (table inet fw4; openwrt/firewall4 root/usr/share/firewall4/templates
  * and tests/01_configuration/01_ruleset in tests/rulesets/fw4): chains per
@@ -76,7 +77,7 @@ struct chain_pattern {
  * purpose in a comment "!fw4: NAME". Redirects live in dstnat_<zone>.
  */
 #define FW4(prefix, rule) \
-	{ "fw4", FAM_INET, "fw4", prefix, CHAIN_REST, "zone", "zone", NULL, rule, false }
+	{ "fw4", FAM_INET, "fw4", prefix, CHAIN_REST, "zone", NULL, rule, false }
 /*
  * Docker's iptables rules, in the tables iptables-nft makes (moby
  * integration/network/bridge/iptablesdoc/generated/ listings; in
@@ -85,7 +86,7 @@ struct chain_pattern {
  * moby 28 DOCKER-FORWARD, DOCKER-BRIDGE, DOCKER-CT, DOCKER-INTERNAL.
  */
 #define DOCKER(table, chain, role, rule) \
-	{ "docker", FAM_IP | FAM_IP6, table, chain, CHAIN_PLAIN, NULL, NULL, role, rule, true }
+	{ "docker", FAM_IP | FAM_IP6, table, chain, CHAIN_PLAIN, NULL, role, rule, true }
 /*
  * kube-proxy's nftables mode (table kube-proxy in ip and ip6;
  * kubernetes pkg/proxy/nftables/proxier.go, and its test's expected
@@ -94,7 +95,7 @@ struct chain_pattern {
  * endpoint endpoint-HASH-ns/name/proto/port__addr/port.
  */
 #define KUBE(prefix, role) \
-	{ "kube-proxy", FAM_IP | FAM_IP6, "kube-proxy", prefix, CHAIN_KUBE, NULL, NULL, role, \
+	{ "kube-proxy", FAM_IP | FAM_IP6, "kube-proxy", prefix, CHAIN_KUBE, NULL, role, \
 	  RULE_NONE, false }
 /*
  * libvirt's nftables backend (table libvirt_network in ip and ip6;
@@ -104,7 +105,7 @@ struct chain_pattern {
  * network's name is not in the ruleset.
  */
 #define LIBVIRT(chain, role) \
-	{ "libvirt", FAM_IP | FAM_IP6, "libvirt_network", chain, CHAIN_PLAIN, NULL, NULL, role, \
+	{ "libvirt", FAM_IP | FAM_IP6, "libvirt_network", chain, CHAIN_PLAIN, NULL, role, \
 	  RULE_BRIDGE, false }
 /*
  * netavark, Podman's network backend, nftables driver (table inet
@@ -115,7 +116,7 @@ struct chain_pattern {
  * not in the ruleset.
  */
 #define NETAVARK(chain, parse, role) \
-	{ "netavark", FAM_INET, "netavark", chain, parse, NULL, NULL, role, RULE_PUBLISHED, false }
+	{ "netavark", FAM_INET, "netavark", chain, parse, NULL, role, RULE_PUBLISHED, false }
 
 static const struct chain_pattern patterns[] = {
 	FIREWALLD("filter_IN_policy_*", "policy"),
@@ -135,7 +136,7 @@ static const struct chain_pattern patterns[] = {
 	FIREWALLD("mangle_PRE_*", "zone"),
 	FIREWALLD("raw_PRE_*", "zone"),
 	{ "firewalld", FAM_IP | FAM_IP6 | FAM_INET, "firewalld", "*", CHAIN_PLAIN,
-	  NULL, NULL, NULL, RULE_NONE, false },
+	  NULL, NULL, RULE_NONE, false },
 
 	FW4("input_*", RULE_FW4),
 	FW4("output_*", RULE_FW4),
@@ -149,7 +150,7 @@ static const struct chain_pattern patterns[] = {
 	FW4("reject_to_*", RULE_FW4),
 	FW4("drop_from_*", RULE_FW4),
 	FW4("drop_to_*", RULE_FW4),
-	{ "fw4", FAM_INET, "fw4", "*", CHAIN_PLAIN, NULL, NULL, NULL, RULE_FW4, false },
+	{ "fw4", FAM_INET, "fw4", "*", CHAIN_PLAIN, NULL, NULL, RULE_FW4, false },
 
 	DOCKER("nat", "DOCKER", "published ports", RULE_PUBLISHED),
 	DOCKER("filter", "DOCKER", "published ports", RULE_NONE),
@@ -168,7 +169,7 @@ static const struct chain_pattern patterns[] = {
 	KUBE("external-*", "external traffic"),
 	KUBE("firewall-*", "source ranges"),
 	KUBE("endpoint-*", NULL),
-	{ "kube-proxy", FAM_IP | FAM_IP6, "kube-proxy", "*", CHAIN_PLAIN, NULL, NULL, NULL,
+	{ "kube-proxy", FAM_IP | FAM_IP6, "kube-proxy", "*", CHAIN_PLAIN, NULL, NULL,
 	  RULE_NONE, false },
 
 	LIBVIRT("guest_output", "from guests"),
@@ -225,30 +226,44 @@ static const char *match_name(const char *pattern, const char *name)
 	return strcmp(pattern, name) == 0 ? name + n : NULL;
 }
 
-static struct owner_attr *add_attr(struct owner *o, const char *key, const char *label)
+/* JSON keys and how the text says them; "" for a role, said bare. */
+static const struct {
+	const char *key, *label;
+} attr_names[] = {
+	{ "role", "" },
+	{ "zone", "zone" },
+	{ "policy", "policy" },
+	{ "forward_port", "forward-port" },
+	{ "rule", "rule" },
+	{ "redirect", "redirect" },
+	{ "service", "Service" },
+	{ "protocol", "protocol" },
+	{ "endpoint", "endpoint" },
+	{ "published", "published port" },
+	{ "container", "container" },
+	{ "bridge", "bridge" },
+	{ "network_id", "network id" },
+	{ "subnet", "subnet" },
+};
+
+static void set_attr(struct owner *o, const char *key, const char *s, size_t len)
 {
 	struct owner_attr *a;
 
 	if (o->n_attrs >= OWNER_MAX_ATTRS)
-		return NULL;
-	a = &o->attrs[o->n_attrs++];
-	a->key = key;
-	a->label = label;
-	a->value[0] = '\0';
-	return a;
-}
-
-static void set_attr(struct owner *o, const char *key, const char *label, const char *s,
-		     size_t len)
-{
-	struct owner_attr *a = add_attr(o, key, label);
-
-	if (!a)
 		return;
-	if (len >= sizeof(a->value))
-		len = sizeof(a->value) - 1;
-	memcpy(a->value, s, len);
-	a->value[len] = '\0';
+	for (size_t i = 0; i < sizeof(attr_names) / sizeof(attr_names[0]); i++) {
+		if (strcmp(attr_names[i].key, key) != 0)
+			continue;
+		a = &o->attrs[o->n_attrs++];
+		a->key = attr_names[i].key;
+		a->label = attr_names[i].label;
+		if (len >= sizeof(a->value))
+			len = sizeof(a->value) - 1;
+		memcpy(a->value, s, len);
+		a->value[len] = '\0';
+		return;
+	}
 }
 
 /* ---- chain names ---- */
@@ -271,7 +286,7 @@ static bool chain_firewalld(const char *rest, const struct chain_pattern *p,
 	}
 	if (!len)
 		return false;
-	set_attr(o, p->key, p->label, rest, len);
+	set_attr(o, p->key, rest, len);
 	return true;
 }
 
@@ -310,8 +325,8 @@ static bool chain_kube(const char *rest, struct owner *o)
 		     (int)(proto - 1 - name), name, (int)(end - port), port);
 	if (n < 0)
 		return false;
-	set_attr(o, "service", "Service", buf, strlen(buf));
-	set_attr(o, "protocol", "protocol", proto, (size_t)(port - 1 - proto));
+	set_attr(o, "service", buf, strlen(buf));
+	set_attr(o, "protocol", proto, (size_t)(port - 1 - proto));
 	if (ep) {
 		ep += 2;
 		slash = strrchr(ep, '/');
@@ -320,7 +335,7 @@ static bool chain_kube(const char *rest, struct owner *o)
 
 			snprintf(buf, sizeof(buf), "%s%.*s%s:%s", v6 ? "[" : "",
 				 (int)(slash - ep), ep, v6 ? "]" : "", slash + 1);
-			set_attr(o, "endpoint", "endpoint", buf, strlen(buf));
+			set_attr(o, "endpoint", buf, strlen(buf));
 		}
 	}
 	return true;
@@ -345,7 +360,7 @@ static bool chain_netavark(const char *rest, struct owner *o)
 	end = subnet + len;
 	if (!len)
 		return false;
-	set_attr(o, "network_id", "network id", rest, (size_t)(sep - rest));
+	set_attr(o, "network_id", rest, (size_t)(sep - rest));
 	for (const char *c = subnet; c < end && n + 1 < sizeof(buf); c++) {
 		if (strncmp(c, "_nm", 3) == 0 && c + 3 < end) {
 			buf[n++] = '/';
@@ -358,7 +373,7 @@ static bool chain_netavark(const char *rest, struct owner *o)
 			buf[n++] = *c;
 		}
 	}
-	set_attr(o, "subnet", "subnet", buf, n);
+	set_attr(o, "subnet", buf, n);
 	return true;
 }
 
@@ -575,8 +590,7 @@ static bool rule_parse(const struct chain_pattern *p, const char *chain, const c
 	case RULE_FW4:
 		if (!rule_comment(rule, &s, &len) || len <= 6 || strncmp(s, "!fw4: ", 6) != 0)
 			return false;
-		set_attr(o, strncmp(chain, "dstnat_", 7) == 0 ? "redirect" : "rule",
-			 strncmp(chain, "dstnat_", 7) == 0 ? "redirect" : "rule", s + 6, len - 6);
+		set_attr(o, strncmp(chain, "dstnat_", 7) == 0 ? "redirect" : "rule", s + 6, len - 6);
 		return true;
 	case RULE_FORWARD_PORT: {
 		size_t clen = strlen(chain);
@@ -586,20 +600,20 @@ static bool rule_parse(const struct chain_pattern *p, const char *chain, const c
 			return false;
 		port_proto(&n, port, sizeof(port));
 		snprintf(buf, sizeof(buf), "%s -> %.*s", port, (int)n.to.len, n.to.s);
-		set_attr(o, "forward_port", "forward-port", buf, strlen(buf));
+		set_attr(o, "forward_port", buf, strlen(buf));
 		return true;
 	}
 	case RULE_PUBLISHED:
 		if (!rule_nat(rule, &n) || n.redirect)
 			return false;
 		port_proto(&n, port, sizeof(port));
-		set_attr(o, "published", "published port", port, strlen(port));
-		set_attr(o, "container", "container", n.to.s, n.to.len);
+		set_attr(o, "published", port, strlen(port));
+		set_attr(o, "container", n.to.s, n.to.len);
 		return true;
 	case RULE_BRIDGE:
 		if (!rule_iface(rule, &s, &len))
 			return false;
-		set_attr(o, "bridge", "bridge", s, len);
+		set_attr(o, "bridge", s, len);
 		return true;
 	case RULE_JUMPS_DOCKER:
 		return rule_jumps_to(rule, docker_chains);
@@ -641,7 +655,7 @@ bool owner_of(uint8_t family, const char *table, const char *chain, const char *
 		case CHAIN_REST:
 			if (!*rest)
 				continue;
-			set_attr(&o, p->key, p->label, rest, strlen(rest));
+			set_attr(&o, p->key, rest, strlen(rest));
 			break;
 		case CHAIN_FIREWALLD:
 			if (!chain_firewalld(rest, p, &o))
@@ -657,7 +671,7 @@ bool owner_of(uint8_t family, const char *table, const char *chain, const char *
 			break;
 		}
 		if (p->role)
-			set_attr(&o, "role", "", p->role, strlen(p->role));
+			set_attr(&o, "role", p->role, strlen(p->role));
 		by_rule = rule && rule_parse(p, chain, rule, &o);
 		/* a shared chain: only the rules that say so are the manager's */
 		if (p->rule == RULE_JUMPS_DOCKER && !by_rule)
@@ -674,6 +688,29 @@ bool owner_of(uint8_t family, const char *table, const char *chain, const char *
 		return true;
 	}
 	return false;
+}
+
+int owner_set(struct owner *o, const char *key, const char *value)
+{
+	unsigned int n = o->n_attrs;
+
+	if (strcmp(key, "manager") == 0) {
+		/* only the names this file gives, so the pointer stays static */
+		for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+			if (strcmp(patterns[i].manager, value) == 0) {
+				o->manager = patterns[i].manager;
+				return 0;
+			}
+		}
+		return -EINVAL;
+	}
+	if (strcmp(key, "iptables_nft") == 0) {
+		o->iptables_nft = true;
+		snprintf(o->iptables_cmd, sizeof(o->iptables_cmd), "%s", value);
+		return 0;
+	}
+	set_attr(o, key, value, strlen(value));
+	return o->n_attrs > n ? 0 : -EINVAL;
 }
 
 /* ---- rendering ---- */

@@ -5,6 +5,7 @@
  * listed as the rule cache lists it (see capture.sh there). Rulesets no
  * manager wrote (the other fixtures) must get nothing.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -387,6 +388,25 @@ static void test_owner_json(void **state)
 	jsonw_release(&w);
 }
 
+/* The journal rebuilds the text from the JSON object. */
+static void test_owner_set_round_trip(void **state)
+{
+	struct owner o = {}, from;
+
+	(void)state;
+	assert_true(owner_of(NFPROTO_IPV4, "nat", "DOCKER",
+			     "iifname != \"bridge1\" tcp dport 8080 counter dnat to 192.0.2.2:80", &from));
+	assert_int_equal(owner_set(&o, "manager", "docker"), 0);
+	for (unsigned int i = 0; i < from.n_attrs; i++)
+		assert_int_equal(owner_set(&o, from.attrs[i].key, from.attrs[i].value), 0);
+	assert_int_equal(owner_set(&o, "iptables_nft", from.iptables_cmd), 0);
+	assert_memory_equal(&o, &from, sizeof(o) - sizeof(o.iptables_cmd));
+	assert_string_equal(o.iptables_cmd, from.iptables_cmd);
+	assert_int_equal(owner_set(&o, "manager", "ufw"), -EINVAL);
+	assert_int_equal(owner_set(&o, "colour", "blue"), -EINVAL);
+	assert_string_equal(o.manager, "docker");
+}
+
 /* Long names are cut, never overrun. */
 static void test_long_names_are_cut(void **state)
 {
@@ -415,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_rulesets_get_nothing),
 		cmocka_unit_test(test_xt_expressions_mean_iptables_nft),
 		cmocka_unit_test(test_owner_json),
+		cmocka_unit_test(test_owner_set_round_trip),
 		cmocka_unit_test(test_long_names_are_cut),
 	};
 
