@@ -50,6 +50,8 @@ struct chain_pattern {
 	const char *role;	/* a fixed "role", or NULL */
 	enum rule_parse rule;
 	bool iptables;		/* the table is iptables-nft's */
+	/* a chain others write to as well: only rules that say so count */
+	bool needs_rule;
 };
 
 /*
@@ -64,10 +66,10 @@ struct chain_pattern {
  */
 #define FIREWALLD(prefix, what) \
 	{ "firewalld", FAM_IP | FAM_IP6 | FAM_INET, "firewalld", prefix, CHAIN_FIREWALLD, \
-	  what, NULL, RULE_NONE, false }
+	  what, NULL, RULE_NONE, false, false }
 #define FIREWALLD_NAT(prefix, what) \
 	{ "firewalld", FAM_IP | FAM_IP6 | FAM_INET, "firewalld", prefix, CHAIN_FIREWALLD, \
-	  what, NULL, RULE_FORWARD_PORT, false }
+	  what, NULL, RULE_FORWARD_PORT, false, false }
 /*
  * fw4 (table inet fw4; openwrt/firewall4 root/usr/share/firewall4/templates
  * and tests/01_configuration/01_ruleset in tests/rulesets/fw4): chains per
@@ -75,9 +77,13 @@ struct chain_pattern {
  * dstnat_<zone>, srcnat_<zone>, and the verdict chains
  * {accept,reject,drop}_{from,to}_<zone>; every rule says its name or
  * purpose in a comment "!fw4: NAME". Redirects live in dstnat_<zone>.
+ * Others add chains to table fw4 (miniupnpd's upnp_*, the user's
+ * includes): other chains count only for rules with an fw4 comment.
  */
 #define FW4(prefix, rule) \
-	{ "fw4", FAM_INET, "fw4", prefix, CHAIN_REST, "zone", NULL, rule, false }
+	{ "fw4", FAM_INET, "fw4", prefix, CHAIN_REST, "zone", NULL, rule, false, false }
+#define FW4_OWN(chain) \
+	{ "fw4", FAM_INET, "fw4", chain, CHAIN_PLAIN, NULL, NULL, RULE_FW4, false, false }
 /*
  * Docker's iptables rules, in the tables iptables-nft makes (moby
  * integration/network/bridge/iptablesdoc/generated/ listings; in
@@ -86,7 +92,8 @@ struct chain_pattern {
  * moby 28 DOCKER-FORWARD, DOCKER-BRIDGE, DOCKER-CT, DOCKER-INTERNAL.
  */
 #define DOCKER(table, chain, role, rule) \
-	{ "docker", FAM_IP | FAM_IP6, table, chain, CHAIN_PLAIN, NULL, role, rule, true }
+	{ "docker", FAM_IP | FAM_IP6, table, chain, CHAIN_PLAIN, NULL, role, rule, true, \
+	  (rule) == RULE_JUMPS_DOCKER }
 /*
  * kube-proxy's nftables mode (table kube-proxy in ip and ip6;
  * kubernetes pkg/proxy/nftables/proxier.go, and its test's expected
@@ -96,7 +103,7 @@ struct chain_pattern {
  */
 #define KUBE(prefix, role) \
 	{ "kube-proxy", FAM_IP | FAM_IP6, "kube-proxy", prefix, CHAIN_KUBE, NULL, role, \
-	  RULE_NONE, false }
+	  RULE_NONE, false, false }
 /*
  * libvirt's nftables backend (table libvirt_network in ip and ip6;
  * libvirt tests/networkxml2firewalldata/ *.nftables files, in
@@ -106,7 +113,7 @@ struct chain_pattern {
  */
 #define LIBVIRT(chain, role) \
 	{ "libvirt", FAM_IP | FAM_IP6, "libvirt_network", chain, CHAIN_PLAIN, NULL, role, \
-	  RULE_BRIDGE, false }
+	  RULE_BRIDGE, false, false }
 /*
  * netavark, Podman's network backend, nftables driver (table inet
  * netavark; containers/netavark src/firewall/nft.rs): per network and
@@ -116,7 +123,7 @@ struct chain_pattern {
  * not in the ruleset.
  */
 #define NETAVARK(chain, parse, role) \
-	{ "netavark", FAM_INET, "netavark", chain, parse, NULL, role, RULE_PUBLISHED, false }
+	{ "netavark", FAM_INET, "netavark", chain, parse, NULL, role, RULE_PUBLISHED, false, false }
 
 static const struct chain_pattern patterns[] = {
 	FIREWALLD("filter_IN_policy_*", "policy"),
@@ -136,7 +143,7 @@ static const struct chain_pattern patterns[] = {
 	FIREWALLD("mangle_PRE_*", "zone"),
 	FIREWALLD("raw_PRE_*", "zone"),
 	{ "firewalld", FAM_IP | FAM_IP6 | FAM_INET, "firewalld", "*", CHAIN_PLAIN,
-	  NULL, NULL, RULE_NONE, false },
+	  NULL, NULL, RULE_NONE, false, false },
 
 	FW4("input_*", RULE_FW4),
 	FW4("output_*", RULE_FW4),
@@ -150,7 +157,12 @@ static const struct chain_pattern patterns[] = {
 	FW4("reject_to_*", RULE_FW4),
 	FW4("drop_from_*", RULE_FW4),
 	FW4("drop_to_*", RULE_FW4),
-	{ "fw4", FAM_INET, "fw4", "*", CHAIN_PLAIN, NULL, NULL, RULE_FW4, false },
+	FW4_OWN("input"), FW4_OWN("output"), FW4_OWN("forward"), FW4_OWN("prerouting"),
+	FW4_OWN("dstnat"), FW4_OWN("srcnat"), FW4_OWN("handle_reject"), FW4_OWN("syn_flood"),
+	FW4_OWN("raw_prerouting"), FW4_OWN("raw_output"), FW4_OWN("mangle_prerouting"),
+	FW4_OWN("mangle_postrouting"), FW4_OWN("mangle_input"), FW4_OWN("mangle_output"),
+	FW4_OWN("mangle_forward"),
+	{ "fw4", FAM_INET, "fw4", "*", CHAIN_PLAIN, NULL, NULL, RULE_FW4, false, true },
 
 	DOCKER("nat", "DOCKER", "published ports", RULE_PUBLISHED),
 	DOCKER("filter", "DOCKER", "published ports", RULE_NONE),
@@ -170,7 +182,7 @@ static const struct chain_pattern patterns[] = {
 	KUBE("firewall-*", "source ranges"),
 	KUBE("endpoint-*", NULL),
 	{ "kube-proxy", FAM_IP | FAM_IP6, "kube-proxy", "*", CHAIN_PLAIN, NULL, NULL,
-	  RULE_NONE, false },
+	  RULE_NONE, false, false },
 
 	LIBVIRT("guest_output", "from guests"),
 	LIBVIRT("guest_input", "to guests"),
@@ -674,7 +686,7 @@ bool owner_of(uint8_t family, const char *table, const char *chain, const char *
 			set_attr(&o, "role", p->role, strlen(p->role));
 		by_rule = rule && rule_parse(p, chain, rule, &o);
 		/* a shared chain: only the rules that say so are the manager's */
-		if (p->rule == RULE_JUMPS_DOCKER && !by_rule)
+		if (p->needs_rule && !by_rule)
 			continue;
 		if (p->iptables)
 			iptables_hint(family, table, chain, &o);

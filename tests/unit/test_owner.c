@@ -207,6 +207,21 @@ static void test_fw4_rule_and_zone(void **state)
 	o = owner_in(l, "input", "jump handle_reject");
 	assert_owner_str(&o, false, "fw4");
 	unload(l);
+	/* a redirect, in the form fw4's template renders it in dstnat_<zone> */
+	assert_true(owner_of(NFPROTO_INET, "fw4", "dstnat_wan",
+			     "meta nfproto ipv4 tcp dport 8080 counter dnat ip to 192.0.2.5:80 comment \"!fw4: Web-Server\"",
+			     &o));
+	assert_owner_str(&o, false, "fw4 zone wan, redirect Web-Server");
+	/*
+	 * Others add chains to table fw4: miniupnpd's upnp_prerouting (its
+	 * rules, as a miniupnpd listing shows them), a user's include. Not
+	 * fw4's, unless the rule carries fw4's comment.
+	 */
+	assert_false(owner_of(NFPROTO_INET, "fw4", "upnp_prerouting",
+			      "iif \"wan\" @nh,72,8 0x6 th dport 45000 dnat ip to 192.0.2.128:5000", &o));
+	assert_false(owner_of(NFPROTO_INET, "fw4", "upnp_forward", NULL, &o));
+	assert_true(owner_of(NFPROTO_INET, "fw4", "my_include", "accept comment \"!fw4: Mine\"", &o));
+	assert_owner_str(&o, false, "fw4 rule Mine");
 }
 
 static void test_docker_published_port_and_iptables_nft(void **state)
