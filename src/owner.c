@@ -34,6 +34,7 @@ enum chain_parse {
 enum rule_parse {
 	RULE_NONE,
 	RULE_FW4,		/* comment "!fw4: NAME" */
+	RULE_COMMENT,		/* any comment names the rule */
 	RULE_FORWARD_PORT,	/* firewalld forward-port: dport, dnat/redirect to */
 	RULE_PUBLISHED,		/* a published port: dport, dnat to the container */
 	RULE_BRIDGE,		/* the interface it matches on */
@@ -94,6 +95,19 @@ struct chain_pattern {
 #define DOCKER(table, chain, role, rule) \
 	{ "docker", FAM_IP | FAM_IP6, table, chain, CHAIN_PLAIN, NULL, role, rule, true, \
 	  (rule) == RULE_JUMPS_DOCKER }
+/*
+ * Docker's own nftables backend (dockerd --firewall-backend=nftables, moby
+ * 28; integration/network/bridge/nftablesdoc/generated/ listings, one in
+ * tests/fixtures/owner/docker-nftables.nft): table docker-bridges in ip
+ * and ip6, per network bridge filter-forward-in__<bridge> (to its
+ * containers), filter-forward-out__<bridge> (from them),
+ * nat-postrouting-in__ and -out__, published ports in
+ * nat-prerouting-and-output; rules say what they are in a comment ("ICC",
+ * "UNPUBLISHED PORT DROP", "MASQUERADE").
+ */
+#define DOCKER_NFT(chain, parse, role, rule) \
+	{ "docker", FAM_IP | FAM_IP6, "docker-bridges", chain, parse, "bridge", role, rule, \
+	  false, false }
 /*
  * kube-proxy's nftables mode (table kube-proxy in ip and ip6;
  * kubernetes pkg/proxy/nftables/proxier.go, and its test's expected
@@ -176,6 +190,13 @@ static const struct chain_pattern patterns[] = {
 	/* FORWARD, PREROUTING, ...: shared; only a jump to a Docker chain is Docker's */
 	DOCKER("filter", "*", NULL, RULE_JUMPS_DOCKER),
 	DOCKER("nat", "*", NULL, RULE_JUMPS_DOCKER),
+
+	DOCKER_NFT("filter-forward-in__*", CHAIN_REST, "to containers", RULE_COMMENT),
+	DOCKER_NFT("filter-forward-out__*", CHAIN_REST, "from containers", RULE_COMMENT),
+	DOCKER_NFT("nat-postrouting-in__*", CHAIN_REST, "to containers", RULE_COMMENT),
+	DOCKER_NFT("nat-postrouting-out__*", CHAIN_REST, "from containers", RULE_COMMENT),
+	DOCKER_NFT("nat-prerouting-and-output", CHAIN_PLAIN, "published ports", RULE_PUBLISHED),
+	DOCKER_NFT("*", CHAIN_PLAIN, NULL, RULE_COMMENT),
 
 	KUBE("service-*", NULL),
 	KUBE("external-*", "external traffic"),
@@ -603,6 +624,11 @@ static bool rule_parse(const struct chain_pattern *p, const char *chain, const c
 		if (!rule_comment(rule, &s, &len) || len <= 6 || strncmp(s, "!fw4: ", 6) != 0)
 			return false;
 		set_attr(o, strncmp(chain, "dstnat_", 7) == 0 ? "redirect" : "rule", s + 6, len - 6);
+		return true;
+	case RULE_COMMENT:
+		if (!rule_comment(rule, &s, &len) || !len)
+			return false;
+		set_attr(o, "rule", s, len);
 		return true;
 	case RULE_FORWARD_PORT: {
 		size_t clen = strlen(chain);

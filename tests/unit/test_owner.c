@@ -259,6 +259,31 @@ static void test_docker_published_port_and_iptables_nft(void **state)
 	unload(l);
 }
 
+static void test_docker_nftables_backend(void **state)
+{
+	struct listing_copy *l = load(OWNER_DIR "docker-nftables.listing");
+	struct owner o;
+
+	(void)state;
+	assert_all_of(l, "docker");
+	o = owner_in(l, "filter-forward-in__bridge1", "counter drop comment \"UNPUBLISHED PORT DROP\"");
+	assert_owner_str(&o, false, "docker to containers, bridge bridge1, rule UNPUBLISHED PORT DROP");
+	assert_false(o.iptables_nft);
+	o = owner_in(l, "nat-prerouting-and-output",
+		     "iifname != \"bridge1\" tcp dport 8080 counter dnat to 192.0.2.2:80 comment \"DNAT\"");
+	assert_owner_str(&o, false,
+			 "docker published ports, published port 8080/tcp, container 192.0.2.2:80");
+	o = owner_in(l, "nat-postrouting-out__docker0",
+		     "oifname != \"docker0\" ip saddr 203.0.113.0/24 counter masquerade comment \"MASQUERADE\"");
+	assert_owner_str(&o, false, "docker from containers, bridge docker0, rule MASQUERADE");
+	o = owner_in(l, "raw-PREROUTING",
+		     "ip daddr 192.0.2.2 iifname != \"bridge1\" counter drop comment \"DROP DIRECT ACCESS\"");
+	assert_owner_str(&o, false, "docker rule DROP DIRECT ACCESS");
+	o = owner_in(l, "filter-FORWARD", NULL);
+	assert_owner_str(&o, false, "docker");
+	unload(l);
+}
+
 static void test_kube_proxy_service_from_chain_names(void **state)
 {
 	struct listing_copy *l = load(OWNER_DIR "kube-proxy.listing");
@@ -444,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_firewalld_zone_policy_and_forward_port),
 		cmocka_unit_test(test_fw4_rule_and_zone),
 		cmocka_unit_test(test_docker_published_port_and_iptables_nft),
+		cmocka_unit_test(test_docker_nftables_backend),
 		cmocka_unit_test(test_kube_proxy_service_from_chain_names),
 		cmocka_unit_test(test_libvirt_role_and_bridge),
 		cmocka_unit_test(test_netavark_network_and_published_port),
