@@ -53,6 +53,21 @@ bool owner_of(uint8_t family, const char *table, const char *chain, const char *
 	      struct owner *ret);
 
 /*
+ * kube-proxy sends packets for Services without endpoints through its
+ * maps no-endpoint-services (key: address . protocol . port) and
+ * no-endpoint-nodeports (protocol . port) to a drop or to its shared
+ * reject-chain, whose names say nothing of the Service. rule is a rule of
+ * o's kube-proxy table that looked the packet up in one of them and took
+ * the map's verdict (so the packet's key is in the map): add what the key
+ * says, "Service 198.51.100.46:80/tcp" or "NodePort 3001/tcp", from the
+ * packet as that rule saw it (daddr as printed, proto "tcp"...). The
+ * Service's name is only in the element's comment, which the rule text
+ * does not show. Returns whether it added anything.
+ */
+bool owner_kube_lookup(struct owner *o, const char *rule, const char *daddr,
+		       const char *proto, uint16_t dport);
+
+/*
  * Add what an owner_json() object holds back to o (for the journal, which
  * reads the JSON): "manager", "iptables_nft" or an attribute key. 0, or
  * -EINVAL for a key or manager this module does not give (o unchanged).

@@ -274,6 +274,8 @@ static const struct {
 	{ "endpoint", "endpoint" },
 	{ "published", "published port" },
 	{ "container", "container" },
+	{ "service_address", "Service" },
+	{ "nodeport", "NodePort" },
 	{ "bridge", "bridge" },
 	{ "network_id", "network id" },
 	{ "subnet", "subnet" },
@@ -655,6 +657,41 @@ static bool rule_parse(const struct chain_pattern *p, const char *chain, const c
 		return true;
 	case RULE_JUMPS_DOCKER:
 		return rule_jumps_to(rule, docker_chains);
+	}
+	return false;
+}
+
+/* "... tail" as the whole rule or its last words. */
+static bool ends_with_words(const char *rule, const char *tail)
+{
+	size_t n = strlen(rule), t = strlen(tail);
+
+	return n >= t && strcmp(rule + n - t, tail) == 0 && (n == t || rule[n - t - 1] == ' ');
+}
+
+bool owner_kube_lookup(struct owner *o, const char *rule, const char *daddr,
+		       const char *proto, uint16_t dport)
+{
+	char buf[OWNER_VALUE_MAX];
+	bool v6;
+
+	/* the rules kube-proxy's proxier writes for these maps, as nft lists them */
+	if (!o->manager || strcmp(o->manager, "kube-proxy") != 0 || !rule || !proto || !*proto)
+		return false;
+	if (daddr && (ends_with_words(rule, "ip daddr . meta l4proto . th dport vmap @no-endpoint-services") ||
+		      ends_with_words(rule, "ip6 daddr . meta l4proto . th dport vmap @no-endpoint-services"))) {
+		v6 = strchr(daddr, ':') != NULL;
+		snprintf(buf, sizeof(buf), "%s%s%s:%u/%s", v6 ? "[" : "", daddr, v6 ? "]" : "",
+			 dport, proto);
+		set_attr(o, "role", "no endpoints", strlen("no endpoints"));
+		set_attr(o, "service_address", buf, strlen(buf));
+		return true;
+	}
+	if (ends_with_words(rule, "meta l4proto . th dport vmap @no-endpoint-nodeports")) {
+		snprintf(buf, sizeof(buf), "%u/%s", dport, proto);
+		set_attr(o, "role", "no endpoints", strlen("no endpoints"));
+		set_attr(o, "nodeport", buf, strlen(buf));
+		return true;
 	}
 	return false;
 }

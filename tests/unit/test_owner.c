@@ -308,6 +308,45 @@ static void test_kube_proxy_service_from_chain_names(void **state)
 	unload(l);
 }
 
+/*
+ * A Service without endpoints: the packet met kube-proxy's vmaps (the
+ * rules as the kube-proxy listing has them) and took their verdict.
+ */
+static void test_kube_proxy_no_endpoint_maps(void **state)
+{
+	struct listing_copy *l = load(OWNER_DIR "kube-proxy.listing");
+	const char *svc = "ip daddr . meta l4proto . th dport vmap @no-endpoint-services";
+	const char *np = "ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports";
+	struct owner o;
+
+	(void)state;
+	/* reject-chain, reached by the goto of service-endpoints-check's vmap */
+	o = owner_in(l, "reject-chain", "reject");
+	(void)owner_in(l, "service-endpoints-check", svc);
+	assert_true(owner_kube_lookup(&o, svc, "198.51.100.46", "tcp", 80));
+	assert_owner_str(&o, false, "kube-proxy no endpoints, Service 198.51.100.46:80/tcp");
+	assert_string_equal(attr(&o, "service_address"), "198.51.100.46:80/tcp");
+	/* nodeport-endpoints-check's vmap drop: the cause is the vmap rule */
+	o = owner_in(l, "nodeport-endpoints-check", np);
+	assert_true(owner_kube_lookup(&o, np, "203.0.113.1", "tcp", 3001));
+	assert_owner_str(&o, false, "kube-proxy no endpoints, NodePort 3001/tcp");
+	/* IPv6 */
+	assert_true(owner_of(NFPROTO_IPV6, "kube-proxy", "service-endpoints-check", NULL, &o));
+	assert_true(owner_kube_lookup(&o, "ip6 daddr . meta l4proto . th dport vmap @no-endpoint-services",
+				      "2001:db8::46", "udp", 53));
+	assert_string_equal(attr(&o, "service_address"), "[2001:db8::46]:53/udp");
+	/* other maps and rules, other managers: nothing */
+	o = owner_in(l, "services", "ip daddr . meta l4proto . th dport vmap @service-ips");
+	assert_false(owner_kube_lookup(&o, "ip daddr . meta l4proto . th dport vmap @service-ips",
+				       "198.51.100.41", "tcp", 80));
+	assert_int_equal(o.n_attrs, 0);
+	assert_true(owner_of(NFPROTO_INET, "firewalld", "filter_IN_public", NULL, &o));
+	assert_false(owner_kube_lookup(&o, svc, "198.51.100.46", "tcp", 80));
+	assert_false(owner_of(NFPROTO_INET, "filter", "x", NULL, &o));
+	assert_false(owner_kube_lookup(&o, svc, "198.51.100.46", "tcp", 80));
+	unload(l);
+}
+
 static void test_libvirt_role_and_bridge(void **state)
 {
 	struct listing_copy *l = load(OWNER_DIR "libvirt.listing");
@@ -471,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_docker_published_port_and_iptables_nft),
 		cmocka_unit_test(test_docker_nftables_backend),
 		cmocka_unit_test(test_kube_proxy_service_from_chain_names),
+		cmocka_unit_test(test_kube_proxy_no_endpoint_maps),
 		cmocka_unit_test(test_libvirt_role_and_bridge),
 		cmocka_unit_test(test_netavark_network_and_published_port),
 		cmocka_unit_test(test_unknown_rulesets_get_nothing),
