@@ -704,13 +704,22 @@ static void iptables_hint(uint8_t family, const char *table, const char *chain,
 		 family == NFPROTO_IPV6 ? "ip6tables-nft" : "iptables-nft", table, chain);
 }
 
+/* Empty: what owner_known() and the renderers read (no 1 KiB clearing per event). */
+static void clear(struct owner *o)
+{
+	o->manager = NULL;
+	o->n_attrs = 0;
+	o->iptables_nft = false;
+	o->iptables_cmd[0] = '\0';
+}
+
 bool owner_of(uint8_t family, const char *table, const char *chain, const char *rule,
 	      struct owner *ret)
 {
 	unsigned int fam = family_bit(family);
-	struct owner o = {};
+	const char *miss = NULL;
 
-	*ret = o;
+	clear(ret);
 	if (!table || !chain || !fam)
 		return false;
 	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
@@ -718,44 +727,53 @@ bool owner_of(uint8_t family, const char *table, const char *chain, const char *
 		const char *rest;
 		bool by_rule;
 
-		if (!(p->families & fam) || strcmp(p->table, table) != 0)
+		/*
+		 * Every event of every packet comes here: rows of one table are
+		 * together and share the literal, so compare each table once.
+		 */
+		if (!(p->families & fam) || p->table == miss)
 			continue;
+		if (strcmp(p->table, table) != 0) {
+			miss = p->table;
+			continue;
+		}
 		rest = match_name(p->chain, chain);
 		if (!rest)
 			continue;
-		o = (struct owner){ .manager = p->manager };
+		clear(ret);
+		ret->manager = p->manager;
 		switch (p->parse) {
 		case CHAIN_PLAIN:
 			break;
 		case CHAIN_REST:
 			if (!*rest)
 				continue;
-			set_attr(&o, p->key, rest, strlen(rest));
+			set_attr(ret, p->key, rest, strlen(rest));
 			break;
 		case CHAIN_FIREWALLD:
-			if (!chain_firewalld(rest, p, &o))
+			if (!chain_firewalld(rest, p, ret))
 				continue;
 			break;
 		case CHAIN_KUBE:
-			if (!chain_kube(rest, &o))
+			if (!chain_kube(rest, ret))
 				continue;
 			break;
 		case CHAIN_NETAVARK:
-			if (!chain_netavark(rest, &o))
+			if (!chain_netavark(rest, ret))
 				continue;
 			break;
 		}
 		if (p->role)
-			set_attr(&o, "role", p->role, strlen(p->role));
-		by_rule = rule && rule_parse(p, chain, rule, &o);
+			set_attr(ret, "role", p->role, strlen(p->role));
+		by_rule = rule && rule_parse(p, chain, rule, ret);
 		/* a shared chain: only the rules that say so are the manager's */
 		if (p->needs_rule && !by_rule)
 			continue;
 		if (p->iptables)
-			iptables_hint(family, table, chain, &o);
-		*ret = o;
+			iptables_hint(family, table, chain, ret);
 		return true;
 	}
+	clear(ret);
 	/* Whoever wrote it, xt expressions mean iptables-nft. */
 	if ((fam & (FAM_IP | FAM_IP6)) && in_list(table, iptables_tables) && rule &&
 	    rule_has_xt(rule)) {
