@@ -493,6 +493,43 @@ static void test_owner_set_round_trip(void **state)
 	assert_string_equal(o.manager, "docker");
 }
 
+/*
+ * Every prefix of every rule of the real listings (a rule cut anywhere, a
+ * quote left open): whatever it says, it reads only its own bytes (the
+ * ASan build checks) and its values stay terminated.
+ */
+static void test_cut_rules_are_safe(void **state)
+{
+	static const char *const files[] = {
+		OWNER_DIR "firewalld.listing", OWNER_DIR "fw4.listing", OWNER_DIR "docker.listing",
+		OWNER_DIR "kube-proxy.listing", OWNER_DIR "libvirt.listing",
+		OWNER_DIR "docker-nftables.listing",
+	};
+	char buf[512], *cut;
+	struct owner o;
+
+	(void)state;
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		struct listing_copy *l = load(files[f]);
+
+		for (unsigned int i = 0; i < l->n; i++) {
+			const struct item *it = &l->items[i];
+			size_t len = it->text ? strlen(it->text) : 0;
+
+			for (size_t n = 0; it->text && n <= len; n++) {
+				cut = strndup(it->text, n);
+				assert_non_null(cut);
+				owner_of(it->family, it->table, it->chain, cut, &o);
+				owner_str(&o, true, buf, sizeof(buf));
+				for (unsigned int a = 0; a < o.n_attrs; a++)
+					assert_true(strlen(o.attrs[a].value) < OWNER_VALUE_MAX);
+				free(cut);
+			}
+		}
+		unload(l);
+	}
+}
+
 /* Long names are cut, never overrun. */
 static void test_long_names_are_cut(void **state)
 {
@@ -524,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_xt_expressions_mean_iptables_nft),
 		cmocka_unit_test(test_owner_json),
 		cmocka_unit_test(test_owner_set_round_trip),
+		cmocka_unit_test(test_cut_rules_are_safe),
 		cmocka_unit_test(test_long_names_are_cut),
 	};
 
