@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct explain;
 struct jsonw;
+struct timeline;
 
 /*
  * Which manager generated a table, chain or rule, and what it means in that
@@ -68,11 +70,18 @@ bool owner_kube_lookup(struct owner *o, const char *rule, const char *daddr,
 		       const char *proto, uint16_t dport);
 
 /*
- * Add what an owner_json() object holds back to o (for the journal, which
- * reads the JSON): "manager", "iptables_nft" or an attribute key. 0, or
- * -EINVAL for a key or manager this module does not give (o unchanged).
+ * The owner of step i of tl, with its rule text as ex resolved it, and what
+ * kube-proxy's maps prove (owner_kube_lookup) from the packet as that
+ * step's base chain saw it.
  */
-int owner_set(struct owner *o, const char *key, const char *value);
+bool owner_of_step(const struct timeline *tl, const struct explain *ex, int i,
+		   struct owner *ret);
+/*
+ * The owner of the cause (ex->sum.cause): owner_of_step(), and when that is
+ * kube-proxy's shared reject-chain, the Service the vmap that sent the
+ * packet there proves. false, and empty, without a cause.
+ */
+bool owner_of_cause(const struct timeline *tl, const struct explain *ex, struct owner *ret);
 
 /* Anything to say? */
 static inline bool owner_known(const struct owner *o)

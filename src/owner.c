@@ -6,14 +6,17 @@
  * conventions these generators are seen to produce are recognised; the
  * real rulesets under tests/rulesets/ and the unit test show each one.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <linux/netfilter.h>
 
+#include "explain.h"
 #include "jsonw.h"
 #include "owner.h"
+#include "packet.h"
+#include "ruletext.h"
+#include "timeline.h"
 
 enum {
 	FAM_IP = 1 << 0,
@@ -412,43 +415,12 @@ static bool chain_netavark(const char *rest, struct owner *o)
 	return true;
 }
 
-/* ---- rule text ---- */
+/* ---- rule text: ruletext.h's words, a quoted comment one word ---- */
 
-struct tok {
-	const char *s;
-	size_t len;
-};
-
-/* The next word of a listed rule; a quoted string is one word. */
-static bool next_tok(const char **p, struct tok *t)
-{
-	const char *s = *p;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (!*s)
-		return false;
-	t->s = s;
-	if (*s == '"') {
-		const char *q = strchr(s + 1, '"');
-
-		s = q ? q + 1 : s + strlen(s);
-	} else {
-		while (*s && *s != ' ' && *s != '\t')
-			s++;
-	}
-	t->len = (size_t)(s - t->s);
-	*p = s;
-	return true;
-}
-
-static bool tok_is(const struct tok *t, const char *word)
-{
-	return t->len == strlen(word) && memcmp(t->s, word, t->len) == 0;
-}
+typedef struct ruletext_tok tok_t;
 
 /* A quoted token's content, or the token itself. */
-static void unquote(const struct tok *t, const char **ret, size_t *ret_len)
+static void unquote(const tok_t *t, const char **ret, size_t *ret_len)
 {
 	if (t->len >= 2 && t->s[0] == '"' && t->s[t->len - 1] == '"') {
 		*ret = t->s + 1;
@@ -459,7 +431,7 @@ static void unquote(const struct tok *t, const char **ret, size_t *ret_len)
 	}
 }
 
-static bool all_digits(const struct tok *t)
+static bool all_digits(const tok_t *t)
 {
 	if (!t->len || t->len > 5)
 		return false;
@@ -470,7 +442,7 @@ static bool all_digits(const struct tok *t)
 }
 
 /* An address, address:port or :port as nft prints a NAT target. */
-static bool nat_target(const struct tok *t)
+static bool nat_target(const tok_t *t)
 {
 	if (!t->len)
 		return false;
@@ -484,106 +456,82 @@ static bool nat_target(const struct tok *t)
 	return true;
 }
 
-/* The last comment "...": nft prints it at the end of the rule. */
-static bool rule_comment(const char *rule, const char **ret, size_t *ret_len)
-{
-	struct tok t, prev = { NULL, 0 };
-	bool found = false;
-
-	while (next_tok(&rule, &t)) {
-		if (prev.s && tok_is(&prev, "comment") && t.len >= 2 && t.s[0] == '"') {
-			unquote(&t, ret, ret_len);
-			found = true;
-		}
-		prev = t;
-	}
-	return found;
-}
-
 struct nat_rule {
-	struct tok proto;	/* tcp, udp, ... of the dport match */
-	struct tok dport;	/* a single port */
-	struct tok to;		/* the NAT target */
+	tok_t proto;		/* tcp, udp, ... of the dport match */
+	tok_t dport;		/* a single port */
+	tok_t to;		/* the NAT target */
 	bool redirect;
 };
 
-/* "... tcp dport 8080 ... dnat [ip] to 192.0.2.2:80" or "redirect to :22" */
+/* "... tcp dport 8080 ... dnat [ip|ip6] to 192.0.2.2:80" or "redirect to :22" */
 static bool rule_nat(const char *rule, struct nat_rule *ret)
 {
 	static const char *const protos[] = { "tcp", "udp", "sctp", "dccp", "udplite", NULL };
-	struct tok t[4] = {}, l4 = { NULL, 0 };
-	struct nat_rule n = {};
+	tok_t t[RULETEXT_MAX_TOKENS], l4 = { NULL, 0 };
+	unsigned int n = ruletext_split(rule, t, RULETEXT_MAX_TOKENS);
+	struct nat_rule r = {};
 	bool got_to = false;
 
-	/* a window of the last four words */
-	while (next_tok(&rule, &t[3])) {
-		if (t[2].s && tok_is(&t[2], "dport") && t[1].s && all_digits(&t[3])) {
-			struct tok proto = t[1];
+	for (unsigned int i = 2; i < n; i++) {
+		if (ruletext_is(&t[i - 2], "meta") && ruletext_is(&t[i - 1], "l4proto"))
+			l4 = t[i];
+		if (ruletext_is(&t[i - 1], "dport") && all_digits(&t[i])) {
+			const tok_t *proto = ruletext_is(&t[i - 2], "th") ? &l4 : &t[i - 2];
 
-			if (tok_is(&t[1], "th"))
-				proto = l4;
-			for (const char *const *p = protos; proto.s && *p; p++) {
-				if (tok_is(&proto, *p)) {
-					n.proto = proto;
-					n.dport = t[3];
+			for (const char *const *p = protos; proto->s && *p; p++) {
+				if (ruletext_is(proto, *p)) {
+					r.proto = *proto;
+					r.dport = t[i];
 				}
 			}
 		}
-		if (t[1].s && tok_is(&t[1], "meta") && tok_is(&t[2], "l4proto"))
-			l4 = t[3];
-		/* dnat to X, dnat ip to X, dnat ip6 to X, redirect to X */
-		if (t[2].s && tok_is(&t[2], "to") && !got_to &&
-		    ((t[1].s && (tok_is(&t[1], "dnat") || tok_is(&t[1], "redirect"))) ||
-		     (t[0].s && tok_is(&t[0], "dnat") &&
-		      (tok_is(&t[1], "ip") || tok_is(&t[1], "ip6"))))) {
-			if (!nat_target(&t[3]))
+		if (!got_to && ruletext_is(&t[i - 1], "to") &&
+		    (ruletext_is(&t[i - 2], "dnat") || ruletext_is(&t[i - 2], "redirect") ||
+		     (i >= 3 && ruletext_is(&t[i - 3], "dnat") &&
+		      (ruletext_is(&t[i - 2], "ip") || ruletext_is(&t[i - 2], "ip6"))))) {
+			if (!nat_target(&t[i]))
 				return false;
-			n.to = t[3];
-			n.redirect = tok_is(&t[1], "redirect");
+			r.to = t[i];
+			r.redirect = ruletext_is(&t[i - 2], "redirect");
 			got_to = true;
 		}
-		memmove(&t[0], &t[1], 3 * sizeof(t[0]));
-		t[3] = (struct tok){ NULL, 0 };
 	}
-	if (!got_to || !n.dport.s)
+	if (!got_to || !r.dport.s)
 		return false;
-	*ret = n;
+	*ret = r;
 	return true;
 }
 
 /* The first interface the rule matches by name: iif/oif/iifname/oifname X. */
 static bool rule_iface(const char *rule, const char **ret, size_t *ret_len)
 {
-	struct tok t, prev = { NULL, 0 };
+	tok_t t[RULETEXT_MAX_TOKENS];
+	unsigned int n = ruletext_split(rule, t, RULETEXT_MAX_TOKENS);
 
-	while (next_tok(&rule, &t)) {
-		if (prev.s && (tok_is(&prev, "iif") || tok_is(&prev, "oif") ||
-			       tok_is(&prev, "iifname") || tok_is(&prev, "oifname"))) {
-			/* "!= x", "{ a, b }", "@set": not one interface */
-			if (t.s[0] == '!' || t.s[0] == '{' || t.s[0] == '@' || t.s[0] == '$')
-				return false;
-			unquote(&t, ret, ret_len);
-			return *ret_len > 0;
-		}
-		prev = t;
+	for (unsigned int i = 1; i < n; i++) {
+		if (!ruletext_is(&t[i - 1], "iif") && !ruletext_is(&t[i - 1], "oif") &&
+		    !ruletext_is(&t[i - 1], "iifname") && !ruletext_is(&t[i - 1], "oifname"))
+			continue;
+		/* "!= x", "{ a, b }", "@set": not one interface */
+		if (t[i].s[0] == '!' || t[i].s[0] == '{' || t[i].s[0] == '@' || t[i].s[0] == '$')
+			return false;
+		unquote(&t[i], ret, ret_len);
+		return *ret_len > 0;
 	}
 	return false;
 }
 
 static bool rule_jumps_to(const char *rule, const char *const *chains)
 {
-	struct tok t, prev = { NULL, 0 };
-	char name[64];
+	tok_t t[RULETEXT_MAX_TOKENS];
+	unsigned int n = ruletext_split(rule, t, RULETEXT_MAX_TOKENS);
 
-	while (next_tok(&rule, &t)) {
-		if (prev.s && (tok_is(&prev, "jump") || tok_is(&prev, "goto")) &&
-		    t.len < sizeof(name)) {
-			memcpy(name, t.s, t.len);
-			name[t.len] = '\0';
-			if (in_list(name, chains))
+	for (unsigned int i = 1; i < n; i++) {
+		if (!ruletext_is(&t[i - 1], "jump") && !ruletext_is(&t[i - 1], "goto"))
+			continue;
+		for (const char *const *c = chains; *c; c++)
+			if (ruletext_is(&t[i], *c))
 				return true;
-		}
-		prev = t;
 	}
 	return false;
 }
@@ -594,14 +542,22 @@ static bool rule_jumps_to(const char *rule, const char *const *chains)
  */
 static bool rule_has_xt(const char *rule)
 {
-	struct tok t, prev = { NULL, 0 };
+	tok_t t[RULETEXT_MAX_TOKENS];
+	unsigned int n = ruletext_split(rule, t, RULETEXT_MAX_TOKENS);
 
-	while (next_tok(&rule, &t)) {
-		if (prev.s && tok_is(&prev, "xt") && (tok_is(&t, "match") || tok_is(&t, "target")))
+	for (unsigned int i = 1; i < n; i++)
+		if (ruletext_is(&t[i - 1], "xt") &&
+		    (ruletext_is(&t[i], "match") || ruletext_is(&t[i], "target")))
 			return true;
-		prev = t;
-	}
 	return false;
+}
+
+/* The rule's comment, "" if none. */
+static const char *rule_comment(const char *rule, char *buf, size_t len)
+{
+	if (!explain_rule_comment(rule, buf, len))
+		buf[0] = '\0';
+	return buf;
 }
 
 static void port_proto(const struct nat_rule *n, char *buf, size_t len)
@@ -614,7 +570,7 @@ static void port_proto(const struct nat_rule *n, char *buf, size_t len)
 static bool rule_parse(const struct chain_pattern *p, const char *chain, const char *rule,
 		       struct owner *o)
 {
-	char buf[OWNER_VALUE_MAX], port[16];
+	char buf[OWNER_VALUE_MAX], port[16], comment[OWNER_VALUE_MAX + 8];
 	struct nat_rule n;
 	const char *s;
 	size_t len;
@@ -623,14 +579,17 @@ static bool rule_parse(const struct chain_pattern *p, const char *chain, const c
 	case RULE_NONE:
 		return false;
 	case RULE_FW4:
-		if (!rule_comment(rule, &s, &len) || len <= 6 || strncmp(s, "!fw4: ", 6) != 0)
+		s = rule_comment(rule, comment, sizeof(comment));
+		if (strncmp(s, "!fw4: ", 6) != 0 || !s[6])
 			return false;
-		set_attr(o, strncmp(chain, "dstnat_", 7) == 0 ? "redirect" : "rule", s + 6, len - 6);
+		set_attr(o, strncmp(chain, "dstnat_", 7) == 0 ? "redirect" : "rule", s + 6,
+			 strlen(s + 6));
 		return true;
 	case RULE_COMMENT:
-		if (!rule_comment(rule, &s, &len) || !len)
+		s = rule_comment(rule, comment, sizeof(comment));
+		if (!*s)
 			return false;
-		set_attr(o, "rule", s, len);
+		set_attr(o, "rule", s, strlen(s));
 		return true;
 	case RULE_FORWARD_PORT: {
 		size_t clen = strlen(chain);
@@ -783,27 +742,60 @@ bool owner_of(uint8_t family, const char *table, const char *chain, const char *
 	return false;
 }
 
-int owner_set(struct owner *o, const char *key, const char *value)
-{
-	unsigned int n = o->n_attrs;
+/* ---- the steps of an explained timeline ---- */
 
-	if (strcmp(key, "manager") == 0) {
-		/* only the names this file gives, so the pointer stays static */
-		for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
-			if (strcmp(patterns[i].manager, value) == 0) {
-				o->manager = patterns[i].manager;
-				return 0;
-			}
-		}
-		return -EINVAL;
+static bool has_key(const struct owner *o, const char *key)
+{
+	for (unsigned int i = 0; i < o->n_attrs; i++)
+		if (strcmp(o->attrs[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+/* owner_kube_lookup() with the packet as step i's base chain saw it. */
+static bool kube_lookup_at(const struct timeline *tl, const struct explain *ex, int i,
+			   struct owner *o)
+{
+	const struct tl_hdr *h = timeline_entry_hdr(tl, i);
+	char daddr[PACKET_ADDRSTRLEN], buf[16];
+
+	if (!ex->rules[i].text || !h || !h->pkt_valid || !h->pkt.has_ports)
+		return false;
+	packet_addr_str(&h->pkt, false, daddr, sizeof(daddr));
+	return owner_kube_lookup(o, ex->rules[i].text, daddr,
+				 packet_proto_name(h->pkt.l4proto, buf, sizeof(buf)), h->pkt.dport);
+}
+
+bool owner_of_step(const struct timeline *tl, const struct explain *ex, int i,
+		   struct owner *ret)
+{
+	const struct tl_step *s = &tl->steps[i];
+
+	if (!owner_of(s->family, s->table, s->chain, ex->rules[i].text, ret))
+		return false;
+	kube_lookup_at(tl, ex, i, ret);
+	return true;
+}
+
+bool owner_of_cause(const struct timeline *tl, const struct explain *ex, struct owner *ret)
+{
+	const struct tl_step *c;
+
+	clear(ret);
+	if (ex->sum.cause < 0 || !owner_of_step(tl, ex, ex->sum.cause, ret))
+		return false;
+	c = &tl->steps[ex->sum.cause];
+	/* kube-proxy's shared reject-chain: the vmap that sent the packet there says which */
+	for (int v = (int)ex->n_via - 1; v >= 0; v--) {
+		const struct tl_step *s = &tl->steps[ex->via[v]];
+
+		if (has_key(ret, "service_address") || has_key(ret, "nodeport"))
+			break;
+		if (s->family == c->family && strcmp(s->table, c->table) == 0 &&
+		    kube_lookup_at(tl, ex, ex->via[v], ret))
+			break;
 	}
-	if (strcmp(key, "iptables_nft") == 0) {
-		o->iptables_nft = true;
-		snprintf(o->iptables_cmd, sizeof(o->iptables_cmd), "%s", value);
-		return 0;
-	}
-	set_attr(o, key, value, strlen(value));
-	return o->n_attrs > n ? 0 : -EINVAL;
+	return true;
 }
 
 /* ---- rendering ---- */

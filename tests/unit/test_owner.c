@@ -5,7 +5,6 @@
  * listed as the rule cache lists it (see capture.sh there). Rulesets no
  * manager wrote (the other fixtures) must get nothing.
  */
-#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -467,32 +466,6 @@ static void test_owner_json(void **state)
 	jsonw_release(&w);
 }
 
-/* The journal rebuilds the text from the JSON object. */
-static void test_owner_set_round_trip(void **state)
-{
-	struct owner o = {}, from;
-
-	(void)state;
-	assert_true(owner_of(NFPROTO_IPV4, "nat", "DOCKER",
-			     "iifname != \"bridge1\" tcp dport 8080 counter dnat to 192.0.2.2:80", &from));
-	assert_int_equal(owner_set(&o, "manager", "docker"), 0);
-	for (unsigned int i = 0; i < from.n_attrs; i++)
-		assert_int_equal(owner_set(&o, from.attrs[i].key, from.attrs[i].value), 0);
-	assert_int_equal(owner_set(&o, "iptables_nft", from.iptables_cmd), 0);
-	assert_ptr_equal(o.manager, from.manager);
-	assert_int_equal(o.n_attrs, from.n_attrs);
-	for (unsigned int i = 0; i < o.n_attrs; i++) {
-		assert_ptr_equal(o.attrs[i].key, from.attrs[i].key);
-		assert_ptr_equal(o.attrs[i].label, from.attrs[i].label);
-		assert_string_equal(o.attrs[i].value, from.attrs[i].value);
-	}
-	assert_true(o.iptables_nft);
-	assert_string_equal(o.iptables_cmd, from.iptables_cmd);
-	assert_int_equal(owner_set(&o, "manager", "ufw"), -EINVAL);
-	assert_int_equal(owner_set(&o, "colour", "blue"), -EINVAL);
-	assert_string_equal(o.manager, "docker");
-}
-
 /*
  * Every prefix of every rule of the real listings (a rule cut anywhere, a
  * quote left open): whatever it says, it reads only its own bytes (the
@@ -560,7 +533,6 @@ int main(void)
 		cmocka_unit_test(test_unknown_rulesets_get_nothing),
 		cmocka_unit_test(test_xt_expressions_mean_iptables_nft),
 		cmocka_unit_test(test_owner_json),
-		cmocka_unit_test(test_owner_set_round_trip),
 		cmocka_unit_test(test_cut_rules_are_safe),
 		cmocka_unit_test(test_long_names_are_cut),
 	};
