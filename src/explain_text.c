@@ -15,6 +15,7 @@
 
 #include "explain.h"
 #include "names.h"
+#include "owner.h"
 #include "strbuf.h"
 
 const char *explain_verdict_kind(const struct explain *ex)
@@ -169,6 +170,8 @@ int explain_cause_str(const struct timeline *tl, const struct explain *ex,
 {
 	const struct tl_step *s;
 	const char *family;
+	struct owner owner;
+	char words[512];
 	size_t off = 0;
 
 	if (len)
@@ -192,6 +195,11 @@ int explain_cause_str(const struct timeline *tl, const struct explain *ex,
 	strbuf_add(buf, len, &off, "%s by ", explain_verdict_kind(ex));
 	put_step(buf, len, &off, ex, tl, ex->sum.cause);
 	strbuf_add(buf, len, &off, " in %s %s %s", family, s->table, s->chain);
+	/* who wrote it, in its terms: " (firewalld zone public)" */
+	if (owner_of_cause(tl, ex, &owner) && owner.manager) {
+		owner_str(&owner, false, words, sizeof(words));
+		strbuf_add(buf, len, &off, " (%s)", words);
+	}
 	if (ex->sum.n_path > 1)
 		strbuf_add(buf, len, &off, ", reached from %s %s %s", family, s->table,
 		    ex->sum.path[0]);
@@ -205,6 +213,9 @@ int explain_cause_str(const struct timeline *tl, const struct explain *ex,
 		if (v->has_handle)
 			strbuf_add(buf, len, &off, " (handle %" PRIu64 ")", v->handle);
 	}
+	if (owner.iptables_nft)
+		strbuf_add(buf, len, &off, "; table %s %s is managed by iptables-nft: `%s` shows the rule in iptables syntax",
+			   family, s->table, owner.iptables_cmd);
 	if (ex->outside) {
 		unsigned int left = (unsigned int)__builtin_popcount(ex->outside_expected);
 

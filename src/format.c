@@ -15,6 +15,7 @@
 
 #include "explain.h"
 #include "format.h"
+#include "owner.h"
 #include "names.h"
 #include "natmap.h"
 
@@ -133,6 +134,7 @@ static void step_ref_json(struct jsonw *w, const struct timeline *tl,
 {
 	const struct tl_step *s = &tl->steps[i];
 	const struct explain_rule *rule = &ex->rules[i];
+	struct owner owner;
 
 	jsonw_string(w, "family", trace_family_name(s->family));
 	jsonw_string(w, "table", s->table);
@@ -146,6 +148,12 @@ static void step_ref_json(struct jsonw *w, const struct timeline *tl,
 	if (rule->deleted)
 		jsonw_bool(w, "deleted", true);
 	jsonw_string(w, "verdict", step_verdict_name(s));
+	/* the cause also by what sent the packet there (owner_of_cause) */
+	if (i == ex->sum.cause)
+		owner_of_cause(tl, ex, &owner);
+	else
+		owner_of_step(tl, ex, i, &owner);
+	owner_json(w, "owner", &owner);
 }
 
 static void step_json(struct jsonw *w, const struct timeline *tl,
@@ -195,6 +203,12 @@ static void nat_json(struct jsonw *w, const struct timeline *tl, const struct ex
 	else
 		jsonw_null(w, "handle");
 	jsonw_string(w, "rule", n->rule_step >= 0 ? ex->rules[n->rule_step].text : NULL);
+	if (n->rule_step >= 0) {
+		struct owner owner;
+
+		owner_of_step(tl, ex, n->rule_step, &owner);
+		owner_json(w, "owner", &owner);
+	}
 	if (n->oif)
 		jsonw_string(w, "oif", n->oif_name[0] ? n->oif_name : NULL);
 	jsonw_object_close(w);
@@ -442,6 +456,43 @@ static void packet_text(FILE *out, const struct timeline *tl, const struct expla
 		fprintf(out, " mark 0x%" PRIx32, h->mark);
 }
 
+/* " (firewalld zone public)" after a chain or rule: who wrote it, if recognised. */
+static void owner_text(FILE *out, const struct owner *o)
+{
+	char buf[512];
+
+	if (!o->manager)
+		return;
+	owner_str(o, false, buf, sizeof(buf));
+	fprintf(out, " (%s)", buf);
+}
+
+/* The owner of a chain, from its name alone. */
+static void chain_owner_text(FILE *out, const struct tl_step *s, const char *chain)
+{
+	struct owner o;
+
+	owner_of(s->family, s->table, chain, NULL, &o);
+	owner_text(out, &o);
+}
+
+/* A jump or goto into a chain whose owner reads differently from its own. */
+static bool jump_owner_changes(const struct tl_step *s)
+{
+	struct owner from, to;
+	char a[512], b[512];
+
+	if (!owner_of(s->family, s->table, s->target, NULL, &to) || !to.manager)
+		return false;
+	owner_of(s->family, s->table, s->chain, NULL, &from);
+	/* back to the manager's own chains: nothing new to say */
+	if (!to.n_attrs && from.manager == to.manager)
+		return false;
+	owner_str(&from, false, a, sizeof(a));
+	owner_str(&to, false, b, sizeof(b));
+	return strcmp(a, b) != 0;
+}
+
 /* "rule `TEXT` (handle N)", "policy", "end of chain" */
 static void step_name_text(FILE *out, const struct timeline *tl, const struct explain *ex, int i)
 {
@@ -460,9 +511,13 @@ static void nat_text(FILE *out, const struct timeline *tl, const struct explain 
 	fprintf(out, "  %s", line);
 	if (n->rule_step >= 0) {
 		fputs(" by ", out);
+		struct owner owner;
+
 		step_name_text(out, tl, ex, n->rule_step);
 		if (n->hook)
 			fprintf(out, " at %s", n->hook);
+		owner_of_step(tl, ex, n->rule_step, &owner);
+		owner_text(out, &owner);
 	}
 	fputc('\n', out);
 }
@@ -487,6 +542,7 @@ static void accepts_text(FILE *out, const struct timeline *tl, const struct expl
 			ex->hooks[ex->accepts[i]] ? ex->hooks[ex->accepts[i]] : "-");
 		step_name_text(out, tl, ex, ex->accepts[i]);
 		fprintf(out, " in %s %s %s", trace_family_name(s->family), s->table, s->chain);
+		chain_owner_text(out, s, s->chain);
 	}
 	if (ex->n_accepts)
 		fputc('\n', out);
@@ -561,6 +617,7 @@ static int entry_text(FILE *out, const struct timeline *tl, const struct explain
 
 	fprintf(out, "  %s %s %s %s", ex->hooks[i] ? ex->hooks[i] : "-",
 		trace_family_name(s->family), s->table, s->chain);
+	chain_owner_text(out, s, s->chain);
 	if (h->ct.present)
 		ct_text(out, &h->ct);
 	if (tl->steps[end].type != TRACE_TYPE_POLICY) {
@@ -612,6 +669,8 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 			fprintf(out, ": %s", step_verdict_name(s));
 			if (s->target)
 				fprintf(out, " %s", s->target);
+			if (s->target && jump_owner_changes(s))
+				chain_owner_text(out, s, s->target);
 		}
 		if (jumped_into_nothing(tl, i)) {
 			fputs(s->verdict == NFT_JUMP ? " (no rule matched there, returned)" :

@@ -78,6 +78,10 @@ rs_expect published "dnat 198.51.100.1:8080 -> 192.0.2.2:80 by the DOCKER nat ru
 		.from == \"198.51.100.1:8080\" and .to == \"192.0.2.2:80\" and
 		.hook == \"prerouting\" and
 		.rule == $(jq -n --arg r "$dnat_rule" '$r') and .handle == ${dnat_handle:-null})"
+rs_expect published "the DNAT names the published port and the container, and iptables-nft" '
+	.nat[0].owner == {"manager": "docker", "role": "published ports",
+		"published": "8080/tcp", "container": "192.0.2.2:80",
+		"iptables_nft": "iptables-nft -t nat -S DOCKER"}'
 rs_expect published "accepted at forward by the DOCKER chain's per-port rule" '
 	.accepts | any(.hook == "forward" and .table == "filter" and .chain == "DOCKER" and
 		.rule == "iifname != \"bridge1\" oifname \"bridge1\" ip daddr 192.0.2.2 tcp dport 80 counter accept")'
@@ -86,6 +90,12 @@ rs_expect_cause unpublished drop drop ip filter DOCKER \
 	'iifname != "bridge1" oifname "bridge1" counter drop'
 rs_expect unpublished "path FORWARD -> DOCKER" '.cause.path == ["FORWARD", "DOCKER"]'
 rs_expect unpublished "no NAT" '.nat == []'
+rs_expect_cause_owner unpublished \
+	'{"manager":"docker","role":"published ports","iptables_nft":"iptables-nft -t filter -S DOCKER"}' \
+	'docker published ports'
+# shellcheck disable=SC2016 # backquotes of the summary, not a command
+rs_expect unpublished "the cause says the table is iptables-nft's, and how to see the rule there" '
+	.cause.summary | endswith("; table ip filter is managed by iptables-nft: `iptables-nft -t filter -S DOCKER` shows the rule in iptables syntax")'
 
 masq_rule='oifname != "bridge1" ip saddr 192.0.2.0/24 counter masquerade'
 masq_handle=$(rs_handle ip nat POSTROUTING "$masq_rule")
@@ -103,6 +113,12 @@ rs_expect_cause isolation drop drop ip filter DOCKER-ISOLATION-STAGE-2 \
 	'oifname "bridge1" counter drop'
 rs_expect isolation "path FORWARD -> DOCKER-ISOLATION-STAGE-1 -> DOCKER-ISOLATION-STAGE-2" '
 	.cause.path == ["FORWARD", "DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2"]'
+rs_expect_cause_owner isolation \
+	'{"manager":"docker","role":"network isolation","iptables_nft":"iptables-nft -t filter -S DOCKER-ISOLATION-STAGE-2"}' \
+	'docker network isolation'
+rs_expect isolation "FORWARD's own accepts are nobody's, its jumps to Docker chains Docker's" '
+	(.events | any(.chain == "FORWARD" and .target == "DOCKER-USER" and .owner.manager == "docker")) and
+	(.events | map(select(.chain == "FORWARD" and .target == null and .handle != null)) | all(has("owner") | not))'
 
 # Bridged packets: the kernel's trace id changed on the way (br_netfilter
 # runs prerouting for the bridge port; skb_iif changes when the packet

@@ -21,8 +21,10 @@ NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 . "$TESTS_DIR/lib/lab.sh"
 # shellcheck source=../lib/ruleset.sh
 . "$TESTS_DIR/lib/ruleset.sh"
+# shellcheck source=../lib/journald.sh
+. "$TESTS_DIR/lib/journald.sh"
 lab_skip_unless_possible
-lab_trap
+lab_trap jd_down
 rs_up firewalld || exit 1
 
 # The router's own ssh, for the service accept.
@@ -56,6 +58,13 @@ rs_expect fwd "dnat 198.51.100.1:1222 -> 203.0.113.10:22 by firewalld's forward-
 rs_expect fwd "accepted at forward by \`ct status dnat accept\` in filter_FORWARD" '
 	.accepts | any(.hook == "forward" and .chain == "filter_FORWARD" and
 		.rule == "ct status dnat accept" and .verdict == "accept")'
+rs_expect fwd "the DNAT is the zone's forward-port" '
+	.nat[0].owner == {"manager": "firewalld", "zone": "public",
+		"forward_port": "1222/tcp -> 203.0.113.10:22"}'
+rs_expect fwd "every event in firewalld's table names firewalld, none in ours" '
+	(.events | map(select(.table == "firewalld")) | length > 0 and
+		all(.owner.manager == "firewalld")) and
+	(.events | map(select(.table != "firewalld")) | all(has("owner") | not))'
 rs_expect fwd "passes prerouting, forward and postrouting" '
 	[.events[].hook] | index("prerouting") != null and
 	index("forward") != null and index("postrouting") != null'
@@ -74,12 +83,14 @@ rs_expect_cause closed drop reject inet firewalld filter_IN_public \
 rs_expect closed "cause path from filter_INPUT through the zone" '
 	.cause.path[0] == "filter_INPUT" and .cause.path[-1] == "filter_IN_public"'
 rs_expect closed "no NAT" '.nat == []'
+rs_expect_cause_owner closed '{"manager":"firewalld","zone":"public"}' 'firewalld zone public'
 
 rs_expect_cause rich drop reject inet firewalld filter_IN_public_deny \
 	'ip saddr 198.51.100.2 tcp dport 8443 reject with tcp reset'
 rs_expect rich "cause path ends in the zone's deny chain" '
 	.cause.path[-1] == "filter_IN_public_deny" and
 	(.cause.path | index("filter_IN_public")) != null'
+rs_expect_cause_owner rich '{"manager":"firewalld","zone":"public"}' 'firewalld zone public'
 
 # Text for people: the rejected SYN in no more lines than nft monitor trace
 # prints for it (leaving out both tools' lines of nattraced's own table),
@@ -104,6 +115,20 @@ if [ "$theirs" -gt 0 ] && [ "$ours" -le "$theirs" ]; then
 else
 	rs_fail_soft "text: $ours lines, more than nft monitor trace's $theirs"
 fi
+# The zone after the chain, where the text names a chain.
+# shellcheck disable=SC2016 # backquotes of the text output, not a command
+if grep -q '^  verdict reject by rule `reject with icmpx admin-prohibited` (handle [0-9]*) in inet firewalld filter_IN_public (firewalld zone public), reached from' "$LAB_OUT"; then
+	echo "ok: text: the verdict line names the zone after the chain"
+else
+	rs_fail_soft "text: no '... filter_IN_public (firewalld zone public), reached from' verdict line"
+fi
+if grep -q 'goto filter_IN_public (firewalld zone public)$' "$LAB_OUT" &&
+	grep -Eq '^  input inet firewalld filter_INPUT \(firewalld\)( |$)' "$LAB_OUT"; then
+	echo "ok: text: the goto into the zone and the base chain say who wrote them"
+else
+	rs_fail_soft "text: no 'goto filter_IN_public (firewalld zone public)' or 'filter_INPUT (firewalld)' line"
+	lab_show_file "$LAB_OUT" >&2
+fi
 missing=0
 while IFS= read -r rule; do
 	grep -qF -- "\`$rule\`" "$LAB_OUT" || { missing=$((missing + 1)); rs_log "text lacks rule: $rule"; }
@@ -114,6 +139,30 @@ if [ "$missing" = 0 ]; then
 	echo "ok: text: every rule and policy nft monitor trace names is there"
 else
 	rs_fail_soft "text: $missing rules or policies of nft monitor trace are missing"
+fi
+
+# The journal: the cause's owner in NATTRACE_CAUSE_OWNER, through a
+# private journald (tests/lib/journald.sh).
+if ! ldd "$NATTRACED" 2>/dev/null | grep -q libsystemd; then
+	echo "note: nattraced built without journal support: NATTRACE_CAUSE_OWNER not checked"
+elif ! jd_up; then
+	rs_fail_soft "journal: cannot start a private journald"
+else
+	jd_exec ip netns exec "$LAB_ROUTER" timeout -s KILL 45 "$NATTRACED" --output journal \
+		--match "ip saddr $LAB_CLIENT4 tcp dport 23 tcp flags & (syn | ack) == syn" \
+		--count 1 --timeout 20 >"$LAB_TMP/journal.out" 2>"$LAB_TMP/journal.err" </dev/null &
+	LAB_DAEMON_PID=$!
+	lab_daemon_ready
+	rs_syn "$LAB_CLIENT" "$LAB_WAN4" 23 40006
+	lab_daemon_wait
+	if jd_wait_entries 1 MESSAGE_ID=5ec034376eec4a589f7f395bb4e2c33d \
+		"NATTRACE_CAUSE_OWNER=firewalld zone public" NATTRACE_CAUSE_CHAIN=filter_IN_public; then
+		echo "ok: journal: NATTRACE_CAUSE_OWNER=firewalld zone public"
+	else
+		rs_fail_soft "journal: no entry with NATTRACE_CAUSE_OWNER=firewalld zone public"
+		jd_journalctl -o verbose >&2
+		lab_show_file "$LAB_TMP/journal.err" >&2
+	fi
 fi
 
 rs_done

@@ -64,6 +64,9 @@ rs_expect masq "the 8 base chains of fw4 on its way, in hook order" '
 	 "mangle_forward", "forward", "mangle_postrouting", "srcnat"]'
 rs_expect masq "the deciding rule was reached from base chain srcnat" '
 	.cause.hook == "postrouting" and .cause.path == ["srcnat", "srcnat_wan"]'
+rs_expect masq "the masquerade names fw4's zone and rule" '
+	.nat | any(.type == "snat" and .owner == {"manager": "fw4", "zone": "wan",
+		"rule": "Masquerade IPv4 wan traffic"})'
 rs_expect masq "the MSS clamp in mangle_postrouting is a continue" '
 	.events | any(.chain == "mangle_postrouting" and .verdict == "continue" and
 		(.rule | test("tcp option maxseg size set rt mtu")))'
@@ -75,10 +78,15 @@ rs_expect wan_ssh "path input -> input_wan -> reject_from_wan -> handle_reject" 
 rs_expect wan_ssh "the syn_flood limit returned (a rule event, verdict return)" '
 	.events | any(.chain == "syn_flood" and .verdict == "return")'
 rs_expect wan_ssh "no NAT" '.nat == []'
+rs_expect_cause_owner wan_ssh '{"manager":"fw4","rule":"Reject TCP traffic"}' 'fw4 rule Reject TCP traffic'
+rs_expect wan_ssh "the zone of the chain that sent it there: reject_from_wan is zone wan" '
+	.events | any(.chain == "reject_from_wan" and
+		.owner == {"manager": "fw4", "zone": "wan", "rule": "reject wan IPv4/IPv6 traffic"})'
 
 rs_expect_cause wan_fwd drop reject inet fw4 handle_reject "$reset_rule"
 rs_expect wan_fwd "path forward -> handle_reject (forward_wan did not decide)" '
 	.cause.path == ["forward", "handle_reject"] and
 	(.events | any(.chain == "forward" and .target == "forward_wan"))'
+rs_expect_cause_owner wan_fwd '{"manager":"fw4","rule":"Reject TCP traffic"}' 'fw4 rule Reject TCP traffic'
 
 rs_done

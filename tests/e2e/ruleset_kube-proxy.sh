@@ -67,6 +67,12 @@ rs_expect nodeport "dnat 203.0.113.1:3003 -> 192.0.2.13:80 by the endpoint chain
 		.from == \"203.0.113.1:3003\" and .to == \"192.0.2.13:80\" and
 		.hook == \"prerouting\" and .rule == \"meta l4proto tcp dnat to 192.0.2.13:80\" and
 		.handle == ${dnat_handle:-null})"
+rs_expect nodeport "the DNAT names the Service and its endpoint" '
+	.nat | any(.type == "dnat" and .owner == {"manager": "kube-proxy",
+		"service": "ns3/svc3:p80", "protocol": "tcp", "endpoint": "192.0.2.13:80"})'
+rs_expect nodeport "the Service chains on the way name the Service" '
+	[.events[] | select(.chain | startswith("service-4AT6LBPK-")) | .owner.service] |
+	length > 0 and all(. == "ns3/svc3:p80")'
 rs_expect nodeport "the numgen vmap's goto to the endpoint chain" "
 	.events | any(.chain == \"service-4AT6LBPK-ns3/svc3/tcp/p80\" and .verdict == \"goto\" and
 		.target == \"$ep_chain\")"
@@ -91,9 +97,22 @@ rs_expect noep_svc "via jump service-endpoints-check, then the vmap's goto rejec
 		[["filter-forward", "jump", "service-endpoints-check"],
 		 ["service-endpoints-check", "goto", "reject-chain"]]'
 
+# reject-chain serves every Service without endpoints: the vmap that sent
+# the packet there (its key is the packet's) names the Service by address;
+# its name is only in the element's comment, which the rule text lacks.
+rs_expect_cause_owner noep_svc \
+	'{"manager":"kube-proxy","role":"no endpoints","service_address":"198.51.100.46:80/tcp"}' \
+	'kube-proxy no endpoints, Service 198.51.100.46:80/tcp'
+rs_expect noep_svc "the vmap's goto names the Service too" '
+	.events | any(.chain == "service-endpoints-check" and .verdict == "goto" and
+		.owner.service_address == "198.51.100.46:80/tcp")'
+
 rs_expect_cause local_np drop drop ip kube-proxy nodeport-endpoints-check \
 	'ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports'
 rs_expect local_np "path filter-input -> nodeport-endpoints-check" '
 	.cause.path == ["filter-input", "nodeport-endpoints-check"]'
+rs_expect_cause_owner local_np \
+	'{"manager":"kube-proxy","role":"no endpoints","nodeport":"3001/tcp"}' \
+	'kube-proxy no endpoints, NodePort 3001/tcp'
 
 rs_done

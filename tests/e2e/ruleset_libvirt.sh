@@ -66,6 +66,8 @@ rs_expect guest_out "masquerade by libvirt's port-range rule, via wan0" "
 		.rule == $(jq -n --arg r "$masq_rule" '$r') and .handle == ${masq_handle:-null})"
 # The port range: the kernel picks a port in 500-1000; the trace headers
 # still show 44001. The NAT must show the chosen port or ?, never 44001.
+rs_expect guest_out "the masquerade is libvirt's guest NAT" '
+	.nat | any(.type == "snat" and .owner == {"manager": "libvirt", "role": "guest NAT"})'
 rs_expect guest_out "masquerade to 198.51.100.1, port in 500-1000 or ?" '
 	.nat | any(.type == "snat" and (.to | startswith("198.51.100.1:")) and
 		(.to | ltrimstr("198.51.100.1:")) as $p |
@@ -76,5 +78,7 @@ rs_expect inbound "path forward -> guest_input, after guest_cross returned" '
 	.cause.path == ["forward", "guest_input"] and
 	(.events | any(.chain == "forward" and .target == "guest_cross"))'
 rs_expect inbound "no NAT" '.nat == []'
+rs_expect_cause_owner inbound '{"manager":"libvirt","role":"to guests","bridge":"virbr0"}' \
+	'libvirt to guests, bridge virbr0'
 
 rs_done

@@ -402,6 +402,19 @@ rs_expect_cause()
 		.cause.handle == ${handle:-null}"
 }
 
+# rs_expect_cause_owner KEY OWNER-JSON WORDS: who wrote the deciding rule,
+# in its own terms: the cause's "owner" object is exactly OWNER-JSON (keys
+# in order), and the cause's summary says " (WORDS)" right after the chain.
+rs_expect_cause_owner()
+{
+	local key=$1 owner=$2 words=$3
+
+	rs_expect "$key" "cause owner $owner" "(.cause.owner | tojson) == ($owner | tojson)"
+	rs_expect "$key" "cause summary: ... CHAIN ($words)" "
+		.cause as \$c | \$c.summary |
+		contains(\" \" + \$c.chain + \" (\" + $(jq -n --arg w "$words" '$w') + \")\")"
+}
+
 # rs_expect_policy KEY VERDICT FAMILY TABLE CHAIN: the verdict came from
 # the policy of that base chain.
 rs_expect_policy()
