@@ -216,6 +216,46 @@ static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
 	return 0;
 }
 
+/* The batch lines every path writes, in one place each. */
+static int add_base_chain(const struct tracetable *t, char *batch, size_t len, size_t *used,
+			  const char *chain, unsigned int hook, int priority)
+{
+	return append(batch, len, used,
+		      "add chain %s %s %s { type filter hook %s priority %d; policy accept; }\n",
+		      t->family, t->table, chain, options_hook_keyword(hook), priority);
+}
+
+static int add_rule(const struct tracetable *t, char *batch, size_t len, size_t *used,
+		    const char *chain, const char *rule)
+{
+	return append(batch, len, used, "add rule %s %s %s %s\n", t->family, t->table, chain,
+		      rule);
+}
+
+/* A chain holding a rule cannot be deleted: flush it first. */
+static int remove_chain(const struct tracetable *t, char *batch, size_t len, size_t *used,
+			const char *chain)
+{
+	return append(batch, len, used, "flush chain %s %s %s\ndelete chain %s %s %s\n",
+		      t->family, t->table, chain, t->family, t->table, chain);
+}
+
+/* The trace rule's text for cfg's match and rate, or -EINVAL and why. */
+static int trace_rule_text(const struct tracetable_config *cfg, char *rule, char *err,
+			   size_t errlen)
+{
+	int r = match_rule_text(cfg->match, cfg->rate, rule, TRACETABLE_RULE_MAX);
+
+	if (r == -ENOSPC) {
+		set_err(err, errlen, "match refused: too long");
+		return -EINVAL;
+	}
+	if (r < 0)
+		set_err(err, errlen, "rate '%.32s' is not <n>/<second|minute|hour|day>",
+			cfg->rate ? cfg->rate : "");
+	return r;
+}
+
 /* Steps b-c: refuse an existing table and a textually hostile match. */
 static int check_before_create(struct tracetable *t, const struct tracetable_config *cfg, char *err,
 			       size_t errlen)
@@ -340,12 +380,9 @@ static void probe_hooks(struct tracetable *t, unsigned int hooks, const char *ru
 			continue;
 		tracetable_chain_name(hook, chain, sizeof(chain));
 		batch_used = 0;
-		if (append(
-			batch, TRACETABLE_CMD_MAX + 512, &batch_used,
-			"add chain %s %s %s { type filter hook %s priority %d; policy accept; }\n"
-			"add rule %s %s %s %s\n",
-			t->family, t->table, chain, options_hook_keyword(hook), TRACETABLE_PRIORITY,
-			t->family, t->table, chain, rule) < 0)
+		if (add_base_chain(t, batch, TRACETABLE_CMD_MAX + 512, &batch_used, chain, hook,
+				   TRACETABLE_PRIORITY) < 0 ||
+		    add_rule(t, batch, TRACETABLE_CMD_MAX + 512, &batch_used, chain, rule) < 0)
 			break;
 		if (run(t, batch, msg, sizeof(msg)) == 0) {
 			snprintf(batch, TRACETABLE_CMD_MAX + 512,
@@ -377,19 +414,13 @@ static int hook_trace_chains(struct tracetable *t, unsigned int hooks, const cha
 		if (!(hooks & (1u << hook)))
 			continue;
 		tracetable_chain_name(hook, chain, sizeof(chain));
-		ret = append(
-		    batch, TRACETABLE_BATCH_MAX, &used,
-		    "add chain %s %s %s { type filter hook %s priority %d; policy accept; }\n"
-		    "add rule %s %s %s %s\n",
-		    t->family, t->table, chain, options_hook_keyword(hook), TRACETABLE_PRIORITY, t->family,
-		    t->table, chain, rule);
+		ret = add_base_chain(t, batch, TRACETABLE_BATCH_MAX, &used, chain, hook,
+				     TRACETABLE_PRIORITY);
+		if (ret == 0)
+			ret = add_rule(t, batch, TRACETABLE_BATCH_MAX, &used, chain, rule);
 	}
-	/* A chain holding a rule cannot be deleted: flush it first. */
 	if (ret == 0)
-		ret = append(batch, TRACETABLE_BATCH_MAX, &used,
-			     "flush chain %s %s " TRACETABLE_CHECK_CHAIN "\n"
-			     "delete chain %s %s " TRACETABLE_CHECK_CHAIN "\n",
-			     t->family, t->table, t->family, t->table);
+		ret = remove_chain(t, batch, TRACETABLE_BATCH_MAX, &used, TRACETABLE_CHECK_CHAIN);
 	if (ret < 0) {
 		set_err(err, errlen, "match refused: too long");
 		ret = -EINVAL;
@@ -448,18 +479,14 @@ static int follow_batch(struct tracetable *t, const char *match, const char *rat
 		bool had = t->follow_hooks & (1u << hook), wants = want & (1u << hook);
 
 		follow_chain_name(hook, chain, sizeof(chain));
-		if (had)
+		if (had && !wants)
+			r = remove_chain(t, batch, len, used, chain);
+		else if (had)
 			r = append(batch, len, used, "flush chain %s %s %s\n", t->family, t->table,
 				   chain);
-		if (r == 0 && had && !wants)
-			r = append(batch, len, used, "delete chain %s %s %s\n", t->family, t->table,
-				   chain);
 		if (r == 0 && !had && wants)
-			r = append(batch, len, used,
-				   "add chain %s %s %s { type filter hook %s priority %d; "
-				   "policy accept; }\n",
-				   t->family, t->table, chain, options_hook_keyword(hook),
-				   TRACETABLE_FOLLOW_PRIORITY);
+			r = add_base_chain(t, batch, len, used, chain, hook,
+					   TRACETABLE_FOLLOW_PRIORITY);
 		if (r == 0 && wants && (FOLLOW_TRACE_HOOKS & (1u << hook)))
 			r = append(batch, len, used,
 				   "add rule %s %s %s ct id @" TRACETABLE_FOLLOW_SET
@@ -656,17 +683,9 @@ int tracetable_install(const struct tracetable_config *cfg, struct tracetable **
 	if (r < 0)
 		goto out;
 
-	r = match_rule_text(cfg->match, cfg->rate, rule, TRACETABLE_RULE_MAX);
-	if (r == -ENOSPC) {
-		set_err(err, errlen, "match refused: too long");
-		r = -EINVAL;
+	r = trace_rule_text(cfg, rule, err, errlen);
+	if (r < 0)
 		goto out;
-	}
-	if (r < 0) {
-		set_err(err, errlen, "rate '%.32s' is not <n>/<second|minute|hour|day|week>",
-			cfg->rate ? cfg->rate : "");
-		goto out;
-	}
 
 	r = create_check_chain(t, rule, err, errlen);
 	if (r < 0)
@@ -819,12 +838,10 @@ int tracetable_selected(struct tracetable *t, uint64_t *ret_packets)
 static void drop_check_chain(struct tracetable *t)
 {
 	char cmd[2 * TRACETABLE_NAME_MAX + 128], msg[128];
+	size_t used = 0;
 
-	snprintf(cmd, sizeof(cmd),
-		 "flush chain %s %s " TRACETABLE_CHECK_CHAIN "\n"
-		 "delete chain %s %s " TRACETABLE_CHECK_CHAIN "\n",
-		 t->family, t->table, t->family, t->table);
-	run(t, cmd, msg, sizeof(msg));
+	if (remove_chain(t, cmd, sizeof(cmd), &used, TRACETABLE_CHECK_CHAIN) == 0)
+		run(t, cmd, msg, sizeof(msg));
 }
 
 /*
@@ -871,17 +888,9 @@ int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg
 		r = -ENOMEM;
 		goto out;
 	}
-	r = match_rule_text(cfg->match, cfg->rate, rule, TRACETABLE_RULE_MAX);
-	if (r == -ENOSPC) {
-		set_err(err, errlen, "match refused: too long");
-		r = -EINVAL;
+	r = trace_rule_text(cfg, rule, err, errlen);
+	if (r < 0)
 		goto out;
-	}
-	if (r < 0) {
-		set_err(err, errlen, "rate '%.32s' is not <n>/<second|minute|hour|day|week>",
-			cfg->rate ? cfg->rate : "");
-		goto out;
-	}
 
 	r = append(batch, TRACETABLE_BATCH_MAX, &used,
 		   "add chain %s %s " TRACETABLE_CHECK_CHAIN "\n"
@@ -915,31 +924,22 @@ int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg
 		bool had = t->hooks & (1u << hook), wants = cfg->hooks & (1u << hook);
 
 		tracetable_chain_name(hook, chain, sizeof(chain));
-		if (had)
-			/* a chain holding a rule cannot be deleted: flush first */
+		if (had && !wants)
+			r = remove_chain(t, batch, TRACETABLE_BATCH_MAX, &used, chain);
+		else if (had)
 			r = append(batch, TRACETABLE_BATCH_MAX, &used, "flush chain %s %s %s\n",
 				   t->family, t->table, chain);
-		if (r == 0 && had && !wants)
-			r = append(batch, TRACETABLE_BATCH_MAX, &used, "delete chain %s %s %s\n",
-				   t->family, t->table, chain);
 		if (r == 0 && !had && wants)
-			r = append(batch, TRACETABLE_BATCH_MAX, &used,
-				   "add chain %s %s %s { type filter hook %s priority %d; "
-				   "policy accept; }\n",
-				   t->family, t->table, chain, options_hook_keyword(hook),
-				   TRACETABLE_PRIORITY);
+			r = add_base_chain(t, batch, TRACETABLE_BATCH_MAX, &used, chain, hook,
+					   TRACETABLE_PRIORITY);
 		if (r == 0 && wants)
-			r = append(batch, TRACETABLE_BATCH_MAX, &used, "add rule %s %s %s %s\n",
-				   t->family, t->table, chain, rule);
+			r = add_rule(t, batch, TRACETABLE_BATCH_MAX, &used, chain, rule);
 	}
 	if (r == 0 && t->follow)
 		r = follow_batch(t, cfg->match, cfg->rate, cfg->hooks, batch, TRACETABLE_BATCH_MAX,
 				 &used, &follow_hooks);
 	if (r == 0)
-		r = append(batch, TRACETABLE_BATCH_MAX, &used,
-			   "flush chain %s %s " TRACETABLE_CHECK_CHAIN "\n"
-			   "delete chain %s %s " TRACETABLE_CHECK_CHAIN "\n",
-			   t->family, t->table, t->family, t->table);
+		r = remove_chain(t, batch, TRACETABLE_BATCH_MAX, &used, TRACETABLE_CHECK_CHAIN);
 	if (r < 0) {
 		set_err(err, errlen, "match refused: too long");
 		r = -EINVAL;
