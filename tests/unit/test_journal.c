@@ -11,6 +11,7 @@
 
 #include "helpers.h"
 #include "journal.h"
+#include "natmap.h"
 
 #define OWN "trace_debug"
 
@@ -167,9 +168,38 @@ static void test_ipv6_accept_with_lost_events_is_unknown(void **state)
 	journal_fields_free(&fields);
 }
 
+/* A port forward's mapping: one entry with the endpoints in both directions. */
+static void test_nat_mapping_fields(void **state)
+{
+	struct natmap m = {
+		.event = NATMAP_EV_NEW, .nat = NATMAP_NAT_DNAT, .l3 = 4, .l4proto = 6,
+		.has_ports = true, .ct_id = 4242, .has_ct_id = true,
+		.orig_src = { .addr = { 198, 51, 100, 2 }, .port = 40000 },
+		.orig_dst = { .addr = { 198, 51, 100, 1 }, .port = 1222 },
+		.reply_src = { .addr = { 203, 0, 113, 10 }, .port = 22 },
+		.reply_dst = { .addr = { 198, 51, 100, 2 }, .port = 40000 },
+	};
+
+	(void)state;
+	journal_fields_free(&fields);
+	assert_int_equal(journal_natmap_fields(&m, &fields), 0);
+	assert_string_equal(field("MESSAGE_ID"), JOURNAL_MSGID_NAT);
+	assert_string_equal(field("NATTRACE_NAT_EVENT"), "new");
+	assert_string_equal(field("NATTRACE_NAT_KIND"), "dnat");
+	assert_string_equal(field("NATTRACE_ORIG_SRC"), "198.51.100.2:40000");
+	assert_string_equal(field("NATTRACE_ORIG_DST"), "198.51.100.1:1222");
+	assert_string_equal(field("NATTRACE_REPLY_SRC"), "203.0.113.10:22");
+	assert_string_equal(field("NATTRACE_REPLY_DST"), "198.51.100.2:40000");
+	assert_string_equal(field("NATTRACE_CT_ID"), "4242");
+	assert_non_null(strstr(field("MESSAGE"), "198.51.100.1:1222"));
+	assert_non_null(strstr(field("NATTRACE_JSON"), "\"ct_id\":4242"));
+	journal_fields_free(&fields);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nat_mapping_fields),
 		cmocka_unit_test(test_drop_fields_priority_message),
 		cmocka_unit_test(test_ipv6_accept_with_lost_events_is_unknown),
 	};
