@@ -2,7 +2,7 @@
 #ifndef NATTRACED_VANISHPROBE_H
 #define NATTRACED_VANISHPROBE_H
 
-#include "format.h"
+#include "resolver.h"
 
 /*
  * The edge behind vanish.c: reads the facts about a packet lost outside
