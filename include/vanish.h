@@ -64,7 +64,7 @@ struct vanish_route {
 struct vanish_facts {
 	char iifname[IF_NAMESIZE];	/* "" if unknown */
 	int ip_forward;			/* net.ipv4.ip_forward */
-	int fwd_all, fwd_iif;		/* net.ipv{4,6}.conf.{all,IIF}.forwarding */
+	int fwd_all, fwd_iif;		/* net.ipv4.conf.{all,IIF}.forwarding, ipv6 all */
 	int rp_all, rp_iif;		/* net.ipv4.conf.{all,IIF}.rp_filter */
 	/* the kernel's input route lookup of the packet, on its iif */
 	struct vanish_route input;

@@ -171,9 +171,8 @@ static void read_sysctls(const struct vanish_query *q, struct vanish_facts *f)
 			f->rp_iif = sysctl_int("/proc/sys/net/ipv4/conf/%s/rp_filter", ifn);
 		}
 	} else {
+		/* conf.IIF.forwarding does not stop forwarding (6.18, tested) */
 		f->fwd_all = sysctl_int("/proc/sys/net/ipv6/conf/all/forwarding%s", "");
-		if (ok)
-			f->fwd_iif = sysctl_int("/proc/sys/net/ipv6/conf/%s/forwarding", ifn);
 	}
 }
 
