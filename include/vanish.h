@@ -33,6 +33,7 @@ enum vanish_reason {
 	VANISH_MARTIAN_SOURCE,
 	VANISH_MARTIAN_DESTINATION,
 	VANISH_NO_LISTENER,
+	VANISH_TOO_BIG,
 };
 
 /* Hooks, as NF_INET_* (linux/netfilter.h), without pulling it in here. */
@@ -72,6 +73,9 @@ struct vanish_facts {
 	struct vanish_route to_dst;
 	/* the route back to the source, as rp_filter looks it up */
 	struct vanish_route to_src;
+	/* MTU of the input lookup's route (its mtu metric, else its oif's), -1 unknown */
+	int out_mtu;
+	int in_mtu;			/* of the input interface, -1 unknown */
 	/* the kernel's socket lookup for the packet: 0 found, -ENOENT none */
 	bool sock_asked;
 	int sock_err;

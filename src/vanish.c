@@ -30,6 +30,7 @@ void vanish_facts_init(struct vanish_facts *f)
 	memset(f, 0, sizeof(*f));
 	f->ip_forward = f->fwd_all = f->fwd_iif = -1;
 	f->rp_all = f->rp_iif = -1;
+	f->out_mtu = f->in_mtu = -1;
 }
 
 bool vanish_checkable(const struct vanish_query *q)
@@ -94,6 +95,7 @@ const char *vanish_reason_name(enum vanish_reason r)
 	case VANISH_MARTIAN_SOURCE:	return "martian_source";
 	case VANISH_MARTIAN_DESTINATION: return "martian_destination";
 	case VANISH_NO_LISTENER:	return "no_listener";
+	case VANISH_TOO_BIG:		return "too_big";
 	}
 	return "unknown";
 }
@@ -251,6 +253,23 @@ static void decide_prerouting(const struct vanish_query *q, const struct vanish_
 		if (f->input.type == RTN_UNICAST && forwarding_off(q, f, knob, sizeof(knob))) {
 			result(ret, VANISH_FORWARDING_OFF,
 			       "not forwarded: %s is 0 in this namespace", knob);
+			return;
+		}
+		/*
+		 * ip_forward() and ip6_forward() drop a packet too big for the
+		 * route before the forward hook (IPv4 only with DF set: without
+		 * it the packet is fragmented and goes on). A packet longer than
+		 * its input interface's MTU was put together by GRO; its
+		 * segments may fit: no claim then.
+		 */
+		if (f->input.type == RTN_UNICAST && f->out_mtu > 0 && f->in_mtu > 0 &&
+		    q->pkt.length > f->out_mtu && q->pkt.length <= f->in_mtu) {
+			result(ret, VANISH_TOO_BIG,
+			       "too big: a %u-byte packet for a route out %s with MTU %d; the kernel answers %s",
+			       q->pkt.length, f->input.oifname[0] ? f->input.oifname : "an interface",
+			       f->out_mtu, q->pkt.l3 == 4 ?
+			       "ICMP fragmentation needed (the packet has DF set)" :
+			       "ICMPv6 packet too big");
 			return;
 		}
 		if (f->input.type == RTN_LOCAL)

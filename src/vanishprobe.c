@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -47,6 +48,7 @@ enum { DIAG_TCP4, DIAG_TCP6, DIAG_UDP4, DIAG_UDP6, DIAG_MAX };
 
 struct vanishprobe {
 	struct mnl_socket *rt, *diag;
+	int ioctl_fd;		/* for SIOCGIFMTU, -1 if none */
 	uint32_t seq;
 	int diag_ok[DIAG_MAX];
 	uint64_t refill_ns;
@@ -82,6 +84,7 @@ int vanishprobe_new(struct vanishprobe **ret)
 	if (!v)
 		return -ENOMEM;
 	v->tokens = VANISH_BURST;
+	v->ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	v->refill_ns = now_ns();
 	r = open_nl(NETLINK_ROUTE, &v->rt);
 	if (r == 0)
@@ -102,6 +105,8 @@ struct vanishprobe *vanishprobe_free(struct vanishprobe *v)
 		mnl_socket_close(v->rt);
 	if (v->diag)
 		mnl_socket_close(v->diag);
+	if (v->ioctl_fd >= 0)
+		close(v->ioctl_fd);
 	free(v);
 	return NULL;
 }
@@ -181,14 +186,34 @@ static void read_sysctls(const struct vanish_query *q, struct vanish_facts *f)
 struct route_reply {
 	struct vanish_route *route;
 	bool got;
+	uint32_t mtu;		/* the route's mtu metric, 0 if none */
 };
+
+static int metric_cb(const struct nlattr *a, void *data)
+{
+	struct route_reply *rr = data;
+
+	if (mnl_attr_get_type(a) == RTAX_MTU && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+		rr->mtu = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
 
 static int route_attr_cb(const struct nlattr *a, void *data)
 {
 	struct route_reply *rr = data;
 
-	if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
-		rr->route->oif = mnl_attr_get_u32(a);
+	switch (mnl_attr_get_type(a)) {
+	case RTA_OIF:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			rr->route->oif = mnl_attr_get_u32(a);
+		break;
+	case RTA_METRICS:
+		if (mnl_attr_validate(a, MNL_TYPE_NESTED) >= 0)
+			mnl_attr_parse_nested(a, metric_cb, rr);
+		break;
+	default:
+		break;
+	}
 	return MNL_CB_OK;
 }
 
@@ -248,8 +273,8 @@ static int transact(struct vanishprobe *v, struct mnl_socket *nl, struct nlmsghd
  * RTM_GETROUTE: with iif, the kernel's input route lookup (rp_filter,
  * martians, forwarding included); without, the plain route lookup.
  */
-static void route_get(struct vanishprobe *v, const struct vanish_query *q, bool to_src,
-		      bool with_iif, struct vanish_route *ret)
+static int route_get(struct vanishprobe *v, const struct vanish_query *q, bool to_src,
+		     bool with_iif, struct vanish_route *ret)
 {
 	char buf[512];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -283,11 +308,25 @@ static void route_get(struct vanishprobe *v, const struct vanish_query *q, bool 
 	memset(ret, 0, sizeof(*ret));
 	r = transact(v, v->rt, nlh, route_cb, &rr);
 	if (r == -EAGAIN)
-		return;		/* over the budget: not asked */
+		return -1;	/* over the budget: not asked */
 	ret->asked = true;
 	ret->err = r == 0 && !rr.got ? -EIO : r;
 	if (ret->oif)
 		if_indextoname(ret->oif, ret->oifname);
+	return rr.mtu ? (int)rr.mtu : -1;
+}
+
+/* An interface's MTU (SIOCGIFMTU on a socket of this namespace), -1 unknown. */
+static int if_mtu(struct vanishprobe *v, const char *name)
+{
+	struct ifreq ifr = { 0 };
+
+	if (v->ioctl_fd < 0 || !name[0] || strlen(name) >= sizeof(ifr.ifr_name))
+		return -1;
+	memcpy(ifr.ifr_name, name, strlen(name) + 1);
+	if (ioctl(v->ioctl_fd, SIOCGIFMTU, &ifr) < 0)
+		return -1;
+	return ifr.ifr_mtu;
 }
 
 static int diag_cb(const struct nlmsghdr *nlh, void *data)
@@ -395,8 +434,14 @@ static void gather(struct vanishprobe *v, const struct vanish_query *q, unsigned
 		f->iifname[0] = '\0';
 	if (need & VANISH_NEED_SYSCTL)
 		read_sysctls(q, f);
-	if (need & VANISH_NEED_INPUT)
-		route_get(v, q, false, true, &f->input);
+	if (need & VANISH_NEED_INPUT) {
+		f->out_mtu = route_get(v, q, false, true, &f->input);
+		if (f->input.asked && f->input.err == 0 && f->input.type == RTN_UNICAST) {
+			if (f->out_mtu < 0)
+				f->out_mtu = if_mtu(v, f->input.oifname);
+			f->in_mtu = if_mtu(v, f->iifname);
+		}
+	}
 	if (need & VANISH_NEED_TO_DST)
 		route_get(v, q, false, false, &f->to_dst);
 	if (need & VANISH_NEED_TO_SRC)

@@ -253,6 +253,29 @@ static void test_a_route_that_works_now_is_not_known(void **state)
 	       "this host's input route lookup delivers it locally now (from iif wan0)");
 }
 
+static void test_too_big_for_the_route_out(void **state)
+{
+	struct vanish_query q = query("198.51.100.2", "203.0.113.10", 9999, VANISH_HOOK_PREROUTING);
+	struct vanish_facts f = healthy();
+
+	(void)state;
+	q.pkt.length = 1400;
+	f.out_mtu = 1280;
+	f.in_mtu = 1500;
+	expect(&q, &f, VANISH_TOO_BIG,
+	       "too big: a 1400-byte packet for a route out lan0 with MTU 1280; the kernel answers ICMP fragmentation needed (the packet has DF set)");
+	assert_string_equal(vanish_reason_name(VANISH_TOO_BIG), "too_big");
+	/* longer than its input interface allows: GRO put it together */
+	q.pkt.length = 9000;
+	expect(&q, &f, VANISH_UNKNOWN,
+	       "this host's input route lookup forwards it out lan0 now, and forwarding is on (from iif wan0)");
+	/* MTUs not known: no claim */
+	q.pkt.length = 1400;
+	f.in_mtu = -1;
+	expect(&q, &f, VANISH_UNKNOWN,
+	       "this host's input route lookup forwards it out lan0 now, and forwarding is on (from iif wan0)");
+}
+
 static void test_missing_lookups_are_not_checked(void **state)
 {
 	struct vanish_query q = query("198.51.100.2", "203.0.113.10", 22, VANISH_HOOK_PREROUTING);
@@ -364,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_loose_rp_filter_accepts_an_asymmetric_route),
 		cmocka_unit_test(test_martian_sources_and_destinations),
 		cmocka_unit_test(test_a_route_that_works_now_is_not_known),
+		cmocka_unit_test(test_too_big_for_the_route_out),
 		cmocka_unit_test(test_missing_lookups_are_not_checked),
 		cmocka_unit_test(test_after_forward_only_the_route_is_asked),
 		cmocka_unit_test(test_input_without_a_socket_is_no_listener),
