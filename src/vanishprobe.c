@@ -368,13 +368,17 @@ static bool diag_works(struct vanishprobe *v, const struct packet_info *p)
 	char buf[256];
 	struct nlmsghdr *nlh;
 	bool found = false;
+	int r;
 
 	if (*ok)
 		return *ok > 0;
 	nlh = mnl_nlmsg_put_header(buf);
 	diag_req(nlh, p, NLM_F_REQUEST | NLM_F_DUMP, &req);
 	req->idiag_states = 0;
-	*ok = transact(v, v->diag, nlh, diag_cb, &found) == 0 ? 1 : -1;
+	r = transact(v, v->diag, nlh, diag_cb, &found);
+	if (r == -EAGAIN || r == -ETIMEDOUT)
+		return false;	/* not asked, or no answer yet: ask again later */
+	*ok = r == 0 ? 1 : -1;
 	return *ok > 0;
 }
 
