@@ -276,7 +276,7 @@ static int transact(struct vanishprobe *v, struct mnl_socket *nl, struct nlmsghd
 static int route_get(struct vanishprobe *v, const struct vanish_query *q, bool to_src,
 		     bool with_iif, struct vanish_route *ret)
 {
-	char buf[512];
+	char buf[512] = { 0 };	/* libmnl leaves attribute padding as it was */
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	const struct packet_info *p = &q->pkt;
 	size_t alen = p->l3 == 4 ? 4 : 16;
@@ -365,7 +365,7 @@ static bool diag_works(struct vanishprobe *v, const struct packet_info *p)
 {
 	int *ok = &v->diag_ok[diag_index(p)];
 	struct inet_diag_req_v2 *req;
-	char buf[256];
+	char buf[256] = { 0 };
 	struct nlmsghdr *nlh;
 	bool found = false;
 	int r;
@@ -396,7 +396,7 @@ static int socket_lookup(struct vanishprobe *v, const struct vanish_query *q)
 	bool udp = p->l4proto == IPPROTO_UDP, found = false;
 	struct inet_diag_req_v2 *req;
 	struct nlmsghdr *nlh;
-	char buf[256];
+	char buf[256] = { 0 };
 	int r;
 
 	if (!diag_works(v, p))
