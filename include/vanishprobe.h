@@ -24,6 +24,12 @@
 
 struct vanishprobe;
 
+/*
+ * The netlink sockets belong to the namespace this runs in; sysctls are
+ * read in the namespace the calling thread is in when a check runs
+ * (/proc/sys/net names resolve in the namespace of the thread that opens
+ * them). A daemon that traces another namespace must do both there.
+ */
 int vanishprobe_new(struct vanishprobe **ret);
 struct vanishprobe *vanishprobe_free(struct vanishprobe *v);
 /* Point the vanish callback of r at v. */
