@@ -66,6 +66,7 @@ struct vanish_facts {
 	char iifname[IF_NAMESIZE];	/* "" if unknown */
 	int ip_forward;			/* net.ipv4.ip_forward */
 	int fwd_all, fwd_iif;		/* net.ipv4.conf.{all,IIF}.forwarding, ipv6 all */
+	int force_fwd_iif;		/* net.ipv6.conf.IIF.force_forwarding (6.17) */
 	int rp_all, rp_iif;		/* net.ipv4.conf.{all,IIF}.rp_filter */
 	/* the kernel's input route lookup of the packet, on its iif */
 	struct vanish_route input;

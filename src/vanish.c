@@ -31,6 +31,7 @@ void vanish_facts_init(struct vanish_facts *f)
 	f->ip_forward = f->fwd_all = f->fwd_iif = -1;
 	f->rp_all = f->rp_iif = -1;
 	f->out_mtu = f->in_mtu = -1;
+	f->force_fwd_iif = -1;
 }
 
 bool vanish_checkable(const struct vanish_query *q)
@@ -163,8 +164,8 @@ static bool forwarding_off(const struct vanish_query *q, const struct vanish_fac
 		}
 		return false;
 	}
-	/* ip6_forward() looks at conf.all only (and force_forwarding, 6.17) */
-	if (f->fwd_all == 0) {
+	/* ip6_forward() looks at conf.all, and since 6.17 the input's force_forwarding */
+	if (f->fwd_all == 0 && f->force_fwd_iif <= 0) {
 		snprintf(what, len, "net.ipv6.conf.all.forwarding");
 		return true;
 	}
@@ -182,8 +183,8 @@ static enum vanish_reason route_reason(int err)
 	}
 }
 
-static void route_result(const struct vanish_query *q, const struct vanish_facts *f,
-			 struct vanish_result *ret, const char *dst, const char *from)
+static void route_result(const struct vanish_facts *f, struct vanish_result *ret,
+			 const char *dst, const char *from)
 {
 	enum vanish_reason why = route_reason(f->to_dst.err);
 
@@ -203,7 +204,6 @@ static void route_result(const struct vanish_query *q, const struct vanish_facts
 		       dst, strerror(-f->to_dst.err));
 		break;
 	}
-	(void)q;
 }
 
 /* rp_filter: 0 off, 1 strict, 2 loose; the kernel uses max(all, IIF). */
@@ -294,7 +294,7 @@ static void decide_prerouting(const struct vanish_query *q, const struct vanish_
 		}
 	}
 	if (f->to_dst.err) {
-		route_result(q, f, ret, dst, from);
+		route_result(f, ret, dst, from);
 		return;
 	}
 	if (f->to_dst.type == RTN_UNICAST && forwarding_off(q, f, knob, sizeof(knob))) {
@@ -343,7 +343,7 @@ void vanish_decide(const struct vanish_query *q, const struct vanish_facts *f,
 		}
 		/* a mark set on the way can reroute it (ip_route_me_harder) */
 		if (f->to_dst.err) {
-			route_result(q, f, ret, dst, from);
+			route_result(f, ret, dst, from);
 			return;
 		}
 		result(ret, VANISH_UNKNOWN, "the route to %s leaves through %s",

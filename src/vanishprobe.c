@@ -178,6 +178,9 @@ static void read_sysctls(const struct vanish_query *q, struct vanish_facts *f)
 	} else {
 		/* conf.IIF.forwarding does not stop forwarding (6.18, tested) */
 		f->fwd_all = sysctl_int("/proc/sys/net/ipv6/conf/all/forwarding%s", "");
+		if (ok)
+			f->force_fwd_iif = sysctl_int("/proc/sys/net/ipv6/conf/%s/force_forwarding",
+						      ifn);
 	}
 }
 

@@ -122,6 +122,10 @@ static void test_ipv6_forwarding_off_with_a_good_route(void **state)
 	f.ip_forward = -1;
 	expect(&q, &f, VANISH_FORWARDING_OFF,
 	       "not forwarded: net.ipv6.conf.all.forwarding is 0 in this namespace");
+	/* 6.17's force_forwarding on the input interface forwards anyway */
+	f.force_fwd_iif = 1;
+	expect(&q, &f, VANISH_UNKNOWN,
+	       "this host's input route lookup forwards it out lan0 now, and forwarding is on (from iif wan0)");
 }
 
 static void test_route_errors_name_the_route_type(void **state)
