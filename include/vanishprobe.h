@@ -28,7 +28,7 @@ struct vanishprobe;
  * The netlink sockets belong to the namespace this runs in; sysctls are
  * read in the namespace the calling thread is in when a check runs
  * (/proc/sys/net names resolve in the namespace of the thread that opens
- * them). A daemon that traces another namespace must do both there.
+ * them). With --netns, main() enters the namespace before either.
  */
 int vanishprobe_new(struct vanishprobe **ret);
 struct vanishprobe *vanishprobe_free(struct vanishprobe *v);
