@@ -31,6 +31,7 @@ struct rulecache;
 struct rxthread;
 struct setcheck;
 struct tracetable;
+struct vanishprobe;
 
 /* Messages handled per wakeup before signals and expiry get a look. */
 #define DRAIN_BATCH	4096
@@ -71,6 +72,7 @@ struct daemon {
 	bool counter_warned;
 	uint64_t malformed, enobufs, queue_overruns;
 	struct setcheck *setcheck;	/* explain: set membership, addresses */
+	struct vanishprobe *vanish;	/* explain: why a packet vanished outside the ruleset */
 	struct explain_ct_watch ct_watch;
 	uint64_t next_stats_ns;		/* 0: no periodic report */
 	struct capture_stats exit_stats;	/* for the journal's stop entry */

@@ -12,6 +12,7 @@
 #include "resolver.h"
 #include "ruletext.h"
 #include "timeline.h"
+#include "vanish.h"
 
 /*
  * What a timeline means: the NAT rewrites and the rules that did them,
@@ -112,6 +113,8 @@ struct explain {
 	bool outside;
 	const char *outside_after;	/* hook it was last seen at */
 	unsigned int outside_expected;	/* hooks (1 << NF_INET_*) expected next */
+	/* why, as the kernel says (resolver->vanish); also input: no listener */
+	struct vanish_result outside_why;
 	struct explain_hint hints[EXPLAIN_MAX_HINTS];
 	unsigned int n_hints;
 	unsigned int hints_dropped;	/* lookups beyond EXPLAIN_MAX_HINTS */

@@ -9,6 +9,8 @@
 #include "timeline.h"
 
 struct natmap;
+struct vanish_query;
+struct vanish_result;
 
 /*
  * What explain_timeline() asks of the outside world (the edge): the rule
@@ -61,6 +63,14 @@ struct resolver {
 	int (*set_member)(void *xctx, uint8_t family, const char *table,
 			  const char *set, const char *key, char *reason,
 			  size_t reason_len);
+
+	/*
+	 * Why a packet the ruleset accepted never reached the next hook
+	 * (vanish.h), asked of the kernel, changing nothing. May be NULL.
+	 */
+	void *vctx;
+	void (*vanish)(void *vctx, const struct vanish_query *q,
+		       struct vanish_result *ret);
 };
 
 #endif

@@ -433,6 +433,45 @@ static void nat_from_reply(const struct timeline *tl, const struct resolver *r,
 
 /* ---- lost outside the ruleset ---- */
 
+/*
+ * Ask the kernel why (vanish.h), with the packet as it left the last hook:
+ * a dnat or redirect in that chain is not in its headers yet.
+ */
+static void ask_vanish(const struct timeline *tl, const struct resolver *r,
+		       const struct tl_hdr *last, int bit, unsigned int expect,
+		       struct explain *ex)
+{
+	struct vanish_query q = {
+		.pkt = last->pkt, .daddr_known = true, .hook = bit, .expected = expect,
+		.iif = (last->present & TRACE_HAS_IIF) ? last->iif : 0,
+		.mark = (last->present & TRACE_HAS_MARK) ? last->mark : 0,
+	};
+	struct explain_nat n = { .before = last->pkt };
+	struct ruletext_tok t[RULETEXT_MAX_TOKENS];
+	enum explain_nat_kind kind;
+	unsigned int nt;
+	int i, at;
+
+	if (!r->vanish || !last->pkt_valid || tl->n_steps == 0)
+		return;
+	i = find_nat_rule(tl, ex, timeline_entry_start(tl, tl->n_steps - 1, NULL),
+			  tl->n_steps, false, &kind);
+	if (i != NONE && nat_rule_kind(rule_text(ex, i), false, &kind, t, &nt, &at)) {
+		while (++at < (int)nt && !ruletext_is(&t[at], "to"))
+			;
+		if (at + 1 < (int)nt)
+			parse_nat_target(&t[at + 1], &n);
+		if (kind == EXPLAIN_NAT_REDIRECT)
+			n.addr_known = q.iif && r->ifaddr &&
+				       r->ifaddr(r->xctx, q.iif, q.pkt.l3, n.after.saddr) == 0;
+		q.daddr_known = n.addr_known;
+		memcpy(q.pkt.daddr, n.after.saddr, 16);
+		if (n.port_known)
+			q.pkt.dport = n.after.sport;
+	}
+	r->vanish(r->vctx, &q, &ex->outside_why);
+}
+
 static void find_outside(const struct timeline *tl, const struct resolver *r,
 			 struct explain *ex)
 {
@@ -475,8 +514,16 @@ static void find_outside(const struct timeline *tl, const struct resolver *r,
 	default:
 		break;
 	}
-	if (!expect)
+	if (bit == NF_INET_LOCAL_IN) {
+		/* delivered: lost only if no socket takes it */
+		ask_vanish(tl, r, last, bit, 0, ex);
+		if (ex->outside_why.reason != VANISH_NO_LISTENER)
+			return;
+	} else if (!expect) {
 		return;
+	} else {
+		ask_vanish(tl, r, last, bit, expect, ex);
+	}
 	ex->outside = true;
 	ex->outside_after = hook;
 	ex->outside_expected = expect;
@@ -827,6 +874,7 @@ void explain_timeline(const struct timeline *tl, const struct resolver *r,
 	ret->outside = false;
 	ret->outside_after = NULL;
 	ret->outside_expected = 0;
+	memset(&ret->outside_why, 0, sizeof(ret->outside_why));
 	find_outside(tl, r, ret);
 	ret->n_hints = 0;
 	ret->hints_dropped = 0;

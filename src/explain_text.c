@@ -218,16 +218,20 @@ int explain_cause_str(const struct timeline *tl, const struct explain *ex,
 			   family, s->table, owner.iptables_cmd);
 	if (ex->outside) {
 		unsigned int left = (unsigned int)__builtin_popcount(ex->outside_expected);
+		char why[VANISH_EVIDENCE_MAX + 64];
 
-		strbuf_add(buf, len, &off, "; then the packet never reached ");
+		/* at input (no listener) no hook is expected next */
+		strbuf_add(buf, len, &off, ex->outside_expected ?
+			   "; then the packet never reached " : "; then ");
 		for (int h = 0; h < NF_INET_NUMHOOKS; h++) {
 			if (!(ex->outside_expected & (1u << h)))
 				continue;
 			left--;
 			strbuf_add(buf, len, &off, "%s%s", names_hook((unsigned int)h),
-			    left > 1 ? ", " : left == 1 ? " or " : "");
+			    left > 1 ? ", " : left == 1 ? " or " : ": ");
 		}
-		strbuf_add(buf, len, &off, ": dropped outside the ruleset (routing, rp_filter, no listener)");
+		vanish_cause_str(&ex->outside_why, why, sizeof(why));
+		strbuf_add(buf, len, &off, "%s", why);
 	}
 	return (int)off;
 }

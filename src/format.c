@@ -359,7 +359,12 @@ int format_json(struct jsonw *w, const struct timeline *tl, const struct explain
 		jsonw_object_open(w, "outside_ruleset");
 		jsonw_string(w, "after", ex->outside_after);
 		hook_list_json(w, "expected", ex->outside_expected);
-		jsonw_string(w, "reason", "accepted, then never seen at a later hook that has base chains: dropped outside the ruleset (routing, rp_filter, no listener)");
+		/* what the kernel says (vanish.h): a reason name and its evidence */
+		jsonw_string(w, "reason", vanish_reason_name(ex->outside_why.reason));
+		if (ex->outside_why.evidence[0])
+			jsonw_string(w, "evidence", ex->outside_why.evidence);
+		else
+			jsonw_null(w, "evidence");
 		jsonw_object_close(w);
 	} else {
 		jsonw_null(w, "outside_ruleset");

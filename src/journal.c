@@ -282,6 +282,13 @@ int journal_timeline_fields(const struct timeline *tl, const struct explain *ex,
 		if (explain_hint_command(&ex->hints[i], buf, sizeof(buf)) > 0)
 			err |= add(&f, "NATTRACE_HINT_COMMAND=%s", buf);
 	}
+	/* why a packet was lost outside the ruleset (vanish.h) */
+	if (ex->outside) {
+		err |= add(&f, "NATTRACE_OUTSIDE_REASON=%s",
+			   vanish_reason_name(ex->outside_why.reason));
+		if (ex->outside_why.evidence[0])
+			err |= add(&f, "NATTRACE_OUTSIDE_EVIDENCE=%s", ex->outside_why.evidence);
+	}
 	ct = timeline_first_ct(tl);
 	if (ct && (ct->present & TRACE_HAS_CT_ID))
 		err |= add(&f, "NATTRACE_CT_ID=%" PRIu32, ct->id);

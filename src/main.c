@@ -29,6 +29,7 @@
 #include "rulecache.h"
 #include "rxthread.h"
 #include "setcheck.h"
+#include "vanishprobe.h"
 #include "tracetable.h"
 
 /* stdout is written once per wakeup, not per 4 KiB. */
@@ -176,6 +177,10 @@ int main(int argc, char **argv)
 	r = setcheck_new(d.rules, &d.setcheck);
 	if (r < 0)
 		log_warning("cannot check set membership: %s, continuing without hints", strerror(-r));
+	/* Without it, packets lost outside the ruleset keep the general reason. */
+	r = vanishprobe_new(&d.vanish);
+	if (r < 0)
+		log_warning("cannot ask the kernel why packets vanish outside the ruleset: %s, continuing without", strerror(-r));
 	daemon_resolver_init(&d);
 	{
 		struct utsname u;
@@ -246,6 +251,10 @@ int main(int argc, char **argv)
 		log_info("set membership: %lu queries, %lu answers reused, %lu not asked (rate limit)",
 			setcheck_stats(d.setcheck)->queries, setcheck_stats(d.setcheck)->cached,
 			setcheck_stats(d.setcheck)->limited);
+	if (d.vanish && vanishprobe_stats(d.vanish)->limited)
+		log_info("outside the ruleset: %lu checks, %lu answers reused, %lu not checked (rate limit)",
+			 vanishprobe_stats(d.vanish)->checks, vanishprobe_stats(d.vanish)->cached,
+			 vanishprobe_stats(d.vanish)->limited);
 out:
 	journal_notify("STOPPING=1");
 	free(listing);
@@ -254,6 +263,7 @@ out:
 	d.table = tracetable_free(d.table);
 	d.timelines = timeline_table_free(d.timelines);
 	d.setcheck = setcheck_free(d.setcheck);
+	d.vanish = vanishprobe_free(d.vanish);
 	d.ctquery = ctquery_free(d.ctquery);
 	d.follow = follow_table_free(d.follow);
 	d.rules = rulecache_free(d.rules);

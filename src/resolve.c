@@ -12,6 +12,7 @@
 #include "natlog.h"
 #include "rulecache.h"
 #include "setcheck.h"
+#include "vanishprobe.h"
 
 static const char *resolve_rule(void *ctx, uint8_t family, const char *table,
 				uint64_t handle, bool *ret_deleted)
@@ -78,4 +79,6 @@ void daemon_resolver_init(struct daemon *d)
 	};
 	if (d->setcheck)
 		setcheck_resolver(d->setcheck, &d->resolver);
+	if (d->vanish)
+		vanishprobe_resolver(d->vanish, &d->resolver);
 }

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NATTRACED_VANISHPROBE_H
+#define NATTRACED_VANISHPROBE_H
+
+#include "resolver.h"
+
+/*
+ * The edge behind vanish.c: reads the facts about a packet lost outside
+ * the ruleset from the kernel of the namespace the daemon runs in, and
+ * changes nothing there. Sysctls from /proc/sys/net (per namespace of the
+ * reader), route lookups with RTM_GETROUTE (the input lookup with the
+ * packet's iif, addresses and mark, as the kernel routes it), and the
+ * kernel's own socket lookup for the packet through sock_diag.
+ *
+ * Bounded: at most VANISH_MAX_QUERIES netlink queries per timeline, each
+ * waiting at most VANISH_TIMEOUT_MS. Rate-limited daemon-wide: at most
+ * VANISH_RATE checked timelines a second, bursts of VANISH_BURST; an
+ * answer is reused for the same packet for a second.
+ */
+#define VANISH_MAX_QUERIES	4
+#define VANISH_TIMEOUT_MS	200
+#define VANISH_RATE		20
+#define VANISH_BURST		20
+
+struct vanishprobe;
+
+/*
+ * The netlink sockets belong to the namespace this runs in; sysctls are
+ * read in the namespace the calling thread is in when a check runs
+ * (/proc/sys/net names resolve in the namespace of the thread that opens
+ * them). With --netns, main() enters the namespace before either.
+ */
+int vanishprobe_new(struct vanishprobe **ret);
+struct vanishprobe *vanishprobe_free(struct vanishprobe *v);
+/* Point the vanish callback of r at v. */
+void vanishprobe_resolver(struct vanishprobe *v, struct resolver *r);
+
+struct vanishprobe_stats {
+	unsigned long checks;		/* timelines checked with the kernel */
+	unsigned long queries;		/* netlink queries sent */
+	unsigned long cached;		/* answered from the last second's answers */
+	unsigned long limited;		/* refused by the rate limit */
+};
+const struct vanishprobe_stats *vanishprobe_stats(const struct vanishprobe *v);
+
+#endif
