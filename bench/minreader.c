@@ -18,9 +18,9 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
-#define BATCH	64
-#define DGRAM	8192
-#define RCVBUF	(64 * 1024 * 1024)
+#define BATCH  64
+#define DGRAM  8192
+#define RCVBUF (64 * 1024 * 1024)
 
 static volatile sig_atomic_t stop;
 

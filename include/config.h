@@ -8,11 +8,11 @@
 #include "options.h"
 
 /* A line holds at most a key, " = " and the longest match (4096). */
-#define CONFIG_LINE_MAX		4608
+#define CONFIG_LINE_MAX	   4608
 /* A file holds at most 16 settings of one line each, and comments. */
-#define CONFIG_SIZE_MAX		(64 * 1024)
+#define CONFIG_SIZE_MAX	   (64 * 1024)
 /* One entry per key: there are fewer keys than this. */
-#define CONFIG_ENTRIES_MAX	16
+#define CONFIG_ENTRIES_MAX 16
 
 /*
  * A configuration file: "key = value" per line, keys are the long option
@@ -28,16 +28,14 @@ struct config;
  * Each value is checked as its command-line option would be. Returns 0, or
  * -EINVAL with "NAME:LINE: problem" in err; -ENOMEM.
  */
-int config_parse(const char *name, FILE *in, struct config **ret, char *err,
-		 size_t errlen);
+int config_parse(const char *name, FILE *in, struct config **ret, char *err, size_t errlen);
 /*
  * config_parse() on a file. Only a regular file of at most CONFIG_SIZE_MAX
  * bytes is read (a FIFO, a device or a directory is refused with -EINVAL,
  * without blocking); -errno with the reason in err if unreadable. Control
  * characters from the file appear escaped (\xNN) in err.
  */
-int config_load(const char *path, struct config **ret, char *err,
-		size_t errlen);
+int config_load(const char *path, struct config **ret, char *err, size_t errlen);
 struct config *config_free(struct config *c);
 
 /* The value of key, NULL if the file does not set it. Lives as long as c. */
@@ -51,7 +49,7 @@ const char *config_get(const struct config *c, const char *key);
  * problem in err (a usage error, the file's name and line where it is
  * the file's); another -errno if the file cannot be read.
  */
-int config_options(int argc, char **argv, struct options *ret,
-		   struct config **ret_config, char *err, size_t errlen);
+int config_options(int argc, char **argv, struct options *ret, struct config **ret_config,
+		   char *err, size_t errlen);
 
 #endif

@@ -17,7 +17,7 @@
 #include "natmap.h"
 #include "packet.h"
 
-#define CTQUERY_PER_SECOND	200
+#define CTQUERY_PER_SECOND 200
 
 struct ctquery;
 
@@ -29,7 +29,7 @@ struct ctquery *ctquery_free(struct ctquery *q);
  * protocol; ct_id (0: any) must match when given. 0 and *ret, -ENOENT
  * when there is none, -EAGAIN over the rate, or -errno.
  */
-int ctquery_get(struct ctquery *q, const struct packet_info *orig, uint32_t ct_id,
-		uint64_t now_ns, struct natmap *ret);
+int ctquery_get(struct ctquery *q, const struct packet_info *orig, uint32_t ct_id, uint64_t now_ns,
+		struct natmap *ret);
 
 #endif

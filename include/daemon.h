@@ -34,19 +34,19 @@ struct tracetable;
 struct vanishprobe;
 
 /* Messages handled per wakeup before signals and expiry get a look. */
-#define DRAIN_BATCH	4096
+#define DRAIN_BATCH	     4096
 /* At exit and for a report: what is queued, but not forever under a flood. */
-#define DRAIN_ALL_MAX	(16 * DRAIN_BATCH)
+#define DRAIN_ALL_MAX	     (16 * DRAIN_BATCH)
 /* ... and how long to wait for the receive thread to read the socket. */
-#define SYNC_WAIT_NS	(2000ull * 1000 * 1000)
+#define SYNC_WAIT_NS	     (2000ull * 1000 * 1000)
 /* Stopping waits this long for a slow stdout reader, then counts the rest. */
-#define OUTPUT_EXIT_GRACE_MS	500
+#define OUTPUT_EXIT_GRACE_MS 500
 /*
  * if_indextoname() opens a socket per call; a packet's interfaces repeat,
  * so names are cached, briefly enough that a renamed one shows up soon.
  */
-#define IFCACHE_SIZE	64
-#define IFCACHE_TTL_NS	(1000ull * 1000 * 1000)
+#define IFCACHE_SIZE	     64
+#define IFCACHE_TTL_NS	     (1000ull * 1000 * 1000)
 
 struct ifcache_entry {
 	uint32_t index;
@@ -57,41 +57,41 @@ struct ifcache_entry {
 struct daemon {
 	const struct options *opts;
 	struct nlsock *trace;
-	struct rxthread *rx;		/* reads trace, queues for us */
-	bool rx_more;			/* records left after a batch: poll without waiting */
+	struct rxthread *rx; /* reads trace, queues for us */
+	bool rx_more;	     /* records left after a batch: poll without waiting */
 	struct rulecache *rules;
 	struct timeline_table *timelines;
 	struct tracetable *table;
 	struct resolver resolver;
-	struct explain ex;	/* of the timeline being written */
+	struct explain ex; /* of the timeline being written */
 	struct ifcache_entry ifcache[IFCACHE_SIZE];
 	unsigned long emitted;
 	bool stop;
-	bool failed;		/* stop with EXIT_RUNTIME */
+	bool failed; /* stop with EXIT_RUNTIME */
 	bool wrote;
 	bool counter_warned;
 	uint64_t malformed, enobufs, queue_overruns;
-	struct setcheck *setcheck;	/* explain: set membership, addresses */
-	struct vanishprobe *vanish;	/* explain: why a packet vanished outside the ruleset */
+	struct setcheck *setcheck;  /* explain: set membership, addresses */
+	struct vanishprobe *vanish; /* explain: why a packet vanished outside the ruleset */
 	struct explain_ct_watch ct_watch;
-	uint64_t next_stats_ns;		/* 0: no periodic report */
-	struct capture_stats exit_stats;	/* for the journal's stop entry */
-	uint64_t selected_before;	/* counted by trace rules a reload replaced */
-	struct natlog *natlog;	/* --nat-log, NULL without */
-	struct ctquery *ctquery;	/* a NATed connection's entry, NULL if unavailable */
-	struct follow_table *follow;	/* --follow, NULL without */
-	struct natmap asked;		/* ctquery's last answer */
-	struct outbuf *out;	/* stdout, non-blocking (text and json) */
+	uint64_t next_stats_ns;		 /* 0: no periodic report */
+	struct capture_stats exit_stats; /* for the journal's stop entry */
+	uint64_t selected_before;	 /* counted by trace rules a reload replaced */
+	struct natlog *natlog;		 /* --nat-log, NULL without */
+	struct ctquery *ctquery;	 /* a NATed connection's entry, NULL if unavailable */
+	struct follow_table *follow;	 /* --follow, NULL without */
+	struct natmap asked;		 /* ctquery's last answer */
+	struct outbuf *out;		 /* stdout, non-blocking (text and json) */
 	bool output_error_logged;
 	/* the service (systemd): journal, sd_notify, reload */
 	int argc;
 	char **argv;
-	struct config *config0;	/* the file at start: opts' table etc. point into it */
+	struct config *config0; /* the file at start: opts' table etc. point into it */
 	struct config *config;	/* the file of the match in use */
 	struct options cur;	/* the options after a reload */
 	bool notify;		/* started by systemd with Type=notify */
 	bool status_dirty;
-	bool ct_seen;		/* a timeline carried conntrack attributes */
+	bool ct_seen; /* a timeline carried conntrack attributes */
 	uint64_t status_at, lost_logged_at;
 	uint64_t drops, journal_errors;
 };
@@ -129,7 +129,13 @@ bool daemon_final_accept(void *ctx, uint8_t family, const char *table, const cha
 			 bool first_packet);
 
 /* service.c */
-enum lifecycle { LC_STARTED, LC_STOPPED, LC_LOST, LC_RELOADED, LC_RELOAD_REFUSED };
+enum lifecycle {
+	LC_STARTED,
+	LC_STOPPED,
+	LC_LOST,
+	LC_RELOADED,
+	LC_RELOAD_REFUSED
+};
 void lifecycle(struct daemon *d, enum lifecycle what, const char *detail);
 void service_emitted(struct daemon *d, const struct timeline *tl, const struct tl_summary *sum);
 /* STATUS= for systemctl status: at most once a second, when something changed. */

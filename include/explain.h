@@ -35,7 +35,7 @@
 /* Rules read per timeline while looking for set lookups that did not match. */
 #define EXPLAIN_MAX_RULES	512
 /* Rules of one chain considered (the chain's first ones). */
-#define EXPLAIN_MAX_CHAIN_RULES	512
+#define EXPLAIN_MAX_CHAIN_RULES 512
 #define EXPLAIN_KEY_MAX		160
 
 enum explain_nat_kind {
@@ -49,55 +49,55 @@ enum explain_nat_kind {
 
 /* How a rewrite was found. */
 enum explain_nat_source {
-	EXPLAIN_NAT_FROM_HEADERS,	/* headers differ between base chains */
-	EXPLAIN_NAT_FROM_RULE,		/* a source NAT rule matched at the last hook */
-	EXPLAIN_NAT_FROM_CONNTRACK,	/* the connection is source-NATed already */
+	EXPLAIN_NAT_FROM_HEADERS,   /* headers differ between base chains */
+	EXPLAIN_NAT_FROM_RULE,	    /* a source NAT rule matched at the last hook */
+	EXPLAIN_NAT_FROM_CONNTRACK, /* the connection is source-NATed already */
 };
 
 struct explain_nat {
-	enum tl_nat_type type;		/* which address changed */
+	enum tl_nat_type type; /* which address changed */
 	enum explain_nat_kind kind;
 	enum explain_nat_source source;
 	struct packet_info before, after;
-	bool addr_known;		/* after's address */
-	bool port_known;		/* after's port (when the packet has ports) */
-	bool from_ct;			/* after comes from the conntrack entry */
-	int at_step;			/* printed before this step; -1 after the last */
-	int rule_step;			/* the NAT rule's event, -1 if unknown */
-	const char *hook;		/* of the base chain whose rule did it */
-	uint32_t oif;			/* masquerade: the interface, 0 unknown */
-	char oif_name[IF_NAMESIZE];	/* its name, "" if unknown */
+	bool addr_known;	    /* after's address */
+	bool port_known;	    /* after's port (when the packet has ports) */
+	bool from_ct;		    /* after comes from the conntrack entry */
+	int at_step;		    /* printed before this step; -1 after the last */
+	int rule_step;		    /* the NAT rule's event, -1 if unknown */
+	const char *hook;	    /* of the base chain whose rule did it */
+	uint32_t oif;		    /* masquerade: the interface, 0 unknown */
+	char oif_name[IF_NAMESIZE]; /* its name, "" if unknown */
 };
 
 struct explain_hint {
-	bool evaluated;			/* false: reason says why not */
+	bool evaluated; /* false: reason says why not */
 	bool member;
-	bool negated;			/* "!= @set": the rule wants it absent */
+	bool negated; /* "!= @set": the rule wants it absent */
 	bool is_map;
-	bool suggest;			/* adding the key would let the rule match */
+	bool suggest; /* adding the key would let the rule match */
 	uint8_t family;
-	const char *table, *chain;	/* interned in the timeline table */
-	uint64_t handle;		/* of the rule with the lookup */
+	const char *table, *chain; /* interned in the timeline table */
+	uint64_t handle;	   /* of the rule with the lookup */
 	char set[EXPLAIN_SET_MAX];
-	char key[EXPLAIN_KEY_MAX];	/* nft syntax, "" if not computed */
+	char key[EXPLAIN_KEY_MAX]; /* nft syntax, "" if not computed */
 	char reason[EXPLAIN_REASON_MAX];
 };
 
 /* A step's rule as the rule cache knew it when the timeline was explained. */
 struct explain_rule {
-	const char *text;		/* NULL if unknown; see resolver.h for its life */
+	const char *text; /* NULL if unknown; see resolver.h for its life */
 	bool deleted;
 };
 
 struct explain {
 	struct tl_summary sum;
 	/* names the renderers print, resolved once */
-	struct explain_rule rules[TIMELINE_STEPS_CEILING];	/* of each step */
-	char iif[TIMELINE_MAX_HDRS][IF_NAMESIZE];	/* of each header, "" unknown */
+	struct explain_rule rules[TIMELINE_STEPS_CEILING]; /* of each step */
+	char iif[TIMELINE_MAX_HDRS][IF_NAMESIZE];	   /* of each header, "" unknown */
 	char oif[TIMELINE_MAX_HDRS][IF_NAMESIZE];
-	const char *hooks[TIMELINE_STEPS_CEILING];	/* hook of each step */
+	const char *hooks[TIMELINE_STEPS_CEILING]; /* hook of each step */
 	const char *cause_hook;
-	bool reject;			/* the deciding rule rejects */
+	bool reject; /* the deciding rule rejects */
 	/* jump/goto events leading from the base chain to the cause */
 	int via[EXPLAIN_MAX_VIA];
 	unsigned int n_via;
@@ -111,13 +111,13 @@ struct explain {
 	struct natmap mapping;
 	/* accepted, then never seen at a later hook that has base chains */
 	bool outside;
-	const char *outside_after;	/* hook it was last seen at */
-	unsigned int outside_expected;	/* hooks (1 << NF_INET_*) expected next */
+	const char *outside_after;     /* hook it was last seen at */
+	unsigned int outside_expected; /* hooks (1 << NF_INET_*) expected next */
 	/* why, as the kernel says (resolver->vanish); also input: no listener */
 	struct vanish_result outside_why;
 	struct explain_hint hints[EXPLAIN_MAX_HINTS];
 	unsigned int n_hints;
-	unsigned int hints_dropped;	/* lookups beyond EXPLAIN_MAX_HINTS */
+	unsigned int hints_dropped; /* lookups beyond EXPLAIN_MAX_HINTS */
 	unsigned int queries;
 };
 
@@ -126,8 +126,7 @@ struct explain {
  * else is cheap (rule text lookups, no allocation). ret refers to tl's
  * strings: use it while tl lives.
  */
-void explain_timeline(const struct timeline *tl, const struct resolver *r,
-		      struct explain *ret);
+void explain_timeline(const struct timeline *tl, const struct resolver *r, struct explain *ret);
 
 /* Renderers of what explain_timeline() found: pure, no lookups. */
 
@@ -137,8 +136,8 @@ void explain_timeline(const struct timeline *tl, const struct resolver *r,
  * ", deleted"), or "rule handle N (deleted)" / "(unknown)" without text.
  * Returns the length snprintf would write.
  */
-int explain_step_str(const struct tl_step *s, const struct explain_rule *rule,
-		     bool with_comment, char *buf, size_t len);
+int explain_step_str(const struct tl_step *s, const struct explain_rule *rule, bool with_comment,
+		     char *buf, size_t len);
 /* The interface name of header h ("iif" or "oif"), NULL if unknown. */
 const char *explain_ifname(const struct explain *ex, const struct timeline *tl,
 			   const struct tl_hdr *h, bool in);
@@ -148,8 +147,7 @@ const char *explain_ifname(const struct explain *ex, const struct timeline *tl,
  * allowed_dnats, reached from inet filter forward at hook forward via jump
  * allowed_dnats (handle 8)". Returns the length snprintf would write.
  */
-int explain_cause_str(const struct timeline *tl, const struct explain *ex,
-		      char *buf, size_t len);
+int explain_cause_str(const struct timeline *tl, const struct explain *ex, char *buf, size_t len);
 /* "203.0.113.10 . 22 is not in set inet filter allow_in" (or why not checked). */
 int explain_hint_str(const struct explain_hint *h, char *buf, size_t len);
 /* "nft add element inet filter allow_in { 203.0.113.10 . 22 }", or 0 and "". */
@@ -157,8 +155,7 @@ int explain_hint_command(const struct explain_hint *h, char *buf, size_t len);
 /* "masquerade 203.0.113.10:40000 -> 198.51.100.1:40000 via wan0" */
 int explain_nat_str(const struct explain_nat *n, char *buf, size_t len);
 /* "before -> after" endpoints; after may be "?" */
-void explain_nat_endpoints(const struct explain_nat *n, char *from, char *to,
-			   size_t len);
+void explain_nat_endpoints(const struct explain_nat *n, char *from, char *to, size_t len);
 const char *explain_nat_kind_name(enum explain_nat_kind k);
 const char *explain_nat_source_name(enum explain_nat_source s);
 /* "reject", "drop", "accept", "queue", "stolen", "unknown" */

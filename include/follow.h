@@ -21,20 +21,19 @@
  * Connections ended or refused lately, remembered so that a packet still
  * on its way when a follow ended does not start it again.
  */
-#define FOLLOW_ENDED_RING	256
+#define FOLLOW_ENDED_RING 256
 
 /* Text kept per connection, and in all, for the block printed at its end. */
-#define FOLLOW_TEXT_MAX		(64u * 1024)
-#define FOLLOW_TEXT_TOTAL	(8u * 1024 * 1024)
+#define FOLLOW_TEXT_MAX	  (64u * 1024)
+#define FOLLOW_TEXT_TOTAL (8u * 1024 * 1024)
 
 /* "tcp 198.51.100.2:40000 -> 198.51.100.1:1222", set by the caller */
-#define FOLLOW_LABEL_MAX	160
+#define FOLLOW_LABEL_MAX 160
 
 /* MESSAGE_ID of the journal entry that ends a followed connection (the catalog explains it). */
-#define FOLLOW_JOURNAL_MSGID	"a227dd0f732241b7b0847f3537db2895"
+#define FOLLOW_JOURNAL_MSGID "a227dd0f732241b7b0847f3537db2895"
 
-#define FOLLOW_NO_REPLY_NOTE \
-	"the server's reply took another path or was never sent"
+#define FOLLOW_NO_REPLY_NOTE "the server's reply took another path or was never sent"
 
 enum follow_dir {
 	FOLLOW_DIR_ORIGINAL,
@@ -42,27 +41,27 @@ enum follow_dir {
 };
 
 enum follow_end {
-	FOLLOW_END_TIMEOUT,	/* --follow-timeout passed */
-	FOLLOW_END_PACKETS,	/* --follow-packets reached */
-	FOLLOW_END_CLOSED,	/* RST, or FIN in both directions */
-	FOLLOW_END_FLUSH,	/* the daemon stops */
+	FOLLOW_END_TIMEOUT, /* --follow-timeout passed */
+	FOLLOW_END_PACKETS, /* --follow-packets reached */
+	FOLLOW_END_CLOSED,  /* RST, or FIN in both directions */
+	FOLLOW_END_FLUSH,   /* the daemon stops */
 };
 
 struct follow_conn {
 	uint32_t ct_id;
 	uint64_t start_ns, deadline_ns;
-	unsigned int packets;		/* timelines of it seen */
-	unsigned int replies;		/* ... in the reply direction */
+	unsigned int packets; /* timelines of it seen */
+	unsigned int replies; /* ... in the reply direction */
 	bool fin_original, fin_reply, rst;
-	char label[FOLLOW_LABEL_MAX];	/* the first packet, for people */
+	char label[FOLLOW_LABEL_MAX]; /* the first packet, for people */
 	/* over, waiting for its timelines still in flight (follow_close()) */
 	bool closing;
 	enum follow_end close_why;
 	/* text timelines kept for the block (text output only) */
 	char *text;
 	size_t text_len;
-	bool text_overflow;	/* some were printed at once: no room */
-	size_t *text_ends;	/* where each kept timeline's text ends */
+	bool text_overflow; /* some were printed at once: no room */
+	size_t *text_ends;  /* where each kept timeline's text ends */
 	unsigned int n_kept;
 	/* internal */
 	int32_t hnext, prev, next;
@@ -70,16 +69,16 @@ struct follow_conn {
 };
 
 struct follow_config {
-	unsigned int max;		/* connections at once */
-	unsigned int packets;		/* per connection */
-	uint64_t timeout_ns;		/* per connection */
+	unsigned int max;     /* connections at once */
+	unsigned int packets; /* per connection */
+	uint64_t timeout_ns;  /* per connection */
 };
 
 struct follow_stats {
-	uint64_t followed;	/* connections followed */
-	uint64_t full;		/* not followed: max connections reached */
-	uint64_t no_reply;	/* ended without a reply seen */
-	uint64_t packets;	/* timelines of followed connections */
+	uint64_t followed; /* connections followed */
+	uint64_t full;	   /* not followed: max connections reached */
+	uint64_t no_reply; /* ended without a reply seen */
+	uint64_t packets;  /* timelines of followed connections */
 };
 
 struct follow_table;
@@ -121,8 +120,7 @@ bool follow_packet(struct follow_table *t, struct follow_conn *c, enum follow_di
  * Keep a text timeline for the connection's block. -ENOSPC when it does
  * not fit (FOLLOW_TEXT_MAX, FOLLOW_TEXT_TOTAL): print it at once instead.
  */
-int follow_keep_text(struct follow_table *t, struct follow_conn *c, const char *text,
-		     size_t len);
+int follow_keep_text(struct follow_table *t, struct follow_conn *c, const char *text, size_t len);
 
 typedef void (*follow_end_fn)(void *ctx, const struct follow_conn *c, enum follow_end why);
 

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HASH_FNV1A_INIT	2166136261u
+#define HASH_FNV1A_INIT 2166136261u
 
 /* FNV-1a over len bytes, continuing from h (HASH_FNV1A_INIT to start). */
 static inline uint32_t hash_fnv1a(uint32_t h, const void *data, size_t len)

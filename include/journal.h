@@ -12,16 +12,16 @@
  * MESSAGE_IDs of nattraced's journal entries (made once with
  * systemd-id128 new); contrib/systemd/nattraced.catalog explains each.
  */
-#define JOURNAL_MSGID_TIMELINE	"5ec034376eec4a589f7f395bb4e2c33d"
-#define JOURNAL_MSGID_STARTED	"6d7c2ce16d9c4f1aba9bdf3461f68c9a"
-#define JOURNAL_MSGID_STOPPED	"cdeaa07a071340bea206dfdae2b905c8"
-#define JOURNAL_MSGID_LOST	"1d83ada192f340e3ab1d737f83bd45e2"
-#define JOURNAL_MSGID_RELOAD	"ec659958a7614f7a85ba4496aa9f088e"
-#define JOURNAL_MSGID_STATS	"1b6a260af9de4774af83404f09a010b6"
-#define JOURNAL_MSGID_NAT	"165613a6238044e1992eaa564334fd5b"
+#define JOURNAL_MSGID_TIMELINE "5ec034376eec4a589f7f395bb4e2c33d"
+#define JOURNAL_MSGID_STARTED  "6d7c2ce16d9c4f1aba9bdf3461f68c9a"
+#define JOURNAL_MSGID_STOPPED  "cdeaa07a071340bea206dfdae2b905c8"
+#define JOURNAL_MSGID_LOST     "1d83ada192f340e3ab1d737f83bd45e2"
+#define JOURNAL_MSGID_RELOAD   "ec659958a7614f7a85ba4496aa9f088e"
+#define JOURNAL_MSGID_STATS    "1b6a260af9de4774af83404f09a010b6"
+#define JOURNAL_MSGID_NAT      "165613a6238044e1992eaa564334fd5b"
 
-#define JOURNAL_IDENTIFIER	"nattraced"
-#define JOURNAL_FIELDS_MAX	32
+#define JOURNAL_IDENTIFIER "nattraced"
+#define JOURNAL_FIELDS_MAX 32
 
 /* The fields of one entry, each "KEY=value" (values may hold newlines). */
 struct journal_fields {
@@ -73,8 +73,8 @@ int journal_timeline(const struct timeline *tl, const struct explain *ex);
  * msgid is NULL, and the "KEY=value" strings of fields (NULL-terminated,
  * may be NULL). 0 or -errno.
  */
-int journal_message(int priority, const char *msgid, const char *const *fields,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int journal_message(int priority, const char *msgid, const char *const *fields, const char *fmt,
+		    ...) __attribute__((format(printf, 4, 5)));
 
 /* sd_notify(): "READY=1", "STATUS=...". A no-op outside a notify service. */
 int journal_notify(const char *state);

@@ -16,7 +16,7 @@
 #include <stdio.h>
 
 /* Nesting deeper than this marks the writer failed. */
-#define JSONW_MAX_DEPTH	32
+#define JSONW_MAX_DEPTH 32
 /* A line longer than this marks the writer failed rather than grow on. */
 #define JSONW_MAX_LEN	(4u << 20)
 
@@ -24,10 +24,10 @@
 struct jsonw {
 	char *buf;
 	size_t len, cap;
-	char *initial;		/* the caller's buffer, not ours to free */
-	uint32_t nonempty;	/* bit per depth: a value was written there */
+	char *initial;	   /* the caller's buffer, not ours to free */
+	uint32_t nonempty; /* bit per depth: a value was written there */
 	unsigned int depth;
-	bool failed;		/* out of memory, too long or too deep */
+	bool failed; /* out of memory, too long or too deep */
 };
 
 /* Start writing into buf (cap bytes, may be NULL/0). */

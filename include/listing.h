@@ -19,11 +19,11 @@
  */
 
 /* NFT_NAME_MAXLEN: the kernel's limit for table and chain names, with NUL. */
-#define LISTING_NAME_MAX 256
+#define LISTING_NAME_MAX       256
 /* Longest hook keyword kept ("postrouting" is 11). */
-#define LISTING_HOOK_MAX 16
+#define LISTING_HOOK_MAX       16
 /* Longest chain type kept ("filter", "route", "nat"). */
-#define LISTING_TYPE_MAX 16
+#define LISTING_TYPE_MAX       16
 /* Longer rule text is cut and ends in LISTING_TRUNCATED_MARK. */
 #define LISTING_RULE_MAX       4096
 #define LISTING_TRUNCATED_MARK "..."

@@ -14,7 +14,7 @@
  */
 enum log_sink {
 	LOG_SINK_STDERR,
-	LOG_SINK_JOURNAL,	/* --output journal */
+	LOG_SINK_JOURNAL, /* --output journal */
 };
 
 void log_set_sink(enum log_sink sink);
@@ -29,7 +29,7 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * An entry with a MESSAGE_ID (may be NULL) and "KEY=value" fields
  * (NULL-terminated, may be NULL) for the journal; on stderr, the text.
  */
-void log_entry(int priority, const char *msgid, const char *const *fields,
-	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void log_entry(int priority, const char *msgid, const char *const *fields, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

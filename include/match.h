@@ -26,8 +26,7 @@ int match_precheck(const char *match, char *err, size_t errlen);
  * (no limit when rate is NULL). 0; -EINVAL if rate is not exactly
  * "N/second|minute|hour|day|week"; -ENOSPC if it does not fit.
  */
-int match_rule_text(const char *match, const char *rate, char *buf,
-		    size_t len);
+int match_rule_text(const char *match, const char *rate, char *buf, size_t len);
 
 /*
  * json is libnftables' JSON listing of the unhooked check chain holding
@@ -35,7 +34,6 @@ int match_rule_text(const char *match, const char *rate, char *buf,
  * of match expressions followed by exactly our own statements.
  * 0, or -EINVAL with err naming what was refused.
  */
-int match_verify_listing(const char *json, const char *rate, char *err,
-			 size_t errlen);
+int match_verify_listing(const char *json, const char *rate, char *err, size_t errlen);
 
 #endif

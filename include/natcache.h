@@ -14,14 +14,14 @@
 
 #include "natmap.h"
 
-#define NATCACHE_DEFAULT_SIZE	4096
+#define NATCACHE_DEFAULT_SIZE 4096
 
 struct natcache;
 
 struct natcache_stats {
-	uint64_t stored;	/* new entries */
-	uint64_t updated;	/* entries changed in place */
-	uint64_t evicted;	/* live entries pushed out by newer ones */
+	uint64_t stored;  /* new entries */
+	uint64_t updated; /* entries changed in place */
+	uint64_t evicted; /* live entries pushed out by newer ones */
 };
 
 /* size: entries kept (at least 1). 0 or -ENOMEM. */

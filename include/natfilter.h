@@ -28,9 +28,9 @@
 
 #include "natmap.h"
 
-#define NATFILTER_MAX_CONDS	16	/* conditions kept; more are ignored */
-#define NATFILTER_MAX_VALUES	32	/* ranges per condition; more: ignored */
-#define NATFILTER_IGNORED_MAX	256
+#define NATFILTER_MAX_CONDS   16 /* conditions kept; more are ignored */
+#define NATFILTER_MAX_VALUES  32 /* ranges per condition; more: ignored */
+#define NATFILTER_IGNORED_MAX 256
 
 enum natfilter_field {
 	NATFILTER_SADDR,
@@ -38,7 +38,7 @@ enum natfilter_field {
 	NATFILTER_SPORT,
 	NATFILTER_DPORT,
 	NATFILTER_L4PROTO,
-	NATFILTER_L3,		/* 4 or 6 */
+	NATFILTER_L3, /* 4 or 6 */
 };
 
 /* Values as 16-byte big-endian numbers, so one compare serves all fields. */
@@ -48,7 +48,7 @@ struct natfilter_range {
 
 struct natfilter_cond {
 	enum natfilter_field field;
-	uint8_t l3;		/* addresses: 4 or 6 */
+	uint8_t l3; /* addresses: 4 or 6 */
 	bool negate;
 	unsigned int n;
 	struct natfilter_range r[NATFILTER_MAX_VALUES];
@@ -58,7 +58,7 @@ struct natfilter {
 	unsigned int n;
 	struct natfilter_cond c[NATFILTER_MAX_CONDS];
 	unsigned int n_ignored;
-	char ignored[NATFILTER_IGNORED_MAX];	/* "tcp flags, iifname" */
+	char ignored[NATFILTER_IGNORED_MAX]; /* "tcp flags, iifname" */
 };
 
 /*

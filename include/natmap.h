@@ -23,10 +23,10 @@ struct nf_conntrack;
 struct nlmsghdr;
 
 /* "[" + 45 + "]:" + 5 + NUL */
-#define NATMAP_ENDPOINT_STRLEN	56
+#define NATMAP_ENDPOINT_STRLEN 56
 
 enum natmap_event {
-	NATMAP_EV_NONE = 0,	/* a dump entry: no event */
+	NATMAP_EV_NONE = 0, /* a dump entry: no event */
 	NATMAP_EV_NEW,
 	NATMAP_EV_UPDATE,
 	NATMAP_EV_DESTROY,
@@ -41,24 +41,24 @@ enum natmap_kind {
 };
 
 struct natmap_ep {
-	uint8_t addr[16];	/* network order; IPv4 in the first 4 bytes */
-	uint16_t port;		/* host order; meaningful if the map has_ports */
+	uint8_t addr[16]; /* network order; IPv4 in the first 4 bytes */
+	uint16_t port;	  /* host order; meaningful if the map has_ports */
 };
 
 struct natmap {
 	enum natmap_event event;
 	enum natmap_kind nat;
-	uint8_t l3;		/* 4 or 6 */
-	uint8_t l4proto;	/* IPPROTO_* */
-	bool has_ports;		/* tcp, udp, sctp, dccp, udplite */
+	uint8_t l3;	 /* 4 or 6 */
+	uint8_t l4proto; /* IPPROTO_* */
+	bool has_ports;	 /* tcp, udp, sctp, dccp, udplite */
 	struct natmap_ep orig_src, orig_dst, reply_src, reply_dst;
 	uint32_t ct_id;
 	bool has_ct_id;
-	uint32_t status;	/* IPS_* */
+	uint32_t status; /* IPS_* */
 	bool has_status;
-	uint8_t tcp_state;	/* TCP_CONNTRACK_* */
+	uint8_t tcp_state; /* TCP_CONNTRACK_* */
 	bool has_tcp_state;
-	uint32_t timeout;	/* seconds left */
+	uint32_t timeout; /* seconds left */
 	bool has_timeout;
 };
 
@@ -67,8 +67,7 @@ struct natmap {
  * tuples (addresses, l3 or l4 protocol). ret->nat says whether it is a
  * mapping at all (NATMAP_NAT_NONE: not NATed).
  */
-int natmap_from_ct(const struct nf_conntrack *ct, enum natmap_event event,
-		   struct natmap *ret);
+int natmap_from_ct(const struct nf_conntrack *ct, enum natmap_event event, struct natmap *ret);
 
 /*
  * One ctnetlink message (IPCTNL_MSG_CT_NEW or _DELETE, as multicast or
@@ -92,15 +91,14 @@ int natmap_parse_msg(const struct nlmsghdr *nlh, bool dump, struct natmap *ret);
  */
 void natmap_merge(struct natmap *m, const struct natmap *known);
 
-const char *natmap_event_name(enum natmap_event e);	/* "new", ... */
-const char *natmap_event_mark(enum natmap_event e);	/* "+", "=", "-" */
-const char *natmap_kind_name(enum natmap_kind k);	/* "dnat", ... */
+const char *natmap_event_name(enum natmap_event e); /* "new", ... */
+const char *natmap_event_mark(enum natmap_event e); /* "+", "=", "-" */
+const char *natmap_kind_name(enum natmap_kind k);   /* "dnat", ... */
 /* "ESTABLISHED", "SYN_SENT" for TCP; "ASSURED", "REPLIED", "UNREPLIED"
  * from the status otherwise; "-" if unknown. */
 const char *natmap_state_name(const struct natmap *m);
 /* "198.51.100.1:22", "[2001:db8::1]:22"; the address alone without ports */
-void natmap_endpoint_str(const struct natmap *m, const struct natmap_ep *ep,
-			 char *buf, size_t len);
+void natmap_endpoint_str(const struct natmap *m, const struct natmap_ep *ep, char *buf, size_t len);
 
 /*
  * The natd-style natstat view of a mapping:
@@ -109,8 +107,7 @@ void natmap_endpoint_str(const struct natmap *m, const struct natmap_ep *ep,
  *   alias   the translated endpoint the outside sees
  */
 void natmap_roles(const struct natmap *m, const struct natmap_ep **ret_local,
-		  const struct natmap_ep **ret_public,
-		  const struct natmap_ep **ret_alias);
+		  const struct natmap_ep **ret_public, const struct natmap_ep **ret_alias);
 
 /*
  * One log line, without newline:

@@ -4,10 +4,10 @@
 
 /* Exit statuses, documented in README.md and --help; scripts rely on them. */
 enum nattraced_exit {
-	EXIT_OK = 0,		/* success */
-	EXIT_RUNTIME = 1,	/* runtime error */
-	EXIT_USAGE = 2,		/* usage error or a refused match */
-	EXIT_TIMEOUT = 3,	/* --timeout expired before --count timelines */
+	EXIT_OK = 0,	  /* success */
+	EXIT_RUNTIME = 1, /* runtime error */
+	EXIT_USAGE = 2,	  /* usage error or a refused match */
+	EXIT_TIMEOUT = 3, /* --timeout expired before --count timelines */
 };
 
 #endif

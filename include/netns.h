@@ -15,12 +15,12 @@
 #include <stddef.h>
 
 /* Longest resolved path: /run/netns/NAME, /proc/PID/ns/net or a path. */
-#define NETNS_PATH_MAX	4096
+#define NETNS_PATH_MAX 4096
 
 enum netns_kind {
-	NETNS_NAME,	/* an `ip netns` name: /run/netns/NAME */
-	NETNS_PID,	/* a process: /proc/PID/ns/net */
-	NETNS_PATH,	/* a namespace file or a bind mount of one */
+	NETNS_NAME, /* an `ip netns` name: /run/netns/NAME */
+	NETNS_PID,  /* a process: /proc/PID/ns/net */
+	NETNS_PATH, /* a namespace file or a bind mount of one */
 };
 
 /*

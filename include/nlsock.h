@@ -16,7 +16,7 @@
  * monitor trace shared the core; with 64 MiB 100,000 packets fit. Memory
  * is only charged while events wait to be read.
  */
-#define NLSOCK_RCVBUF	(64 * 1024 * 1024)
+#define NLSOCK_RCVBUF (64 * 1024 * 1024)
 
 struct nlsock;
 
@@ -33,12 +33,12 @@ int nlsock_fd(const struct nlsock *s);
  * NLSOCK_BATCH of them. A trace event is well under 1 KiB; a datagram
  * longer than NLSOCK_DGRAM_MAX is cut and reported as -ENOSPC.
  */
-#define NLSOCK_BATCH		64
-#define NLSOCK_DGRAM_MAX	8192
+#define NLSOCK_BATCH	 64
+#define NLSOCK_DGRAM_MAX 8192
 
 struct nlsock_batch {
-	unsigned int n;				/* datagrams received */
-	ssize_t len[NLSOCK_BATCH];		/* length, or -ENOSPC if cut */
+	unsigned int n;		   /* datagrams received */
+	ssize_t len[NLSOCK_BATCH]; /* length, or -ENOSPC if cut */
 	char buf[NLSOCK_BATCH][NLSOCK_DGRAM_MAX] __attribute__((aligned(8)));
 	struct mmsghdr msg[NLSOCK_BATCH];
 	struct iovec iov[NLSOCK_BATCH];

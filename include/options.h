@@ -7,40 +7,40 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define OPTIONS_RATE_MAX	32
+#define OPTIONS_RATE_MAX	       32
 /* Caps on what is assembled at once; see timeline.h for the ceilings. */
-#define OPTIONS_MAX_INFLIGHT_DEFAULT	1024
-#define OPTIONS_MAX_INFLIGHT_LIMIT	16384
-#define OPTIONS_MAX_EVENTS_DEFAULT	512
-#define OPTIONS_MAX_EVENTS_LIMIT	1024
+#define OPTIONS_MAX_INFLIGHT_DEFAULT   1024
+#define OPTIONS_MAX_INFLIGHT_LIMIT     16384
+#define OPTIONS_MAX_EVENTS_DEFAULT     512
+#define OPTIONS_MAX_EVENTS_LIMIT       1024
 /*
  * The receive queue between the receive thread and the main loop (bytes).
  * The default holds a burst of 200,000 packets of 6 trace events each even
  * at 400 bytes per event (captured ones are 76-264 bytes); memory is
  * mapped only while a burst waits.
  */
-#define OPTIONS_BUFFER_SIZE_DEFAULT	(512ull << 20)
-#define OPTIONS_BUFFER_SIZE_MIN		(64ull << 10)
-#define OPTIONS_BUFFER_SIZE_MAX		(64ull << 30)
+#define OPTIONS_BUFFER_SIZE_DEFAULT    (512ull << 20)
+#define OPTIONS_BUFFER_SIZE_MIN	       (64ull << 10)
+#define OPTIONS_BUFFER_SIZE_MAX	       (64ull << 30)
 /* --follow: packets per connection, seconds, connections followed at once. */
-#define OPTIONS_FOLLOW_PACKETS_DEFAULT	8
-#define OPTIONS_FOLLOW_PACKETS_LIMIT	1000
-#define OPTIONS_FOLLOW_TIMEOUT_DEFAULT	3.0
-#define OPTIONS_FOLLOW_TIMEOUT_MIN	0.1
-#define OPTIONS_FOLLOW_TIMEOUT_MAX	3600.0
-#define OPTIONS_FOLLOW_MAX_DEFAULT	64
-#define OPTIONS_FOLLOW_MAX_LIMIT	65536
+#define OPTIONS_FOLLOW_PACKETS_DEFAULT 8
+#define OPTIONS_FOLLOW_PACKETS_LIMIT   1000
+#define OPTIONS_FOLLOW_TIMEOUT_DEFAULT 3.0
+#define OPTIONS_FOLLOW_TIMEOUT_MIN     0.1
+#define OPTIONS_FOLLOW_TIMEOUT_MAX     3600.0
+#define OPTIONS_FOLLOW_MAX_DEFAULT     64
+#define OPTIONS_FOLLOW_MAX_LIMIT       65536
 
 enum output_kind {
 	OUTPUT_TEXT,
 	OUTPUT_JSON,
-	OUTPUT_JOURNAL,			/* one journal entry per timeline */
+	OUTPUT_JOURNAL, /* one journal entry per timeline */
 };
 
 enum nat_log {
 	NAT_LOG_OFF,
-	NAT_LOG_MATCH,			/* NATed connections --match selects */
-	NAT_LOG_ALL,			/* every NATed connection */
+	NAT_LOG_MATCH, /* NATed connections --match selects */
+	NAT_LOG_ALL,   /* every NATed connection */
 };
 
 /*
@@ -51,28 +51,28 @@ enum nat_log {
  */
 struct options {
 	const char *match;
-	char rate[OPTIONS_RATE_MAX];	/* "1/second"; empty when rate_none */
+	char rate[OPTIONS_RATE_MAX]; /* "1/second"; empty when rate_none */
 	bool rate_none;
-	unsigned long count;		/* 0: no limit */
-	double timeout;			/* seconds; 0: none */
+	unsigned long count; /* 0: no limit */
+	double timeout;	     /* seconds; 0: none */
 	enum output_kind output;
 	const char *table;
-	uint8_t family;			/* NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 */
-	unsigned int hooks;		/* bit (1 << NF_INET_*) per hook */
+	uint8_t family;	    /* NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 */
+	unsigned int hooks; /* bit (1 << NF_INET_*) per hook */
 	bool help, version;
-	unsigned int max_inflight;	/* timelines assembled at once */
-	unsigned int max_events;	/* events kept per timeline */
-	unsigned int stats_interval;	/* seconds; 0: SIGUSR1 and exit only */
-	uint64_t buffer_size;		/* receive queue bound, bytes */
-	enum nat_log nat_log;		/* --nat-log[=all] */
-	bool nat_table;			/* --nat-table */
-	const char *config;		/* --config FILE, NULL if none */
-	const char *netns;		/* --netns NAME|PID|PATH, NULL: our own */
+	unsigned int max_inflight;   /* timelines assembled at once */
+	unsigned int max_events;     /* events kept per timeline */
+	unsigned int stats_interval; /* seconds; 0: SIGUSR1 and exit only */
+	uint64_t buffer_size;	     /* receive queue bound, bytes */
+	enum nat_log nat_log;	     /* --nat-log[=all] */
+	bool nat_table;		     /* --nat-table */
+	const char *config;	     /* --config FILE, NULL if none */
+	const char *netns;	     /* --netns NAME|PID|PATH, NULL: our own */
 	/* --follow: trace a traced packet's connection on, both directions */
 	bool follow;
-	unsigned int follow_packets;	/* per connection */
-	double follow_timeout;		/* seconds per connection */
-	unsigned int follow_max;	/* connections followed at once */
+	unsigned int follow_packets; /* per connection */
+	double follow_timeout;	     /* seconds per connection */
+	unsigned int follow_max;     /* connections followed at once */
 };
 
 /*
@@ -80,8 +80,7 @@ struct options {
  * problem in err. Does not print, does not exit. With --config, --match
  * may be missing: config_options() reads the file and checks.
  */
-int options_parse(int argc, char **argv, struct options *ret, char *err,
-		  size_t errlen);
+int options_parse(int argc, char **argv, struct options *ret, char *err, size_t errlen);
 void options_usage(FILE *out);
 
 /* "inet", "ip", "ip6": the nft keyword of a family */
@@ -94,7 +93,7 @@ bool options_nft_keyword(const char *word);
  * A table name that needs no quoting anywhere: a letter, then letters,
  * digits, '_' or '-', OPTIONS_TABLE_NAME_MAX in all (keywords aside).
  */
-#define OPTIONS_TABLE_NAME_MAX	64
+#define OPTIONS_TABLE_NAME_MAX 64
 bool options_table_name_ok(const char *name);
 
 #endif

@@ -17,16 +17,16 @@
 #include <stdio.h>
 
 /* Bytes waiting for a slow reader; beyond this, records are dropped. */
-#define OUTBUF_MAX		(8 * 1024 * 1024)
+#define OUTBUF_MAX	   (8 * 1024 * 1024)
 /* Records waiting at once; beyond this too. */
-#define OUTBUF_RECORDS_MAX	65536
+#define OUTBUF_RECORDS_MAX 65536
 
 struct outbuf;
 
 struct outbuf_stats {
 	uint64_t delivered;	/* timeline records written whole */
 	uint64_t dropped;	/* timeline records never written (full, error, exit) */
-	uint64_t dropped_bytes;	/* of every kind of record */
+	uint64_t dropped_bytes; /* of every kind of record */
 	uint64_t pending;	/* timeline records still in the buffer */
 	int error;		/* the first write error, -errno; 0 */
 	bool cut_removed;	/* a record cut by the error was truncated away */

@@ -19,15 +19,15 @@ struct timeline;
  */
 
 /* Key/value pairs an owner carries at most. */
-#define OWNER_MAX_ATTRS		4
+#define OWNER_MAX_ATTRS 4
 /* A value longer than this is cut. */
-#define OWNER_VALUE_MAX		128
+#define OWNER_VALUE_MAX 128
 /* "ip6tables-nft -t filter -S <chain name of up to 255 bytes>" */
-#define OWNER_CMD_MAX		(32 + 256)
+#define OWNER_CMD_MAX	(32 + 256)
 
 struct owner_attr {
-	const char *key;		/* JSON key, static: "zone", "service", ... */
-	const char *label;		/* text before the value, static; "" none */
+	const char *key;   /* JSON key, static: "zone", "service", ... */
+	const char *label; /* text before the value, static; "" none */
 	char value[OWNER_VALUE_MAX];
 };
 
@@ -66,16 +66,15 @@ bool owner_of(uint8_t family, const char *table, const char *chain, const char *
  * Service's name is only in the element's comment, which the rule text
  * does not show. Returns whether it added anything.
  */
-bool owner_kube_lookup(struct owner *o, const char *rule, const char *daddr,
-		       const char *proto, uint16_t dport);
+bool owner_kube_lookup(struct owner *o, const char *rule, const char *daddr, const char *proto,
+		       uint16_t dport);
 
 /*
  * The owner of step i of tl, with its rule text as ex resolved it, and what
  * kube-proxy's maps prove (owner_kube_lookup) from the packet as that
  * step's base chain saw it.
  */
-bool owner_of_step(const struct timeline *tl, const struct explain *ex, int i,
-		   struct owner *ret);
+bool owner_of_step(const struct timeline *tl, const struct explain *ex, int i, struct owner *ret);
 /*
  * The owner of the cause (ex->sum.cause): owner_of_step(), and when that is
  * kube-proxy's shared reject-chain, the Service the vmap that sent the

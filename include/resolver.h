@@ -25,10 +25,9 @@ struct resolver {
 	 * re-lists; it dies only after its rule left the listing and
 	 * RULECACHE_MAX_DELETED later deletions pushed it out (rulecache.h).
 	 */
-	const char *(*rule)(void *ctx, uint8_t family, const char *table,
-			    uint64_t handle, bool *ret_deleted);
-	const char *(*hook)(void *ctx, uint8_t family, const char *table,
-			    const char *chain);
+	const char *(*rule)(void *ctx, uint8_t family, const char *table, uint64_t handle,
+			    bool *ret_deleted);
+	const char *(*hook)(void *ctx, uint8_t family, const char *table, const char *chain);
 	/* An interface's name, NULL if gone; valid until the next call. */
 	const char *(*ifname)(void *ctx, uint32_t ifindex);
 	/*
@@ -47,30 +46,26 @@ struct resolver {
 	 * Copy the handles of a chain's rules, in the kernel's order, into
 	 * ret_handles (at most max). 0 and *ret_n, or -ENOENT.
 	 */
-	int (*chain_rules)(void *xctx, uint8_t family, const char *table,
-			   const char *chain, uint64_t *ret_handles,
-			   unsigned int max, unsigned int *ret_n);
+	int (*chain_rules)(void *xctx, uint8_t family, const char *table, const char *chain,
+			   uint64_t *ret_handles, unsigned int max, unsigned int *ret_n);
 	/* Hooks (1 << NF_INET_*) with base chains for nfproto: all, nat. */
 	void (*base_hooks)(void *xctx, uint8_t nfproto, unsigned int *ret_all,
 			   unsigned int *ret_nat);
 	/* The address masquerade uses on ifindex (l3 4 or 6). 0 or -errno. */
-	int (*ifaddr)(void *xctx, uint32_t ifindex, uint8_t l3,
-		      uint8_t ret_addr[16]);
+	int (*ifaddr)(void *xctx, uint32_t ifindex, uint8_t l3, uint8_t ret_addr[16]);
 	/*
 	 * Is key (nft syntax) in the set or map? 1 yes, 0 no, or -errno with
 	 * the reason in reason. Never changes the set.
 	 */
-	int (*set_member)(void *xctx, uint8_t family, const char *table,
-			  const char *set, const char *key, char *reason,
-			  size_t reason_len);
+	int (*set_member)(void *xctx, uint8_t family, const char *table, const char *set,
+			  const char *key, char *reason, size_t reason_len);
 
 	/*
 	 * Why a packet the ruleset accepted never reached the next hook
 	 * (vanish.h), asked of the kernel, changing nothing. May be NULL.
 	 */
 	void *vctx;
-	void (*vanish)(void *vctx, const struct vanish_query *q,
-		       struct vanish_result *ret);
+	void (*vanish)(void *vctx, const struct vanish_query *q, struct vanish_result *ret);
 };
 
 #endif

@@ -12,9 +12,9 @@
  * re-list (rate-limited). Rules that disappear keep their text, flagged
  * deleted, up to RULECACHE_MAX_DELETED of them.
  */
-#define RULECACHE_MAX_RULES	65536
-#define RULECACHE_MAX_CHAINS	4096
-#define RULECACHE_MAX_DELETED	1024
+#define RULECACHE_MAX_RULES   65536
+#define RULECACHE_MAX_CHAINS  4096
+#define RULECACHE_MAX_DELETED 1024
 
 struct rulecache;
 
@@ -50,16 +50,15 @@ int rulecache_refresh(struct rulecache *c);
  * left the listing and RULECACHE_MAX_DELETED later deletions pushed it
  * out of the deleted ring, or at rulecache_free().
  */
-const char *rulecache_rule(struct rulecache *c, uint8_t family,
-			   const char *table, uint64_t handle,
+const char *rulecache_rule(struct rulecache *c, uint8_t family, const char *table, uint64_t handle,
 			   bool *ret_deleted);
 /*
  * "prerouting", ... for a base chain; NULL for a regular or unknown chain.
  * A static string, except a hook keyword names.c does not know, which
  * lives until a re-list no longer lists its chain with that hook.
  */
-const char *rulecache_hook(struct rulecache *c, uint8_t family,
-			   const char *table, const char *chain);
+const char *rulecache_hook(struct rulecache *c, uint8_t family, const char *table,
+			   const char *chain);
 
 /*
  * Whether an accept in this base chain ends the packet's path through the
@@ -78,8 +77,8 @@ bool rulecache_final_accept(struct rulecache *c, uint8_t family, const char *tab
  * kernel evaluates them. 0 or -ENOENT. The array is valid until the next
  * re-list, which a rulecache_rule() miss can trigger: copy it first.
  */
-int rulecache_chain_rules(struct rulecache *c, uint8_t family, const char *table,
-			  const char *chain, const uint64_t **ret_handles, unsigned int *ret_n);
+int rulecache_chain_rules(struct rulecache *c, uint8_t family, const char *table, const char *chain,
+			  const uint64_t **ret_handles, unsigned int *ret_n);
 /*
  * Hooks (bit 1 << NF_INET_*) where packets of nfproto (NFPROTO_IPV4 or
  * NFPROTO_IPV6) meet a base chain: in *ret_all those of type filter or

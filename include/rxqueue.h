@@ -38,33 +38,33 @@
 #include <stdint.h>
 
 enum rxrec_type {
-	RXREC_DGRAM = 1,	/* a datagram as the kernel sent it */
-	RXREC_TRUNC,		/* a datagram longer than the receive buffer (cut) */
-	RXREC_LOSS_ENOBUFS,	/* the socket overran: messages before this were lost */
-	RXREC_LOSS_OVERRUN,	/* this queue overran: datagrams here were dropped */
-	RXREC_LOSS_END,		/* the socket was found empty after a loss */
+	RXREC_DGRAM = 1,    /* a datagram as the kernel sent it */
+	RXREC_TRUNC,	    /* a datagram longer than the receive buffer (cut) */
+	RXREC_LOSS_ENOBUFS, /* the socket overran: messages before this were lost */
+	RXREC_LOSS_OVERRUN, /* this queue overran: datagrams here were dropped */
+	RXREC_LOSS_END,	    /* the socket was found empty after a loss */
 };
 
 /* Chunks are this large, or limit / 4 for a small limit. */
-#define RXQUEUE_CHUNK		(256u * 1024)
-#define RXQUEUE_MIN_LIMIT	(64u * 1024)
+#define RXQUEUE_CHUNK	    (256u * 1024)
+#define RXQUEUE_MIN_LIMIT   (64u * 1024)
 /*
  * Chunks kept for reuse: 16 MiB (at most a quarter of the limit). A queue
  * that swings within this range maps and unmaps nothing: a new mapping
  * costs a page fault per 4 KiB, an unmapping a TLB shootdown on every
  * CPU the threads run on, both paid by the receive thread mid-burst.
  */
-#define RXQUEUE_SPARE_BYTES	(16u << 20)
+#define RXQUEUE_SPARE_BYTES (16u << 20)
 /* Per record: a header, the datagram rounded up to 8 bytes. */
-#define RXQUEUE_REC_HDR		8u
+#define RXQUEUE_REC_HDR	    8u
 
 struct rxqueue;
 
 struct rxqueue_stats {
-	uint64_t records;		/* datagrams stored */
-	uint64_t dropped;		/* datagrams dropped, queue full */
-	uint64_t overruns;		/* runs of drops (each a gap) */
-	size_t peak_bytes;		/* most chunk memory mapped at once */
+	uint64_t records;  /* datagrams stored */
+	uint64_t dropped;  /* datagrams dropped, queue full */
+	uint64_t overruns; /* runs of drops (each a gap) */
+	size_t peak_bytes; /* most chunk memory mapped at once */
 };
 
 /*

@@ -32,16 +32,16 @@
 #include "nlsock.h"
 #include "rxqueue.h"
 
-#define RXTHREAD_COALESCE_MS	10
+#define RXTHREAD_COALESCE_MS 10
 /* The thread's nice value, where it may raise its priority (root). */
-#define RXTHREAD_NICE		-10
+#define RXTHREAD_NICE	     -10
 /* Idle this long, the queue gives back its spare memory beyond 1 MiB. */
-#define RXTHREAD_TRIM_MS	1000
-#define RXTHREAD_TRIM_KEEP	(1u << 20)
+#define RXTHREAD_TRIM_MS     1000
+#define RXTHREAD_TRIM_KEEP   (1u << 20)
 /* A read of this many datagrams is a burst: read on without the pause. */
-#define RXTHREAD_BURST		1024
+#define RXTHREAD_BURST	     1024
 /* Datagrams read before the queue is published, under a flood. */
-#define RXTHREAD_DRAIN_MAX	65536
+#define RXTHREAD_DRAIN_MAX   65536
 
 struct rxthread;
 

@@ -18,8 +18,8 @@
  * 37 ms for a set of 10,000 elements here). Answers are reused for a
  * second.
  */
-#define SETCHECK_RATE	20
-#define SETCHECK_BURST	20
+#define SETCHECK_RATE  20
+#define SETCHECK_BURST 20
 
 struct setcheck;
 
@@ -29,10 +29,10 @@ struct setcheck *setcheck_free(struct setcheck *s);
 void setcheck_resolver(struct setcheck *s, struct resolver *r);
 
 struct setcheck_stats {
-	unsigned long queries;		/* sent to the kernel */
-	unsigned long cached;		/* answered from the last second's answers */
-	unsigned long limited;		/* refused by the rate limit */
-	unsigned long errors;		/* answered with an error */
+	unsigned long queries; /* sent to the kernel */
+	unsigned long cached;  /* answered from the last second's answers */
+	unsigned long limited; /* refused by the rate limit */
+	unsigned long errors;  /* answered with an error */
 };
 const struct setcheck_stats *setcheck_stats(const struct setcheck *s);
 

@@ -15,26 +15,26 @@
 #include "timeline.h"
 
 enum stats_reason {
-	STATS_INTERVAL,		/* --stats-interval */
-	STATS_SIGNAL,		/* SIGUSR1 */
+	STATS_INTERVAL, /* --stats-interval */
+	STATS_SIGNAL,	/* SIGUSR1 */
 	STATS_EXIT,
 };
 
 /* What the edges know that the timeline table does not. */
 struct stats_input {
-	bool selected_known;	/* the counter could be read */
-	uint64_t selected;	/* packets the trace rule selected */
-	uint64_t printed;	/* timelines written (--count stops there) */
-	uint64_t output_dropped;	/* timelines the output never delivered */
-	uint64_t in_flight;	/* timelines still being assembled */
-	uint64_t enobufs;	/* receive overruns */
-	uint64_t queue_overruns;	/* receive queue (--buffer-size) overruns */
-	uint64_t malformed;	/* messages that did not decode */
+	bool selected_known;	 /* the counter could be read */
+	uint64_t selected;	 /* packets the trace rule selected */
+	uint64_t printed;	 /* timelines written (--count stops there) */
+	uint64_t output_dropped; /* timelines the output never delivered */
+	uint64_t in_flight;	 /* timelines still being assembled */
+	uint64_t enobufs;	 /* receive overruns */
+	uint64_t queue_overruns; /* receive queue (--buffer-size) overruns */
+	uint64_t malformed;	 /* messages that did not decode */
 	/* --follow */
 	bool follow;
-	uint64_t follow_connections;	/* connections followed */
-	uint64_t follow_full;		/* not followed: --follow-max reached */
-	uint64_t follow_no_reply;	/* followed, no reply seen */
+	uint64_t follow_connections; /* connections followed */
+	uint64_t follow_full;	     /* not followed: --follow-max reached */
+	uint64_t follow_no_reply;    /* followed, no reply seen */
 };
 
 struct capture_stats {
@@ -43,10 +43,10 @@ struct capture_stats {
 	uint64_t selected, emitted, complete, incomplete, not_printed, output_dropped;
 	uint64_t lost, in_flight, enobufs, queue_overruns;
 	uint64_t events, malformed, evicted, events_dropped, names_dropped;
-	uint64_t chains_dropped;	/* base chain entries past TIMELINE_MAX_HDRS */
-	uint64_t joined;		/* trace id changes joined to their packet */
-	uint64_t foreign;		/* packets other tracers selected, not shown */
-	uint64_t reselected;		/* counter hits for packets already ours */
+	uint64_t chains_dropped; /* base chain entries past TIMELINE_MAX_HDRS */
+	uint64_t joined;	 /* trace id changes joined to their packet */
+	uint64_t foreign;	 /* packets other tracers selected, not shown */
+	uint64_t reselected;	 /* counter hits for packets already ours */
 	bool follow;
 	uint64_t follow_connections, follow_full, follow_no_reply;
 };

@@ -11,7 +11,7 @@
  * timeline table keeps two and empties the older one when no timeline
  * uses it any more (timeline.c).
  */
-#define STRPOOL_MAX	4096
+#define STRPOOL_MAX 4096
 
 struct strpool;
 

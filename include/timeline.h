@@ -16,12 +16,12 @@
  * first and the last events are kept (the verdict is among the last) and
  * the gap between them is counted.
  */
-#define TIMELINE_MAX_STEPS	512	/* events kept per packet, by default */
-#define TIMELINE_STEPS_CEILING	1024	/* ... and at most (max_steps) */
-#define TIMELINE_MAX_HDRS	32	/* base chains with headers per packet */
-#define TIMELINE_MAX_IDS	4	/* trace ids one packet is known by */
-#define TIMELINE_MAX_SEL	4	/* our rules' selections kept per packet */
-#define TIMELINE_IDLE_NS	(80ull * 1000 * 1000)
+#define TIMELINE_MAX_STEPS     512  /* events kept per packet, by default */
+#define TIMELINE_STEPS_CEILING 1024 /* ... and at most (max_steps) */
+#define TIMELINE_MAX_HDRS      32   /* base chains with headers per packet */
+#define TIMELINE_MAX_IDS       4    /* trace ids one packet is known by */
+#define TIMELINE_MAX_SEL       4    /* our rules' selections kept per packet */
+#define TIMELINE_IDLE_NS       (80ull * 1000 * 1000)
 
 enum timeline_verdict {
 	TL_VERDICT_UNKNOWN = 0,
@@ -33,17 +33,17 @@ enum timeline_verdict {
 
 /* Why a timeline was emitted. */
 enum timeline_end {
-	TL_END_VERDICT,		/* drop, stolen or queue */
-	TL_END_IDLE,		/* no event for TIMELINE_IDLE_NS */
-	TL_END_REUSED,		/* its trace id started a new packet */
-	TL_END_EVICTED,		/* table full: the oldest was pushed out */
-	TL_END_FLUSH,		/* daemon stopping */
-	TL_END_ACCEPTED,	/* accepted where nothing can follow */
+	TL_END_VERDICT,	 /* drop, stolen or queue */
+	TL_END_IDLE,	 /* no event for TIMELINE_IDLE_NS */
+	TL_END_REUSED,	 /* its trace id started a new packet */
+	TL_END_EVICTED,	 /* table full: the oldest was pushed out */
+	TL_END_FLUSH,	 /* daemon stopping */
+	TL_END_ACCEPTED, /* accepted where nothing can follow */
 };
 
 /* Conntrack attributes as sent with the first event of a base chain. */
 struct tl_ct {
-	uint32_t present;	/* TRACE_HAS_CT_* bits */
+	uint32_t present; /* TRACE_HAS_CT_* bits */
 	uint32_t id;
 	uint8_t direction;
 	uint32_t status;
@@ -52,14 +52,14 @@ struct tl_ct {
 
 /* Headers as seen on entry to one base chain. */
 struct tl_hdr {
-	const char *table, *chain;	/* the base chain (interned) */
+	const char *table, *chain; /* the base chain (interned) */
 	uint8_t family;
-	bool own;			/* one of our own trace chains */
+	bool own; /* one of our own trace chains */
 	struct packet_info pkt;
 	bool pkt_valid;
 	uint32_t iif, oif, mark;
-	uint16_t oiftype;	/* ARPHRD_* */
-	uint32_t present;	/* TRACE_HAS_IIF/OIF/MARK/OIFTYPE */
+	uint16_t oiftype; /* ARPHRD_* */
+	uint32_t present; /* TRACE_HAS_IIF/OIF/MARK/OIFTYPE */
 	struct tl_ct ct;
 };
 
@@ -68,16 +68,16 @@ struct tl_step {
 	const char *table, *chain, *target;
 	uint64_t handle;
 	int32_t verdict;
-	uint8_t type;		/* enum trace_type */
-	uint8_t family;		/* NFPROTO_* of the table */
+	uint8_t type;	/* enum trace_type */
+	uint8_t family; /* NFPROTO_* of the table */
 	bool has_handle;
 	bool has_verdict;
-	int8_t hdr;		/* index into hdrs[], -1 if none */
-	int8_t base;		/* hdrs[] of the base chain entry it is in, -1 unknown */
+	int8_t hdr;  /* index into hdrs[], -1 if none */
+	int8_t base; /* hdrs[] of the base chain entry it is in, -1 unknown */
 };
 
 struct timeline {
-	uint32_t id;		/* the first trace id */
+	uint32_t id; /* the first trace id */
 	/*
 	 * Every trace id the packet had, ids[0] == id. The kernel hashes the
 	 * input interface into the id, so a bridged packet (br_netfilter)
@@ -86,10 +86,10 @@ struct timeline {
 	uint32_t ids[TIMELINE_MAX_IDS];
 	uint8_t n_ids;
 	uint64_t first_ns, last_ns;
-	uint32_t seq;		/* order in which timelines started */
-	bool started;		/* our trace rule selected it */
-	bool ended;		/* a final verdict arrived */
-	bool lossy;		/* events may be missing (ENOBUFS, eviction) */
+	uint32_t seq; /* order in which timelines started */
+	bool started; /* our trace rule selected it */
+	bool ended;   /* a final verdict arrived */
+	bool lossy;   /* events may be missing (ENOBUFS, eviction) */
 	/*
 	 * A packet under a trace id that joined no timeline showed up after
 	 * this one's last event: it may have been this packet's continuation.
@@ -102,13 +102,13 @@ struct timeline {
 	 */
 	uint32_t steps_dropped;
 	uint16_t gap_at;
-	uint16_t hdrs_dropped;	/* base chain entries beyond TIMELINE_MAX_HDRS */
-	uint16_t ids_dropped;	/* trace ids beyond TIMELINE_MAX_IDS */
+	uint16_t hdrs_dropped; /* base chain entries beyond TIMELINE_MAX_HDRS */
+	uint16_t ids_dropped;  /* trace ids beyond TIMELINE_MAX_IDS */
 	uint8_t nfproto;
 	uint16_t n_steps;
 	uint8_t n_hdrs;
-	bool names_lost;	/* a name did not fit the pool: shown as "?" */
-	bool own_accepted;	/* our trace chain's policy let it through */
+	bool names_lost;   /* a name did not fit the pool: shown as "?" */
+	bool own_accepted; /* our trace chain's policy let it through */
 	/*
 	 * Handles of our own rules that selected the packet, in order (the
 	 * trace rule, --follow's rules), the first TIMELINE_MAX_SEL.
@@ -127,9 +127,9 @@ struct timeline_stats {
 	uint64_t evicted;
 	uint64_t steps_dropped;
 	uint64_t names_dropped;
-	uint64_t hdrs_dropped;		/* base chain entries past TIMELINE_MAX_HDRS */
-	uint64_t joined;		/* trace id changes joined to their packet */
-	uint64_t foreign;		/* packets another tracer selected: not ours */
+	uint64_t hdrs_dropped; /* base chain entries past TIMELINE_MAX_HDRS */
+	uint64_t joined;       /* trace id changes joined to their packet */
+	uint64_t foreign;      /* packets another tracer selected: not ours */
 	/*
 	 * Our rule's event for a packet already ours (several --hooks, a
 	 * looped-back packet): its counter counted the packet again.
@@ -141,16 +141,15 @@ struct timeline_stats {
  * Called as a timeline ends. The timeline and its table and chain names
  * are valid only during the call.
  */
-typedef void (*timeline_emit_fn)(void *ctx, const struct timeline *tl,
-				 enum timeline_end why);
+typedef void (*timeline_emit_fn)(void *ctx, const struct timeline *tl, enum timeline_end why);
 
 struct timeline_table;
 
 struct timeline_config {
-	const char *own_table;	/* events of this table are ours */
+	const char *own_table; /* events of this table are ours */
 	uint8_t own_family;
 	unsigned int max_inflight;
-	unsigned int max_steps;		/* 0: TIMELINE_MAX_STEPS */
+	unsigned int max_steps; /* 0: TIMELINE_MAX_STEPS */
 	uint64_t idle_ns;
 	timeline_emit_fn emit;
 	void *emit_ctx;
@@ -160,18 +159,16 @@ struct timeline_config {
 	 * conntrack entry is new, or not known). Then the timeline ends at
 	 * once instead of after the idle time. NULL: always wait.
 	 */
-	bool (*final_accept)(void *ctx, uint8_t family, const char *table,
-			     const char *chain, bool first_packet);
+	bool (*final_accept)(void *ctx, uint8_t family, const char *table, const char *chain,
+			     bool first_packet);
 	void *final_ctx;
 };
 
-int timeline_table_new(const struct timeline_config *cfg,
-		       struct timeline_table **ret);
+int timeline_table_new(const struct timeline_config *cfg, struct timeline_table **ret);
 struct timeline_table *timeline_table_free(struct timeline_table *t);
 
 /* Feed one decoded event received at now_ns. May emit timelines. */
-void timeline_add(struct timeline_table *t, const struct trace_event *ev,
-		  uint64_t now_ns);
+void timeline_add(struct timeline_table *t, const struct trace_event *ev, uint64_t now_ns);
 /* Emit timelines idle since before now_ns - idle. */
 void timeline_expire(struct timeline_table *t, uint64_t now_ns);
 /* Nanoseconds until the next idle expiry, or -1 if none is in flight. */
@@ -219,8 +216,8 @@ int timeline_entry_next(const struct timeline *tl, int i);
 const struct tl_ct *timeline_first_ct(const struct timeline *tl);
 
 /* What a timeline amounts to: verdict, cause and NAT rewrites. */
-#define TL_MAX_PATH	16
-#define TL_MAX_NAT	4
+#define TL_MAX_PATH 16
+#define TL_MAX_NAT  4
 
 /*
  * The jump stack of one base chain entry, replayed from its events: a
@@ -230,7 +227,7 @@ const struct tl_ct *timeline_first_ct(const struct timeline *tl);
  */
 struct tl_frame {
 	const char *chain;
-	int via;		/* step that entered it, -1 for the base chain */
+	int via; /* step that entered it, -1 for the base chain */
 	bool is_goto;
 	/* for the caller's own use, zeroed on push */
 	uint64_t last;
@@ -239,7 +236,7 @@ struct tl_frame {
 
 struct tl_walk {
 	struct tl_frame st[TL_MAX_PATH];
-	unsigned int depth;	/* >= 1 */
+	unsigned int depth; /* >= 1 */
 };
 
 void tl_walk_begin(struct tl_walk *w, const char *base_chain);
@@ -260,17 +257,20 @@ void tl_walk_sync(struct tl_walk *w, const char *chain);
 /* The chains from the base chain to the top, a goto replacing its caller. */
 unsigned int tl_walk_path(const struct tl_walk *w, const char **ret);
 
-enum tl_nat_type { TL_NAT_DNAT, TL_NAT_SNAT };
+enum tl_nat_type {
+	TL_NAT_DNAT,
+	TL_NAT_SNAT
+};
 
 struct tl_nat {
 	enum tl_nat_type type;
 	struct packet_info before, after;
-	int step;		/* first step that saw the rewritten header */
+	int step; /* first step that saw the rewritten header */
 };
 
 struct tl_summary {
 	enum timeline_verdict verdict;
-	int cause;		/* step index deciding the verdict, -1 none */
+	int cause; /* step index deciding the verdict, -1 none */
 	/*
 	 * The verdict is unknown although the last event seen has one:
 	 * events may be missing after it (overrun, eviction), so it may be
@@ -282,11 +282,11 @@ struct tl_summary {
 	 * the ruleset stood in its way (e.g. after nft flush ruleset).
 	 */
 	bool only_own;
-	const char *path[TL_MAX_PATH];	/* chains from the base chain */
+	const char *path[TL_MAX_PATH]; /* chains from the base chain */
 	unsigned int n_path;
 	struct tl_nat nat[TL_MAX_NAT];
 	unsigned int n_nat;
-	const struct tl_hdr *packet;	/* as first seen, NULL if unknown */
+	const struct tl_hdr *packet; /* as first seen, NULL if unknown */
 };
 
 void timeline_summarize(const struct timeline *tl, struct tl_summary *ret);

@@ -7,32 +7,32 @@
 #include <stdint.h>
 
 /* Before raw (-300), conntrack (-200) and dstnat (-100). */
-#define TRACETABLE_PRIORITY	(-350)
-#define TRACETABLE_CHECK_CHAIN	"match_check"
+#define TRACETABLE_PRIORITY	   (-350)
+#define TRACETABLE_CHECK_CHAIN	   "match_check"
 /*
  * --follow: after conntrack (-200), before dstnat (-100), so that a match
  * still sees the headers the trace rule saw. Packets selected here show
  * no events of base chains before this priority (raw, conntrack).
  */
-#define TRACETABLE_FOLLOW_PRIORITY	(-150)
-#define TRACETABLE_FOLLOW_SET		"follow"
+#define TRACETABLE_FOLLOW_PRIORITY (-150)
+#define TRACETABLE_FOLLOW_SET	   "follow"
 /* Rule handles of the follow chains kept to tell which rule selected a packet. */
-#define TRACETABLE_FOLLOW_HANDLES	16
+#define TRACETABLE_FOLLOW_HANDLES  16
 
 /* What one of our rules is, by its handle. */
 enum tracetable_rule_kind {
-	TRACETABLE_RULE_OTHER = 0,	/* the trace rule, or not ours */
-	TRACETABLE_RULE_FOLLOW_NEW,	/* a new connection, added to the follow set */
-	TRACETABLE_RULE_FOLLOW_ORIGINAL,	/* a followed connection, original direction */
-	TRACETABLE_RULE_FOLLOW_REPLY,	/* ... reply direction */
+	TRACETABLE_RULE_OTHER = 0,	 /* the trace rule, or not ours */
+	TRACETABLE_RULE_FOLLOW_NEW,	 /* a new connection, added to the follow set */
+	TRACETABLE_RULE_FOLLOW_ORIGINAL, /* a followed connection, original direction */
+	TRACETABLE_RULE_FOLLOW_REPLY,	 /* ... reply direction */
 };
 
 struct tracetable_config {
-	uint8_t family;		/* NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 */
+	uint8_t family; /* NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 */
 	const char *table;
-	unsigned int hooks;	/* bit (1 << NF_INET_*) per hook */
+	unsigned int hooks; /* bit (1 << NF_INET_*) per hook */
 	const char *match;
-	const char *rate;	/* "1/second", or NULL for no limit */
+	const char *rate; /* "1/second", or NULL for no limit */
 	/* Check the match only: the table is deleted again, *ret is NULL. */
 	bool check_only;
 	/*
@@ -76,8 +76,8 @@ int tracetable_selected(struct tracetable *t, uint64_t *ret_packets);
  * stay (cfg's must be the same, or 0/NULL). Returns 0; -EINVAL if refused
  * (the old trace runs on, unchanged); another -errno. err says why.
  */
-int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg,
-		       char *err, size_t errlen);
+int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg, char *err,
+		       size_t errlen);
 
 /* Which of our follow rules a handle is (--follow), TRACETABLE_RULE_OTHER if none. */
 enum tracetable_rule_kind tracetable_rule_kind(const struct tracetable *t, uint64_t handle);

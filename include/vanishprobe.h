@@ -17,10 +17,10 @@
  * VANISH_RATE checked timelines a second, bursts of VANISH_BURST; an
  * answer is reused for the same packet for a second.
  */
-#define VANISH_MAX_QUERIES	4
-#define VANISH_TIMEOUT_MS	200
-#define VANISH_RATE		20
-#define VANISH_BURST		20
+#define VANISH_MAX_QUERIES 4
+#define VANISH_TIMEOUT_MS  200
+#define VANISH_RATE	   20
+#define VANISH_BURST	   20
 
 struct vanishprobe;
 
@@ -36,10 +36,10 @@ struct vanishprobe *vanishprobe_free(struct vanishprobe *v);
 void vanishprobe_resolver(struct vanishprobe *v, struct resolver *r);
 
 struct vanishprobe_stats {
-	unsigned long checks;		/* timelines checked with the kernel */
-	unsigned long queries;		/* netlink queries sent */
-	unsigned long cached;		/* answered from the last second's answers */
-	unsigned long limited;		/* refused by the rate limit */
+	unsigned long checks;  /* timelines checked with the kernel */
+	unsigned long queries; /* netlink queries sent */
+	unsigned long cached;  /* answered from the last second's answers */
+	unsigned long limited; /* refused by the rate limit */
 };
 const struct vanishprobe_stats *vanishprobe_stats(const struct vanishprobe *v);
 

@@ -20,22 +20,22 @@
 #include "strbuf.h"
 
 struct config_entry {
-	const char *key;	/* from config_keys[] */
+	const char *key; /* from config_keys[] */
 	char *value;
-	char *arg;		/* "--key=value" */
+	char *arg; /* "--key=value" */
 	unsigned int line;
 };
 
 struct config {
 	struct config_entry entries[CONFIG_ENTRIES_MAX];
 	unsigned int n;
-	char **argv;		/* merged by config_options() */
+	char **argv; /* merged by config_options() */
 };
 
 /* The long options a file may set; not config, help or version. */
 static const char *const config_keys[] = {
-	"match", "rate", "count", "timeout", "output", "table", "family", "hooks",
-	"max-inflight", "max-events", "stats-interval", "nat-log", "netns",
+	"match", "rate",	 "count",      "timeout",	 "output",  "table", "family",
+	"hooks", "max-inflight", "max-events", "stats-interval", "nat-log", "netns",
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -104,20 +104,22 @@ static int parse_line(struct config *c, const char *name, unsigned int lineno, c
 	eq = strchr(p, '=');
 	if (!eq)
 		return strbuf_error(err, errlen, "%s:%u: expected 'key = value', got '%.64s'", name,
-			    lineno, p);
+				    lineno, p);
 	for (end = eq; end > p && is_blank(end[-1]); end--)
 		;
 	klen = (size_t)(end - p);
 	key = known_key(p, klen);
 	if (!key)
-		return strbuf_error(err, errlen,
-			    "%s:%u: unknown key '%.*s' (use match, rate, count, timeout, output, "
-			    "table, family, hooks, max-inflight, max-events, stats-interval, nat-log, netns)",
-			    name, lineno, (int)(klen > 64 ? 64 : klen), p);
+		return strbuf_error(
+			err, errlen,
+			"%s:%u: unknown key '%.*s' (use match, rate, count, timeout, output, "
+			"table, family, hooks, max-inflight, max-events, stats-interval, nat-log, netns)",
+			name, lineno, (int)(klen > 64 ? 64 : klen), p);
 	for (unsigned int i = 0; i < c->n; i++)
 		if (c->entries[i].key == key)
-			return strbuf_error(err, errlen, "%s:%u: '%s' is set twice (first on line %u)",
-				    name, lineno, key, c->entries[i].line);
+			return strbuf_error(err, errlen,
+					    "%s:%u: '%s' is set twice (first on line %u)", name,
+					    lineno, key, c->entries[i].line);
 	p = eq + 1;
 	while (is_blank(*p))
 		p++;
@@ -144,7 +146,7 @@ static int parse_line(struct config *c, const char *name, unsigned int lineno, c
 	/* "--rate: '5/minutes' is not ..." reads as "rate: ..." in a file */
 	if (check_value(e->arg, msg, sizeof(msg)) < 0)
 		return strbuf_error(err, errlen, "%s:%u: %s", name, lineno,
-			    strncmp(msg, "--", 2) == 0 ? msg + 2 : msg);
+				    strncmp(msg, "--", 2) == 0 ? msg + 2 : msg);
 	return 0;
 }
 
@@ -184,8 +186,8 @@ static int parse_text(struct config *c, const char *name, char *text, size_t len
 
 		lineno++;
 		if (n > CONFIG_LINE_MAX)
-			return strbuf_error(err, errlen, "%s:%u: line longer than %d bytes", name, lineno,
-				    CONFIG_LINE_MAX);
+			return strbuf_error(err, errlen, "%s:%u: line longer than %d bytes", name,
+					    lineno, CONFIG_LINE_MAX);
 		if (memchr(line, '\0', n))
 			return strbuf_error(err, errlen, "%s:%u: NUL byte in line", name, lineno);
 		line[n] = '\0';
@@ -220,8 +222,9 @@ int config_parse(const char *name, FILE *in, struct config **ret, char *err, siz
 		goto out;
 	}
 	if (len > CONFIG_SIZE_MAX) {
-		r = strbuf_error(err, errlen, "%s: larger than %d bytes, not a nattraced configuration",
-			 name, CONFIG_SIZE_MAX);
+		r = strbuf_error(err, errlen,
+				 "%s: larger than %d bytes, not a nattraced configuration", name,
+				 CONFIG_SIZE_MAX);
 		goto out;
 	}
 	text[len] = '\0';
@@ -279,15 +282,16 @@ int config_load(const char *path, struct config **ret, char *err, size_t errlen)
 		goto out_escape;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		r = strbuf_error(err, errlen, "configuration %s is %s: only a regular file is read", path,
-			 file_kind(st.st_mode));
+		r = strbuf_error(err, errlen, "configuration %s is %s: only a regular file is read",
+				 path, file_kind(st.st_mode));
 		close(fd);
 		goto out_escape;
 	}
 	if (st.st_size > CONFIG_SIZE_MAX) {
-		r = strbuf_error(err, errlen,
-			 "configuration %s is larger than %d bytes, not a nattraced configuration",
-			 path, CONFIG_SIZE_MAX);
+		r = strbuf_error(
+			err, errlen,
+			"configuration %s is larger than %d bytes, not a nattraced configuration",
+			path, CONFIG_SIZE_MAX);
 		close(fd);
 		goto out_escape;
 	}
@@ -346,8 +350,10 @@ int config_options(int argc, char **argv, struct options *ret, struct config **r
 	if (!o.match && !o.help && !o.version && !o.nat_table && o.nat_log != NAT_LOG_ALL) {
 		config_free(c);
 		if (o.config)
-			return strbuf_error(err, errlen, "--match is required: neither %s nor the command line sets it",
-				    o.config);
+			return strbuf_error(
+				err, errlen,
+				"--match is required: neither %s nor the command line sets it",
+				o.config);
 		return strbuf_error(err, errlen, "--match is required");
 	}
 	*ret = o;

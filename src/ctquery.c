@@ -15,8 +15,8 @@
 
 struct ctquery {
 	struct nfct_handle *h;
-	uint64_t window_ns;	/* start of the current second */
-	unsigned int used;	/* queries in it */
+	uint64_t window_ns; /* start of the current second */
+	unsigned int used;  /* queries in it */
 };
 
 struct answer {
@@ -97,8 +97,8 @@ static bool over_rate(struct ctquery *q, uint64_t now_ns)
 	return q->used++ >= CTQUERY_PER_SECOND;
 }
 
-int ctquery_get(struct ctquery *q, const struct packet_info *orig, uint32_t ct_id,
-		uint64_t now_ns, struct natmap *ret)
+int ctquery_get(struct ctquery *q, const struct packet_info *orig, uint32_t ct_id, uint64_t now_ns,
+		struct natmap *ret)
 {
 	struct answer a = { .ct_id = ct_id };
 	struct nf_conntrack *ct;

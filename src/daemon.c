@@ -54,9 +54,11 @@ void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 	/* A ruleset change since the last timeline: re-list before naming rules. */
 	r = rulecache_refresh(d->rules);
 	if (r < 0)
-		log_warning("re-listing the ruleset failed: %s, rule text may be stale", strerror(-r));
+		log_warning("re-listing the ruleset failed: %s, rule text may be stale",
+			    strerror(-r));
 	if (explain_ct_watch(&d->ct_watch, tl, &d->resolver))
-		log_notice("trace events carry no conntrack state (kernel before 6.16, or no conntrack in this namespace): ct state per chain is not shown");
+		log_notice(
+			"trace events carry no conntrack state (kernel before 6.16, or no conntrack in this namespace): ct state per chain is not shown");
 	/* The one place that asks: the outputs below only render. */
 	explain_timeline(tl, &d->resolver, &d->ex);
 	fc = followd_of(d, tl, &d->ex, &fdir, &fflags);
@@ -83,7 +85,8 @@ void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 	/* journald away for a moment: lose this entry, not the trace */
 	if (r < 0 && d->opts->output == OUTPUT_JOURNAL) {
 		if (d->journal_errors++ == 0)
-			fprintf(stderr, "nattraced: writing to the journal failed: %s, entries are lost\n",
+			fprintf(stderr,
+				"nattraced: writing to the journal failed: %s, entries are lost\n",
 				strerror(-r));
 		r = 0;
 	}
@@ -100,8 +103,7 @@ void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 		d->stop = true;
 }
 
-static void handle_datagram(struct daemon *d, const void *buf, size_t len,
-			    uint64_t now)
+static void handle_datagram(struct daemon *d, const void *buf, size_t len, uint64_t now)
 {
 	const struct nlmsghdr *nlh;
 	size_t off = 0;
@@ -160,7 +162,8 @@ static bool consume_queue(struct daemon *d, int max, bool until_empty)
 		case RXREC_LOSS_OVERRUN:
 			/* The same for events our own queue had no room for. */
 			if (d->queue_overruns++ == 0)
-				log_warning("receive queue overrun (--buffer-size %llu): trace events lost, affected timelines are marked incomplete",
+				log_warning(
+					"receive queue overrun (--buffer-size %llu): trace events lost, affected timelines are marked incomplete",
 					(unsigned long long)d->opts->buffer_size);
 			timeline_loss_begin(d->timelines);
 			break;
@@ -263,7 +266,8 @@ void daemon_read_selected(struct daemon *d, struct stats_input *in)
 	in->selected_known = r == 0;
 	in->selected += d->selected_before;
 	if (r < 0 && !d->counter_warned) {
-		log_warning("cannot read the trace rule's counter (%s): packets selected are not known",
+		log_warning(
+			"cannot read the trace rule's counter (%s): packets selected are not known",
 			strerror(-r));
 		d->counter_warned = true;
 	}
@@ -288,11 +292,13 @@ static void journal_stats(const struct capture_stats *st)
 	snprintf(f[n++], sizeof(f[0]), "NATTRACE_STATS_REASON=%s",
 		 st->reason == STATS_SIGNAL ? "signal" : "interval");
 	if (st->selected_known) {
-		snprintf(f[n++], sizeof(f[0]), "NATTRACE_SELECTED=%llu", (unsigned long long)st->selected);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_SELECTED=%llu",
+			 (unsigned long long)st->selected);
 		snprintf(f[n++], sizeof(f[0]), "NATTRACE_LOST=%llu", (unsigned long long)st->lost);
 	}
 	snprintf(f[n++], sizeof(f[0]), "NATTRACE_TIMELINES=%llu", (unsigned long long)st->emitted);
-	snprintf(f[n++], sizeof(f[0]), "NATTRACE_INCOMPLETE=%llu", (unsigned long long)st->incomplete);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_INCOMPLETE=%llu",
+		 (unsigned long long)st->incomplete);
 	snprintf(f[n++], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu", (unsigned long long)st->enobufs);
 	for (size_t i = 0; i < n; i++)
 		fields[i] = f[i];
@@ -386,7 +392,7 @@ int daemon_run(struct daemon *d, int sfd)
 		{ .fd = sfd, .events = POLLIN },
 		{ .fd = trace ? rulecache_fd(d->rules) : -1, .events = POLLIN },
 		{ .fd = d->natlog ? natlog_fd(d->natlog) : -1, .events = POLLIN },
-		{ .fd = -1, .events = POLLOUT },	/* stdout, while output waits */
+		{ .fd = -1, .events = POLLOUT }, /* stdout, while output waits */
 	};
 
 	if (o->timeout > 0)

@@ -24,8 +24,7 @@
 #include "ruletext.h"
 #include "strbuf.h"
 
-#define NONE	(-1)
-
+#define NONE (-1)
 
 /* ---- small helpers ---- */
 
@@ -35,8 +34,8 @@ static const char *rule_text(const struct explain *ex, int i)
 	return ex->rules[i].text;
 }
 
-static const char *rule_text_h(const struct resolver *r, uint8_t family,
-			       const char *table, uint64_t handle)
+static const char *rule_text_h(const struct resolver *r, uint8_t family, const char *table,
+			       uint64_t handle)
 {
 	bool deleted;
 
@@ -97,7 +96,8 @@ static void find_accepts(const struct timeline *tl, struct explain *ex)
 		for (int i = end - 1; i >= b; i--) {
 			const struct tl_step *s = &tl->steps[i];
 
-			if (!s->has_verdict || timeline_verdict_of(s->verdict) == TL_VERDICT_UNKNOWN)
+			if (!s->has_verdict ||
+			    timeline_verdict_of(s->verdict) == TL_VERDICT_UNKNOWN)
 				continue;
 			if (timeline_verdict_of(s->verdict) == TL_VERDICT_ACCEPT &&
 			    ex->n_accepts < TIMELINE_MAX_HDRS)
@@ -150,7 +150,7 @@ static void parse_nat_target(const struct ruletext_tok *t, struct explain_nat *n
 		else
 			a_end = end;
 	} else {
-		a_end = end;	/* a bare IPv6 address */
+		a_end = end; /* a bare IPv6 address */
 	}
 	if (a_end > s && (size_t)(a_end - s) < sizeof(addr)) {
 		memcpy(addr, s, (size_t)(a_end - s));
@@ -205,8 +205,8 @@ static bool nat_rule_kind(const char *text, bool src, enum explain_nat_kind *ret
 }
 
 /* The NAT rule among steps [from, to) that rewrote the source or destination. */
-static int find_nat_rule(const struct timeline *tl, const struct explain *ex,
-			 int from, int to, bool src, enum explain_nat_kind *ret)
+static int find_nat_rule(const struct timeline *tl, const struct explain *ex, int from, int to,
+			 bool src, enum explain_nat_kind *ret)
 {
 	struct ruletext_tok t[RULETEXT_MAX_TOKENS];
 	unsigned int n;
@@ -239,8 +239,8 @@ static void nat_from_headers(const struct timeline *tl, struct explain *ex)
 		n->addr_known = n->port_known = true;
 		n->at_step = tn->step;
 		/* The last NAT rule of that kind before the changed headers. */
-		n->rule_step = tn->step == NONE ? NONE :
-			       find_nat_rule(tl, ex, 0, tn->step, src, &kind);
+		n->rule_step =
+			tn->step == NONE ? NONE : find_nat_rule(tl, ex, 0, tn->step, src, &kind);
 		n->kind = kind;
 		n->hook = n->rule_step != NONE ? ex->hooks[n->rule_step] : NULL;
 	}
@@ -252,8 +252,7 @@ static const struct tl_hdr *hdr_of_step(const struct timeline *tl, int i)
 }
 
 /* Source NAT happens as the packet leaves the last hook: from the rule. */
-static void nat_from_rules(const struct timeline *tl, const struct resolver *r,
-			   struct explain *ex)
+static void nat_from_rules(const struct timeline *tl, const struct resolver *r, struct explain *ex)
 {
 	struct ruletext_tok t[RULETEXT_MAX_TOKENS];
 
@@ -299,7 +298,8 @@ static void nat_from_rules(const struct timeline *tl, const struct resolver *r,
 		if (kind == EXPLAIN_NAT_SNAT) {
 			int to = at + 1;
 
-			if (to < (int)nt && (ruletext_is(&t[to], "ip") || ruletext_is(&t[to], "ip6")))
+			if (to < (int)nt &&
+			    (ruletext_is(&t[to], "ip") || ruletext_is(&t[to], "ip6")))
 				to++;
 			/* "snat to ip saddr map { ... }" names no one address */
 			if (to + 1 < (int)nt && ruletext_is(&t[to], "to"))
@@ -337,7 +337,7 @@ static void nat_from_conntrack(const struct timeline *tl, struct explain *ex)
 	if (!h || !(h->ct.status & TRACE_CT_SRC_NAT) || ex->n_nat >= EXPLAIN_MAX_NAT)
 		return;
 	if ((h->ct.present & TRACE_HAS_CT_DIRECTION) && h->ct.direction != 0)
-		return;	/* a reply: its destination is restored, seen in headers */
+		return; /* a reply: its destination is restored, seen in headers */
 	n = &ex->nat[ex->n_nat++];
 	memset(n, 0, sizeof(*n));
 	n->type = TL_NAT_SNAT;
@@ -396,8 +396,7 @@ static void nat_from_mapping(const struct timeline *tl, const struct resolver *r
  * address the client asked for, as it leaves (postrouting, or input for
  * a local client), after every chain it passes. Only the mapping knows.
  */
-static void nat_from_reply(const struct timeline *tl, const struct resolver *r,
-			   struct explain *ex)
+static void nat_from_reply(const struct timeline *tl, const struct resolver *r, struct explain *ex)
 {
 	const struct tl_ct *ct = timeline_first_ct(tl);
 	const char *last_hook = tl->n_steps ? ex->hooks[tl->n_steps - 1] : NULL;
@@ -405,14 +404,13 @@ static void nat_from_reply(const struct timeline *tl, const struct resolver *r,
 	const struct natmap *m;
 	struct explain_nat *n;
 
-	if (!ct || !(ct->present & TRACE_HAS_CT_DIRECTION) || ct->direction == 0 ||
-	    !r || !r->mapping || !ex->sum.packet || ex->n_nat >= EXPLAIN_MAX_NAT ||
+	if (!ct || !(ct->present & TRACE_HAS_CT_DIRECTION) || ct->direction == 0 || !r ||
+	    !r->mapping || !ex->sum.packet || ex->n_nat >= EXPLAIN_MAX_NAT ||
 	    ex->sum.verdict == TL_VERDICT_DROP)
 		return;
 	pkt = &ex->sum.packet->pkt;
 	m = r->mapping(r->ctx, ct, pkt);
-	if (!m || m->l3 != pkt->l3 || !(m->nat & NATMAP_NAT_DNAT) ||
-	    !same_ep(pkt, &m->reply_src))
+	if (!m || m->l3 != pkt->l3 || !(m->nat & NATMAP_NAT_DNAT) || !same_ep(pkt, &m->reply_src))
 		return;
 	ex->mapping = *m;
 	ex->has_mapping = true;
@@ -438,11 +436,13 @@ static void nat_from_reply(const struct timeline *tl, const struct resolver *r,
  * a dnat or redirect in that chain is not in its headers yet.
  */
 static void ask_vanish(const struct timeline *tl, const struct resolver *r,
-		       const struct tl_hdr *last, int bit, unsigned int expect,
-		       struct explain *ex)
+		       const struct tl_hdr *last, int bit, unsigned int expect, struct explain *ex)
 {
 	struct vanish_query q = {
-		.pkt = last->pkt, .daddr_known = true, .hook = bit, .expected = expect,
+		.pkt = last->pkt,
+		.daddr_known = true,
+		.hook = bit,
+		.expected = expect,
 		.iif = (last->present & TRACE_HAS_IIF) ? last->iif : 0,
 		.mark = (last->present & TRACE_HAS_MARK) ? last->mark : 0,
 	};
@@ -454,8 +454,8 @@ static void ask_vanish(const struct timeline *tl, const struct resolver *r,
 
 	if (!r->vanish || !last->pkt_valid || tl->n_steps == 0)
 		return;
-	i = find_nat_rule(tl, ex, timeline_entry_start(tl, tl->n_steps - 1, NULL),
-			  tl->n_steps, false, &kind);
+	i = find_nat_rule(tl, ex, timeline_entry_start(tl, tl->n_steps - 1, NULL), tl->n_steps,
+			  false, &kind);
 	if (i != NONE && nat_rule_kind(rule_text(ex, i), false, &kind, t, &nt, &at)) {
 		while (++at < (int)nt && !ruletext_is(&t[at], "to"))
 			;
@@ -472,8 +472,7 @@ static void ask_vanish(const struct timeline *tl, const struct resolver *r,
 	r->vanish(r->vctx, &q, &ex->outside_why);
 }
 
-static void find_outside(const struct timeline *tl, const struct resolver *r,
-			 struct explain *ex)
+static void find_outside(const struct timeline *tl, const struct resolver *r, struct explain *ex)
 {
 	const struct tl_hdr *last = NULL;
 	unsigned int all = 0, nat = 0, expect = 0;
@@ -481,16 +480,17 @@ static void find_outside(const struct timeline *tl, const struct resolver *r,
 	int bit;
 
 	/* a packet under another trace id may have been this one, later */
-	if (ex->sum.verdict != TL_VERDICT_ACCEPT || !timeline_complete(tl) ||
-	    tl->unjoined_after || !r || !r->base_hooks || !r->hook || tl->n_hdrs == 0)
+	if (ex->sum.verdict != TL_VERDICT_ACCEPT || !timeline_complete(tl) || tl->unjoined_after ||
+	    !r || !r->base_hooks || !r->hook || tl->n_hdrs == 0)
 		return;
 	last = &tl->hdrs[tl->n_hdrs - 1];
 	hook = r->hook(r->ctx, last->family, last->table, last->chain);
 	bit = names_hook_parse(hook);
 	if (bit == NONE)
 		return;
-	r->base_hooks(r->xctx, tl->nfproto ? tl->nfproto :
-		      (last->pkt.l3 == 6 ? NFPROTO_IPV6 : NFPROTO_IPV4), &all, &nat);
+	r->base_hooks(r->xctx,
+		      tl->nfproto ? tl->nfproto : (last->pkt.l3 == 6 ? NFPROTO_IPV6 : NFPROTO_IPV4),
+		      &all, &nat);
 	/*
 	 * nat chains see a connection's first packet only, and the source NAT
 	 * ones only until the connection is source-NATed: count them only
@@ -535,7 +535,7 @@ struct hintctx {
 	const struct timeline *tl;
 	const struct resolver *r;
 	struct explain *ex;
-	const struct tl_hdr *hdr;	/* the packet as it was at this hook */
+	const struct tl_hdr *hdr; /* the packet as it was at this hook */
 	unsigned int rules_read;
 	uint64_t handles[EXPLAIN_MAX_CHAIN_RULES];
 };
@@ -556,8 +556,7 @@ static bool quotable(const char *s)
  * ports for udp): no hint; -1: not evaluated, reason set.
  */
 static int build_key(const struct explain_lookup *l, const struct tl_hdr *h,
-		     const struct resolver *r, char *buf, size_t len,
-		     char *reason, size_t rlen)
+		     const struct resolver *r, char *buf, size_t len, char *reason, size_t rlen)
 {
 	const struct packet_info *p = &h->pkt;
 	size_t off = 0;
@@ -582,8 +581,9 @@ static int build_key(const struct explain_lookup *l, const struct tl_hdr *h,
 		case EXPLAIN_SEL_IP6_DADDR:
 			if (p->l3 != 6)
 				return 0;
-			inet_ntop(AF_INET6, l->sel[k] == EXPLAIN_SEL_IP6_SADDR ? p->saddr : p->daddr,
-				  a, sizeof(a));
+			inet_ntop(AF_INET6,
+				  l->sel[k] == EXPLAIN_SEL_IP6_SADDR ? p->saddr : p->daddr, a,
+				  sizeof(a));
 			strbuf_add(buf, len, &off, "%s", a);
 			break;
 		case EXPLAIN_SEL_TCP_SPORT:
@@ -625,7 +625,8 @@ static int build_key(const struct explain_lookup *l, const struct tl_hdr *h,
 			uint32_t present = in ? TRACE_HAS_IIF : TRACE_HAS_OIF;
 
 			if (!(h->present & present)) {
-				snprintf(reason, rlen, "the packet has no %s interface at this hook",
+				snprintf(reason, rlen,
+					 "the packet has no %s interface at this hook",
 					 in ? "input" : "output");
 				return -1;
 			}
@@ -661,9 +662,8 @@ static bool verdict_word(const char *text)
 	       ruletext_has_word(text, "goto");
 }
 
-static void check_lookup(struct hintctx *c, const struct tl_step *where,
-			 const char *chain, uint64_t handle, const char *text,
-			 const struct explain_lookup *l)
+static void check_lookup(struct hintctx *c, const struct tl_step *where, const char *chain,
+			 uint64_t handle, const char *text, const struct explain_lookup *l)
 {
 	struct explain *ex = c->ex;
 	struct explain_hint *h;
@@ -677,7 +677,7 @@ static void check_lookup(struct hintctx *c, const struct tl_step *where,
 	else {
 		k = build_key(l, c->hdr, c->r, key, sizeof(key), reason, sizeof(reason));
 		if (k == 0)
-			return;	/* cannot match this packet: not a set question */
+			return; /* cannot match this packet: not a set question */
 	}
 	if (ex->n_hints >= EXPLAIN_MAX_HINTS) {
 		ex->hints_dropped++;
@@ -737,8 +737,8 @@ evaluated:
 
 /* Rules of the top chain after handle 'after' (0: from the start) and
  * before handle 'before' (0: to the end) did not match: look at their sets. */
-static void scan_skipped(struct hintctx *c, const struct tl_step *where,
-			 const char *chain, uint64_t after, uint64_t before)
+static void scan_skipped(struct hintctx *c, const struct tl_step *where, const char *chain,
+			 uint64_t after, uint64_t before)
 {
 	const struct resolver *r = c->r;
 	unsigned int n = 0, i = 0;
@@ -751,7 +751,7 @@ static void scan_skipped(struct hintctx *c, const struct tl_step *where,
 		while (i < n && c->handles[i] != after)
 			i++;
 		if (i == n)
-			return;	/* the listing does not have it: no claim */
+			return; /* the listing does not have it: no claim */
 		i++;
 	}
 	for (; i < n && c->handles[i] != before; i++) {
@@ -771,8 +771,7 @@ static void scan_skipped(struct hintctx *c, const struct tl_step *where,
 }
 
 /* Replay the cause's base chain, looking at the rules that did not match. */
-static void find_hints(const struct timeline *tl, const struct resolver *r,
-		       struct explain *ex)
+static void find_hints(const struct timeline *tl, const struct resolver *r, struct explain *ex)
 {
 	struct hintctx *c, cbuf;
 	struct tl_walk w;
@@ -821,8 +820,7 @@ static void find_hints(const struct timeline *tl, const struct resolver *r,
 /* ---- putting it together ---- */
 
 /* Everything the renderers name: rule texts and interfaces. */
-static void resolve_names(const struct timeline *tl, const struct resolver *r,
-			  struct explain *ex)
+static void resolve_names(const struct timeline *tl, const struct resolver *r, struct explain *ex)
 {
 	for (int i = 0; i < tl->n_steps; i++) {
 		const struct tl_step *s = &tl->steps[i];
@@ -843,8 +841,7 @@ static void resolve_names(const struct timeline *tl, const struct resolver *r,
 	}
 }
 
-void explain_timeline(const struct timeline *tl, const struct resolver *r,
-		      struct explain *ret)
+void explain_timeline(const struct timeline *tl, const struct resolver *r, struct explain *ret)
 {
 	const char *hook = NULL;
 
@@ -854,8 +851,8 @@ void explain_timeline(const struct timeline *tl, const struct resolver *r,
 		const struct tl_hdr *h = timeline_entry_hdr(tl, i);
 
 		if (i == 0 || tl->steps[i].base != tl->steps[i - 1].base)
-			hook = h && r && r->hook ? r->hook(r->ctx, h->family, h->table,
-							   h->chain) : NULL;
+			hook = h && r && r->hook ? r->hook(r->ctx, h->family, h->table, h->chain)
+						 : NULL;
 		ret->hooks[i] = hook;
 	}
 	ret->cause_hook = ret->sum.cause >= 0 ? ret->hooks[ret->sum.cause] : NULL;

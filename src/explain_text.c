@@ -28,11 +28,16 @@ const char *explain_verdict_kind(const struct explain *ex)
 const char *explain_nat_kind_name(enum explain_nat_kind k)
 {
 	switch (k) {
-	case EXPLAIN_NAT_DNAT:		return "dnat";
-	case EXPLAIN_NAT_REDIRECT:	return "redirect";
-	case EXPLAIN_NAT_SNAT:		return "snat";
-	case EXPLAIN_NAT_MASQUERADE:	return "masquerade";
-	case EXPLAIN_NAT_UNDNAT:	return "un-dnat";
+	case EXPLAIN_NAT_DNAT:
+		return "dnat";
+	case EXPLAIN_NAT_REDIRECT:
+		return "redirect";
+	case EXPLAIN_NAT_SNAT:
+		return "snat";
+	case EXPLAIN_NAT_MASQUERADE:
+		return "masquerade";
+	case EXPLAIN_NAT_UNDNAT:
+		return "un-dnat";
 	}
 	return "?";
 }
@@ -40,9 +45,12 @@ const char *explain_nat_kind_name(enum explain_nat_kind k)
 const char *explain_nat_source_name(enum explain_nat_source s)
 {
 	switch (s) {
-	case EXPLAIN_NAT_FROM_HEADERS:		return "headers";
-	case EXPLAIN_NAT_FROM_RULE:		return "rule";
-	case EXPLAIN_NAT_FROM_CONNTRACK:	return "conntrack";
+	case EXPLAIN_NAT_FROM_HEADERS:
+		return "headers";
+	case EXPLAIN_NAT_FROM_RULE:
+		return "rule";
+	case EXPLAIN_NAT_FROM_CONNTRACK:
+		return "conntrack";
 	}
 	return "?";
 }
@@ -75,11 +83,14 @@ int explain_nat_str(const struct explain_nat *n, char *buf, size_t len)
 
 	explain_nat_endpoints(n, from, to, sizeof(from));
 	if (n->kind == EXPLAIN_NAT_UNDNAT)
-		return snprintf(buf, len, "un-dnat %s -> %s by conntrack at %s (the reply to the dnat)",
-				from, to, n->hook ? n->hook : "postrouting");
+		return snprintf(buf, len,
+				"un-dnat %s -> %s by conntrack at %s (the reply to the dnat)", from,
+				to, n->hook ? n->hook : "postrouting");
 	if (n->source == EXPLAIN_NAT_FROM_CONNTRACK && !n->addr_known)
-		return snprintf(buf, len, "%s %s -> ? (conntrack: the connection is source-NATed; its address is not in the trace)",
-				explain_nat_kind_name(n->kind), from);
+		return snprintf(
+			buf, len,
+			"%s %s -> ? (conntrack: the connection is source-NATed; its address is not in the trace)",
+			explain_nat_kind_name(n->kind), from);
 	if (n->kind == EXPLAIN_NAT_MASQUERADE && !n->addr_known) {
 		if (ifname)
 			return snprintf(buf, len, "masquerade %s -> address of %s", from, ifname);
@@ -98,14 +109,13 @@ int explain_hint_str(const struct explain_hint *h, char *buf, size_t len)
 
 	if (!h->evaluated)
 		return snprintf(buf, len, "%s%s%s %s %s %s %s not evaluated: %s",
-				h->key[0] ? h->key : "", h->key[0] ? " in " : "", what,
-				fam, h->table, h->set, h->key[0] ? "was" : "lookup",
-				h->reason);
+				h->key[0] ? h->key : "", h->key[0] ? " in " : "", what, fam,
+				h->table, h->set, h->key[0] ? "was" : "lookup", h->reason);
 	if (h->negated)
 		return snprintf(buf, len, "%s is %sin %s %s %s %s (the rule wants it absent)",
 				h->key, h->member ? "" : "not ", what, fam, h->table, h->set);
-	return snprintf(buf, len, "%s is %sin %s %s %s %s%s", h->key, h->member ? "" : "not ",
-			what, fam, h->table, h->set,
+	return snprintf(buf, len, "%s is %sin %s %s %s %s%s", h->key, h->member ? "" : "not ", what,
+			fam, h->table, h->set,
 			h->member ? " (the rule failed on another condition)" : "");
 }
 
@@ -116,13 +126,12 @@ int explain_hint_command(const struct explain_hint *h, char *buf, size_t len)
 			buf[0] = '\0';
 		return 0;
 	}
-	return snprintf(buf, len, "nft add element %s %s %s { %s%s }",
-			trace_family_name(h->family), h->table, h->set, h->key,
-			h->is_map ? " : VERDICT" : "");
+	return snprintf(buf, len, "nft add element %s %s %s { %s%s }", trace_family_name(h->family),
+			h->table, h->set, h->key, h->is_map ? " : VERDICT" : "");
 }
 
-int explain_step_str(const struct tl_step *s, const struct explain_rule *rule,
-		     bool with_comment, char *buf, size_t len)
+int explain_step_str(const struct tl_step *s, const struct explain_rule *rule, bool with_comment,
+		     char *buf, size_t len)
 {
 	char comment[256];
 	size_t off = 0;
@@ -146,8 +155,8 @@ int explain_step_str(const struct tl_step *s, const struct explain_rule *rule,
 static void put_step(char *buf, size_t len, size_t *off, const struct explain *ex,
 		     const struct timeline *tl, int i)
 {
-	int w = explain_step_str(&tl->steps[i], &ex->rules[i], true,
-				 *off < len ? buf + *off : NULL, *off < len ? len - *off : 0);
+	int w = explain_step_str(&tl->steps[i], &ex->rules[i], true, *off < len ? buf + *off : NULL,
+				 *off < len ? len - *off : 0);
 
 	if (w > 0)
 		*off += (size_t)w;
@@ -165,8 +174,7 @@ const char *explain_ifname(const struct explain *ex, const struct timeline *tl,
 	return name[0] ? name : NULL;
 }
 
-int explain_cause_str(const struct timeline *tl, const struct explain *ex,
-		      char *buf, size_t len)
+int explain_cause_str(const struct timeline *tl, const struct explain *ex, char *buf, size_t len)
 {
 	const struct tl_step *s;
 	const char *family;
@@ -178,16 +186,21 @@ int explain_cause_str(const struct timeline *tl, const struct explain *ex,
 		buf[0] = '\0';
 	if (ex->sum.last_seen >= 0) {
 		s = &tl->steps[ex->sum.last_seen];
-		strbuf_add(buf, len, &off, "unknown: events were lost, and the packet may have gone on after the last one seen, ");
+		strbuf_add(
+			buf, len, &off,
+			"unknown: events were lost, and the packet may have gone on after the last one seen, ");
 		strbuf_add(buf, len, &off, "%s by ", trace_verdict_name(s->verdict));
 		put_step(buf, len, &off, ex, tl, ex->sum.last_seen);
-		strbuf_add(buf, len, &off, " in %s %s %s", trace_family_name(s->family), s->table, s->chain);
+		strbuf_add(buf, len, &off, " in %s %s %s", trace_family_name(s->family), s->table,
+			   s->chain);
 		if (ex->hooks[ex->sum.last_seen])
 			strbuf_add(buf, len, &off, " at hook %s", ex->hooks[ex->sum.last_seen]);
 		return (int)off;
 	}
 	if (ex->sum.only_own)
-		return snprintf(buf, len, "accept: no base chain but nattraced's own saw the packet, nothing in the ruleset stopped it");
+		return snprintf(
+			buf, len,
+			"accept: no base chain but nattraced's own saw the packet, nothing in the ruleset stopped it");
 	if (ex->sum.cause < 0)
 		return snprintf(buf, len, "unknown: the trace ends without a verdict");
 	s = &tl->steps[ex->sum.cause];
@@ -202,33 +215,37 @@ int explain_cause_str(const struct timeline *tl, const struct explain *ex,
 	}
 	if (ex->sum.n_path > 1)
 		strbuf_add(buf, len, &off, ", reached from %s %s %s", family, s->table,
-		    ex->sum.path[0]);
+			   ex->sum.path[0]);
 	if (ex->cause_hook)
 		strbuf_add(buf, len, &off, " at hook %s", ex->cause_hook);
 	for (unsigned int i = 0; i < ex->n_via; i++) {
 		const struct tl_step *v = &tl->steps[ex->via[i]];
 
 		strbuf_add(buf, len, &off, "%s %s %s", i ? " ->" : " via",
-		    trace_verdict_name(v->verdict), v->target);
+			   trace_verdict_name(v->verdict), v->target);
 		if (v->has_handle)
 			strbuf_add(buf, len, &off, " (handle %" PRIu64 ")", v->handle);
 	}
 	if (owner.iptables_nft)
-		strbuf_add(buf, len, &off, "; table %s %s is managed by iptables-nft: `%s` shows the rule in iptables syntax",
-			   family, s->table, owner.iptables_cmd);
+		strbuf_add(
+			buf, len, &off,
+			"; table %s %s is managed by iptables-nft: `%s` shows the rule in iptables syntax",
+			family, s->table, owner.iptables_cmd);
 	if (ex->outside) {
 		unsigned int left = (unsigned int)__builtin_popcount(ex->outside_expected);
 		char why[VANISH_EVIDENCE_MAX + 64];
 
 		/* at input (no listener) no hook is expected next */
-		strbuf_add(buf, len, &off, ex->outside_expected ?
-			   "; then the packet never reached " : "; then ");
+		strbuf_add(buf, len, &off,
+			   ex->outside_expected ? "; then the packet never reached " : "; then ");
 		for (int h = 0; h < NF_INET_NUMHOOKS; h++) {
 			if (!(ex->outside_expected & (1u << h)))
 				continue;
 			left--;
 			strbuf_add(buf, len, &off, "%s%s", names_hook((unsigned int)h),
-			    left > 1 ? ", " : left == 1 ? " or " : ": ");
+				   left > 1    ? ", "
+				   : left == 1 ? " or "
+					       : ": ");
 		}
 		vanish_cause_str(&ex->outside_why, why, sizeof(why));
 		strbuf_add(buf, len, &off, "%s", why);

@@ -15,11 +15,11 @@
 
 #include "follow.h"
 
-#define NONE	(-1)
+#define NONE (-1)
 
 /* TCP header flag bits (byte 13). */
-#define TCP_FIN	0x01
-#define TCP_RST	0x04
+#define TCP_FIN 0x01
+#define TCP_RST 0x04
 
 struct follow_table {
 	struct follow_config cfg;
@@ -27,8 +27,8 @@ struct follow_table {
 	int32_t *buckets;
 	uint32_t bucket_mask;
 	int32_t free_head;
-	int32_t head, tail;	/* oldest first */
-	int32_t chead, ctail;	/* closing, first closed first */
+	int32_t head, tail;   /* oldest first */
+	int32_t chead, ctail; /* closing, first closed first */
 	unsigned int count;
 	unsigned int kept;
 	size_t text_total;
@@ -209,8 +209,7 @@ bool follow_packet(struct follow_table *t, struct follow_conn *c, enum follow_di
 	       (c->packets >= t->cfg.packets || c->rst || (c->fin_original && c->fin_reply));
 }
 
-int follow_keep_text(struct follow_table *t, struct follow_conn *c, const char *text,
-		     size_t len)
+int follow_keep_text(struct follow_table *t, struct follow_conn *c, const char *text, size_t len)
 {
 	size_t *ends;
 	char *p;
@@ -328,10 +327,14 @@ bool follow_reply_seen(const struct follow_conn *c)
 const char *follow_end_name(enum follow_end why)
 {
 	switch (why) {
-	case FOLLOW_END_TIMEOUT:	return "timeout";
-	case FOLLOW_END_PACKETS:	return "packets";
-	case FOLLOW_END_CLOSED:		return "closed";
-	case FOLLOW_END_FLUSH:		return "stopped";
+	case FOLLOW_END_TIMEOUT:
+		return "timeout";
+	case FOLLOW_END_PACKETS:
+		return "packets";
+	case FOLLOW_END_CLOSED:
+		return "closed";
+	case FOLLOW_END_FLUSH:
+		return "stopped";
 	}
 	return "?";
 }

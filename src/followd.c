@@ -31,12 +31,13 @@
  * (a timeline ends after TIMELINE_IDLE_NS without events, or later than
  * a packet traced after it): its record waits this long after the end.
  */
-#define FOLLOW_GRACE_NS	(3 * TIMELINE_IDLE_NS)
+#define FOLLOW_GRACE_NS (3 * TIMELINE_IDLE_NS)
 
 int followd_new(struct daemon *d)
 {
 	struct follow_config cfg = {
-		.max = d->opts->follow_max, .packets = d->opts->follow_packets,
+		.max = d->opts->follow_max,
+		.packets = d->opts->follow_packets,
 		/* the kernel's element lives --follow-timeout from the first packet */
 		.timeout_ns = (uint64_t)(d->opts->follow_timeout * 1e9) + FOLLOW_GRACE_NS,
 	};
@@ -69,7 +70,8 @@ struct follow_conn *followd_of(struct daemon *d, const struct timeline *tl,
 	if (ct->present & TRACE_HAS_CT_DIRECTION)
 		*ret_dir = ct->direction ? FOLLOW_DIR_REPLY : FOLLOW_DIR_ORIGINAL;
 	else
-		*ret_dir = kind == TRACETABLE_RULE_FOLLOW_REPLY ? FOLLOW_DIR_REPLY : FOLLOW_DIR_ORIGINAL;
+		*ret_dir = kind == TRACETABLE_RULE_FOLLOW_REPLY ? FOLLOW_DIR_REPLY
+								: FOLLOW_DIR_ORIGINAL;
 	c = follow_find(d->follow, ct->id);
 	/* its first timeline after replies that ended first: name it by this one */
 	if (c && *ret_dir == FOLLOW_DIR_ORIGINAL && c->packets == c->replies && pkt)
@@ -142,11 +144,12 @@ static void ended(void *ctx, const struct follow_conn *c, enum follow_end why)
 		snprintf(f[2], sizeof(f[2]), "NATTRACE_FOLLOW_END=%s", follow_end_name(why));
 		for (int i = 0; i < 3; i++)
 			fields[i] = f[i];
-		journal_message(reply ? LOG_INFO : LOG_WARNING, FOLLOW_JOURNAL_MSGID, fields,
-				"connection %u %s: %u packet%s traced, %u repl%s, followed until %s%s%s",
-				c->ct_id, c->label, c->packets, c->packets == 1 ? "" : "s",
-				c->replies, c->replies == 1 ? "y" : "ies", follow_end_name(why),
-				note[0] ? "; " : "", note);
+		journal_message(
+			reply ? LOG_INFO : LOG_WARNING, FOLLOW_JOURNAL_MSGID, fields,
+			"connection %u %s: %u packet%s traced, %u repl%s, followed until %s%s%s",
+			c->ct_id, c->label, c->packets, c->packets == 1 ? "" : "s", c->replies,
+			c->replies == 1 ? "y" : "ies", follow_end_name(why), note[0] ? "; " : "",
+			note);
 		return;
 	}
 	if (!d->out || d->output_error_logged)
@@ -161,9 +164,11 @@ static void ended(void *ctx, const struct follow_conn *c, enum follow_end why)
 				fprintf(outbuf_file(d->out),
 					"connection %u %s: %u packet%s traced, %u repl%s, followed until %s\n",
 					c->ct_id, c->label, c->packets, c->packets == 1 ? "" : "s",
-					c->replies, c->replies == 1 ? "y" : "ies", follow_end_name(why));
+					c->replies, c->replies == 1 ? "y" : "ies",
+					follow_end_name(why));
 			if (i < c->n_kept) {
-				fwrite(c->text + from, 1, c->text_ends[i] - from, outbuf_file(d->out));
+				fwrite(c->text + from, 1, c->text_ends[i] - from,
+				       outbuf_file(d->out));
 				from = c->text_ends[i];
 			}
 			if (i + 1 >= c->n_kept && note[0])

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A timeline as text for people and as JSON for programs (streamed through
- * jsonw.h, which says why not jansson here). Both render the same summary: packet, steps grouped by base chain, NAT
- * rewrites, verdict and cause.
+ * jsonw.h, which says why not jansson here). Both render the same summary: packet, steps grouped by
+ * base chain, NAT rewrites, verdict and cause.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,7 +18,6 @@
 #include "owner.h"
 #include "names.h"
 #include "natmap.h"
-
 
 static const char *step_type_name(const struct tl_step *s)
 {
@@ -37,7 +36,6 @@ static const char *step_verdict_name(const struct tl_step *s)
 static const char *const ct_state_names[] = {
 	"invalid", "established", "related", "new", NULL, NULL, "untracked",
 };
-
 
 /*
  * Conntrack state bits: NF_CT_STATE_BIT(ctinfo) for a tracked packet,
@@ -81,7 +79,8 @@ static void ct_json(struct jsonw *w, const char *key, const struct tl_ct *ct)
 		jsonw_string(w, "direction", ct->direction ? "reply" : "original");
 	if (ct->present & TRACE_HAS_CT_STATUS) {
 		jsonw_array_open(w, "status");
-		bit_names(ct->status, trace_ct_status_names, TRACE_CT_STATUS_NAMES, json_add_name, w);
+		bit_names(ct->status, trace_ct_status_names, TRACE_CT_STATUS_NAMES, json_add_name,
+			  w);
 		jsonw_array_close(w);
 	}
 	if (ct->present & TRACE_HAS_CT_ID)
@@ -129,8 +128,8 @@ static void packet_json(struct jsonw *w, const char *key, const struct timeline 
 }
 
 /* What names one event: where it was, which rule or policy, its verdict. */
-static void step_ref_json(struct jsonw *w, const struct timeline *tl,
-			  const struct explain *ex, int i)
+static void step_ref_json(struct jsonw *w, const struct timeline *tl, const struct explain *ex,
+			  int i)
 {
 	const struct tl_step *s = &tl->steps[i];
 	const struct explain_rule *rule = &ex->rules[i];
@@ -156,8 +155,7 @@ static void step_ref_json(struct jsonw *w, const struct timeline *tl,
 	owner_json(w, "owner", &owner);
 }
 
-static void step_json(struct jsonw *w, const struct timeline *tl,
-		      const struct explain *ex, int i)
+static void step_json(struct jsonw *w, const struct timeline *tl, const struct explain *ex, int i)
 {
 	const struct tl_step *s = &tl->steps[i];
 
@@ -181,8 +179,8 @@ static void comment_json(struct jsonw *w, const struct explain *ex, int step)
 	char comment[256];
 
 	jsonw_string(w, "comment",
-		     explain_rule_comment(ex->rules[step].text, comment, sizeof(comment)) ?
-		     comment : NULL);
+		     explain_rule_comment(ex->rules[step].text, comment, sizeof(comment)) ? comment
+											  : NULL);
 }
 
 static void nat_json(struct jsonw *w, const struct timeline *tl, const struct explain *ex,
@@ -420,7 +418,8 @@ static void ct_text(FILE *out, const struct tl_ct *ct)
 	if (ct->present & TRACE_HAS_CT_STATUS) {
 		l.first = true;
 		fputs(" status ", out);
-		bit_names(ct->status, trace_ct_status_names, TRACE_CT_STATUS_NAMES, text_add_name, &l);
+		bit_names(ct->status, trace_ct_status_names, TRACE_CT_STATUS_NAMES, text_add_name,
+			  &l);
 	}
 	if (ct->present & TRACE_HAS_CT_ID)
 		fprintf(out, " id %" PRIu32, ct->id);
@@ -435,8 +434,7 @@ static void packet_text(FILE *out, const struct timeline *tl, const struct expla
 
 	packet_endpoint_str(p, true, src, sizeof(src));
 	packet_endpoint_str(p, false, dst, sizeof(dst));
-	fprintf(out, "%s %s -> %s", packet_proto_name(p->l4proto, proto, sizeof(proto)),
-		src, dst);
+	fprintf(out, "%s %s -> %s", packet_proto_name(p->l4proto, proto, sizeof(proto)), src, dst);
 	if (p->l4proto == IPPROTO_TCP && p->has_ports) {
 		packet_tcp_flags_str(p->tcp_flags, flags, sizeof(flags));
 		fprintf(out, " [%s]", flags);
@@ -666,7 +664,8 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 		indent(out, depth[i]);
 		if (s->type == TRACE_TYPE_POLICY) {
 			/* a policy whose chain's header was not kept */
-			fprintf(out, "policy: %s\n", step_verdict_name(s) ? step_verdict_name(s) : "?");
+			fprintf(out, "policy: %s\n",
+				step_verdict_name(s) ? step_verdict_name(s) : "?");
 			continue;
 		}
 		step_name_text(out, tl, ex, i);
@@ -678,8 +677,9 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 				chain_owner_text(out, s, s->target);
 		}
 		if (jumped_into_nothing(tl, i)) {
-			fputs(s->verdict == NFT_JUMP ? " (no rule matched there, returned)" :
-			      " (no rule matched there)", out);
+			fputs(s->verdict == NFT_JUMP ? " (no rule matched there, returned)"
+						     : " (no rule matched there)",
+			      out);
 			i++;
 		}
 		fputc('\n', out);

@@ -45,9 +45,9 @@ bool journal_supported(void)
 }
 
 /* Where sd_journal_sendv() sends (systemd's JOURNAL_SOCKET_PATH). */
-#define JOURNAL_SOCKET		"/run/systemd/journal/socket"
+#define JOURNAL_SOCKET	 "/run/systemd/journal/socket"
 /* How often journal_send() checks that journald still listens. */
-#define JOURNAL_CHECK_NS	(1000ull * 1000 * 1000)
+#define JOURNAL_CHECK_NS (1000ull * 1000 * 1000)
 
 int journal_reachable(void)
 {
@@ -91,7 +91,8 @@ void journal_fields_free(struct journal_fields *f)
 	f->n = 0;
 }
 
-static int add(struct journal_fields *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int add(struct journal_fields *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static int add(struct journal_fields *f, const char *fmt, ...)
 {
@@ -217,7 +218,8 @@ static int cause_fields(struct journal_fields *f, const struct timeline *tl,
 
 		path[0] = '\0';
 		for (unsigned int i = 0; i < ex->sum.n_path; i++)
-			strbuf_add(path, sizeof(path), &off, "%s%s", i ? " -> " : "", ex->sum.path[i]);
+			strbuf_add(path, sizeof(path), &off, "%s%s", i ? " -> " : "",
+				   ex->sum.path[i]);
 		err |= add(f, "NATTRACE_CAUSE_CHAIN_PATH=%s", path);
 	}
 	err |= add(f, "NATTRACE_CAUSE_KIND=%s", explain_verdict_kind(ex));
@@ -253,7 +255,8 @@ int journal_timeline_fields(const struct timeline *tl, const struct explain *ex,
 	if (ex->sum.packet && ex->sum.packet->pkt_valid) {
 		const struct packet_info *p = &ex->sum.packet->pkt;
 
-		err |= add(&f, "NATTRACE_PROTO=%s", packet_proto_name(p->l4proto, buf, sizeof(buf)));
+		err |= add(&f, "NATTRACE_PROTO=%s",
+			   packet_proto_name(p->l4proto, buf, sizeof(buf)));
 		packet_endpoint_str(p, true, buf, sizeof(buf));
 		err |= add(&f, "NATTRACE_SRC=%s", buf);
 		packet_endpoint_str(p, false, buf, sizeof(buf));

@@ -90,7 +90,10 @@ static inline void putc_(struct jsonw *w, char c)
  * the hot loop of the output: one table load per byte.
  */
 static const unsigned char special[256] = {
-	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+	[0x00 ... 0x1f] = 1,
+	['"'] = 1,
+	['\\'] = 1,
+	[0x80 ... 0xff] = 1,
 };
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629), 0 if invalid. */
@@ -111,8 +114,8 @@ static size_t utf8_len(const unsigned char *s)
 	if (c >= 0xf0 && c <= 0xf4) {
 		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
 			return 0;
-		return (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
-		       (s[3] & 0xc0) == 0x80 ? 4 : 0;
+		return (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4
+											       : 0;
 	}
 	return 0;
 }

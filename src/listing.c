@@ -47,8 +47,8 @@ static const struct {
 	const char *word;
 	uint8_t nfproto;
 } families[] = {
-    {"ip", NFPROTO_IPV4}, {"ip6", NFPROTO_IPV6},      {"inet", NFPROTO_INET},
-    {"arp", NFPROTO_ARP}, {"bridge", NFPROTO_BRIDGE}, {"netdev", NFPROTO_NETDEV},
+	{ "ip", NFPROTO_IPV4 }, { "ip6", NFPROTO_IPV6 },      { "inet", NFPROTO_INET },
+	{ "arp", NFPROTO_ARP }, { "bridge", NFPROTO_BRIDGE }, { "netdev", NFPROTO_NETDEV },
 };
 
 int listing_family(const char *word, size_t len)
@@ -191,9 +191,9 @@ static int report_chain(struct parser *p)
 static int emit_rule(struct parser *p, uint64_t handle)
 {
 	struct listing_rule rule = {
-	    .handle = handle,
-	    .text = p->rule,
-	    .truncated = p->rule_truncated,
+		.handle = handle,
+		.text = p->rule,
+		.truncated = p->rule_truncated,
 	};
 	int r;
 
@@ -348,9 +348,8 @@ static bool priority_name(const char *s, size_t n, uint8_t family, int32_t *ret)
 		const char *name;
 		int32_t inet, bridge;
 	} names[] = {
-		{ "raw", -300, INT32_MIN }, { "mangle", -150, INT32_MIN },
-		{ "dstnat", -100, -300 }, { "filter", 0, -200 },
-		{ "security", 50, INT32_MIN }, { "srcnat", 100, 300 },
+		{ "raw", -300, INT32_MIN }, { "mangle", -150, INT32_MIN }, { "dstnat", -100, -300 },
+		{ "filter", 0, -200 },	    { "security", 50, INT32_MIN }, { "srcnat", 100, 300 },
 		{ "out", INT32_MIN, 100 },
 	};
 
@@ -402,8 +401,7 @@ static void parse_priority(struct parser *p, const char *s, const char *end)
 		return;
 	for (n = 0; prio + n < end && prio[n] != ' ' && prio[n] != ';'; n++)
 		;
-	if (!parse_int(prio, n, &base) &&
-	    !priority_name(prio, n, p->table.family, &base))
+	if (!parse_int(prio, n, &base) && !priority_name(prio, n, p->table.family, &base))
 		return;
 	w = prio + n;
 	if (end - w > 3 && w[0] == ' ' && (w[1] == '+' || w[1] == '-') && w[2] == ' ') {
@@ -542,9 +540,9 @@ int listing_parse(const char *text, size_t len, const struct listing_ops *ops, v
 		  struct listing_stats *ret_stats)
 {
 	struct parser p = {
-	    .ops = ops,
-	    .data = data,
-	    .in = IN_NOTHING,
+		.ops = ops,
+		.data = data,
+		.in = IN_NOTHING,
 	};
 	const char *end = text + strnlen(text, len);
 	int r = 0;

@@ -5,7 +5,7 @@
 #include "journal.h"
 #include "log.h"
 
-#define LOG_LINE_MAX	2048
+#define LOG_LINE_MAX 2048
 
 static enum log_sink sink = LOG_SINK_STDERR;
 
@@ -33,14 +33,14 @@ static void vlog(int priority, bool prefix, const char *msgid, const char *const
 	fprintf(stderr, "nattraced: %s%s\n", p, text);
 }
 
-#define LOG_AT(name, priority)						\
-	void name(const char *fmt, ...)					\
-	{								\
-		va_list ap;						\
-									\
-		va_start(ap, fmt);					\
-		vlog(priority, true, NULL, NULL, fmt, ap);		\
-		va_end(ap);						\
+#define LOG_AT(name, priority)                             \
+	void name(const char *fmt, ...)                    \
+	{                                                  \
+		va_list ap;                                \
+                                                           \
+		va_start(ap, fmt);                         \
+		vlog(priority, true, NULL, NULL, fmt, ap); \
+		va_end(ap);                                \
 	}
 
 LOG_AT(log_error, LOG_ERR)

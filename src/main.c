@@ -33,7 +33,7 @@
 #include "tracetable.h"
 
 /* stdout is written once per wakeup, not per 4 KiB. */
-#define OUTPUT_BUF	(256 * 1024)
+#define OUTPUT_BUF (256 * 1024)
 
 _Static_assert(OPTIONS_MAX_EVENTS_LIMIT <= TIMELINE_STEPS_CEILING,
 	       "--max-events must fit the timeline's step array");
@@ -90,14 +90,16 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (opts.output == OUTPUT_JOURNAL && !journal_supported()) {
-		fprintf(stderr, "nattraced: --output journal: this nattraced was built without journal support (libsystemd)\n");
+		fprintf(stderr,
+			"nattraced: --output journal: this nattraced was built without journal support (libsystemd)\n");
 		config_free(d.config0);
 		return EXIT_USAGE;
 	}
 	/* No journald: fail now rather than lose every entry in silence. */
 	if (opts.output == OUTPUT_JOURNAL && !opts.help && !opts.version &&
 	    (r = journal_reachable()) < 0) {
-		fprintf(stderr, "nattraced: --output journal: no journald listens at /run/systemd/journal/socket (%s); start systemd-journald, or use --output text or json\n",
+		fprintf(stderr,
+			"nattraced: --output journal: no journald listens at /run/systemd/journal/socket (%s); start systemd-journald, or use --output text or json\n",
 			strerror(-r));
 		config_free(d.config0);
 		return EXIT_RUNTIME;
@@ -146,7 +148,7 @@ int main(int argc, char **argv)
 	r = nlsock_open(NFNLGRP_NFTRACE, NLSOCK_RCVBUF, &d.trace);
 	if (r < 0) {
 		log_error("cannot listen to nftables trace events: %s%s", strerror(-r),
-			r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+			  r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
 		goto out;
 	}
 	/* From now on a thread of its own reads the socket into a queue. */
@@ -172,34 +174,46 @@ int main(int argc, char **argv)
 	/* Without it, source NAT ports stay '?' unless the rule names one. */
 	r = ctquery_new(&d.ctquery);
 	if (r < 0)
-		log_warning("cannot query conntrack: %s, source NAT ports are not shown", strerror(-r));
+		log_warning("cannot query conntrack: %s, source NAT ports are not shown",
+			    strerror(-r));
 	/* Without it, timelines just carry no set-membership hints. */
 	r = setcheck_new(d.rules, &d.setcheck);
 	if (r < 0)
-		log_warning("cannot check set membership: %s, continuing without hints", strerror(-r));
+		log_warning("cannot check set membership: %s, continuing without hints",
+			    strerror(-r));
 	/* Without it, packets lost outside the ruleset keep the general reason. */
 	r = vanishprobe_new(&d.vanish);
 	if (r < 0)
-		log_warning("cannot ask the kernel why packets vanish outside the ruleset: %s, continuing without", strerror(-r));
+		log_warning(
+			"cannot ask the kernel why packets vanish outside the ruleset: %s, continuing without",
+			strerror(-r));
 	daemon_resolver_init(&d);
 	{
 		struct utsname u;
 
 		if (uname(&u) == 0 && !explain_kernel_sends_ct(u.release))
-			log_notice("kernel %s sends no conntrack state in trace events (Linux 6.16 and later do): ct state per chain is not shown", u.release);
+			log_notice(
+				"kernel %s sends no conntrack state in trace events (Linux 6.16 and later do): ct state per chain is not shown",
+				u.release);
 		if (opts.follow && uname(&u) == 0 && !explain_kernel_sends_ct(u.release))
-			log_warning("--follow: kernel %s sends no conntrack id with trace events (Linux 6.16 and later do): followed packets are traced but not grouped by connection, and a missing reply is not reported", u.release);
+			log_warning(
+				"--follow: kernel %s sends no conntrack id with trace events (Linux 6.16 and later do): followed packets are traced but not grouped by connection, and a missing reply is not reported",
+				u.release);
 	}
 	if (opts.follow && (r = followd_new(&d)) < 0) {
 		log_error("cannot allocate the --follow table: %s", strerror(-r));
 		goto out;
 	}
 	tcfg = (struct timeline_config){
-		.own_table = opts.table, .own_family = opts.family,
-		.max_inflight = opts.max_inflight, .max_steps = opts.max_events,
+		.own_table = opts.table,
+		.own_family = opts.family,
+		.max_inflight = opts.max_inflight,
+		.max_steps = opts.max_events,
 		.idle_ns = TIMELINE_IDLE_NS,
-		.emit = daemon_emit, .emit_ctx = &d,
-		.final_accept = daemon_final_accept, .final_ctx = &d,
+		.emit = daemon_emit,
+		.emit_ctx = &d,
+		.final_accept = daemon_final_accept,
+		.final_ctx = &d,
 	};
 	r = timeline_table_new(&tcfg, &d.timelines);
 	if (r < 0) {
@@ -213,14 +227,18 @@ int main(int argc, char **argv)
 	}
 
 	cfg = (struct tracetable_config){
-		.family = opts.family, .table = opts.table, .hooks = opts.hooks,
-		.match = opts.match, .rate = opts.rate_none ? NULL : opts.rate,
+		.family = opts.family,
+		.table = opts.table,
+		.hooks = opts.hooks,
+		.match = opts.match,
+		.rate = opts.rate_none ? NULL : opts.rate,
 		/* the kernel enforces the bound: a connection past it is never traced */
-		.follow = opts.follow, .follow_size = opts.follow_max,
+		.follow = opts.follow,
+		.follow_size = opts.follow_max,
 		.follow_timeout_ms = (unsigned int)(opts.follow_timeout * 1000 + 0.5),
 	};
-	r = tracetable_install(&cfg, &d.table, opts.nat_log == NAT_LOG_MATCH ? &listing : NULL,
-			       err, sizeof(err));
+	r = tracetable_install(&cfg, &d.table, opts.nat_log == NAT_LOG_MATCH ? &listing : NULL, err,
+			       sizeof(err));
 	if (r < 0) {
 		log_error("%s", err);
 		status = r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
@@ -235,7 +253,8 @@ int main(int argc, char **argv)
 	}
 	r = rulecache_sync(d.rules);
 	if (r < 0)
-		log_warning("listing the ruleset failed: %s, rules will show as handles", strerror(-r));
+		log_warning("listing the ruleset failed: %s, rules will show as handles",
+			    strerror(-r));
 	lifecycle(&d, LC_STARTED, NULL);
 	/* The trace runs: tell systemd (Type=notify). */
 	journal_notify("READY=1");
@@ -248,13 +267,15 @@ int main(int argc, char **argv)
 	if (d.natlog)
 		natlog_report(d.natlog);
 	if (d.setcheck && setcheck_stats(d.setcheck)->limited)
-		log_info("set membership: %lu queries, %lu answers reused, %lu not asked (rate limit)",
+		log_info(
+			"set membership: %lu queries, %lu answers reused, %lu not asked (rate limit)",
 			setcheck_stats(d.setcheck)->queries, setcheck_stats(d.setcheck)->cached,
 			setcheck_stats(d.setcheck)->limited);
 	if (d.vanish && vanishprobe_stats(d.vanish)->limited)
-		log_info("outside the ruleset: %lu checks, %lu answers reused, %lu not checked (rate limit)",
-			 vanishprobe_stats(d.vanish)->checks, vanishprobe_stats(d.vanish)->cached,
-			 vanishprobe_stats(d.vanish)->limited);
+		log_info(
+			"outside the ruleset: %lu checks, %lu answers reused, %lu not checked (rate limit)",
+			vanishprobe_stats(d.vanish)->checks, vanishprobe_stats(d.vanish)->cached,
+			vanishprobe_stats(d.vanish)->limited);
 out:
 	journal_notify("STOPPING=1");
 	free(listing);

@@ -30,17 +30,20 @@
 #include "strbuf.h"
 
 /* Longer than any sensible match; keeps error messages and batches small. */
-#define MATCH_TEXT_MAX 4096
+#define MATCH_TEXT_MAX	  4096
 /* Depth of nested (), [] and {} accepted in a match. */
 #define MATCH_NESTING_MAX 32
 /* nft stores a limit rate as u64, but nobody traces more than 2^32/unit. */
-#define MATCH_RATE_MAX UINT32_MAX
+#define MATCH_RATE_MAX	  UINT32_MAX
 /* How much of an unexpected statement we quote back. */
-#define MATCH_QUOTE_MAX 48
+#define MATCH_QUOTE_MAX	  48
 
 /* The units --rate takes (nft has "week" too: a typo more likely than a wish). */
 static const char *const rate_units[] = {
-    "second", "minute", "hour", "day",
+	"second",
+	"minute",
+	"hour",
+	"day",
 };
 
 /*
@@ -95,10 +98,10 @@ static const struct {
 	const char *word;
 	const char *why;
 } parser_keywords[] = {
-    {"include", "would read a file"},
-    {"define", "would define a variable"},
-    {"redefine", "would define a variable"},
-    {"undefine", "would undefine a variable"},
+	{ "include", "would read a file" },
+	{ "define", "would define a variable" },
+	{ "redefine", "would define a variable" },
+	{ "undefine", "would undefine a variable" },
 };
 
 static const char *parser_keyword_at(const char *text, size_t pos, const char **ret_why)
@@ -142,30 +145,36 @@ int match_precheck(const char *match, char *err, size_t errlen)
 		return strbuf_error(err, errlen, "match refused: the match is empty");
 	len = strnlen(match, MATCH_TEXT_MAX + 1);
 	if (len > MATCH_TEXT_MAX)
-		return strbuf_error(err, errlen, "match refused: longer than %d bytes", MATCH_TEXT_MAX);
+		return strbuf_error(err, errlen, "match refused: longer than %d bytes",
+				    MATCH_TEXT_MAX);
 
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)match[i];
 
 		/* These hold inside quotes too: simpler to explain. */
 		if (c == '\n' || c == '\r')
-			return strbuf_error(err, errlen,
-				      "match refused: a line break would end the command and chain "
-				      "another one");
+			return strbuf_error(
+				err, errlen,
+				"match refused: a line break would end the command and chain "
+				"another one");
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return strbuf_error(err, errlen, "match refused: control character 0x%02x", c);
+			return strbuf_error(err, errlen, "match refused: control character 0x%02x",
+					    c);
 		if (c == ';')
-			return strbuf_error(err, errlen,
-				      "match refused: ';' would start another command (refused "
-				      "even inside quotes)");
+			return strbuf_error(
+				err, errlen,
+				"match refused: ';' would start another command (refused "
+				"even inside quotes)");
 		if (c == '#')
-			return strbuf_error(err, errlen,
-				      "match refused: '#' would comment out the rest of the rule "
-				      "(refused even inside quotes)");
+			return strbuf_error(
+				err, errlen,
+				"match refused: '#' would comment out the rest of the rule "
+				"(refused even inside quotes)");
 		if (c == '$')
-			return strbuf_error(err, errlen,
-				      "match refused: '$' would expand an nft variable (refused "
-				      "even inside quotes)");
+			return strbuf_error(
+				err, errlen,
+				"match refused: '$' would expand an nft variable (refused "
+				"even inside quotes)");
 		if (c != ' ' && c != '\t')
 			blank = false;
 
@@ -182,8 +191,8 @@ int match_precheck(const char *match, char *err, size_t errlen)
 		case '{':
 			if (depth == MATCH_NESTING_MAX)
 				return strbuf_error(err, errlen,
-					      "match refused: nested deeper than %d brackets",
-					      MATCH_NESTING_MAX);
+						    "match refused: nested deeper than %d brackets",
+						    MATCH_NESTING_MAX);
 			stack[depth++] = (char)c;
 			break;
 		case ')':
@@ -191,17 +200,19 @@ int match_precheck(const char *match, char *err, size_t errlen)
 		case '}':
 			if (depth == 0)
 				return strbuf_error(
-				    err, errlen,
-				    "match refused: '%c' closes nothing opened in the match", c);
+					err, errlen,
+					"match refused: '%c' closes nothing opened in the match",
+					c);
 			if (closer_of(stack[depth - 1]) != (char)c)
-				return strbuf_error(err, errlen, "match refused: '%c' closes '%c'", c,
-					      stack[depth - 1]);
+				return strbuf_error(err, errlen, "match refused: '%c' closes '%c'",
+						    c, stack[depth - 1]);
 			depth--;
 			break;
 		default:
 			word = parser_keyword_at(match, i, &why);
 			if (word)
-				return strbuf_error(err, errlen, "match refused: '%s' %s", word, why);
+				return strbuf_error(err, errlen, "match refused: '%s' %s", word,
+						    why);
 			break;
 		}
 	}
@@ -210,10 +221,12 @@ int match_precheck(const char *match, char *err, size_t errlen)
 		return strbuf_error(err, errlen, "match refused: the match is empty");
 	/* A string opened here would close at the next '"' in the batch. */
 	if (quoted)
-		return strbuf_error(err, errlen,
-			      "match refused: unterminated '\"' would run into the next command");
+		return strbuf_error(
+			err, errlen,
+			"match refused: unterminated '\"' would run into the next command");
 	if (depth)
-		return strbuf_error(err, errlen, "match refused: '%c' is never closed", stack[depth - 1]);
+		return strbuf_error(err, errlen, "match refused: '%c' is never closed",
+				    stack[depth - 1]);
 	return 0;
 }
 
@@ -230,8 +243,8 @@ int match_rule_text(const char *match, const char *rate, char *buf, size_t len)
 	if (!match || (rate && match_parse_rate(rate, &n, &unit) < 0))
 		return -EINVAL;
 	if (rate)
-		ret =
-		    snprintf(buf, len, "%s limit rate %s counter meta nftrace set 1", match, rate);
+		ret = snprintf(buf, len, "%s limit rate %s counter meta nftrace set 1", match,
+			       rate);
 	else
 		ret = snprintf(buf, len, "%s counter meta nftrace set 1", match);
 	if (ret < 0)
@@ -309,19 +322,20 @@ static const char *elem_statement(const json_t *e, unsigned int depth)
 	if (depth > 64)
 		return "deeply nested element";
 	if (json_is_array(e)) {
-		json_array_foreach(e, i, v)
-			if ((found = elem_statement(v, depth + 1)))
-				return found;
+		json_array_foreach(e, i,
+				   v) if ((found = elem_statement(v, depth + 1))) return found;
 		return NULL;
 	}
 	if (!json_is_object(e))
 		return NULL;
-	json_object_foreach((json_t *)e, key, v) {
+	json_object_foreach((json_t *)e, key, v)
+	{
 		if (strcmp(key, "elem") == 0 && json_is_object(v)) {
 			const char *k;
 			const json_t *x;
 
-			json_object_foreach((json_t *)v, k, x) {
+			json_object_foreach((json_t *)v, k, x)
+			{
 				for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 					if (strcmp(k, plain[i]) == 0)
 						break;
@@ -414,9 +428,9 @@ enum own_stmt {
 };
 
 static const char *const own_stmt_names[] = {
-    [OWN_LIMIT] = "limit",
-    [OWN_COUNTER] = "counter",
-    [OWN_NFTRACE] = "meta nftrace set",
+	[OWN_LIMIT] = "limit",
+	[OWN_COUNTER] = "counter",
+	[OWN_NFTRACE] = "meta nftrace set",
 };
 
 /* The statements of one rule, already known to be a JSON array. */
@@ -440,10 +454,11 @@ static int verify_exprs(const json_t *exprs, const char *rate, unsigned long lon
 
 	for (t = 0; t < nown; t++) {
 		if (i + t >= nexpr)
-			return strbuf_error(err, errlen,
-				      "match refused: nattraced's own '%s' statement is missing "
-				      "from the rule",
-				      own_stmt_names[own[t]]);
+			return strbuf_error(
+				err, errlen,
+				"match refused: nattraced's own '%s' statement is missing "
+				"from the rule",
+				own_stmt_names[own[t]]);
 		e = json_array_get(exprs, i + t);
 		switch (own[t]) {
 		case OWN_LIMIT:
@@ -462,19 +477,22 @@ static int verify_exprs(const json_t *exprs, const char *rate, unsigned long lon
 		if (t + 1 < nown && nexpr - i == nown - 1 &&
 		    ((own[t + 1] == OWN_COUNTER && is_our_counter(e)) ||
 		     (own[t + 1] == OWN_NFTRACE && is_our_nftrace(e))))
-			return strbuf_error(err, errlen,
-				      "match refused: nattraced's own '%s' statement is missing "
-				      "from the rule",
-				      own_stmt_names[own[t]]);
+			return strbuf_error(
+				err, errlen,
+				"match refused: nattraced's own '%s' statement is missing "
+				"from the rule",
+				own_stmt_names[own[t]]);
 		if (own[t] == OWN_LIMIT && stmt_body(e, "limit")) {
 			describe_limit(e, got, sizeof(got));
-			return strbuf_error(err, errlen,
-				      "match refused: statement '%s' is not a match (nattraced "
-				      "adds only limit rate %s)",
-				      got, rate);
+			return strbuf_error(
+				err, errlen,
+				"match refused: statement '%s' is not a match (nattraced "
+				"adds only limit rate %s)",
+				got, rate);
 		}
 		describe_stmt(e, name, sizeof(name));
-		return strbuf_error(err, errlen, "match refused: statement '%s' is not a match", name);
+		return strbuf_error(err, errlen, "match refused: statement '%s' is not a match",
+				    name);
 	}
 	if (i + nown < nexpr) {
 		/*
@@ -488,22 +506,24 @@ static int verify_exprs(const json_t *exprs, const char *rate, unsigned long lon
 			describe_limit(e, name, sizeof(name));
 		else
 			describe_stmt(e, name, sizeof(name));
-		return strbuf_error(err, errlen, "match refused: statement '%s' is not a match", name);
+		return strbuf_error(err, errlen, "match refused: statement '%s' is not a match",
+				    name);
 	}
 	for (t = 0; t < i; t++) {
 		const char *stmt = elem_statement(json_array_get(exprs, t), 0);
 
 		if (stmt)
-			return strbuf_error(err, errlen,
-				      "match refused: statement '%.*s' inside a set element is not a "
-				      "match",
-				      MATCH_QUOTE_MAX, stmt);
+			return strbuf_error(
+				err, errlen,
+				"match refused: statement '%.*s' inside a set element is not a "
+				"match",
+				MATCH_QUOTE_MAX, stmt);
 	}
 	/* Tracing every packet is a decision, not something to slip in. */
 	if (i == 0)
 		return strbuf_error(
-		    err, errlen,
-		    "match refused: no match expression, the rule would trace every packet");
+			err, errlen,
+			"match refused: no match expression, the rule would trace every packet");
 	return 0;
 }
 
@@ -521,26 +541,29 @@ int match_verify_listing(const char *json, const char *rate, char *err, size_t e
 		return strbuf_error(err, errlen, "match refused: no listing of the check chain");
 	if (rate && match_parse_rate(rate, &n, &unit) < 0)
 		return strbuf_error(err, errlen, "rate '%.32s' is not <n>/<second|minute|hour|day>",
-			      rate);
+				    rate);
 
 	root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return strbuf_error(err, errlen,
-			      "match refused: the check chain listing is not JSON (%s, line %d)",
-			      jerr.text, jerr.line);
+		return strbuf_error(
+			err, errlen,
+			"match refused: the check chain listing is not JSON (%s, line %d)",
+			jerr.text, jerr.line);
 
 	items = json_object_get(root, "nftables");
 	if (!json_is_array(items)) {
-		ret = strbuf_error(err, errlen,
-			     "match refused: the check chain listing has no \"nftables\" array");
+		ret = strbuf_error(
+			err, errlen,
+			"match refused: the check chain listing has no \"nftables\" array");
 		goto out;
 	}
 	for (i = 0; i < json_array_size(items); i++) {
 		item = json_array_get(items, i);
 		if (!json_is_object(item) || json_object_size(item) != 1) {
 			ret = strbuf_error(
-			    err, errlen,
-			    "match refused: unexpected element %zu in the check chain listing", i);
+				err, errlen,
+				"match refused: unexpected element %zu in the check chain listing",
+				i);
 			goto out;
 		}
 		kind = json_object_iter_key(json_object_iter((json_t *)item));
@@ -548,22 +571,25 @@ int match_verify_listing(const char *json, const char *rate, char *err, size_t e
 			rule = json_object_get(item, "rule");
 			nrules++;
 		} else if (strcmp(kind, "metainfo") != 0 && strcmp(kind, "chain") != 0) {
-			ret = strbuf_error(err, errlen,
-				     "match refused: unexpected '%.32s' in the check chain listing",
-				     kind);
+			ret = strbuf_error(
+				err, errlen,
+				"match refused: unexpected '%.32s' in the check chain listing",
+				kind);
 			goto out;
 		}
 	}
 	if (nrules != 1) {
-		ret = strbuf_error(err, errlen,
-			     "match refused: the check chain holds %zu rules, expected exactly one",
-			     nrules);
+		ret = strbuf_error(
+			err, errlen,
+			"match refused: the check chain holds %zu rules, expected exactly one",
+			nrules);
 		goto out;
 	}
 	exprs = json_object_get(rule, "expr");
 	if (!json_is_array(exprs)) {
-		ret = strbuf_error(err, errlen,
-			     "match refused: the rule in the check chain has no \"expr\" array");
+		ret = strbuf_error(
+			err, errlen,
+			"match refused: the rule in the check chain has no \"expr\" array");
 		goto out;
 	}
 	ret = verify_exprs(exprs, rate, n, unit, err, errlen);

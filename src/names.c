@@ -7,11 +7,9 @@
 #include "names.h"
 
 static const char *const hooks[NF_INET_NUMHOOKS] = {
-	[NF_INET_PRE_ROUTING]	= "prerouting",
-	[NF_INET_LOCAL_IN]	= "input",
-	[NF_INET_FORWARD]	= "forward",
-	[NF_INET_LOCAL_OUT]	= "output",
-	[NF_INET_POST_ROUTING]	= "postrouting",
+	[NF_INET_PRE_ROUTING] = "prerouting",	[NF_INET_LOCAL_IN] = "input",
+	[NF_INET_FORWARD] = "forward",		[NF_INET_LOCAL_OUT] = "output",
+	[NF_INET_POST_ROUTING] = "postrouting",
 };
 
 const char *names_hook(unsigned int hook)
@@ -63,12 +61,18 @@ int names_hooks_str(unsigned int hooks_set, const char *sep, char *buf, size_t l
 const char *names_family(uint8_t nfproto)
 {
 	switch (nfproto) {
-	case NFPROTO_INET:	return "inet";
-	case NFPROTO_IPV4:	return "ip";
-	case NFPROTO_IPV6:	return "ip6";
-	case NFPROTO_ARP:	return "arp";
-	case NFPROTO_BRIDGE:	return "bridge";
-	case NFPROTO_NETDEV:	return "netdev";
+	case NFPROTO_INET:
+		return "inet";
+	case NFPROTO_IPV4:
+		return "ip";
+	case NFPROTO_IPV6:
+		return "ip6";
+	case NFPROTO_ARP:
+		return "arp";
+	case NFPROTO_BRIDGE:
+		return "bridge";
+	case NFPROTO_NETDEV:
+		return "netdev";
 	}
 	return NULL;
 }

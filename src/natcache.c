@@ -12,13 +12,13 @@
 
 struct entry {
 	struct natmap map;
-	int32_t next;		/* hash chain, -1 ends */
+	int32_t next; /* hash chain, -1 ends */
 	bool used;
 };
 
 struct natcache {
 	size_t size, nbuckets;
-	size_t head;		/* next slot of the ring to fill */
+	size_t head; /* next slot of the ring to fill */
 	int32_t *buckets;
 	struct entry *entries;
 	struct natcache_stats stats;

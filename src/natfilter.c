@@ -21,16 +21,11 @@ static const struct {
 	uint8_t proto;
 	bool ports;
 } l4_names[] = {
-	{ "tcp", IPPROTO_TCP, true },
-	{ "udp", IPPROTO_UDP, true },
-	{ "sctp", IPPROTO_SCTP, true },
-	{ "dccp", IPPROTO_DCCP, true },
-	{ "udplite", IPPROTO_UDPLITE, true },
-	{ "icmp", IPPROTO_ICMP, false },
-	{ "icmpv6", IPPROTO_ICMPV6, false },
-	{ "ipv6-icmp", IPPROTO_ICMPV6, false },
-	{ "gre", IPPROTO_GRE, false },
-	{ "esp", IPPROTO_ESP, false },
+	{ "tcp", IPPROTO_TCP, true },	      { "udp", IPPROTO_UDP, true },
+	{ "sctp", IPPROTO_SCTP, true },	      { "dccp", IPPROTO_DCCP, true },
+	{ "udplite", IPPROTO_UDPLITE, true }, { "icmp", IPPROTO_ICMP, false },
+	{ "icmpv6", IPPROTO_ICMPV6, false },  { "ipv6-icmp", IPPROTO_ICMPV6, false },
+	{ "gre", IPPROTO_GRE, false },	      { "esp", IPPROTO_ESP, false },
 	{ "ah", IPPROTO_AH, false },
 };
 
@@ -70,8 +65,7 @@ static void note_ignored(struct natfilter *f, const char *what)
 }
 
 /* Prefix length to a range: the host bits all 0, then all 1. */
-static bool prefix_range(const uint8_t *addr, uint8_t l3, json_int_t len,
-			 struct natfilter_range *r)
+static bool prefix_range(const uint8_t *addr, uint8_t l3, json_int_t len, struct natfilter_range *r)
 {
 	unsigned int bits = l3 == 4 ? 32 : 128, start = 128 - bits;
 
@@ -80,7 +74,7 @@ static bool prefix_range(const uint8_t *addr, uint8_t l3, json_int_t len,
 	memcpy(r->lo, addr, 16);
 	memcpy(r->hi, addr, 16);
 	for (unsigned int b = start + (unsigned int)len; b < 128; b++) {
-		r->lo[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+		r->lo[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
 		r->hi[b / 8] |= (uint8_t)(0x80u >> (b % 8));
 	}
 	return true;
@@ -149,9 +143,7 @@ static bool add_values(struct natfilter_cond *c, const json_t *v, bool top)
 		/* a set of one value is printed as the bare value */
 		if (!json_is_array(x))
 			return add_values(c, x, false);
-		json_array_foreach(x, i, e)
-			if (!add_values(c, e, false))
-				return false;
+		json_array_foreach(x, i, e) if (!add_values(c, e, false)) return false;
 		return json_array_size(x) > 0;
 	}
 	if (json_is_object(v) && (x = json_object_get(v, "range"))) {
@@ -199,8 +191,7 @@ static bool add_comparison(struct natfilter_cond *c, const char *op, const json_
 	return add_range(c, lo, hi);
 }
 
-static struct natfilter_cond *new_cond(struct natfilter *f, enum natfilter_field field,
-				       uint8_t l3)
+static struct natfilter_cond *new_cond(struct natfilter *f, enum natfilter_field field, uint8_t l3)
 {
 	struct natfilter_cond *c;
 
@@ -321,7 +312,8 @@ static bool classify(struct natfilter *f, const json_t *left, enum natfilter_fie
 
 static void add_match(struct natfilter *f, const json_t *match)
 {
-	const json_t *left = json_object_get(match, "left"), *right = json_object_get(match, "right");
+	const json_t *left = json_object_get(match, "left"),
+		     *right = json_object_get(match, "right");
 	const char *op = json_string_value(json_object_get(match, "op"));
 	enum natfilter_field field;
 	struct natfilter_cond *c;
@@ -371,14 +363,14 @@ int natfilter_from_listing(const char *json, struct natfilter *ret)
 	if (!root)
 		return -EINVAL;
 	items = json_object_get(root, "nftables");
-	json_array_foreach(items, i, item)
-		if (json_object_get(item, "rule"))
-			rule = json_object_get(item, "rule");
+	json_array_foreach(items, i, item) if (json_object_get(item, "rule")) rule =
+		json_object_get(item, "rule");
 	exprs = json_object_get(rule, "expr");
 	if (!json_is_array(exprs))
 		goto out;
 	/* The match comes first; our own statements follow it. */
-	json_array_foreach(exprs, i, e) {
+	json_array_foreach(exprs, i, e)
+	{
 		const json_t *m = json_object_get(e, "match");
 
 		if (!json_is_object(m))

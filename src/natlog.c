@@ -40,9 +40,9 @@
 #include "trace.h"
 #include "tracetable.h"
 
-#define NATLOG_DRAIN_BATCH	4096
+#define NATLOG_DRAIN_BATCH 4096
 /* --nat-table keeps rows to align them; beyond this they are counted. */
-#define NATTABLE_MAX_ROWS	(256 * 1024)
+#define NATTABLE_MAX_ROWS  (256 * 1024)
 
 struct natlog {
 	struct nlsock *sock;
@@ -52,9 +52,9 @@ struct natlog {
 	struct natfilter filter;
 	uint64_t events, printed, not_nat, not_matched, malformed, enobufs;
 	uint64_t lookups, found;
-	struct outbuf *out;	/* the daemon's stdout, NULL: stdio's stdout */
-	uint64_t out_dropped;	/* mappings a full output buffer dropped */
-	uint64_t journal_errors;	/* --output journal: entries journald did not take */
+	struct outbuf *out;	 /* the daemon's stdout, NULL: stdio's stdout */
+	uint64_t out_dropped;	 /* mappings a full output buffer dropped */
+	uint64_t journal_errors; /* --output journal: entries journald did not take */
 };
 
 int natlog_open(enum output_kind output, struct natlog **ret)
@@ -161,7 +161,8 @@ static int handle_msg(struct natlog *l, const struct nlmsghdr *nlh)
 	if (l->output == OUTPUT_JOURNAL) {
 		r = journal_natmap(&m);
 		if (r < 0 && l->journal_errors++ == 0)
-			log_warning("writing NAT mappings to the journal failed: %s, entries are lost (counted, see the end)",
+			log_warning(
+				"writing NAT mappings to the journal failed: %s, entries are lost (counted, see the end)",
 				strerror(-r));
 		if (r < 0)
 			return 0;
@@ -200,7 +201,8 @@ int natlog_drain(struct natlog *l)
 			continue;
 		if (n == -ENOBUFS) {
 			if (l->enobufs++ == 0)
-				log_notice("conntrack receive buffer overrun: NAT events lost (counted, see the end)");
+				log_notice(
+					"conntrack receive buffer overrun: NAT events lost (counted, see the end)");
 			continue;
 		}
 		if (n < 0) {
@@ -212,7 +214,8 @@ int natlog_drain(struct natlog *l)
 			size_t off = 0;
 			bool bad = b.len[k] < 0;
 
-			while (!bad && (nlh = trace_msg_next(b.buf[k], (size_t)b.len[k], &off, &bad))) {
+			while (!bad &&
+			       (nlh = trace_msg_next(b.buf[k], (size_t)b.len[k], &off, &bad))) {
 				int r = handle_msg(l, nlh);
 
 				if (r < 0) {
@@ -221,7 +224,8 @@ int natlog_drain(struct natlog *l)
 					 * an error; with the daemon's output, it said so
 					 */
 					if (r != -EPIPE && !l->out)
-						log_error("writing output failed: %s", strerror(-r));
+						log_error("writing output failed: %s",
+							  strerror(-r));
 					return r;
 				}
 				lines += r;
@@ -247,23 +251,25 @@ void natlog_report(const struct natlog *l)
 {
 	const struct natcache_stats *st = natcache_stats(l->cache);
 
-	log_notice("nat log: %llu conntrack events, %llu mappings printed, %llu not NATed, %llu NATed but not matched, %llu malformed, %llu receive overruns%s",
+	log_notice(
+		"nat log: %llu conntrack events, %llu mappings printed, %llu not NATed, %llu NATed but not matched, %llu malformed, %llu receive overruns%s",
 		(unsigned long long)l->events, (unsigned long long)l->printed,
 		(unsigned long long)l->not_nat, (unsigned long long)l->not_matched,
 		(unsigned long long)l->malformed, (unsigned long long)l->enobufs,
 		l->out_dropped ? ", some dropped by a slow output (see below)" : "");
 	if (l->out_dropped)
-		log_notice("nat log: %llu mappings dropped: the output buffer was full (a slow reader)",
+		log_notice(
+			"nat log: %llu mappings dropped: the output buffer was full (a slow reader)",
 			(unsigned long long)l->out_dropped);
 	if (l->journal_errors)
 		log_notice("nat log: %llu mappings not written: the journal did not take them",
-			(unsigned long long)l->journal_errors);
+			   (unsigned long long)l->journal_errors);
 	if (l->lookups)
 		log_notice("nat log: %llu of %llu timelines with a ct id found their mapping",
-			(unsigned long long)l->found, (unsigned long long)l->lookups);
+			   (unsigned long long)l->found, (unsigned long long)l->lookups);
 	if (st->evicted)
 		log_notice("limits hit: %llu mappings evicted from the cache (more than %u kept)",
-			(unsigned long long)st->evicted, NATCACHE_DEFAULT_SIZE);
+			   (unsigned long long)st->evicted, NATCACHE_DEFAULT_SIZE);
 }
 
 /* ---- dumps ---- */
@@ -343,7 +349,7 @@ out:
 	free(buf);
 	if (d.malformed)
 		log_notice("conntrack dump: %llu entries malformed or without tuples skipped",
-			(unsigned long long)d.malformed);
+			   (unsigned long long)d.malformed);
 	return r;
 }
 
@@ -366,10 +372,12 @@ void natlog_filter_from_listing(const char *listing, struct natfilter *ret)
 		return;
 	}
 	if (ret->n_ignored)
-		log_warning("NAT log/table: --match conditions that a conntrack entry cannot be checked against are ignored: %s",
+		log_warning(
+			"NAT log/table: --match conditions that a conntrack entry cannot be checked against are ignored: %s",
 			ret->ignored);
 	if (ret->n == 0)
-		log_warning("NAT log/table: nothing in --match applies to connections: showing every NAT mapping");
+		log_warning(
+			"NAT log/table: nothing in --match applies to connections: showing every NAT mapping");
 }
 
 int natlog_start(struct natlog *l, const char *listing)
@@ -382,18 +390,22 @@ int natlog_start(struct natlog *l, const char *listing)
 	}
 	r = natlog_seed(l);
 	if (r < 0)
-		log_warning("cannot read the conntrack table (%s): timelines of connections older than now show no mapping",
+		log_warning(
+			"cannot read the conntrack table (%s): timelines of connections older than now show no mapping",
 			strerror(-r));
 	log_notice("logging %s NAT mappings (conntrack events)",
-		l->filtered ? "the --match" : "all");
+		   l->filtered ? "the --match" : "all");
 	return 0;
 }
 
 int natlog_filter_from_match(const struct options *o, struct natfilter *ret)
 {
 	struct tracetable_config cfg = {
-		.family = o->family, .table = o->table, .hooks = o->hooks,
-		.match = o->match, .rate = o->rate_none ? NULL : o->rate,
+		.family = o->family,
+		.table = o->table,
+		.hooks = o->hooks,
+		.match = o->match,
+		.rate = o->rate_none ? NULL : o->rate,
 		.check_only = true,
 	};
 	struct tracetable *t = NULL;
@@ -402,7 +414,7 @@ int natlog_filter_from_match(const struct options *o, struct natfilter *ret)
 
 	r = tracetable_install(&cfg, &t, &listing, err, sizeof(err));
 	if (r < 0) {
-		free(listing);	/* set if only a later step failed */
+		free(listing); /* set if only a later step failed */
 		log_error("%s", err);
 		return r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
@@ -469,7 +481,7 @@ int natlog_table_main(const struct options *o)
 	r = dump_nat(table_one, &t);
 	if (r < 0) {
 		log_error("cannot dump the conntrack table: %s%s", strerror(-r),
-			r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+			  r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
 		goto out;
 	}
 	if (t.nomem) {
@@ -490,7 +502,7 @@ int natlog_table_main(const struct options *o)
 	}
 	if (t.dropped)
 		log_notice("limits hit: %llu more mappings not shown (more than %u)",
-			(unsigned long long)t.dropped, NATTABLE_MAX_ROWS);
+			   (unsigned long long)t.dropped, NATTABLE_MAX_ROWS);
 	status = EXIT_OK;
 out:
 	free(t.rows);

@@ -25,26 +25,20 @@
 
 /* As conntrack -L prints them (TCP_CONNTRACK_*). */
 static const char *const tcp_state_names[] = {
-	[TCP_CONNTRACK_NONE] = "NONE",
-	[TCP_CONNTRACK_SYN_SENT] = "SYN_SENT",
-	[TCP_CONNTRACK_SYN_RECV] = "SYN_RECV",
-	[TCP_CONNTRACK_ESTABLISHED] = "ESTABLISHED",
-	[TCP_CONNTRACK_FIN_WAIT] = "FIN_WAIT",
-	[TCP_CONNTRACK_CLOSE_WAIT] = "CLOSE_WAIT",
-	[TCP_CONNTRACK_LAST_ACK] = "LAST_ACK",
-	[TCP_CONNTRACK_TIME_WAIT] = "TIME_WAIT",
-	[TCP_CONNTRACK_CLOSE] = "CLOSE",
-	[TCP_CONNTRACK_SYN_SENT2] = "SYN_SENT2",
+	[TCP_CONNTRACK_NONE] = "NONE",	       [TCP_CONNTRACK_SYN_SENT] = "SYN_SENT",
+	[TCP_CONNTRACK_SYN_RECV] = "SYN_RECV", [TCP_CONNTRACK_ESTABLISHED] = "ESTABLISHED",
+	[TCP_CONNTRACK_FIN_WAIT] = "FIN_WAIT", [TCP_CONNTRACK_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TCP_CONNTRACK_LAST_ACK] = "LAST_ACK", [TCP_CONNTRACK_TIME_WAIT] = "TIME_WAIT",
+	[TCP_CONNTRACK_CLOSE] = "CLOSE",       [TCP_CONNTRACK_SYN_SENT2] = "SYN_SENT2",
 };
 
 static bool proto_has_ports(uint8_t p)
 {
-	return p == IPPROTO_TCP || p == IPPROTO_UDP || p == IPPROTO_SCTP ||
-	       p == IPPROTO_DCCP || p == IPPROTO_UDPLITE;
+	return p == IPPROTO_TCP || p == IPPROTO_UDP || p == IPPROTO_SCTP || p == IPPROTO_DCCP ||
+	       p == IPPROTO_UDPLITE;
 }
 
-static void get_addr(const struct nf_conntrack *ct, int attr4, int attr6, uint8_t l3,
-		     uint8_t *addr)
+static void get_addr(const struct nf_conntrack *ct, int attr4, int attr6, uint8_t l3, uint8_t *addr)
 {
 	const void *p;
 
@@ -137,8 +131,8 @@ int natmap_from_ct(const struct nf_conntrack *ct, enum natmap_event event, struc
 struct ct_rule {
 	uint16_t type;
 	enum mnl_attr_data_type data;
-	size_t len;			/* mnl_attr_validate2() length, 0: validate() */
-	const struct ct_level *nested;	/* for MNL_TYPE_NESTED */
+	size_t len;		       /* mnl_attr_validate2() length, 0: validate() */
+	const struct ct_level *nested; /* for MNL_TYPE_NESTED */
 };
 
 struct ct_level {
@@ -146,7 +140,10 @@ struct ct_level {
 	size_t n;
 };
 
-#define LEVEL(r) { r, sizeof(r) / sizeof(r[0]) }
+#define LEVEL(r)                            \
+	{                                   \
+		r, sizeof(r) / sizeof(r[0]) \
+	}
 
 static const struct ct_rule ct_ip[] = {
 	{ CTA_IP_V4_SRC, MNL_TYPE_U32, 0, NULL },
@@ -278,11 +275,10 @@ static int ct_validate_cb(const struct nlattr *attr, void *data)
 
 		if (r->type != type)
 			continue;
-		if (r->len ? mnl_attr_validate2(attr, r->data, r->len) < 0 :
-			     mnl_attr_validate(attr, r->data) < 0)
+		if (r->len ? mnl_attr_validate2(attr, r->data, r->len) < 0
+			   : mnl_attr_validate(attr, r->data) < 0)
 			return MNL_CB_ERROR;
-		if (r->nested &&
-		    mnl_attr_parse_nested(attr, ct_validate_cb, (void *)r->nested) < 0)
+		if (r->nested && mnl_attr_parse_nested(attr, ct_validate_cb, (void *)r->nested) < 0)
 			return MNL_CB_ERROR;
 		break;
 	}
@@ -293,12 +289,14 @@ int natmap_msg_validate(const struct nlmsghdr *nlh)
 {
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg))
 		return -EINVAL;
-	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), ct_validate_cb,
-			      (void *)&ct_top_level) < 0 ? -EINVAL : 0;
+	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), ct_validate_cb, (void *)&ct_top_level) <
+			       0
+		       ? -EINVAL
+		       : 0;
 }
 
 /* Room for a message and the bytes nfct_nlmsg_parse() reads beyond it. */
-#define NATMAP_MSG_MAX	(2 * 8192)
+#define NATMAP_MSG_MAX (2 * 8192)
 
 int natmap_parse_msg(const struct nlmsghdr *nlh, bool dump, struct natmap *ret)
 {
@@ -339,8 +337,8 @@ int natmap_parse_msg(const struct nlmsghdr *nlh, bool dump, struct natmap *ret)
 	ct = nfct_new();
 	if (!ct)
 		return -ENOMEM;
-	r = nfct_nlmsg_parse((const struct nlmsghdr *)copy, ct) < 0 ? -EINVAL :
-	    natmap_from_ct(ct, ev, ret);
+	r = nfct_nlmsg_parse((const struct nlmsghdr *)copy, ct) < 0 ? -EINVAL
+								    : natmap_from_ct(ct, ev, ret);
 	nfct_destroy(ct);
 	return r;
 }
@@ -362,30 +360,42 @@ void natmap_merge(struct natmap *m, const struct natmap *known)
 const char *natmap_event_name(enum natmap_event e)
 {
 	switch (e) {
-	case NATMAP_EV_NEW:	return "new";
-	case NATMAP_EV_UPDATE:	return "update";
-	case NATMAP_EV_DESTROY:	return "destroy";
-	default:		return NULL;
+	case NATMAP_EV_NEW:
+		return "new";
+	case NATMAP_EV_UPDATE:
+		return "update";
+	case NATMAP_EV_DESTROY:
+		return "destroy";
+	default:
+		return NULL;
 	}
 }
 
 const char *natmap_event_mark(enum natmap_event e)
 {
 	switch (e) {
-	case NATMAP_EV_NEW:	return "+";
-	case NATMAP_EV_UPDATE:	return "=";
-	case NATMAP_EV_DESTROY:	return "-";
-	default:		return " ";
+	case NATMAP_EV_NEW:
+		return "+";
+	case NATMAP_EV_UPDATE:
+		return "=";
+	case NATMAP_EV_DESTROY:
+		return "-";
+	default:
+		return " ";
 	}
 }
 
 const char *natmap_kind_name(enum natmap_kind k)
 {
 	switch (k) {
-	case NATMAP_NAT_DNAT:	return "dnat";
-	case NATMAP_NAT_SNAT:	return "snat";
-	case NATMAP_NAT_BOTH:	return "both";
-	default:		return "none";
+	case NATMAP_NAT_DNAT:
+		return "dnat";
+	case NATMAP_NAT_SNAT:
+		return "snat";
+	case NATMAP_NAT_BOTH:
+		return "both";
+	default:
+		return "none";
 	}
 }
 
@@ -393,9 +403,9 @@ const char *natmap_state_name(const struct natmap *m)
 {
 	if (m->has_tcp_state)
 		return m->tcp_state < sizeof(tcp_state_names) / sizeof(tcp_state_names[0]) &&
-			       tcp_state_names[m->tcp_state] ?
-			   tcp_state_names[m->tcp_state] :
-			   "UNKNOWN";
+				       tcp_state_names[m->tcp_state]
+			       ? tcp_state_names[m->tcp_state]
+			       : "UNKNOWN";
 	if (!m->has_status)
 		return "-";
 	if (m->status & IPS_ASSURED)
@@ -405,8 +415,7 @@ const char *natmap_state_name(const struct natmap *m)
 	return "UNREPLIED";
 }
 
-void natmap_endpoint_str(const struct natmap *m, const struct natmap_ep *ep, char *buf,
-			 size_t len)
+void natmap_endpoint_str(const struct natmap *m, const struct natmap_ep *ep, char *buf, size_t len)
 {
 	packet_ep_str(m->l3, ep->addr, m->has_ports, ep->port, buf, len);
 }
@@ -513,7 +522,16 @@ void natmap_json(struct jsonw *w, const char *key, const struct natmap *m)
 	jsonw_object_close(w);
 }
 
-enum { COL_TYPE, COL_PROTO, COL_LOCAL, COL_PUBLIC, COL_ALIAS, COL_STATE, COL_ID, NCOLS };
+enum {
+	COL_TYPE,
+	COL_PROTO,
+	COL_LOCAL,
+	COL_PUBLIC,
+	COL_ALIAS,
+	COL_STATE,
+	COL_ID,
+	NCOLS
+};
 
 static const char *const col_names[NCOLS] = {
 	"TYPE", "PROTO", "LOCAL", "PUBLIC", "ALIAS", "STATE", "ID",

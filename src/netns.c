@@ -31,9 +31,9 @@
 #include "strbuf.h"
 
 /* Where `ip netns add NAME` bind-mounts the namespace (iproute2's NETNS_RUN_DIR). */
-#define NETNS_RUN_DIR	"/run/netns"
+#define NETNS_RUN_DIR  "/run/netns"
 /* iproute2 refuses longer names (NAME_MAX of a file in NETNS_RUN_DIR). */
-#define NETNS_NAME_MAX	255
+#define NETNS_NAME_MAX 255
 
 int netns_resolve(const char *arg, char *path, size_t pathlen, char *err, size_t errlen)
 {
@@ -79,29 +79,36 @@ int netns_resolve(const char *arg, char *path, size_t pathlen, char *err, size_t
 static const char *ns_type_name(int type)
 {
 	switch (type) {
-	case CLONE_NEWNS:	return "a mount namespace";
-	case CLONE_NEWUTS:	return "a UTS namespace";
-	case CLONE_NEWIPC:	return "an IPC namespace";
-	case CLONE_NEWUSER:	return "a user namespace";
-	case CLONE_NEWPID:	return "a PID namespace";
-	case CLONE_NEWCGROUP:	return "a cgroup namespace";
+	case CLONE_NEWNS:
+		return "a mount namespace";
+	case CLONE_NEWUTS:
+		return "a UTS namespace";
+	case CLONE_NEWIPC:
+		return "an IPC namespace";
+	case CLONE_NEWUSER:
+		return "a user namespace";
+	case CLONE_NEWPID:
+		return "a PID namespace";
+	case CLONE_NEWCGROUP:
+		return "a cgroup namespace";
 	}
 	return "another kind of namespace";
 }
 
 /* The message for a namespace that cannot be opened, by what arg was; r. */
-static int open_failed(const char *arg, const char *path, int kind, int r, char *err,
-		       size_t errlen)
+static int open_failed(const char *arg, const char *path, int kind, int r, char *err, size_t errlen)
 {
 	if (r == -ENOENT && kind == NETNS_NAME)
-		strbuf_error(err, errlen,
-			     "--netns %s: no network namespace named '%s' (%s: %s; see ip netns list)",
-			     arg, arg, path, strerror(-r));
+		strbuf_error(
+			err, errlen,
+			"--netns %s: no network namespace named '%s' (%s: %s; see ip netns list)",
+			arg, arg, path, strerror(-r));
 	else if (r == -ENOENT && kind == NETNS_PID)
 		strbuf_error(err, errlen, "--netns %s: no process %s (%s: %s)", arg, arg, path,
 			     strerror(-r));
 	else
-		strbuf_error(err, errlen, "--netns %s: cannot open %s: %s", arg, path, strerror(-r));
+		strbuf_error(err, errlen, "--netns %s: cannot open %s: %s", arg, path,
+			     strerror(-r));
 	return r;
 }
 
@@ -153,9 +160,12 @@ int netns_enter(const char *arg, char *err, size_t errlen)
 			strbuf_error(err, errlen, "--netns %s: %s is not a network namespace", arg,
 				     path);
 		else
-			strbuf_error(err, errlen, "--netns %s: cannot enter %s: %s%s", arg, path,
-				     strerror(-r),
-				     r == -EPERM ? " (needs CAP_SYS_ADMIN; a systemd unit can use NetworkNamespacePath= instead)" : "");
+			strbuf_error(
+				err, errlen, "--netns %s: cannot enter %s: %s%s", arg, path,
+				strerror(-r),
+				r == -EPERM
+					? " (needs CAP_SYS_ADMIN; a systemd unit can use NetworkNamespacePath= instead)"
+					: "");
 	}
 out:
 	close(fd);

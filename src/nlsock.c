@@ -27,8 +27,7 @@ int nlsock_open(unsigned int group, int rcvbuf, struct nlsock **ret)
 		goto fail;
 	}
 	if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_setsockopt(s->nl, NETLINK_ADD_MEMBERSHIP, &group,
-				  sizeof(group)) < 0) {
+	    mnl_socket_setsockopt(s->nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
 		r = -errno;
 		goto fail;
 	}
@@ -37,10 +36,10 @@ int nlsock_open(unsigned int group, int rcvbuf, struct nlsock **ret)
 	 * joining the group already required; fall back to what rmem_max
 	 * allows rather than fail.
 	 */
-	if (setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVBUFFORCE,
-		       &rcvbuf, sizeof(rcvbuf)) < 0)
-		(void)setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVBUF,
-				 &rcvbuf, sizeof(rcvbuf));
+	if (setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) < 0)
+		(void)setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				 sizeof(rcvbuf));
 	*ret = s;
 	return 0;
 fail:
@@ -71,8 +70,10 @@ int nlsock_recv_batch(struct nlsock *s, struct nlsock_batch *b)
 	for (unsigned int i = 0; i < NLSOCK_BATCH; i++) {
 		b->iov[i] = (struct iovec){ .iov_base = b->buf[i], .iov_len = NLSOCK_DGRAM_MAX };
 		b->msg[i].msg_hdr = (struct msghdr){
-			.msg_name = &b->from[i], .msg_namelen = sizeof(b->from[i]),
-			.msg_iov = &b->iov[i], .msg_iovlen = 1,
+			.msg_name = &b->from[i],
+			.msg_namelen = sizeof(b->from[i]),
+			.msg_iov = &b->iov[i],
+			.msg_iovlen = 1,
 		};
 	}
 	b->n = 0;

@@ -14,12 +14,12 @@
 #include "options.h"
 #include "strbuf.h"
 
-#define DEFAULT_TABLE	"trace_debug"
-#define DEFAULT_RATE	"1/second"
+#define DEFAULT_TABLE	       "trace_debug"
+#define DEFAULT_RATE	       "1/second"
 /* A week: longer is almost certainly a typo in the unit. */
-#define TIMEOUT_MAX	(7 * 24 * 3600.0)
-#define DEFAULT_STATS_INTERVAL	60
-#define STATS_INTERVAL_MAX	(24 * 3600)
+#define TIMEOUT_MAX	       (7 * 24 * 3600.0)
+#define DEFAULT_STATS_INTERVAL 60
+#define STATS_INTERVAL_MAX     (24 * 3600)
 
 enum {
 	OPT_RATE = 0x100,
@@ -41,98 +41,97 @@ enum {
 };
 
 static const struct option long_options[] = {
-	{ "match",	required_argument, NULL, 'm' },
-	{ "rate",	required_argument, NULL, OPT_RATE },
-	{ "count",	required_argument, NULL, 'c' },
-	{ "timeout",	required_argument, NULL, 't' },
-	{ "output",	required_argument, NULL, 'o' },
-	{ "table",	required_argument, NULL, OPT_TABLE },
-	{ "family",	required_argument, NULL, OPT_FAMILY },
-	{ "hooks",	required_argument, NULL, OPT_HOOKS },
-	{ "help",	no_argument,	   NULL, 'h' },
-	{ "version",	no_argument,	   NULL, 'V' },
+	{ "match", required_argument, NULL, 'm' },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "count", required_argument, NULL, 'c' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "table", required_argument, NULL, OPT_TABLE },
+	{ "family", required_argument, NULL, OPT_FAMILY },
+	{ "hooks", required_argument, NULL, OPT_HOOKS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ "max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT },
-	{ "max-events",	required_argument, NULL, OPT_MAX_EVENTS },
+	{ "max-events", required_argument, NULL, OPT_MAX_EVENTS },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
-	{ "nat-log",	optional_argument, NULL, OPT_NAT_LOG },
-	{ "nat-table",	no_argument,	   NULL, OPT_NAT_TABLE },
-	{ "config",	required_argument, NULL, OPT_CONFIG },
+	{ "nat-log", optional_argument, NULL, OPT_NAT_LOG },
+	{ "nat-table", no_argument, NULL, OPT_NAT_TABLE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
-	{ "netns",	required_argument, NULL, OPT_NETNS },
-	{ "follow",	no_argument,	   NULL, OPT_FOLLOW },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "follow", no_argument, NULL, OPT_FOLLOW },
 	{ "follow-packets", required_argument, NULL, OPT_FOLLOW_PACKETS },
 	{ "follow-timeout", required_argument, NULL, OPT_FOLLOW_TIMEOUT },
-	{ "follow-max",	required_argument, NULL, OPT_FOLLOW_MAX },
+	{ "follow-max", required_argument, NULL, OPT_FOLLOW_MAX },
 	{}
 };
 
 void options_usage(FILE *out)
 {
-	fputs(
-"Usage: nattraced --match EXPR [OPTIONS]\n"
-"       nattraced --nat-table [--match EXPR] [OPTIONS]\n"
-"       nattraced --nat-log=all [--match EXPR] [OPTIONS]\n"
-"       nattraced --config FILE [OPTIONS]\n"
-"\n"
-"Trace what the nftables ruleset does to the packets EXPR selects: one\n"
-"timeline per packet with the rules met, NAT rewrites, the verdict and\n"
-"its cause. A temporary table owned by this process does the tracing;\n"
-"the kernel removes it when the process ends, however it ends.\n"
-"\n"
-"  -m, --match EXPR     nft match expression selecting packets (required),\n"
-"                       e.g. \"ip daddr 198.51.100.1 tcp dport 1222\"\n"
-"      --rate RATE      trace at most RATE packets: N/second|minute|hour|day\n"
-"                       (default 1/second); \"none\" removes the limit\n"
-"  -c, --count N        exit after N packet timelines\n"
-"  -t, --timeout SECS   stop after SECS seconds (fractions allowed)\n"
-"  -o, --output FORMAT  text (default), json (one object per line) or\n"
-"                       journal (one systemd journal entry per packet)\n"
-"      --table NAME     name of the trace table (default trace_debug); not an\n"
-"                       nft keyword such as table, ip or counter\n"
-"      --family FAMILY  inet (default), ip or ip6\n"
-"      --hooks LIST     hooks to trace from, comma-separated, of prerouting,\n"
-"                       input, forward, output, postrouting\n"
-"                       (default prerouting,output)\n"
-"      --max-inflight N packets assembled at once (default 1024, at most\n"
-"                       16384); beyond that the oldest is printed incomplete\n"
-"      --max-events N   events kept per packet (default 512, at most 1024);\n"
-"                       past that the first and the last are kept\n"
-"      --buffer-size SIZE\n"
-"                       bytes of trace events waiting to be processed, with\n"
-"                       K, M or G (1024-based) suffixes (default 512M, a\n"
-"                       200,000-packet burst; used only while a burst waits)\n"
-"      --stats-interval SECS\n"
-"                       report capture statistics every SECS seconds\n"
-"                       (default 60, 0: only on SIGUSR1 and at exit)\n"
-"      --nat-log[=all]  also log NAT mappings (conntrack) as they are created,\n"
-"                       change and end: those --match selects, or all;\n"
-"                       --nat-log=all without --match: the log, no trace\n"
-"      --nat-table      print the current NAT mappings (those --match selects,\n"
-"                       all without --match) and exit; installs no trace\n"
-"      --netns NS       trace inside another network namespace: an ip netns\n"
-"                       name, a PID (its namespace) or a path such as\n"
-"                       /proc/PID/ns/net; all sockets and interface names\n"
-"                       are that namespace's (needs CAP_SYS_ADMIN)\n"
-"      --config FILE    read options from FILE, \"key = value\" per line with\n"
-"                       the long option names; the command line wins;\n"
-"                       SIGHUP re-reads it and swaps the trace rule\n"
-"      --follow         also trace the later packets of a traced packet's\n"
-"                       connection, both directions (replies, reverse NAT);\n"
-"                       says when no reply passed this host in time\n"
-"      --follow-packets N\n"
-"                       packets traced per followed connection (default 8,\n"
-"                       at most 1000)\n"
-"      --follow-timeout SECS\n"
-"                       how long a connection is followed (default 3,\n"
-"                       0.1 to 3600, fractions allowed)\n"
-"      --follow-max N   connections followed at once (default 64, at most\n"
-"                       65536); more are not followed, and counted\n"
-"  -h, --help           show this help\n"
-"  -V, --version        show the version\n"
-"\n"
-"Exit status: 0 success; 1 runtime error; 2 usage error, refused match or\n"
-"a --netns that does not exist or cannot be entered;\n"
-"3 --timeout expired before --count timelines were captured.\n",
+	fputs("Usage: nattraced --match EXPR [OPTIONS]\n"
+	      "       nattraced --nat-table [--match EXPR] [OPTIONS]\n"
+	      "       nattraced --nat-log=all [--match EXPR] [OPTIONS]\n"
+	      "       nattraced --config FILE [OPTIONS]\n"
+	      "\n"
+	      "Trace what the nftables ruleset does to the packets EXPR selects: one\n"
+	      "timeline per packet with the rules met, NAT rewrites, the verdict and\n"
+	      "its cause. A temporary table owned by this process does the tracing;\n"
+	      "the kernel removes it when the process ends, however it ends.\n"
+	      "\n"
+	      "  -m, --match EXPR     nft match expression selecting packets (required),\n"
+	      "                       e.g. \"ip daddr 198.51.100.1 tcp dport 1222\"\n"
+	      "      --rate RATE      trace at most RATE packets: N/second|minute|hour|day\n"
+	      "                       (default 1/second); \"none\" removes the limit\n"
+	      "  -c, --count N        exit after N packet timelines\n"
+	      "  -t, --timeout SECS   stop after SECS seconds (fractions allowed)\n"
+	      "  -o, --output FORMAT  text (default), json (one object per line) or\n"
+	      "                       journal (one systemd journal entry per packet)\n"
+	      "      --table NAME     name of the trace table (default trace_debug); not an\n"
+	      "                       nft keyword such as table, ip or counter\n"
+	      "      --family FAMILY  inet (default), ip or ip6\n"
+	      "      --hooks LIST     hooks to trace from, comma-separated, of prerouting,\n"
+	      "                       input, forward, output, postrouting\n"
+	      "                       (default prerouting,output)\n"
+	      "      --max-inflight N packets assembled at once (default 1024, at most\n"
+	      "                       16384); beyond that the oldest is printed incomplete\n"
+	      "      --max-events N   events kept per packet (default 512, at most 1024);\n"
+	      "                       past that the first and the last are kept\n"
+	      "      --buffer-size SIZE\n"
+	      "                       bytes of trace events waiting to be processed, with\n"
+	      "                       K, M or G (1024-based) suffixes (default 512M, a\n"
+	      "                       200,000-packet burst; used only while a burst waits)\n"
+	      "      --stats-interval SECS\n"
+	      "                       report capture statistics every SECS seconds\n"
+	      "                       (default 60, 0: only on SIGUSR1 and at exit)\n"
+	      "      --nat-log[=all]  also log NAT mappings (conntrack) as they are created,\n"
+	      "                       change and end: those --match selects, or all;\n"
+	      "                       --nat-log=all without --match: the log, no trace\n"
+	      "      --nat-table      print the current NAT mappings (those --match selects,\n"
+	      "                       all without --match) and exit; installs no trace\n"
+	      "      --netns NS       trace inside another network namespace: an ip netns\n"
+	      "                       name, a PID (its namespace) or a path such as\n"
+	      "                       /proc/PID/ns/net; all sockets and interface names\n"
+	      "                       are that namespace's (needs CAP_SYS_ADMIN)\n"
+	      "      --config FILE    read options from FILE, \"key = value\" per line with\n"
+	      "                       the long option names; the command line wins;\n"
+	      "                       SIGHUP re-reads it and swaps the trace rule\n"
+	      "      --follow         also trace the later packets of a traced packet's\n"
+	      "                       connection, both directions (replies, reverse NAT);\n"
+	      "                       says when no reply passed this host in time\n"
+	      "      --follow-packets N\n"
+	      "                       packets traced per followed connection (default 8,\n"
+	      "                       at most 1000)\n"
+	      "      --follow-timeout SECS\n"
+	      "                       how long a connection is followed (default 3,\n"
+	      "                       0.1 to 3600, fractions allowed)\n"
+	      "      --follow-max N   connections followed at once (default 64, at most\n"
+	      "                       65536); more are not followed, and counted\n"
+	      "  -h, --help           show this help\n"
+	      "  -V, --version        show the version\n"
+	      "\n"
+	      "Exit status: 0 success; 1 runtime error; 2 usage error, refused match or\n"
+	      "a --netns that does not exist or cannot be entered;\n"
+	      "3 --timeout expired before --count timelines were captured.\n",
 	      out);
 }
 
@@ -148,8 +147,7 @@ static bool parse_rate(const char *s, char *buf, size_t len)
 	return true;
 }
 
-static int parse_hooks(const char *s, unsigned int *ret, char *err,
-		       size_t errlen)
+static int parse_hooks(const char *s, unsigned int *ret, char *err, size_t errlen)
 {
 	unsigned int hooks = 0;
 	const char *p = s;
@@ -159,13 +157,13 @@ static int parse_hooks(const char *s, unsigned int *ret, char *err,
 		unsigned int h;
 
 		for (h = 0; h < NF_INET_NUMHOOKS; h++)
-			if (strlen(names_hook(h)) == n &&
-			    strncmp(p, names_hook(h), n) == 0)
+			if (strlen(names_hook(h)) == n && strncmp(p, names_hook(h), n) == 0)
 				break;
 		if (h == NF_INET_NUMHOOKS)
-			return strbuf_error(err, errlen,
-				    "--hooks: unknown hook '%.*s' (use prerouting, input, forward, output, postrouting)",
-				    (int)n, p);
+			return strbuf_error(
+				err, errlen,
+				"--hooks: unknown hook '%.*s' (use prerouting, input, forward, output, postrouting)",
+				(int)n, p);
 		hooks |= 1u << h;
 		p += n;
 		if (*p == ',')
@@ -178,8 +176,7 @@ static int parse_hooks(const char *s, unsigned int *ret, char *err,
 }
 
 /* A whole number in [min, max]: no sign, no suffix, no empty text. */
-static bool parse_bounded(const char *s, unsigned long min, unsigned long max,
-			  unsigned long *ret)
+static bool parse_bounded(const char *s, unsigned long min, unsigned long max, unsigned long *ret)
 {
 	char *end;
 	unsigned long v;
@@ -208,9 +205,21 @@ static bool parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 	if (errno)
 		return false;
 	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
 	}
 	/* "512M", "512MB", "512MiB" */
 	if (shift && (strcmp(end, "B") == 0 || strcmp(end, "iB") == 0))
@@ -236,8 +245,8 @@ bool options_table_name_ok(const char *s)
 	for (size_t i = 1; i < n; i++) {
 		char c = s[i];
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
 			return false;
 	}
 	return true;
@@ -255,24 +264,29 @@ bool options_table_name_ok(const char *s)
  * "Counter" is a name. Sorted for bsearch().
  */
 static const char *const nft_keywords[] = {
-	"accept", "add", "ah", "all", "and", "arp", "auto-merge", "bridge", "cgroup", "chain",
-	"comment", "comp", "constant", "continue", "counter", "cpu", "create", "ct", "day",
-	"dccp", "define", "delete", "describe", "destroy", "device", "devices", "dnat",
-	"drop", "dst", "dup", "dynamic", "ecn", "element", "elements", "eq", "esp", "ether",
-	"exists", "expires", "export", "exthdr", "fib", "flags", "flow", "flowtable", "flush",
-	"frag", "fwd", "gc-interval", "ge", "geneve", "get", "goto", "gre", "gretap", "gt",
-	"handle", "hbh", "hook", "hour", "ibriport", "ibrname", "icmp", "icmpv6", "igmp",
-	"iif", "iifgroup", "iifname", "iiftype", "import", "include", "index", "inet",
-	"insert", "interval", "ip", "ip6", "ipsec", "jhash", "jump", "last", "le", "limit",
-	"list", "log", "lshift", "lt", "map", "mark", "masquerade", "meta", "meter", "mh",
-	"missing", "monitor", "ne", "netdev", "nftrace", "not", "notrack", "numgen",
-	"obriport", "obrname", "offload", "oif", "oifgroup", "oifname", "oiftype", "or",
-	"osf", "pkttype", "policy", "position", "priority", "queue", "quota", "random",
-	"redefine", "redirect", "reject", "rename", "replace", "reset", "return", "rshift",
-	"rt", "rt0", "rt2", "rtclassid", "rule", "ruleset", "sctp", "secmark", "set", "size",
-	"skgid", "skuid", "snat", "socket", "srh", "symhash", "synproxy", "table", "tcp",
-	"th", "time", "timeout", "tproxy", "tunnel", "type", "typeof", "udp", "udplite",
-	"undefine", "update", "vlan", "vmap", "vni", "vxlan", "xor", "xt",
+	"accept",   "add",	"ah",	     "all",	 "and",	     "arp",	   "auto-merge",
+	"bridge",   "cgroup",	"chain",     "comment",	 "comp",     "constant",   "continue",
+	"counter",  "cpu",	"create",    "ct",	 "day",	     "dccp",	   "define",
+	"delete",   "describe", "destroy",   "device",	 "devices",  "dnat",	   "drop",
+	"dst",	    "dup",	"dynamic",   "ecn",	 "element",  "elements",   "eq",
+	"esp",	    "ether",	"exists",    "expires",	 "export",   "exthdr",	   "fib",
+	"flags",    "flow",	"flowtable", "flush",	 "frag",     "fwd",	   "gc-interval",
+	"ge",	    "geneve",	"get",	     "goto",	 "gre",	     "gretap",	   "gt",
+	"handle",   "hbh",	"hook",	     "hour",	 "ibriport", "ibrname",	   "icmp",
+	"icmpv6",   "igmp",	"iif",	     "iifgroup", "iifname",  "iiftype",	   "import",
+	"include",  "index",	"inet",	     "insert",	 "interval", "ip",	   "ip6",
+	"ipsec",    "jhash",	"jump",	     "last",	 "le",	     "limit",	   "list",
+	"log",	    "lshift",	"lt",	     "map",	 "mark",     "masquerade", "meta",
+	"meter",    "mh",	"missing",   "monitor",	 "ne",	     "netdev",	   "nftrace",
+	"not",	    "notrack",	"numgen",    "obriport", "obrname",  "offload",	   "oif",
+	"oifgroup", "oifname",	"oiftype",   "or",	 "osf",	     "pkttype",	   "policy",
+	"position", "priority", "queue",     "quota",	 "random",   "redefine",   "redirect",
+	"reject",   "rename",	"replace",   "reset",	 "return",   "rshift",	   "rt",
+	"rt0",	    "rt2",	"rtclassid", "rule",	 "ruleset",  "sctp",	   "secmark",
+	"set",	    "size",	"skgid",     "skuid",	 "snat",     "socket",	   "srh",
+	"symhash",  "synproxy", "table",     "tcp",	 "th",	     "time",	   "timeout",
+	"tproxy",   "tunnel",	"type",	     "typeof",	 "udp",	     "udplite",	   "undefine",
+	"update",   "vlan",	"vmap",	     "vni",	 "vxlan",    "xor",	   "xt",
 };
 
 static int cmp_word(const void *key, const void *elem)
@@ -286,8 +300,7 @@ bool options_nft_keyword(const char *word)
 			       sizeof(nft_keywords[0]), cmp_word) != NULL;
 }
 
-int options_parse(int argc, char **argv, struct options *ret, char *err,
-		  size_t errlen)
+int options_parse(int argc, char **argv, struct options *ret, char *err, size_t errlen)
 {
 	struct options o = {
 		.output = OUTPUT_TEXT,
@@ -324,15 +337,19 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			errno = 0;
 			o.count = strtoul(optarg, &end, 10);
 			if (errno || *end || optarg[0] < '0' || optarg[0] > '9' || o.count == 0)
-				return strbuf_error(err, errlen, "--count: '%s' is not a positive whole number", optarg);
+				return strbuf_error(err, errlen,
+						    "--count: '%s' is not a positive whole number",
+						    optarg);
 			break;
 		case 't':
 			errno = 0;
 			o.timeout = strtod(optarg, &end);
 			if (errno || *end || end == optarg || !isfinite(o.timeout) ||
 			    o.timeout <= 0 || o.timeout > TIMEOUT_MAX)
-				return strbuf_error(err, errlen, "--timeout: '%s' is not a number of seconds between 0 and %.0f",
-					    optarg, TIMEOUT_MAX);
+				return strbuf_error(
+					err, errlen,
+					"--timeout: '%s' is not a number of seconds between 0 and %.0f",
+					optarg, TIMEOUT_MAX);
 			break;
 		case 'o':
 			if (strcmp(optarg, "text") == 0)
@@ -342,15 +359,21 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			else if (strcmp(optarg, "journal") == 0)
 				o.output = OUTPUT_JOURNAL;
 			else
-				return strbuf_error(err, errlen, "--output: '%s' is not text, json or journal", optarg);
+				return strbuf_error(err, errlen,
+						    "--output: '%s' is not text, json or journal",
+						    optarg);
 			break;
 		case OPT_TABLE:
 			if (!options_table_name_ok(optarg))
-				return strbuf_error(err, errlen, "--table: '%s' is not a valid table name (a letter, then up to 63 letters, digits, '_' or '-')",
-					    optarg);
+				return strbuf_error(
+					err, errlen,
+					"--table: '%s' is not a valid table name (a letter, then up to 63 letters, digits, '_' or '-')",
+					optarg);
 			if (options_nft_keyword(optarg))
-				return strbuf_error(err, errlen, "--table: '%s' is an nft keyword and cannot name a table; choose another name",
-					    optarg);
+				return strbuf_error(
+					err, errlen,
+					"--table: '%s' is an nft keyword and cannot name a table; choose another name",
+					optarg);
 			o.table = optarg;
 			break;
 		case OPT_FAMILY:
@@ -361,7 +384,9 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			else if (strcmp(optarg, "ip6") == 0)
 				o.family = NFPROTO_IPV6;
 			else
-				return strbuf_error(err, errlen, "--family: '%s' is not inet, ip or ip6", optarg);
+				return strbuf_error(err, errlen,
+						    "--family: '%s' is not inet, ip or ip6",
+						    optarg);
 			break;
 		case OPT_HOOKS:
 			r = parse_hooks(optarg, &o.hooks, err, errlen);
@@ -370,27 +395,35 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			break;
 		case OPT_MAX_INFLIGHT:
 			if (!parse_bounded(optarg, 1, OPTIONS_MAX_INFLIGHT_LIMIT, &v))
-				return strbuf_error(err, errlen, "--max-inflight: '%s' is not a whole number from 1 to %u",
-					    optarg, OPTIONS_MAX_INFLIGHT_LIMIT);
+				return strbuf_error(
+					err, errlen,
+					"--max-inflight: '%s' is not a whole number from 1 to %u",
+					optarg, OPTIONS_MAX_INFLIGHT_LIMIT);
 			o.max_inflight = (unsigned int)v;
 			break;
 		case OPT_MAX_EVENTS:
 			if (!parse_bounded(optarg, 1, OPTIONS_MAX_EVENTS_LIMIT, &v))
-				return strbuf_error(err, errlen, "--max-events: '%s' is not a whole number from 1 to %u",
-					    optarg, OPTIONS_MAX_EVENTS_LIMIT);
+				return strbuf_error(
+					err, errlen,
+					"--max-events: '%s' is not a whole number from 1 to %u",
+					optarg, OPTIONS_MAX_EVENTS_LIMIT);
 			o.max_events = (unsigned int)v;
 			break;
 		case OPT_STATS_INTERVAL:
 			if (!parse_bounded(optarg, 0, STATS_INTERVAL_MAX, &v))
-				return strbuf_error(err, errlen, "--stats-interval: '%s' is not a whole number of seconds from 0 to %u",
-					    optarg, STATS_INTERVAL_MAX);
+				return strbuf_error(
+					err, errlen,
+					"--stats-interval: '%s' is not a whole number of seconds from 0 to %u",
+					optarg, STATS_INTERVAL_MAX);
 			o.stats_interval = (unsigned int)v;
 			break;
 		case OPT_BUFFER_SIZE:
 			if (!parse_size(optarg, OPTIONS_BUFFER_SIZE_MIN, OPTIONS_BUFFER_SIZE_MAX,
 					&o.buffer_size))
-				return strbuf_error(err, errlen, "--buffer-size: '%s' is not a size from 64K to 64G (bytes, or with a K, M or G suffix)",
-					    optarg);
+				return strbuf_error(
+					err, errlen,
+					"--buffer-size: '%s' is not a size from 64K to 64G (bytes, or with a K, M or G suffix)",
+					optarg);
 			break;
 		case OPT_NAT_LOG:
 			if (!optarg || strcmp(optarg, "match") == 0)
@@ -398,7 +431,10 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			else if (strcmp(optarg, "all") == 0)
 				o.nat_log = NAT_LOG_ALL;
 			else
-				return strbuf_error(err, errlen, "--nat-log: '%s' is not 'match' or 'all' (use --nat-log or --nat-log=all)", optarg);
+				return strbuf_error(
+					err, errlen,
+					"--nat-log: '%s' is not 'match' or 'all' (use --nat-log or --nat-log=all)",
+					optarg);
 			break;
 		case OPT_NAT_TABLE:
 			o.nat_table = true;
@@ -406,7 +442,9 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 		case OPT_NETNS:
 			/* main resolves and enters it (netns.c), before any socket */
 			if (!optarg[0])
-				return strbuf_error(err, errlen, "--netns: empty (give an ip netns name, a PID or a path)");
+				return strbuf_error(
+					err, errlen,
+					"--netns: empty (give an ip netns name, a PID or a path)");
 			o.netns = optarg;
 			break;
 		case OPT_CONFIG:
@@ -419,8 +457,10 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			break;
 		case OPT_FOLLOW_PACKETS:
 			if (!parse_bounded(optarg, 1, OPTIONS_FOLLOW_PACKETS_LIMIT, &v))
-				return strbuf_error(err, errlen, "--follow-packets: '%s' is not a whole number from 1 to %u",
-					    optarg, OPTIONS_FOLLOW_PACKETS_LIMIT);
+				return strbuf_error(
+					err, errlen,
+					"--follow-packets: '%s' is not a whole number from 1 to %u",
+					optarg, OPTIONS_FOLLOW_PACKETS_LIMIT);
 			o.follow_packets = (unsigned int)v;
 			break;
 		case OPT_FOLLOW_TIMEOUT:
@@ -429,13 +469,18 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 			if (errno || *end || end == optarg || !isfinite(o.follow_timeout) ||
 			    o.follow_timeout < OPTIONS_FOLLOW_TIMEOUT_MIN ||
 			    o.follow_timeout > OPTIONS_FOLLOW_TIMEOUT_MAX)
-				return strbuf_error(err, errlen, "--follow-timeout: '%s' is not a number of seconds from %.1f to %.0f",
-					    optarg, OPTIONS_FOLLOW_TIMEOUT_MIN, OPTIONS_FOLLOW_TIMEOUT_MAX);
+				return strbuf_error(
+					err, errlen,
+					"--follow-timeout: '%s' is not a number of seconds from %.1f to %.0f",
+					optarg, OPTIONS_FOLLOW_TIMEOUT_MIN,
+					OPTIONS_FOLLOW_TIMEOUT_MAX);
 			break;
 		case OPT_FOLLOW_MAX:
 			if (!parse_bounded(optarg, 1, OPTIONS_FOLLOW_MAX_LIMIT, &v))
-				return strbuf_error(err, errlen, "--follow-max: '%s' is not a whole number from 1 to %u",
-					    optarg, OPTIONS_FOLLOW_MAX_LIMIT);
+				return strbuf_error(
+					err, errlen,
+					"--follow-max: '%s' is not a whole number from 1 to %u",
+					optarg, OPTIONS_FOLLOW_MAX_LIMIT);
 			o.follow_max = (unsigned int)v;
 			break;
 		case 'h':
@@ -451,24 +496,31 @@ int options_parse(int argc, char **argv, struct options *ret, char *err,
 		}
 	}
 	if (optind < argc)
-		return strbuf_error(err, errlen, "unexpected argument '%s' (quote the match: --match \"...\")",
-			    argv[optind]);
+		return strbuf_error(err, errlen,
+				    "unexpected argument '%s' (quote the match: --match \"...\")",
+				    argv[optind]);
 	if (o.help || o.version)
 		goto out;
 	if (o.nat_table && o.nat_log)
-		return strbuf_error(err, errlen, "--nat-table prints the table and exits: it does not go with --nat-log");
+		return strbuf_error(
+			err, errlen,
+			"--nat-table prints the table and exits: it does not go with --nat-log");
 	/* Without --match, --nat-table and --nat-log=all show every mapping and trace nothing. */
 	if (!o.match && o.count && (o.nat_table || o.nat_log == NAT_LOG_ALL))
-		return strbuf_error(err, errlen, "--count counts packet timelines: it needs --match");
+		return strbuf_error(err, errlen,
+				    "--count counts packet timelines: it needs --match");
 	/* With --config the file may give the match: config_options() checks. */
 	if (!o.match && !o.config && !o.nat_table && o.nat_log != NAT_LOG_ALL)
 		return strbuf_error(err, errlen, "--match is required%s",
-			    o.nat_log ? " (or --nat-log=all to log every NAT mapping)" : "");
+				    o.nat_log ? " (or --nat-log=all to log every NAT mapping)"
+					      : "");
 	if (strcmp(rate, "none") == 0) {
 		o.rate_none = true;
 		o.rate[0] = '\0';
 	} else if (!parse_rate(rate, o.rate, sizeof(o.rate))) {
-		return strbuf_error(err, errlen, "--rate: '%s' is not N/second, N/minute, N/hour, N/day or none", rate);
+		return strbuf_error(err, errlen,
+				    "--rate: '%s' is not N/second, N/minute, N/hour, N/day or none",
+				    rate);
 	}
 out:
 	*ret = o;

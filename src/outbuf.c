@@ -26,16 +26,16 @@ struct record {
 };
 
 struct outbuf {
-	int fd;			/* what we write to (ours if reopened) */
+	int fd; /* what we write to (ours if reopened) */
 	bool own_fd, sock, regular;
 	FILE *fp;
 	char *buf;
-	size_t head, len;	/* pending bytes: buf[head .. head + len) */
-	size_t mark;		/* len when the current record began */
-	bool overflow;		/* the current record did not fit */
-	struct record *rec;	/* ring of pending records */
+	size_t head, len;   /* pending bytes: buf[head .. head + len) */
+	size_t mark;	    /* len when the current record began */
+	bool overflow;	    /* the current record did not fit */
+	struct record *rec; /* ring of pending records */
 	size_t rec_head, rec_n;
-	uint32_t head_written;	/* bytes of rec[rec_head] already written */
+	uint32_t head_written; /* bytes of rec[rec_head] already written */
 	struct outbuf_stats st;
 };
 
@@ -233,8 +233,8 @@ int outbuf_flush(struct outbuf *ob)
 {
 	while (ob->len > 0 && !ob->st.error) {
 		const char *p = ob->buf + ob->head;
-		ssize_t n = ob->sock ? send(ob->fd, p, ob->len, MSG_DONTWAIT | MSG_NOSIGNAL) :
-				       write(ob->fd, p, ob->len);
+		ssize_t n = ob->sock ? send(ob->fd, p, ob->len, MSG_DONTWAIT | MSG_NOSIGNAL)
+				     : write(ob->fd, p, ob->len);
 
 		if (n > 0) {
 			written(ob, (size_t)n);

@@ -26,34 +26,34 @@ enum {
 
 /* What the rest of a chain name after the pattern's prefix says. */
 enum chain_parse {
-	CHAIN_PLAIN,		/* nothing: the manager (and role) only */
-	CHAIN_REST,		/* the rest is the value of key */
-	CHAIN_FIREWALLD,	/* zone or policy, less _pre/_log/_deny/_allow/_post */
-	CHAIN_KUBE,		/* HASH-ns/name/proto/port[__addr/port] */
-	CHAIN_NETAVARK,		/* netid_subnet[_dnat] */
+	CHAIN_PLAIN,	 /* nothing: the manager (and role) only */
+	CHAIN_REST,	 /* the rest is the value of key */
+	CHAIN_FIREWALLD, /* zone or policy, less _pre/_log/_deny/_allow/_post */
+	CHAIN_KUBE,	 /* HASH-ns/name/proto/port[__addr/port] */
+	CHAIN_NETAVARK,	 /* netid_subnet[_dnat] */
 };
 
 /* What the rule's text says, for rules in the pattern's chains. */
 enum rule_parse {
 	RULE_NONE,
-	RULE_FW4,		/* comment "!fw4: NAME" */
-	RULE_COMMENT,		/* any comment names the rule */
-	RULE_FORWARD_PORT,	/* firewalld forward-port: dport, dnat/redirect to */
-	RULE_PUBLISHED,		/* a published port: dport, dnat to the container */
-	RULE_BRIDGE,		/* the interface it matches on */
-	RULE_JUMPS_DOCKER,	/* jumps to a Docker chain (then only it counts) */
+	RULE_FW4,	   /* comment "!fw4: NAME" */
+	RULE_COMMENT,	   /* any comment names the rule */
+	RULE_FORWARD_PORT, /* firewalld forward-port: dport, dnat/redirect to */
+	RULE_PUBLISHED,	   /* a published port: dport, dnat to the container */
+	RULE_BRIDGE,	   /* the interface it matches on */
+	RULE_JUMPS_DOCKER, /* jumps to a Docker chain (then only it counts) */
 };
 
 struct chain_pattern {
 	const char *manager;
 	unsigned int families;
 	const char *table;
-	const char *chain;	/* exact, or a prefix when ending in '*' */
+	const char *chain; /* exact, or a prefix when ending in '*' */
 	enum chain_parse parse;
-	const char *key;	/* of the value parse finds */
-	const char *role;	/* a fixed "role", or NULL */
+	const char *key;  /* of the value parse finds */
+	const char *role; /* a fixed "role", or NULL */
 	enum rule_parse rule;
-	bool iptables;		/* the table is iptables-nft's */
+	bool iptables; /* the table is iptables-nft's */
 	/* a chain others write to as well: only rules that say so count */
 	bool needs_rule;
 };
@@ -68,12 +68,16 @@ struct chain_pattern {
  * The rest (filter_INPUT, filter_INPUT_ZONES, ..._POLICIES_pre) is
  * firewalld's own dispatch.
  */
-#define FIREWALLD(prefix, what) \
-	{ "firewalld", FAM_IP | FAM_IP6 | FAM_INET, "firewalld", prefix, CHAIN_FIREWALLD, \
-	  what, NULL, RULE_NONE, false, false }
-#define FIREWALLD_NAT(prefix, what) \
-	{ "firewalld", FAM_IP | FAM_IP6 | FAM_INET, "firewalld", prefix, CHAIN_FIREWALLD, \
-	  what, NULL, RULE_FORWARD_PORT, false, false }
+#define FIREWALLD(prefix, what)                                                                 \
+	{                                                                                       \
+		"firewalld", FAM_IP | FAM_IP6 | FAM_INET, "firewalld", prefix, CHAIN_FIREWALLD, \
+			what, NULL, RULE_NONE, false, false                                     \
+	}
+#define FIREWALLD_NAT(prefix, what)                                                             \
+	{                                                                                       \
+		"firewalld", FAM_IP | FAM_IP6 | FAM_INET, "firewalld", prefix, CHAIN_FIREWALLD, \
+			what, NULL, RULE_FORWARD_PORT, false, false                             \
+	}
 /*
  * fw4 (table inet fw4; openwrt/firewall4 root/usr/share/firewall4/templates
  * and tests/01_configuration/01_ruleset in tests/rulesets/fw4): chains per
@@ -84,10 +88,14 @@ struct chain_pattern {
  * Others add chains to table fw4 (miniupnpd's upnp_*, the user's
  * includes): other chains count only for rules with an fw4 comment.
  */
-#define FW4(prefix, rule) \
-	{ "fw4", FAM_INET, "fw4", prefix, CHAIN_REST, "zone", NULL, rule, false, false }
-#define FW4_OWN(chain) \
-	{ "fw4", FAM_INET, "fw4", chain, CHAIN_PLAIN, NULL, NULL, RULE_FW4, false, false }
+#define FW4(prefix, rule)                                                                    \
+	{                                                                                    \
+		"fw4", FAM_INET, "fw4", prefix, CHAIN_REST, "zone", NULL, rule, false, false \
+	}
+#define FW4_OWN(chain)                                                                         \
+	{                                                                                      \
+		"fw4", FAM_INET, "fw4", chain, CHAIN_PLAIN, NULL, NULL, RULE_FW4, false, false \
+	}
 /*
  * Docker's iptables rules, in the tables iptables-nft makes (moby
  * integration/network/bridge/iptablesdoc/generated/ listings; in
@@ -95,9 +103,11 @@ struct chain_pattern {
  * published ports), DOCKER-USER, DOCKER-ISOLATION-STAGE-1/2, and since
  * moby 28 DOCKER-FORWARD, DOCKER-BRIDGE, DOCKER-CT, DOCKER-INTERNAL.
  */
-#define DOCKER(table, chain, role, rule) \
-	{ "docker", FAM_IP | FAM_IP6, table, chain, CHAIN_PLAIN, NULL, role, rule, true, \
-	  (rule) == RULE_JUMPS_DOCKER }
+#define DOCKER(table, chain, role, rule)                                                       \
+	{                                                                                      \
+		"docker", FAM_IP | FAM_IP6, table, chain, CHAIN_PLAIN, NULL, role, rule, true, \
+			(rule) == RULE_JUMPS_DOCKER                                            \
+	}
 /*
  * Docker's own nftables backend (dockerd --firewall-backend=nftables, moby
  * 28; integration/network/bridge/nftablesdoc/generated/ listings, one in
@@ -108,9 +118,11 @@ struct chain_pattern {
  * nat-prerouting-and-output; rules say what they are in a comment ("ICC",
  * "UNPUBLISHED PORT DROP", "MASQUERADE").
  */
-#define DOCKER_NFT(chain, parse, role, rule) \
-	{ "docker", FAM_IP | FAM_IP6, "docker-bridges", chain, parse, "bridge", role, rule, \
-	  false, false }
+#define DOCKER_NFT(chain, parse, role, rule)                                                      \
+	{                                                                                         \
+		"docker", FAM_IP | FAM_IP6, "docker-bridges", chain, parse, "bridge", role, rule, \
+			false, false                                                              \
+	}
 /*
  * kube-proxy's nftables mode (table kube-proxy in ip and ip6;
  * kubernetes pkg/proxy/nftables/proxier.go, and its test's expected
@@ -118,9 +130,11 @@ struct chain_pattern {
  * service-HASH-ns/name/proto/port, external-..., firewall-..., and per
  * endpoint endpoint-HASH-ns/name/proto/port__addr/port.
  */
-#define KUBE(prefix, role) \
-	{ "kube-proxy", FAM_IP | FAM_IP6, "kube-proxy", prefix, CHAIN_KUBE, NULL, role, \
-	  RULE_NONE, false, false }
+#define KUBE(prefix, role)                                                                    \
+	{                                                                                     \
+		"kube-proxy", FAM_IP | FAM_IP6, "kube-proxy", prefix, CHAIN_KUBE, NULL, role, \
+			RULE_NONE, false, false                                               \
+	}
 /*
  * libvirt's nftables backend (table libvirt_network in ip and ip6;
  * libvirt tests/networkxml2firewalldata/ *.nftables files, in
@@ -128,9 +142,11 @@ struct chain_pattern {
  * guest_nat, and rules that name the network's bridge (iif/oif). The
  * network's name is not in the ruleset.
  */
-#define LIBVIRT(chain, role) \
-	{ "libvirt", FAM_IP | FAM_IP6, "libvirt_network", chain, CHAIN_PLAIN, NULL, role, \
-	  RULE_BRIDGE, false, false }
+#define LIBVIRT(chain, role)                                                                    \
+	{                                                                                       \
+		"libvirt", FAM_IP | FAM_IP6, "libvirt_network", chain, CHAIN_PLAIN, NULL, role, \
+			RULE_BRIDGE, false, false                                               \
+	}
 /*
  * netavark, Podman's network backend, nftables driver (table inet
  * netavark; containers/netavark src/firewall/nft.rs): per network and
@@ -139,8 +155,11 @@ struct chain_pattern {
  * NETAVARK-HOSTPORT-SETMARK, NETAVARK-ISOLATION-1/2/3. Network names are
  * not in the ruleset.
  */
-#define NETAVARK(chain, parse, role) \
-	{ "netavark", FAM_INET, "netavark", chain, parse, NULL, role, RULE_PUBLISHED, false, false }
+#define NETAVARK(chain, parse, role)                                                               \
+	{                                                                                          \
+		"netavark", FAM_INET, "netavark", chain, parse, NULL, role, RULE_PUBLISHED, false, \
+			false                                                                      \
+	}
 
 static const struct chain_pattern patterns[] = {
 	FIREWALLD("filter_IN_policy_*", "policy"),
@@ -159,8 +178,8 @@ static const struct chain_pattern patterns[] = {
 	FIREWALLD("nat_POST_*", "zone"),
 	FIREWALLD("mangle_PRE_*", "zone"),
 	FIREWALLD("raw_PRE_*", "zone"),
-	{ "firewalld", FAM_IP | FAM_IP6 | FAM_INET, "firewalld", "*", CHAIN_PLAIN,
-	  NULL, NULL, RULE_NONE, false, false },
+	{ "firewalld", FAM_IP | FAM_IP6 | FAM_INET, "firewalld", "*", CHAIN_PLAIN, NULL, NULL,
+	  RULE_NONE, false, false },
 
 	FW4("input_*", RULE_FW4),
 	FW4("output_*", RULE_FW4),
@@ -174,10 +193,20 @@ static const struct chain_pattern patterns[] = {
 	FW4("reject_to_*", RULE_FW4),
 	FW4("drop_from_*", RULE_FW4),
 	FW4("drop_to_*", RULE_FW4),
-	FW4_OWN("input"), FW4_OWN("output"), FW4_OWN("forward"), FW4_OWN("prerouting"),
-	FW4_OWN("dstnat"), FW4_OWN("srcnat"), FW4_OWN("handle_reject"), FW4_OWN("syn_flood"),
-	FW4_OWN("raw_prerouting"), FW4_OWN("raw_output"), FW4_OWN("mangle_prerouting"),
-	FW4_OWN("mangle_postrouting"), FW4_OWN("mangle_input"), FW4_OWN("mangle_output"),
+	FW4_OWN("input"),
+	FW4_OWN("output"),
+	FW4_OWN("forward"),
+	FW4_OWN("prerouting"),
+	FW4_OWN("dstnat"),
+	FW4_OWN("srcnat"),
+	FW4_OWN("handle_reject"),
+	FW4_OWN("syn_flood"),
+	FW4_OWN("raw_prerouting"),
+	FW4_OWN("raw_output"),
+	FW4_OWN("mangle_prerouting"),
+	FW4_OWN("mangle_postrouting"),
+	FW4_OWN("mangle_input"),
+	FW4_OWN("mangle_output"),
 	FW4_OWN("mangle_forward"),
 	{ "fw4", FAM_INET, "fw4", "*", CHAIN_PLAIN, NULL, NULL, RULE_FW4, false, true },
 
@@ -205,8 +234,8 @@ static const struct chain_pattern patterns[] = {
 	KUBE("external-*", "external traffic"),
 	KUBE("firewall-*", "source ranges"),
 	KUBE("endpoint-*", NULL),
-	{ "kube-proxy", FAM_IP | FAM_IP6, "kube-proxy", "*", CHAIN_PLAIN, NULL, NULL,
-	  RULE_NONE, false, false },
+	{ "kube-proxy", FAM_IP | FAM_IP6, "kube-proxy", "*", CHAIN_PLAIN, NULL, NULL, RULE_NONE,
+	  false, false },
 
 	LIBVIRT("guest_output", "from guests"),
 	LIBVIRT("guest_input", "to guests"),
@@ -227,8 +256,15 @@ static const char *const iptables_tables[] = {
 };
 
 static const char *const docker_chains[] = {
-	"DOCKER", "DOCKER-USER", "DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2",
-	"DOCKER-FORWARD", "DOCKER-BRIDGE", "DOCKER-CT", "DOCKER-INTERNAL", NULL,
+	"DOCKER",
+	"DOCKER-USER",
+	"DOCKER-ISOLATION-STAGE-1",
+	"DOCKER-ISOLATION-STAGE-2",
+	"DOCKER-FORWARD",
+	"DOCKER-BRIDGE",
+	"DOCKER-CT",
+	"DOCKER-INTERNAL",
+	NULL,
 };
 
 static bool in_list(const char *s, const char *const *list)
@@ -242,9 +278,12 @@ static bool in_list(const char *s, const char *const *list)
 static unsigned int family_bit(uint8_t family)
 {
 	switch (family) {
-	case NFPROTO_IPV4:	return FAM_IP;
-	case NFPROTO_IPV6:	return FAM_IP6;
-	case NFPROTO_INET:	return FAM_INET;
+	case NFPROTO_IPV4:
+		return FAM_IP;
+	case NFPROTO_IPV6:
+		return FAM_IP6;
+	case NFPROTO_INET:
+		return FAM_INET;
 	}
 	return 0;
 }
@@ -310,8 +349,7 @@ static const char *const firewalld_suffixes[] = {
 	"_pre", "_log", "_deny", "_allow", "_post", NULL,
 };
 
-static bool chain_firewalld(const char *rest, const struct chain_pattern *p,
-			    struct owner *o)
+static bool chain_firewalld(const char *rest, const struct chain_pattern *p, struct owner *o)
 {
 	size_t len = strlen(rest), n;
 
@@ -371,8 +409,8 @@ static bool chain_kube(const char *rest, struct owner *o)
 		if (slash && slash != ep && slash[1]) {
 			bool v6 = memchr(ep, ':', (size_t)(slash - ep)) != NULL;
 
-			snprintf(buf, sizeof(buf), "%s%.*s%s:%s", v6 ? "[" : "",
-				 (int)(slash - ep), ep, v6 ? "]" : "", slash + 1);
+			snprintf(buf, sizeof(buf), "%s%.*s%s:%s", v6 ? "[" : "", (int)(slash - ep),
+				 ep, v6 ? "]" : "", slash + 1);
 			set_attr(o, "endpoint", buf, strlen(buf));
 		}
 	}
@@ -457,9 +495,9 @@ static bool nat_target(const tok_t *t)
 }
 
 struct nat_rule {
-	tok_t proto;		/* tcp, udp, ... of the dport match */
-	tok_t dport;		/* a single port */
-	tok_t to;		/* the NAT target */
+	tok_t proto; /* tcp, udp, ... of the dport match */
+	tok_t dport; /* a single port */
+	tok_t to;    /* the NAT target */
 	bool redirect;
 };
 
@@ -628,8 +666,8 @@ static bool ends_with_words(const char *rule, const char *tail)
 	return n >= t && strcmp(rule + n - t, tail) == 0 && (n == t || rule[n - t - 1] == ' ');
 }
 
-bool owner_kube_lookup(struct owner *o, const char *rule, const char *daddr,
-		       const char *proto, uint16_t dport)
+bool owner_kube_lookup(struct owner *o, const char *rule, const char *daddr, const char *proto,
+		       uint16_t dport)
 {
 	char buf[OWNER_VALUE_MAX];
 	bool v6;
@@ -637,8 +675,11 @@ bool owner_kube_lookup(struct owner *o, const char *rule, const char *daddr,
 	/* the rules kube-proxy's proxier writes for these maps, as nft lists them */
 	if (!o->manager || strcmp(o->manager, "kube-proxy") != 0 || !rule || !proto || !*proto)
 		return false;
-	if (daddr && (ends_with_words(rule, "ip daddr . meta l4proto . th dport vmap @no-endpoint-services") ||
-		      ends_with_words(rule, "ip6 daddr . meta l4proto . th dport vmap @no-endpoint-services"))) {
+	if (daddr &&
+	    (ends_with_words(rule,
+			     "ip daddr . meta l4proto . th dport vmap @no-endpoint-services") ||
+	     ends_with_words(rule,
+			     "ip6 daddr . meta l4proto . th dport vmap @no-endpoint-services"))) {
 		v6 = strchr(daddr, ':') != NULL;
 		snprintf(buf, sizeof(buf), "%s%s%s:%u/%s", v6 ? "[" : "", daddr, v6 ? "]" : "",
 			 dport, proto);
@@ -655,8 +696,7 @@ bool owner_kube_lookup(struct owner *o, const char *rule, const char *daddr,
 	return false;
 }
 
-static void iptables_hint(uint8_t family, const char *table, const char *chain,
-			  struct owner *o)
+static void iptables_hint(uint8_t family, const char *table, const char *chain, struct owner *o)
 {
 	o->iptables_nft = true;
 	snprintf(o->iptables_cmd, sizeof(o->iptables_cmd), "%s -t %s -S %s",
@@ -766,8 +806,7 @@ static bool kube_lookup_at(const struct timeline *tl, const struct explain *ex, 
 				 packet_proto_name(h->pkt.l4proto, buf, sizeof(buf)), h->pkt.dport);
 }
 
-bool owner_of_step(const struct timeline *tl, const struct explain *ex, int i,
-		   struct owner *ret)
+bool owner_of_step(const struct timeline *tl, const struct explain *ex, int i, struct owner *ret)
 {
 	const struct tl_step *s = &tl->steps[i];
 
@@ -805,10 +844,12 @@ int owner_str(const struct owner *o, bool iptables, char *buf, size_t len)
 	size_t off = 0;
 	int n;
 
-#define PUT(...) do { \
-		n = snprintf(buf + (off < len ? off : len), off < len ? len - off : 0, __VA_ARGS__); \
-		if (n > 0) \
-			off += (size_t)n; \
+#define PUT(...)                                                                       \
+	do {                                                                           \
+		n = snprintf(buf + (off < len ? off : len), off < len ? len - off : 0, \
+			     __VA_ARGS__);                                             \
+		if (n > 0)                                                             \
+			off += (size_t)n;                                              \
 	} while (0)
 
 	if (len)

@@ -11,10 +11,10 @@
 
 #include "packet.h"
 
-#define IPV4_MIN_HDR	20
-#define IPV6_HDR	40
-#define IPV4_MF		0x2000
-#define IPV4_OFFMASK	0x1fff
+#define IPV4_MIN_HDR 20
+#define IPV6_HDR     40
+#define IPV4_MF	     0x2000
+#define IPV4_OFFMASK 0x1fff
 
 static uint16_t rd16(const uint8_t *p)
 {
@@ -52,8 +52,8 @@ static void parse_l4(const uint8_t *th, size_t th_len, struct packet_info *p)
 	}
 }
 
-int packet_parse(const uint8_t *nh, size_t nh_len, const uint8_t *th,
-		 size_t th_len, struct packet_info *ret)
+int packet_parse(const uint8_t *nh, size_t nh_len, const uint8_t *th, size_t th_len,
+		 struct packet_info *ret)
 {
 	struct packet_info p = {};
 
@@ -102,16 +102,26 @@ int packet_parse(const uint8_t *nh, size_t nh_len, const uint8_t *th,
 const char *packet_proto_name(uint8_t l4proto, char *buf, size_t len)
 {
 	switch (l4proto) {
-	case IPPROTO_TCP:	return "tcp";
-	case IPPROTO_UDP:	return "udp";
-	case IPPROTO_ICMP:	return "icmp";
-	case IPPROTO_ICMPV6:	return "icmpv6";
-	case IPPROTO_SCTP:	return "sctp";
-	case IPPROTO_UDPLITE:	return "udplite";
-	case IPPROTO_DCCP:	return "dccp";
-	case IPPROTO_GRE:	return "gre";
-	case IPPROTO_ESP:	return "esp";
-	case IPPROTO_AH:	return "ah";
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	case IPPROTO_SCTP:
+		return "sctp";
+	case IPPROTO_UDPLITE:
+		return "udplite";
+	case IPPROTO_DCCP:
+		return "dccp";
+	case IPPROTO_GRE:
+		return "gre";
+	case IPPROTO_ESP:
+		return "esp";
+	case IPPROTO_AH:
+		return "ah";
 	}
 	snprintf(buf, len, "%u", l4proto);
 	return buf;
@@ -162,8 +172,7 @@ static size_t addr_str(uint8_t l3, const uint8_t *a, char *buf)
 	return 0;
 }
 
-void packet_addr_str(const struct packet_info *p, bool src, char *buf,
-		     size_t len)
+void packet_addr_str(const struct packet_info *p, bool src, char *buf, size_t len)
 {
 	char tmp[INET6_ADDRSTRLEN];
 	size_t n = addr_str(p->l3, src ? p->saddr : p->daddr, tmp);
@@ -207,8 +216,7 @@ void packet_ep_str(uint8_t l3, const uint8_t *addr, bool has_port, uint16_t port
 	buf[n] = '\0';
 }
 
-void packet_endpoint_str(const struct packet_info *p, bool src, char *buf,
-			 size_t len)
+void packet_endpoint_str(const struct packet_info *p, bool src, char *buf, size_t len)
 {
 	packet_ep_str(p->l3, src ? p->saddr : p->daddr, p->has_ports, src ? p->sport : p->dport,
 		      buf, len);

@@ -14,16 +14,15 @@
 #include "setcheck.h"
 #include "vanishprobe.h"
 
-static const char *resolve_rule(void *ctx, uint8_t family, const char *table,
-				uint64_t handle, bool *ret_deleted)
+static const char *resolve_rule(void *ctx, uint8_t family, const char *table, uint64_t handle,
+				bool *ret_deleted)
 {
 	struct daemon *d = ctx;
 
 	return rulecache_rule(d->rules, family, table, handle, ret_deleted);
 }
 
-static const char *resolve_hook(void *ctx, uint8_t family, const char *table,
-				const char *chain)
+static const char *resolve_hook(void *ctx, uint8_t family, const char *table, const char *chain)
 {
 	struct daemon *d = ctx;
 
@@ -47,7 +46,7 @@ static const char *resolve_ifname(void *ctx, uint32_t ifindex)
 }
 
 static const struct natmap *resolve_mapping(void *ctx, const struct tl_ct *ct,
-					   const struct packet_info *orig)
+					    const struct packet_info *orig)
 {
 	struct daemon *d = ctx;
 	bool has_id = ct && (ct->present & TRACE_HAS_CT_ID);
@@ -74,8 +73,11 @@ bool daemon_final_accept(void *ctx, uint8_t family, const char *table, const cha
 void daemon_resolver_init(struct daemon *d)
 {
 	d->resolver = (struct resolver){
-		.ctx = d, .rule = resolve_rule, .hook = resolve_hook,
-		.ifname = resolve_ifname, .mapping = resolve_mapping,
+		.ctx = d,
+		.rule = resolve_rule,
+		.hook = resolve_hook,
+		.ifname = resolve_ifname,
+		.mapping = resolve_mapping,
 	};
 	if (d->setcheck)
 		setcheck_resolver(d->setcheck, &d->resolver);

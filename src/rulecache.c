@@ -56,7 +56,7 @@
  */
 #define EVENT_BUF_SIZE 65536
 /* Messages drained per call; more stay queued and keep the fd readable. */
-#define DRAIN_MAX 1024
+#define DRAIN_MAX      1024
 
 #define LIST_FLAGS (NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_STATELESS | NFT_CTX_OUTPUT_TERSE)
 
@@ -80,7 +80,7 @@ struct chain_entry {
 	uint32_t hash;
 	uint32_t gen;
 	uint8_t family;
-	bool nat;	   /* type nat: passed by a connection's first packet only */
+	bool nat; /* type nat: passed by a connection's first packet only */
 	/* Rule handles in listing order, which is the kernel's order. */
 	uint64_t *handles;
 	unsigned int nhandles, cap;
@@ -104,8 +104,8 @@ struct rulecache {
 	bool stale;
 	bool last_relist_failed;
 	uint64_t next_forced_ns; /* no forced re-list before */
-	uint64_t changed_ns;     /* the last ruleset change seen */
-	uint64_t cost_ns;        /* what the last listing took */
+	uint64_t changed_ns;	 /* the last ruleset change seen */
+	uint64_t cost_ns;	 /* what the last listing took */
 	uint32_t gen;
 
 	struct rule_entry **rules;
@@ -125,7 +125,6 @@ struct rulecache {
 	/* Per NFPROTO_IPV4 (0) and NFPROTO_IPV6 (1): hooks with base chains. */
 	unsigned int hooks_all[2], hooks_nat[2];
 };
-
 
 static uint32_t hash_table(uint8_t family, const char *table)
 {
@@ -253,7 +252,7 @@ static int chain_add_handle(struct chain_entry *e, uint64_t handle)
 		uint64_t *h;
 
 		if (cap > RULECACHE_MAX_RULES)
-			return 0;	/* beyond RULECACHE_MAX_RULES: not kept */
+			return 0; /* beyond RULECACHE_MAX_RULES: not kept */
 		h = realloc(e->handles, cap * sizeof(*h));
 		if (!h)
 			return -ENOMEM;
@@ -344,7 +343,7 @@ static int on_chain(void *data, const struct listing_table *t, const struct list
 	e = *pp;
 	if (e && same_hook(e->hook, ch->hook) && e->nat == is_nat_type(ch->type)) {
 		e->gen = c->gen;
-		e->nhandles = 0;	/* this listing gives them again */
+		e->nhandles = 0; /* this listing gives them again */
 		e->priority = ch->priority;
 		e->has_priority = ch->has_priority;
 		c->cur_chain = e;
@@ -398,8 +397,8 @@ static int on_chain(void *data, const struct listing_table *t, const struct list
 }
 
 static const struct listing_ops load_ops = {
-    .chain = on_chain,
-    .rule = on_rule,
+	.chain = on_chain,
+	.rule = on_rule,
 };
 
 /* Whatever the listing of generation c->gen did not have is gone. */
@@ -478,7 +477,7 @@ static unsigned int hooks_after(int bit)
 	case NF_INET_POST_ROUTING:
 		return 0;
 	}
-	return ~0u;	/* prerouting: input or forward, not known here */
+	return ~0u; /* prerouting: input or forward, not known here */
 }
 
 /*
@@ -510,8 +509,9 @@ static void note_final_accepts(struct rulecache *c)
 
 	for (i = 0; i < CHAIN_BUCKETS; i++)
 		for (struct chain_entry *e = c->chains[i]; e; e = e->next)
-			if (e->hook && (e->family == NFPROTO_BRIDGE ||
-					(e->family == NFPROTO_NETDEV && strcmp(e->hook, "egress") == 0)))
+			if (e->hook &&
+			    (e->family == NFPROTO_BRIDGE ||
+			     (e->family == NFPROTO_NETDEV && strcmp(e->hook, "egress") == 0)))
 				later_hooks = true;
 	for (i = 0; i < CHAIN_BUCKETS; i++) {
 		for (struct chain_entry *e = c->chains[i]; e; e = e->next) {
@@ -814,7 +814,8 @@ int rulecache_sync(struct rulecache *c)
 		uint64_t ns = quiet_at - now_ns();
 
 		nanosleep(&(struct timespec){ .tv_sec = (time_t)(ns / 1000000000u),
-					      .tv_nsec = (long)(ns % 1000000000u) }, NULL);
+					      .tv_nsec = (long)(ns % 1000000000u) },
+			  NULL);
 	}
 	return relist(c);
 }
@@ -901,8 +902,8 @@ const char *rulecache_hook(struct rulecache *c, uint8_t family, const char *tabl
 	return e ? e->hook : NULL;
 }
 
-int rulecache_chain_rules(struct rulecache *c, uint8_t family, const char *table,
-			  const char *chain, const uint64_t **ret_handles, unsigned int *ret_n)
+int rulecache_chain_rules(struct rulecache *c, uint8_t family, const char *table, const char *chain,
+			  const uint64_t **ret_handles, unsigned int *ret_n)
 {
 	uint32_t hash = chain_hash(family, table, chain);
 	struct chain_entry *e = *chain_slot(c, hash, family, table, chain);

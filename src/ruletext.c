@@ -9,10 +9,9 @@
 
 #include "ruletext.h"
 
-#define NONE	(-1)
+#define NONE (-1)
 
 /* ---- tokens ---- */
-
 
 /* Space-separated words; a "quoted string" is one token, quotes included. */
 unsigned int ruletext_split(const char *text, struct ruletext_tok *t, unsigned int max)
@@ -97,33 +96,24 @@ bool explain_rule_comment(const char *rule, char *buf, size_t len)
 /* ---- set lookups in rule text ---- */
 
 static const struct {
-	const char *a, *b;	/* b NULL: one word */
+	const char *a, *b; /* b NULL: one word */
 	enum explain_selector sel;
 } selectors[] = {
-	{ "ip", "saddr", EXPLAIN_SEL_IP_SADDR },
-	{ "ip", "daddr", EXPLAIN_SEL_IP_DADDR },
-	{ "ip6", "saddr", EXPLAIN_SEL_IP6_SADDR },
-	{ "ip6", "daddr", EXPLAIN_SEL_IP6_DADDR },
-	{ "tcp", "sport", EXPLAIN_SEL_TCP_SPORT },
-	{ "tcp", "dport", EXPLAIN_SEL_TCP_DPORT },
-	{ "udp", "sport", EXPLAIN_SEL_UDP_SPORT },
-	{ "udp", "dport", EXPLAIN_SEL_UDP_DPORT },
-	{ "th", "sport", EXPLAIN_SEL_TH_SPORT },
-	{ "th", "dport", EXPLAIN_SEL_TH_DPORT },
-	{ "meta", "l4proto", EXPLAIN_SEL_L4PROTO },
-	{ "meta", "iifname", EXPLAIN_SEL_IIFNAME },
-	{ "meta", "oifname", EXPLAIN_SEL_OIFNAME },
-	{ "meta", "mark", EXPLAIN_SEL_MARK },
-	{ "iifname", NULL, EXPLAIN_SEL_IIFNAME },
-	{ "oifname", NULL, EXPLAIN_SEL_OIFNAME },
+	{ "ip", "saddr", EXPLAIN_SEL_IP_SADDR },    { "ip", "daddr", EXPLAIN_SEL_IP_DADDR },
+	{ "ip6", "saddr", EXPLAIN_SEL_IP6_SADDR },  { "ip6", "daddr", EXPLAIN_SEL_IP6_DADDR },
+	{ "tcp", "sport", EXPLAIN_SEL_TCP_SPORT },  { "tcp", "dport", EXPLAIN_SEL_TCP_DPORT },
+	{ "udp", "sport", EXPLAIN_SEL_UDP_SPORT },  { "udp", "dport", EXPLAIN_SEL_UDP_DPORT },
+	{ "th", "sport", EXPLAIN_SEL_TH_SPORT },    { "th", "dport", EXPLAIN_SEL_TH_DPORT },
+	{ "meta", "l4proto", EXPLAIN_SEL_L4PROTO }, { "meta", "iifname", EXPLAIN_SEL_IIFNAME },
+	{ "meta", "oifname", EXPLAIN_SEL_OIFNAME }, { "meta", "mark", EXPLAIN_SEL_MARK },
+	{ "iifname", NULL, EXPLAIN_SEL_IIFNAME },   { "oifname", NULL, EXPLAIN_SEL_OIFNAME },
 };
 
 /* Words that start a two-word selector (ct needs three: never ours). */
 static const char *const selector_heads[] = {
-	"ip", "ip6", "tcp", "udp", "th", "meta", "ct", "sctp", "icmp",
-	"icmpv6", "ether", "vlan", "arp", "dccp", "udplite", "ah", "esp",
-	"comp", "ipsec", "fib", "socket", "osf", "rt", "exthdr", "tunnel",
-	"@ll", "@nh", "@th", NULL,
+	"ip",	  "ip6",  "tcp", "udp",	   "th",      "meta", "ct",  "sctp", "icmp",  "icmpv6",
+	"ether",  "vlan", "arp", "dccp",   "udplite", "ah",   "esp", "comp", "ipsec", "fib",
+	"socket", "osf",  "rt",	 "exthdr", "tunnel",  "@ll",  "@nh", "@th",  NULL,
 };
 
 /* The selector ending at token j: its start in *ret_start. */
@@ -153,9 +143,8 @@ bool ruletext_plain_name(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '/' ||
-		      c == '-'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '/' || c == '-'))
 			return false;
 	}
 	return true;
@@ -167,8 +156,8 @@ static void copy_expr(char *buf, size_t len, const struct ruletext_tok *t, int f
 
 	buf[0] = '\0';
 	for (int i = from; i <= to && off < len; i++) {
-		int w = snprintf(buf + off, len - off, "%s%.*s", i > from ? " " : "",
-				 (int)t[i].len, t[i].s);
+		int w = snprintf(buf + off, len - off, "%s%.*s", i > from ? " " : "", (int)t[i].len,
+				 t[i].s);
 
 		if (w < 0)
 			break;
@@ -176,8 +165,7 @@ static void copy_expr(char *buf, size_t len, const struct ruletext_tok *t, int f
 	}
 }
 
-unsigned int explain_rule_lookups(const char *rule, struct explain_lookup *ret,
-				  unsigned int max)
+unsigned int explain_rule_lookups(const char *rule, struct explain_lookup *ret, unsigned int max)
 {
 	static const char *const statements[] = {
 		"map", "add", "update", "delete", "set", NULL,
@@ -202,7 +190,7 @@ unsigned int explain_rule_lookups(const char *rule, struct explain_lookup *ret,
 			l->is_map = true;
 			j--;
 		} else if (j >= 0 && tok_in(&t[j], statements)) {
-			continue;	/* a statement using the set, not a match */
+			continue; /* a statement using the set, not a match */
 		} else if (j >= 0 && ruletext_is(&t[j], "!=")) {
 			l->negated = true;
 			j--;
@@ -231,7 +219,7 @@ unsigned int explain_rule_lookups(const char *rule, struct explain_lookup *ret,
 			break;
 		}
 		if (!supported && start > 0 && start > j - 3)
-			start = j - 3 > 0 ? j - 3 : 0;	/* show some context */
+			start = j - 3 > 0 ? j - 3 : 0; /* show some context */
 		copy_expr(l->expr, sizeof(l->expr), t, start,
 			  (int)i - 1 - (l->is_map || l->negated ? 1 : 0));
 		for (unsigned int k = 0; k < nsel; k++)

@@ -11,7 +11,7 @@
 
 #include "rxqueue.h"
 
-#define ALIGN8(n)	(((n) + 7u) & ~(size_t)7u)
+#define ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
 
 struct rxrec_hdr {
 	uint32_t len;
@@ -22,35 +22,35 @@ _Static_assert(sizeof(struct rxrec_hdr) == RXQUEUE_REC_HDR, "record header size"
 
 struct chunk {
 	struct chunk *next;
-	size_t used;		/* bytes of records written */
+	size_t used; /* bytes of records written */
 	char data[] __attribute__((aligned(8)));
 };
 
 struct rxqueue {
 	pthread_mutex_t lock;
 	/* under lock */
-	struct chunk *head, *tail;	/* published, oldest first */
-	struct chunk *spare;		/* unused, kept for reuse */
+	struct chunk *head, *tail; /* published, oldest first */
+	struct chunk *spare;	   /* unused, kept for reuse */
 	unsigned int n_spare;
-	unsigned int n_chunks;		/* mapped, whoever owns them */
+	unsigned int n_chunks; /* mapped, whoever owns them */
 	unsigned int peak_chunks;
-	uint64_t records, dropped, overruns;	/* mirrored at publish */
-	bool losing;			/* a loss marker is not yet published */
+	uint64_t records, dropped, overruns; /* mirrored at publish */
+	bool losing;			     /* a loss marker is not yet published */
 	/* producer only */
 	struct chunk *wr;
-	unsigned int pend_enobufs;	/* markers not yet written, in this order: */
+	unsigned int pend_enobufs; /* markers not yet written, in this order: */
 	unsigned int pend_overrun;
 	bool pend_end;
-	bool loss_open;			/* a loss was reported, socket not yet empty */
-	bool dropping;			/* the last datagram was dropped */
-	bool pushed;			/* a chunk was published since rxqueue_pushed() */
+	bool loss_open; /* a loss was reported, socket not yet empty */
+	bool dropping;	/* the last datagram was dropped */
+	bool pushed;	/* a chunk was published since rxqueue_pushed() */
 	uint64_t p_records, p_dropped, p_overruns;
 	/* consumer only */
 	struct chunk *rd;
 	size_t rd_off;
 	/* constant */
-	size_t chunk_bytes;		/* mapping size */
-	size_t cap;			/* record bytes per chunk */
+	size_t chunk_bytes; /* mapping size */
+	size_t cap;	    /* record bytes per chunk */
 	unsigned int max_chunks;
 	unsigned int max_spare;
 };
@@ -361,7 +361,9 @@ void rxqueue_stats(struct rxqueue *q, struct rxqueue_stats *ret)
 {
 	pthread_mutex_lock(&q->lock);
 	*ret = (struct rxqueue_stats){
-		.records = q->records, .dropped = q->dropped, .overruns = q->overruns,
+		.records = q->records,
+		.dropped = q->dropped,
+		.overruns = q->overruns,
 		.peak_bytes = (size_t)q->peak_chunks * q->chunk_bytes,
 	};
 	pthread_mutex_unlock(&q->lock);

@@ -18,11 +18,11 @@
 struct rxthread {
 	struct nlsock *sock;
 	struct rxqueue *q;
-	struct nlsock_batch *batch;	/* thread only */
+	struct nlsock_batch *batch; /* thread only */
 	pthread_t tid;
 	bool started, joined;
-	int wake_fd;			/* consumer -> thread: stop, sync */
-	int ready_fd;			/* thread -> consumer: published */
+	int wake_fd;  /* consumer -> thread: stop, sync */
+	int ready_fd; /* thread -> consumer: published */
 	pthread_mutex_t lock;
 	/* under lock */
 	bool stop;
@@ -134,7 +134,7 @@ static void *rx_main(void *arg)
 		if (stop)
 			break;
 		if (r == 0 || got >= RXTHREAD_BURST)
-			continue;	/* a flood or a burst: read on */
+			continue; /* a flood or a burst: read on */
 		/*
 		 * Something came: let more gather before the next read, so a
 		 * steady stream is read in batches (a stop or sync cuts the

@@ -19,20 +19,21 @@
 #include "stats.h"
 #include "tracetable.h"
 
-#define STATUS_INTERVAL_NS	(1000ull * 1000 * 1000)
-#define LOST_INTERVAL_NS	(60ull * 1000 * 1000 * 1000)
+#define STATUS_INTERVAL_NS (1000ull * 1000 * 1000)
+#define LOST_INTERVAL_NS   (60ull * 1000 * 1000 * 1000)
 
 void service_match_warnings(const char *match, bool rate_none)
 {
 	if (rate_none)
-		log_warning("--rate none: every matching packet is traced, which costs CPU on a busy host");
+		log_warning(
+			"--rate none: every matching packet is traced, which costs CPU on a busy host");
 	/* The trace chains run at -350, before conntrack (-200). */
 	if (ruletext_has_word(match, "ct"))
-		log_warning("the trace rule runs before conntrack: ct expressions in --match see no connection yet");
+		log_warning(
+			"the trace rule runs before conntrack: ct expressions in --match see no connection yet");
 }
 
-void service_emitted(struct daemon *d, const struct timeline *tl,
-			    const struct tl_summary *sum)
+void service_emitted(struct daemon *d, const struct timeline *tl, const struct tl_summary *sum)
 {
 	if (!d->notify && !log_to_journal())
 		return;
@@ -47,9 +48,10 @@ void service_emitted(struct daemon *d, const struct timeline *tl,
 		/* Linux 6.16+ sends them: say so once, when the first shows up */
 		d->ct_seen = true;
 		if (log_to_journal())
-			journal_message(LOG_INFO, NULL,
-					(const char *const[]){ "NATTRACE_CT_ATTRS=seen", NULL },
-					"the kernel sends conntrack trace attributes (ct state, direction, status, id)");
+			journal_message(
+				LOG_INFO, NULL,
+				(const char *const[]){ "NATTRACE_CT_ATTRS=seen", NULL },
+				"the kernel sends conntrack trace attributes (ct state, direction, status, id)");
 		break;
 	}
 }
@@ -77,8 +79,9 @@ int64_t service_wait(const struct daemon *d, uint64_t now, int64_t wait)
 
 	if (!d->notify || !d->status_dirty)
 		return wait;
-	due = now - d->status_at >= STATUS_INTERVAL_NS ? 0 :
-	      (int64_t)(d->status_at + STATUS_INTERVAL_NS - now);
+	due = now - d->status_at >= STATUS_INTERVAL_NS
+		      ? 0
+		      : (int64_t)(d->status_at + STATUS_INTERVAL_NS - now);
 	return wait < 0 || due < wait ? due : wait;
 }
 
@@ -106,11 +109,13 @@ void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 			break;
 		}
 		uname(&u);
-		snprintf(text, sizeof(text),
-			 "tracing '%s' at %s, rate %s, table %s %s%s%s; kernel %s, conntrack trace attributes not yet seen (Linux 6.16 and later send them)",
-			 o->match, hooks, o->rate_none ? "unlimited" : o->rate,
-			 options_family_keyword(o->family), o->table,
-			 o->netns ? ", network namespace " : "", o->netns ? o->netns : "", u.release);
+		snprintf(
+			text, sizeof(text),
+			"tracing '%s' at %s, rate %s, table %s %s%s%s; kernel %s, conntrack trace attributes not yet seen (Linux 6.16 and later send them)",
+			o->match, hooks, o->rate_none ? "unlimited" : o->rate,
+			options_family_keyword(o->family), o->table,
+			o->netns ? ", network namespace " : "", o->netns ? o->netns : "",
+			u.release);
 		snprintf(f[0], sizeof(f[0]), "NATTRACE_MATCH=%s", o->match);
 		snprintf(f[1], sizeof(f[1]), "NATTRACE_RATE=%s", o->rate_none ? "none" : o->rate);
 		snprintf(f[2], sizeof(f[2]), "NATTRACE_TABLE=%s %s",
@@ -137,23 +142,27 @@ void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 			break;
 		fputs("stopped: ", f_text);
 		stats_text(f_text, cs);
-		fprintf(f_text, "; %llu dropped; %llu journal write errors; conntrack trace attributes %s",
+		fprintf(f_text,
+			"; %llu dropped; %llu journal write errors; conntrack trace attributes %s",
 			(unsigned long long)d->drops, (unsigned long long)d->journal_errors,
 			d->ct_seen ? "seen" : "not seen");
 		fclose(f_text);
 		n = 0;
 		snprintf(f[n++], sizeof(f[0]), "NATTRACE_TIMELINES=%lu", d->emitted);
 		snprintf(f[n++], sizeof(f[0]), "NATTRACE_DROPS=%llu", (unsigned long long)d->drops);
-		snprintf(f[n++], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu", (unsigned long long)d->enobufs);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu",
+			 (unsigned long long)d->enobufs);
 		snprintf(f[n++], sizeof(f[0]), "NATTRACE_INCOMPLETE=%llu",
 			 (unsigned long long)st->incomplete);
 		snprintf(f[n++], sizeof(f[0]), "NATTRACE_MALFORMED=%llu",
 			 (unsigned long long)d->malformed);
-		snprintf(f[n++], sizeof(f[0]), "NATTRACE_CT_ATTRS=%s", d->ct_seen ? "seen" : "not seen");
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_CT_ATTRS=%s",
+			 d->ct_seen ? "seen" : "not seen");
 		if (cs->selected_known) {
 			snprintf(f[n++], sizeof(f[0]), "NATTRACE_SELECTED=%llu",
 				 (unsigned long long)cs->selected);
-			snprintf(f[n++], sizeof(f[0]), "NATTRACE_LOST=%llu", (unsigned long long)cs->lost);
+			snprintf(f[n++], sizeof(f[0]), "NATTRACE_LOST=%llu",
+				 (unsigned long long)cs->lost);
 		}
 		for (size_t i = 0; i < n; i++)
 			fields[i] = f[i];
@@ -164,16 +173,19 @@ void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 		/* stderr: once, as before; the journal: at most once a minute */
 		if (!log_to_journal()) {
 			if (d->enobufs == 1)
-				log_warning("receive buffer overrun: trace events lost, affected timelines are marked incomplete");
+				log_warning(
+					"receive buffer overrun: trace events lost, affected timelines are marked incomplete");
 			break;
 		}
 		if (d->lost_logged_at && now - d->lost_logged_at < LOST_INTERVAL_NS)
 			break;
 		d->lost_logged_at = now;
-		snprintf(text, sizeof(text),
-			 "receive buffer overrun: trace events lost (%llu overruns so far), affected timelines are marked incomplete",
+		snprintf(
+			text, sizeof(text),
+			"receive buffer overrun: trace events lost (%llu overruns so far), affected timelines are marked incomplete",
+			(unsigned long long)d->enobufs);
+		snprintf(f[0], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu",
 			 (unsigned long long)d->enobufs);
-		snprintf(f[0], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu", (unsigned long long)d->enobufs);
 		fields[0] = f[0];
 		log_entry(LOG_WARNING, JOURNAL_MSGID_LOST, fields, "%s", text);
 		break;
@@ -223,10 +235,14 @@ void service_reload(struct daemon *d)
 	    o.output != d->opts->output || o.count != d->opts->count ||
 	    o.timeout != d->opts->timeout ||
 	    strcmp(o.netns ? o.netns : "", d->opts->netns ? d->opts->netns : "") != 0)
-		log_warning("reload: table, family, output, count, timeout and netns keep their values from the start (a restart applies them)");
+		log_warning(
+			"reload: table, family, output, count, timeout and netns keep their values from the start (a restart applies them)");
 	cfg = (struct tracetable_config){
-		.family = d->opts->family, .table = d->opts->table, .hooks = o.hooks,
-		.match = o.match, .rate = o.rate_none ? NULL : o.rate,
+		.family = d->opts->family,
+		.table = d->opts->table,
+		.hooks = o.hooks,
+		.match = o.match,
+		.rate = o.rate_none ? NULL : o.rate,
 	};
 	/*
 	 * The new rules count from zero: keep what the old ones counted.

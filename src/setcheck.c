@@ -16,9 +16,9 @@
 #include "setcheck.h"
 
 /* Interface addresses change rarely; a packet's interfaces repeat. */
-#define IFADDR_CACHE	16
-#define IFADDR_TTL_NS	(1000ull * 1000 * 1000)
-#define CMD_MAX		512
+#define IFADDR_CACHE  16
+#define IFADDR_TTL_NS (1000ull * 1000 * 1000)
+#define CMD_MAX	      512
 
 /*
  * libnftables 1.0.6 loads the whole set to answer "get element": 40-130 us
@@ -27,12 +27,12 @@
  * answer is reused for the same question for ANSWER_TTL_NS (a set changed
  * meanwhile shows up that much later).
  */
-#define COST_FACTOR	10
-#define ANSWER_CACHE	64
-#define ANSWER_TTL_NS	(1000ull * 1000 * 1000)
+#define COST_FACTOR   10
+#define ANSWER_CACHE  64
+#define ANSWER_TTL_NS (1000ull * 1000 * 1000)
 
 /* "Could not process rule: No such file or directory": the key is absent. */
-#define NOT_MEMBER_ERR	"Could not process rule: No such file or directory"
+#define NOT_MEMBER_ERR "Could not process rule: No such file or directory"
 
 struct ifaddr_entry {
 	uint32_t index;
@@ -43,14 +43,14 @@ struct ifaddr_entry {
 };
 
 struct answer {
-	uint64_t at;		/* 0: empty */
+	uint64_t at; /* 0: empty */
 	bool member;
 	char query[CMD_MAX];
 };
 
 struct setcheck {
 	struct nft_ctx *nft;
-	uint64_t busy_until_ns;	/* cost-based pause */
+	uint64_t busy_until_ns; /* cost-based pause */
 	struct answer answers[ANSWER_CACHE];
 	struct rulecache *rules;
 	uint64_t refill_ns;
@@ -155,7 +155,8 @@ static int set_member(void *xctx, uint8_t family, const char *table, const char 
 	int r, n;
 
 	if (!safe(table, false) || !safe(set, false) || !safe(key, true) || !safe(fam, false)) {
-		snprintf(reason, reason_len, "a name or the key has characters nft would read as syntax");
+		snprintf(reason, reason_len,
+			 "a name or the key has characters nft would read as syntax");
 		return -EINVAL;
 	}
 	n = snprintf(cmd, sizeof(cmd), "get element %s %s %s { %s }", fam, table, set, key);
@@ -171,13 +172,14 @@ static int set_member(void *xctx, uint8_t family, const char *table, const char 
 	}
 	if (now < s->busy_until_ns || !take_token(s)) {
 		s->stats.limited++;
-		snprintf(reason, reason_len, "set queries are rate-limited (%d per second, %d%% of the time)",
+		snprintf(reason, reason_len,
+			 "set queries are rate-limited (%d per second, %d%% of the time)",
 			 SETCHECK_RATE, 100 / (COST_FACTOR + 1));
 		return -EAGAIN;
 	}
 	s->stats.queries++;
 	r = nft_run_cmd_from_buffer(s->nft, cmd);
-	nft_ctx_get_output_buffer(s->nft);	/* read to empty it */
+	nft_ctx_get_output_buffer(s->nft); /* read to empty it */
 	err = nft_ctx_get_error_buffer(s->nft);
 	end = now_ns();
 	s->busy_until_ns = end + (end - now) * COST_FACTOR;
@@ -248,7 +250,8 @@ static int lookup_ifaddr(uint32_t ifindex, uint8_t l3, uint8_t *ret)
 			break;
 		}
 		if (l3 == 6 && i->ifa_addr->sa_family == AF_INET6) {
-			const uint8_t *a = ((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr.s6_addr;
+			const uint8_t *a =
+				((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr.s6_addr;
 
 			if (link_local6(a))
 				continue;

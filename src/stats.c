@@ -25,8 +25,9 @@ void stats_compute(const struct stats_input *in, const struct timeline_stats *ts
 		.complete = ts->timelines - ts->incomplete,
 		.incomplete = ts->incomplete,
 		/* only --count leaves timelines unprinted; the output's losses apart */
-		.not_printed = ts->timelines > in->printed + in->output_dropped ?
-				       ts->timelines - in->printed - in->output_dropped : 0,
+		.not_printed = ts->timelines > in->printed + in->output_dropped
+				       ? ts->timelines - in->printed - in->output_dropped
+				       : 0,
 		.output_dropped = in->output_dropped,
 		.in_flight = in->in_flight,
 		.enobufs = in->enobufs,
@@ -97,21 +98,23 @@ int stats_text(FILE *out, const struct capture_stats *st)
 			st->lost);
 	else
 		fputs("packets selected unknown (trace counter unreadable), ", out);
-	fprintf(out,
-		"%" PRIu64 " timelines emitted (%" PRIu64 " complete, %" PRIu64 " incomplete",
+	fprintf(out, "%" PRIu64 " timelines emitted (%" PRIu64 " complete, %" PRIu64 " incomplete",
 		st->emitted, st->complete, st->incomplete);
 	if (st->not_printed)
 		fprintf(out, ", %" PRIu64 " not printed after --count", st->not_printed);
 	if (st->output_dropped)
-		fprintf(out, ", %" PRIu64 " not delivered: output too slow or failed", st->output_dropped);
-	fprintf(out, "), %" PRIu64 " in flight, %" PRIu64 " receive overruns (ENOBUFS), %" PRIu64
+		fprintf(out, ", %" PRIu64 " not delivered: output too slow or failed",
+			st->output_dropped);
+	fprintf(out,
+		"), %" PRIu64 " in flight, %" PRIu64 " receive overruns (ENOBUFS), %" PRIu64
 		" events, %" PRIu64 " malformed",
 		st->in_flight, st->enobufs, st->events, st->malformed);
 	if (st->queue_overruns)
 		fprintf(out, ", %" PRIu64 " receive queue overruns (--buffer-size)",
 			st->queue_overruns);
 	if (st->evicted || st->events_dropped || st->names_dropped || st->chains_dropped)
-		fprintf(out, "; limits hit: %" PRIu64 " timelines evicted, %" PRIu64
+		fprintf(out,
+			"; limits hit: %" PRIu64 " timelines evicted, %" PRIu64
 			" events not kept, %" PRIu64 " names not kept, %" PRIu64
 			" base chain entries not kept",
 			st->evicted, st->events_dropped, st->names_dropped, st->chains_dropped);
@@ -120,8 +123,9 @@ int stats_text(FILE *out, const struct capture_stats *st)
 	if (st->foreign)
 		fprintf(out, "; %" PRIu64 " packets of other tracers ignored", st->foreign);
 	if (st->follow)
-		fprintf(out, "; %" PRIu64 " connections followed, %" PRIu64 " without a reply, %"
-			PRIu64 " not followed (--follow-max)",
+		fprintf(out,
+			"; %" PRIu64 " connections followed, %" PRIu64 " without a reply, %" PRIu64
+			" not followed (--follow-max)",
 			st->follow_connections, st->follow_no_reply, st->follow_full);
 	return ferror(out) ? -EIO : 0;
 }

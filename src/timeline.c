@@ -45,16 +45,16 @@
 #include "hash.h"
 #include "timeline.h"
 
-#define NONE	(-1)
+#define NONE (-1)
 
 /* A timeline and what only the table needs of it. */
 struct tl_slot {
 	struct timeline tl;
 	int8_t cur_base;
 	uint32_t ring, fp;
-	int32_t hnext, prev, next, fpnext;	/* hash, LRU and fingerprint links */
+	int32_t hnext, prev, next, fpnext; /* hash, LRU and fingerprint links */
 	bool in_use, in_fp;
-	uint8_t pool;		/* its names' pool */
+	uint8_t pool; /* its names' pool */
 };
 
 static inline struct tl_slot *slot_of(const struct timeline *tl)
@@ -71,20 +71,20 @@ struct timeline_table {
 	 * uses the other any more, the other is emptied and becomes current.
 	 */
 	struct strpool *pools[2];
-	unsigned int live[2];		/* timelines in flight per pool */
+	unsigned int live[2]; /* timelines in flight per pool */
 	uint8_t cur;
-	char *own_table;		/* our table's name */
+	char *own_table; /* our table's name */
 	struct tl_slot *slots;
 	int32_t *buckets;
-	int32_t *fp_buckets;		/* by packet fingerprint */
+	int32_t *fp_buckets; /* by packet fingerprint */
 	uint32_t bucket_mask;
-	uint64_t last_unjoined_ns;	/* a foreign id's start, 0 never */
+	uint64_t last_unjoined_ns; /* a foreign id's start, 0 never */
 	int32_t free_head;
 	/* least recently active first */
 	int32_t lru_head, lru_tail;
 	unsigned int inflight;
 	uint32_t seq;
-	bool loss_window;	/* between an overrun report and an empty socket */
+	bool loss_window; /* between an overrun report and an empty socket */
 	struct timeline_stats stats;
 };
 
@@ -94,8 +94,7 @@ static uint32_t id_bucket(const struct timeline_table *t, uint32_t id)
 	return (id * 2654435761u) & t->bucket_mask;
 }
 
-int timeline_table_new(const struct timeline_config *cfg,
-		       struct timeline_table **ret)
+int timeline_table_new(const struct timeline_config *cfg, struct timeline_table **ret)
 {
 	struct timeline_table *t;
 	uint32_t nbuckets = 16;
@@ -127,7 +126,7 @@ int timeline_table_new(const struct timeline_config *cfg,
 	if (!t->slots || !t->buckets || !t->fp_buckets)
 		goto fail;
 	t->own_table = strdup(cfg->own_table ? cfg->own_table : "");
-	t->cfg.own_table = NULL;	/* the caller's string may not live on */
+	t->cfg.own_table = NULL; /* the caller's string may not live on */
 	if (!t->own_table)
 		goto fail;
 	t->bucket_mask = nbuckets - 1;
@@ -207,9 +206,8 @@ static bool same_packet(const struct packet_info *a, const struct packet_info *b
 {
 	return a->l3 == b->l3 && a->l4proto == b->l4proto &&
 	       memcmp(a->saddr, b->saddr, a->l3 == 4 ? 4 : 16) == 0 &&
-	       a->has_ports == b->has_ports && a->sport == b->sport &&
-	       a->length == b->length && a->ip_id == b->ip_id &&
-	       a->flow_label == b->flow_label && a->has_seq == b->has_seq &&
+	       a->has_ports == b->has_ports && a->sport == b->sport && a->length == b->length &&
+	       a->ip_id == b->ip_id && a->flow_label == b->flow_label && a->has_seq == b->has_seq &&
 	       a->tcp_seq == b->tcp_seq;
 }
 
@@ -251,8 +249,7 @@ static const struct tl_hdr *last_valid_hdr(const struct timeline *tl)
 }
 
 /* Names compared as strings: tl's names may be in another pool. */
-static bool entered(const struct timeline *tl, uint8_t family,
-		    const char *table, const char *chain)
+static bool entered(const struct timeline *tl, uint8_t family, const char *table, const char *chain)
 {
 	for (unsigned int i = 0; i < tl->n_hdrs; i++)
 		if (tl->hdrs[i].family == family && tl->hdrs[i].chain && tl->hdrs[i].table &&
@@ -268,8 +265,7 @@ static int32_t find_continued(const struct timeline_table *t, const struct packe
 	uint32_t fp = fingerprint(p);
 	int32_t best = NONE;
 
-	for (int32_t i = t->fp_buckets[fp & t->bucket_mask]; i != NONE;
-	     i = t->slots[i].fpnext) {
+	for (int32_t i = t->fp_buckets[fp & t->bucket_mask]; i != NONE; i = t->slots[i].fpnext) {
 		const struct timeline *tl = &t->slots[i].tl;
 		const struct tl_hdr *h;
 
@@ -464,9 +460,8 @@ static void forget_hdr(struct timeline *tl, int h)
 	}
 }
 
-static int add_hdr(struct timeline_table *t, struct timeline *tl,
-		   const struct trace_event *ev, const char *table,
-		   const char *chain, bool own)
+static int add_hdr(struct timeline_table *t, struct timeline *tl, const struct trace_event *ev,
+		   const char *table, const char *chain, bool own)
 {
 	struct tl_hdr *h;
 	int at = tl->n_hdrs;
@@ -484,14 +479,13 @@ static int add_hdr(struct timeline_table *t, struct timeline *tl,
 	h->chain = chain;
 	h->family = ev->family;
 	h->own = own;
-	h->pkt_valid = packet_parse(ev->nh, ev->nh_len, ev->th, ev->th_len,
-				    &h->pkt) == 0;
+	h->pkt_valid = packet_parse(ev->nh, ev->nh_len, ev->th, ev->th_len, &h->pkt) == 0;
 	h->iif = ev->iif;
 	h->oif = ev->oif;
 	h->mark = ev->mark;
 	h->oiftype = ev->oiftype;
-	h->present = ev->present & (TRACE_HAS_IIF | TRACE_HAS_OIF | TRACE_HAS_MARK |
-				    TRACE_HAS_OIFTYPE);
+	h->present =
+		ev->present & (TRACE_HAS_IIF | TRACE_HAS_OIF | TRACE_HAS_MARK | TRACE_HAS_OIFTYPE);
 	h->ct.present = ev->present & (TRACE_HAS_CT_ID | TRACE_HAS_CT_DIRECTION |
 				       TRACE_HAS_CT_STATUS | TRACE_HAS_CT_STATE);
 	h->ct.id = ev->ct_id;
@@ -503,9 +497,8 @@ static int add_hdr(struct timeline_table *t, struct timeline *tl,
 	return at;
 }
 
-static void add_step(struct timeline_table *t, struct timeline *tl,
-		     const struct trace_event *ev, const char *table,
-		     const char *chain, int hdr)
+static void add_step(struct timeline_table *t, struct timeline *tl, const struct trace_event *ev,
+		     const char *table, const char *chain, int hdr)
 {
 	unsigned int max = t->cfg.max_steps, head = kept_head(t);
 	struct tl_step *s;
@@ -574,8 +567,8 @@ static bool accepted_for_good(const struct timeline_table *t, const struct timel
 }
 
 /* The timeline this event belongs to, new or continued. */
-static int32_t timeline_of(struct timeline_table *t, const struct trace_event *ev,
-			   bool selects, uint64_t now_ns)
+static int32_t timeline_of(struct timeline_table *t, const struct trace_event *ev, bool selects,
+			   uint64_t now_ns)
 {
 	bool headers = ev->present & TRACE_HAS_NH;
 	struct packet_info pkt;
@@ -606,8 +599,7 @@ static int32_t timeline_of(struct timeline_table *t, const struct trace_event *e
 	return create(t, ev->id, now_ns);
 }
 
-void timeline_add(struct timeline_table *t, const struct trace_event *ev,
-		  uint64_t now_ns)
+void timeline_add(struct timeline_table *t, const struct trace_event *ev, uint64_t now_ns)
 {
 	bool own = ev->family == t->cfg.own_family && ev->table &&
 		   strcmp(ev->table, t->own_table) == 0;
@@ -673,8 +665,7 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev,
 
 void timeline_expire(struct timeline_table *t, uint64_t now_ns)
 {
-	while (t->lru_head != NONE &&
-	       t->slots[t->lru_head].tl.last_ns + t->cfg.idle_ns <= now_ns)
+	while (t->lru_head != NONE && t->slots[t->lru_head].tl.last_ns + t->cfg.idle_ns <= now_ns)
 		emit(t, t->lru_head, TL_END_IDLE);
 }
 
@@ -735,10 +726,14 @@ bool timeline_complete(const struct timeline *tl)
 const char *timeline_verdict_name(enum timeline_verdict v)
 {
 	switch (v) {
-	case TL_VERDICT_ACCEPT:	return "accept";
-	case TL_VERDICT_DROP:	return "drop";
-	case TL_VERDICT_QUEUE:	return "queue";
-	case TL_VERDICT_STOLEN:	return "stolen";
+	case TL_VERDICT_ACCEPT:
+		return "accept";
+	case TL_VERDICT_DROP:
+		return "drop";
+	case TL_VERDICT_QUEUE:
+		return "queue";
+	case TL_VERDICT_STOLEN:
+		return "stolen";
 	case TL_VERDICT_UNKNOWN:
 		break;
 	}
@@ -750,10 +745,14 @@ enum timeline_verdict timeline_verdict_of(int32_t v)
 	if (v < 0)
 		return TL_VERDICT_UNKNOWN;
 	switch (v & NF_VERDICT_MASK) {
-	case NF_ACCEPT:	return TL_VERDICT_ACCEPT;
-	case NF_DROP:	return TL_VERDICT_DROP;
-	case NF_QUEUE:	return TL_VERDICT_QUEUE;
-	case NF_STOLEN:	return TL_VERDICT_STOLEN;
+	case NF_ACCEPT:
+		return TL_VERDICT_ACCEPT;
+	case NF_DROP:
+		return TL_VERDICT_DROP;
+	case NF_QUEUE:
+		return TL_VERDICT_QUEUE;
+	case NF_STOLEN:
+		return TL_VERDICT_STOLEN;
 	}
 	return TL_VERDICT_UNKNOWN;
 }
@@ -841,7 +840,9 @@ bool tl_walk_step(struct tl_walk *w, const struct tl_step *s, int i)
 	if (w->depth >= TL_MAX_PATH)
 		return false;
 	w->st[w->depth++] = (struct tl_frame){
-		.chain = s->target, .via = i, .is_goto = s->verdict == NFT_GOTO,
+		.chain = s->target,
+		.via = i,
+		.is_goto = s->verdict == NFT_GOTO,
 	};
 	return true;
 }
@@ -864,8 +865,7 @@ unsigned int tl_walk_path(const struct tl_walk *w, const char **ret)
 	return n;
 }
 
-static void build_path(const struct timeline *tl, int cause,
-		       struct tl_summary *sum)
+static void build_path(const struct timeline *tl, int cause, struct tl_summary *sum)
 {
 	const struct tl_hdr *entry = timeline_entry_hdr(tl, cause);
 	struct tl_walk w;
@@ -884,8 +884,7 @@ static void build_path(const struct timeline *tl, int cause,
 	}
 }
 
-static bool same_addr(const struct packet_info *a, const struct packet_info *b,
-		      bool src)
+static bool same_addr(const struct packet_info *a, const struct packet_info *b, bool src)
 {
 	size_t len = a->l3 == 4 ? 4 : 16;
 

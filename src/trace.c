@@ -19,32 +19,32 @@
 
 /* Expected payload type of each attribute; MNL_TYPE_UNSPEC: not checked. */
 static const enum mnl_attr_data_type attr_types[TRACE_ATTR_MAX + 1] = {
-	[NFTA_TRACE_TABLE]		= MNL_TYPE_NUL_STRING,
-	[NFTA_TRACE_CHAIN]		= MNL_TYPE_NUL_STRING,
-	[NFTA_TRACE_RULE_HANDLE]	= MNL_TYPE_U64,
-	[NFTA_TRACE_TYPE]		= MNL_TYPE_U32,
-	[NFTA_TRACE_VERDICT]		= MNL_TYPE_NESTED,
-	[NFTA_TRACE_ID]			= MNL_TYPE_U32,
-	[NFTA_TRACE_LL_HEADER]		= MNL_TYPE_BINARY,
-	[NFTA_TRACE_NETWORK_HEADER]	= MNL_TYPE_BINARY,
-	[NFTA_TRACE_TRANSPORT_HEADER]	= MNL_TYPE_BINARY,
-	[NFTA_TRACE_IIF]		= MNL_TYPE_U32,
-	[NFTA_TRACE_IIFTYPE]		= MNL_TYPE_U16,
-	[NFTA_TRACE_OIF]		= MNL_TYPE_U32,
-	[NFTA_TRACE_OIFTYPE]		= MNL_TYPE_U16,
-	[NFTA_TRACE_MARK]		= MNL_TYPE_U32,
-	[NFTA_TRACE_NFPROTO]		= MNL_TYPE_U32,
-	[NFTA_TRACE_POLICY]		= MNL_TYPE_U32,
-	[TRACE_ATTR_CT_ID]		= MNL_TYPE_U32,
-	[TRACE_ATTR_CT_DIRECTION]	= MNL_TYPE_U8,
-	[TRACE_ATTR_CT_STATUS]		= MNL_TYPE_U32,
-	[TRACE_ATTR_CT_STATE]		= MNL_TYPE_U32,
+	[NFTA_TRACE_TABLE] = MNL_TYPE_NUL_STRING,
+	[NFTA_TRACE_CHAIN] = MNL_TYPE_NUL_STRING,
+	[NFTA_TRACE_RULE_HANDLE] = MNL_TYPE_U64,
+	[NFTA_TRACE_TYPE] = MNL_TYPE_U32,
+	[NFTA_TRACE_VERDICT] = MNL_TYPE_NESTED,
+	[NFTA_TRACE_ID] = MNL_TYPE_U32,
+	[NFTA_TRACE_LL_HEADER] = MNL_TYPE_BINARY,
+	[NFTA_TRACE_NETWORK_HEADER] = MNL_TYPE_BINARY,
+	[NFTA_TRACE_TRANSPORT_HEADER] = MNL_TYPE_BINARY,
+	[NFTA_TRACE_IIF] = MNL_TYPE_U32,
+	[NFTA_TRACE_IIFTYPE] = MNL_TYPE_U16,
+	[NFTA_TRACE_OIF] = MNL_TYPE_U32,
+	[NFTA_TRACE_OIFTYPE] = MNL_TYPE_U16,
+	[NFTA_TRACE_MARK] = MNL_TYPE_U32,
+	[NFTA_TRACE_NFPROTO] = MNL_TYPE_U32,
+	[NFTA_TRACE_POLICY] = MNL_TYPE_U32,
+	[TRACE_ATTR_CT_ID] = MNL_TYPE_U32,
+	[TRACE_ATTR_CT_DIRECTION] = MNL_TYPE_U8,
+	[TRACE_ATTR_CT_STATUS] = MNL_TYPE_U32,
+	[TRACE_ATTR_CT_STATE] = MNL_TYPE_U32,
 };
 
 /* Expected payload type of the verdict's nested attributes. */
 static const enum mnl_attr_data_type verdict_types[NFTA_VERDICT_MAX + 1] = {
-	[NFTA_VERDICT_CODE]	= MNL_TYPE_U32,
-	[NFTA_VERDICT_CHAIN]	= MNL_TYPE_NUL_STRING,
+	[NFTA_VERDICT_CODE] = MNL_TYPE_U32,
+	[NFTA_VERDICT_CHAIN] = MNL_TYPE_NUL_STRING,
 };
 
 /*
@@ -82,8 +82,8 @@ static inline bool attr_valid(const struct nlattr *attr, enum mnl_attr_data_type
  * kernel's) are skipped, and the walk ends where what is left is not a
  * whole attribute.
  */
-static int parse_attrs(const char *p, const char *end, const struct nlattr **tb,
-		       uint16_t max, const enum mnl_attr_data_type *types)
+static int parse_attrs(const char *p, const char *end, const struct nlattr **tb, uint16_t max,
+		       const enum mnl_attr_data_type *types)
 {
 	while ((size_t)(end - p) >= MNL_ATTR_HDRLEN) {
 		const struct nlattr *attr = (const struct nlattr *)p;
@@ -134,8 +134,7 @@ static int decode_verdict(const struct nlattr *nest, struct trace_event *ev)
 	return 0;
 }
 
-const struct nlmsghdr *trace_msg_next(const void *buf, size_t len,
-				      size_t *offset, bool *ret_bad)
+const struct nlmsghdr *trace_msg_next(const void *buf, size_t len, size_t *offset, bool *ret_bad)
 {
 	const struct nlmsghdr *nlh;
 	size_t left;
@@ -145,8 +144,7 @@ const struct nlmsghdr *trace_msg_next(const void *buf, size_t len,
 		return NULL;
 	left = len - *offset;
 	nlh = (const struct nlmsghdr *)((const char *)buf + *offset);
-	if (left < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) ||
-	    nlh->nlmsg_len > left) {
+	if (left < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > left) {
 		*ret_bad = true;
 		return NULL;
 	}
@@ -175,8 +173,8 @@ int trace_decode(const struct nlmsghdr *nlh, struct trace_event *ret)
 		return -EINVAL;
 
 	/* Without these the kernel never sends a trace event. */
-	if (!tb[NFTA_TRACE_ID] || !tb[NFTA_TRACE_TYPE] ||
-	    !tb[NFTA_TRACE_TABLE] || !tb[NFTA_TRACE_CHAIN])
+	if (!tb[NFTA_TRACE_ID] || !tb[NFTA_TRACE_TYPE] || !tb[NFTA_TRACE_TABLE] ||
+	    !tb[NFTA_TRACE_CHAIN])
 		return -EINVAL;
 	ev.id = get_be32(tb[NFTA_TRACE_ID]);
 	ev.type = get_be32(tb[NFTA_TRACE_TYPE]);
@@ -252,21 +250,31 @@ int trace_decode(const struct nlmsghdr *nlh, struct trace_event *ret)
 const char *trace_verdict_name(int32_t verdict)
 {
 	switch (verdict) {
-	case NFT_CONTINUE:	return "continue";
-	case NFT_BREAK:		return "break";
-	case NFT_JUMP:		return "jump";
-	case NFT_GOTO:		return "goto";
-	case NFT_RETURN:	return "return";
+	case NFT_CONTINUE:
+		return "continue";
+	case NFT_BREAK:
+		return "break";
+	case NFT_JUMP:
+		return "jump";
+	case NFT_GOTO:
+		return "goto";
+	case NFT_RETURN:
+		return "return";
 	}
 	if (verdict < 0)
 		return "unknown";
 	/* Queue carries its number above the mask: NF_QUEUE | num << 16. */
 	switch (verdict & NF_VERDICT_MASK) {
-	case NF_DROP:		return "drop";
-	case NF_ACCEPT:		return "accept";
-	case NF_STOLEN:		return "stolen";
-	case NF_QUEUE:		return "queue";
-	case NF_REPEAT:		return "repeat";
+	case NF_DROP:
+		return "drop";
+	case NF_ACCEPT:
+		return "accept";
+	case NF_STOLEN:
+		return "stolen";
+	case NF_QUEUE:
+		return "queue";
+	case NF_REPEAT:
+		return "repeat";
 	}
 	return "unknown";
 }
@@ -292,7 +300,7 @@ const char *trace_family_name(uint8_t nfproto)
 }
 
 const char *const trace_ct_status_names[TRACE_CT_STATUS_NAMES] = {
-	"expected", "seen-reply", "assured", "confirmed", "snat", "dnat",
-	"seq-adjust", "snat-done", "dnat-done", "dying", "fixed-timeout",
-	"template", "nat-clash", "helper", "offload", "hw-offload",
+	"expected",   "seen-reply", "assured",	 "confirmed",  "snat",		"dnat",
+	"seq-adjust", "snat-done",  "dnat-done", "dying",      "fixed-timeout", "template",
+	"nat-clash",  "helper",	    "offload",	 "hw-offload",
 };

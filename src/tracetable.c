@@ -34,34 +34,34 @@
 #include "tracetable.h"
 
 /* Our own bound; the kernel allows 255 (NFT_TABLE_MAXNAMELEN - 1). */
-#define TRACETABLE_NAME_MAX OPTIONS_TABLE_NAME_MAX
+#define TRACETABLE_NAME_MAX  OPTIONS_TABLE_NAME_MAX
 /* "trace_" + the longest hook keyword ("postrouting") + NUL. */
 #define TRACETABLE_CHAIN_MAX 32
 /* match (MATCH 4096 max) + our statements + one command's framing. */
-#define TRACETABLE_RULE_MAX 4352
-#define TRACETABLE_CMD_MAX  (TRACETABLE_RULE_MAX + 256)
+#define TRACETABLE_RULE_MAX  4352
+#define TRACETABLE_CMD_MAX   (TRACETABLE_RULE_MAX + 256)
 /*
  * Up to five hooks, each a chain and a rule command, and the cleanup; with
  * --follow as many again for the follow chains, and their fixed rules.
  */
 #define TRACETABLE_BATCH_MAX (10 * (TRACETABLE_CMD_MAX + 256) + 4096)
 /* --follow traces a followed connection's packets where they first meet netfilter. */
-#define FOLLOW_TRACE_HOOKS (1u << NF_INET_PRE_ROUTING | 1u << NF_INET_LOCAL_OUT)
+#define FOLLOW_TRACE_HOOKS   (1u << NF_INET_PRE_ROUTING | 1u << NF_INET_LOCAL_OUT)
 
 struct tracetable {
 	struct nft_ctx *nft;
-	struct mnl_socket *counters;	/* reads the trace rules' counters */
+	struct mnl_socket *counters; /* reads the trace rules' counters */
 	uint32_t counters_seq;
 	uint8_t nfproto;
 	const char *family;
 	char table[TRACETABLE_NAME_MAX + 1];
-	unsigned int hooks;	/* hooked trace chains, for tracetable_replace() */
+	unsigned int hooks; /* hooked trace chains, for tracetable_replace() */
 	/* --follow */
 	bool follow;
-	unsigned int follow_hooks;	/* hooked follow chains */
+	unsigned int follow_hooks; /* hooked follow chains */
 	unsigned int follow_timeout_ms;
 	uint64_t follow_handle[TRACETABLE_FOLLOW_HANDLES];
-	uint8_t follow_kind[TRACETABLE_FOLLOW_HANDLES];	/* enum tracetable_rule_kind */
+	uint8_t follow_kind[TRACETABLE_FOLLOW_HANDLES]; /* enum tracetable_rule_kind */
 	unsigned int n_follow;
 };
 
@@ -86,7 +86,7 @@ static bool table_name_valid(const char *name)
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -147,7 +147,7 @@ static void nft_error_text(const char *buf, char *out, size_t outlen)
  */
 static int nft_error_errno(const char *text)
 {
-	static const int kept[] = {EEXIST, EPERM, ENOMEM, ENOBUFS};
+	static const int kept[] = { EEXIST, EPERM, ENOMEM, ENOBUFS };
 	size_t i;
 
 	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
@@ -200,7 +200,7 @@ static void delete_table(struct tracetable *t)
 
 /* Append to a batch; -ENOSPC when it does not fit. */
 static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+	__attribute__((format(printf, 4, 5)));
 
 static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
 {
@@ -228,16 +228,15 @@ static int add_base_chain(const struct tracetable *t, char *batch, size_t len, s
 static int add_rule(const struct tracetable *t, char *batch, size_t len, size_t *used,
 		    const char *chain, const char *rule)
 {
-	return append(batch, len, used, "add rule %s %s %s %s\n", t->family, t->table, chain,
-		      rule);
+	return append(batch, len, used, "add rule %s %s %s %s\n", t->family, t->table, chain, rule);
 }
 
 /* A chain holding a rule cannot be deleted: flush it first. */
 static int remove_chain(const struct tracetable *t, char *batch, size_t len, size_t *used,
 			const char *chain)
 {
-	return append(batch, len, used, "flush chain %s %s %s\ndelete chain %s %s %s\n",
-		      t->family, t->table, chain, t->family, t->table, chain);
+	return append(batch, len, used, "flush chain %s %s %s\ndelete chain %s %s %s\n", t->family,
+		      t->table, chain, t->family, t->table, chain);
 }
 
 /* The trace rule's text for cfg's match and rate, or -EINVAL and why. */
@@ -311,7 +310,8 @@ static int create_check_chain(struct tracetable *t, const char *rule, char *err,
 			set_err(err, errlen,
 				"match refused: it ends in a verdict or terminal statement "
 				"(accept, drop, jump, goto, reject, queue, dnat, ...); "
-				"--match may only select packets (nft: %s)", msg);
+				"--match may only select packets (nft: %s)",
+				msg);
 		else if (ret == -EINVAL)
 			set_err(err, errlen, "match refused by nft: %s", msg);
 		else
@@ -324,8 +324,8 @@ out:
 }
 
 /* Step e: what libnftables built must be matches plus our statements. */
-static int verify_check_chain(struct tracetable *t, const char *rate, char **ret_listing,
-			      char *err, size_t errlen)
+static int verify_check_chain(struct tracetable *t, const char *rate, char **ret_listing, char *err,
+			      size_t errlen)
 {
 	char cmd[TRACETABLE_NAME_MAX + 64], msg[256];
 	unsigned int flags;
@@ -392,7 +392,8 @@ static void probe_hooks(struct tracetable *t, unsigned int hooks, const char *ru
 			run(t, batch, msg, sizeof(msg));
 			continue;
 		}
-		if (append(out, outlen, &used, "%s%s", used ? ", " : "", options_hook_keyword(hook)) < 0)
+		if (append(out, outlen, &used, "%s%s", used ? ", " : "",
+			   options_hook_keyword(hook)) < 0)
 			break;
 	}
 	free(batch);
@@ -497,7 +498,8 @@ static int follow_batch(struct tracetable *t, const char *match, const char *rat
 		if (r == 0 && wants && (hooks & (1u << hook)))
 			r = append(batch, len, used,
 				   "add rule %s %s %s %s ct state new ct direction original "
-				   "ct id != @" TRACETABLE_FOLLOW_SET "%s add @" TRACETABLE_FOLLOW_SET
+				   "ct id != @" TRACETABLE_FOLLOW_SET
+				   "%s add @" TRACETABLE_FOLLOW_SET
 				   " { ct id timeout %ums } counter meta nftrace set 1\n",
 				   t->family, t->table, chain, match, limit, t->follow_timeout_ms);
 	}
@@ -908,7 +910,8 @@ int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg
 			set_err(err, errlen,
 				"match refused: it ends in a verdict or terminal statement "
 				"(accept, drop, jump, goto, reject, queue, dnat, ...); "
-				"--match may only select packets (nft: %s)", msg);
+				"--match may only select packets (nft: %s)",
+				msg);
 		else if (r == -EINVAL)
 			set_err(err, errlen, "match refused by nft: %s", msg);
 		else
@@ -952,7 +955,7 @@ int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg
 			r == -EINVAL ? "match refused at a hook: " : "", msg);
 		goto out;
 	}
-	checking = false;	/* the batch deleted it */
+	checking = false; /* the batch deleted it */
 	t->hooks = cfg->hooks;
 	if (t->follow) {
 		t->follow_hooks = follow_hooks;

@@ -22,8 +22,8 @@
 
 #include "vanish.h"
 
-#define TCP_SYN	0x02
-#define TCP_ACK	0x10
+#define TCP_SYN 0x02
+#define TCP_ACK 0x10
 
 void vanish_facts_init(struct vanish_facts *f)
 {
@@ -83,20 +83,34 @@ unsigned int vanish_needs(const struct vanish_query *q)
 const char *vanish_reason_name(enum vanish_reason r)
 {
 	switch (r) {
-	case VANISH_NOT_ASKED:		return "not_checked";
-	case VANISH_NOT_CHECKED:	return "not_checked";
-	case VANISH_UNKNOWN:		return "unknown";
-	case VANISH_DELIVERED:		return "delivered";
-	case VANISH_FORWARDING_OFF:	return "forwarding_off";
-	case VANISH_NO_ROUTE:		return "no_route";
-	case VANISH_UNREACHABLE_ROUTE:	return "unreachable_route";
-	case VANISH_BLACKHOLE_ROUTE:	return "blackhole_route";
-	case VANISH_PROHIBIT_ROUTE:	return "prohibit_route";
-	case VANISH_RP_FILTER:		return "rp_filter";
-	case VANISH_MARTIAN_SOURCE:	return "martian_source";
-	case VANISH_MARTIAN_DESTINATION: return "martian_destination";
-	case VANISH_NO_LISTENER:	return "no_listener";
-	case VANISH_TOO_BIG:		return "too_big";
+	case VANISH_NOT_ASKED:
+		return "not_checked";
+	case VANISH_NOT_CHECKED:
+		return "not_checked";
+	case VANISH_UNKNOWN:
+		return "unknown";
+	case VANISH_DELIVERED:
+		return "delivered";
+	case VANISH_FORWARDING_OFF:
+		return "forwarding_off";
+	case VANISH_NO_ROUTE:
+		return "no_route";
+	case VANISH_UNREACHABLE_ROUTE:
+		return "unreachable_route";
+	case VANISH_BLACKHOLE_ROUTE:
+		return "blackhole_route";
+	case VANISH_PROHIBIT_ROUTE:
+		return "prohibit_route";
+	case VANISH_RP_FILTER:
+		return "rp_filter";
+	case VANISH_MARTIAN_SOURCE:
+		return "martian_source";
+	case VANISH_MARTIAN_DESTINATION:
+		return "martian_destination";
+	case VANISH_NO_LISTENER:
+		return "no_listener";
+	case VANISH_TOO_BIG:
+		return "too_big";
 	}
 	return "unknown";
 }
@@ -106,11 +120,10 @@ bool vanish_reason_named(enum vanish_reason r)
 	return r >= VANISH_FORWARDING_OFF;
 }
 
-static void result(struct vanish_result *ret, enum vanish_reason reason,
-		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void result(struct vanish_result *ret, enum vanish_reason reason, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static void result(struct vanish_result *ret, enum vanish_reason reason,
-		   const char *fmt, ...)
+static void result(struct vanish_result *ret, enum vanish_reason reason, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -121,8 +134,8 @@ static void result(struct vanish_result *ret, enum vanish_reason reason,
 }
 
 /* " (from iif wan0, mark 0x7)" */
-static void from_str(const struct vanish_query *q, const struct vanish_facts *f,
-		     char *buf, size_t len)
+static void from_str(const struct vanish_query *q, const struct vanish_facts *f, char *buf,
+		     size_t len)
 {
 	char mark[32] = "";
 
@@ -150,8 +163,8 @@ static const char *martian4(const uint8_t *a, bool src)
 	return NULL;
 }
 
-static bool forwarding_off(const struct vanish_query *q, const struct vanish_facts *f,
-			   char *what, size_t len)
+static bool forwarding_off(const struct vanish_query *q, const struct vanish_facts *f, char *what,
+			   size_t len)
 {
 	if (q->pkt.l3 == 4) {
 		if (f->ip_forward == 0) {
@@ -175,16 +188,21 @@ static bool forwarding_off(const struct vanish_query *q, const struct vanish_fac
 static enum vanish_reason route_reason(int err)
 {
 	switch (err) {
-	case -ENETUNREACH:	return VANISH_NO_ROUTE;
-	case -EHOSTUNREACH:	return VANISH_UNREACHABLE_ROUTE;
-	case -EINVAL:		return VANISH_BLACKHOLE_ROUTE;
-	case -EACCES:		return VANISH_PROHIBIT_ROUTE;
-	default:		return VANISH_NOT_CHECKED;
+	case -ENETUNREACH:
+		return VANISH_NO_ROUTE;
+	case -EHOSTUNREACH:
+		return VANISH_UNREACHABLE_ROUTE;
+	case -EINVAL:
+		return VANISH_BLACKHOLE_ROUTE;
+	case -EACCES:
+		return VANISH_PROHIBIT_ROUTE;
+	default:
+		return VANISH_NOT_CHECKED;
 	}
 }
 
-static void route_result(const struct vanish_facts *f, struct vanish_result *ret,
-			 const char *dst, const char *from)
+static void route_result(const struct vanish_facts *f, struct vanish_result *ret, const char *dst,
+			 const char *from)
 {
 	enum vanish_reason why = route_reason(f->to_dst.err);
 
@@ -195,13 +213,14 @@ static void route_result(const struct vanish_facts *f, struct vanish_result *ret
 	case VANISH_UNREACHABLE_ROUTE:
 	case VANISH_BLACKHOLE_ROUTE:
 	case VANISH_PROHIBIT_ROUTE:
-		result(ret, why, "no route to %s%s: the route is of type %s",
-		       dst, from, why == VANISH_UNREACHABLE_ROUTE ? "unreachable" :
-		       why == VANISH_BLACKHOLE_ROUTE ? "blackhole" : "prohibit");
+		result(ret, why, "no route to %s%s: the route is of type %s", dst, from,
+		       why == VANISH_UNREACHABLE_ROUTE ? "unreachable"
+		       : why == VANISH_BLACKHOLE_ROUTE ? "blackhole"
+						       : "prohibit");
 		break;
 	default:
-		result(ret, VANISH_NOT_CHECKED, "the route lookup for %s failed: %s",
-		       dst, strerror(-f->to_dst.err));
+		result(ret, VANISH_NOT_CHECKED, "the route lookup for %s failed: %s", dst,
+		       strerror(-f->to_dst.err));
 		break;
 	}
 }
@@ -221,8 +240,8 @@ static bool rp_filter_refuses(const struct vanish_query *q, const struct vanish_
 		snprintf(knob, sizeof(knob), "net.ipv4.conf.all.rp_filter");
 	if (f->to_src.err) {
 		result(ret, VANISH_RP_FILTER,
-		       "reverse-path filter: %s is %d (%s) and there is no route back to %s",
-		       knob, rp, rp == 1 ? "strict" : "loose", src);
+		       "reverse-path filter: %s is %d (%s) and there is no route back to %s", knob,
+		       rp, rp == 1 ? "strict" : "loose", src);
 		return true;
 	}
 	if (rp == 1 && f->to_src.oif != q->iif) {
@@ -245,8 +264,8 @@ static void decide_prerouting(const struct vanish_query *q, const struct vanish_
 	packet_addr_str(&q->pkt, false, dst, sizeof(dst));
 	from_str(q, f, from, sizeof(from));
 	if (!f->input.asked || !f->to_dst.asked) {
-		result(ret, VANISH_NOT_CHECKED, "%s", f->missing[0] ? f->missing :
-		       "the route lookups were not made");
+		result(ret, VANISH_NOT_CHECKED, "%s",
+		       f->missing[0] ? f->missing : "the route lookups were not made");
 		return;
 	}
 	if (f->input.err == 0) {
@@ -266,10 +285,10 @@ static void decide_prerouting(const struct vanish_query *q, const struct vanish_
 		    q->pkt.length > f->out_mtu && q->pkt.length <= f->in_mtu) {
 			result(ret, VANISH_TOO_BIG,
 			       "too big: a %u-byte packet for a route out %s with MTU %d; the kernel answers %s",
-			       q->pkt.length, f->input.oifname[0] ? f->input.oifname : "an interface",
-			       f->out_mtu, q->pkt.l3 == 4 ?
-			       "ICMP fragmentation needed (the packet has DF set)" :
-			       "ICMPv6 packet too big");
+			       q->pkt.length,
+			       f->input.oifname[0] ? f->input.oifname : "an interface", f->out_mtu,
+			       q->pkt.l3 == 4 ? "ICMP fragmentation needed (the packet has DF set)"
+					      : "ICMPv6 packet too big");
 			return;
 		}
 		if (f->input.type == RTN_LOCAL)
@@ -288,8 +307,8 @@ static void decide_prerouting(const struct vanish_query *q, const struct vanish_
 			return;
 		}
 		if ((m = martian4(q->pkt.daddr, false))) {
-			result(ret, VANISH_MARTIAN_DESTINATION, "martian destination %s%s: %s",
-			       dst, from, m);
+			result(ret, VANISH_MARTIAN_DESTINATION, "martian destination %s%s: %s", dst,
+			       from, m);
 			return;
 		}
 	}
@@ -298,19 +317,22 @@ static void decide_prerouting(const struct vanish_query *q, const struct vanish_
 		return;
 	}
 	if (f->to_dst.type == RTN_UNICAST && forwarding_off(q, f, knob, sizeof(knob))) {
-		result(ret, VANISH_FORWARDING_OFF, "not forwarded: %s is 0 in this namespace", knob);
+		result(ret, VANISH_FORWARDING_OFF, "not forwarded: %s is 0 in this namespace",
+		       knob);
 		return;
 	}
 	if (q->pkt.l3 == 4 && f->to_src.asked && f->to_src.err == 0 &&
 	    f->to_src.type == RTN_LOCAL) {
-		result(ret, VANISH_MARTIAN_SOURCE,
-		       "martian source %s%s: an address of this host", src, from);
+		result(ret, VANISH_MARTIAN_SOURCE, "martian source %s%s: an address of this host",
+		       src, from);
 		return;
 	}
 	if (rp_filter_refuses(q, f, ret, src))
 		return;
-	result(ret, VANISH_UNKNOWN, "this host's input route lookup refuses it (%s)%s, "
-	       "but neither routes, forwarding nor rp_filter say why", strerror(-f->input.err), from);
+	result(ret, VANISH_UNKNOWN,
+	       "this host's input route lookup refuses it (%s)%s, "
+	       "but neither routes, forwarding nor rp_filter say why",
+	       strerror(-f->input.err), from);
 }
 
 void vanish_decide(const struct vanish_query *q, const struct vanish_facts *f,
@@ -337,8 +359,8 @@ void vanish_decide(const struct vanish_query *q, const struct vanish_facts *f,
 		packet_addr_str(&q->pkt, false, dst, sizeof(dst));
 		from_str(q, f, from, sizeof(from));
 		if (!f->to_dst.asked) {
-			result(ret, VANISH_NOT_CHECKED, "%s", f->missing[0] ? f->missing :
-			       "the route lookup was not made");
+			result(ret, VANISH_NOT_CHECKED, "%s",
+			       f->missing[0] ? f->missing : "the route lookup was not made");
 			return;
 		}
 		/* a mark set on the way can reroute it (ip_route_me_harder) */
@@ -346,15 +368,15 @@ void vanish_decide(const struct vanish_query *q, const struct vanish_facts *f,
 			route_result(f, ret, dst, from);
 			return;
 		}
-		result(ret, VANISH_UNKNOWN, "the route to %s leaves through %s",
-		       dst, f->to_dst.oifname[0] ? f->to_dst.oifname : "an interface");
+		result(ret, VANISH_UNKNOWN, "the route to %s leaves through %s", dst,
+		       f->to_dst.oifname[0] ? f->to_dst.oifname : "an interface");
 		return;
 	case VANISH_HOOK_INPUT:
 		packet_endpoint_str(&q->pkt, false, dst, sizeof(dst));
 		proto = q->pkt.l4proto == IPPROTO_TCP ? "tcp" : "udp";
 		if (!f->sock_asked || (f->sock_err && f->sock_err != -ENOENT)) {
-			result(ret, VANISH_NOT_CHECKED, "%s", f->missing[0] ? f->missing :
-			       "the socket lookup was not made");
+			result(ret, VANISH_NOT_CHECKED, "%s",
+			       f->missing[0] ? f->missing : "the socket lookup was not made");
 			return;
 		}
 		if (f->sock_err == 0) {
@@ -363,8 +385,9 @@ void vanish_decide(const struct vanish_query *q, const struct vanish_facts *f,
 		}
 		result(ret, VANISH_NO_LISTENER,
 		       "no listener: no socket on this host takes %s %s, the kernel answers %s",
-		       proto, dst, q->pkt.l4proto == IPPROTO_TCP ? "with a reset" :
-		       "with ICMP port unreachable");
+		       proto, dst,
+		       q->pkt.l4proto == IPPROTO_TCP ? "with a reset"
+						     : "with ICMP port unreachable");
 		return;
 	default:
 		result(ret, VANISH_NOT_CHECKED, "nothing to check at this hook");
@@ -376,7 +399,8 @@ int vanish_cause_str(const struct vanish_result *v, char *buf, size_t len)
 {
 	switch (v->reason) {
 	case VANISH_NOT_ASKED:
-		return snprintf(buf, len, "dropped outside the ruleset (routing, rp_filter, no listener)");
+		return snprintf(buf, len,
+				"dropped outside the ruleset (routing, rp_filter, no listener)");
 	case VANISH_NOT_CHECKED:
 		return snprintf(buf, len, "dropped outside the ruleset, why was not checked: %s",
 				v->evidence);

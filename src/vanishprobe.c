@@ -26,8 +26,8 @@
 #include "vanish.h"
 #include "vanishprobe.h"
 
-#define ANSWER_CACHE	64
-#define ANSWER_TTL_NS	(1000ull * 1000 * 1000)
+#define ANSWER_CACHE  64
+#define ANSWER_TTL_NS (1000ull * 1000 * 1000)
 
 struct key {
 	int hook;
@@ -38,22 +38,28 @@ struct key {
 };
 
 struct answer {
-	uint64_t at;		/* 0: empty */
+	uint64_t at; /* 0: empty */
 	struct key key;
 	struct vanish_result res;
 };
 
 /* sock_diag per protocol and family: 0 not probed, 1 works, -1 does not */
-enum { DIAG_TCP4, DIAG_TCP6, DIAG_UDP4, DIAG_UDP6, DIAG_MAX };
+enum {
+	DIAG_TCP4,
+	DIAG_TCP6,
+	DIAG_UDP4,
+	DIAG_UDP6,
+	DIAG_MAX
+};
 
 struct vanishprobe {
 	struct mnl_socket *rt, *diag;
-	int ioctl_fd;		/* for SIOCGIFMTU, -1 if none */
+	int ioctl_fd; /* for SIOCGIFMTU, -1 if none */
 	uint32_t seq;
 	int diag_ok[DIAG_MAX];
 	uint64_t refill_ns;
 	unsigned int tokens;
-	unsigned int budget;	/* queries left for this timeline */
+	unsigned int budget; /* queries left for this timeline */
 	struct answer answers[ANSWER_CACHE];
 	struct vanishprobe_stats stats;
 };
@@ -137,8 +143,7 @@ static bool take_token(struct vanishprobe *v)
 /* An interface name that is one path component. */
 static bool plain_ifname(const char *name)
 {
-	return name[0] && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
-	       !strchr(name, '/');
+	return name[0] && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && !strchr(name, '/');
 }
 
 /* The integer in /proc/sys/net/PATH, or -1. */
@@ -179,8 +184,8 @@ static void read_sysctls(const struct vanish_query *q, struct vanish_facts *f)
 		/* conf.IIF.forwarding does not stop forwarding (6.18, tested) */
 		f->fwd_all = sysctl_int("/proc/sys/net/ipv6/conf/all/forwarding%s", "");
 		if (ok)
-			f->force_fwd_iif = sysctl_int("/proc/sys/net/ipv6/conf/%s/force_forwarding",
-						      ifn);
+			f->force_fwd_iif =
+				sysctl_int("/proc/sys/net/ipv6/conf/%s/force_forwarding", ifn);
 	}
 }
 
@@ -189,7 +194,7 @@ static void read_sysctls(const struct vanish_query *q, struct vanish_facts *f)
 struct route_reply {
 	struct vanish_route *route;
 	bool got;
-	uint32_t mtu;		/* the route's mtu metric, 0 if none */
+	uint32_t mtu; /* the route's mtu metric, 0 if none */
 };
 
 static int metric_cb(const struct nlattr *a, void *data)
@@ -238,8 +243,8 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
  * Send one request and read its answer. 0, or the kernel's -errno for the
  * request, or -ETIMEDOUT, -EIO.
  */
-static int transact(struct vanishprobe *v, struct mnl_socket *nl, struct nlmsghdr *nlh,
-		    mnl_cb_t cb, void *data)
+static int transact(struct vanishprobe *v, struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
+		    void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	uint32_t portid = mnl_socket_get_portid(nl), seq = ++v->seq;
@@ -279,7 +284,7 @@ static int transact(struct vanishprobe *v, struct mnl_socket *nl, struct nlmsghd
 static int route_get(struct vanishprobe *v, const struct vanish_query *q, bool to_src,
 		     bool with_iif, struct vanish_route *ret)
 {
-	char buf[512] = { 0 };	/* libmnl leaves attribute padding as it was */
+	char buf[512] = { 0 }; /* libmnl leaves attribute padding as it was */
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	const struct packet_info *p = &q->pkt;
 	size_t alen = p->l3 == 4 ? 4 : 16;
@@ -311,7 +316,7 @@ static int route_get(struct vanishprobe *v, const struct vanish_query *q, bool t
 	memset(ret, 0, sizeof(*ret));
 	r = transact(v, v->rt, nlh, route_cb, &rr);
 	if (r == -EAGAIN)
-		return -1;	/* over the budget: not asked */
+		return -1; /* over the budget: not asked */
 	ret->asked = true;
 	ret->err = r == 0 && !rr.got ? -EIO : r;
 	if (ret->oif)
@@ -380,7 +385,7 @@ static bool diag_works(struct vanishprobe *v, const struct packet_info *p)
 	req->idiag_states = 0;
 	r = transact(v, v->diag, nlh, diag_cb, &found);
 	if (r == -EAGAIN || r == -ETIMEDOUT)
-		return false;	/* not asked, or no answer yet: ask again later */
+		return false; /* not asked, or no answer yet: ask again later */
 	*ok = r == 0 ? 1 : -1;
 	return *ok > 0;
 }
@@ -460,8 +465,8 @@ static void gather(struct vanishprobe *v, const struct vanish_query *q, unsigned
 		f->sock_err = r;
 		if (!f->sock_asked)
 			snprintf(f->missing, sizeof(f->missing), "the socket lookup failed: %s",
-				 r == -EOPNOTSUPP ? "sock_diag cannot answer for this protocol" :
-				 strerror(-r));
+				 r == -EOPNOTSUPP ? "sock_diag cannot answer for this protocol"
+						  : strerror(-r));
 	}
 	if ((f->input.asked && f->input.err == -ETIMEDOUT) ||
 	    (f->to_dst.asked && f->to_dst.err == -ETIMEDOUT))

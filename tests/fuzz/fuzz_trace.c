@@ -40,8 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!t) {
 		struct timeline_config cfg = {
-			.own_table = "trace_debug", .own_family = 1,
-			.max_inflight = 8, .max_steps = 64, .idle_ns = 1000, .emit = render,
+			.own_table = "trace_debug",
+			.own_family = 1,
+			.max_inflight = 8,
+			.max_steps = 64,
+			.idle_ns = 1000,
+			.emit = render,
 		};
 
 		null = fopen("/dev/null", "w");

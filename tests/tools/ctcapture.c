@@ -77,7 +77,9 @@ static int send_dump_request(struct mnl_socket *nl)
 int main(int argc, char **argv)
 {
 	static const int groups[] = {
-		NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE, NFNLGRP_CONNTRACK_DESTROY,
+		NFNLGRP_CONNTRACK_NEW,
+		NFNLGRP_CONNTRACK_UPDATE,
+		NFNLGRP_CONNTRACK_DESTROY,
 	};
 	const char *outpath = NULL, *readypath = NULL;
 	unsigned long max_msgs = 0, msgs = 0;
@@ -90,18 +92,30 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "o:dn:t:r:h")) != -1) {
 		switch (opt) {
-		case 'o': outpath = optarg; break;
-		case 'd': dump = true; break;
-		case 'n': max_msgs = strtoul(optarg, NULL, 10); break;
-		case 't': timeout = strtod(optarg, NULL); break;
-		case 'r': readypath = optarg; break;
+		case 'o':
+			outpath = optarg;
+			break;
+		case 'd':
+			dump = true;
+			break;
+		case 'n':
+			max_msgs = strtoul(optarg, NULL, 10);
+			break;
+		case 't':
+			timeout = strtod(optarg, NULL);
+			break;
+		case 'r':
+			readypath = optarg;
+			break;
 		default:
-			fprintf(stderr, "Usage: ctcapture -o FILE [-d] [-n COUNT] [-t SECONDS] [-r READYFILE]\n");
+			fprintf(stderr,
+				"Usage: ctcapture -o FILE [-d] [-n COUNT] [-t SECONDS] [-r READYFILE]\n");
 			return opt == 'h' ? EXIT_SUCCESS : 2;
 		}
 	}
 	if (!outpath || optind != argc || timeout <= 0) {
-		fprintf(stderr, "Usage: ctcapture -o FILE [-d] [-n COUNT] [-t SECONDS] [-r READYFILE]\n");
+		fprintf(stderr,
+			"Usage: ctcapture -o FILE [-d] [-n COUNT] [-t SECONDS] [-r READYFILE]\n");
 		return 2;
 	}
 	sigaction(SIGINT, &sa, NULL);
@@ -125,8 +139,8 @@ int main(int argc, char **argv)
 		}
 	} else {
 		for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-			if (setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i],
-						  sizeof(groups[i])) < 0) {
+			if (setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+				       &groups[i], sizeof(groups[i])) < 0) {
 				perror("ctcapture: NETLINK_ADD_MEMBERSHIP");
 				goto out;
 			}
@@ -173,7 +187,8 @@ int main(int argc, char **argv)
 				break;
 			}
 			if (write_msg(fd, nlh) < 0) {
-				fprintf(stderr, "ctcapture: write %s: %s\n", outpath, strerror(errno));
+				fprintf(stderr, "ctcapture: write %s: %s\n", outpath,
+					strerror(errno));
 				goto out;
 			}
 			msgs++;

@@ -32,7 +32,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 
-#define DEFAULT_RCVBUF	(16 * 1024 * 1024)
+#define DEFAULT_RCVBUF (16 * 1024 * 1024)
 
 static volatile sig_atomic_t stop;
 
@@ -52,16 +52,15 @@ static double now_seconds(void)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: nlcapture -o FILE [-n COUNT] [-t SECONDS] [-r READYFILE] [-b BYTES]\n"
-		"Record raw NFT_MSG_TRACE netlink messages (NFNLGRP_NFTRACE) of the\n"
-		"current network namespace to FILE.\n"
-		"  -o FILE       output file (truncated)\n"
-		"  -n COUNT      stop after COUNT messages (default: no limit)\n"
-		"  -t SECONDS    stop after SECONDS (default: 10)\n"
-		"  -r READYFILE  create READYFILE once subscribed to the group\n"
-		"  -b BYTES      receive buffer, SO_RCVBUFFORCE (default 16 MiB)\n"
-		"  -q            no per-message lines on stderr\n");
+	fprintf(out, "Usage: nlcapture -o FILE [-n COUNT] [-t SECONDS] [-r READYFILE] [-b BYTES]\n"
+		     "Record raw NFT_MSG_TRACE netlink messages (NFNLGRP_NFTRACE) of the\n"
+		     "current network namespace to FILE.\n"
+		     "  -o FILE       output file (truncated)\n"
+		     "  -n COUNT      stop after COUNT messages (default: no limit)\n"
+		     "  -t SECONDS    stop after SECONDS (default: 10)\n"
+		     "  -r READYFILE  create READYFILE once subscribed to the group\n"
+		     "  -b BYTES      receive buffer, SO_RCVBUFFORCE (default 16 MiB)\n"
+		     "  -q            no per-message lines on stderr\n");
 }
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -97,14 +96,30 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "o:n:t:r:b:qh")) != -1) {
 		switch (opt) {
-		case 'o': outpath = optarg; break;
-		case 'n': max_msgs = strtoul(optarg, NULL, 10); break;
-		case 't': timeout = strtod(optarg, NULL); break;
-		case 'r': readypath = optarg; break;
-		case 'b': rcvbuf = atoi(optarg); break;
-		case 'q': quiet = true; break;
-		case 'h': usage(stdout); return EXIT_SUCCESS;
-		default: usage(stderr); return 2;
+		case 'o':
+			outpath = optarg;
+			break;
+		case 'n':
+			max_msgs = strtoul(optarg, NULL, 10);
+			break;
+		case 't':
+			timeout = strtod(optarg, NULL);
+			break;
+		case 'r':
+			readypath = optarg;
+			break;
+		case 'b':
+			rcvbuf = atoi(optarg);
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!outpath || optind != argc || timeout <= 0 || rcvbuf <= 0) {
@@ -139,12 +154,10 @@ int main(int argc, char **argv)
 		goto out_nl;
 	}
 	/* Without a big buffer a burst of events ends in ENOBUFS. */
-	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE,
-		       &rcvbuf, sizeof(rcvbuf)) < 0)
-		fprintf(stderr, "nlcapture: SO_RCVBUFFORCE: %s, ignoring\n",
-			strerror(errno));
-	if (mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &group,
-				  sizeof(group)) < 0) {
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) <
+	    0)
+		fprintf(stderr, "nlcapture: SO_RCVBUFFORCE: %s, ignoring\n", strerror(errno));
+	if (mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
 		perror("nlcapture: NETLINK_ADD_MEMBERSHIP NFNLGRP_NFTRACE");
 		goto out_nl;
 	}
@@ -213,8 +226,8 @@ int main(int argc, char **argv)
 			}
 			msgs++;
 			if (!quiet)
-				fprintf(stderr, "nlcapture: message %lu, %u bytes\n",
-					msgs, nlh->nlmsg_len);
+				fprintf(stderr, "nlcapture: message %lu, %u bytes\n", msgs,
+					nlh->nlmsg_len);
 			if (max_msgs && msgs >= max_msgs)
 				break;
 		}

@@ -19,12 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH 64
+#define BATCH	    64
 #define PACED_BATCH 16
 
 int main(int argc, char **argv)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
+				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
 	struct mmsghdr msg[BATCH];
 	struct iovec iov = { .iov_base = "nattraced-burst", .iov_len = 15 };
 	struct addrinfo *ai;

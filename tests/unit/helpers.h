@@ -19,9 +19,8 @@ struct test_pkt {
 	uint16_t nh_len, th_len;
 };
 
-static inline void test_ipv4_tcp(struct test_pkt *p, const char *saddr,
-				 uint16_t sport, const char *daddr,
-				 uint16_t dport, uint8_t flags)
+static inline void test_ipv4_tcp(struct test_pkt *p, const char *saddr, uint16_t sport,
+				 const char *daddr, uint16_t dport, uint8_t flags)
 {
 	memset(p, 0, sizeof(*p));
 	p->nh[0] = 0x45;
@@ -40,9 +39,8 @@ static inline void test_ipv4_tcp(struct test_pkt *p, const char *saddr,
 	p->th_len = 20;
 }
 
-static inline void test_ipv6_udp(struct test_pkt *p, const char *saddr,
-				 uint16_t sport, const char *daddr,
-				 uint16_t dport)
+static inline void test_ipv6_udp(struct test_pkt *p, const char *saddr, uint16_t sport,
+				 const char *daddr, uint16_t dport)
 {
 	memset(p, 0, sizeof(*p));
 	p->nh[0] = 0x60;
@@ -60,14 +58,19 @@ static inline void test_ipv6_udp(struct test_pkt *p, const char *saddr,
 }
 
 /* A rule event (handle != 0) or, with handle 0, the implicit chain end. */
-static inline struct trace_event test_rule(uint32_t id, const char *table,
-					   const char *chain, uint64_t handle,
-					   int32_t verdict, const char *target)
+static inline struct trace_event test_rule(uint32_t id, const char *table, const char *chain,
+					   uint64_t handle, int32_t verdict, const char *target)
 {
 	struct trace_event ev = {
-		.id = id, .type = TRACE_TYPE_RULE, .family = NFPROTO_INET,
-		.nfproto = NFPROTO_IPV4, .table = table, .chain = chain,
-		.handle = handle, .verdict = verdict, .target = target,
+		.id = id,
+		.type = TRACE_TYPE_RULE,
+		.family = NFPROTO_INET,
+		.nfproto = NFPROTO_IPV4,
+		.table = table,
+		.chain = chain,
+		.handle = handle,
+		.verdict = verdict,
+		.target = target,
 		.present = TRACE_HAS_VERDICT | TRACE_HAS_NFPROTO,
 	};
 
@@ -78,12 +81,16 @@ static inline struct trace_event test_rule(uint32_t id, const char *table,
 	return ev;
 }
 
-static inline struct trace_event test_policy(uint32_t id, const char *table,
-					     const char *chain, uint32_t policy)
+static inline struct trace_event test_policy(uint32_t id, const char *table, const char *chain,
+					     uint32_t policy)
 {
 	struct trace_event ev = {
-		.id = id, .type = TRACE_TYPE_POLICY, .family = NFPROTO_INET,
-		.nfproto = NFPROTO_IPV4, .table = table, .chain = chain,
+		.id = id,
+		.type = TRACE_TYPE_POLICY,
+		.family = NFPROTO_INET,
+		.nfproto = NFPROTO_IPV4,
+		.table = table,
+		.chain = chain,
 		.policy = policy,
 		.present = TRACE_HAS_POLICY | TRACE_HAS_NFPROTO,
 	};
@@ -91,8 +98,7 @@ static inline struct trace_event test_policy(uint32_t id, const char *table,
 }
 
 /* Give an event the headers the kernel sends with a base chain's first. */
-static inline struct trace_event test_with_pkt(struct trace_event ev,
-					       const struct test_pkt *p,
+static inline struct trace_event test_with_pkt(struct trace_event ev, const struct test_pkt *p,
 					       uint32_t iif, uint32_t oif)
 {
 	ev.nh = p->nh;

@@ -27,11 +27,11 @@ static int parse_text(const char *text, struct config **ret, char *err, size_t e
 	return r;
 }
 
-#define OPTIONS(o, c, err, ...)						\
-	({								\
-		char *argv[] = { "nattraced", __VA_ARGS__, NULL };	\
-		config_options(sizeof(argv) / sizeof(argv[0]) - 1, argv,	\
-			       (o), (c), (err), sizeof(err));		\
+#define OPTIONS(o, c, err, ...)                                                           \
+	({                                                                                \
+		char *argv[] = { "nattraced", __VA_ARGS__, NULL };                        \
+		config_options(sizeof(argv) / sizeof(argv[0]) - 1, argv, (o), (c), (err), \
+			       sizeof(err));                                              \
 	})
 
 static void test_good_file_keys_comments_blanks(void **state)
@@ -76,12 +76,13 @@ static void test_command_line_overrides_file(void **state)
 
 	(void)state;
 	/* before and after --config on the command line: both win */
-	assert_int_equal(OPTIONS(&o, &c, err, "--rate", "7/hour", "--config",
-				 CONFDIR "good.conf", "-m", "udp dport 53", "--table", "trace_x"), 0);
+	assert_int_equal(OPTIONS(&o, &c, err, "--rate", "7/hour", "--config", CONFDIR "good.conf",
+				 "-m", "udp dport 53", "--table", "trace_x"),
+			 0);
 	assert_string_equal(o.match, "udp dport 53");
 	assert_string_equal(o.rate, "7/hour");
 	assert_string_equal(o.table, "trace_x");
-	assert_int_equal(o.hooks, 1u << NF_INET_FORWARD);	/* from the file */
+	assert_int_equal(o.hooks, 1u << NF_INET_FORWARD); /* from the file */
 	config_free(c);
 }
 
@@ -92,8 +93,9 @@ static void test_example_config_parses(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(OPTIONS(&o, &c, err, "--config",
-				 FIXTURES "/../../contrib/nattraced.conf.example"), 0);
+	assert_int_equal(
+		OPTIONS(&o, &c, err, "--config", FIXTURES "/../../contrib/nattraced.conf.example"),
+		0);
 	assert_string_equal(o.match, "ip daddr 198.51.100.1 tcp dport 1222 tcp flags syn");
 	assert_string_equal(o.rate, "1/second");
 	config_free(c);
@@ -161,7 +163,8 @@ static void test_bad_files_name_file_and_line(void **state)
 		{ "bad-config.conf", "bad-config.conf:2: unknown key 'config'" },
 		{ "bad-table.conf", "bad-table.conf:2: table: '1abc' is not a valid table name" },
 		{ "bad-hooks.conf", "bad-hooks.conf:2: hooks: unknown hook 'ingress'" },
-		{ "bad-count.conf", "bad-count.conf:2: count: '-1' is not a positive whole number" },
+		{ "bad-count.conf",
+		  "bad-count.conf:2: count: '-1' is not a positive whole number" },
 		{ "bad-nul.conf", "bad-nul.conf:1: NUL byte" },
 	};
 	struct options o;

@@ -18,7 +18,7 @@
 #include "timeline.h"
 #include "trace.h"
 
-#define MAX_MSGS	64
+#define MAX_MSGS 64
 
 struct fixture {
 	char *buf;
@@ -78,7 +78,7 @@ static void test_fixture_drop_decodes_every_attribute(void **state)
 	assert_int_equal(ev.verdict, NFT_CONTINUE);
 	assert_true(ev.present & TRACE_HAS_IIF);
 	assert_false(ev.present & TRACE_HAS_OIF);
-	assert_int_equal(ev.iiftype, 1);	/* ARPHRD_ETHER */
+	assert_int_equal(ev.iiftype, 1); /* ARPHRD_ETHER */
 	assert_int_equal(ev.nh_len, 20);
 	assert_int_equal(ev.th_len, 20);
 	assert_int_equal(ev.ll_len, 14);
@@ -104,7 +104,7 @@ static void test_fixture_drop_decodes_every_attribute(void **state)
 	assert_int_equal(ev.verdict, NF_ACCEPT);
 	/* the conntrack attributes 18-21 of Linux 6.16+ */
 	assert_true(ev.present & TRACE_HAS_CT_STATE);
-	assert_int_equal(ev.ct_state, 8);	/* new */
+	assert_int_equal(ev.ct_state, 8); /* new */
 	assert_true(ev.present & TRACE_HAS_CT_DIRECTION);
 	assert_int_equal(ev.ct_direction, 0);
 	assert_true(ev.present & TRACE_HAS_CT_ID);
@@ -118,7 +118,7 @@ static void test_fixture_drop_decodes_every_attribute(void **state)
 	assert_string_equal(ev.target, "allowed_dnats");
 	assert_true(ev.present & TRACE_HAS_OIF);
 	assert_true(ev.present & TRACE_HAS_CT_STATUS);
-	assert_true(ev.ct_status & (1u << 5));	/* IPS_DST_NAT */
+	assert_true(ev.ct_status & (1u << 5)); /* IPS_DST_NAT */
 
 	assert_int_equal(trace_decode(f.msg[5], &ev), 0);
 	assert_string_equal(ev.chain, "allowed_dnats");
@@ -132,7 +132,7 @@ static void test_fixture_drop_decodes_every_attribute(void **state)
 struct one {
 	struct timeline tl;
 	unsigned int n;
-	struct timeline_table *t;	/* owns the names tl points to */
+	struct timeline_table *t; /* owns the names tl points to */
 };
 
 static void keep(void *ctx, const struct timeline *tl, enum timeline_end why)
@@ -147,8 +147,11 @@ static void keep(void *ctx, const struct timeline *tl, enum timeline_end why)
 static struct one replay(const char *name)
 {
 	struct timeline_config cfg = {
-		.own_table = "trace_debug", .own_family = NFPROTO_INET,
-		.max_inflight = 16, .idle_ns = 80000000, .emit = keep,
+		.own_table = "trace_debug",
+		.own_family = NFPROTO_INET,
+		.max_inflight = 16,
+		.idle_ns = 80000000,
+		.emit = keep,
 	};
 	struct timeline_table *t;
 	struct fixture f;
@@ -244,7 +247,10 @@ static void test_fixture_output_hook_starts_in_own_output_chain(void **state)
 static void test_truncated_and_corrupted_messages_never_crash(void **state)
 {
 	static const char *const names[] = {
-		"trace_drop.bin", "trace_accept.bin", "trace_ipv6.bin", "trace_output.bin",
+		"trace_drop.bin",
+		"trace_accept.bin",
+		"trace_ipv6.bin",
+		"trace_output.bin",
 	};
 	unsigned int refused = 0;
 
@@ -325,8 +331,9 @@ static void test_not_a_trace_message_is_enomsg(void **state)
 	struct trace_event ev;
 
 	(void)state;
-	assert_int_equal(trace_decode(start(buf, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE), &ev),
-			 -ENOMSG);
+	assert_int_equal(
+		trace_decode(start(buf, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE), &ev),
+		-ENOMSG);
 	assert_int_equal(trace_decode(start(buf, NLMSG_ERROR), &ev), -ENOMSG);
 }
 
@@ -396,7 +403,7 @@ static void test_conntrack_attributes_decoded(void **state)
 	assert_int_equal(ev.ct_status, 0x1a);
 	assert_int_equal(ev.ct_state, 2);
 	assert_int_equal(ev.present, TRACE_HAS_CT_ID | TRACE_HAS_CT_DIRECTION |
-			 TRACE_HAS_CT_STATUS | TRACE_HAS_CT_STATE);
+					     TRACE_HAS_CT_STATUS | TRACE_HAS_CT_STATE);
 }
 
 static void test_attributes_of_newer_kernels_are_skipped(void **state)
@@ -451,10 +458,10 @@ static void test_datagram_walk_refuses_lengths_past_the_end(void **state)
 	nlh->nlmsg_len = 0x8000004c;
 	assert_null(trace_msg_next(buf, 76, &off, &bad));
 	assert_true(bad);
-	nlh->nlmsg_len = 8;	/* shorter than its own header */
+	nlh->nlmsg_len = 8; /* shorter than its own header */
 	assert_null(trace_msg_next(buf, 76, &off, &bad));
 	assert_true(bad);
-	nlh->nlmsg_len = 18;	/* two messages, the first padded to 20 */
+	nlh->nlmsg_len = 18; /* two messages, the first padded to 20 */
 	((struct nlmsghdr *)((char *)buf + 20))->nlmsg_len = 16;
 	assert_ptr_equal(trace_msg_next(buf, 36, &off, &bad), nlh);
 	assert_int_equal(off, 20);
@@ -462,11 +469,11 @@ static void test_datagram_walk_refuses_lengths_past_the_end(void **state)
 	assert_null(trace_msg_next(buf, 36, &off, &bad));
 	assert_false(bad);
 	off = 0;
-	assert_non_null(trace_msg_next(buf, 18, &off, &bad));	/* unpadded tail */
+	assert_non_null(trace_msg_next(buf, 18, &off, &bad)); /* unpadded tail */
 	assert_null(trace_msg_next(buf, 18, &off, &bad));
 	assert_false(bad);
 	off = 0;
-	assert_null(trace_msg_next(buf, 10, &off, &bad));	/* a torn header */
+	assert_null(trace_msg_next(buf, 10, &off, &bad)); /* a torn header */
 	assert_true(bad);
 }
 

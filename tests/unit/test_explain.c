@@ -27,10 +27,10 @@
 
 struct env {
 	struct rulecache *rc;
-	const char *members[8];	/* "set|key" pairs that are in their set */
+	const char *members[8]; /* "set|key" pairs that are in their set */
 	unsigned int queries;
-	int fail;		/* set_member returns this if non-zero */
-	struct timeline tl;	/* the last timeline emitted */
+	int fail;	    /* set_member returns this if non-zero */
+	struct timeline tl; /* the last timeline emitted */
 	bool have;
 };
 
@@ -111,9 +111,15 @@ static int r_set_member(void *xctx, uint8_t family, const char *table, const cha
 static struct resolver resolver_for(struct env *e)
 {
 	return (struct resolver){
-		.ctx = e, .rule = r_rule, .hook = r_hook, .ifname = r_ifname,
-		.xctx = e, .chain_rules = r_chain_rules, .base_hooks = r_base_hooks,
-		.ifaddr = r_ifaddr, .set_member = r_set_member,
+		.ctx = e,
+		.rule = r_rule,
+		.hook = r_hook,
+		.ifname = r_ifname,
+		.xctx = e,
+		.chain_rules = r_chain_rules,
+		.base_hooks = r_base_hooks,
+		.ifaddr = r_ifaddr,
+		.set_member = r_set_member,
 	};
 }
 
@@ -142,15 +148,18 @@ static void keep(void *ctx, const struct timeline *tl, enum timeline_end why)
 	struct env *e = ctx;
 
 	(void)why;
-	e->tl = *tl;	/* names stay interned in the table, which lives on */
+	e->tl = *tl; /* names stay interned in the table, which lives on */
 	e->have = true;
 }
 
 static struct timeline_table *new_table(struct env *e)
 {
 	struct timeline_config cfg = {
-		.own_table = OWN, .own_family = NFPROTO_INET, .max_inflight = 4,
-		.emit = keep, .emit_ctx = e,
+		.own_table = OWN,
+		.own_family = NFPROTO_INET,
+		.max_inflight = 4,
+		.emit = keep,
+		.emit_ctx = e,
 	};
 	struct timeline_table *t;
 
@@ -161,8 +170,8 @@ static struct timeline_table *new_table(struct env *e)
 /* Our trace rule's event: the packet is ours. */
 static void own(struct timeline_table *t, uint32_t id, const struct test_pkt *p)
 {
-	struct trace_event ev = test_with_pkt(test_rule(id, OWN, "trace_prerouting", 1,
-							NFT_CONTINUE, NULL), p, 2, 0);
+	struct trace_event ev = test_with_pkt(
+		test_rule(id, OWN, "trace_prerouting", 1, NFT_CONTINUE, NULL), p, 2, 0);
 
 	timeline_add(t, &ev, 0);
 }
@@ -216,9 +225,11 @@ static void test_lookups_concat_negated_vmap(void **state)
 	assert_true(l[0].is_map);
 	assert_string_equal(l[0].set, "m");
 
-	assert_int_equal(explain_rule_lookups(
-		"iifname . oifname . meta mark . meta l4proto . th dport . udp sport . ip6 saddr @k accept",
-		l, 4), 1);
+	assert_int_equal(
+		explain_rule_lookups(
+			"iifname . oifname . meta mark . meta l4proto . th dport . udp sport . ip6 saddr @k accept",
+			l, 4),
+		1);
 	assert_int_equal(l[0].n_sel, 7);
 	assert_int_equal(l[0].sel[0], EXPLAIN_SEL_IIFNAME);
 	assert_int_equal(l[0].sel[1], EXPLAIN_SEL_OIFNAME);
@@ -236,7 +247,8 @@ static void test_lookups_unsupported_and_statements(void **state)
 
 	(void)state;
 	/* a mask, a ct key: found, but "not evaluated" */
-	assert_int_equal(explain_rule_lookups("ip saddr & 255.255.0.0 == @blocked accept", l, 4), 1);
+	assert_int_equal(explain_rule_lookups("ip saddr & 255.255.0.0 == @blocked accept", l, 4),
+			 1);
 	assert_false(l[0].supported);
 	assert_non_null(strstr(l[0].expr, "255.255.0.0"));
 	assert_int_equal(explain_rule_lookups("ct mark @marks accept", l, 4), 1);
@@ -261,8 +273,8 @@ static void test_comment_is_the_quoted_last_comment(void **state)
 	char buf[64];
 
 	(void)state;
-	assert_true(explain_rule_comment("tcp dport 22 drop comment \"no ssh; # really\"",
-					 buf, sizeof(buf)));
+	assert_true(explain_rule_comment("tcp dport 22 drop comment \"no ssh; # really\"", buf,
+					 sizeof(buf)));
 	assert_string_equal(buf, "no ssh; # really");
 	assert_false(explain_rule_comment("drop", buf, sizeof(buf)));
 	assert_false(explain_rule_comment("iifname \"comment\" drop", buf, sizeof(buf)));
@@ -326,7 +338,9 @@ static void test_fixture_drop_hint_names_the_missing_pair(void **state)
 	explain_hint_command(&ex.hints[0], buf, sizeof(buf));
 	assert_string_equal(buf, "nft add element inet filter allow_in { 203.0.113.10 . 22 }");
 	explain_cause_str(&e.tl, &ex, buf, sizeof(buf));
-	assert_string_equal(buf, "drop by rule `drop` (handle 11) in inet filter allowed_dnats, reached from inet filter forward at hook forward via jump allowed_dnats (handle 8)");
+	assert_string_equal(
+		buf,
+		"drop by rule `drop` (handle 11) in inet filter allowed_dnats, reached from inet filter forward at hook forward via jump allowed_dnats (handle 8)");
 
 	/* Once the pair is in the set, the hint says the rule failed elsewhere. */
 	e.members[0] = "allow_in|203.0.113.10 . 22";
@@ -446,7 +460,8 @@ static void test_policy_drop_scans_base_and_returned_chains(void **state)
 		struct trace_event ev;
 
 		own(t, 1, &fwd);
-		ev = test_with_pkt(test_rule(1, "filter", "forward", 12, NFT_JUMP, "checks"), &fwd, 2, 3);
+		ev = test_with_pkt(test_rule(1, "filter", "forward", 12, NFT_JUMP, "checks"), &fwd,
+				   2, 3);
 		ev.present |= TRACE_HAS_MARK;
 		ev.mark = 0x10;
 		timeline_add(t, &ev, 0);
@@ -524,7 +539,9 @@ static void test_goto_path_and_reject_with_comment(void **state)
 	assert_int_equal(ex.n_via, 1);
 	assert_int_equal(e.tl.steps[ex.via[0]].verdict, NFT_GOTO);
 	explain_cause_str(&e.tl, &ex, buf, sizeof(buf));
-	assert_string_equal(buf, "reject by rule `reject with tcp reset comment \"last resort\"` (handle 32, comment \"last resort\") in inet filter final, reached from inet filter forward at hook forward via goto final (handle 13)");
+	assert_string_equal(
+		buf,
+		"reject by rule `reject with tcp reset comment \"last resort\"` (handle 32, comment \"last resort\") in inet filter final, reached from inet filter forward at hook forward via goto final (handle 13)");
 	/* final: udp dport cannot match tcp (no hint); tcp dport 22 asked */
 	{
 		bool tcp_ok = false;
@@ -546,21 +563,20 @@ static void test_goto_path_and_reject_with_comment(void **state)
 /* A goto does not return: the chain it leaves is not resumed. */
 static void test_goto_returns_to_the_caller_of_the_jump(void **state)
 {
-	static const char rules[] =
-		"table inet t { # handle 1\n"
-		"\tchain fw { # handle 1\n"
-		"\t\ttype filter hook forward priority filter; policy drop;\n"
-		"\t\tjump a # handle 1\n"
-		"\t\tip saddr @after_jump accept # handle 2\n"
-		"\t}\n"
-		"\tchain a { # handle 2\n"
-		"\t\tgoto b # handle 3\n"
-		"\t\tip saddr @in_a_after_goto accept # handle 4\n"
-		"\t}\n"
-		"\tchain b { # handle 3\n"
-		"\t\tip daddr @in_b accept # handle 5\n"
-		"\t}\n"
-		"}\n";
+	static const char rules[] = "table inet t { # handle 1\n"
+				    "\tchain fw { # handle 1\n"
+				    "\t\ttype filter hook forward priority filter; policy drop;\n"
+				    "\t\tjump a # handle 1\n"
+				    "\t\tip saddr @after_jump accept # handle 2\n"
+				    "\t}\n"
+				    "\tchain a { # handle 2\n"
+				    "\t\tgoto b # handle 3\n"
+				    "\t\tip saddr @in_a_after_goto accept # handle 4\n"
+				    "\t}\n"
+				    "\tchain b { # handle 3\n"
+				    "\t\tip daddr @in_b accept # handle 5\n"
+				    "\t}\n"
+				    "}\n";
 	struct env e = {};
 	struct timeline_table *t = new_table(&e);
 	struct test_pkt p;
@@ -593,18 +609,17 @@ static void test_goto_returns_to_the_caller_of_the_jump(void **state)
 
 static void test_same_key_asked_once_and_errors_not_evaluated(void **state)
 {
-	static const char rules[] =
-		"table ip f { # handle 1\n"
-		"\tchain fw { # handle 1\n"
-		"\t\ttype filter hook forward priority filter; policy drop;\n"
-		"\t\tip saddr @s accept # handle 2\n"
-		"\t\tip saddr @s counter accept # handle 3\n"
-		"\t\tip saddr @gone accept # handle 4\n"
-		"\t\tip daddr @d1 accept # handle 5\n"
-		"\t\tip daddr @d2 accept # handle 6\n"
-		"\t\tip daddr @d3 accept # handle 7\n"
-		"\t}\n"
-		"}\n";
+	static const char rules[] = "table ip f { # handle 1\n"
+				    "\tchain fw { # handle 1\n"
+				    "\t\ttype filter hook forward priority filter; policy drop;\n"
+				    "\t\tip saddr @s accept # handle 2\n"
+				    "\t\tip saddr @s counter accept # handle 3\n"
+				    "\t\tip saddr @gone accept # handle 4\n"
+				    "\t\tip daddr @d1 accept # handle 5\n"
+				    "\t\tip daddr @d2 accept # handle 6\n"
+				    "\t\tip daddr @d3 accept # handle 7\n"
+				    "\t}\n"
+				    "}\n";
 	struct env e = {};
 	struct timeline_table *t = new_table(&e);
 	struct test_pkt p;
@@ -644,9 +659,14 @@ static void test_same_key_asked_once_and_errors_not_evaluated(void **state)
 }
 
 static const struct natmap masq = {
-	.nat = NATMAP_NAT_SNAT, .l3 = 4, .l4proto = IPPROTO_TCP, .has_ports = true,
-	.orig_src = { { 203, 0, 113, 10 }, 40000 }, .orig_dst = { { 198, 51, 100, 2 }, 80 },
-	.reply_src = { { 198, 51, 100, 2 }, 80 }, .reply_dst = { { 198, 51, 100, 1 }, 50123 },
+	.nat = NATMAP_NAT_SNAT,
+	.l3 = 4,
+	.l4proto = IPPROTO_TCP,
+	.has_ports = true,
+	.orig_src = { { 203, 0, 113, 10 }, 40000 },
+	.orig_dst = { { 198, 51, 100, 2 }, 80 },
+	.reply_src = { { 198, 51, 100, 2 }, 80 },
+	.reply_dst = { { 198, 51, 100, 1 }, 50123 },
 };
 
 static const struct natmap *masq_mapping(void *ctx, const struct tl_ct *ct,
@@ -703,7 +723,8 @@ static void test_masquerade_and_snat_from_postrouting_rule(void **state)
 
 	/* snat to a fixed address and port */
 	test_ipv4_tcp(&out, "203.0.113.11", 40001, "198.51.100.2", 80, 0x02);
-	ev = test_with_pkt(test_rule(5, OWN, "trace_prerouting", 1, NFT_CONTINUE, NULL), &out, 3, 0);
+	ev = test_with_pkt(test_rule(5, OWN, "trace_prerouting", 1, NFT_CONTINUE, NULL), &out, 3,
+			   0);
 	timeline_add(t, &ev, 0);
 	ev = test_with_pkt(test_rule(5, "nat", "postrouting", 5, NF_ACCEPT, NULL), &out, 3, 2);
 	timeline_add(t, &ev, 0);
@@ -744,7 +765,7 @@ static void test_snat_from_conntrack_status(void **state)
 	own(t, 7, &p);
 	ev = test_with_pkt(test_rule(7, "filter", "forward", 10, NF_ACCEPT, NULL), &p, 3, 2);
 	ev.present |= TRACE_HAS_CT_STATUS | TRACE_HAS_CT_DIRECTION | TRACE_HAS_CT_STATE;
-	ev.ct_status = 0x19e;	/* seen-reply,assured,confirmed,snat,snat-done */
+	ev.ct_status = 0x19e; /* seen-reply,assured,confirmed,snat,snat-done */
 	ev.ct_state = 2;
 	timeline_add(t, &ev, 0);
 	timeline_flush(t);
@@ -789,10 +810,11 @@ static void test_outside_ruleset_only_when_later_hooks_have_chains(void **state)
 	explain_timeline(&e.tl, &r, &ex);
 	assert_true(ex.outside);
 	assert_string_equal(ex.outside_after, "prerouting");
-	assert_int_equal(ex.outside_expected,
-			 1u << NF_INET_LOCAL_IN | 1u << NF_INET_FORWARD | 1u << NF_INET_POST_ROUTING);
+	assert_int_equal(ex.outside_expected, 1u << NF_INET_LOCAL_IN | 1u << NF_INET_FORWARD |
+						      1u << NF_INET_POST_ROUTING);
 	explain_cause_str(&e.tl, &ex, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "never reached input, forward or postrouting: dropped outside the ruleset"));
+	assert_non_null(strstr(
+		buf, "never reached input, forward or postrouting: dropped outside the ruleset"));
 
 	/* incomplete timelines prove nothing */
 	e.tl.lossy = true;

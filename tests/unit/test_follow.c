@@ -14,10 +14,10 @@
 #include "options.h"
 
 #define SEC	1000000000ull
-#define TCP_SYN	0x02
-#define TCP_ACK	0x10
-#define TCP_FIN	0x01
-#define TCP_RST	0x04
+#define TCP_SYN 0x02
+#define TCP_ACK 0x10
+#define TCP_FIN 0x01
+#define TCP_RST 0x04
 
 struct ended {
 	uint32_t ids[16];
@@ -173,7 +173,7 @@ static void test_full_table_counts_and_refuses(void **state)
 	(void)state;
 	assert_non_null(follow_start(t, 1, 0));
 	assert_non_null(follow_start(t, 2, SEC));
-	assert_null(follow_start(t, 2, SEC));	/* followed already: not counted */
+	assert_null(follow_start(t, 2, SEC)); /* followed already: not counted */
 	assert_int_equal(follow_stats(t)->full, 0);
 	assert_null(follow_start(t, 3, SEC));
 	assert_int_equal(follow_stats(t)->full, 1);
@@ -250,8 +250,8 @@ static void test_missed_connection_counts_once(void **state)
 	(void)state;
 	follow_start(t, 1, 0);
 	follow_missed(t, 2);
-	follow_missed(t, 2);	/* its retransmitted SYN */
-	follow_missed(t, 1);	/* followed: not missed */
+	follow_missed(t, 2); /* its retransmitted SYN */
+	follow_missed(t, 1); /* followed: not missed */
 	assert_int_equal(follow_stats(t)->full, 1);
 	follow_table_free(t);
 }
@@ -269,8 +269,17 @@ static int parse(struct options *o, char **argv)
 static void test_follow_options_defaults_and_bounds(void **state)
 {
 	char *plain[] = { "nattraced", "-m", "tcp dport 22", NULL };
-	char *all[] = { "nattraced", "-m", "tcp dport 22", "--follow", "--follow-packets", "3",
-			"--follow-timeout", "0.5", "--follow-max", "10", NULL };
+	char *all[] = { "nattraced",
+			"-m",
+			"tcp dport 22",
+			"--follow",
+			"--follow-packets",
+			"3",
+			"--follow-timeout",
+			"0.5",
+			"--follow-max",
+			"10",
+			NULL };
 	char *bad_packets[] = { "nattraced", "-m", "x", "--follow-packets", "0", NULL };
 	char *bad_timeout[] = { "nattraced", "-m", "x", "--follow-timeout", "0.05", NULL };
 	char *bad_max[] = { "nattraced", "-m", "x", "--follow-max", "65537", NULL };

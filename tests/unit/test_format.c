@@ -15,8 +15,8 @@
 #define OWN "trace_debug"
 
 /* A ruleset of three rules, one of them deleted since. */
-static const char *fake_rule(void *ctx, uint8_t family, const char *table,
-			     uint64_t handle, bool *ret_deleted)
+static const char *fake_rule(void *ctx, uint8_t family, const char *table, uint64_t handle,
+			     bool *ret_deleted)
 {
 	(void)ctx;
 	*ret_deleted = false;
@@ -35,15 +35,14 @@ static const char *fake_rule(void *ctx, uint8_t family, const char *table,
 	return NULL;
 }
 
-static const char *fake_hook(void *ctx, uint8_t family, const char *table,
-			     const char *chain)
+static const char *fake_hook(void *ctx, uint8_t family, const char *table, const char *chain)
 {
 	(void)ctx;
 	(void)family;
 	(void)table;
 	if (strcmp(chain, "allowed_dnats") == 0)
 		return NULL;
-	return chain;	/* base chains are named after their hooks here */
+	return chain; /* base chains are named after their hooks here */
 }
 
 static const char *fake_ifname(void *ctx, uint32_t ifindex)
@@ -53,7 +52,9 @@ static const char *fake_ifname(void *ctx, uint32_t ifindex)
 }
 
 static const struct resolver resolver = {
-	.rule = fake_rule, .hook = fake_hook, .ifname = fake_ifname,
+	.rule = fake_rule,
+	.hook = fake_hook,
+	.ifname = fake_ifname,
 };
 
 struct out {
@@ -88,8 +89,11 @@ static struct out run(bool accept, bool own_start)
 {
 	struct out o = {};
 	struct timeline_config cfg = {
-		.own_table = OWN, .own_family = NFPROTO_INET, .max_inflight = 4,
-		.emit = render, .emit_ctx = &o,
+		.own_table = OWN,
+		.own_family = NFPROTO_INET,
+		.max_inflight = 4,
+		.emit = render,
+		.emit_ctx = &o,
 	};
 	struct timeline_table *t;
 	struct test_pkt in, fwd;
@@ -100,21 +104,24 @@ static struct out run(bool accept, bool own_start)
 	test_ipv4_tcp(&in, "198.51.100.2", 44976, "198.51.100.1", 1222, 0x02);
 	test_ipv4_tcp(&fwd, "198.51.100.2", 44976, "203.0.113.10", 22, 0x02);
 	if (own_start)
-		add(t, test_with_pkt(test_rule(id, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), &in, 2, 0));
+		add(t, test_with_pkt(test_rule(id, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL),
+				     &in, 2, 0));
 	else
-		timeline_loss_begin(t);	/* the start was lost in an overrun */
+		timeline_loss_begin(t); /* the start was lost in an overrun */
 	ev = test_with_pkt(test_rule(id, "nat", "prerouting", 3, NF_ACCEPT, NULL), &in, 2, 0);
 	ev.present |= TRACE_HAS_CT_STATE | TRACE_HAS_CT_DIRECTION | TRACE_HAS_CT_ID;
 	ev.ct_state = 8;
 	ev.ct_id = 77;
 	add(t, ev);
-	ev = test_with_pkt(test_rule(id, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &fwd, 2, 3);
+	ev = test_with_pkt(test_rule(id, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &fwd,
+			   2, 3);
 	ev.present |= TRACE_HAS_CT_STATUS;
 	ev.ct_status = 0x128;
 	add(t, ev);
 	if (accept) {
 		add(t, test_rule(id, "filter", "allowed_dnats", 6, NF_ACCEPT, NULL));
-		add(t, test_with_pkt(test_rule(id, "nat", "postrouting", 0, NFT_CONTINUE, NULL), &fwd, 0, 3));
+		add(t, test_with_pkt(test_rule(id, "nat", "postrouting", 0, NFT_CONTINUE, NULL),
+				     &fwd, 0, 3));
 		add(t, test_policy(id, "nat", "postrouting", NF_ACCEPT));
 		timeline_flush(t);
 	} else {
@@ -194,7 +201,8 @@ static void test_json_drop_has_cause_path_and_dnat(void **state)
 	assert_string_equal(str(j, "events.0.hook"), "prerouting");
 	assert_string_equal(str(j, "events.0.type"), "rule");
 	assert_string_equal(str(j, "events.0.handle"), "3");
-	assert_string_equal(str(j, "events.0.rule"), "iifname \"wan0\" tcp dport 1222 dnat ip to 203.0.113.10:22");
+	assert_string_equal(str(j, "events.0.rule"),
+			    "iifname \"wan0\" tcp dport 1222 dnat ip to 203.0.113.10:22");
 	assert_string_equal(str(j, "events.0.verdict"), "accept");
 	assert_string_equal(str(j, "events.0.target"), "null");
 	assert_string_equal(str(j, "events.0.ct.state.0"), "new");
@@ -272,14 +280,26 @@ static void test_text_names_rules_rewrite_and_cause(void **state)
 	struct out o = run(false, true);
 
 	(void)state;
-	assert_non_null(strstr(o.text, "trace 06fed0fb tcp 198.51.100.2:44976 -> 198.51.100.1:1222 [syn] iif wan0: drop\n"));
-	assert_non_null(strstr(o.text, "  prerouting inet nat prerouting ct state new original id 77\n"));
-	assert_non_null(strstr(o.text, "      rule `iifname \"wan0\" tcp dport 1222 dnat ip to 203.0.113.10:22` (handle 3): accept\n"));
-	assert_non_null(strstr(o.text, "  dnat 198.51.100.1:1222 -> 203.0.113.10:22 by rule `iifname \"wan0\" tcp dport 1222 dnat ip to 203.0.113.10:22` (handle 3) at prerouting\n  forward inet filter forward"));
-	assert_non_null(strstr(o.text, "      rule `ct status dnat jump allowed_dnats` (handle 5): jump allowed_dnats\n"));
+	assert_non_null(strstr(
+		o.text,
+		"trace 06fed0fb tcp 198.51.100.2:44976 -> 198.51.100.1:1222 [syn] iif wan0: drop\n"));
+	assert_non_null(
+		strstr(o.text, "  prerouting inet nat prerouting ct state new original id 77\n"));
+	assert_non_null(strstr(
+		o.text,
+		"      rule `iifname \"wan0\" tcp dport 1222 dnat ip to 203.0.113.10:22` (handle 3): accept\n"));
+	assert_non_null(strstr(
+		o.text,
+		"  dnat 198.51.100.1:1222 -> 203.0.113.10:22 by rule `iifname \"wan0\" tcp dport 1222 dnat ip to 203.0.113.10:22` (handle 3) at prerouting\n  forward inet filter forward"));
+	assert_non_null(strstr(
+		o.text,
+		"      rule `ct status dnat jump allowed_dnats` (handle 5): jump allowed_dnats\n"));
 	/* the jumped-to chain's rules are indented under the jump */
-	assert_non_null(strstr(o.text, ": jump allowed_dnats\n        rule `drop` (handle 7): drop\n"));
-	assert_non_null(strstr(o.text, "  verdict drop by rule `drop` (handle 7) in inet filter allowed_dnats, reached from inet filter forward at hook forward via jump allowed_dnats (handle 5)\n"));
+	assert_non_null(
+		strstr(o.text, ": jump allowed_dnats\n        rule `drop` (handle 7): drop\n"));
+	assert_non_null(strstr(
+		o.text,
+		"  verdict drop by rule `drop` (handle 7) in inet filter allowed_dnats, reached from inet filter forward at hook forward via jump allowed_dnats (handle 5)\n"));
 	free(o.json);
 	free(o.text);
 }
@@ -290,9 +310,15 @@ static void test_text_accept_and_deleted_rule(void **state)
 
 	(void)state;
 	assert_non_null(strstr(o.text, ": accept\n"));
-	assert_non_null(strstr(o.text, "rule `ip daddr . tcp dport @allow_in accept` (handle 6, deleted): accept\n"));
-	assert_non_null(strstr(o.text, "  postrouting inet nat postrouting; policy: accept (no rule matched)\n  accepted at"));
-	assert_non_null(strstr(o.text, "  verdict accept by policy in inet nat postrouting at hook postrouting\n"));
+	assert_non_null(strstr(
+		o.text,
+		"rule `ip daddr . tcp dport @allow_in accept` (handle 6, deleted): accept\n"));
+	assert_non_null(strstr(
+		o.text,
+		"  postrouting inet nat postrouting; policy: accept (no rule matched)\n  accepted at"));
+	assert_non_null(
+		strstr(o.text,
+		       "  verdict accept by policy in inet nat postrouting at hook postrouting\n"));
 	free(o.json);
 	free(o.text);
 }

@@ -17,15 +17,23 @@
 #define OWN "trace_debug"
 
 static struct natmap known = {
-	.event = NATMAP_EV_NEW, .nat = NATMAP_NAT_DNAT, .l3 = 4,
-	.l4proto = IPPROTO_TCP, .has_ports = true,
-	.orig_src = { { 198, 51, 100, 2 }, 44976 }, .orig_dst = { { 198, 51, 100, 1 }, 1222 },
-	.reply_src = { { 203, 0, 113, 10 }, 22 }, .reply_dst = { { 198, 51, 100, 2 }, 44976 },
-	.ct_id = 77, .has_ct_id = true, .tcp_state = 1, .has_tcp_state = true,
+	.event = NATMAP_EV_NEW,
+	.nat = NATMAP_NAT_DNAT,
+	.l3 = 4,
+	.l4proto = IPPROTO_TCP,
+	.has_ports = true,
+	.orig_src = { { 198, 51, 100, 2 }, 44976 },
+	.orig_dst = { { 198, 51, 100, 1 }, 1222 },
+	.reply_src = { { 203, 0, 113, 10 }, 22 },
+	.reply_dst = { { 198, 51, 100, 2 }, 44976 },
+	.ct_id = 77,
+	.has_ct_id = true,
+	.tcp_state = 1,
+	.has_tcp_state = true,
 };
 
 static const struct natmap *fake_mapping(void *ctx, const struct tl_ct *ct,
-					const struct packet_info *orig)
+					 const struct packet_info *orig)
 {
 	(void)ctx;
 	(void)orig;
@@ -60,8 +68,11 @@ static struct out run(const struct resolver *r, uint32_t ct_id)
 {
 	struct out o = { .r = r };
 	struct timeline_config cfg = {
-		.own_table = OWN, .own_family = NFPROTO_INET, .max_inflight = 4,
-		.emit = render, .emit_ctx = &o,
+		.own_table = OWN,
+		.own_family = NFPROTO_INET,
+		.max_inflight = 4,
+		.emit = render,
+		.emit_ctx = &o,
 	};
 	struct timeline_table *t;
 	struct test_pkt in, fwd;
@@ -71,7 +82,8 @@ static struct out run(const struct resolver *r, uint32_t ct_id)
 	assert_int_equal(timeline_table_new(&cfg, &t), 0);
 	test_ipv4_tcp(&in, "198.51.100.2", 44976, "198.51.100.1", 1222, 0x02);
 	test_ipv4_tcp(&fwd, "198.51.100.2", 44976, "203.0.113.10", 22, 0x02);
-	ev = test_with_pkt(test_rule(id, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), &in, 2, 0);
+	ev = test_with_pkt(test_rule(id, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), &in, 2,
+			   0);
 	timeline_add(t, &ev, 0);
 	ev = test_with_pkt(test_rule(id, "nat", "prerouting", 3, NF_ACCEPT, NULL), &in, 2, 0);
 	ev.present |= TRACE_HAS_CT_ID;
@@ -96,7 +108,9 @@ static void test_timeline_names_its_mapping_by_ct_id(void **state)
 	assert_int_equal(json_integer_value(json_object_get(m, "ct_id")), 77);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "ct"), "id")), 77);
 	assert_string_equal(json_string_value(json_object_get(m, "reply_src")), "203.0.113.10:22");
-	assert_non_null(strstr(o.text, "\n  mapping: nat + tcp 198.51.100.2:44976 -> 198.51.100.1:1222 dnat 203.0.113.10:22 id 77 SYN_SENT\n"));
+	assert_non_null(strstr(
+		o.text,
+		"\n  mapping: nat + tcp 198.51.100.2:44976 -> 198.51.100.1:1222 dnat 203.0.113.10:22 id 77 SYN_SENT\n"));
 	json_decref(j);
 	free(o.json);
 	free(o.text);

@@ -75,7 +75,9 @@ static const char *field(const char *key)
 static struct timeline_table *table(void)
 {
 	struct timeline_config cfg = {
-		.own_table = OWN, .own_family = NFPROTO_INET, .max_inflight = 4,
+		.own_table = OWN,
+		.own_family = NFPROTO_INET,
+		.max_inflight = 4,
 		.emit = collect,
 	};
 	struct timeline_table *t;
@@ -93,9 +95,11 @@ static void test_drop_fields_priority_message(void **state)
 	(void)state;
 	test_ipv4_tcp(&in, "198.51.100.2", 44976, "198.51.100.1", 1222, 0x02);
 	test_ipv4_tcp(&fwd, "198.51.100.2", 44976, "203.0.113.10", 22, 0x02);
-	add(t, test_with_pkt(test_rule(id, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), &in, 2, 0));
+	add(t, test_with_pkt(test_rule(id, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), &in, 2,
+			     0));
 	add(t, test_with_pkt(test_rule(id, "nat", "prerouting", 3, NF_ACCEPT, NULL), &in, 2, 0));
-	add(t, test_with_pkt(test_rule(id, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &fwd, 2, 3));
+	add(t, test_with_pkt(test_rule(id, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &fwd,
+			     2, 3));
 	add(t, test_rule(id, "filter", "allowed_dnats", 7, NF_DROP, NULL));
 	timeline_table_free(t);
 
@@ -124,7 +128,8 @@ static void test_drop_fields_priority_message(void **state)
 		"allowed_dnats [trace 06fed0fb]\n";
 	if (strncmp(field("MESSAGE"), summary, strlen(summary)) != 0)
 		fail_msg("MESSAGE starts '%.200s'", field("MESSAGE"));
-	assert_non_null(strstr(field("MESSAGE"), "\n      rule `ct status dnat jump allowed_dnats`"));
+	assert_non_null(
+		strstr(field("MESSAGE"), "\n      rule `ct status dnat jump allowed_dnats`"));
 	assert_false(field("MESSAGE")[strlen(field("MESSAGE")) - 1] == '\n');
 	journal_fields_free(&fields);
 }
@@ -156,7 +161,7 @@ static void test_ipv6_accept_with_lost_events_is_unknown(void **state)
 
 	assert_string_equal(field("NATTRACE_VERDICT"), "unknown");
 	assert_string_equal(field("NATTRACE_COMPLETE"), "false");
-	assert_string_equal(field("PRIORITY"), "5");	/* incomplete: notice */
+	assert_string_equal(field("PRIORITY"), "5"); /* incomplete: notice */
 	assert_string_equal(field("NATTRACE_PROTO"), "udp");
 	assert_string_equal(field("NATTRACE_SRC"), "[2001:db8:1::2]:5353");
 	assert_string_equal(field("NATTRACE_DST"), "[2001:db8:2::10]:53");
@@ -172,8 +177,13 @@ static void test_ipv6_accept_with_lost_events_is_unknown(void **state)
 static void test_nat_mapping_fields(void **state)
 {
 	struct natmap m = {
-		.event = NATMAP_EV_NEW, .nat = NATMAP_NAT_DNAT, .l3 = 4, .l4proto = 6,
-		.has_ports = true, .ct_id = 4242, .has_ct_id = true,
+		.event = NATMAP_EV_NEW,
+		.nat = NATMAP_NAT_DNAT,
+		.l3 = 4,
+		.l4proto = 6,
+		.has_ports = true,
+		.ct_id = 4242,
+		.has_ct_id = true,
 		.orig_src = { .addr = { 198, 51, 100, 2 }, .port = 40000 },
 		.orig_dst = { .addr = { 198, 51, 100, 1 }, .port = 1222 },
 		.reply_src = { .addr = { 203, 0, 113, 10 }, .port = 22 },

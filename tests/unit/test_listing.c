@@ -89,9 +89,9 @@ static int on_rule(void *data, const struct listing_table *t, const struct listi
 }
 
 static const struct listing_ops collect_ops = {
-    .table = on_table,
-    .chain = on_chain,
-    .rule = on_rule,
+	.table = on_table,
+	.chain = on_chain,
+	.rule = on_rule,
 };
 
 static void seen_free(struct seen *s)
@@ -251,9 +251,11 @@ static void test_tables_carry_their_family(void **state)
 		const char *name;
 		uint8_t family;
 	} want[] = {
-	    {"filter", NFPROTO_INET}, {"nat", NFPROTO_IPV4},  {"raw6", NFPROTO_IPV6},
-	    {"a1", NFPROTO_ARP},      {"br", NFPROTO_BRIDGE}, {"nd", NFPROTO_NETDEV},
-	    {"cb", NFPROTO_IPV4},     {"obj", NFPROTO_INET},  {"weird table", NFPROTO_INET},
+		{ "filter", NFPROTO_INET },	 { "nat", NFPROTO_IPV4 },
+		{ "raw6", NFPROTO_IPV6 },	 { "a1", NFPROTO_ARP },
+		{ "br", NFPROTO_BRIDGE },	 { "nd", NFPROTO_NETDEV },
+		{ "cb", NFPROTO_IPV4 },		 { "obj", NFPROTO_INET },
+		{ "weird table", NFPROTO_INET },
 	};
 	struct seen *s = parse_fixture("ruleset.txt");
 	unsigned int i;
@@ -270,15 +272,14 @@ static void test_tables_carry_their_family(void **state)
 /* An owned table's line names its owner after the handle (nft -a). */
 static void test_owned_table_with_progname_is_read(void **state)
 {
-	static const char text[] =
-		"table inet trace_debug { # handle 1 progname nattraced\n"
-		"\tflags owner\n"
-		"\n"
-		"\tchain trace_prerouting { # handle 3\n"
-		"\t\ttype filter hook prerouting priority -350; policy accept;\n"
-		"\t\tudp dport 9 counter meta nftrace set 1 # handle 4\n"
-		"\t}\n"
-		"}\n";
+	static const char text[] = "table inet trace_debug { # handle 1 progname nattraced\n"
+				   "\tflags owner\n"
+				   "\n"
+				   "\tchain trace_prerouting { # handle 3\n"
+				   "\t\ttype filter hook prerouting priority -350; policy accept;\n"
+				   "\t\tudp dport 9 counter meta nftrace set 1 # handle 4\n"
+				   "\t}\n"
+				   "}\n";
 	struct seen *s = calloc(1, sizeof(*s));
 
 	(void)state;
@@ -349,7 +350,7 @@ static void test_anonymous_set_and_vmap_stay_one_rule(void **state)
 static void test_sets_maps_and_objects_are_not_rules(void **state)
 {
 	static const uint64_t filter_rules[] = {
-	    11, 12, 14, 16, 17, 18, 19, 20, 22, 23, 24, 25, 26,
+		11, 12, 14, 16, 17, 18, 19, 20, 22, 23, 24, 25, 26,
 	};
 	struct seen *s = parse_fixture("ruleset.txt");
 	unsigned int i, n = 0;
@@ -424,8 +425,8 @@ static void test_chain_binding_is_joined_into_one_rule(void **state)
 
 	(void)state;
 	assert_rule(
-	    s, NFPROTO_IPV4, "cb", 5,
-	    "tcp dport 22 jump { ip saddr 192.0.2.1 accept; counter comment \"in { binding\"; }");
+		s, NFPROTO_IPV4, "cb", 5,
+		"tcp dport 22 jump { ip saddr 192.0.2.1 accept; counter comment \"in { binding\"; }");
 	assert_rule(s, NFPROTO_IPV4, "cb", 8, "udp dport 53 goto { accept; }");
 	assert_rule(s, NFPROTO_IPV4, "cb", 9, "ip saddr 192.0.2.9 drop");
 	seen_free(s);
@@ -579,8 +580,8 @@ static int fail_on_rule(void *data, const struct listing_table *t, const struct 
 
 static void test_callback_error_stops_the_parse(void **state)
 {
-	const struct listing_ops ops = {.rule = fail_on_rule};
-	struct listing_stats stats = {.rules = 12345};
+	const struct listing_ops ops = { .rule = fail_on_rule };
+	struct listing_stats stats = { .rules = 12345 };
 	unsigned int calls = 0;
 	size_t len;
 	char *text = read_fixture("ruleset.txt", &len);
@@ -650,32 +651,32 @@ static void test_table_header_without_family_or_name_is_skipped(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_family_keywords_map_to_nfproto),
-	    cmocka_unit_test(test_ruleset_reports_every_table_chain_and_rule),
-	    cmocka_unit_test(test_tables_carry_their_family),
+		cmocka_unit_test(test_family_keywords_map_to_nfproto),
+		cmocka_unit_test(test_ruleset_reports_every_table_chain_and_rule),
+		cmocka_unit_test(test_tables_carry_their_family),
 		cmocka_unit_test(test_owned_table_with_progname_is_read),
-	    cmocka_unit_test(test_rule_text_loses_indent_and_handle),
-	    cmocka_unit_test(test_comment_with_hash_and_braces),
-	    cmocka_unit_test(test_comment_containing_handle_trailer_stays_text),
-	    cmocka_unit_test(test_anonymous_set_and_vmap_stay_one_rule),
-	    cmocka_unit_test(test_sets_maps_and_objects_are_not_rules),
-	    cmocka_unit_test(test_base_chains_report_their_hook),
-	    cmocka_unit_test(test_regular_chains_have_no_hook),
-	    cmocka_unit_test(test_netdev_chain_with_devices_has_ingress_hook),
-	    cmocka_unit_test(test_chain_comment_before_type_keeps_hook),
-	    cmocka_unit_test(test_chain_binding_is_joined_into_one_rule),
-	    cmocka_unit_test(test_names_with_spaces_and_braces),
-	    cmocka_unit_test(test_quoted_names_are_unquoted),
-	    cmocka_unit_test(test_terse_listing_gives_the_same_rules),
-	    cmocka_unit_test(test_listing_without_handles_has_chains_but_no_rules),
-	    cmocka_unit_test(test_flowtable_block_is_skipped),
-	    cmocka_unit_test(test_unknown_family_skips_the_whole_table),
-	    cmocka_unit_test(test_long_rule_is_truncated_with_mark),
-	    cmocka_unit_test(test_callback_error_stops_the_parse),
-	    cmocka_unit_test(test_length_bounds_the_text),
-	    cmocka_unit_test(test_empty_listing_reports_nothing),
-	    cmocka_unit_test(test_chain_without_rules_is_still_reported),
-	    cmocka_unit_test(test_table_header_without_family_or_name_is_skipped),
+		cmocka_unit_test(test_rule_text_loses_indent_and_handle),
+		cmocka_unit_test(test_comment_with_hash_and_braces),
+		cmocka_unit_test(test_comment_containing_handle_trailer_stays_text),
+		cmocka_unit_test(test_anonymous_set_and_vmap_stay_one_rule),
+		cmocka_unit_test(test_sets_maps_and_objects_are_not_rules),
+		cmocka_unit_test(test_base_chains_report_their_hook),
+		cmocka_unit_test(test_regular_chains_have_no_hook),
+		cmocka_unit_test(test_netdev_chain_with_devices_has_ingress_hook),
+		cmocka_unit_test(test_chain_comment_before_type_keeps_hook),
+		cmocka_unit_test(test_chain_binding_is_joined_into_one_rule),
+		cmocka_unit_test(test_names_with_spaces_and_braces),
+		cmocka_unit_test(test_quoted_names_are_unquoted),
+		cmocka_unit_test(test_terse_listing_gives_the_same_rules),
+		cmocka_unit_test(test_listing_without_handles_has_chains_but_no_rules),
+		cmocka_unit_test(test_flowtable_block_is_skipped),
+		cmocka_unit_test(test_unknown_family_skips_the_whole_table),
+		cmocka_unit_test(test_long_rule_is_truncated_with_mark),
+		cmocka_unit_test(test_callback_error_stops_the_parse),
+		cmocka_unit_test(test_length_bounds_the_text),
+		cmocka_unit_test(test_empty_listing_reports_nothing),
+		cmocka_unit_test(test_chain_without_rules_is_still_reported),
+		cmocka_unit_test(test_table_header_without_family_or_name_is_skipped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

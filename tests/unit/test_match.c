@@ -96,8 +96,8 @@ static void test_semicolon_refused_as_chained_command(void **state)
 {
 	(void)state;
 	assert_precheck_refused(
-	    "ip daddr 192.0.2.1; delete table ip filter; add rule inet trace_debug pre",
-	    "';' would start another command");
+		"ip daddr 192.0.2.1; delete table ip filter; add rule inet trace_debug pre",
+		"';' would start another command");
 }
 
 static void test_semicolon_inside_quotes_refused(void **state)
@@ -256,21 +256,21 @@ static void test_nesting_deeper_than_limit_refused(void **state)
 static void test_legitimate_matches_pass_precheck(void **state)
 {
 	static const char *const legit[] = {
-	    "iifname \"eth0\"",
-	    "tcp dport { 22, 80 }",
-	    "tcp dport 1000-2000",
-	    "ip daddr 192.0.2.0/24",
-	    "ip6 daddr 2001:db8::1",
-	    "ip daddr . tcp dport { 192.0.2.1 . 22 }",
-	    "tcp flags syn",
-	    "ct state new",
-	    "meta l4proto udp",
-	    "iifname != \"lo\"",
-	    "tcp flags & (syn|ack) == syn",
-	    "ip saddr 198.51.100.7 udp dport 53",
-	    "ip6 saddr 2001:db8::/32 icmpv6 type echo-request",
-	    "iifname \"eth*\"",
-	    "ip daddr { 203.0.113.0/24, 198.51.100.0/24 } tcp dport != 22",
+		"iifname \"eth0\"",
+		"tcp dport { 22, 80 }",
+		"tcp dport 1000-2000",
+		"ip daddr 192.0.2.0/24",
+		"ip6 daddr 2001:db8::1",
+		"ip daddr . tcp dport { 192.0.2.1 . 22 }",
+		"tcp flags syn",
+		"ct state new",
+		"meta l4proto udp",
+		"iifname != \"lo\"",
+		"tcp flags & (syn|ack) == syn",
+		"ip saddr 198.51.100.7 udp dport 53",
+		"ip6 saddr 2001:db8::/32 icmpv6 type echo-request",
+		"iifname \"eth*\"",
+		"ip daddr { 203.0.113.0/24, 198.51.100.0/24 } tcp dport != 22",
 	};
 	size_t i;
 
@@ -345,7 +345,8 @@ static void test_rule_text_refuses_rate_that_is_not_n_per_unit(void **state)
 
 	(void)state;
 	assert_int_equal(
-	    match_rule_text("tcp dport 22", "1/second; flush ruleset", buf, sizeof(buf)), -EINVAL);
+		match_rule_text("tcp dport 22", "1/second; flush ruleset", buf, sizeof(buf)),
+		-EINVAL);
 	assert_int_equal(match_rule_text("tcp dport 22", "1 mbytes/second", buf, sizeof(buf)),
 			 -EINVAL);
 	assert_int_equal(match_rule_text("tcp dport 22", "0/second", buf, sizeof(buf)), -EINVAL);
@@ -359,10 +360,10 @@ static void test_rule_text_refuses_rate_that_is_not_n_per_unit(void **state)
 static void test_real_listings_of_legit_matches_accepted(void **state)
 {
 	static const char *const legit[] = {
-	    "legit_iifname",   "legit_anon_set",   "legit_range",	"legit_prefix",
-	    "legit_ip6_daddr", "legit_concat",	   "legit_tcp_flags",	"legit_tcp_flags_mask",
-	    "legit_ct_state",  "legit_l4proto",	   "legit_iifname_neq", "legit_two_matches",
-	    "legit_family_ip", "legit_family_ip6",
+		"legit_iifname",   "legit_anon_set",   "legit_range",	    "legit_prefix",
+		"legit_ip6_daddr", "legit_concat",     "legit_tcp_flags",   "legit_tcp_flags_mask",
+		"legit_ct_state",  "legit_l4proto",    "legit_iifname_neq", "legit_two_matches",
+		"legit_family_ip", "legit_family_ip6",
 	};
 	size_t i;
 
@@ -529,8 +530,8 @@ static void test_rate_mismatch_refused(void **state)
 {
 	(void)state;
 	assert_listing_refused(
-	    "legit_rate_10_minute", RATE,
-	    "'limit rate 10/minute' is not a match (nattraced adds only limit rate 1/second)");
+		"legit_rate_10_minute", RATE,
+		"'limit rate 10/minute' is not a match (nattraced adds only limit rate 1/second)");
 }
 
 static void test_rule_without_match_refused(void **state)
@@ -553,12 +554,12 @@ static void test_zero_rules_refused(void **state)
 
 /* --- match_verify_listing: shapes written by hand --- */
 
-#define LISTING_HEAD                                                                               \
-	"{\"nftables\": [{\"metainfo\": {\"version\": \"1.0.6\"}}, "                               \
-	"{\"rule\": {\"family\": \"inet\", \"table\": \"t\", "                                     \
+#define LISTING_HEAD                                                 \
+	"{\"nftables\": [{\"metainfo\": {\"version\": \"1.0.6\"}}, " \
+	"{\"rule\": {\"family\": \"inet\", \"table\": \"t\", "       \
 	"\"chain\": \"match_check\", \"handle\": 2, \"expr\": ["
-#define MATCH_EXPR                                                                                 \
-	"{\"match\": {\"op\": \"==\", \"left\": {\"meta\": "                                       \
+#define MATCH_EXPR                                           \
+	"{\"match\": {\"op\": \"==\", \"left\": {\"meta\": " \
 	"{\"key\": \"l4proto\"}}, \"right\": \"udp\"}}"
 #define OUR_LIMIT    "{\"limit\": {\"rate\": 1, \"burst\": 5, \"per\": \"second\"}}"
 #define OUR_COUNTER  "{\"counter\": {\"packets\": 0, \"bytes\": 0}}"
@@ -606,11 +607,11 @@ static void test_byte_rate_limit_refused(void **state)
 {
 	(void)state;
 	assert_json_refused(
-	    LISTING_HEAD MATCH_EXPR
-	    ", {\"limit\": {\"rate\": 1, "
-	    "\"burst\": 5, \"per\": \"second\", \"rate_unit\": \"mbytes\"}}, " OUR_COUNTER
-	    ", " OUR_NFTRACE LISTING_TAIL,
-	    RATE, "(bytes)");
+		LISTING_HEAD MATCH_EXPR
+		", {\"limit\": {\"rate\": 1, "
+		"\"burst\": 5, \"per\": \"second\", \"rate_unit\": \"mbytes\"}}, " OUR_COUNTER
+		", " OUR_NFTRACE LISTING_TAIL,
+		RATE, "(bytes)");
 }
 
 static void test_missing_nftrace_refused(void **state)
@@ -691,78 +692,78 @@ static void test_null_err_buffer_tolerated(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_semicolon_refused_as_chained_command),
-	    cmocka_unit_test(test_semicolon_inside_quotes_refused),
-	    cmocka_unit_test(test_semicolon_alone_refused),
-	    cmocka_unit_test(test_newline_refused_as_chained_command),
-	    cmocka_unit_test(test_carriage_return_refused_as_chained_command),
-	    cmocka_unit_test(test_newline_inside_quotes_refused),
-	    cmocka_unit_test(test_hash_refused_as_comment_swallowing_our_statements),
-	    cmocka_unit_test(test_hash_inside_quotes_refused),
-	    cmocka_unit_test(test_dollar_variable_refused),
-	    cmocka_unit_test(test_include_refused),
-	    cmocka_unit_test(test_include_inside_set_refused),
-	    cmocka_unit_test(test_define_refused),
-	    cmocka_unit_test(test_redefine_and_undefine_refused),
-	    cmocka_unit_test(test_null_refused_as_empty),
-	    cmocka_unit_test(test_empty_refused),
-	    cmocka_unit_test(test_blank_refused),
-	    cmocka_unit_test(test_overlong_refused),
-	    cmocka_unit_test(test_control_characters_refused),
-	    cmocka_unit_test(test_stray_closing_brace_refused),
-	    cmocka_unit_test(test_unclosed_brace_refused),
-	    cmocka_unit_test(test_mismatched_brackets_refused),
-	    cmocka_unit_test(test_unterminated_quote_refused),
-	    cmocka_unit_test(test_nesting_deeper_than_limit_refused),
-	    cmocka_unit_test(test_legitimate_matches_pass_precheck),
-	    cmocka_unit_test(test_tab_allowed_as_whitespace),
-	    cmocka_unit_test(test_words_containing_include_allowed),
-	    cmocka_unit_test(test_match_of_exactly_4096_bytes_allowed),
-	    cmocka_unit_test(test_rule_text_with_rate),
-	    cmocka_unit_test(test_rule_text_without_rate_has_no_limit),
-	    cmocka_unit_test(test_rule_text_too_long_is_enospc),
-	    cmocka_unit_test(test_rule_text_refuses_rate_that_is_not_n_per_unit),
-	    cmocka_unit_test(test_real_listings_of_legit_matches_accepted),
-	    cmocka_unit_test(test_listing_without_limit_accepted_when_no_rate),
-	    cmocka_unit_test(test_listing_with_other_rate_accepted_for_that_rate),
-	    cmocka_unit_test(test_counter_in_match_refused),
-	    cmocka_unit_test(test_nftrace_set_0_refused),
-	    cmocka_unit_test(test_statements_in_set_elements_refused),
-	    cmocka_unit_test(test_nftrace_set_before_match_refused),
-	    cmocka_unit_test(test_log_refused),
-	    cmocka_unit_test(test_ct_mark_set_refused),
-	    cmocka_unit_test(test_meta_mark_set_refused),
-	    cmocka_unit_test(test_payload_mangle_refused),
-	    cmocka_unit_test(test_notrack_refused),
-	    cmocka_unit_test(test_vmap_refused),
-	    cmocka_unit_test(test_stateful_statements_refused),
-	    cmocka_unit_test(test_verdicts_refused),
-	    cmocka_unit_test(test_verdict_after_our_statements_refused),
-	    cmocka_unit_test(test_reject_refused),
-	    cmocka_unit_test(test_nat_refused),
-	    cmocka_unit_test(test_limit_over_refused),
-	    cmocka_unit_test(test_extra_limit_refused),
-	    cmocka_unit_test(test_limit_refused_when_no_rate_requested),
-	    cmocka_unit_test(test_missing_limit_refused),
-	    cmocka_unit_test(test_rate_mismatch_refused),
-	    cmocka_unit_test(test_rule_without_match_refused),
-	    cmocka_unit_test(test_two_rules_refused),
-	    cmocka_unit_test(test_zero_rules_refused),
-	    cmocka_unit_test(test_hand_written_listing_of_our_shape_accepted),
-	    cmocka_unit_test(test_queue_refused),
-	    cmocka_unit_test(test_statement_printed_as_bare_string_refused),
-	    cmocka_unit_test(test_named_counter_refused),
-	    cmocka_unit_test(test_byte_rate_limit_refused),
-	    cmocka_unit_test(test_missing_nftrace_refused),
-	    cmocka_unit_test(test_match_that_is_not_an_object_refused),
-	    cmocka_unit_test(test_invalid_json_refused),
-	    cmocka_unit_test(test_json_without_nftables_array_refused),
-	    cmocka_unit_test(test_rule_without_expr_refused),
-	    cmocka_unit_test(test_unexpected_listing_element_refused),
-	    cmocka_unit_test(test_duplicate_keys_refused),
-	    cmocka_unit_test(test_null_listing_refused),
-	    cmocka_unit_test(test_listing_with_invalid_rate_refused),
-	    cmocka_unit_test(test_null_err_buffer_tolerated),
+		cmocka_unit_test(test_semicolon_refused_as_chained_command),
+		cmocka_unit_test(test_semicolon_inside_quotes_refused),
+		cmocka_unit_test(test_semicolon_alone_refused),
+		cmocka_unit_test(test_newline_refused_as_chained_command),
+		cmocka_unit_test(test_carriage_return_refused_as_chained_command),
+		cmocka_unit_test(test_newline_inside_quotes_refused),
+		cmocka_unit_test(test_hash_refused_as_comment_swallowing_our_statements),
+		cmocka_unit_test(test_hash_inside_quotes_refused),
+		cmocka_unit_test(test_dollar_variable_refused),
+		cmocka_unit_test(test_include_refused),
+		cmocka_unit_test(test_include_inside_set_refused),
+		cmocka_unit_test(test_define_refused),
+		cmocka_unit_test(test_redefine_and_undefine_refused),
+		cmocka_unit_test(test_null_refused_as_empty),
+		cmocka_unit_test(test_empty_refused),
+		cmocka_unit_test(test_blank_refused),
+		cmocka_unit_test(test_overlong_refused),
+		cmocka_unit_test(test_control_characters_refused),
+		cmocka_unit_test(test_stray_closing_brace_refused),
+		cmocka_unit_test(test_unclosed_brace_refused),
+		cmocka_unit_test(test_mismatched_brackets_refused),
+		cmocka_unit_test(test_unterminated_quote_refused),
+		cmocka_unit_test(test_nesting_deeper_than_limit_refused),
+		cmocka_unit_test(test_legitimate_matches_pass_precheck),
+		cmocka_unit_test(test_tab_allowed_as_whitespace),
+		cmocka_unit_test(test_words_containing_include_allowed),
+		cmocka_unit_test(test_match_of_exactly_4096_bytes_allowed),
+		cmocka_unit_test(test_rule_text_with_rate),
+		cmocka_unit_test(test_rule_text_without_rate_has_no_limit),
+		cmocka_unit_test(test_rule_text_too_long_is_enospc),
+		cmocka_unit_test(test_rule_text_refuses_rate_that_is_not_n_per_unit),
+		cmocka_unit_test(test_real_listings_of_legit_matches_accepted),
+		cmocka_unit_test(test_listing_without_limit_accepted_when_no_rate),
+		cmocka_unit_test(test_listing_with_other_rate_accepted_for_that_rate),
+		cmocka_unit_test(test_counter_in_match_refused),
+		cmocka_unit_test(test_nftrace_set_0_refused),
+		cmocka_unit_test(test_statements_in_set_elements_refused),
+		cmocka_unit_test(test_nftrace_set_before_match_refused),
+		cmocka_unit_test(test_log_refused),
+		cmocka_unit_test(test_ct_mark_set_refused),
+		cmocka_unit_test(test_meta_mark_set_refused),
+		cmocka_unit_test(test_payload_mangle_refused),
+		cmocka_unit_test(test_notrack_refused),
+		cmocka_unit_test(test_vmap_refused),
+		cmocka_unit_test(test_stateful_statements_refused),
+		cmocka_unit_test(test_verdicts_refused),
+		cmocka_unit_test(test_verdict_after_our_statements_refused),
+		cmocka_unit_test(test_reject_refused),
+		cmocka_unit_test(test_nat_refused),
+		cmocka_unit_test(test_limit_over_refused),
+		cmocka_unit_test(test_extra_limit_refused),
+		cmocka_unit_test(test_limit_refused_when_no_rate_requested),
+		cmocka_unit_test(test_missing_limit_refused),
+		cmocka_unit_test(test_rate_mismatch_refused),
+		cmocka_unit_test(test_rule_without_match_refused),
+		cmocka_unit_test(test_two_rules_refused),
+		cmocka_unit_test(test_zero_rules_refused),
+		cmocka_unit_test(test_hand_written_listing_of_our_shape_accepted),
+		cmocka_unit_test(test_queue_refused),
+		cmocka_unit_test(test_statement_printed_as_bare_string_refused),
+		cmocka_unit_test(test_named_counter_refused),
+		cmocka_unit_test(test_byte_rate_limit_refused),
+		cmocka_unit_test(test_missing_nftrace_refused),
+		cmocka_unit_test(test_match_that_is_not_an_object_refused),
+		cmocka_unit_test(test_invalid_json_refused),
+		cmocka_unit_test(test_json_without_nftables_array_refused),
+		cmocka_unit_test(test_rule_without_expr_refused),
+		cmocka_unit_test(test_unexpected_listing_element_refused),
+		cmocka_unit_test(test_duplicate_keys_refused),
+		cmocka_unit_test(test_null_listing_refused),
+		cmocka_unit_test(test_listing_with_invalid_rate_refused),
+		cmocka_unit_test(test_null_err_buffer_tolerated),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,7 +95,7 @@ static void test_port_forward_match_selects_the_original_tuple(void **state)
 	assert_int_equal(f->n_ignored, 1);
 	assert_string_equal(f->ignored, "tcp flags");
 	assert_true(natfilter_match(f, &m.dnat4));
-	assert_false(natfilter_match(f, &m.dnat6));	/* ip daddr: IPv4 only */
+	assert_false(natfilter_match(f, &m.dnat6)); /* ip daddr: IPv4 only */
 	assert_false(natfilter_match(f, &m.snat));
 	assert_false(natfilter_match(f, &m.udp));
 	/* the translated side does not count: the server's port is 22 */
@@ -106,7 +106,8 @@ static void test_port_forward_match_selects_the_original_tuple(void **state)
 
 static void test_negation_prefix_and_comparison(void **state)
 {
-	struct natfilter *f = filter_of("legit_nat_negated.json");	/* ip saddr != 203.0.113.0/24 tcp dport < 1024 */
+	struct natfilter *f = filter_of(
+		"legit_nat_negated.json"); /* ip saddr != 203.0.113.0/24 tcp dport < 1024 */
 	struct maps m;
 
 	(void)state;
@@ -129,9 +130,9 @@ static void test_sets_of_addresses_prefixes_and_protocols(void **state)
 
 	(void)state;
 	load_maps(&m);
-	assert_true(natfilter_match(f, &m.dnat6));	/* 2001:db8:1::1 in the set */
+	assert_true(natfilter_match(f, &m.dnat6)); /* 2001:db8:1::1 in the set */
 	assert_false(natfilter_match(f, &m.dnat4));
-	m.dnat6.orig_dst.addr[5] = 3;			/* 2001:db8:3:: in the /48 */
+	m.dnat6.orig_dst.addr[5] = 3; /* 2001:db8:3:: in the /48 */
 	assert_true(natfilter_match(f, &m.dnat6));
 	m.dnat6.orig_dst.addr[5] = 4;
 	assert_false(natfilter_match(f, &m.dnat6));
@@ -140,7 +141,8 @@ static void test_sets_of_addresses_prefixes_and_protocols(void **state)
 
 static void test_two_matches_and_implied_protocol(void **state)
 {
-	struct natfilter *f = filter_of("legit_two_matches.json");	/* ip saddr 198.51.100.7 udp dport 53 */
+	struct natfilter *f =
+		filter_of("legit_two_matches.json"); /* ip saddr 198.51.100.7 udp dport 53 */
 	struct maps m;
 
 	(void)state;
@@ -149,22 +151,22 @@ static void test_two_matches_and_implied_protocol(void **state)
 	m.udp.orig_src.addr[3] = 7;
 	m.udp.orig_dst.port = 53;
 	assert_true(natfilter_match(f, &m.udp));
-	m.udp.l4proto = IPPROTO_TCP;	/* udp dport implies udp */
+	m.udp.l4proto = IPPROTO_TCP; /* udp dport implies udp */
 	assert_false(natfilter_match(f, &m.udp));
 	free(f);
 }
 
 static void test_ranges_anonymous_sets_and_l4proto(void **state)
 {
-	struct natfilter *range = filter_of("legit_range.json");	/* tcp dport 1000-2000 */
-	struct natfilter *set = filter_of("legit_anon_set.json");	/* tcp dport { 22, 80 } */
-	struct natfilter *l4 = filter_of("legit_l4proto.json");	/* meta l4proto udp */
-	struct natfilter *pfx = filter_of("legit_prefix.json");	/* ip daddr 192.0.2.0/24 */
+	struct natfilter *range = filter_of("legit_range.json");  /* tcp dport 1000-2000 */
+	struct natfilter *set = filter_of("legit_anon_set.json"); /* tcp dport { 22, 80 } */
+	struct natfilter *l4 = filter_of("legit_l4proto.json");	  /* meta l4proto udp */
+	struct natfilter *pfx = filter_of("legit_prefix.json");	  /* ip daddr 192.0.2.0/24 */
 	struct maps m;
 
 	(void)state;
 	load_maps(&m);
-	assert_true(natfilter_match(range, &m.dnat4));	/* 1222 */
+	assert_true(natfilter_match(range, &m.dnat4)); /* 1222 */
 	assert_false(natfilter_match(set, &m.dnat4));
 	m.dnat4.orig_dst.port = 80;
 	assert_true(natfilter_match(set, &m.dnat4));
@@ -172,7 +174,7 @@ static void test_ranges_anonymous_sets_and_l4proto(void **state)
 	assert_true(natfilter_match(l4, &m.udp));
 	assert_false(natfilter_match(l4, &m.dnat4));
 	assert_false(natfilter_match(pfx, &m.dnat4));
-	memcpy(m.dnat4.orig_dst.addr, "\xc0\x00\x02\xff", 4);	/* 192.0.2.255 */
+	memcpy(m.dnat4.orig_dst.addr, "\xc0\x00\x02\xff", 4); /* 192.0.2.255 */
 	assert_true(natfilter_match(pfx, &m.dnat4));
 	free(range);
 	free(set);
@@ -191,7 +193,7 @@ static void test_conditions_without_a_conntrack_meaning_are_ignored(void **state
 	load_maps(&m);
 	assert_int_equal(ifn->n, 0);
 	assert_string_equal(ifn->ignored, "iifname");
-	assert_true(natfilter_match(ifn, &m.snat));	/* empty: everything */
+	assert_true(natfilter_match(ifn, &m.snat)); /* empty: everything */
 	assert_int_equal(cat->n_ignored, 1);
 	assert_string_equal(cat->ignored, "concat");
 	assert_string_equal(cts->ignored, "ct state");

@@ -26,10 +26,10 @@
 #define MAX_MAPS 64
 
 /* Fixture ids (conntrack -L -o id at capture time). */
-#define ID_DNAT4	3812008634u
-#define ID_DNAT6	3184359379u
-#define ID_SNAT		2742937618u
-#define ID_UDP		283073806u
+#define ID_DNAT4 3812008634u
+#define ID_DNAT6 3184359379u
+#define ID_SNAT	 2742937618u
+#define ID_UDP	 283073806u
 
 struct fixture {
 	char *buf;
@@ -107,12 +107,16 @@ static void test_port_forward_is_dnat_to_the_real_destination(void **state)
 	assert_int_equal(m->orig_dst.port, 1222);
 	assert_int_equal(m->reply_src.port, 22);
 	natmap_text(m, line, sizeof(line));
-	assert_string_equal(line, "nat + tcp 198.51.100.2:55022 -> 198.51.100.1:1222 dnat 203.0.113.10:22 id 3812008634 SYN_SENT");
+	assert_string_equal(
+		line,
+		"nat + tcp 198.51.100.2:55022 -> 198.51.100.1:1222 dnat 203.0.113.10:22 id 3812008634 SYN_SENT");
 
 	m = find(&f, ID_DNAT4, NATMAP_EV_DESTROY);
 	assert_non_null(m);
 	natmap_text(m, line, sizeof(line));
-	assert_string_equal(line, "nat - tcp 198.51.100.2:55022 -> 198.51.100.1:1222 dnat 203.0.113.10:22 id 3812008634 TIME_WAIT");
+	assert_string_equal(
+		line,
+		"nat - tcp 198.51.100.2:55022 -> 198.51.100.1:1222 dnat 203.0.113.10:22 id 3812008634 TIME_WAIT");
 	free(f.buf);
 }
 
@@ -129,7 +133,9 @@ static void test_masquerade_is_snat_to_the_alias(void **state)
 	assert_non_null(m);
 	assert_int_equal(m->nat, NATMAP_NAT_SNAT);
 	natmap_text(m, line, sizeof(line));
-	assert_string_equal(line, "nat + tcp 203.0.113.10:43606 -> 198.51.100.2:8080 snat 198.51.100.1:43606 id 2742937618 SYN_SENT");
+	assert_string_equal(
+		line,
+		"nat + tcp 203.0.113.10:43606 -> 198.51.100.2:8080 snat 198.51.100.1:43606 id 2742937618 SYN_SENT");
 	natmap_roles(m, &local, &pub, &alias);
 	natmap_endpoint_str(m, alias, buf, sizeof(buf));
 	assert_string_equal(buf, "198.51.100.1:43606");
@@ -184,10 +190,14 @@ static void test_json_has_the_documented_keys(void **state)
 	assert_string_equal(json_string_value(json_object_get(o, "event")), "new");
 	assert_string_equal(json_string_value(json_object_get(o, "proto")), "tcp");
 	assert_string_equal(json_string_value(json_object_get(o, "family")), "ip6");
-	assert_string_equal(json_string_value(json_object_get(o, "orig_src")), "[2001:db8:1::2]:55634");
-	assert_string_equal(json_string_value(json_object_get(o, "orig_dst")), "[2001:db8:1::1]:1222");
-	assert_string_equal(json_string_value(json_object_get(o, "reply_src")), "[2001:db8:2::10]:22");
-	assert_string_equal(json_string_value(json_object_get(o, "reply_dst")), "[2001:db8:1::2]:55634");
+	assert_string_equal(json_string_value(json_object_get(o, "orig_src")),
+			    "[2001:db8:1::2]:55634");
+	assert_string_equal(json_string_value(json_object_get(o, "orig_dst")),
+			    "[2001:db8:1::1]:1222");
+	assert_string_equal(json_string_value(json_object_get(o, "reply_src")),
+			    "[2001:db8:2::10]:22");
+	assert_string_equal(json_string_value(json_object_get(o, "reply_dst")),
+			    "[2001:db8:1::2]:55634");
 	assert_string_equal(json_string_value(json_object_get(o, "nat")), "dnat");
 	assert_int_equal(json_integer_value(json_object_get(o, "ct_id")), ID_DNAT6);
 	assert_string_equal(json_string_value(json_object_get(o, "state")), "SYN_SENT");
@@ -252,7 +262,8 @@ static void test_table_columns_line_up(void **state)
 
 			/* masquerade: local is the inside client, alias the router */
 			assert_int_equal(sscanf(line, "%7s %7s %63s %63s %63s", type, proto, local,
-						pub, alias), 5);
+						pub, alias),
+					 5);
 			assert_string_equal(local, "203.0.113.10:43606");
 			assert_string_equal(pub, "198.51.100.2:8080");
 			assert_string_equal(alias, "198.51.100.1:43606");

@@ -48,8 +48,7 @@ static void test_slash_is_a_path_taken_as_is(void **state)
 	assert_int_equal(netns_resolve("./ns", path, sizeof(path), err, sizeof(err)), NETNS_PATH);
 	assert_string_equal(path, "./ns");
 	/* digits with a slash are a path, not a pid */
-	assert_int_equal(netns_resolve("12/net", path, sizeof(path), err, sizeof(err)),
-			 NETNS_PATH);
+	assert_int_equal(netns_resolve("12/net", path, sizeof(path), err, sizeof(err)), NETNS_PATH);
 }
 
 static void test_bad_arguments_are_refused_with_a_reason(void **state)
@@ -61,17 +60,16 @@ static void test_bad_arguments_are_refused_with_a_reason(void **state)
 	assert_non_null(strstr(err, "empty"));
 	assert_int_equal(netns_resolve("0", path, sizeof(path), err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "not a process id"));
-	assert_int_equal(netns_resolve("99999999999999999999", path, sizeof(path), err,
-					sizeof(err)), -EINVAL);
+	assert_int_equal(
+		netns_resolve("99999999999999999999", path, sizeof(path), err, sizeof(err)),
+		-EINVAL);
 	assert_int_equal(netns_resolve("..", path, sizeof(path), err, sizeof(err)), -EINVAL);
 	assert_int_equal(netns_resolve(".", path, sizeof(path), err, sizeof(err)), -EINVAL);
 	memset(long_name, 'a', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
-	assert_int_equal(netns_resolve(long_name, path, sizeof(path), err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(netns_resolve(long_name, path, sizeof(path), err, sizeof(err)), -EINVAL);
 	/* a short buffer is not overrun */
-	assert_int_equal(netns_resolve("/proc/1/ns/net", path, 8, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(netns_resolve("/proc/1/ns/net", path, 8, err, sizeof(err)), -EINVAL);
 }
 
 /* Nothing is entered for these: they fail before setns(). */

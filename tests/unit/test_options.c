@@ -10,11 +10,10 @@
 
 #include "options.h"
 
-#define PARSE(o, err, ...)						\
-	({								\
-		char *argv[] = { "nattraced", __VA_ARGS__, NULL };	\
-		options_parse(sizeof(argv) / sizeof(argv[0]) - 1, argv,	\
-			      (o), (err), sizeof(err));			\
+#define PARSE(o, err, ...)                                                                        \
+	({                                                                                        \
+		char *argv[] = { "nattraced", __VA_ARGS__, NULL };                                \
+		options_parse(sizeof(argv) / sizeof(argv[0]) - 1, argv, (o), (err), sizeof(err)); \
 	})
 
 static void test_defaults(void **state)
@@ -44,10 +43,10 @@ static void test_all_options_parse(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(PARSE(&o, err, "--match", "udp dport 53", "--rate", "10/minute",
-			       "--count", "3", "--timeout", "2.5", "--output", "json",
-			       "--table", "t2", "--family", "ip6",
-			       "--hooks", "forward,input,postrouting"), 0);
+	assert_int_equal(PARSE(&o, err, "--match", "udp dport 53", "--rate", "10/minute", "--count",
+			       "3", "--timeout", "2.5", "--output", "json", "--table", "t2",
+			       "--family", "ip6", "--hooks", "forward,input,postrouting"),
+			 0);
 	assert_string_equal(o.rate, "10/minute");
 	assert_int_equal(o.count, 3);
 	assert_true(o.timeout == 2.5);
@@ -55,7 +54,7 @@ static void test_all_options_parse(void **state)
 	assert_string_equal(o.table, "t2");
 	assert_int_equal(o.family, NFPROTO_IPV6);
 	assert_int_equal(o.hooks, 1u << NF_INET_FORWARD | 1u << NF_INET_LOCAL_IN |
-			 1u << NF_INET_POST_ROUTING);
+					  1u << NF_INET_POST_ROUTING);
 	assert_int_equal(PARSE(&o, err, "-m", "x", "-c", "1", "-t", "1", "-o", "text"), 0);
 	assert_int_equal(o.count, 1);
 }
@@ -74,8 +73,16 @@ static void test_rate_none_removes_limit(void **state)
 static void test_bad_rates_refused(void **state)
 {
 	static const char *const bad[] = {
-		"0/second", "1/sec", "fast", "1", "/second", "-1/second",
-		"1/second burst 5", "99999999999/second", "1/second;", " 1/second",
+		"0/second",
+		"1/sec",
+		"fast",
+		"1",
+		"/second",
+		"-1/second",
+		"1/second burst 5",
+		"99999999999/second",
+		"1/second;",
+		" 1/second",
 	};
 	struct options o;
 	char err[256];
@@ -114,8 +121,10 @@ static void test_usage_errors_name_the_problem(void **state)
 	assert_non_null(strstr(err, "--table"));
 	assert_int_equal(PARSE(&o, err, "--match", "x", "--table", "1abc"), -EINVAL);
 	/* nft keywords fail at install, too late for exit status 2 */
-	for (char *const *kw = (char *const[]){ "table", "ip", "inet", "counter", "flags",
-			"include", "define", "monitor", "chain", "and", "eq", NULL }; *kw; kw++) {
+	for (char *const *kw =
+		     (char *const[]){ "table", "ip", "inet", "counter", "flags", "include",
+				      "define", "monitor", "chain", "and", "eq", NULL };
+	     *kw; kw++) {
 		assert_int_equal(PARSE(&o, err, "--match", "x", "--table", *kw), -EINVAL);
 		assert_non_null(strstr(err, "keyword"));
 	}
@@ -138,8 +147,9 @@ static void test_caps_and_stats_interval(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(PARSE(&o, err, "--match", "x", "--max-inflight", "16384",
-			       "--max-events", "1024", "--stats-interval", "0"), 0);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--max-inflight", "16384", "--max-events",
+			       "1024", "--stats-interval", "0"),
+			 0);
 	assert_int_equal(o.max_inflight, 16384);
 	assert_int_equal(o.max_events, 1024);
 	assert_int_equal(o.stats_interval, 0);
@@ -177,7 +187,8 @@ static void test_buffer_size_takes_suffixes_within_bounds(void **state)
 	assert_int_equal(PARSE(&o, err, "--match", "x", "--buffer-size", "-1M"), -EINVAL);
 	assert_int_equal(PARSE(&o, err, "--match", "x", "--buffer-size", "12T"), -EINVAL);
 	assert_int_equal(PARSE(&o, err, "--match", "x", "--buffer-size", "M"), -EINVAL);
-	assert_int_equal(PARSE(&o, err, "--match", "x", "--buffer-size", "99999999999999999999999"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--buffer-size", "99999999999999999999999"),
+			 -EINVAL);
 }
 
 static void test_help_and_version_need_no_match(void **state)

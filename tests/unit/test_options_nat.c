@@ -10,11 +10,10 @@
 
 #include "options.h"
 
-#define PARSE(o, err, ...)                                                      \
-	({                                                                      \
-		char *argv[] = { "nattraced", __VA_ARGS__, NULL };              \
-		options_parse(sizeof(argv) / sizeof(argv[0]) - 1, argv, (o),    \
-			      (err), sizeof(err));                              \
+#define PARSE(o, err, ...)                                                                        \
+	({                                                                                        \
+		char *argv[] = { "nattraced", __VA_ARGS__, NULL };                                \
+		options_parse(sizeof(argv) / sizeof(argv[0]) - 1, argv, (o), (err), sizeof(err)); \
 	})
 
 static void test_nat_log_forms(void **state)
@@ -56,7 +55,8 @@ static void test_nat_table_forms(void **state)
 	(void)state;
 	assert_int_equal(PARSE(&o, err, "--nat-table"), 0);
 	assert_true(o.nat_table);
-	assert_int_equal(PARSE(&o, err, "--nat-table", "-m", "ip daddr 192.0.2.1", "-o", "json"), 0);
+	assert_int_equal(PARSE(&o, err, "--nat-table", "-m", "ip daddr 192.0.2.1", "-o", "json"),
+			 0);
 	assert_int_equal(o.output, OUTPUT_JSON);
 	assert_int_equal(PARSE(&o, err, "--nat-table", "--nat-log"), -EINVAL);
 	assert_non_null(strstr(err, "--nat-table"));

@@ -52,8 +52,8 @@ static int on_rule(void *data, const struct listing_table *t, const struct listi
 	struct listing_copy *l = data;
 
 	assert_true(l->n < MAX_ITEMS);
-	l->items[l->n++] = (struct item){ t->family, strdup(t->name), strdup(c->name),
-					  strdup(r->text) };
+	l->items[l->n++] =
+		(struct item){ t->family, strdup(t->name), strdup(c->name), strdup(r->text) };
 	return 0;
 }
 
@@ -200,16 +200,18 @@ static void test_fw4_rule_and_zone(void **state)
 	assert_owner_str(&o, false, "fw4 zone wan");
 	o = owner_in(l, "accept_to_wan", NULL);
 	assert_string_equal(attr(&o, "zone"), "wan");
-	o = owner_in(l, "srcnat_wan", "meta nfproto ipv4 masquerade comment \"!fw4: Masquerade IPv4 wan traffic\"");
+	o = owner_in(l, "srcnat_wan",
+		     "meta nfproto ipv4 masquerade comment \"!fw4: Masquerade IPv4 wan traffic\"");
 	assert_owner_str(&o, false, "fw4 zone wan, rule Masquerade IPv4 wan traffic");
 	/* a base chain and a rule without comment */
 	o = owner_in(l, "input", "jump handle_reject");
 	assert_owner_str(&o, false, "fw4");
 	unload(l);
 	/* a redirect, in the form fw4's template renders it in dstnat_<zone> */
-	assert_true(owner_of(NFPROTO_INET, "fw4", "dstnat_wan",
-			     "meta nfproto ipv4 tcp dport 8080 counter dnat ip to 192.0.2.5:80 comment \"!fw4: Web-Server\"",
-			     &o));
+	assert_true(owner_of(
+		NFPROTO_INET, "fw4", "dstnat_wan",
+		"meta nfproto ipv4 tcp dport 8080 counter dnat ip to 192.0.2.5:80 comment \"!fw4: Web-Server\"",
+		&o));
 	assert_owner_str(&o, false, "fw4 zone wan, redirect Web-Server");
 	/*
 	 * Others add chains to table fw4: miniupnpd's upnp_prerouting (its
@@ -217,9 +219,11 @@ static void test_fw4_rule_and_zone(void **state)
 	 * fw4's, unless the rule carries fw4's comment.
 	 */
 	assert_false(owner_of(NFPROTO_INET, "fw4", "upnp_prerouting",
-			      "iif \"wan\" @nh,72,8 0x6 th dport 45000 dnat ip to 192.0.2.128:5000", &o));
+			      "iif \"wan\" @nh,72,8 0x6 th dport 45000 dnat ip to 192.0.2.128:5000",
+			      &o));
 	assert_false(owner_of(NFPROTO_INET, "fw4", "upnp_forward", NULL, &o));
-	assert_true(owner_of(NFPROTO_INET, "fw4", "my_include", "accept comment \"!fw4: Mine\"", &o));
+	assert_true(
+		owner_of(NFPROTO_INET, "fw4", "my_include", "accept comment \"!fw4: Mine\"", &o));
 	assert_owner_str(&o, false, "fw4 rule Mine");
 }
 
@@ -229,7 +233,8 @@ static void test_docker_published_port_and_iptables_nft(void **state)
 	struct owner o;
 
 	(void)state;
-	o = owner_in(l, "DOCKER", "iifname != \"bridge1\" tcp dport 8080 counter dnat to 192.0.2.2:80");
+	o = owner_in(l, "DOCKER",
+		     "iifname != \"bridge1\" tcp dport 8080 counter dnat to 192.0.2.2:80");
 	assert_string_equal(o.manager, "docker");
 	assert_string_equal(attr(&o, "published"), "8080/tcp");
 	assert_string_equal(attr(&o, "container"), "192.0.2.2:80");
@@ -237,9 +242,10 @@ static void test_docker_published_port_and_iptables_nft(void **state)
 	assert_string_equal(o.iptables_cmd, "iptables-nft -t nat -S DOCKER");
 	assert_owner_str(&o, false,
 			 "docker published ports, published port 8080/tcp, container 192.0.2.2:80");
-	assert_owner_str(&o, true,
-			 "docker published ports, published port 8080/tcp, container 192.0.2.2:80; "
-			 "table managed by iptables-nft, `iptables-nft -t nat -S DOCKER` shows it in iptables syntax");
+	assert_owner_str(
+		&o, true,
+		"docker published ports, published port 8080/tcp, container 192.0.2.2:80; "
+		"table managed by iptables-nft, `iptables-nft -t nat -S DOCKER` shows it in iptables syntax");
 	o = owner_in(l, "DOCKER-ISOLATION-STAGE-2", "oifname \"bridge1\" counter drop");
 	assert_owner_str(&o, false, "docker network isolation");
 	assert_string_equal(o.iptables_cmd, "iptables-nft -t filter -S DOCKER-ISOLATION-STAGE-2");
@@ -253,7 +259,8 @@ static void test_docker_published_port_and_iptables_nft(void **state)
 			      "iifname \"bridge1\" oifname \"bridge1\" counter accept", &o));
 	assert_false(owner_known(&o));
 	assert_false(owner_of(NFPROTO_IPV4, "filter", "FORWARD", NULL, &o));
-	o = owner_in(l, "POSTROUTING", "oifname != \"bridge1\" ip saddr 192.0.2.0/24 counter masquerade");
+	o = owner_in(l, "POSTROUTING",
+		     "oifname != \"bridge1\" ip saddr 192.0.2.0/24 counter masquerade");
 	assert_false(owner_known(&o));
 	unload(l);
 }
@@ -265,18 +272,23 @@ static void test_docker_nftables_backend(void **state)
 
 	(void)state;
 	assert_all_of(l, "docker");
-	o = owner_in(l, "filter-forward-in__bridge1", "counter drop comment \"UNPUBLISHED PORT DROP\"");
-	assert_owner_str(&o, false, "docker to containers, bridge bridge1, rule UNPUBLISHED PORT DROP");
+	o = owner_in(l, "filter-forward-in__bridge1",
+		     "counter drop comment \"UNPUBLISHED PORT DROP\"");
+	assert_owner_str(&o, false,
+			 "docker to containers, bridge bridge1, rule UNPUBLISHED PORT DROP");
 	assert_false(o.iptables_nft);
-	o = owner_in(l, "nat-prerouting-and-output",
-		     "iifname != \"bridge1\" tcp dport 8080 counter dnat to 192.0.2.2:80 comment \"DNAT\"");
+	o = owner_in(
+		l, "nat-prerouting-and-output",
+		"iifname != \"bridge1\" tcp dport 8080 counter dnat to 192.0.2.2:80 comment \"DNAT\"");
 	assert_owner_str(&o, false,
 			 "docker published ports, published port 8080/tcp, container 192.0.2.2:80");
-	o = owner_in(l, "nat-postrouting-out__docker0",
-		     "oifname != \"docker0\" ip saddr 203.0.113.0/24 counter masquerade comment \"MASQUERADE\"");
+	o = owner_in(
+		l, "nat-postrouting-out__docker0",
+		"oifname != \"docker0\" ip saddr 203.0.113.0/24 counter masquerade comment \"MASQUERADE\"");
 	assert_owner_str(&o, false, "docker from containers, bridge docker0, rule MASQUERADE");
-	o = owner_in(l, "raw-PREROUTING",
-		     "ip daddr 192.0.2.2 iifname != \"bridge1\" counter drop comment \"DROP DIRECT ACCESS\"");
+	o = owner_in(
+		l, "raw-PREROUTING",
+		"ip daddr 192.0.2.2 iifname != \"bridge1\" counter drop comment \"DROP DIRECT ACCESS\"");
 	assert_owner_str(&o, false, "docker rule DROP DIRECT ACCESS");
 	o = owner_in(l, "filter-FORWARD", NULL);
 	assert_owner_str(&o, false, "docker");
@@ -315,7 +327,8 @@ static void test_kube_proxy_no_endpoint_maps(void **state)
 {
 	struct listing_copy *l = load(OWNER_DIR "kube-proxy.listing");
 	const char *svc = "ip daddr . meta l4proto . th dport vmap @no-endpoint-services";
-	const char *np = "ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports";
+	const char *np =
+		"ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports";
 	struct owner o;
 
 	(void)state;
@@ -331,8 +344,9 @@ static void test_kube_proxy_no_endpoint_maps(void **state)
 	assert_owner_str(&o, false, "kube-proxy no endpoints, NodePort 3001/tcp");
 	/* IPv6 */
 	assert_true(owner_of(NFPROTO_IPV6, "kube-proxy", "service-endpoints-check", NULL, &o));
-	assert_true(owner_kube_lookup(&o, "ip6 daddr . meta l4proto . th dport vmap @no-endpoint-services",
-				      "2001:db8::46", "udp", 53));
+	assert_true(owner_kube_lookup(
+		&o, "ip6 daddr . meta l4proto . th dport vmap @no-endpoint-services",
+		"2001:db8::46", "udp", 53));
 	assert_string_equal(attr(&o, "service_address"), "[2001:db8::46]:53/udp");
 	/* other maps and rules, other managers: nothing */
 	o = owner_in(l, "services", "ip daddr . meta l4proto . th dport vmap @service-ips");
@@ -388,7 +402,7 @@ static void test_netavark_network_and_published_port(void **state)
 static void test_unknown_rulesets_get_nothing(void **state)
 {
 	static const char *const files[] = {
-		FIXTURES "/listing/ruleset.txt", FIXTURES "/trace_drop.ruleset",
+		FIXTURES "/listing/ruleset.txt",  FIXTURES "/trace_drop.ruleset",
 		FIXTURES "/trace_accept.ruleset", FIXTURES "/trace_ipv6.ruleset",
 		FIXTURES "/trace_output.ruleset",
 	};
@@ -409,9 +423,11 @@ static void test_unknown_rulesets_get_nothing(void **state)
 		unload(l);
 	}
 	/* a user's inet filter, with names that look like the managers' */
-	assert_false(owner_of(NFPROTO_INET, "filter", "DOCKER", "tcp dport 8080 dnat ip to 192.0.2.2:80", &o));
+	assert_false(owner_of(NFPROTO_INET, "filter", "DOCKER",
+			      "tcp dport 8080 dnat ip to 192.0.2.2:80", &o));
 	assert_false(owner_of(NFPROTO_INET, "filter", "filter_IN_public", "drop", &o));
-	assert_false(owner_of(NFPROTO_INET, "filter", "input_wan", "accept comment \"!fw4: x\"", &o));
+	assert_false(
+		owner_of(NFPROTO_INET, "filter", "input_wan", "accept comment \"!fw4: x\"", &o));
 	assert_false(owner_of(NFPROTO_IPV4, "myfw", "service-ABCDEFGH-ns/n/tcp/80", NULL, &o));
 	/* the right table, the wrong family */
 	assert_false(owner_of(NFPROTO_IPV4, "fw4", "input_wan", NULL, &o));
@@ -432,8 +448,9 @@ static void test_xt_expressions_mean_iptables_nft(void **state)
 	assert_true(owner_of(NFPROTO_IPV4, "filter", "INPUT", "xt match recent counter", &o));
 	assert_null(o.manager);
 	assert_true(o.iptables_nft);
-	assert_owner_str(&o, true,
-			 "table managed by iptables-nft, `iptables-nft -t filter -S INPUT` shows it in iptables syntax");
+	assert_owner_str(
+		&o, true,
+		"table managed by iptables-nft, `iptables-nft -t filter -S INPUT` shows it in iptables syntax");
 	assert_owner_str(&o, false, "");
 	assert_true(owner_of(NFPROTO_IPV6, "mangle", "PREROUTING", "xt target TPROXY", &o));
 	assert_string_equal(o.iptables_cmd, "ip6tables-nft -t mangle -S PREROUTING");
@@ -453,7 +470,8 @@ static void test_owner_json(void **state)
 	assert_true(owner_of(NFPROTO_INET, "firewalld", "filter_IN_public", "reject", &o));
 	owner_json(&w, "owner", &o);
 	assert_true(owner_of(NFPROTO_IPV4, "nat", "DOCKER",
-			     "iifname != \"bridge1\" tcp dport 8080 counter dnat to 192.0.2.2:80", &o));
+			     "iifname != \"bridge1\" tcp dport 8080 counter dnat to 192.0.2.2:80",
+			     &o));
 	owner_json(&w, "docker", &o);
 	owner_of(NFPROTO_INET, "filter", "input", "accept", &o);
 	owner_json(&w, "nothing", &o);
@@ -474,9 +492,9 @@ static void test_owner_json(void **state)
 static void test_cut_rules_are_safe(void **state)
 {
 	static const char *const files[] = {
-		OWNER_DIR "firewalld.listing", OWNER_DIR "fw4.listing", OWNER_DIR "docker.listing",
-		OWNER_DIR "kube-proxy.listing", OWNER_DIR "libvirt.listing",
-		OWNER_DIR "docker-nftables.listing",
+		OWNER_DIR "firewalld.listing", OWNER_DIR "fw4.listing",
+		OWNER_DIR "docker.listing",    OWNER_DIR "kube-proxy.listing",
+		OWNER_DIR "libvirt.listing",   OWNER_DIR "docker-nftables.listing",
 	};
 	char buf[512], *cut;
 	struct owner o;

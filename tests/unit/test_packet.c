@@ -67,7 +67,7 @@ static void test_short_headers(void **state)
 	assert_string_equal(buf, "192.0.2.2");
 	test_ipv6_udp(&t, "2001:db8::1", 1, "2001:db8::2", 2);
 	assert_int_equal(packet_parse(t.nh, 39, t.th, t.th_len, &p), -EINVAL);
-	t.nh[0] = 0x50;	/* version 5 */
+	t.nh[0] = 0x50; /* version 5 */
 	assert_int_equal(packet_parse(t.nh, t.nh_len, t.th, t.th_len, &p), -EINVAL);
 }
 
@@ -78,7 +78,7 @@ static void test_later_fragment_has_no_ports(void **state)
 
 	(void)state;
 	test_ipv4_tcp(&t, "192.0.2.1", 1, "192.0.2.2", 2, 0);
-	t.nh[7] = 0x10;	/* fragment offset */
+	t.nh[7] = 0x10; /* fragment offset */
 	assert_int_equal(packet_parse(t.nh, t.nh_len, t.th, t.th_len, &p), 0);
 	assert_false(p.has_ports);
 }

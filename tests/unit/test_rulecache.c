@@ -148,8 +148,8 @@ static void test_rule_text_found_by_family_table_and_handle(void **state)
 		    "ip saddr 192.0.2.1 counter drop comment \"a # b { c } ; d\"");
 	assert_live(c, NFPROTO_INET, "filter", 16, "tcp dport vmap { 8080 : accept, 8081 : drop }");
 	assert_live(
-	    c, NFPROTO_IPV4, "cb", 5,
-	    "tcp dport 22 jump { ip saddr 192.0.2.1 accept; counter comment \"in { binding\"; }");
+		c, NFPROTO_IPV4, "cb", 5,
+		"tcp dport 22 jump { ip saddr 192.0.2.1 accept; counter comment \"in { binding\"; }");
 	assert_live(c, NFPROTO_INET, "weird table", 3, "jump my chain");
 	rulecache_free(c);
 }
@@ -471,21 +471,21 @@ static void test_free_accepts_null(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rule_text_found_by_family_table_and_handle),
-	    cmocka_unit_test(test_same_handle_in_other_table_or_family_is_distinct),
-	    cmocka_unit_test(test_unknown_handle_returns_null_offline),
-	    cmocka_unit_test(test_hook_of_base_chain_and_none_for_regular),
+		cmocka_unit_test(test_rule_text_found_by_family_table_and_handle),
+		cmocka_unit_test(test_same_handle_in_other_table_or_family_is_distinct),
+		cmocka_unit_test(test_unknown_handle_returns_null_offline),
+		cmocka_unit_test(test_hook_of_base_chain_and_none_for_regular),
 		cmocka_unit_test(test_final_accept_when_no_chain_sees_the_packet_after),
-	    cmocka_unit_test(test_rule_added_after_start_is_found),
-	    cmocka_unit_test(test_deleted_rule_keeps_text_flagged_deleted),
-	    cmocka_unit_test(test_text_pointer_survives_relists_and_deletion),
-	    cmocka_unit_test(test_recreated_table_reuses_handles_with_new_text),
-	    cmocka_unit_test(test_chain_gone_from_listing_has_no_hook),
-	    cmocka_unit_test(test_oldest_deleted_rules_go_first),
-	    cmocka_unit_test(test_rules_over_limit_are_dropped_not_others),
-	    cmocka_unit_test(test_chains_over_limit_are_dropped),
-	    cmocka_unit_test(test_offline_cache_has_no_fd_and_refresh_is_noop),
-	    cmocka_unit_test(test_free_accepts_null),
+		cmocka_unit_test(test_rule_added_after_start_is_found),
+		cmocka_unit_test(test_deleted_rule_keeps_text_flagged_deleted),
+		cmocka_unit_test(test_text_pointer_survives_relists_and_deletion),
+		cmocka_unit_test(test_recreated_table_reuses_handles_with_new_text),
+		cmocka_unit_test(test_chain_gone_from_listing_has_no_hook),
+		cmocka_unit_test(test_oldest_deleted_rules_go_first),
+		cmocka_unit_test(test_rules_over_limit_are_dropped_not_others),
+		cmocka_unit_test(test_chains_over_limit_are_dropped),
+		cmocka_unit_test(test_offline_cache_has_no_fd_and_refresh_is_noop),
+		cmocka_unit_test(test_free_accepts_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

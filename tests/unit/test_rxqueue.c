@@ -17,7 +17,7 @@
 
 #include "rxqueue.h"
 
-#define LIMIT	(64u * 1024)	/* the smallest: 4 chunks of 16 KiB */
+#define LIMIT (64u * 1024) /* the smallest: 4 chunks of 16 KiB */
 
 /* A datagram of len bytes that says which one it is. */
 static size_t make_dgram(uint32_t seq, char *buf, size_t len)
@@ -196,7 +196,7 @@ static void test_rxqueue_overrun_is_counted_and_marked(void **state)
 	while (rxqueue_put(q, RXREC_DGRAM, "x", 0) == 0)
 		;
 	rxqueue_stats(q, &st);
-	assert_int_equal(st.overruns, 1);	/* mirrored at publish */
+	assert_int_equal(st.overruns, 1); /* mirrored at publish */
 	rxqueue_publish(q, false);
 	rxqueue_stats(q, &st);
 	assert_int_equal(st.overruns, 2);
@@ -319,7 +319,7 @@ static void test_rxqueue_two_threads_keep_order(void **state)
 		if (!p)
 			continue;
 		if (type != RXREC_DGRAM)
-			continue;	/* overrun markers from the retries */
+			continue; /* overrun markers from the retries */
 		memcpy(&seq, p, sizeof(seq));
 		assert_int_equal(seq, got);
 		assert_int_equal(len, 8 + got % 300);

@@ -37,8 +37,12 @@ static char *as_text(const struct capture_stats *st)
 
 static void test_lost_is_selected_without_any_timeline(void **state)
 {
-	struct stats_input in = { .selected_known = true, .selected = 1000, .printed = 990,
-				  .in_flight = 4, .enobufs = 2, .queue_overruns = 3 };
+	struct stats_input in = { .selected_known = true,
+				  .selected = 1000,
+				  .printed = 990,
+				  .in_flight = 4,
+				  .enobufs = 2,
+				  .queue_overruns = 3 };
 	struct timeline_stats ts = { .timelines = 990, .incomplete = 7, .events = 5940 };
 	struct capture_stats st;
 	json_t *o;

@@ -14,8 +14,8 @@
 #include "strpool.h"
 #include "timeline.h"
 
-#define OWN	"trace_debug"
-#define MS	1000000ull
+#define OWN "trace_debug"
+#define MS  1000000ull
 
 /* What the emit callback saw, copied: the table reuses the slot. */
 struct seen {
@@ -37,9 +37,12 @@ static void record(void *ctx, const struct timeline *tl, enum timeline_end why)
 static struct timeline_table *table(struct seen *s, unsigned int max)
 {
 	struct timeline_config cfg = {
-		.own_table = OWN, .own_family = NFPROTO_INET,
-		.max_inflight = max, .idle_ns = 80 * MS,
-		.emit = record, .emit_ctx = s,
+		.own_table = OWN,
+		.own_family = NFPROTO_INET,
+		.max_inflight = max,
+		.idle_ns = 80 * MS,
+		.emit = record,
+		.emit_ctx = s,
 	};
 	struct timeline_table *t;
 
@@ -54,10 +57,11 @@ static void add(struct timeline_table *t, struct trace_event ev, uint64_t now)
 }
 
 /* Our trace chain: the first events of every traced packet. */
-static void own_start(struct timeline_table *t, uint32_t id,
-		      const struct test_pkt *p, uint64_t now)
+static void own_start(struct timeline_table *t, uint32_t id, const struct test_pkt *p, uint64_t now)
 {
-	add(t, test_with_pkt(test_rule(id, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), p, 2, 0), now);
+	add(t,
+	    test_with_pkt(test_rule(id, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), p, 2, 0),
+	    now);
 	add(t, test_policy(id, OWN, "trace_prerouting", NF_ACCEPT), now);
 }
 
@@ -69,8 +73,12 @@ static void dnat_then_drop(struct timeline_table *t, uint32_t id, uint64_t now)
 	test_ipv4_tcp(&in, "198.51.100.2", 44976, "198.51.100.1", 1222, 0x02);
 	test_ipv4_tcp(&fwd, "198.51.100.2", 44976, "203.0.113.10", 22, 0x02);
 	own_start(t, id, &in, now);
-	add(t, test_with_pkt(test_rule(id, "nat", "prerouting", 3, NF_ACCEPT, NULL), &in, 2, 0), now);
-	add(t, test_with_pkt(test_rule(id, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &fwd, 2, 3), now);
+	add(t, test_with_pkt(test_rule(id, "nat", "prerouting", 3, NF_ACCEPT, NULL), &in, 2, 0),
+	    now);
+	add(t,
+	    test_with_pkt(test_rule(id, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &fwd, 2,
+			  3),
+	    now);
 	add(t, test_rule(id, "filter", "allowed_dnats", 7, NF_DROP, NULL), now);
 }
 
@@ -82,8 +90,12 @@ static void dnat_then_accept(struct timeline_table *t, uint32_t id, uint64_t now
 	test_ipv4_tcp(&in, "198.51.100.2", 44976, "198.51.100.1", 1222, 0x02);
 	test_ipv4_tcp(&fwd, "198.51.100.2", 44976, "203.0.113.10", 22, 0x02);
 	own_start(t, id, &in, now);
-	add(t, test_with_pkt(test_rule(id, "nat", "prerouting", 3, NF_ACCEPT, NULL), &in, 2, 0), now);
-	add(t, test_with_pkt(test_rule(id, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &fwd, 2, 3), now);
+	add(t, test_with_pkt(test_rule(id, "nat", "prerouting", 3, NF_ACCEPT, NULL), &in, 2, 0),
+	    now);
+	add(t,
+	    test_with_pkt(test_rule(id, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &fwd, 2,
+			  3),
+	    now);
 	add(t, test_rule(id, "filter", "allowed_dnats", 6, NF_ACCEPT, NULL), now);
 	add(t, test_with_pkt(test_policy(id, "nat", "postrouting", NF_ACCEPT), &fwd, 0, 3), now);
 }
@@ -185,8 +197,14 @@ static void test_interleaved_events_of_two_cpus_stay_apart(void **state)
 	test_ipv4_tcp(&b, "198.51.100.3", 2000, "198.51.100.1", 1222, 0x02);
 	own_start(t, 1, &a, 0);
 	own_start(t, 2, &b, 0);
-	add(t, test_with_pkt(test_rule(2, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &b, 2, 3), 0);
-	add(t, test_with_pkt(test_rule(1, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &a, 2, 3), 0);
+	add(t,
+	    test_with_pkt(test_rule(2, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &b, 2,
+			  3),
+	    0);
+	add(t,
+	    test_with_pkt(test_rule(1, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &a, 2,
+			  3),
+	    0);
 	add(t, test_rule(1, "filter", "allowed_dnats", 6, NF_ACCEPT, NULL), 0);
 	add(t, test_rule(2, "filter", "allowed_dnats", 7, NF_DROP, NULL), 0);
 	assert_int_equal(s.n, 1);
@@ -212,11 +230,20 @@ static void test_packet_not_selected_by_us_is_foreign(void **state)
 
 	(void)state;
 	test_ipv4_tcp(&p, "198.51.100.2", 1, "203.0.113.10", 22, 0x10);
-	add(t, test_with_pkt(test_rule(9, "trace_b", "trace_prerouting", 2, NFT_CONTINUE, NULL), &p, 2, 0), 0);
-	add(t, test_with_pkt(test_rule(9, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &p, 2, 3), 0);
+	add(t,
+	    test_with_pkt(test_rule(9, "trace_b", "trace_prerouting", 2, NFT_CONTINUE, NULL), &p, 2,
+			  0),
+	    0);
+	add(t,
+	    test_with_pkt(test_rule(9, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &p, 2,
+			  3),
+	    0);
 	add(t, test_rule(9, "filter", "allowed_dnats", 7, NF_DROP, NULL), 0);
 	/* our chain passed it by (policy only): still not ours */
-	add(t, test_with_pkt(test_rule(10, "trace_b", "trace_prerouting", 2, NFT_CONTINUE, NULL), &p, 2, 0), 0);
+	add(t,
+	    test_with_pkt(test_rule(10, "trace_b", "trace_prerouting", 2, NFT_CONTINUE, NULL), &p,
+			  2, 0),
+	    0);
 	add(t, test_with_pkt(test_policy(10, OWN, "trace_prerouting", NF_ACCEPT), &p, 2, 0), 0);
 	timeline_flush(t);
 	assert_int_equal(s.n, 0);
@@ -235,7 +262,10 @@ static void test_lost_start_is_emitted_incomplete(void **state)
 	(void)state;
 	test_ipv4_tcp(&p, "198.51.100.2", 1, "203.0.113.10", 22, 0x10);
 	timeline_loss_begin(t);
-	add(t, test_with_pkt(test_rule(9, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &p, 2, 3), 0);
+	add(t,
+	    test_with_pkt(test_rule(9, "filter", "forward", 5, NFT_JUMP, "allowed_dnats"), &p, 2,
+			  3),
+	    0);
 	add(t, test_rule(9, "filter", "allowed_dnats", 7, NF_DROP, NULL), 0);
 	assert_int_equal(s.n, 1);
 	assert_false(s.tl[0].started);
@@ -254,9 +284,9 @@ static void test_full_table_evicts_oldest_as_incomplete(void **state)
 	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 1222, 0x02);
 	own_start(t, 1, &p, 0);
 	own_start(t, 2, &p, 1);
-	own_start(t, 1, &p, 2);	/* 1 is now the newest; reuse emits it */
+	own_start(t, 1, &p, 2); /* 1 is now the newest; reuse emits it */
 	assert_int_equal(s.n, 1);
-	own_start(t, 3, &p, 3);	/* full: 2 is the least recently active */
+	own_start(t, 3, &p, 3); /* full: 2 is the least recently active */
 	assert_int_equal(s.n, 2);
 	assert_int_equal(s.tl[1].id, 2);
 	assert_int_equal(s.why[1], TL_END_EVICTED);
@@ -340,10 +370,11 @@ static void test_path_forgets_chains_that_returned(void **state)
 	(void)state;
 	test_ipv4_tcp(&p, "198.51.100.2", 1, "203.0.113.10", 22, 0x02);
 	own_start(t, 8, &p, 0);
-	add(t, test_with_pkt(test_rule(8, "filter", "forward", 4, NFT_JUMP, "counters"), &p, 2, 3), 0);
-	add(t, test_rule(8, "filter", "counters", 0, NFT_CONTINUE, NULL), 0);	/* implicit end */
+	add(t, test_with_pkt(test_rule(8, "filter", "forward", 4, NFT_JUMP, "counters"), &p, 2, 3),
+	    0);
+	add(t, test_rule(8, "filter", "counters", 0, NFT_CONTINUE, NULL), 0); /* implicit end */
 	add(t, test_rule(8, "filter", "forward", 5, NFT_JUMP, "checks"), 0);
-	add(t, test_rule(8, "filter", "checks", 9, NFT_RETURN, NULL), 0);	/* explicit return */
+	add(t, test_rule(8, "filter", "checks", 9, NFT_RETURN, NULL), 0); /* explicit return */
 	add(t, test_rule(8, "filter", "forward", 6, NFT_GOTO, "final"), 0);
 	add(t, test_rule(8, "filter", "final", 10, NFT_JUMP, "deny"), 0);
 	add(t, test_rule(8, "filter", "deny", 11, NF_DROP, NULL), 0);
@@ -366,7 +397,9 @@ static void test_queue_verdict_with_number_is_final(void **state)
 	(void)state;
 	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 80, 0x02);
 	own_start(t, 9, &p, 0);
-	add(t, test_with_pkt(test_rule(9, "filter", "input", 3, NF_QUEUE | (5 << 16), NULL), &p, 2, 0), 0);
+	add(t,
+	    test_with_pkt(test_rule(9, "filter", "input", 3, NF_QUEUE | (5 << 16), NULL), &p, 2, 0),
+	    0);
 	assert_int_equal(s.n, 1);
 	timeline_summarize(&s.tl[0], &sum);
 	assert_int_equal(sum.verdict, TL_VERDICT_QUEUE);
@@ -434,8 +467,13 @@ static void test_configured_event_cap_is_honoured(void **state)
 {
 	struct seen s;
 	struct timeline_config cfg = {
-		.own_table = OWN, .own_family = NFPROTO_INET, .max_inflight = 4,
-		.max_steps = 5, .idle_ns = 80 * MS, .emit = record, .emit_ctx = &s,
+		.own_table = OWN,
+		.own_family = NFPROTO_INET,
+		.max_inflight = 4,
+		.max_steps = 5,
+		.idle_ns = 80 * MS,
+		.emit = record,
+		.emit_ctx = &s,
 	};
 	struct timeline_table *t;
 	struct test_pkt p;
@@ -450,7 +488,7 @@ static void test_configured_event_cap_is_honoured(void **state)
 	add(t, test_rule(5, "filter", "input", 99, NF_DROP, NULL), 0);
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.tl[0].n_steps, 5);
-	assert_int_equal(s.tl[0].steps_dropped, 6);	/* own chain events are not steps */
+	assert_int_equal(s.tl[0].steps_dropped, 6); /* own chain events are not steps */
 	/* first two, then the last three in order: 108, 109, the drop */
 	assert_int_equal(s.tl[0].gap_at, 2);
 	assert_int_equal(s.tl[0].steps[0].handle, 100);
@@ -481,12 +519,12 @@ static void test_overrun_window_marks_packets_until_socket_empty(void **state)
 
 	(void)state;
 	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 80, 0x02);
-	own_start(t, 1, &p, 0);		/* in flight at the report */
+	own_start(t, 1, &p, 0); /* in flight at the report */
 	timeline_loss_begin(t);
-	own_start(t, 2, &p, 0);		/* read after the report */
+	own_start(t, 2, &p, 0); /* read after the report */
 	add(t, test_rule(2, "filter", "input", 7, NF_DROP, NULL), 0);
 	timeline_loss_end(t);
-	own_start(t, 3, &p, 0);		/* after the socket was empty */
+	own_start(t, 3, &p, 0); /* after the socket was empty */
 	add(t, test_rule(3, "filter", "input", 7, NF_DROP, NULL), 0);
 	add(t, test_rule(1, "filter", "input", 7, NF_DROP, NULL), 0);
 	assert_int_equal(s.n, 3);
@@ -540,12 +578,18 @@ static void test_trace_id_change_joins_one_packet(void **state)
 	test_ipv4_tcp(&other, "192.0.2.2", 40000, "198.51.100.2", 80, 0x02);
 	set_ip_id(&in, 4242);
 	set_ip_id(&fwd, 4242);
-	set_ip_id(&other, 4243);	/* the next packet of the flow */
+	set_ip_id(&other, 4243); /* the next packet of the flow */
 	own_start(t, 0xa, &in, 0);
 	add(t, test_with_pkt(test_policy(0xa, "filter", "PREROUTING", NF_ACCEPT), &in, 5, 0), 1);
 	/* a different packet under another id is not joined */
-	add(t, test_with_pkt(test_rule(0xc, "filter", "FORWARD", 7, NFT_JUMP, "DOCKER-USER"), &other, 5, 6), 2);
-	add(t, test_with_pkt(test_rule(0xb, "filter", "FORWARD", 7, NFT_JUMP, "DOCKER-USER"), &fwd, 5, 6), 2);
+	add(t,
+	    test_with_pkt(test_rule(0xc, "filter", "FORWARD", 7, NFT_JUMP, "DOCKER-USER"), &other,
+			  5, 6),
+	    2);
+	add(t,
+	    test_with_pkt(test_rule(0xb, "filter", "FORWARD", 7, NFT_JUMP, "DOCKER-USER"), &fwd, 5,
+			  6),
+	    2);
 	add(t, test_rule(0xb, "filter", "DOCKER-USER", 0, NFT_CONTINUE, NULL), 2);
 	add(t, test_rule(0xb, "filter", "FORWARD", 9, NF_ACCEPT, NULL), 2);
 	add(t, test_with_pkt(test_policy(0xb, "nat", "POSTROUTING", NF_ACCEPT), &fwd, 0, 6), 3);
@@ -577,7 +621,8 @@ static void test_unjoined_id_after_accept_is_marked(void **state)
 	test_ipv4_tcp(&other, "192.0.2.9", 1, "198.51.100.2", 80, 0x02);
 	own_start(t, 0xa, &in, 0);
 	add(t, test_with_pkt(test_policy(0xa, "filter", "PREROUTING", NF_ACCEPT), &in, 5, 0), 1);
-	add(t, test_with_pkt(test_rule(0xb, "filter", "FORWARD", 7, NF_ACCEPT, NULL), &other, 5, 6), 2);
+	add(t, test_with_pkt(test_rule(0xb, "filter", "FORWARD", 7, NF_ACCEPT, NULL), &other, 5, 6),
+	    2);
 	timeline_flush(t);
 	assert_int_equal(s.n, 1);
 	assert_true(s.tl[0].unjoined_after);
@@ -595,7 +640,8 @@ static void test_accept_with_lost_events_is_unknown(void **state)
 	(void)state;
 	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 22, 0x02);
 	own_start(t, 3, &p, 0);
-	add(t, test_with_pkt(test_policy(3, "firewalld", "filter_PREROUTING", NF_ACCEPT), &p, 2, 0), 0);
+	add(t, test_with_pkt(test_policy(3, "firewalld", "filter_PREROUTING", NF_ACCEPT), &p, 2, 0),
+	    0);
 	timeline_mark_lossy(t);
 	timeline_flush(t);
 	assert_int_equal(s.n, 1);
@@ -620,9 +666,11 @@ static void test_base_chain_bound_keeps_the_latest(void **state)
 	own_start(t, 3, &p, 0);
 	for (int i = 0; i < TIMELINE_MAX_HDRS + 8; i++) {
 		snprintf(names[i], sizeof(names[i]), "chain%d", i);
-		add(t, test_with_pkt(test_policy(3, "filter", names[i],
-						 i == TIMELINE_MAX_HDRS + 7 ? NF_DROP : NF_ACCEPT),
-				     &p, 2, 0), 0);
+		add(t,
+		    test_with_pkt(test_policy(3, "filter", names[i],
+					      i == TIMELINE_MAX_HDRS + 7 ? NF_DROP : NF_ACCEPT),
+				  &p, 2, 0),
+		    0);
 	}
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.tl[0].n_hdrs, TIMELINE_MAX_HDRS);
@@ -638,8 +686,8 @@ static void test_base_chain_bound_keeps_the_latest(void **state)
 	timeline_table_free(t);
 }
 
-static bool postrouting_is_last(void *ctx, uint8_t family, const char *table,
-				const char *chain, bool first_packet)
+static bool postrouting_is_last(void *ctx, uint8_t family, const char *table, const char *chain,
+				bool first_packet)
 {
 	(void)ctx;
 	(void)family;
@@ -655,8 +703,12 @@ static void test_final_accept_ends_at_once_unless_looped_back(void **state)
 {
 	struct seen s;
 	struct timeline_config cfg = {
-		.own_table = OWN, .own_family = NFPROTO_INET, .max_inflight = 4,
-		.idle_ns = 80 * MS, .emit = record, .emit_ctx = &s,
+		.own_table = OWN,
+		.own_family = NFPROTO_INET,
+		.max_inflight = 4,
+		.idle_ns = 80 * MS,
+		.emit = record,
+		.emit_ctx = &s,
 		.final_accept = postrouting_is_last,
 	};
 	struct timeline_table *t;
@@ -676,7 +728,10 @@ static void test_final_accept_ends_at_once_unless_looped_back(void **state)
 
 		test_ipv4_tcp(&in, "198.51.100.2", 1, "198.51.100.1", 22, 0x02);
 		own_start(t, 0x12, &in, 0);
-		add(t, test_with_pkt(test_rule(0x12, "filter", "forward", 5, NF_ACCEPT, NULL), &in, 2, 3), 0);
+		add(t,
+		    test_with_pkt(test_rule(0x12, "filter", "forward", 5, NF_ACCEPT, NULL), &in, 2,
+				  3),
+		    0);
 		assert_int_equal(s.n, 1);
 		/* out through loopback: it comes back under a new id */
 		ev = test_with_pkt(test_policy(0x12, "nat", "postrouting", NF_ACCEPT), &in, 0, 1);
@@ -703,7 +758,8 @@ static void test_reselection_by_a_later_trace_chain_is_counted(void **state)
 	test_ipv4_tcp(&p, "198.51.100.2", 1, "203.0.113.10", 22, 0x02);
 	own_start(t, 4, &p, 0);
 	add(t, test_rule(4, OWN, "trace_prerouting", 0, NFT_CONTINUE, NULL), 0);
-	add(t, test_with_pkt(test_rule(4, OWN, "trace_forward", 3, NFT_CONTINUE, NULL), &p, 2, 3), 0);
+	add(t, test_with_pkt(test_rule(4, OWN, "trace_forward", 3, NFT_CONTINUE, NULL), &p, 2, 3),
+	    0);
 	add(t, test_rule(4, OWN, "trace_forward", 0, NFT_CONTINUE, NULL), 0);
 	add(t, test_with_pkt(test_policy(4, "filter", "forward", NF_ACCEPT), &p, 2, 3), 0);
 	timeline_flush(t);
@@ -741,8 +797,11 @@ static void test_name_pool_recycles_and_marks_lost_names(void **state)
 {
 	struct churn c = {};
 	struct timeline_config cfg = {
-		.own_table = OWN, .own_family = NFPROTO_INET, .max_inflight = 4,
-		.emit = churn_record, .emit_ctx = &c,
+		.own_table = OWN,
+		.own_family = NFPROTO_INET,
+		.max_inflight = 4,
+		.emit = churn_record,
+		.emit_ctx = &c,
 	};
 	struct timeline_table *t;
 	struct test_pkt p;

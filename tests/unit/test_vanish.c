@@ -18,8 +18,8 @@
 
 #include "vanish.h"
 
-#define WAN0	2
-#define LAN0	3
+#define WAN0 2
+#define LAN0 3
 
 static void addr(struct packet_info *p, const char *s, bool src)
 {
@@ -113,7 +113,8 @@ static void test_interface_forwarding_off_names_the_interface(void **state)
 
 static void test_ipv6_forwarding_off_with_a_good_route(void **state)
 {
-	struct vanish_query q = query("2001:db8:1::2", "2001:db8:2::10", 22, VANISH_HOOK_PREROUTING);
+	struct vanish_query q =
+		query("2001:db8:1::2", "2001:db8:2::10", 22, VANISH_HOOK_PREROUTING);
 	struct vanish_facts f = healthy();
 
 	(void)state;
@@ -343,7 +344,7 @@ static void test_input_checks_only_packets_that_open_a_connection(void **state)
 	struct vanish_query q = query("198.51.100.2", "198.51.100.1", 8080, VANISH_HOOK_INPUT);
 
 	(void)state;
-	q.pkt.tcp_flags = 0x12;	/* syn,ack: an answer, not a new connection */
+	q.pkt.tcp_flags = 0x12; /* syn,ack: an answer, not a new connection */
 	assert_false(vanish_checkable(&q));
 	q.pkt.tcp_flags = 0x10;
 	assert_false(vanish_checkable(&q));
@@ -362,9 +363,12 @@ static void test_cause_text(void **state)
 	vanish_cause_str(&v, buf, sizeof(buf));
 	assert_string_equal(buf, "dropped outside the ruleset (routing, rp_filter, no listener)");
 	v.reason = VANISH_FORWARDING_OFF;
-	snprintf(v.evidence, sizeof(v.evidence), "not forwarded: net.ipv4.ip_forward is 0 in this namespace");
+	snprintf(v.evidence, sizeof(v.evidence),
+		 "not forwarded: net.ipv4.ip_forward is 0 in this namespace");
 	vanish_cause_str(&v, buf, sizeof(buf));
-	assert_string_equal(buf, "dropped outside the ruleset: not forwarded: net.ipv4.ip_forward is 0 in this namespace");
+	assert_string_equal(
+		buf,
+		"dropped outside the ruleset: not forwarded: net.ipv4.ip_forward is 0 in this namespace");
 	v.reason = VANISH_UNKNOWN;
 	vanish_cause_str(&v, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "why is not known: "));
