@@ -48,26 +48,13 @@ lab_expect_rc 0
 jd_wait_entries 1 MESSAGE_ID=$MSGID_STOPPED || lab_fail "no stop entry"
 
 J=$LAB_TMP/j
-expect()
-{
-	local what=$1 filter=$2
-	shift 2
-	jd_journalctl -o json "$@" >"$J" 2>&1 || lab_fail "$what: journalctl $* failed: $(cat "$J")"
-	if ! jq -e -s "$filter" "$J" >/dev/null 2>&1; then
-		lab_fail "$what
-  journalctl $*
-  expected true from: $filter
-  got: $(jq -s -c . "$J" 2>&1 | head -c 3000)"
-	fi
-	echo "ok: $what"
-}
 
-expect "two timeline entries, both SYNs to the port forward" \
+jd_expect "two timeline entries, both SYNs to the port forward" \
 	'length == 2 and all(.SYSLOG_IDENTIFIER == "nattraced" and
 		.NATTRACE_PROTO == "tcp" and .NATTRACE_DST == "198.51.100.1:1222" and
 		(.NATTRACE_SRC | test("^198\\.51\\.100\\.2:[0-9]+$")))' \
 	MESSAGE_ID=$MSGID_TIMELINE
-expect "NATTRACE_VERDICT=drop gives exactly the dropped packet, fields and priority warning" \
+jd_expect "NATTRACE_VERDICT=drop gives exactly the dropped packet, fields and priority warning" \
 	'length == 1 and (.[0] | .PRIORITY == "4" and .NATTRACE_COMPLETE == "true" and
 	(.NATTRACE_ID | test("^[0-9a-f]{8}$")) and
 	.NATTRACE_NAT == "dnat 198.51.100.1:1222 -> 203.0.113.10:22" and
@@ -75,37 +62,37 @@ expect "NATTRACE_VERDICT=drop gives exactly the dropped packet, fields and prior
 	.NATTRACE_CAUSE_CHAIN == "allowed_dnats" and
 	.NATTRACE_CAUSE_HANDLE == "'"$drop_handle"'")' \
 	SYSLOG_IDENTIFIER=nattraced NATTRACE_VERDICT=drop
-expect "the drop's NATTRACE_JSON is the --output json object of the same packet" \
+jd_expect "the drop's NATTRACE_JSON is the --output json object of the same packet" \
 	'.[0] as $e | ($e.NATTRACE_JSON | fromjson) as $j |
 	$j.id == $e.NATTRACE_ID and $j.verdict == "drop" and $j.complete == true and
 	$j.cause.chain == "allowed_dnats" and $j.cause.handle == '"$drop_handle"' and
 	$j.nat[0].to == "203.0.113.10:22" and
 	($j.events | any(.verdict == "jump" and .target == "allowed_dnats"))' \
 	NATTRACE_VERDICT=drop
-expect "the drop's MESSAGE: summary line with NAT and cause, then the steps" \
+jd_expect "the drop's MESSAGE: summary line with NAT and cause, then the steps" \
 	'.[0].MESSAGE | split("\n") as $l | ($l | length) > 3 and
 	($l[0] | test("^tcp 198\\.51\\.100\\.2:[0-9]+ -> 198\\.51\\.100\\.1:1222, dnat 198\\.51\\.100\\.1:1222 -> 203\\.0\\.113\\.10:22: drop by rule `drop` \\(handle '"$drop_handle"'\\) in inet filter allowed_dnats")) and
 	($l | any(test("ct status dnat jump allowed_dnats"))) and
 	($l | any(test("^  verdict drop"))) and
 	($l[-1] | test("^  hint: 203\\.0\\.113\\.10 \\. 22 is not in set inet filter allow_in"))' \
 	NATTRACE_VERDICT=drop
-expect "issue 4 in the journal: the hint, its command, the cause kind, the ct id" \
+jd_expect "issue 4 in the journal: the hint, its command, the cause kind, the ct id" \
 	'length == 1 and (.[0] | .NATTRACE_CAUSE_KIND == "drop" and
 	(.NATTRACE_HINT | test("203\\.0\\.113\\.10 \\. 22 is not in set inet filter allow_in")) and
 	.NATTRACE_HINT_COMMAND == "nft add element inet filter allow_in { 203.0.113.10 . 22 }" and
 	(.NATTRACE_CT_ID | tonumber) > 0)' \
 	NATTRACE_VERDICT=drop
-expect "the accepted packet: priority info, policy of nat postrouting or the allow rule" \
+jd_expect "the accepted packet: priority info, policy of nat postrouting or the allow rule" \
 	'length == 1 and (.[0] | .PRIORITY == "6" and .NATTRACE_COMPLETE == "true" and
 	(.NATTRACE_JSON | fromjson | .verdict == "accept"))' \
 	NATTRACE_VERDICT=accept MESSAGE_ID=$MSGID_TIMELINE
-expect "start entry: match, rate, table, hooks, kernel, conntrack attributes" \
+jd_expect "start entry: match, rate, table, hooks, kernel, conntrack attributes" \
 	'length == 1 and (.[0] | .NATTRACE_MATCH == "'"$match"'" and
 	.NATTRACE_RATE == "1/second" and .NATTRACE_TABLE == "inet trace_debug" and
 	.NATTRACE_HOOKS == "prerouting,output" and (.NATTRACE_KERNEL | length) > 0 and
 	.NATTRACE_CT_ATTRS == "not yet seen" and .PRIORITY == "6")' \
 	MESSAGE_ID=$MSGID_STARTED
-expect "stop entry: 2 timelines, 1 drop, nothing lost, the counter saw them" \
+jd_expect "stop entry: 2 timelines, 1 drop, nothing lost, the counter saw them" \
 	'length == 1 and (.[0] | .NATTRACE_TIMELINES == "2" and .NATTRACE_DROPS == "1" and
 	.NATTRACE_ENOBUFS == "0" and .NATTRACE_LOST == "0" and
 	(.NATTRACE_SELECTED | tonumber) >= 2)' \
@@ -113,10 +100,10 @@ expect "stop entry: 2 timelines, 1 drop, nothing lost, the counter saw them" \
 kmajor=$(uname -r | cut -d. -f1)
 kminor=$(uname -r | cut -d. -f2 | tr -cd '0-9')
 if [ $((kmajor * 1000 + kminor)) -ge 6016 ]; then
-	expect "Linux 6.16+: conntrack trace attributes reported as seen" \
+	jd_expect "Linux 6.16+: conntrack trace attributes reported as seen" \
 		'map(select(.MESSAGE_ID == null)) | length == 1 and (.[0].MESSAGE | test("conntrack"))' \
 		SYSLOG_IDENTIFIER=nattraced NATTRACE_CT_ATTRS=seen
-	expect "... and in the stop entry" '.[0].NATTRACE_CT_ATTRS == "seen"' \
+	jd_expect "... and in the stop entry" '.[0].NATTRACE_CT_ATTRS == "seen"' \
 		MESSAGE_ID=$MSGID_STOPPED
 fi
 
@@ -149,7 +136,7 @@ rc=$?
 [ "$rc" = 2 ] || lab_fail "refused match: exit status $rc, expected 2"
 jd_wait_entries 1 SYSLOG_IDENTIFIER=nattraced PRIORITY=3 ||
 	lab_fail "no error entry for the refused match"
-expect "the refused match is an error entry naming the problem" \
+jd_expect "the refused match is an error entry naming the problem" \
 	'length == 1 and (.[0].MESSAGE | test("counter"))' \
 	SYSLOG_IDENTIFIER=nattraced PRIORITY=3
 lab_wait_no_table || lab_fail "table trace_debug still exists after exit"

@@ -56,19 +56,6 @@ daemon_stop()
 }
 
 J=$LAB_TMP/j
-expect()
-{
-	local what=$1 filter=$2
-	shift 2
-	jd_journalctl -o json "$@" >"$J" 2>&1 || lab_fail "$what: journalctl $* failed: $(cat "$J")"
-	if ! jq -e -s "$filter" "$J" >/dev/null 2>&1; then
-		lab_fail "$what
-  journalctl $*
-  expected true from: $filter
-  got: $(jq -s -c . "$J" 2>&1 | head -c 3000)"
-	fi
-	echo "ok: $what"
-}
 
 # --- the port forward: its mapping and its timeline --------------------------
 journal_daemon --output journal --nat-log --match "$match" --timeout 40
@@ -78,7 +65,7 @@ jd_wait_entries 1 NATTRACE_NAT_EVENT=new || lab_fail "no NATTRACE_NAT_EVENT=new 
 jd_wait_entries 1 MESSAGE_ID=$MSGID_TIMELINE || lab_fail "no timeline entry"
 
 line_re='^nat \+ tcp 198\.51\.100\.2:[0-9]+ -> 198\.51\.100\.1:1222 dnat 203\.0\.113\.10:22 id [0-9]+ [A-Z_]+$'
-expect "journalctl NATTRACE_NAT_EVENT=new finds the port forward's mapping, with its fields" '
+jd_expect "journalctl NATTRACE_NAT_EVENT=new finds the port forward's mapping, with its fields" '
 	length == 1 and (.[0] | .MESSAGE_ID == "'$MSGID_NAT'" and .PRIORITY == "6" and
 	.SYSLOG_IDENTIFIER == "nattraced" and .NATTRACE_NAT_KIND == "dnat" and
 	.NATTRACE_PROTO == "tcp" and (.NATTRACE_ORIG_SRC | test("^198\\.51\\.100\\.2:[0-9]+$")) and
@@ -86,33 +73,33 @@ expect "journalctl NATTRACE_NAT_EVENT=new finds the port forward's mapping, with
 	(.NATTRACE_REPLY_DST == .NATTRACE_ORIG_SRC) and
 	(.NATTRACE_CT_ID | test("^[0-9]+$")) and (.NATTRACE_CT_STATE | length) > 0)' \
 	NATTRACE_NAT_EVENT=new
-expect "its MESSAGE names the same ct id and state" '
+jd_expect "its MESSAGE names the same ct id and state" '
 	.[0] as $e | $e.MESSAGE | endswith(" id " + $e.NATTRACE_CT_ID + " " + $e.NATTRACE_CT_STATE)' \
 	NATTRACE_NAT_EVENT=new
 jd_journalctl -o cat NATTRACE_NAT_EVENT=new | grep -qE "$line_re" ||
 	lab_fail "the MESSAGE is not the text log's line: $(jd_journalctl -o cat NATTRACE_NAT_EVENT=new)"
 echo "ok: its MESSAGE is the text log's line"
-expect "its NATTRACE_JSON is the --output json object of the mapping" '
+jd_expect "its NATTRACE_JSON is the --output json object of the mapping" '
 	.[0] as $e | ($e.NATTRACE_JSON | fromjson) | .type == "nat" and .event == "new" and
 	.ct_id == ($e.NATTRACE_CT_ID | tonumber) and .reply_src == "203.0.113.10:22"' \
 	NATTRACE_NAT_EVENT=new
 ctid=$(jd_journalctl -o json NATTRACE_NAT_EVENT=new | jq -r .NATTRACE_CT_ID)
-expect "the timeline entry of the SYN carries the same NATTRACE_CT_ID ($ctid)" '
+jd_expect "the timeline entry of the SYN carries the same NATTRACE_CT_ID ($ctid)" '
 	length == 1 and (.[0] | .NATTRACE_VERDICT == "accept" and
 	(.NATTRACE_JSON | fromjson | .ct.id) == '"$ctid"')' \
 	MESSAGE_ID=$MSGID_TIMELINE NATTRACE_CT_ID="$ctid"
-expect "journalctl NATTRACE_CT_ID=$ctid joins the mapping and the timeline" '
+jd_expect "journalctl NATTRACE_CT_ID=$ctid joins the mapping and the timeline" '
 	[.[].MESSAGE_ID] | sort == (["'$MSGID_TIMELINE'", "'$MSGID_NAT'"] | sort)' \
 	NATTRACE_CT_ID="$ctid" NATTRACE_NAT_EVENT=new + NATTRACE_CT_ID="$ctid" MESSAGE_ID=$MSGID_TIMELINE
 
 lab_exec_router conntrack -D -p tcp --orig-dst "$LAB_WAN4" --dport "$LAB_PORT" >/dev/null 2>&1 ||
 	lab_fail "conntrack -D found no port-forward entry on the router"
 jd_wait_entries 1 NATTRACE_NAT_EVENT=destroy || lab_fail "no NATTRACE_NAT_EVENT=destroy entry"
-expect "the deleted entry: NATTRACE_NAT_EVENT=destroy, same ct id, MESSAGE with '-'" '
+jd_expect "the deleted entry: NATTRACE_NAT_EVENT=destroy, same ct id, MESSAGE with '-'" '
 	length == 1 and (.[0] | .NATTRACE_CT_ID == "'"$ctid"'" and .MESSAGE_ID == "'$MSGID_NAT'" and
 	(.MESSAGE | startswith("nat - tcp 198.51.100.2:")))' \
 	NATTRACE_NAT_EVENT=destroy
-expect "every NAT entry has an event of new, update or destroy" '
+jd_expect "every NAT entry has an event of new, update or destroy" '
 	length >= 2 and all(.NATTRACE_NAT_EVENT | IN("new", "update", "destroy"))' \
 	MESSAGE_ID=$MSGID_NAT
 daemon_stop
@@ -139,7 +126,7 @@ jd_wait_entries 2 NATTRACE_NAT_EVENT=new || lab_fail "--nat-log=all: no new entr
 daemon_stop
 lab_expect_rc 0
 [ -s "$LAB_OUT" ] && lab_fail "--nat-log=all --output journal wrote to stdout"
-expect "--nat-log=all: a second new mapping, another ct id" '
+jd_expect "--nat-log=all: a second new mapping, another ct id" '
 	length == 2 and (.[0].NATTRACE_CT_ID != .[1].NATTRACE_CT_ID) and
 	all(.NATTRACE_ORIG_DST == "198.51.100.1:1222")' NATTRACE_NAT_EVENT=new
 

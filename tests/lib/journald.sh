@@ -62,6 +62,22 @@ jd_journalctl()
 	jd_exec journalctl --no-pager "$@"
 }
 
+# jd_expect WHAT FILTER ARGS...: journalctl -o json ARGS, slurped, must
+# make the jq FILTER true; otherwise the test fails showing what was found.
+jd_expect()
+{
+	local what=$1 filter=$2 out=$LAB_TMP/jd_expect.json
+	shift 2
+	jd_journalctl -o json "$@" >"$out" 2>&1 || lab_fail "$what: journalctl $* failed: $(cat "$out")"
+	if ! jq -e -s "$filter" "$out" >/dev/null 2>&1; then
+		lab_fail "$what
+  journalctl $*
+  expected true from: $filter
+  got: $(jq -s -c . "$out" 2>&1 | head -c 3000)"
+	fi
+	echo "ok: $what"
+}
+
 # jd_wait_entries N ARGS...: wait (20 s) until journalctl ARGS finds N
 # entries or more.
 jd_wait_entries()
