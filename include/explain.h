@@ -9,6 +9,7 @@
 #include <net/if.h>
 
 #include "natmap.h"
+#include "owner.h"
 #include "resolver.h"
 #include "ruletext.h"
 #include "timeline.h"
@@ -115,6 +116,9 @@ struct explain {
 	unsigned int outside_expected; /* hooks (1 << NF_INET_*) expected next */
 	/* why, as the kernel says (resolver->vanish); also input: no listener */
 	struct vanish_result outside_why;
+	/* who wrote the deciding rule, in its terms (owner_of_cause()) */
+	bool has_cause_owner;
+	struct owner cause_owner;
 	struct explain_hint hints[EXPLAIN_MAX_HINTS];
 	unsigned int n_hints;
 	unsigned int hints_dropped; /* lookups beyond EXPLAIN_MAX_HINTS */

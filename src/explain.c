@@ -879,6 +879,8 @@ void explain_timeline(const struct timeline *tl, const struct resolver *r, struc
 	/* Membership costs a netlink round trip: only where a packet died. */
 	if (ret->sum.cause >= 0 && ret->sum.verdict == TL_VERDICT_DROP)
 		find_hints(tl, r, ret);
+	/* after the cause and its vias: text, JSON and journal all name it */
+	ret->has_cause_owner = owner_of_cause(tl, ret, &ret->cause_owner);
 }
 
 /* ---- conntrack attributes ---- */

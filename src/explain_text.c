@@ -178,7 +178,7 @@ int explain_cause_str(const struct timeline *tl, const struct explain *ex, char 
 {
 	const struct tl_step *s;
 	const char *family;
-	struct owner owner;
+	const struct owner *owner = &ex->cause_owner;
 	char words[512];
 	size_t off = 0;
 
@@ -209,8 +209,8 @@ int explain_cause_str(const struct timeline *tl, const struct explain *ex, char 
 	put_step(buf, len, &off, ex, tl, ex->sum.cause);
 	strbuf_add(buf, len, &off, " in %s %s %s", family, s->table, s->chain);
 	/* who wrote it, in its terms: " (firewalld zone public)" */
-	if (owner_of_cause(tl, ex, &owner) && owner.manager) {
-		owner_str(&owner, false, words, sizeof(words));
+	if (ex->has_cause_owner && owner->manager) {
+		owner_str(owner, false, words, sizeof(words));
 		strbuf_add(buf, len, &off, " (%s)", words);
 	}
 	if (ex->sum.n_path > 1)
@@ -226,11 +226,11 @@ int explain_cause_str(const struct timeline *tl, const struct explain *ex, char 
 		if (v->has_handle)
 			strbuf_add(buf, len, &off, " (handle %" PRIu64 ")", v->handle);
 	}
-	if (owner.iptables_nft)
+	if (owner->iptables_nft)
 		strbuf_add(
 			buf, len, &off,
 			"; table %s %s is managed by iptables-nft: `%s` shows the rule in iptables syntax",
-			family, s->table, owner.iptables_cmd);
+			family, s->table, owner->iptables_cmd);
 	if (ex->outside) {
 		unsigned int left = (unsigned int)__builtin_popcount(ex->outside_expected);
 		char why[VANISH_EVIDENCE_MAX + 64];

@@ -147,11 +147,12 @@ static void step_ref_json(struct jsonw *w, const struct timeline *tl, const stru
 	if (rule->deleted)
 		jsonw_bool(w, "deleted", true);
 	jsonw_string(w, "verdict", step_verdict_name(s));
-	/* the cause also by what sent the packet there (owner_of_cause) */
-	if (i == ex->sum.cause)
-		owner_of_cause(tl, ex, &owner);
-	else
-		owner_of_step(tl, ex, i, &owner);
+	/* the cause also by what sent the packet there (explain's cause_owner) */
+	if (i == ex->sum.cause) {
+		owner_json(w, "owner", &ex->cause_owner);
+		return;
+	}
+	owner_of_step(tl, ex, i, &owner);
 	owner_json(w, "owner", &owner);
 }
 

@@ -192,7 +192,6 @@ static int cause_fields(struct journal_fields *f, const struct timeline *tl,
 {
 	const struct tl_step *s = &tl->steps[ex->sum.cause];
 	const char *text = ex->rules[ex->sum.cause].text;
-	struct owner owner;
 	char words[1024];
 	int err = 0;
 
@@ -208,7 +207,7 @@ static int cause_fields(struct journal_fields *f, const struct timeline *tl,
 	err |= add(f, "NATTRACE_CAUSE_TABLE=%s", s->table);
 	err |= add(f, "NATTRACE_CAUSE_CHAIN=%s", s->chain);
 	/* which manager wrote the rule, in its terms (issue 14) */
-	if (owner_of_cause(tl, ex, &owner) && owner_str(&owner, true, words, sizeof(words)) > 0)
+	if (ex->has_cause_owner && owner_str(&ex->cause_owner, true, words, sizeof(words)) > 0)
 		err |= add(f, "NATTRACE_CAUSE_OWNER=%s", words);
 	if (s->has_handle)
 		err |= add(f, "NATTRACE_CAUSE_HANDLE=%" PRIu64, s->handle);
