@@ -10,20 +10,10 @@
 # default options (--rate none) and prints how many timelines were evicted
 # from the full table and how many ended at once at their final accept.
 set -u
-here=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 PACKETS=${1:-200000}
 FLOWS=${2:-50000}
-NATTRACED=${NATTRACED:-$here/build/nattraced}
-UDPBURST=${UDPBURST:-$here/build/tests/udpburst}
-for bin in "$NATTRACED" "$UDPBURST"; do
-	[ -x "$bin" ] || { echo "bench: no $bin; run: bash contrib/setup-debian.sh" >&2; exit 1; }
-done
-# shellcheck source=../tests/lib/lab.sh
-. "$here/tests/lib/lab.sh"
-LAB_QUIET=1
-lab_skip_unless_possible
-lab_trap
-lab_up aflood >/dev/null || exit 1
+bench_init aflood
 lab_exec_router nft insert rule inet filter forward udp dport '>= 10000' accept
 lab_exec_router sysctl -qw net.netfilter.nf_conntrack_max=1048576 2>/dev/null
 

@@ -10,21 +10,10 @@
 # Needs root and a build (bash contrib/setup-debian.sh). Everything runs in
 # the lab's own network namespaces (tests/lib/lab.sh).
 set -u
-here=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 PACKETS=${1:-50000}
 RUNS=${2:-3}
-NATTRACED=${NATTRACED:-$here/build/nattraced}
-UDPBURST=${UDPBURST:-$here/build/tests/udpburst}
-for bin in "$NATTRACED" "$UDPBURST"; do
-	[ -x "$bin" ] || { echo "bench: no $bin; run: bash contrib/setup-debian.sh" >&2; exit 1; }
-done
-# shellcheck source=../tests/lib/lab.sh
-. "$here/tests/lib/lab.sh"
-LAB_QUIET=1
-lab_skip_unless_possible
-lab_trap
-lab_up bench >/dev/null || exit 1
-lab_tmp
+bench_init bench
 
 # The drop makes the last event of each packet easy to count in nft's text.
 lab_exec_router nft add rule inet filter input udp dport 9999 drop

@@ -26,26 +26,14 @@
 # output to a file. Needs root and a build (bash contrib/setup-debian.sh);
 # everything runs in the lab's own namespaces, removed on exit.
 set -u
-here=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 BURST=${1:-50000}
 RUNS=${2:-3}
 PACED=${3:-20000}
 RATE=${4:-6000}
-NATTRACED=${NATTRACED:-$here/build/nattraced}
-UDPBURST=${UDPBURST:-$here/build/tests/udpburst}
 NATTRACED_ARGS=${NATTRACED_ARGS:-}
-for bin in "$NATTRACED" "$UDPBURST"; do
-	[ -x "$bin" ] || { echo "bench: no $bin; run: bash contrib/setup-debian.sh" >&2; exit 1; }
-done
 command -v cc >/dev/null || { echo "bench: needs cc" >&2; exit 1; }
-# shellcheck source=../tests/lib/lab.sh
-. "$here/tests/lib/lab.sh"
-LAB_QUIET=1
-lab_skip_unless_possible
-lab_require jq nft || exit 1
-lab_trap
-lab_up cmp >/dev/null || exit 1
-lab_tmp
+bench_init cmp jq nft
 MINREADER=$LAB_TMP/minreader
 cc -O2 -Wall -o "$MINREADER" "$here/bench/minreader.c" || exit 1
 
@@ -57,7 +45,6 @@ cpu_ns()
 {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d", s }'
 }
-rss_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 # start: the three listeners, in the router namespace; sets *_pid, *_out.
 start()

@@ -16,26 +16,16 @@
 # Needs root, conntrack and a build. Everything runs in the lab's own
 # namespaces, removed on exit.
 set -u
-here=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 FLOWS=${1:-45000}
 RUNS=${2:-3}
-NATTRACED=${NATTRACED:-$here/build/nattraced}
-UDPBURST=${UDPBURST:-$here/build/tests/udpburst}
 [ "$FLOWS" -le 45000 ] || { echo "bench: at most 45000 flows (one per port)" >&2; exit 2; }
-# shellcheck source=../tests/lib/lab.sh
-. "$here/tests/lib/lab.sh"
-LAB_QUIET=1
-lab_skip_unless_possible
-lab_require conntrack jq || exit 1
-lab_trap
-lab_up natfl >/dev/null || exit 1
-lab_tmp
+bench_init natfl conntrack jq
 lab_exec_router nft add rule inet nat prerouting iifname wan0 udp dport 20000-64999 \
 	dnat ip to "$LAB_SERVER4" || exit 1
 lab_exec_router nft insert rule inet filter allowed_dnats udp dport 20000-64999 accept || exit 1
 
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
-rss_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 printf '%-4s %8s %10s %9s %9s %10s %8s %9s\n' run flows ct_entries printed capture enobufs cpu_s peak_rss
 for run in $(seq "$RUNS"); do

@@ -12,20 +12,12 @@
 #
 # Needs root, perf (linux-perf) and a build.
 set -u
-here=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 PACKETS=${1:-20000}
 RATE=${2:-6000}
 TOP=${3:-25}
-NATTRACED=${NATTRACED:-$here/build/nattraced}
-UDPBURST=${UDPBURST:-$here/build/tests/udpburst}
 command -v perf >/dev/null || { echo "bench: needs perf (apt-get install linux-perf)" >&2; exit 1; }
-# shellcheck source=../tests/lib/lab.sh
-. "$here/tests/lib/lab.sh"
-LAB_QUIET=1
-lab_skip_unless_possible
-lab_trap
-lab_up prof >/dev/null || exit 1
-lab_tmp
+bench_init prof
 lab_exec_router nft add rule inet filter input udp dport 9999 drop || exit 1
 
 ip netns exec "$LAB_ROUTER" "$NATTRACED" --match "ip daddr $LAB_WAN4 udp dport 9999" \

@@ -10,20 +10,10 @@
 # end side by side. The timelines (text) go to the lab's temporary
 # directory, removed at the end.
 set -u
-here=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 EVENTS=${1:-10000000}
 ROUND=${2:-50000}
-NATTRACED=${NATTRACED:-$here/build/nattraced}
-UDPBURST=${UDPBURST:-$here/build/tests/udpburst}
-for bin in "$NATTRACED" "$UDPBURST"; do
-	[ -x "$bin" ] || { echo "bench: no $bin; run: bash contrib/setup-debian.sh" >&2; exit 1; }
-done
-# shellcheck source=../tests/lib/lab.sh
-. "$here/tests/lib/lab.sh"
-LAB_QUIET=1
-lab_skip_unless_possible
-lab_trap
-lab_up soak >/dev/null || exit 1
+bench_init soak
 lab_exec_router nft add rule inet filter input udp dport 9999 drop
 
 rss_kb() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
@@ -33,7 +23,6 @@ events_now()
 	sed -n 's/.* \([0-9]*\) events, .*/\1/p' "$LAB_ERR" | tail -1
 }
 
-lab_tmp
 LAB_OUT=$LAB_TMP/out LAB_ERR=$LAB_TMP/err
 # not lab_daemon_start: its 45 s backstop is too short for a soak
 ip netns exec "$LAB_ROUTER" "$NATTRACED" --match "ip daddr $LAB_WAN4 udp dport 9999" \
