@@ -26,7 +26,7 @@ struct ctquery;
 struct follow_table;
 struct natlog;
 struct nlsock;
-struct outbuf;
+struct sink;
 struct rulecache;
 struct rxthread;
 struct setcheck;
@@ -68,7 +68,6 @@ struct daemon {
 	unsigned long emitted;
 	bool stop;
 	bool failed; /* stop with EXIT_RUNTIME */
-	bool wrote;
 	bool counter_warned;
 	uint64_t malformed, enobufs, queue_overruns;
 	struct setcheck *setcheck;  /* explain: set membership, addresses */
@@ -81,8 +80,7 @@ struct daemon {
 	struct ctquery *ctquery;	 /* a NATed connection's entry, NULL if unavailable */
 	struct follow_table *follow;	 /* --follow, NULL without */
 	struct natmap asked;		 /* ctquery's last answer */
-	struct outbuf *out;		 /* stdout, non-blocking (text and json) */
-	bool output_error_logged;
+	struct sink *sink;		 /* every record goes there (sink.h) */
 	/* the service (systemd): journal, sd_notify, reload */
 	int argc;
 	char **argv;
@@ -93,7 +91,7 @@ struct daemon {
 	bool status_dirty;
 	bool ct_seen; /* a timeline carried conntrack attributes */
 	uint64_t status_at, lost_logged_at;
-	uint64_t drops, journal_errors;
+	uint64_t drops;
 };
 
 /* daemon.c */
@@ -136,7 +134,7 @@ enum lifecycle {
 	LC_RELOADED,
 	LC_RELOAD_REFUSED
 };
-void lifecycle(struct daemon *d, enum lifecycle what, const char *detail);
+void service_lifecycle(struct daemon *d, enum lifecycle what, const char *detail);
 void service_emitted(struct daemon *d, const struct timeline *tl, const struct tl_summary *sum);
 /* STATUS= for systemctl status: at most once a second, when something changed. */
 void service_status(struct daemon *d, uint64_t now, bool force);

@@ -68,6 +68,20 @@ int journal_send(const struct journal_fields *f);
 /* Send the entry of a timeline. 0 or -errno. */
 int journal_timeline(const struct timeline *tl, const struct explain *ex);
 
+struct capture_stats;
+struct follow_conn;
+/*
+ * A statistics entry (JOURNAL_MSGID_STATS): MESSAGE the stats line,
+ * NATTRACE_STATS_REASON, the counts as fields, NATTRACE_JSON the record
+ * --output json prints. 0 or -errno.
+ */
+int journal_stats(const struct capture_stats *st);
+/*
+ * A followed connection's end (FOLLOW_JOURNAL_MSGID): NATTRACE_CT_ID,
+ * NATTRACE_REPLY_SEEN, NATTRACE_FOLLOW_END; a warning when no reply was
+ * seen. 0 or -errno.
+ */
+int journal_connection(const struct follow_conn *c, const char *end, const char *note);
 /*
  * A daemon message: MESSAGE from fmt, PRIORITY (LOG_*), MESSAGE_ID unless
  * msgid is NULL, and the "KEY=value" strings of fields (NULL-terminated,

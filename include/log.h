@@ -18,12 +18,13 @@ enum log_sink {
 };
 
 void log_set_sink(enum log_sink sink);
-bool log_to_journal(void);
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* At a PRIORITY (LOG_ERR ... LOG_INFO) known only at run time. */
+void log_at(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * An entry with a MESSAGE_ID (may be NULL) and "KEY=value" fields

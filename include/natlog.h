@@ -5,8 +5,10 @@
 /*
  * The NAT translation log and table: conntrack events and dumps through
  * ctnetlink (libnetfilter_conntrack parses), filtered to NATed entries and
- * to what --match selects, printed on stdout next to the timelines, or
- * with --output journal one journal entry per event (journal_natmap()).
+ * to what --match selects, handed to the daemon's output (sink.h): on
+ * stdout next to the timelines, or one journal entry per event. A mapping
+ * a full buffer or journald cannot take is dropped and counted in
+ * natlog_report().
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,11 +21,12 @@ struct natlog;
 
 /*
  * Join the conntrack new/update/destroy groups of the current network
- * namespace with a large receive buffer. Call before anything can create
+ * namespace with a large receive buffer; mappings go to sink. Call before anything can create
  * the connections to be logged. Logs every NATed connection until
  * natlog_start() sets the filter. 0 or -errno (-EPERM without CAP_NET_ADMIN).
  */
-int natlog_open(enum output_kind output, struct natlog **ret);
+struct sink;
+int natlog_open(struct sink *sink, struct natlog **ret);
 struct natlog *natlog_close(struct natlog *l);
 int natlog_fd(const struct natlog *l);
 
@@ -70,13 +73,5 @@ void natlog_filter_from_listing(const char *listing, struct natfilter *ret);
 
 /* --nat-table: dump, filter, print, return the exit status. */
 int natlog_table_main(const struct options *o);
-
-struct outbuf;
-/*
- * Write mappings through the daemon's non-blocking output (outbuf.h)
- * instead of stdio's stdout; a line a full buffer cannot take is dropped
- * and counted in natlog_report().
- */
-void natlog_set_output(struct natlog *l, struct outbuf *out);
 
 #endif

@@ -13,16 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 
 #include "clock.h"
 #include "daemon.h"
 #include "follow.h"
 #include "format.h"
-#include "journal.h"
-#include "jsonw.h"
 #include "log.h"
-#include "outbuf.h"
+#include "sink.h"
 #include "trace.h"
 #include "tracetable.h"
 
@@ -130,76 +127,15 @@ static void ended(void *ctx, const struct follow_conn *c, enum follow_end why)
 {
 	struct daemon *d = ctx;
 	bool reply = follow_reply_seen(c);
-	char note[256] = "", f[3][64];
-	const char *fields[4] = {};
+	char note[256] = "";
+	struct sink_connection rec = { .conn = c, .end = follow_end_name(why), .note = note };
 
 	if (!reply && why == FOLLOW_END_FLUSH)
 		snprintf(note, sizeof(note), "no reply seen at this host before the trace stopped");
 	else if (!reply)
 		snprintf(note, sizeof(note), "no reply seen at this host within %g s: %s",
 			 d->opts->follow_timeout, FOLLOW_NO_REPLY_NOTE);
-	if (d->opts->output == OUTPUT_JOURNAL) {
-		snprintf(f[0], sizeof(f[0]), "NATTRACE_CT_ID=%u", c->ct_id);
-		snprintf(f[1], sizeof(f[1]), "NATTRACE_REPLY_SEEN=%s", reply ? "true" : "false");
-		snprintf(f[2], sizeof(f[2]), "NATTRACE_FOLLOW_END=%s", follow_end_name(why));
-		for (int i = 0; i < 3; i++)
-			fields[i] = f[i];
-		journal_message(
-			reply ? LOG_INFO : LOG_WARNING, FOLLOW_JOURNAL_MSGID, fields,
-			"connection %u %s: %u packet%s traced, %u repl%s, followed until %s%s%s",
-			c->ct_id, c->label, c->packets, c->packets == 1 ? "" : "s", c->replies,
-			c->replies == 1 ? "y" : "ies", follow_end_name(why), note[0] ? "; " : "",
-			note);
-		return;
-	}
-	if (!d->out || d->output_error_logged)
-		return;
-	if (d->opts->output == OUTPUT_TEXT) {
-		size_t from = 0;
-
-		/* one record per timeline, so that they are counted as such */
-		for (unsigned int i = 0; i < c->n_kept || i == 0; i++) {
-			outbuf_begin(d->out);
-			if (i == 0)
-				fprintf(outbuf_file(d->out),
-					"connection %u %s: %u packet%s traced, %u repl%s, followed until %s\n",
-					c->ct_id, c->label, c->packets, c->packets == 1 ? "" : "s",
-					c->replies, c->replies == 1 ? "y" : "ies",
-					follow_end_name(why));
-			if (i < c->n_kept) {
-				fwrite(c->text + from, 1, c->text_ends[i] - from,
-				       outbuf_file(d->out));
-				from = c->text_ends[i];
-			}
-			if (i + 1 >= c->n_kept && note[0])
-				fprintf(outbuf_file(d->out), "  %s\n\n", note);
-			outbuf_commit(d->out, i < c->n_kept);
-		}
-		d->wrote = true;
-		return;
-	}
-	{
-		char stack[1024];
-		struct jsonw w;
-
-		jsonw_init(&w, stack, sizeof(stack));
-		jsonw_object_open(&w, NULL);
-		jsonw_string(&w, "type", "connection");
-		jsonw_uint(&w, "connection", c->ct_id);
-		jsonw_string(&w, "packet", c->label);
-		jsonw_uint(&w, "packets", c->packets);
-		jsonw_uint(&w, "replies", c->replies);
-		jsonw_bool(&w, "reply_seen", reply);
-		jsonw_string(&w, "end", follow_end_name(why));
-		jsonw_string(&w, "note", note[0] ? note : NULL);
-		jsonw_object_close(&w);
-		outbuf_begin(d->out);
-		/* commit either way: a record cut short is dropped whole */
-		jsonw_write_line(&w, outbuf_file(d->out));
-		if (outbuf_commit(d->out, false) == 0)
-			d->wrote = true;
-		jsonw_release(&w);
-	}
+	sink_connection(d->sink, &rec);
 }
 
 void followd_counted(struct daemon *d, struct follow_conn *c, enum follow_dir dir,

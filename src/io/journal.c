@@ -29,10 +29,12 @@
 #endif
 
 #include "clock.h"
+#include "follow.h"
 #include "journal.h"
 #include "natmap.h"
 #include "owner.h"
 #include "packet.h"
+#include "stats.h"
 #include "strbuf.h"
 
 bool journal_supported(void)
@@ -411,6 +413,61 @@ int journal_natmap(const struct natmap *m)
 	ret = journal_send(&f);
 	journal_fields_free(&f);
 	return ret;
+}
+
+int journal_stats(const struct capture_stats *st)
+{
+	char text[1024], f[7][96], json[1024];
+	const char *fields[9] = {};
+	char *jfield = NULL;
+	struct jsonw w;
+	size_t n = 0;
+	int r;
+	FILE *out = fmemopen(text, sizeof(text), "w");
+
+	if (!out)
+		return -errno;
+	fputs("stats: ", out);
+	stats_text(out, st);
+	fclose(out);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_STATS_REASON=%s",
+		 st->reason == STATS_SIGNAL ? "signal" : "interval");
+	if (st->selected_known) {
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_SELECTED=%llu",
+			 (unsigned long long)st->selected);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_LOST=%llu", (unsigned long long)st->lost);
+	}
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_TIMELINES=%llu", (unsigned long long)st->emitted);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_INCOMPLETE=%llu",
+		 (unsigned long long)st->incomplete);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu", (unsigned long long)st->enobufs);
+	for (size_t i = 0; i < n; i++)
+		fields[i] = f[i];
+	/* NATTRACE_JSON may be long: a field of its own, not in f[] */
+	jsonw_init(&w, json, sizeof(json));
+	stats_json(&w, st);
+	if (jsonw_text(&w) && asprintf(&jfield, "NATTRACE_JSON=%s", jsonw_text(&w)) >= 0)
+		fields[n++] = jfield;
+	r = journal_message(LOG_INFO, JOURNAL_MSGID_STATS, fields, "%s", text);
+	free(jfield);
+	jsonw_release(&w);
+	return r;
+}
+
+int journal_connection(const struct follow_conn *c, const char *end, const char *note)
+{
+	bool reply = follow_reply_seen(c);
+	char f[3][64];
+	const char *fields[4] = { f[0], f[1], f[2], NULL };
+
+	snprintf(f[0], sizeof(f[0]), "NATTRACE_CT_ID=%u", c->ct_id);
+	snprintf(f[1], sizeof(f[1]), "NATTRACE_REPLY_SEEN=%s", reply ? "true" : "false");
+	snprintf(f[2], sizeof(f[2]), "NATTRACE_FOLLOW_END=%s", end);
+	return journal_message(
+		reply ? LOG_INFO : LOG_WARNING, FOLLOW_JOURNAL_MSGID, fields,
+		"connection %u %s: %u packet%s traced, %u repl%s, followed until %s%s%s", c->ct_id,
+		c->label, c->packets, c->packets == 1 ? "" : "s", c->replies,
+		c->replies == 1 ? "y" : "ies", end, note && note[0] ? "; " : "", note ? note : "");
 }
 
 int journal_message(int priority, const char *msgid, const char *const *fields, const char *fmt,

@@ -14,11 +14,6 @@ void log_set_sink(enum log_sink s)
 	sink = s;
 }
 
-bool log_to_journal(void)
-{
-	return sink == LOG_SINK_JOURNAL;
-}
-
 /* prefix: "warning: " before a warning's text (not for entries with fields) */
 static void vlog(int priority, bool prefix, const char *msgid, const char *const *fields,
 		 const char *fmt, va_list ap)
@@ -47,6 +42,15 @@ LOG_AT(log_error, LOG_ERR)
 LOG_AT(log_warning, LOG_WARNING)
 LOG_AT(log_notice, LOG_NOTICE)
 LOG_AT(log_info, LOG_INFO)
+
+void log_at(int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(priority, true, NULL, NULL, fmt, ap);
+	va_end(ap);
+}
 
 void log_entry(int priority, const char *msgid, const char *const *fields, const char *fmt, ...)
 {

@@ -28,7 +28,6 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
-#include "journal.h"
 #include "nattraced.h"
 #include "natcache.h"
 #include "clock.h"
@@ -36,7 +35,7 @@
 #include "log.h"
 #include "natlog.h"
 #include "nlsock.h"
-#include "outbuf.h"
+#include "sink.h"
 #include "trace.h"
 #include "tracetable.h"
 
@@ -47,17 +46,16 @@
 struct natlog {
 	struct nlsock *sock;
 	struct natcache *cache;
-	enum output_kind output;
 	bool filtered;
 	struct natfilter filter;
 	uint64_t events, printed, not_nat, not_matched, malformed, enobufs;
 	uint64_t lookups, found;
-	struct outbuf *out;	 /* the daemon's stdout, NULL: stdio's stdout */
+	struct sink *sink;	 /* the daemon's output */
 	uint64_t out_dropped;	 /* mappings a full output buffer dropped */
 	uint64_t journal_errors; /* --output journal: entries journald did not take */
 };
 
-int natlog_open(enum output_kind output, struct natlog **ret)
+int natlog_open(struct sink *sink, struct natlog **ret)
 {
 	static const unsigned int more[] = { NFNLGRP_CONNTRACK_UPDATE, NFNLGRP_CONNTRACK_DESTROY };
 	struct natlog *l;
@@ -66,7 +64,7 @@ int natlog_open(enum output_kind output, struct natlog **ret)
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
-	l->output = output;
+	l->sink = sink;
 	r = natcache_new(NATCACHE_DEFAULT_SIZE, &l->cache);
 	if (r < 0)
 		goto fail;
@@ -88,11 +86,6 @@ fail:
 	return r;
 }
 
-void natlog_set_output(struct natlog *l, struct outbuf *out)
-{
-	l->out = out;
-}
-
 struct natlog *natlog_close(struct natlog *l)
 {
 	if (!l)
@@ -111,24 +104,6 @@ int natlog_fd(const struct natlog *l)
 static bool wanted(const struct natlog *l, const struct natmap *m)
 {
 	return !l->filtered || natfilter_match(&l->filter, m);
-}
-
-/* One mapping, one line; -errno if writing failed. */
-static int print_map(FILE *out, enum output_kind kind, const struct natmap *m)
-{
-	char line[1024];
-	struct jsonw w;
-	int r;
-
-	if (kind != OUTPUT_JSON) {
-		natmap_text(m, line, sizeof(line));
-		return fprintf(out, "%s\n", line) < 0 ? -errno : 0;
-	}
-	jsonw_init(&w, line, sizeof(line));
-	natmap_json(&w, NULL, m);
-	r = jsonw_write_line(&w, out);
-	jsonw_release(&w);
-	return r;
 }
 
 static int handle_msg(struct natlog *l, const struct nlmsghdr *nlh)
@@ -157,29 +132,16 @@ static int handle_msg(struct natlog *l, const struct nlmsghdr *nlh)
 		l->not_matched++;
 		return 0;
 	}
-	/* one journal entry per event; journald away loses it, not the log */
-	if (l->output == OUTPUT_JOURNAL) {
-		r = journal_natmap(&m);
-		if (r < 0 && l->journal_errors++ == 0)
-			log_warning(
-				"writing NAT mappings to the journal failed: %s, entries are lost (counted, see the end)",
-				strerror(-r));
-		if (r < 0)
-			return 0;
-		l->printed++;
-		return 1;
+	r = sink_mapping(l->sink, &m);
+	/* journald away for a moment: lose this entry, not the log */
+	if (r == SINK_LOST) {
+		l->journal_errors++;
+		return 0;
 	}
-	if (l->out) {
-		outbuf_begin(l->out);
-		print_map(outbuf_file(l->out), l->output, &m);
-		r = outbuf_commit(l->out, false);
-		if (r == -ENOBUFS) {
-			/* a slow reader: this line is lost, and counted */
-			l->out_dropped++;
-			return 0;
-		}
-	} else {
-		r = print_map(stdout, l->output, &m);
+	/* a slow reader: this line is lost, and counted */
+	if (r == -ENOBUFS) {
+		l->out_dropped++;
+		return 0;
 	}
 	if (r < 0)
 		return r;
@@ -218,16 +180,9 @@ int natlog_drain(struct natlog *l)
 			       (nlh = trace_msg_next(b.buf[k], (size_t)b.len[k], &off, &bad))) {
 				int r = handle_msg(l, nlh);
 
-				if (r < 0) {
-					/*
-					 * a reader that went away (| head) is an end, not
-					 * an error; with the daemon's output, it said so
-					 */
-					if (r != -EPIPE && !l->out)
-						log_error("writing output failed: %s",
-							  strerror(-r));
+				/* the output failed: the sink said so */
+				if (r < 0)
 					return r;
-				}
 				lines += r;
 			}
 			if (bad)
@@ -488,13 +443,7 @@ int natlog_table_main(const struct options *o)
 		log_error("out of memory while reading the conntrack table");
 		goto out;
 	}
-	if (o->output == OUTPUT_JSON) {
-		r = 0;
-		for (size_t i = 0; i < t.n && r == 0; i++)
-			r = print_map(stdout, OUTPUT_JSON, &t.rows[i]);
-	} else {
-		r = natmap_table_print(stdout, t.rows, t.n);
-	}
+	r = sink_nat_table(o->output, t.rows, t.n);
 	if (r < 0 || fflush(stdout) == EOF) {
 		if (errno != EPIPE)
 			log_error("writing output failed: %s", strerror(errno));

@@ -16,26 +16,21 @@
 
 #include "clock.h"
 #include "daemon.h"
-#include "format.h"
-#include "journal.h"
 #include "log.h"
 #include "natlog.h"
 #include "nattraced.h"
 #include "outbuf.h"
 #include "rulecache.h"
 #include "rxthread.h"
+#include "sink.h"
 #include "trace.h"
 #include "tracetable.h"
 
-/* A reader that went away (| head) is an end, not an error. Said once. */
+/* The output failed (said by the sink): stop; a reader that left is no error. */
 static void output_failed(struct daemon *d, int err)
 {
-	if (err != -EPIPE) {
-		if (!d->output_error_logged)
-			log_error("writing output failed: %s", strerror(-err));
+	if (err != -EPIPE)
 		d->failed = true;
-	}
-	d->output_error_logged = true;
 	d->stop = true;
 }
 
@@ -63,7 +58,7 @@ void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 	explain_timeline(tl, &d->resolver, &d->ex);
 	fc = followd_of(d, tl, &d->ex, &fdir, &fflags);
 	/* --follow, text: the connection's block takes it */
-	if (fc && d->opts->output == OUTPUT_TEXT && followd_keep(d, fc, tl, &d->ex)) {
+	if (fc && sink_groups_connections(d->sink) && followd_keep(d, fc, tl, &d->ex)) {
 		d->emitted++;
 		service_emitted(d, tl, &d->ex.sum);
 		followd_counted(d, fc, fdir, fflags);
@@ -71,30 +66,14 @@ void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 			d->stop = true;
 		return;
 	}
-	if (d->out)
-		outbuf_begin(d->out);
-	if (d->opts->output == OUTPUT_JSON)
-		r = format_json_line(outbuf_file(d->out), tl, &d->ex);
-	else if (d->opts->output == OUTPUT_JOURNAL)
-		r = journal_timeline(tl, &d->ex);
-	else
-		r = format_text(outbuf_file(d->out), tl, &d->ex);
+	r = sink_timeline(d->sink, tl, &d->ex);
 	/* a full buffer (a slow reader) drops this one, counted; not an end */
-	if (d->out && (r = outbuf_commit(d->out, true)) == -ENOBUFS)
+	if (r == -ENOBUFS)
 		return;
-	/* journald away for a moment: lose this entry, not the trace */
-	if (r < 0 && d->opts->output == OUTPUT_JOURNAL) {
-		if (d->journal_errors++ == 0)
-			fprintf(stderr,
-				"nattraced: writing to the journal failed: %s, entries are lost\n",
-				strerror(-r));
-		r = 0;
-	}
 	if (r < 0) {
 		output_failed(d, r);
 		return;
 	}
-	d->wrote = true;
 	d->emitted++;
 	service_emitted(d, tl, &d->ex.sum);
 	if (fc)
@@ -156,7 +135,7 @@ static bool consume_queue(struct daemon *d, int max, bool until_empty)
 		case RXREC_LOSS_ENOBUFS:
 			/* Messages were lost: what is in flight may have gaps. */
 			d->enobufs++;
-			lifecycle(d, LC_LOST, NULL);
+			service_lifecycle(d, LC_LOST, NULL);
 			timeline_loss_begin(d->timelines);
 			break;
 		case RXREC_LOSS_OVERRUN:
@@ -273,55 +252,13 @@ void daemon_read_selected(struct daemon *d, struct stats_input *in)
 	}
 }
 
-/* A statistics entry: the text line, the counts as fields, and the JSON. */
-static void journal_stats(const struct capture_stats *st)
-{
-	char text[1024], f[7][96], json[1024];
-	const char *fields[8] = {};
-	struct jsonw w;
-	size_t n = 0;
-	FILE *out = fmemopen(text, sizeof(text), "w");
-
-	if (!out)
-		return;
-	fputs("stats: ", out);
-	stats_text(out, st);
-	fclose(out);
-	jsonw_init(&w, json, sizeof(json));
-	stats_json(&w, st);
-	snprintf(f[n++], sizeof(f[0]), "NATTRACE_STATS_REASON=%s",
-		 st->reason == STATS_SIGNAL ? "signal" : "interval");
-	if (st->selected_known) {
-		snprintf(f[n++], sizeof(f[0]), "NATTRACE_SELECTED=%llu",
-			 (unsigned long long)st->selected);
-		snprintf(f[n++], sizeof(f[0]), "NATTRACE_LOST=%llu", (unsigned long long)st->lost);
-	}
-	snprintf(f[n++], sizeof(f[0]), "NATTRACE_TIMELINES=%llu", (unsigned long long)st->emitted);
-	snprintf(f[n++], sizeof(f[0]), "NATTRACE_INCOMPLETE=%llu",
-		 (unsigned long long)st->incomplete);
-	snprintf(f[n++], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu", (unsigned long long)st->enobufs);
-	for (size_t i = 0; i < n; i++)
-		fields[i] = f[i];
-	/* NATTRACE_JSON may be long: a field of its own, not in f[] */
-	if (jsonw_text(&w)) {
-		char *field = NULL;
-
-		if (asprintf(&field, "NATTRACE_JSON=%s", jsonw_text(&w)) >= 0)
-			fields[n++] = field;
-		journal_message(LOG_INFO, JOURNAL_MSGID_STATS, fields, "%s", text);
-		free(field);
-	} else {
-		journal_message(LOG_INFO, JOURNAL_MSGID_STATS, fields, "%s", text);
-	}
-	jsonw_release(&w);
-}
-
 static void report_stats(struct daemon *d, struct stats_input *in, enum stats_reason reason)
 {
+	const struct outbuf *out = sink_outbuf(d->sink);
 	struct capture_stats st;
 
-	if (d->out) {
-		const struct outbuf_stats *os = outbuf_stats(d->out);
+	if (out) {
+		const struct outbuf_stats *os = outbuf_stats(out);
 
 		/* pending ones are delivered or counted dropped by the exit */
 		in->printed = os->delivered + os->pending;
@@ -335,35 +272,10 @@ static void report_stats(struct daemon *d, struct stats_input *in, enum stats_re
 	in->malformed = d->malformed;
 	followd_stats(d, in);
 	stats_compute(in, timeline_stats(d->timelines), reason, &st);
-	if (log_to_journal()) {
-		/* the stop entry carries the last account */
-		if (reason == STATS_EXIT)
-			d->exit_stats = st;
-		else
-			journal_stats(&st);
-		return;
-	}
-	if (d->opts->output == OUTPUT_JSON) {
-		char stack[1024];
-		struct jsonw w;
-
-		jsonw_init(&w, stack, sizeof(stack));
-		stats_json(&w, &st);
-		if (!d->output_error_logged) {
-			outbuf_begin(d->out);
-			/* commit either way: a record cut short is dropped whole */
-			jsonw_write_line(&w, outbuf_file(d->out));
-			if (outbuf_commit(d->out, false) == 0)
-				d->wrote = true;
-		}
-		jsonw_release(&w);
-	}
-	/* Text users read the log; at exit everyone gets the summary there. */
-	if (d->opts->output != OUTPUT_JSON || reason == STATS_EXIT) {
-		fputs(reason == STATS_EXIT ? "nattraced: stopped: " : "nattraced: stats: ", stderr);
-		stats_text(stderr, &st);
-		fputc('\n', stderr);
-	}
+	/* the journal's stop entry carries the last account */
+	if (reason == STATS_EXIT)
+		d->exit_stats = st;
+	sink_stats(d->sink, &st);
 }
 
 static void periodic_stats(struct daemon *d, enum stats_reason reason)
@@ -431,7 +343,7 @@ int daemon_run(struct daemon *d, int sfd)
 			 rxthread_losing(d->rx))
 			timeout_ms = RXTHREAD_COALESCE_MS;
 		/* poll() skips entries with a negative fd */
-		pfd[4].fd = d->out && outbuf_pending(d->out) ? outbuf_fd(d->out) : -1;
+		pfd[4].fd = sink_poll_fd(d->sink);
 		if (poll(pfd, 5, timeout_ms) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -458,12 +370,8 @@ int daemon_run(struct daemon *d, int sfd)
 		/* Mappings first: a timeline ending now may name one. */
 		if (pfd[3].revents & (POLLIN | POLLERR)) {
 			r = natlog_drain(d->natlog);
-			if (r < 0) {
-				d->failed = r != -EPIPE;
-				d->stop = true;
-			}
-			if (r > 0)
-				d->wrote = true;
+			if (r < 0)
+				output_failed(d, r);
 		}
 		/* The receive thread published records (or a loss). */
 		if (pfd[0].revents & POLLIN)
@@ -480,9 +388,8 @@ int daemon_run(struct daemon *d, int sfd)
 		followd_expire(d, now_ns());
 		service_status(d, now_ns(), false);
 		/* One write per wakeup, never waiting on the reader. */
-		if (d->out && (d->wrote || (pfd[4].revents & (POLLOUT | POLLERR)))) {
-			d->wrote = false;
-			r = outbuf_flush(d->out);
+		if (sink_queued(d->sink) || (pfd[4].revents & (POLLOUT | POLLERR))) {
+			r = sink_flush(d->sink);
 			if (r < 0)
 				output_failed(d, r);
 		}
@@ -500,11 +407,11 @@ int daemon_run(struct daemon *d, int sfd)
 		followd_flush(d);
 	}
 	/* A stopped reader gets a moment, not our exit: the rest is counted. */
-	if (d->out && (r = outbuf_drain(d->out, OUTPUT_EXIT_GRACE_MS)) < 0)
+	if ((r = sink_drain(d->sink, OUTPUT_EXIT_GRACE_MS)) < 0)
 		output_failed(d, r);
 	if (trace)
 		report_stats(d, &in, STATS_EXIT);
-	if (d->out && (r = outbuf_drain(d->out, OUTPUT_EXIT_GRACE_MS)) < 0)
+	if ((r = sink_drain(d->sink, OUTPUT_EXIT_GRACE_MS)) < 0)
 		output_failed(d, r);
 	if (d->failed)
 		return EXIT_RUNTIME;

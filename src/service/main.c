@@ -25,7 +25,7 @@
 #include "nattraced.h"
 #include "netns.h"
 #include "nlsock.h"
-#include "outbuf.h"
+#include "sink.h"
 #include "rulecache.h"
 #include "rxthread.h"
 #include "setcheck.h"
@@ -50,13 +50,12 @@ static int nat_log_only(struct daemon *d, int *ret_sfd)
 		log_error("signalfd: %s", strerror(-*ret_sfd));
 		return EXIT_RUNTIME;
 	}
-	r = natlog_open(d->opts->output, &d->natlog);
+	r = natlog_open(d->sink, &d->natlog);
 	if (r < 0) {
 		log_error("cannot listen to conntrack events: %s%s", strerror(-r),
 			  r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
 		return EXIT_RUNTIME;
 	}
-	natlog_set_output(d->natlog, d->out);
 	log_notice("logging every NAT mapping (conntrack events); no trace");
 	status = daemon_run(d, *ret_sfd);
 	natlog_report(d->natlog);
@@ -89,20 +88,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nattraced: %s\nTry 'nattraced --help'.\n", err);
 		return EXIT_USAGE;
 	}
-	if (opts.output == OUTPUT_JOURNAL && !journal_supported()) {
-		fprintf(stderr,
-			"nattraced: --output journal: this nattraced was built without journal support (libsystemd)\n");
-		config_free(d.config0);
-		return EXIT_USAGE;
-	}
 	/* No journald: fail now rather than lose every entry in silence. */
-	if (opts.output == OUTPUT_JOURNAL && !opts.help && !opts.version &&
-	    (r = journal_reachable()) < 0) {
-		fprintf(stderr,
-			"nattraced: --output journal: no journald listens at /run/systemd/journal/socket (%s); start systemd-journald, or use --output text or json\n",
-			strerror(-r));
+	if (!opts.help && !opts.version && (r = sink_check(opts.output, err, sizeof(err))) < 0) {
+		fprintf(stderr, "nattraced: %s\n", err);
 		config_free(d.config0);
-		return EXIT_RUNTIME;
+		return r == -EOPNOTSUPP ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	if (opts.help) {
 		options_usage(stdout);
@@ -126,16 +116,14 @@ int main(int argc, char **argv)
 	d.argv = argv;
 	d.config = d.config0;
 	d.notify = getenv("NOTIFY_SOCKET") != NULL;
-	log_set_sink(opts.output == OUTPUT_JOURNAL ? LOG_SINK_JOURNAL : LOG_SINK_STDERR);
 	/* Output errors come back as EPIPE, so a closed reader ends us cleanly. */
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOFBF, OUTPUT_BUF);
-	if (opts.output != OUTPUT_JOURNAL) {
-		r = outbuf_new(STDOUT_FILENO, &d.out);
-		if (r < 0) {
-			log_error("cannot set up the output: %s", strerror(-r));
-			goto out;
-		}
+	/* the output, and where the daemon's own messages go */
+	r = sink_new(opts.output, &d.sink);
+	if (r < 0) {
+		log_error("cannot set up the output: %s", strerror(-r));
+		goto out;
 	}
 	/* --nat-log=all alone: the daemon's loop with the NAT log and no trace. */
 	if (!opts.match) {
@@ -159,12 +147,11 @@ int main(int argc, char **argv)
 	}
 	/* Conntrack events too, before the first connection can be missed. */
 	if (opts.nat_log) {
-		r = natlog_open(opts.output, &d.natlog);
+		r = natlog_open(d.sink, &d.natlog);
 		if (r < 0) {
 			log_error("cannot listen to conntrack events: %s", strerror(-r));
 			goto out;
 		}
-		natlog_set_output(d.natlog, d.out);
 	}
 	r = rulecache_new(&d.rules);
 	if (r < 0) {
@@ -255,7 +242,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		log_warning("listing the ruleset failed: %s, rules will show as handles",
 			    strerror(-r));
-	lifecycle(&d, LC_STARTED, NULL);
+	service_lifecycle(&d, LC_STARTED, NULL);
 	/* The trace runs: tell systemd (Type=notify). */
 	journal_notify("READY=1");
 	service_status(&d, now_ns(), true);
@@ -263,7 +250,7 @@ int main(int argc, char **argv)
 	if (opts.stats_interval)
 		d.next_stats_ns = now_ns() + opts.stats_interval * 1000000000ull;
 	status = daemon_run(&d, sfd);
-	lifecycle(&d, LC_STOPPED, NULL);
+	service_lifecycle(&d, LC_STOPPED, NULL);
 	if (d.natlog)
 		natlog_report(d.natlog);
 	if (d.setcheck && setcheck_stats(d.setcheck)->limited)
@@ -280,7 +267,7 @@ out:
 	journal_notify("STOPPING=1");
 	free(listing);
 	d.natlog = natlog_close(d.natlog);
-	d.out = outbuf_free(d.out);
+	d.sink = sink_free(d.sink);
 	d.table = tracetable_free(d.table);
 	d.timelines = timeline_table_free(d.timelines);
 	d.setcheck = setcheck_free(d.setcheck);

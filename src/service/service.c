@@ -15,6 +15,7 @@
 #include "log.h"
 #include "names.h"
 #include "rulecache.h"
+#include "sink.h"
 #include "ruletext.h"
 #include "stats.h"
 #include "tracetable.h"
@@ -35,8 +36,6 @@ void service_match_warnings(const char *match, bool rate_none)
 
 void service_emitted(struct daemon *d, const struct timeline *tl, const struct tl_summary *sum)
 {
-	if (!d->notify && !log_to_journal())
-		return;
 	if (sum->verdict == TL_VERDICT_DROP)
 		d->drops++;
 	d->status_dirty = true;
@@ -47,11 +46,13 @@ void service_emitted(struct daemon *d, const struct timeline *tl, const struct t
 			continue;
 		/* Linux 6.16+ sends them: say so once, when the first shows up */
 		d->ct_seen = true;
-		if (log_to_journal())
-			journal_message(
-				LOG_INFO, NULL,
-				(const char *const[]){ "NATTRACE_CT_ATTRS=seen", NULL },
-				"the kernel sends conntrack trace attributes (ct state, direction, status, id)");
+		sink_lifecycle(
+			d->sink,
+			&(struct sink_entry){
+				.priority = LOG_INFO,
+				.fields = (const char *const[]){ "NATTRACE_CT_ATTRS=seen", NULL },
+				.text = "the kernel sends conntrack trace attributes (ct state, direction, status, id)",
+			});
 		break;
 	}
 }
@@ -86,36 +87,32 @@ int64_t service_wait(const struct daemon *d, uint64_t now, int64_t wait)
 }
 
 /*
- * The daemon's life in one place: to the journal with a MESSAGE_ID and
- * fields for --output journal, otherwise the stderr lines as before.
+ * The daemon's life in one place: each entry with its MESSAGE_ID and
+ * fields for the journal, and the shorter line stderr has always had; the
+ * sink writes the one its output takes.
  */
-void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
+void service_lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 {
 	const struct options *o = d->opts;
 	const struct timeline_stats *st = timeline_stats(d->timelines);
-	char hooks[64], text[2048], f[8][256];
+	char hooks[64], text[2048], line[1024], f[8][256];
 	const char *fields[9] = {};
+	struct sink_entry e = { .priority = LOG_INFO, .fields = fields, .text = text };
 	struct utsname u = {};
 	uint64_t now = now_ns();
 
 	names_hooks_str(o->hooks, ",", hooks, sizeof(hooks));
 	switch (what) {
 	case LC_STARTED:
-		if (!log_to_journal()) {
-			log_info("tracing '%s' at %s, rate %s, table %s %s%s%s", o->match, hooks,
-				 o->rate_none ? "unlimited" : o->rate,
-				 options_family_keyword(o->family), o->table,
-				 o->netns ? ", network namespace " : "", o->netns ? o->netns : "");
-			break;
-		}
 		uname(&u);
+		snprintf(line, sizeof(line), "tracing '%s' at %s, rate %s, table %s %s%s%s", o->match,
+			 hooks, o->rate_none ? "unlimited" : o->rate,
+			 options_family_keyword(o->family), o->table,
+			 o->netns ? ", network namespace " : "", o->netns ? o->netns : "");
 		snprintf(
 			text, sizeof(text),
-			"tracing '%s' at %s, rate %s, table %s %s%s%s; kernel %s, conntrack trace attributes not yet seen (Linux 6.16 and later send them)",
-			o->match, hooks, o->rate_none ? "unlimited" : o->rate,
-			options_family_keyword(o->family), o->table,
-			o->netns ? ", network namespace " : "", o->netns ? o->netns : "",
-			u.release);
+			"%s; kernel %s, conntrack trace attributes not yet seen (Linux 6.16 and later send them)",
+			line, u.release);
 		snprintf(f[0], sizeof(f[0]), "NATTRACE_MATCH=%s", o->match);
 		snprintf(f[1], sizeof(f[1]), "NATTRACE_RATE=%s", o->rate_none ? "none" : o->rate);
 		snprintf(f[2], sizeof(f[2]), "NATTRACE_TABLE=%s %s",
@@ -127,24 +124,24 @@ void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 		snprintf(f[7], sizeof(f[7]), "NATTRACE_NETNS=%s", o->netns ? o->netns : "");
 		for (int i = 0; i < 8; i++)
 			fields[i] = f[i];
-		log_entry(LOG_INFO, JOURNAL_MSGID_STARTED, fields, "%s", text);
+		e.msgid = JOURNAL_MSGID_STARTED;
+		e.line = line;
 		break;
 	case LC_STOPPED: {
 		const struct capture_stats *cs = &d->exit_stats;
 		size_t n;
 		FILE *f_text;
 
-		/* without the journal, report_stats() wrote the stop line */
-		if (!log_to_journal())
-			break;
+		/* stderr: the statistics' stop line said it all */
 		f_text = fmemopen(text, sizeof(text), "w");
 		if (!f_text)
-			break;
+			return;
 		fputs("stopped: ", f_text);
 		stats_text(f_text, cs);
 		fprintf(f_text,
 			"; %llu dropped; %llu journal write errors; conntrack trace attributes %s",
-			(unsigned long long)d->drops, (unsigned long long)d->journal_errors,
+			(unsigned long long)d->drops,
+			(unsigned long long)sink_journal_errors(d->sink),
 			d->ct_seen ? "seen" : "not seen");
 		fclose(f_text);
 		n = 0;
@@ -166,28 +163,27 @@ void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 		}
 		for (size_t i = 0; i < n; i++)
 			fields[i] = f[i];
-		log_entry(LOG_INFO, JOURNAL_MSGID_STOPPED, fields, "%s", text);
+		e.msgid = JOURNAL_MSGID_STOPPED;
 		break;
 	}
 	case LC_LOST:
-		/* stderr: once, as before; the journal: at most once a minute */
-		if (!log_to_journal()) {
-			if (d->enobufs == 1)
-				log_warning(
-					"receive buffer overrun: trace events lost, affected timelines are marked incomplete");
-			break;
+		/* stderr: once; the journal: at most once a minute, with the count */
+		e.priority = LOG_WARNING;
+		e.msgid = JOURNAL_MSGID_LOST;
+		if (d->enobufs == 1)
+			e.line = "receive buffer overrun: trace events lost, affected timelines are marked incomplete";
+		if (d->lost_logged_at && now - d->lost_logged_at < LOST_INTERVAL_NS) {
+			e.text = NULL;
+		} else {
+			d->lost_logged_at = now;
+			snprintf(
+				text, sizeof(text),
+				"receive buffer overrun: trace events lost (%llu overruns so far), affected timelines are marked incomplete",
+				(unsigned long long)d->enobufs);
+			snprintf(f[0], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu",
+				 (unsigned long long)d->enobufs);
+			fields[0] = f[0];
 		}
-		if (d->lost_logged_at && now - d->lost_logged_at < LOST_INTERVAL_NS)
-			break;
-		d->lost_logged_at = now;
-		snprintf(
-			text, sizeof(text),
-			"receive buffer overrun: trace events lost (%llu overruns so far), affected timelines are marked incomplete",
-			(unsigned long long)d->enobufs);
-		snprintf(f[0], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu",
-			 (unsigned long long)d->enobufs);
-		fields[0] = f[0];
-		log_entry(LOG_WARNING, JOURNAL_MSGID_LOST, fields, "%s", text);
 		break;
 	case LC_RELOADED:
 		snprintf(text, sizeof(text), "reloaded: tracing '%s' at %s, rate %s, table %s %s",
@@ -197,7 +193,9 @@ void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 		snprintf(f[1], sizeof(f[1]), "NATTRACE_MATCH=%s", o->match);
 		fields[0] = f[0];
 		fields[1] = f[1];
-		log_entry(LOG_NOTICE, JOURNAL_MSGID_RELOAD, fields, "%s", text);
+		e.priority = LOG_NOTICE;
+		e.msgid = JOURNAL_MSGID_RELOAD;
+		e.line = text;
 		break;
 	case LC_RELOAD_REFUSED:
 		snprintf(text, sizeof(text), "reload refused: %s; still tracing '%s'", detail,
@@ -206,9 +204,12 @@ void lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 		snprintf(f[1], sizeof(f[1]), "NATTRACE_MATCH=%s", o->match);
 		fields[0] = f[0];
 		fields[1] = f[1];
-		log_entry(LOG_ERR, JOURNAL_MSGID_RELOAD, fields, "%s", text);
+		e.priority = LOG_ERR;
+		e.msgid = JOURNAL_MSGID_RELOAD;
+		e.line = text;
 		break;
 	}
+	sink_lifecycle(d->sink, &e);
 }
 
 /*
@@ -228,7 +229,7 @@ void service_reload(struct daemon *d)
 	journal_notify("RELOADING=1");
 	r = config_options(d->argc, d->argv, &o, &c, err, sizeof(err));
 	if (r < 0) {
-		lifecycle(d, LC_RELOAD_REFUSED, err);
+		service_lifecycle(d, LC_RELOAD_REFUSED, err);
 		goto out;
 	}
 	if (o.family != d->opts->family || strcmp(o.table, d->opts->table) != 0 ||
@@ -253,7 +254,7 @@ void service_reload(struct daemon *d)
 	r = tracetable_replace(d->table, &cfg, err, sizeof(err));
 	if (r < 0) {
 		config_free(c);
-		lifecycle(d, LC_RELOAD_REFUSED, err);
+		service_lifecycle(d, LC_RELOAD_REFUSED, err);
 		goto out;
 	}
 	d->selected_before += selected;
@@ -270,7 +271,7 @@ void service_reload(struct daemon *d)
 		config_free(d->config);
 	d->config = c;
 	service_match_warnings(o.match, o.rate_none);
-	lifecycle(d, LC_RELOADED, NULL);
+	service_lifecycle(d, LC_RELOADED, NULL);
 out:
 	journal_notify("READY=1");
 	service_status(d, now_ns(), true);

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef NATTRACED_SINK_H
+#define NATTRACED_SINK_H
+
+/*
+ * Where every record goes. One sink, chosen once at start from --output,
+ * with a function per record kind (like nftables' one output context and
+ * conntrack-tools' per-mode tables): the edges hand it records, the render
+ * layer formats them, and only sink.c knows which output runs.
+ *
+ *   text     stdout (non-blocking, outbuf.h); the daemon's messages and
+ *            statistics on stderr
+ *   json     stdout, one object per line, statistics records too
+ *   journal  one entry per record (journal.h); messages as entries
+ *
+ * A record function returns 0 when the record is queued or sent,
+ * SINK_LOST when journald did not take it (counted here, said once, and
+ * not an end: journald may be back for the next one), -ENOBUFS when a
+ * slow reader's full buffer dropped it (counted by outbuf.h), and any
+ * other -errno once the output has failed (said once here, except
+ * -EPIPE: the reader went away); after a failure every record function
+ * returns that error again without writing.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "options.h"
+
+struct capture_stats;
+struct explain;
+struct follow_conn;
+struct natmap;
+struct outbuf;
+struct sink;
+struct timeline;
+
+#define SINK_LOST 1
+
+/* A followed connection's end (--follow). */
+struct sink_connection {
+	const struct follow_conn *conn;
+	const char *end;  /* follow_end_name() */
+	const char *note; /* "" or why no reply was seen */
+};
+
+/*
+ * A daemon lifecycle entry: the journal gets text with the fields and
+ * MESSAGE_ID; stderr gets line, or nothing when line is NULL (the stop
+ * account, which the statistics line already gave).
+ */
+struct sink_entry {
+	int priority;
+	const char *msgid;
+	const char *const *fields; /* NULL-terminated, may be NULL */
+	const char *text;	   /* NULL: no journal entry */
+	const char *line;	   /* NULL: no stderr line */
+};
+
+/*
+ * Can this build and this host write FORMAT? 0; -EOPNOTSUPP (a usage
+ * error: built without libsystemd) or the error of a journald that does
+ * not listen, with the message in err.
+ */
+int sink_check(enum output_kind kind, char *err, size_t len);
+/*
+ * The sink for kind, writing to stdout (for text and JSON, taken over for
+ * non-blocking writes) and routing the daemon's own messages (log.h).
+ * 0 or -errno.
+ */
+int sink_new(enum output_kind kind, struct sink **ret);
+struct sink *sink_free(struct sink *s);
+
+int sink_timeline(struct sink *s, const struct timeline *tl, const struct explain *ex);
+/* Periodic statistics, or (st->reason STATS_EXIT) the stop account. */
+int sink_stats(struct sink *s, const struct capture_stats *st);
+int sink_connection(struct sink *s, const struct sink_connection *c);
+int sink_mapping(struct sink *s, const struct natmap *m);
+void sink_lifecycle(struct sink *s, const struct sink_entry *e);
+/* --nat-table: every row at once, on stdio's stdout. 0 or -errno. */
+int sink_nat_table(enum output_kind kind, const struct natmap *rows, size_t n);
+
+/*
+ * Text only: a followed connection's timelines are kept and printed as one
+ * block when it ends (follow.h), not one by one.
+ */
+bool sink_groups_connections(const struct sink *s);
+
+/* The output's error (-errno) once it failed, else 0. */
+int sink_error(const struct sink *s);
+/* Entries journald did not take. */
+uint64_t sink_journal_errors(const struct sink *s);
+
+/*
+ * stdout, for the loop: the fd to poll for POLLOUT while bytes wait (-1:
+ * none wait), write what it takes now, and at exit wait at most
+ * timeout_ms. The outbuf for its counters; NULL for the journal.
+ */
+int sink_poll_fd(const struct sink *s);
+bool sink_queued(const struct sink *s);
+int sink_flush(struct sink *s);
+int sink_drain(struct sink *s, int timeout_ms);
+const struct outbuf *sink_outbuf(const struct sink *s);
+
+#endif

@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The one output sink (sink.h): a table of record functions per output
+ * kind, chosen once. Formatting is the render layer's (format.h,
+ * records.h, natmap.h, stats.h) and the journal's fields are journal.c's;
+ * this file only routes records and keeps the output's state.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "follow.h"
+#include "format.h"
+#include "journal.h"
+#include "log.h"
+#include "natmap.h"
+#include "outbuf.h"
+#include "records.h"
+#include "sink.h"
+#include "stats.h"
+
+struct sink_ops {
+	int (*timeline)(struct sink *s, const struct timeline *tl, const struct explain *ex);
+	int (*stats)(struct sink *s, const struct capture_stats *st);
+	int (*connection)(struct sink *s, const struct sink_connection *c);
+	int (*mapping)(struct sink *s, const struct natmap *m);
+	void (*lifecycle)(struct sink *s, const struct sink_entry *e);
+	bool groups_connections;
+	enum log_sink log;
+};
+
+struct sink {
+	const struct sink_ops *ops;
+	struct outbuf *out; /* stdout; NULL for the journal */
+	bool queued;	    /* a record since the last flush */
+	int error;	    /* the output failed: -errno */
+	uint64_t journal_errors;
+};
+
+/* ---- state shared by the outputs ---- */
+
+/* A reader that went away (| head) is an end, not an error. Said once. */
+static int failed(struct sink *s, int err)
+{
+	if (!s->error && err != -EPIPE)
+		log_error("writing output failed: %s", strerror(-err));
+	if (!s->error)
+		s->error = err;
+	return err;
+}
+
+/* journald away for a moment: lose this entry, not the output */
+static int journal_sent(struct sink *s, int r)
+{
+	if (r >= 0)
+		return 0;
+	if (s->journal_errors++ == 0)
+		log_warning("writing to the journal failed: %s, entries are lost (counted)",
+			    strerror(-r));
+	return SINK_LOST;
+}
+
+/* End a record written into outbuf_file(): see sink.h for the results. */
+static int commit(struct sink *s, bool timeline)
+{
+	int r = outbuf_commit(s->out, timeline);
+
+	if (r == -ENOBUFS)
+		return r;
+	if (r < 0)
+		return failed(s, r);
+	s->queued = true;
+	return 0;
+}
+
+/* One JSON line; a record cut short is dropped whole by outbuf. */
+static int json_record(struct sink *s, struct jsonw *w)
+{
+	outbuf_begin(s->out);
+	jsonw_write_line(w, outbuf_file(s->out));
+	return commit(s, false);
+}
+
+static void stats_line(const struct capture_stats *st)
+{
+	fputs(st->reason == STATS_EXIT ? "nattraced: stopped: " : "nattraced: stats: ", stderr);
+	stats_text(stderr, st);
+	fputc('\n', stderr);
+}
+
+static void entry_line(struct sink *s, const struct sink_entry *e)
+{
+	(void)s;
+	if (e->line)
+		log_at(e->priority, "%s", e->line);
+}
+
+/* ---- text ---- */
+
+/* A rendering error shows in the FILE: commit() reports it. */
+static int text_timeline(struct sink *s, const struct timeline *tl, const struct explain *ex)
+{
+	outbuf_begin(s->out);
+	format_text(outbuf_file(s->out), tl, ex);
+	return commit(s, true);
+}
+
+/* Text users read the log: statistics go there, the stop account too. */
+static int text_stats(struct sink *s, const struct capture_stats *st)
+{
+	stats_line(st);
+	return s->error;
+}
+
+/* The connection's header, its kept timelines, the note: a record each. */
+static int text_connection(struct sink *s, const struct sink_connection *c)
+{
+	const struct follow_conn *fc = c->conn;
+	size_t from = 0;
+	int r = 0;
+
+	for (unsigned int i = 0; i < fc->n_kept || i == 0; i++) {
+		bool kept = i < fc->n_kept;
+
+		outbuf_begin(s->out);
+		if (i == 0)
+			records_connection_text(outbuf_file(s->out), fc, c->end);
+		if (kept) {
+			fwrite(fc->text + from, 1, fc->text_ends[i] - from, outbuf_file(s->out));
+			from = fc->text_ends[i];
+		}
+		if (i + 1 >= fc->n_kept && c->note[0])
+			fprintf(outbuf_file(s->out), "  %s\n\n", c->note);
+		/* one record per timeline, so that they are counted as such */
+		r = commit(s, kept);
+		if (r < 0 && r != -ENOBUFS)
+			return r;
+	}
+	return r;
+}
+
+static int text_mapping(struct sink *s, const struct natmap *m)
+{
+	char line[1024];
+
+	natmap_text(m, line, sizeof(line));
+	outbuf_begin(s->out);
+	fprintf(outbuf_file(s->out), "%s\n", line);
+	return commit(s, false);
+}
+
+static const struct sink_ops text_ops = {
+	.timeline = text_timeline,
+	.stats = text_stats,
+	.connection = text_connection,
+	.mapping = text_mapping,
+	.lifecycle = entry_line,
+	.groups_connections = true,
+	.log = LOG_SINK_STDERR,
+};
+
+/* ---- JSON ---- */
+
+static int json_timeline(struct sink *s, const struct timeline *tl, const struct explain *ex)
+{
+	outbuf_begin(s->out);
+	format_json_line(outbuf_file(s->out), tl, ex);
+	return commit(s, true);
+}
+
+/* A record on stdout; at exit the stop line on stderr as well. */
+static int json_stats(struct sink *s, const struct capture_stats *st)
+{
+	char stack[1024];
+	struct jsonw w;
+	int r;
+
+	r = s->error;
+	if (!r) {
+		jsonw_init(&w, stack, sizeof(stack));
+		stats_json(&w, st);
+		r = json_record(s, &w);
+		jsonw_release(&w);
+	}
+	if (st->reason == STATS_EXIT)
+		stats_line(st);
+	return r;
+}
+
+static int json_connection(struct sink *s, const struct sink_connection *c)
+{
+	char stack[1024];
+	struct jsonw w;
+	int r;
+
+	jsonw_init(&w, stack, sizeof(stack));
+	records_connection_json(&w, c->conn, c->end, c->note);
+	r = json_record(s, &w);
+	jsonw_release(&w);
+	return r;
+}
+
+static int json_mapping(struct sink *s, const struct natmap *m)
+{
+	char stack[1024];
+	struct jsonw w;
+	int r;
+
+	jsonw_init(&w, stack, sizeof(stack));
+	natmap_json(&w, NULL, m);
+	r = json_record(s, &w);
+	jsonw_release(&w);
+	return r;
+}
+
+static const struct sink_ops json_ops = {
+	.timeline = json_timeline,
+	.stats = json_stats,
+	.connection = json_connection,
+	.mapping = json_mapping,
+	.lifecycle = entry_line,
+	.log = LOG_SINK_STDERR,
+};
+
+/* ---- the journal ---- */
+
+static int journal_timeline_send(struct sink *s, const struct timeline *tl,
+				 const struct explain *ex)
+{
+	return journal_sent(s, journal_timeline(tl, ex));
+}
+
+/* The stop account goes into the stop entry (service.c), not one of its own. */
+static int journal_stats_send(struct sink *s, const struct capture_stats *st)
+{
+	if (st->reason == STATS_EXIT)
+		return 0;
+	return journal_sent(s, journal_stats(st));
+}
+
+static int journal_connection_send(struct sink *s, const struct sink_connection *c)
+{
+	return journal_sent(s, journal_connection(c->conn, c->end, c->note));
+}
+
+static int journal_mapping_send(struct sink *s, const struct natmap *m)
+{
+	return journal_sent(s, journal_natmap(m));
+}
+
+static void journal_entry(struct sink *s, const struct sink_entry *e)
+{
+	(void)s;
+	if (e->text)
+		log_entry(e->priority, e->msgid, e->fields, "%s", e->text);
+}
+
+static const struct sink_ops journal_ops = {
+	.timeline = journal_timeline_send,
+	.stats = journal_stats_send,
+	.connection = journal_connection_send,
+	.mapping = journal_mapping_send,
+	.lifecycle = journal_entry,
+	.log = LOG_SINK_JOURNAL,
+};
+
+/* ---- the chooser ---- */
+
+static const struct sink_ops *ops_of(enum output_kind kind)
+{
+	switch (kind) {
+	case OUTPUT_JSON:
+		return &json_ops;
+	case OUTPUT_JOURNAL:
+		return &journal_ops;
+	case OUTPUT_TEXT:
+	default:
+		return &text_ops;
+	}
+}
+
+int sink_check(enum output_kind kind, char *err, size_t len)
+{
+	int r;
+
+	if (ops_of(kind) != &journal_ops)
+		return 0;
+	if (!journal_supported()) {
+		snprintf(err, len,
+			 "--output journal: this nattraced was built without journal support (libsystemd)");
+		return -EOPNOTSUPP;
+	}
+	/* No journald: fail now rather than lose every entry in silence. */
+	r = journal_reachable();
+	if (r < 0)
+		snprintf(
+			err, len,
+			"--output journal: no journald listens at /run/systemd/journal/socket (%s); start systemd-journald, or use --output text or json",
+			strerror(-r));
+	return r;
+}
+
+int sink_new(enum output_kind kind, struct sink **ret)
+{
+	struct sink *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->ops = ops_of(kind);
+	log_set_sink(s->ops->log);
+	if (s->ops != &journal_ops) {
+		r = outbuf_new(STDOUT_FILENO, &s->out);
+		if (r < 0) {
+			free(s);
+			return r;
+		}
+	}
+	*ret = s;
+	return 0;
+}
+
+struct sink *sink_free(struct sink *s)
+{
+	if (!s)
+		return NULL;
+	outbuf_free(s->out);
+	free(s);
+	return NULL;
+}
+
+int sink_timeline(struct sink *s, const struct timeline *tl, const struct explain *ex)
+{
+	return s->error ? s->error : s->ops->timeline(s, tl, ex);
+}
+
+/* Also after stdout failed: the stop line on stderr is owed. */
+int sink_stats(struct sink *s, const struct capture_stats *st)
+{
+	return s->ops->stats(s, st);
+}
+
+int sink_connection(struct sink *s, const struct sink_connection *c)
+{
+	return s->error ? s->error : s->ops->connection(s, c);
+}
+
+int sink_mapping(struct sink *s, const struct natmap *m)
+{
+	return s->error ? s->error : s->ops->mapping(s, m);
+}
+
+void sink_lifecycle(struct sink *s, const struct sink_entry *e)
+{
+	s->ops->lifecycle(s, e);
+}
+
+int sink_nat_table(enum output_kind kind, const struct natmap *rows, size_t n)
+{
+	char line[1024];
+	struct jsonw w;
+	int r = 0;
+
+	if (ops_of(kind) != &json_ops)
+		return natmap_table_print(stdout, rows, n);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		jsonw_init(&w, line, sizeof(line));
+		natmap_json(&w, NULL, &rows[i]);
+		r = jsonw_write_line(&w, stdout);
+		jsonw_release(&w);
+	}
+	return r;
+}
+
+bool sink_groups_connections(const struct sink *s)
+{
+	return s->ops->groups_connections;
+}
+
+int sink_error(const struct sink *s)
+{
+	return s->error;
+}
+
+uint64_t sink_journal_errors(const struct sink *s)
+{
+	return s->journal_errors;
+}
+
+int sink_poll_fd(const struct sink *s)
+{
+	return s->out && outbuf_pending(s->out) ? outbuf_fd(s->out) : -1;
+}
+
+bool sink_queued(const struct sink *s)
+{
+	return s->queued;
+}
+
+int sink_flush(struct sink *s)
+{
+	int r;
+
+	s->queued = false;
+	if (!s->out)
+		return 0;
+	r = outbuf_flush(s->out);
+	return r < 0 ? failed(s, r) : 0;
+}
+
+int sink_drain(struct sink *s, int timeout_ms)
+{
+	int r;
+
+	if (!s->out)
+		return 0;
+	r = outbuf_drain(s->out, timeout_ms);
+	return r < 0 ? failed(s, r) : 0;
+}
+
+const struct outbuf *sink_outbuf(const struct sink *s)
+{
+	return s->out;
+}
