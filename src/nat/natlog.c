@@ -31,7 +31,6 @@
 #include "nattraced.h"
 #include "natcache.h"
 #include "clock.h"
-#include "daemon.h"
 #include "log.h"
 #include "natlog.h"
 #include "nlsock.h"
