@@ -3,8 +3,9 @@
  * --follow, the daemon's side. The kernel adds a new connection the match
  * selects to the trace table's follow set and traces its packets
  * (tracetable.c); here each timeline is counted against its connection
- * (follow.c), which ends at its packet bound (its element is then
- * deleted), at RST or FIN both ways, or at its time limit, with a record
+ * (follow.c), which ends at its packet bound (the kernel traces no more
+ * of it: its element's packet limit), at RST or FIN both ways (its
+ * element is deleted), or at its time limit, with a record
  * saying whether a reply was seen. Text output keeps a connection's
  * timelines for one block.
  */
@@ -141,11 +142,21 @@ static void ended(void *ctx, const struct follow_conn *c, enum follow_end why)
 void followd_counted(struct daemon *d, struct follow_conn *c, enum follow_dir dir,
 		     uint8_t tcp_flags)
 {
+	enum follow_end why;
+
 	if (!follow_packet(d->follow, c, dir, tcp_flags))
 		return;
-	/* no more traced from now on; those in flight still count */
-	tracetable_follow_forget(d->table, c->ct_id);
-	follow_close(d->follow, c, follow_done_reason(c), now_ns() + FOLLOW_GRACE_NS);
+	why = follow_done_reason(c);
+	/*
+	 * Closed: no more to trace, its element goes. At the packet bound
+	 * the element's own limit stops the tracing in the kernel, and the
+	 * element stays until its time limit: deleted, a connection still
+	 * new (UDP without a reply) would be added and traced again at once.
+	 * Those in flight still count.
+	 */
+	if (why == FOLLOW_END_CLOSED)
+		tracetable_follow_forget(d->table, c->ct_id);
+	follow_close(d->follow, c, why, now_ns() + FOLLOW_GRACE_NS);
 }
 
 void followd_expire(struct daemon *d, uint64_t now)

@@ -223,6 +223,7 @@ int main(int argc, char **argv)
 		.follow = opts.follow,
 		.follow_size = opts.follow_max,
 		.follow_timeout_ms = (unsigned int)(opts.follow_timeout * 1000 + 0.5),
+		.follow_packets = opts.follow_packets,
 	};
 	r = tracetable_install(&cfg, &d.table, opts.nat_log == NAT_LOG_MATCH ? &listing : NULL, err,
 			       sizeof(err));
