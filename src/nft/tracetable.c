@@ -34,21 +34,21 @@
 #include "tracetable.h"
 
 /* Our own bound; the kernel allows 255 (NFT_TABLE_MAXNAMELEN - 1). */
-#define TRACETABLE_NAME_MAX	OPTIONS_TABLE_NAME_MAX
+#define TRACETABLE_NAME_MAX  OPTIONS_TABLE_NAME_MAX
 /* "trace_" + the longest hook keyword ("postrouting") + NUL. */
-#define TRACETABLE_CHAIN_MAX	32
+#define TRACETABLE_CHAIN_MAX 32
 /* match (MATCH 4096 max) + our statements + one command's framing. */
-#define TRACETABLE_RULE_MAX	4352
-#define TRACETABLE_CMD_MAX	(TRACETABLE_RULE_MAX + 256)
+#define TRACETABLE_RULE_MAX  4352
+#define TRACETABLE_CMD_MAX   (TRACETABLE_RULE_MAX + 256)
 /*
  * Up to five hooks, each a chain and a rule command, and the cleanup; with
  * --follow as many again for the follow chains, and their fixed rules.
  */
-#define TRACETABLE_BATCH_MAX	(10 * (TRACETABLE_CMD_MAX + 256) + 4096)
+#define TRACETABLE_BATCH_MAX (10 * (TRACETABLE_CMD_MAX + 256) + 4096)
 /* --follow traces a followed connection's packets where they first meet netfilter. */
-#define FOLLOW_TRACE_HOOKS	(1u << NF_INET_PRE_ROUTING | 1u << NF_INET_LOCAL_OUT)
+#define FOLLOW_TRACE_HOOKS   (1u << NF_INET_PRE_ROUTING | 1u << NF_INET_LOCAL_OUT)
 /* A followed connection's packet bound, kept in the kernel (follow_batch()). */
-#define TRACETABLE_FOLLOW_LIMIT "limit rate 1/week burst %u packets"
+#define FOLLOW_PKT_LIMIT     "limit rate 1/week burst %u packets"
 
 struct tracetable {
 	struct nft_ctx *nft;
@@ -519,7 +519,7 @@ static int follow_batch(struct tracetable *t, const char *match, const char *rat
 				   "add rule %s %s %s %s ct state new ct direction original "
 				   "ct id != @" TRACETABLE_FOLLOW_SET
 				   "%s add @" TRACETABLE_FOLLOW_SET
-				   " { ct id timeout %ums " TRACETABLE_FOLLOW_LIMIT
+				   " { ct id timeout %ums " FOLLOW_PKT_LIMIT
 				   " } counter meta nftrace set 1\n",
 				   t->family, t->table, chain, match, limit, t->follow_timeout_ms,
 				   t->follow_packets);
