@@ -162,4 +162,13 @@ const char *follow_end_name(enum follow_end why);
 /* "original", "reply" */
 const char *follow_dir_name(enum follow_dir dir);
 
+/*
+ * Can --follow run? Only where trace events carry the conntrack id: without
+ * it a connection's packets can be neither grouped nor bounded. probe is
+ * followprobe_ct_id()'s answer (1 yes, 0 no, -errno none came);
+ * release_sends_ct, the kernel release being 6.16 or later, counts only
+ * when the probe got no answer.
+ */
+bool follow_kernel_ok(int probe, bool release_sends_ct);
+
 #endif

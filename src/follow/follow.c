@@ -397,3 +397,9 @@ const char *follow_dir_name(enum follow_dir dir)
 {
 	return dir == FOLLOW_DIR_REPLY ? "reply" : "original";
 }
+
+bool follow_kernel_ok(int probe, bool release_sends_ct)
+{
+	/* the kernel's own answer wins; its release speaks only without one */
+	return probe > 0 || (probe < 0 && release_sends_ct);
+}

@@ -14,10 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "clock.h"
 #include "daemon.h"
+#include "explain.h"
 #include "follow.h"
+#include "followprobe.h"
 #include "format.h"
 #include "log.h"
 #include "sink.h"
@@ -41,6 +44,43 @@ int followd_new(struct daemon *d)
 	};
 
 	return follow_table_new(&cfg, &d->follow);
+}
+
+int followd_check_kernel(void)
+{
+	struct utsname u;
+	char how[128];
+	uint32_t entries;
+	int r;
+
+	/* before the probe, whose own rule turns conntrack on for a moment */
+	r = followprobe_ct_entries(&entries);
+	if (r < 0)
+		log_warning(
+			"--follow turns on connection tracking (and defragmentation) for every packet in this network namespace while it runs, since its rules match on conntrack; whether conntrack was in use before is not known (%s)",
+			strerror(-r));
+	else if (entries == 0)
+		log_warning(
+			"--follow turns on connection tracking (and defragmentation) for every packet in this network namespace while it runs, since its rules match on conntrack: this namespace had no conntrack entries before");
+	if (uname(&u) < 0)
+		snprintf(u.release, sizeof(u.release), "?");
+	r = followprobe_ct_id(how, sizeof(how));
+	if (!follow_kernel_ok(r, explain_kernel_sends_ct(u.release))) {
+		if (r == 0)
+			log_error(
+				"--follow: this kernel (%s) sends no conntrack id with trace events (asked with %s); without it a connection's packets can be neither grouped nor bounded (Linux 6.16 and later send it)",
+				u.release, how);
+		else
+			log_error(
+				"--follow: kernel %s sends no conntrack id with trace events (Linux 6.16 and later do; asking the kernel gave no answer: %s: %s); without it a connection's packets can be neither grouped nor bounded",
+				u.release, how, strerror(-r));
+		return -EOPNOTSUPP;
+	}
+	if (r < 0)
+		log_notice(
+			"--follow: could not ask the kernel whether trace events carry the conntrack id (%s: %s); kernel %s should send it",
+			how, strerror(-r), u.release);
+	return 0;
 }
 
 struct follow_conn *followd_of(struct daemon *d, const struct timeline *tl,

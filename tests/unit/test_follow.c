@@ -307,6 +307,24 @@ static void test_missed_connection_counts_once(void **state)
 	follow_table_free(t);
 }
 
+/*
+ * --follow runs only where trace events carry the conntrack id. The
+ * kernel's answer to the probe decides; the release only without one.
+ */
+static void test_kernel_without_ct_id_refuses_follow(void **state)
+{
+	(void)state;
+	/* the probe's event carried the id: runs, whatever the release says */
+	assert_true(follow_kernel_ok(1, true));
+	assert_true(follow_kernel_ok(1, false)); /* a backport to an older release */
+	/* it had a conntrack entry but no id: refused, even on a 6.16 release */
+	assert_false(follow_kernel_ok(0, true));
+	assert_false(follow_kernel_ok(0, false));
+	/* no answer (no local route, a raw rule dropped the probe): the release */
+	assert_true(follow_kernel_ok(-ENETUNREACH, true));
+	assert_false(follow_kernel_ok(-ETIMEDOUT, false));
+}
+
 static int parse(struct options *o, char **argv)
 {
 	char err[256];
@@ -367,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_text_is_kept_and_bounded),
 		cmocka_unit_test(test_ended_connection_is_remembered),
 		cmocka_unit_test(test_missed_connection_counts_once),
+		cmocka_unit_test(test_kernel_without_ct_id_refuses_follow),
 		cmocka_unit_test(test_follow_options_defaults_and_bounds),
 	};
 
