@@ -106,6 +106,12 @@ int daemon_run(struct daemon *d, int sfd);
 /* followd.c: --follow */
 #include "follow.h"
 int followd_new(struct daemon *d);
+/*
+ * Before --follow starts: warn when the namespace had no conntrack entries
+ * (its rules turn conntrack on), and ask the kernel whether trace events
+ * carry the conntrack id. 0, or -EOPNOTSUPP (logged): refuse --follow.
+ */
+int followd_check_kernel(void);
 /* The followed connection a timeline belongs to, started if the kernel followed it. */
 struct follow_conn *followd_of(struct daemon *d, const struct timeline *tl,
 			       const struct explain *ex, enum follow_dir *ret_dir,

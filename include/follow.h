@@ -54,9 +54,12 @@ struct follow_conn {
 	unsigned int replies; /* ... in the reply direction */
 	bool fin_original, fin_reply, rst;
 	char label[FOLLOW_LABEL_MAX]; /* the first packet, for people */
-	/* over, waiting for its timelines still in flight (follow_close()) */
+	/* over, waiting until close_ns for its timelines still in flight (follow_close()) */
 	bool closing;
 	enum follow_end close_why;
+	uint64_t close_ns;
+	/* its record written, its slot kept until deadline_ns (follow_expire()) */
+	bool lingering;
 	/* text timelines kept for the block (text output only) */
 	char *text;
 	size_t text_len;
@@ -64,7 +67,7 @@ struct follow_conn {
 	size_t *text_ends;  /* where each kept timeline's text ends */
 	unsigned int n_kept;
 	/* internal */
-	int32_t hnext, prev, next;
+	int32_t hnext, prev, next, cprev, cnext;
 	bool in_use;
 };
 
@@ -127,11 +130,15 @@ typedef void (*follow_end_fn)(void *ctx, const struct follow_conn *c, enum follo
 /*
  * The follow is over (why), but timelines of packets traced before may
  * still be in flight: the connection ends at at_ns (follow_expire()), and
- * packets until then still count.
+ * packets until then still count. One over at its packet bound
+ * (FOLLOW_END_PACKETS) keeps its slot after that, until its time limit:
+ * the kernel's element, whose packet limit stops the tracing, lives until
+ * then (it is not deleted, or a connection still new would be added and
+ * traced again).
  */
 void follow_close(struct follow_table *t, struct follow_conn *c, enum follow_end why,
 		  uint64_t at_ns);
-/* End one connection: end() is called, then the entry and its text are freed. */
+/* End one connection now: end() is called, then the entry and its text are freed. */
 void follow_end(struct follow_table *t, struct follow_conn *c, enum follow_end why,
 		follow_end_fn end, void *ctx);
 /* End every connection whose time limit (or close) passed by now_ns (oldest first). */
@@ -140,6 +147,7 @@ void follow_expire(struct follow_table *t, uint64_t now_ns, follow_end_fn end, v
 void follow_flush(struct follow_table *t, follow_end_fn end, void *ctx);
 /* Nanoseconds until the next time limit, -1 if nothing is followed. */
 int64_t follow_next_expiry(const struct follow_table *t, uint64_t now_ns);
+/* Slots in use: connections followed, and those lingering (as the kernel's set holds them). */
 unsigned int follow_count(const struct follow_table *t);
 /* Text timelines kept now, in all connections (written at their end). */
 unsigned int follow_kept(const struct follow_table *t);
@@ -153,5 +161,14 @@ bool follow_reply_seen(const struct follow_conn *c);
 const char *follow_end_name(enum follow_end why);
 /* "original", "reply" */
 const char *follow_dir_name(enum follow_dir dir);
+
+/*
+ * Can --follow run? Only where trace events carry the conntrack id: without
+ * it a connection's packets can be neither grouped nor bounded. probe is
+ * followprobe_ct_id()'s answer (1 yes, 0 no, -errno none came);
+ * release_sends_ct, the kernel release being 6.16 or later, counts only
+ * when the probe got no answer.
+ */
+bool follow_kernel_ok(int probe, bool release_sends_ct);
 
 #endif

@@ -46,6 +46,8 @@ struct tracetable_config {
 	bool follow;
 	unsigned int follow_size;
 	unsigned int follow_timeout_ms;
+	/* packets traced per connection at most, counted by the kernel */
+	unsigned int follow_packets;
 };
 
 struct tracetable;

@@ -3,11 +3,15 @@
  * The connections --follow traces, as the daemon counts them.
  *
  * Every connection gets the same time limit, so the order they started in
- * is the order their limits pass: one list, oldest first, serves both as
- * the expiry queue and for follow_flush(). A connection closed early
- * waits the same grace as every other closed one: a second list, in the
- * order they closed. Lookup by conntrack id goes through a chained hash
- * over a fixed array of max entries.
+ * is the order their limits pass: one list, oldest first, holds every
+ * slot in use and serves both as the expiry queue and for follow_flush().
+ * A connection closed early waits the same grace as every other closed
+ * one for its record: a second list, in the order they closed. One that
+ * ended at its packet bound keeps its slot after its record, until its
+ * time limit (lingering): its element stays in the kernel's set until
+ * then, so that a connection still new cannot be added again, and the
+ * slots in use stay the set's. Lookup by conntrack id goes through a
+ * chained hash over a fixed array of max entries.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,8 +31,8 @@ struct follow_table {
 	int32_t *buckets;
 	uint32_t bucket_mask;
 	int32_t free_head;
-	int32_t head, tail;   /* oldest first */
-	int32_t chead, ctail; /* closing, first closed first */
+	int32_t head, tail;   /* every slot in use, oldest first */
+	int32_t chead, ctail; /* closing, first closed first (cprev, cnext) */
 	unsigned int count;
 	unsigned int kept;
 	size_t text_total;
@@ -142,6 +146,7 @@ struct follow_conn *follow_start(struct follow_table *t, uint32_t ct_id, uint64_
 	b = bucket_of(t, ct_id);
 	c->hnext = t->buckets[b];
 	t->buckets[b] = i;
+	c->cprev = c->cnext = NONE;
 	c->prev = t->tail;
 	c->next = NONE;
 	if (t->tail != NONE)
@@ -154,19 +159,28 @@ struct follow_conn *follow_start(struct follow_table *t, uint32_t ct_id, uint64_
 	return c;
 }
 
-static void unlink_conn(struct follow_table *t, struct follow_conn *c)
+static void unlink_main(struct follow_table *t, struct follow_conn *c)
 {
-	int32_t *head = c->closing ? &t->chead : &t->head;
-	int32_t *tail = c->closing ? &t->ctail : &t->tail;
-
 	if (c->prev != NONE)
 		t->slots[c->prev].next = c->next;
 	else
-		*head = c->next;
+		t->head = c->next;
 	if (c->next != NONE)
 		t->slots[c->next].prev = c->prev;
 	else
-		*tail = c->prev;
+		t->tail = c->prev;
+}
+
+static void unlink_closing(struct follow_table *t, struct follow_conn *c)
+{
+	if (c->cprev != NONE)
+		t->slots[c->cprev].cnext = c->cnext;
+	else
+		t->chead = c->cnext;
+	if (c->cnext != NONE)
+		t->slots[c->cnext].cprev = c->cprev;
+	else
+		t->ctail = c->cprev;
 }
 
 void follow_close(struct follow_table *t, struct follow_conn *c, enum follow_end why,
@@ -174,16 +188,15 @@ void follow_close(struct follow_table *t, struct follow_conn *c, enum follow_end
 {
 	int32_t i = (int32_t)(c - t->slots);
 
-	if (c->closing)
+	if (c->closing || c->lingering)
 		return;
-	unlink_conn(t, c);
 	c->closing = true;
 	c->close_why = why;
-	c->deadline_ns = at_ns;
-	c->prev = t->ctail;
-	c->next = NONE;
+	c->close_ns = at_ns;
+	c->cprev = t->ctail;
+	c->cnext = NONE;
 	if (t->ctail != NONE)
-		t->slots[t->ctail].next = i;
+		t->slots[t->ctail].cnext = i;
 	else
 		t->chead = i;
 	t->ctail = i;
@@ -238,8 +251,25 @@ int follow_keep_text(struct follow_table *t, struct follow_conn *c, const char *
 	return 0;
 }
 
-void follow_end(struct follow_table *t, struct follow_conn *c, enum follow_end why,
-		follow_end_fn end, void *ctx)
+/* Give the slot back. */
+static void release(struct follow_table *t, struct follow_conn *c)
+{
+	int32_t i = (int32_t)(c - t->slots);
+
+	unlink_main(t, c);
+	c->lingering = false;
+	c->in_use = false;
+	c->next = t->free_head;
+	t->free_head = i;
+	t->count--;
+}
+
+/*
+ * The connection's record: end() is called, it is no longer found, its
+ * text is freed. With linger, its slot stays until its time limit.
+ */
+static void retire(struct follow_table *t, struct follow_conn *c, enum follow_end why, bool linger,
+		   follow_end_fn end, void *ctx)
 {
 	int32_t i = (int32_t)(c - t->slots);
 	int32_t *pp;
@@ -254,7 +284,9 @@ void follow_end(struct follow_table *t, struct follow_conn *c, enum follow_end w
 			*pp = c->hnext;
 			break;
 		}
-	unlink_conn(t, c);
+	if (c->closing)
+		unlink_closing(t, c);
+	c->closing = false;
 	t->text_total -= c->text_len;
 	t->kept -= c->n_kept;
 	free(c->text);
@@ -263,27 +295,49 @@ void follow_end(struct follow_table *t, struct follow_conn *c, enum follow_end w
 	c->text_ends = NULL;
 	c->text_len = 0;
 	c->n_kept = 0;
-	c->closing = false;
-	c->in_use = false;
-	c->next = t->free_head;
-	t->free_head = i;
-	t->count--;
+	if (linger)
+		c->lingering = true;
+	else
+		release(t, c);
+}
+
+void follow_end(struct follow_table *t, struct follow_conn *c, enum follow_end why,
+		follow_end_fn end, void *ctx)
+{
+	retire(t, c, why, false, end, ctx);
 }
 
 void follow_expire(struct follow_table *t, uint64_t now_ns, follow_end_fn end, void *ctx)
 {
-	while (t->chead != NONE && t->slots[t->chead].deadline_ns <= now_ns)
-		follow_end(t, &t->slots[t->chead], t->slots[t->chead].close_why, end, ctx);
-	while (t->head != NONE && t->slots[t->head].deadline_ns <= now_ns)
-		follow_end(t, &t->slots[t->head], FOLLOW_END_TIMEOUT, end, ctx);
+	struct follow_conn *c;
+
+	/* at its packet bound the kernel traces no more, but keeps its element */
+	while (t->chead != NONE && (c = &t->slots[t->chead])->close_ns <= now_ns)
+		retire(t, c, c->close_why,
+		       c->close_why == FOLLOW_END_PACKETS && c->deadline_ns > now_ns, end, ctx);
+	while (t->head != NONE && (c = &t->slots[t->head])->deadline_ns <= now_ns) {
+		if (c->lingering)
+			release(t, c);
+		else
+			/* closed, its grace not over: the kernel traced nothing since its limit */
+			retire(t, c, c->closing ? c->close_why : FOLLOW_END_TIMEOUT, false, end,
+			       ctx);
+	}
 }
 
 void follow_flush(struct follow_table *t, follow_end_fn end, void *ctx)
 {
+	struct follow_conn *c;
+
 	while (t->chead != NONE)
-		follow_end(t, &t->slots[t->chead], t->slots[t->chead].close_why, end, ctx);
-	while (t->head != NONE)
-		follow_end(t, &t->slots[t->head], FOLLOW_END_FLUSH, end, ctx);
+		retire(t, &t->slots[t->chead], t->slots[t->chead].close_why, false, end, ctx);
+	while (t->head != NONE) {
+		c = &t->slots[t->head];
+		if (c->lingering)
+			release(t, c);
+		else
+			retire(t, c, FOLLOW_END_FLUSH, false, end, ctx);
+	}
 }
 
 int64_t follow_next_expiry(const struct follow_table *t, uint64_t now_ns)
@@ -292,8 +346,8 @@ int64_t follow_next_expiry(const struct follow_table *t, uint64_t now_ns)
 
 	if (t->head != NONE)
 		due = t->slots[t->head].deadline_ns;
-	if (t->chead != NONE && t->slots[t->chead].deadline_ns < due)
-		due = t->slots[t->chead].deadline_ns;
+	if (t->chead != NONE && t->slots[t->chead].close_ns < due)
+		due = t->slots[t->chead].close_ns;
 	if (due == UINT64_MAX)
 		return -1;
 	return due > now_ns ? (int64_t)(due - now_ns) : 0;
@@ -342,4 +396,10 @@ const char *follow_end_name(enum follow_end why)
 const char *follow_dir_name(enum follow_dir dir)
 {
 	return dir == FOLLOW_DIR_REPLY ? "reply" : "original";
+}
+
+bool follow_kernel_ok(int probe, bool release_sends_ct)
+{
+	/* the kernel's own answer wins; its release speaks only without one */
+	return probe > 0 || (probe < 0 && release_sends_ct);
 }

@@ -3,8 +3,9 @@
  * --follow, the daemon's side. The kernel adds a new connection the match
  * selects to the trace table's follow set and traces its packets
  * (tracetable.c); here each timeline is counted against its connection
- * (follow.c), which ends at its packet bound (its element is then
- * deleted), at RST or FIN both ways, or at its time limit, with a record
+ * (follow.c), which ends at its packet bound (the kernel traces no more
+ * of it: its element's packet limit), at RST or FIN both ways (its
+ * element is deleted), or at its time limit, with a record
  * saying whether a reply was seen. Text output keeps a connection's
  * timelines for one block.
  */
@@ -13,10 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "clock.h"
 #include "daemon.h"
+#include "explain.h"
 #include "follow.h"
+#include "followprobe.h"
 #include "format.h"
 #include "log.h"
 #include "sink.h"
@@ -40,6 +44,43 @@ int followd_new(struct daemon *d)
 	};
 
 	return follow_table_new(&cfg, &d->follow);
+}
+
+int followd_check_kernel(void)
+{
+	struct utsname u;
+	char how[128];
+	uint32_t entries;
+	int r;
+
+	/* before the probe, whose own rule turns conntrack on for a moment */
+	r = followprobe_ct_entries(&entries);
+	if (r < 0)
+		log_warning(
+			"--follow turns on connection tracking (and defragmentation) for every packet in this network namespace while it runs, since its rules match on conntrack; whether conntrack was in use before is not known (%s)",
+			strerror(-r));
+	else if (entries == 0)
+		log_warning(
+			"--follow turns on connection tracking (and defragmentation) for every packet in this network namespace while it runs, since its rules match on conntrack: this namespace had no conntrack entries before");
+	if (uname(&u) < 0)
+		snprintf(u.release, sizeof(u.release), "?");
+	r = followprobe_ct_id(how, sizeof(how));
+	if (!follow_kernel_ok(r, explain_kernel_sends_ct(u.release))) {
+		if (r == 0)
+			log_error(
+				"--follow: this kernel (%s) sends no conntrack id with trace events (asked with %s); without it a connection's packets can be neither grouped nor bounded (Linux 6.16 and later send it)",
+				u.release, how);
+		else
+			log_error(
+				"--follow: kernel %s sends no conntrack id with trace events (Linux 6.16 and later do; asking the kernel gave no answer: %s: %s); without it a connection's packets can be neither grouped nor bounded",
+				u.release, how, strerror(-r));
+		return -EOPNOTSUPP;
+	}
+	if (r < 0)
+		log_notice(
+			"--follow: could not ask the kernel whether trace events carry the conntrack id (%s: %s); kernel %s should send it",
+			how, strerror(-r), u.release);
+	return 0;
 }
 
 struct follow_conn *followd_of(struct daemon *d, const struct timeline *tl,
@@ -141,11 +182,21 @@ static void ended(void *ctx, const struct follow_conn *c, enum follow_end why)
 void followd_counted(struct daemon *d, struct follow_conn *c, enum follow_dir dir,
 		     uint8_t tcp_flags)
 {
+	enum follow_end why;
+
 	if (!follow_packet(d->follow, c, dir, tcp_flags))
 		return;
-	/* no more traced from now on; those in flight still count */
-	tracetable_follow_forget(d->table, c->ct_id);
-	follow_close(d->follow, c, follow_done_reason(c), now_ns() + FOLLOW_GRACE_NS);
+	why = follow_done_reason(c);
+	/*
+	 * Closed: no more to trace, its element goes. At the packet bound
+	 * the element's own limit stops the tracing in the kernel, and the
+	 * element stays until its time limit: deleted, a connection still
+	 * new (UDP without a reply) would be added and traced again at once.
+	 * Those in flight still count.
+	 */
+	if (why == FOLLOW_END_CLOSED)
+		tracetable_follow_forget(d->table, c->ct_id);
+	follow_close(d->follow, c, why, now_ns() + FOLLOW_GRACE_NS);
 }
 
 void followd_expire(struct daemon *d, uint64_t now)

@@ -47,6 +47,8 @@
 #define TRACETABLE_BATCH_MAX (10 * (TRACETABLE_CMD_MAX + 256) + 4096)
 /* --follow traces a followed connection's packets where they first meet netfilter. */
 #define FOLLOW_TRACE_HOOKS   (1u << NF_INET_PRE_ROUTING | 1u << NF_INET_LOCAL_OUT)
+/* A followed connection's packet bound, kept in the kernel (follow_batch()). */
+#define FOLLOW_PKT_LIMIT     "limit rate 1/week burst %u packets"
 
 struct tracetable {
 	struct nft_ctx *nft;
@@ -60,6 +62,7 @@ struct tracetable {
 	bool follow;
 	unsigned int follow_hooks; /* hooked follow chains */
 	unsigned int follow_timeout_ms;
+	unsigned int follow_packets;
 	uint64_t follow_handle[TRACETABLE_FOLLOW_HANDLES];
 	uint8_t follow_kind[TRACETABLE_FOLLOW_HANDLES]; /* enum tracetable_rule_kind */
 	unsigned int n_follow;
@@ -465,6 +468,20 @@ static const char *follow_chain_name(unsigned int hook, char *buf, size_t len)
  * rule per direction. The chains (named trace_* so that their counters
  * count as selections) that exist are emptied first. match and rate were
  * checked by the caller: the trace rule holds the same text.
+ *
+ * The kernel bounds what a connection can trace, however fast its
+ * packets come: its element carries a packet limit of --follow-packets
+ * tokens that refill at one a week (none within --follow-timeout, 3600 s
+ * at most). Adding the element takes the first token, and every lookup
+ * that finds it one more (nft_lookup evaluates a found element's
+ * stateful expressions), failing once none is left: measured on 6.18,
+ * exactly --follow-packets packets traced out of a 5,000-packet flood. So each
+ * packet must meet exactly one lookup: the direction is tested first, a
+ * packet looped back through lo was traced at output already (its
+ * nftrace mark stays), and the selecting rule's "ct id != @follow" takes
+ * nothing (a negated lookup that finds the element stops before it).
+ * Rejected: "ct packets" (conntrack accounting) would turn on
+ * nf_conntrack_acct for the whole namespace, for good.
  */
 static int follow_batch(struct tracetable *t, const char *match, const char *rate,
 			unsigned int hooks, char *batch, size_t len, size_t *used,
@@ -478,6 +495,7 @@ static int follow_batch(struct tracetable *t, const char *match, const char *rat
 		snprintf(limit, sizeof(limit), " limit rate %s", rate);
 	for (unsigned int hook = 0; hook < NF_INET_NUMHOOKS && r == 0; hook++) {
 		bool had = t->follow_hooks & (1u << hook), wants = want & (1u << hook);
+		const char *lo = hook == NF_INET_PRE_ROUTING ? "meta iiftype != loopback " : "";
 
 		follow_chain_name(hook, chain, sizeof(chain));
 		if (had && !wants)
@@ -489,19 +507,22 @@ static int follow_batch(struct tracetable *t, const char *match, const char *rat
 			r = add_base_chain(t, batch, len, used, chain, hook,
 					   TRACETABLE_FOLLOW_PRIORITY);
 		if (r == 0 && wants && (FOLLOW_TRACE_HOOKS & (1u << hook)))
-			r = append(batch, len, used,
-				   "add rule %s %s %s ct id @" TRACETABLE_FOLLOW_SET
-				   " ct direction original counter meta nftrace set 1\n"
-				   "add rule %s %s %s ct id @" TRACETABLE_FOLLOW_SET
-				   " ct direction reply counter meta nftrace set 1\n",
-				   t->family, t->table, chain, t->family, t->table, chain);
+			r = append(
+				batch, len, used,
+				"add rule %s %s %s %sct direction original ct id @" TRACETABLE_FOLLOW_SET
+				" counter meta nftrace set 1\n"
+				"add rule %s %s %s %sct direction reply ct id @" TRACETABLE_FOLLOW_SET
+				" counter meta nftrace set 1\n",
+				t->family, t->table, chain, lo, t->family, t->table, chain, lo);
 		if (r == 0 && wants && (hooks & (1u << hook)))
 			r = append(batch, len, used,
 				   "add rule %s %s %s %s ct state new ct direction original "
 				   "ct id != @" TRACETABLE_FOLLOW_SET
 				   "%s add @" TRACETABLE_FOLLOW_SET
-				   " { ct id timeout %ums } counter meta nftrace set 1\n",
-				   t->family, t->table, chain, match, limit, t->follow_timeout_ms);
+				   " { ct id timeout %ums " FOLLOW_PKT_LIMIT
+				   " } counter meta nftrace set 1\n",
+				   t->family, t->table, chain, match, limit, t->follow_timeout_ms,
+				   t->follow_packets);
 	}
 	*ret_hooks = want;
 	return r;
@@ -564,8 +585,8 @@ static int follow_install(struct tracetable *t, const struct tracetable_config *
 	size_t used = 0;
 	int r;
 
-	if (!cfg->follow_size || !cfg->follow_timeout_ms) {
-		set_err(err, errlen, "--follow: no set size or time limit");
+	if (!cfg->follow_size || !cfg->follow_timeout_ms || !cfg->follow_packets) {
+		set_err(err, errlen, "--follow: no set size, time limit or packet bound");
 		return -EINVAL;
 	}
 	batch = malloc(TRACETABLE_BATCH_MAX);
@@ -573,6 +594,7 @@ static int follow_install(struct tracetable *t, const struct tracetable_config *
 		return -ENOMEM;
 	t->follow = true;
 	t->follow_timeout_ms = cfg->follow_timeout_ms;
+	t->follow_packets = cfg->follow_packets;
 	r = append(batch, TRACETABLE_BATCH_MAX, &used,
 		   "add set %s %s " TRACETABLE_FOLLOW_SET
 		   " { typeof ct id; flags timeout; size %u; }\n",

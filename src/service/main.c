@@ -131,6 +131,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	service_match_warnings(opts.match, opts.rate_none);
+	/* --follow: ask the kernel first, before the trace socket listens */
+	if (opts.follow && followd_check_kernel() < 0) {
+		status = EXIT_USAGE;
+		goto out;
+	}
 
 	/* Listen before the table exists, or the first packets go unseen. */
 	r = nlsock_open(NFNLGRP_NFTRACE, NLSOCK_RCVBUF, &d.trace);
@@ -182,10 +187,6 @@ int main(int argc, char **argv)
 			log_notice(
 				"kernel %s sends no conntrack state in trace events (Linux 6.16 and later do): ct state per chain is not shown",
 				u.release);
-		if (opts.follow && uname(&u) == 0 && !explain_kernel_sends_ct(u.release))
-			log_warning(
-				"--follow: kernel %s sends no conntrack id with trace events (Linux 6.16 and later do): followed packets are traced but not grouped by connection, and a missing reply is not reported",
-				u.release);
 	}
 	if (opts.follow && (r = followd_new(&d)) < 0) {
 		log_error("cannot allocate the --follow table: %s", strerror(-r));
@@ -223,6 +224,7 @@ int main(int argc, char **argv)
 		.follow = opts.follow,
 		.follow_size = opts.follow_max,
 		.follow_timeout_ms = (unsigned int)(opts.follow_timeout * 1000 + 0.5),
+		.follow_packets = opts.follow_packets,
 	};
 	r = tracetable_install(&cfg, &d.table, opts.nat_log == NAT_LOG_MATCH ? &listing : NULL, err,
 			       sizeof(err));

@@ -117,7 +117,9 @@ void options_usage(FILE *out)
 	      "                       SIGHUP re-reads it and swaps the trace rule\n"
 	      "      --follow         also trace the later packets of a traced packet's\n"
 	      "                       connection, both directions (replies, reverse NAT);\n"
-	      "                       says when no reply passed this host in time\n"
+	      "                       says when no reply passed this host in time;\n"
+	      "                       turns conntrack on for the namespace; needs trace\n"
+	      "                       events that carry the conntrack id (Linux 6.16+)\n"
 	      "      --follow-packets N\n"
 	      "                       packets traced per followed connection (default 8,\n"
 	      "                       at most 1000)\n"
@@ -129,8 +131,9 @@ void options_usage(FILE *out)
 	      "  -h, --help           show this help\n"
 	      "  -V, --version        show the version\n"
 	      "\n"
-	      "Exit status: 0 success; 1 runtime error; 2 usage error, refused match or\n"
-	      "a --netns that does not exist or cannot be entered;\n"
+	      "Exit status: 0 success; 1 runtime error; 2 usage error, refused match,\n"
+	      "a --netns that does not exist or cannot be entered, or --follow on a\n"
+	      "kernel whose trace events carry no conntrack id;\n"
 	      "3 --timeout expired before --count timelines were captured.\n",
 	      out);
 }

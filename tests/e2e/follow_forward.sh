@@ -66,22 +66,27 @@ sed -n 2p "$LAB_OUT" | grep -q '\[syn\] iif wan0: accept$' ||
 	lab_fail "text: the block's first timeline is not the SYN"
 echo "ok: text shows the connection as one block, SYN first, with the un-DNAT"
 
-# --follow-packets: the connection ends at its bound, its element is deleted
+# --follow-packets: the kernel traces the connection's first 2 packets, no
+# more (its element's packet limit), and the connection ends at its bound
 lab_daemon_start --match "ip daddr 198.51.100.1 tcp dport 1222 tcp flags syn" \
 	--follow --follow-packets 2 --output json --timeout 3
 lab_daemon_ready
 lab_connect "$LAB_WAN4" "$LAB_PORT" >/dev/null || lab_fail "third connection failed"
 sleep 0.5
-elements=$(lab_exec_router nft list set inet trace_debug follow | grep -c "elements")
-[ "$elements" = 0 ] || lab_fail "the follow set still holds the connection after its bound"
-echo "ok: the element left the follow set at the packet bound"
+traced=$(lab_exec_router nft list table inet trace_debug |
+	awk '/chain trace_follow_/{f=1} /^\t}/{f=0}
+	     f && /meta nftrace set 1/ {for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1)}
+	     END {print n + 0}')
+[ "$traced" = 2 ] ||
+	lab_fail "the follow chains traced $traced packets of the connection, not 2"
+echo "ok: the kernel traced 2 packets of the connection, then no more"
+lab_exec_router nft list set inet trace_debug follow | grep -q "limit rate 1/week burst 2 packets" ||
+	lab_fail "the follow element does not carry its packet limit"
 lab_daemon_wait
 lab_expect_rc 0
-# (the daemon deletes the element after the second timeline; packets that
-# passed meanwhile were traced and still count)
 lab_expect_jq "--follow-packets 2: ended at the bound, the reply seen" '
 	[.[] | select(.type == "connection")] | length == 1 and
-	(.[0] | .end == "packets" and .packets >= 2 and .replies >= 1 and .reply_seen == true)'
+	(.[0] | .end == "packets" and .packets == 2 and .replies == 1 and .reply_seen == true)'
 
 # --follow-max 1: a second connection at the same time is not followed, and counted
 lab_daemon_start --match "ip daddr 198.51.100.1 tcp dport 1222 tcp flags syn" \

@@ -150,6 +150,57 @@ static void test_closed_connection_waits_for_packets_in_flight(void **state)
 	follow_table_free(t);
 }
 
+/*
+ * At its packet bound the kernel's element stays (its packet limit spent)
+ * until the time limit, so that a connection still new is not added again:
+ * the slot stays taken as long, and a new connection past --follow-max is
+ * counted as full, as the kernel's set refuses it.
+ */
+static void test_packet_bound_keeps_slot_until_time_limit(void **state)
+{
+	struct follow_table *t = table(1, 2);
+	struct follow_conn *c = follow_start(t, 9, 0);
+	struct ended e = {};
+
+	(void)state;
+	follow_packet(t, c, FOLLOW_DIR_ORIGINAL, 0);
+	assert_true(follow_packet(t, c, FOLLOW_DIR_ORIGINAL, 0));
+	follow_close(t, c, follow_done_reason(c), SEC / 4);
+	follow_expire(t, SEC / 4, on_end, &e);
+	/* the record is written at once, the connection is over */
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.why[0], FOLLOW_END_PACKETS);
+	assert_null(follow_find(t, 9));
+	assert_true(follow_ended_recently(t, 9));
+	/* but its element holds the set's only place until 3 s */
+	assert_int_equal(follow_count(t), 1);
+	assert_null(follow_start(t, 10, SEC));
+	assert_int_equal(follow_stats(t)->full, 1);
+	assert_int_equal(follow_next_expiry(t, SEC), 2 * SEC);
+	follow_expire(t, 3 * SEC, on_end, &e);
+	assert_int_equal(e.n, 1); /* no second record */
+	assert_int_equal(follow_count(t), 0);
+	assert_non_null(follow_start(t, 10, 3 * SEC));
+	/* a connection closed by RST or FIN gives its place back with its record */
+	c = follow_find(t, 10);
+	assert_true(follow_packet(t, c, FOLLOW_DIR_REPLY, TCP_RST));
+	follow_close(t, c, follow_done_reason(c), 3 * SEC + SEC / 4);
+	follow_expire(t, 3 * SEC + SEC / 4, on_end, &e);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(follow_count(t), 0);
+	/* flush: a lingering slot goes without a record */
+	c = follow_start(t, 11, 4 * SEC);
+	follow_packet(t, c, FOLLOW_DIR_ORIGINAL, 0);
+	follow_packet(t, c, FOLLOW_DIR_ORIGINAL, 0);
+	follow_close(t, c, FOLLOW_END_PACKETS, 4 * SEC);
+	follow_expire(t, 4 * SEC, on_end, &e);
+	assert_int_equal(e.n, 3);
+	follow_flush(t, on_end, &e);
+	assert_int_equal(e.n, 3);
+	assert_int_equal(follow_count(t), 0);
+	follow_table_free(t);
+}
+
 static void test_rst_or_fin_both_ways_closes(void **state)
 {
 	struct follow_table *t = table(4, 100);
@@ -256,6 +307,24 @@ static void test_missed_connection_counts_once(void **state)
 	follow_table_free(t);
 }
 
+/*
+ * --follow runs only where trace events carry the conntrack id. The
+ * kernel's answer to the probe decides; the release only without one.
+ */
+static void test_kernel_without_ct_id_refuses_follow(void **state)
+{
+	(void)state;
+	/* the probe's event carried the id: runs, whatever the release says */
+	assert_true(follow_kernel_ok(1, true));
+	assert_true(follow_kernel_ok(1, false)); /* a backport to an older release */
+	/* it had a conntrack entry but no id: refused, even on a 6.16 release */
+	assert_false(follow_kernel_ok(0, true));
+	assert_false(follow_kernel_ok(0, false));
+	/* no answer (no local route, a raw rule dropped the probe): the release */
+	assert_true(follow_kernel_ok(-ENETUNREACH, true));
+	assert_false(follow_kernel_ok(-ETIMEDOUT, false));
+}
+
 static int parse(struct options *o, char **argv)
 {
 	char err[256];
@@ -308,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_no_reply_within_time_limit_ends_without_reply),
 		cmocka_unit_test(test_reply_is_noted),
 		cmocka_unit_test(test_packet_bound_ends_connection),
+		cmocka_unit_test(test_packet_bound_keeps_slot_until_time_limit),
 		cmocka_unit_test(test_rst_or_fin_both_ways_closes),
 		cmocka_unit_test(test_closed_connection_waits_for_packets_in_flight),
 		cmocka_unit_test(test_full_table_counts_and_refuses),
@@ -315,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_text_is_kept_and_bounded),
 		cmocka_unit_test(test_ended_connection_is_remembered),
 		cmocka_unit_test(test_missed_connection_counts_once),
+		cmocka_unit_test(test_kernel_without_ct_id_refuses_follow),
 		cmocka_unit_test(test_follow_options_defaults_and_bounds),
 	};
 
