@@ -32,7 +32,7 @@ struct owner_attr {
 };
 
 struct owner {
-	/* "firewalld", "fw4", "docker", "kube-proxy", "libvirt", "netavark";
+	/* "firewalld", "fw4", "docker", "kube-proxy", "libvirt", "netavark", "ufw";
 	 * NULL if not recognised (iptables_nft may still be set) */
 	const char *manager;
 	struct owner_attr attrs[OWNER_MAX_ATTRS];

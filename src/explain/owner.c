@@ -2,7 +2,8 @@
 /*
  * Which manager wrote a rule: table-driven recognition of the rulesets that
  * firewalld, OpenWrt fw4, Docker (through iptables-nft), kube-proxy
- * (nftables mode), libvirt and netavark (Podman) generate. Only names and
+ * (nftables mode), libvirt, netavark (Podman) and ufw (through
+ * iptables-nft) generate. Only names and
  * conventions these generators are seen to produce are recognised; the
  * real rulesets under tests/rulesets/ and the unit test show each one.
  */
@@ -42,6 +43,7 @@ enum rule_parse {
 	RULE_PUBLISHED,	   /* a published port: dport, dnat to the container */
 	RULE_BRIDGE,	   /* the interface it matches on */
 	RULE_JUMPS_DOCKER, /* jumps to a Docker chain (then only it counts) */
+	RULE_JUMPS_UFW,	   /* jumps to a ufw chain (then only it counts) */
 };
 
 struct chain_pattern {
@@ -161,6 +163,25 @@ struct chain_pattern {
 			false                                                                      \
 	}
 
+/*
+ * ufw (Debian 12 ufw 0.36.2, iptables rules in the tables iptables-nft
+ * makes; tests/rulesets/ufw, and the rules files in ufw's /usr/share/ufw and
+ * src/backend_iptables.py): chains ufw-* in ip filter and ufw6-* in ip6
+ * filter. ufw-user-input, -output, -forward hold what `ufw allow`,
+ * `deny`, `reject`, `limit` and `ufw route` add (ufw-user-limit* what
+ * `limit` sends on), ufw-before-* and ufw-after-* the rules of
+ * /etc/ufw/before[6].rules and after[6].rules, *logging* its logging; the
+ * rest (ufw-not-local, ufw-reject-*, ufw-track-*, ufw-skip-to-policy-*)
+ * is ufw's own. INPUT, FORWARD and OUTPUT are shared: only a jump to a
+ * ufw chain is ufw's. The chain policies (ufw's default incoming, routed
+ * and outgoing policy) are the built-in chains' and so nobody's here.
+ */
+#define UFW(fam, chain, role, rule)                                               \
+	{                                                                         \
+		"ufw", fam, "filter", chain, CHAIN_PLAIN, NULL, role, rule, true, \
+			(rule) == RULE_JUMPS_UFW                                  \
+	}
+
 static const struct chain_pattern patterns[] = {
 	FIREWALLD("filter_IN_policy_*", "policy"),
 	FIREWALLD("filter_FWD_policy_*", "policy"),
@@ -223,6 +244,27 @@ static const struct chain_pattern patterns[] = {
 	DOCKER("filter", "*", NULL, RULE_JUMPS_DOCKER),
 	DOCKER("nat", "*", NULL, RULE_JUMPS_DOCKER),
 
+	UFW(FAM_IP, "ufw-user-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP, "ufw-user-limit*", "rate limits", RULE_NONE),
+	UFW(FAM_IP, "ufw-user-*", "user rules", RULE_NONE),
+	UFW(FAM_IP, "ufw-before-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP, "ufw-before-*", "before.rules", RULE_NONE),
+	UFW(FAM_IP, "ufw-after-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP, "ufw-after-*", "after.rules", RULE_NONE),
+	UFW(FAM_IP, "ufw-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP, "ufw-*", NULL, RULE_NONE),
+	UFW(FAM_IP6, "ufw6-user-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-user-limit*", "rate limits", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-user-*", "user rules", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-before-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-before-*", "before6.rules", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-after-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-after-*", "after6.rules", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-*", NULL, RULE_NONE),
+	/* INPUT, FORWARD, OUTPUT: shared; only a jump to a ufw chain is ufw's */
+	UFW(FAM_IP | FAM_IP6, "*", NULL, RULE_JUMPS_UFW),
+
 	DOCKER_NFT("filter-forward-in__*", CHAIN_REST, "to containers", RULE_COMMENT),
 	DOCKER_NFT("filter-forward-out__*", CHAIN_REST, "from containers", RULE_COMMENT),
 	DOCKER_NFT("nat-postrouting-in__*", CHAIN_REST, "to containers", RULE_COMMENT),
@@ -264,6 +306,13 @@ static const char *const docker_chains[] = {
 	"DOCKER-BRIDGE",
 	"DOCKER-CT",
 	"DOCKER-INTERNAL",
+	NULL,
+};
+
+/* ufw's chains, IPv4 and IPv6. */
+static const char *const ufw_prefixes[] = {
+	"ufw-",
+	"ufw6-",
 	NULL,
 };
 
@@ -574,6 +623,25 @@ static bool rule_jumps_to(const char *rule, const char *const *chains)
 	return false;
 }
 
+/* A jump or goto to a chain whose name starts with one of prefixes. */
+static bool rule_jumps_prefix(const char *rule, const char *const *prefixes)
+{
+	tok_t t[RULETEXT_MAX_TOKENS];
+	unsigned int n = ruletext_split(rule, t, RULETEXT_MAX_TOKENS);
+
+	for (unsigned int i = 1; i < n; i++) {
+		if (!ruletext_is(&t[i - 1], "jump") && !ruletext_is(&t[i - 1], "goto"))
+			continue;
+		for (const char *const *p = prefixes; *p; p++) {
+			size_t len = strlen(*p);
+
+			if (t[i].len > len && strncmp(t[i].s, *p, len) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 /*
  * Expressions only iptables-nft writes: nft lists a match or target it
  * cannot translate as "xt match NAME" / "xt target NAME".
@@ -654,6 +722,8 @@ static bool rule_parse(const struct chain_pattern *p, const char *chain, const c
 		return true;
 	case RULE_JUMPS_DOCKER:
 		return rule_jumps_to(rule, docker_chains);
+	case RULE_JUMPS_UFW:
+		return rule_jumps_prefix(rule, ufw_prefixes);
 	}
 	return false;
 }
