@@ -2,8 +2,8 @@
 /*
  * Which manager wrote a rule: table-driven recognition of the rulesets that
  * firewalld, OpenWrt fw4, Docker (through iptables-nft), kube-proxy
- * (nftables mode), libvirt, netavark (Podman) and ufw (through
- * iptables-nft) generate. Only names and
+ * (nftables mode), libvirt, netavark (Podman), ufw (through
+ * iptables-nft) and wg-quick generate. Only names and
  * conventions these generators are seen to produce are recognised; the
  * real rulesets under tests/rulesets/ and the unit test show each one.
  */
@@ -370,6 +370,7 @@ static const struct {
 	{ "bridge", "bridge" },
 	{ "network_id", "network id" },
 	{ "subnet", "subnet" },
+	{ "interface", "interface" },
 };
 
 static void set_attr(struct owner *o, const char *key, const char *s, size_t len)
@@ -766,6 +767,46 @@ bool owner_kube_lookup(struct owner *o, const char *rule, const char *daddr, con
 	return false;
 }
 
+/*
+ * wg-quick(8) (wireguard-tools src/wg-quick/linux.bash, add_default(); in
+ * tests/rulesets/wg-quick): for a tunnel with a default route it makes
+ * table ip and ip6 "wg-quick-<interface>" with chains preraw (drops
+ * packets to the tunnel's addresses that come in elsewhere), premangle
+ * (restores the connection's mark, the fwmark of WireGuard's socket, on
+ * replies) and postmangle (saves that mark in the connection).
+ */
+static const struct {
+	const char *chain, *role;
+} wg_quick_chains[] = {
+	{ "preraw", "tunnel address filter" },
+	{ "premangle", "connection mark restore" },
+	{ "postmangle", "connection mark save" },
+};
+
+static bool owner_wg_quick(unsigned int fam, const char *table, const char *chain, struct owner *o)
+{
+	static const char prefix[] = "wg-quick-";
+	const char *ifname = table + sizeof(prefix) - 1;
+	size_t len;
+
+	if (!(fam & (FAM_IP | FAM_IP6)) || strncmp(table, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	/* an interface name: 1 to IFNAMSIZ - 1 bytes */
+	len = strlen(ifname);
+	if (!len || len > 15)
+		return false;
+	o->manager = "wg-quick";
+	for (size_t i = 0; i < sizeof(wg_quick_chains) / sizeof(wg_quick_chains[0]); i++) {
+		if (strcmp(chain, wg_quick_chains[i].chain) == 0) {
+			set_attr(o, "role", wg_quick_chains[i].role,
+				 strlen(wg_quick_chains[i].role));
+			break;
+		}
+	}
+	set_attr(o, "interface", ifname, len);
+	return true;
+}
+
 static void iptables_hint(uint8_t family, const char *table, const char *chain, struct owner *o)
 {
 	o->iptables_nft = true;
@@ -843,6 +884,8 @@ bool owner_of(uint8_t family, const char *table, const char *chain, const char *
 		return true;
 	}
 	clear(ret);
+	if (owner_wg_quick(fam, table, chain, ret))
+		return true;
 	/* Whoever wrote it, xt expressions mean iptables-nft. */
 	if ((fam & (FAM_IP | FAM_IP6)) && in_list(table, iptables_tables) && rule &&
 	    rule_has_xt(rule)) {

@@ -470,6 +470,34 @@ static void test_ufw_chains_and_jumps(void **state)
 	unload(l);
 }
 
+/* wg-quick's table wg-quick-<interface>, ip and ip6, by chain. */
+static void test_wg_quick_table(void **state)
+{
+	struct listing_copy *l = load(OWNER_DIR "wg-quick.listing");
+	struct owner o;
+
+	(void)state;
+	assert_all_of(l, "wg-quick");
+	o = owner_in(l, "preraw",
+		     "iifname != \"wg0\" ip daddr 192.0.2.2 fib saddr type != local drop");
+	assert_owner_str(&o, false, "wg-quick tunnel address filter, interface wg0");
+	assert_false(o.iptables_nft);
+	o = owner_in(l, "premangle", "meta l4proto udp meta mark set ct mark");
+	assert_owner_str(&o, false, "wg-quick connection mark restore, interface wg0");
+	o = owner_in(l, "postmangle", NULL);
+	assert_owner_str(&o, false, "wg-quick connection mark save, interface wg0");
+	unload(l);
+
+	/* another chain in its table: wg-quick's, no role */
+	assert_true(owner_of(NFPROTO_IPV6, "wg-quick-wgvpn1", "other", "accept", &o));
+	assert_owner_str(&o, false, "wg-quick interface wgvpn1");
+	/* not an interface name, or not its families */
+	assert_false(owner_of(NFPROTO_IPV4, "wg-quick-", "preraw", NULL, &o));
+	assert_false(owner_of(NFPROTO_IPV4, "wg-quick-0123456789abcdef", "preraw", NULL, &o));
+	assert_false(owner_of(NFPROTO_INET, "wg-quick-wg0", "preraw", NULL, &o));
+	assert_false(owner_of(NFPROTO_IPV4, "wg-quickwg0", "preraw", NULL, &o));
+}
+
 /* Rulesets written by hand: the other fixtures, and look-alike names. */
 static void test_unknown_rulesets_get_nothing(void **state)
 {
@@ -621,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_libvirt_role_and_bridge),
 		cmocka_unit_test(test_netavark_network_and_published_port),
 		cmocka_unit_test(test_ufw_chains_and_jumps),
+		cmocka_unit_test(test_wg_quick_table),
 		cmocka_unit_test(test_unknown_rulesets_get_nothing),
 		cmocka_unit_test(test_xt_expressions_mean_iptables_nft),
 		cmocka_unit_test(test_owner_json),
