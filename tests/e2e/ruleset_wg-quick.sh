@@ -115,7 +115,8 @@ rs_expect handshake "postmangle saved the mark into the connection" "
 		.chain == \"postmangle\" and .rule == \"$save_rule\")"
 
 rs_expect_delivered reply
-rs_expect reply "premangle restored the mark: the events after it carry 51820" "
+rs_expect reply "arrived unmarked: no mark on entry" '(.packet.mark // 0) == 0'
+rs_expect reply "premangle restored the mark: its rule's event, and any after, carry 51820" "
 	(.events | map(.rule) | index(\"$restore_rule\")) as \$i |
 	\$i != null and (.events[\$i:] | map(select(.packet != null)) |
 		length > 0 and all(.packet.mark == 51820))"
@@ -151,5 +152,13 @@ rs_expect_cause_owner spoofed4 '{"manager":"wg-quick","role":"tunnel address fil
 	'wg-quick tunnel address filter, interface wg0'
 rs_expect_cause_owner spoofed6 '{"manager":"wg-quick","role":"tunnel address filter","interface":"wg0"}' \
 	'wg-quick tunnel address filter, interface wg0'
+
+# Left out: the same reply without premangle's rule (delete it). The kernel
+# drops it in the reverse-path check (rp_filter=1, table 51820 says wg0),
+# the socket reads nothing, but nattraced (as of 0901daf) says "accept",
+# complete, outside_ruleset null: issue 19 item 1, a ruleset without an
+# input chain. Once the route lookup is asked (with the mark), that case
+# belongs here with `.outside_ruleset.reason` rp_filter; `reply` above
+# already asserts that the lookup honours the restored mark.
 
 rs_done
