@@ -33,7 +33,8 @@ struct owner_attr {
 
 struct owner {
 	/* "firewalld", "fw4", "docker", "kube-proxy", "libvirt", "netavark", "ufw",
-	 * "wg-quick"; NULL if not recognised (iptables_nft may still be set) */
+	 * "wg-quick", "incus"; NULL if not recognised (iptables_nft may still be
+	 * set) */
 	const char *manager;
 	struct owner_attr attrs[OWNER_MAX_ATTRS];
 	unsigned int n_attrs;

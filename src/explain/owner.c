@@ -3,7 +3,7 @@
  * Which manager wrote a rule: table-driven recognition of the rulesets that
  * firewalld, OpenWrt fw4, Docker (through iptables-nft), kube-proxy
  * (nftables mode), libvirt, netavark (Podman), ufw (through
- * iptables-nft) and wg-quick generate. Only names and
+ * iptables-nft), wg-quick and Incus generate. Only names and
  * conventions these generators are seen to produce are recognised; the
  * real rulesets under tests/rulesets/ and the unit test show each one.
  */
@@ -371,6 +371,8 @@ static const struct {
 	{ "network_id", "network id" },
 	{ "subnet", "subnet" },
 	{ "interface", "interface" },
+	{ "network", "network" },
+	{ "device", "device" },
 };
 
 static void set_attr(struct owner *o, const char *key, const char *s, size_t len)
@@ -807,6 +809,70 @@ static bool owner_wg_quick(unsigned int fam, const char *table, const char *chai
 	return true;
 }
 
+/*
+ * Incus's nftables firewall (lxc/incus internal/server/firewall/drivers/
+ * drivers_nftables.go and _templates.go; in tests/rulesets/incus): table
+ * "incus" in inet (networks, instance devices' proxy NAT and reverse-path
+ * filter), bridge (instance devices' MAC/IP filter) and netdev. Chains
+ * are <what>.<network> for a network, <what>.<instance>.<device> for an
+ * instance's device (the instance prefixed "<project>_" outside the
+ * default project).
+ */
+static const struct {
+	const char *prefix, *role;
+} incus_chains[] = {
+	{ "fwdprert", "network forward" },
+	{ "fwdout", "network forward" },
+	{ "fwdpstrt", "network forward" },
+	{ "aclin", "ACLs" },
+	{ "aclout", "ACLs" },
+	{ "aclfwd", "ACLs" },
+	{ "acl", "ACLs" },
+	{ "pstrt", "outbound NAT" },
+	{ "fwd", "forwarding" },
+	{ "in", "host input" },
+	{ "out", "host output" },
+	{ "prert", NULL },
+	{ "egress", NULL },
+};
+
+static bool owner_incus(uint8_t family, const char *table, const char *chain, struct owner *o)
+{
+	const char *rest = NULL, *role = NULL;
+	size_t n;
+
+	if (strcmp(table, "incus") != 0 ||
+	    (family != NFPROTO_INET && family != NFPROTO_BRIDGE && family != NFPROTO_NETDEV))
+		return false;
+	o->manager = "incus";
+	for (size_t i = 0; i < sizeof(incus_chains) / sizeof(incus_chains[0]); i++) {
+		n = strlen(incus_chains[i].prefix);
+		if (strncmp(chain, incus_chains[i].prefix, n) == 0 && chain[n] == '.' &&
+		    chain[n + 1]) {
+			rest = chain + n + 1;
+			role = incus_chains[i].role;
+			break;
+		}
+	}
+	if (!rest)
+		return true;
+	if (strncmp(rest, "netprio.", 8) == 0 && rest[8])
+		rest += 8;
+	if (strchr(rest, '.')) {
+		/* an instance's device: what the network chains' names say does not hold */
+		if (family == NFPROTO_BRIDGE)
+			set_attr(o, "role", "instance filter", strlen("instance filter"));
+		set_attr(o, "device", rest, strlen(rest));
+		return true;
+	}
+	if (family != NFPROTO_INET)
+		return true;
+	if (role)
+		set_attr(o, "role", role, strlen(role));
+	set_attr(o, "network", rest, strlen(rest));
+	return true;
+}
+
 static void iptables_hint(uint8_t family, const char *table, const char *chain, struct owner *o)
 {
 	o->iptables_nft = true;
@@ -830,7 +896,12 @@ bool owner_of(uint8_t family, const char *table, const char *chain, const char *
 	const char *miss = NULL;
 
 	clear(ret);
-	if (!table || !chain || !fam)
+	if (!table || !chain)
+		return false;
+	/* Incus's table is also in the bridge and netdev families */
+	if (owner_incus(family, table, chain, ret))
+		return true;
+	if (!fam)
 		return false;
 	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
 		const struct chain_pattern *p = &patterns[i];

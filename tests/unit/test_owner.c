@@ -498,6 +498,43 @@ static void test_wg_quick_table(void **state)
 	assert_false(owner_of(NFPROTO_IPV4, "wg-quickwg0", "preraw", NULL, &o));
 }
 
+/* Incus's table incus: network chains <what>.<network>, device chains. */
+static void test_incus_network_and_devices(void **state)
+{
+	struct listing_copy *l = load(OWNER_DIR "incus.listing");
+	struct owner o;
+
+	(void)state;
+	assert_all_of(l, "incus");
+	o = owner_in(l, "fwd.incusbr0",
+		     "ip6 version 6 oifname \"incusbr0\" reject with icmpv6 port-unreachable");
+	assert_owner_str(&o, false, "incus forwarding, network incusbr0");
+	assert_false(o.iptables_nft);
+	o = owner_in(l, "fwdprert.incusbr0",
+		     "ip daddr 198.51.100.1 tcp dport 1222 dnat ip to 192.0.2.2:22");
+	assert_owner_str(&o, false, "incus network forward, network incusbr0");
+	o = owner_in(l, "pstrt.incusbr0", NULL);
+	assert_owner_str(&o, false, "incus outbound NAT, network incusbr0");
+	o = owner_in(l, "in.incusbr0", "iifname \"incusbr0\" tcp dport 53 accept");
+	assert_owner_str(&o, false, "incus host input, network incusbr0");
+	unload(l);
+
+	/* an instance's device: bridge filter, reverse-path filter, netprio */
+	assert_true(owner_of(NFPROTO_BRIDGE, "incus", "fwd.c1.eth0", "drop", &o));
+	assert_owner_str(&o, false, "incus instance filter, device c1.eth0");
+	assert_true(owner_of(NFPROTO_INET, "incus", "prert.proj_c1.eth0", NULL, &o));
+	assert_owner_str(&o, false, "incus device proj_c1.eth0");
+	assert_true(owner_of(NFPROTO_NETDEV, "incus", "egress.netprio.c1.eth0", NULL, &o));
+	assert_owner_str(&o, false, "incus device c1.eth0");
+	/* a chain of its table in no known form: Incus's, nothing more */
+	assert_true(owner_of(NFPROTO_INET, "incus", "fwd", NULL, &o));
+	assert_owner_str(&o, false, "incus");
+	/* not its families, not its table */
+	assert_false(owner_of(NFPROTO_IPV4, "incus", "fwd.incusbr0", NULL, &o));
+	assert_false(owner_of(NFPROTO_INET, "incusx", "fwd.incusbr0", NULL, &o));
+	assert_false(owner_of(NFPROTO_BRIDGE, "filter", "fwd.c1.eth0", NULL, &o));
+}
+
 /* Rulesets written by hand: the other fixtures, and look-alike names. */
 static void test_unknown_rulesets_get_nothing(void **state)
 {
@@ -650,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_netavark_network_and_published_port),
 		cmocka_unit_test(test_ufw_chains_and_jumps),
 		cmocka_unit_test(test_wg_quick_table),
+		cmocka_unit_test(test_incus_network_and_devices),
 		cmocka_unit_test(test_unknown_rulesets_get_nothing),
 		cmocka_unit_test(test_xt_expressions_mean_iptables_nft),
 		cmocka_unit_test(test_owner_json),
