@@ -80,6 +80,7 @@ ufw_owner()
 # policies, nattraced's own table) names an owner.
 rs_expect_ufw_events()
 {
+	# shellcheck disable=SC2016 # $e is jq's, not the shell's
 	rs_expect "$1" "every ufw chain's event names ufw, and nothing else an owner" '
 		(.events | map(select(.chain | startswith("ufw"))) | length > 0 and
 			all(. as $e | .owner.manager == "ufw" and
