@@ -32,8 +32,9 @@ struct owner_attr {
 };
 
 struct owner {
-	/* "firewalld", "fw4", "docker", "kube-proxy", "libvirt", "netavark";
-	 * NULL if not recognised (iptables_nft may still be set) */
+	/* "firewalld", "fw4", "docker", "kube-proxy", "libvirt", "netavark", "ufw",
+	 * "wg-quick", "incus"; NULL if not recognised (iptables_nft may still be
+	 * set) */
 	const char *manager;
 	struct owner_attr attrs[OWNER_MAX_ATTRS];
 	unsigned int n_attrs;

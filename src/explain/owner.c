@@ -2,7 +2,8 @@
 /*
  * Which manager wrote a rule: table-driven recognition of the rulesets that
  * firewalld, OpenWrt fw4, Docker (through iptables-nft), kube-proxy
- * (nftables mode), libvirt and netavark (Podman) generate. Only names and
+ * (nftables mode), libvirt, netavark (Podman), ufw (through
+ * iptables-nft), wg-quick and Incus generate. Only names and
  * conventions these generators are seen to produce are recognised; the
  * real rulesets under tests/rulesets/ and the unit test show each one.
  */
@@ -42,6 +43,7 @@ enum rule_parse {
 	RULE_PUBLISHED,	   /* a published port: dport, dnat to the container */
 	RULE_BRIDGE,	   /* the interface it matches on */
 	RULE_JUMPS_DOCKER, /* jumps to a Docker chain (then only it counts) */
+	RULE_JUMPS_UFW,	   /* jumps to a ufw chain (then only it counts) */
 };
 
 struct chain_pattern {
@@ -161,6 +163,25 @@ struct chain_pattern {
 			false                                                                      \
 	}
 
+/*
+ * ufw (Debian 12 ufw 0.36.2, iptables rules in the tables iptables-nft
+ * makes; tests/rulesets/ufw, and the rules files in ufw's /usr/share/ufw and
+ * src/backend_iptables.py): chains ufw-* in ip filter and ufw6-* in ip6
+ * filter. ufw-user-input, -output, -forward hold what `ufw allow`,
+ * `deny`, `reject`, `limit` and `ufw route` add (ufw-user-limit* what
+ * `limit` sends on), ufw-before-* and ufw-after-* the rules of
+ * /etc/ufw/before[6].rules and after[6].rules, *logging* its logging; the
+ * rest (ufw-not-local, ufw-reject-*, ufw-track-*, ufw-skip-to-policy-*)
+ * is ufw's own. INPUT, FORWARD and OUTPUT are shared: only a jump to a
+ * ufw chain is ufw's. The chain policies (ufw's default incoming, routed
+ * and outgoing policy) are the built-in chains' and so nobody's here.
+ */
+#define UFW(fam, chain, role, rule)                                               \
+	{                                                                         \
+		"ufw", fam, "filter", chain, CHAIN_PLAIN, NULL, role, rule, true, \
+			(rule) == RULE_JUMPS_UFW                                  \
+	}
+
 static const struct chain_pattern patterns[] = {
 	FIREWALLD("filter_IN_policy_*", "policy"),
 	FIREWALLD("filter_FWD_policy_*", "policy"),
@@ -223,6 +244,27 @@ static const struct chain_pattern patterns[] = {
 	DOCKER("filter", "*", NULL, RULE_JUMPS_DOCKER),
 	DOCKER("nat", "*", NULL, RULE_JUMPS_DOCKER),
 
+	UFW(FAM_IP, "ufw-user-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP, "ufw-user-limit*", "rate limits", RULE_NONE),
+	UFW(FAM_IP, "ufw-user-*", "user rules", RULE_NONE),
+	UFW(FAM_IP, "ufw-before-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP, "ufw-before-*", "before.rules", RULE_NONE),
+	UFW(FAM_IP, "ufw-after-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP, "ufw-after-*", "after.rules", RULE_NONE),
+	UFW(FAM_IP, "ufw-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP, "ufw-*", NULL, RULE_NONE),
+	UFW(FAM_IP6, "ufw6-user-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-user-limit*", "rate limits", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-user-*", "user rules", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-before-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-before-*", "before6.rules", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-after-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-after-*", "after6.rules", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-logging-*", "logging", RULE_NONE),
+	UFW(FAM_IP6, "ufw6-*", NULL, RULE_NONE),
+	/* INPUT, FORWARD, OUTPUT: shared; only a jump to a ufw chain is ufw's */
+	UFW(FAM_IP | FAM_IP6, "*", NULL, RULE_JUMPS_UFW),
+
 	DOCKER_NFT("filter-forward-in__*", CHAIN_REST, "to containers", RULE_COMMENT),
 	DOCKER_NFT("filter-forward-out__*", CHAIN_REST, "from containers", RULE_COMMENT),
 	DOCKER_NFT("nat-postrouting-in__*", CHAIN_REST, "to containers", RULE_COMMENT),
@@ -264,6 +306,13 @@ static const char *const docker_chains[] = {
 	"DOCKER-BRIDGE",
 	"DOCKER-CT",
 	"DOCKER-INTERNAL",
+	NULL,
+};
+
+/* ufw's chains, IPv4 and IPv6. */
+static const char *const ufw_prefixes[] = {
+	"ufw-",
+	"ufw6-",
 	NULL,
 };
 
@@ -321,6 +370,9 @@ static const struct {
 	{ "bridge", "bridge" },
 	{ "network_id", "network id" },
 	{ "subnet", "subnet" },
+	{ "interface", "interface" },
+	{ "network", "network" },
+	{ "device", "device" },
 };
 
 static void set_attr(struct owner *o, const char *key, const char *s, size_t len)
@@ -574,6 +626,25 @@ static bool rule_jumps_to(const char *rule, const char *const *chains)
 	return false;
 }
 
+/* A jump or goto to a chain whose name starts with one of prefixes. */
+static bool rule_jumps_prefix(const char *rule, const char *const *prefixes)
+{
+	tok_t t[RULETEXT_MAX_TOKENS];
+	unsigned int n = ruletext_split(rule, t, RULETEXT_MAX_TOKENS);
+
+	for (unsigned int i = 1; i < n; i++) {
+		if (!ruletext_is(&t[i - 1], "jump") && !ruletext_is(&t[i - 1], "goto"))
+			continue;
+		for (const char *const *p = prefixes; *p; p++) {
+			size_t len = strlen(*p);
+
+			if (t[i].len > len && strncmp(t[i].s, *p, len) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 /*
  * Expressions only iptables-nft writes: nft lists a match or target it
  * cannot translate as "xt match NAME" / "xt target NAME".
@@ -654,6 +725,8 @@ static bool rule_parse(const struct chain_pattern *p, const char *chain, const c
 		return true;
 	case RULE_JUMPS_DOCKER:
 		return rule_jumps_to(rule, docker_chains);
+	case RULE_JUMPS_UFW:
+		return rule_jumps_prefix(rule, ufw_prefixes);
 	}
 	return false;
 }
@@ -696,6 +769,110 @@ bool owner_kube_lookup(struct owner *o, const char *rule, const char *daddr, con
 	return false;
 }
 
+/*
+ * wg-quick(8) (wireguard-tools src/wg-quick/linux.bash, add_default(); in
+ * tests/rulesets/wg-quick): for a tunnel with a default route it makes
+ * table ip and ip6 "wg-quick-<interface>" with chains preraw (drops
+ * packets to the tunnel's addresses that come in elsewhere), premangle
+ * (restores the connection's mark, the fwmark of WireGuard's socket, on
+ * replies) and postmangle (saves that mark in the connection).
+ */
+static const struct {
+	const char *chain, *role;
+} wg_quick_chains[] = {
+	{ "preraw", "tunnel address filter" },
+	{ "premangle", "connection mark restore" },
+	{ "postmangle", "connection mark save" },
+};
+
+static bool owner_wg_quick(unsigned int fam, const char *table, const char *chain, struct owner *o)
+{
+	static const char prefix[] = "wg-quick-";
+	const char *ifname = table + sizeof(prefix) - 1;
+	size_t len;
+
+	if (!(fam & (FAM_IP | FAM_IP6)) || strncmp(table, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	/* an interface name: 1 to IFNAMSIZ - 1 bytes */
+	len = strlen(ifname);
+	if (!len || len > 15)
+		return false;
+	o->manager = "wg-quick";
+	for (size_t i = 0; i < sizeof(wg_quick_chains) / sizeof(wg_quick_chains[0]); i++) {
+		if (strcmp(chain, wg_quick_chains[i].chain) == 0) {
+			set_attr(o, "role", wg_quick_chains[i].role,
+				 strlen(wg_quick_chains[i].role));
+			break;
+		}
+	}
+	set_attr(o, "interface", ifname, len);
+	return true;
+}
+
+/*
+ * Incus's nftables firewall (lxc/incus internal/server/firewall/drivers/
+ * drivers_nftables.go and _templates.go; in tests/rulesets/incus): table
+ * "incus" in inet (networks, instance devices' proxy NAT and reverse-path
+ * filter), bridge (instance devices' MAC/IP filter) and netdev. Chains
+ * are <what>.<network> for a network, <what>.<instance>.<device> for an
+ * instance's device (the instance prefixed "<project>_" outside the
+ * default project).
+ */
+static const struct {
+	const char *prefix, *role;
+} incus_chains[] = {
+	{ "fwdprert", "network forward" },
+	{ "fwdout", "network forward" },
+	{ "fwdpstrt", "network forward" },
+	{ "aclin", "ACLs" },
+	{ "aclout", "ACLs" },
+	{ "aclfwd", "ACLs" },
+	{ "acl", "ACLs" },
+	{ "pstrt", "outbound NAT" },
+	{ "fwd", "forwarding" },
+	{ "in", "host input" },
+	{ "out", "host output" },
+	{ "prert", NULL },
+	{ "egress", NULL },
+};
+
+static bool owner_incus(uint8_t family, const char *table, const char *chain, struct owner *o)
+{
+	const char *rest = NULL, *role = NULL;
+	size_t n;
+
+	if (strcmp(table, "incus") != 0 ||
+	    (family != NFPROTO_INET && family != NFPROTO_BRIDGE && family != NFPROTO_NETDEV))
+		return false;
+	o->manager = "incus";
+	for (size_t i = 0; i < sizeof(incus_chains) / sizeof(incus_chains[0]); i++) {
+		n = strlen(incus_chains[i].prefix);
+		if (strncmp(chain, incus_chains[i].prefix, n) == 0 && chain[n] == '.' &&
+		    chain[n + 1]) {
+			rest = chain + n + 1;
+			role = incus_chains[i].role;
+			break;
+		}
+	}
+	if (!rest)
+		return true;
+	if (strncmp(rest, "netprio.", 8) == 0 && rest[8])
+		rest += 8;
+	if (strchr(rest, '.')) {
+		/* an instance's device: what the network chains' names say does not hold */
+		if (family == NFPROTO_BRIDGE)
+			set_attr(o, "role", "instance filter", strlen("instance filter"));
+		set_attr(o, "device", rest, strlen(rest));
+		return true;
+	}
+	if (family != NFPROTO_INET)
+		return true;
+	if (role)
+		set_attr(o, "role", role, strlen(role));
+	set_attr(o, "network", rest, strlen(rest));
+	return true;
+}
+
 static void iptables_hint(uint8_t family, const char *table, const char *chain, struct owner *o)
 {
 	o->iptables_nft = true;
@@ -719,7 +896,12 @@ bool owner_of(uint8_t family, const char *table, const char *chain, const char *
 	const char *miss = NULL;
 
 	clear(ret);
-	if (!table || !chain || !fam)
+	if (!table || !chain)
+		return false;
+	/* Incus's table is also in the bridge and netdev families */
+	if (owner_incus(family, table, chain, ret))
+		return true;
+	if (!fam)
 		return false;
 	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
 		const struct chain_pattern *p = &patterns[i];
@@ -773,6 +955,8 @@ bool owner_of(uint8_t family, const char *table, const char *chain, const char *
 		return true;
 	}
 	clear(ret);
+	if (owner_wg_quick(fam, table, chain, ret))
+		return true;
 	/* Whoever wrote it, xt expressions mean iptables-nft. */
 	if ((fam & (FAM_IP | FAM_IP6)) && in_list(table, iptables_tables) && rule &&
 	    rule_has_xt(rule)) {

@@ -398,6 +398,143 @@ static void test_netavark_network_and_published_port(void **state)
 	assert_false(o.iptables_nft);
 }
 
+/*
+ * ufw through iptables-nft: its chains ufw-* (ip) and ufw6-* (ip6) by what
+ * they hold, the built-in chains only where they jump to ufw, and the
+ * iptables-nft hint for both families.
+ */
+static void test_ufw_chains_and_jumps(void **state)
+{
+	struct listing_copy *l = load(OWNER_DIR "ufw.listing");
+	unsigned int ufw_rules = 0;
+	struct owner o;
+
+	(void)state;
+	for (unsigned int i = 0; i < l->n; i++) {
+		const struct item *it = &l->items[i];
+		bool builtin = strcmp(it->chain, "INPUT") == 0 ||
+			       strcmp(it->chain, "FORWARD") == 0 ||
+			       strcmp(it->chain, "OUTPUT") == 0;
+		bool known = owner_of(it->family, it->table, it->chain, it->text, &o);
+
+		/* a built-in chain (its policy) is nobody's; its rules all jump to ufw */
+		if (builtin && !it->text) {
+			if (known)
+				fail_msg("%s: the built-in chain taken for %s", it->chain,
+					 o.manager ? o.manager : "iptables-nft");
+			continue;
+		}
+		if (!known || !o.manager || strcmp(o.manager, "ufw") != 0)
+			fail_msg("%s `%s`: not ufw's", it->chain, it->text ? it->text : "(chain)");
+		assert_true(o.iptables_nft);
+		ufw_rules += it->text != NULL;
+	}
+	assert_true(ufw_rules > 100);
+
+	o = owner_in(l, "ufw-user-input", "tcp dport 8443 counter reject with tcp reset");
+	assert_owner_str(&o, false, "ufw user rules");
+	assert_owner_str(
+		&o, true,
+		"ufw user rules; table managed by iptables-nft, `iptables-nft -t filter -S ufw-user-input` shows it in iptables syntax");
+	o = owner_in(l, "ufw6-user-input", "tcp dport 8443 counter reject with tcp reset");
+	assert_owner_str(&o, false, "ufw user rules");
+	assert_string_equal(o.iptables_cmd, "ip6tables-nft -t filter -S ufw6-user-input");
+	o = owner_in(
+		l, "ufw-user-forward",
+		"iifname \"wan0\" oifname \"lan0\" ip daddr 203.0.113.10 tcp dport 22 counter accept");
+	assert_owner_str(&o, false, "ufw user rules");
+	o = owner_in(l, "ufw-before-input", "ct state related,established counter accept");
+	assert_owner_str(&o, false, "ufw before.rules");
+	o = owner_in(l, "ufw6-before-input", "ct state related,established counter accept");
+	assert_owner_str(&o, false, "ufw before6.rules");
+	o = owner_in(l, "ufw-after-logging-input",
+		     "limit rate 3/minute burst 10 packets counter log prefix \"[UFW BLOCK] \"");
+	assert_owner_str(&o, false, "ufw logging");
+	o = owner_in(l, "ufw-user-limit", NULL);
+	assert_owner_str(&o, false, "ufw rate limits");
+	o = owner_in(l, "ufw-not-local", "counter drop");
+	assert_owner_str(&o, false, "ufw");
+	o = owner_in(l, "INPUT", "counter jump ufw-before-input");
+	assert_owner_str(&o, false, "ufw");
+
+	/* a user's own rule in a built-in chain, and look-alikes elsewhere */
+	assert_false(owner_of(NFPROTO_IPV4, "filter", "INPUT", "tcp dport 25 accept", &o));
+	assert_false(owner_of(NFPROTO_IPV4, "filter", "INPUT", "jump ufwx", &o));
+	assert_false(
+		owner_of(NFPROTO_IPV4, "filter", "INPUT", "accept comment \"jump ufw-x\"", &o));
+	assert_false(owner_of(NFPROTO_INET, "filter", "ufw-user-input", "accept", &o));
+	assert_false(owner_of(NFPROTO_IPV4, "myfw", "ufw-user-input", "accept", &o));
+	/* ufw- is IPv4's, ufw6- IPv6's */
+	assert_false(owner_of(NFPROTO_IPV6, "filter", "ufw-user-input", "accept", &o));
+	assert_false(owner_of(NFPROTO_IPV4, "filter", "ufw6-user-input", "accept", &o));
+	unload(l);
+}
+
+/* wg-quick's table wg-quick-<interface>, ip and ip6, by chain. */
+static void test_wg_quick_table(void **state)
+{
+	struct listing_copy *l = load(OWNER_DIR "wg-quick.listing");
+	struct owner o;
+
+	(void)state;
+	assert_all_of(l, "wg-quick");
+	o = owner_in(l, "preraw",
+		     "iifname != \"wg0\" ip daddr 192.0.2.2 fib saddr type != local drop");
+	assert_owner_str(&o, false, "wg-quick tunnel address filter, interface wg0");
+	assert_false(o.iptables_nft);
+	o = owner_in(l, "premangle", "meta l4proto udp meta mark set ct mark");
+	assert_owner_str(&o, false, "wg-quick connection mark restore, interface wg0");
+	o = owner_in(l, "postmangle", NULL);
+	assert_owner_str(&o, false, "wg-quick connection mark save, interface wg0");
+	unload(l);
+
+	/* another chain in its table: wg-quick's, no role */
+	assert_true(owner_of(NFPROTO_IPV6, "wg-quick-wgvpn1", "other", "accept", &o));
+	assert_owner_str(&o, false, "wg-quick interface wgvpn1");
+	/* not an interface name, or not its families */
+	assert_false(owner_of(NFPROTO_IPV4, "wg-quick-", "preraw", NULL, &o));
+	assert_false(owner_of(NFPROTO_IPV4, "wg-quick-0123456789abcdef", "preraw", NULL, &o));
+	assert_false(owner_of(NFPROTO_INET, "wg-quick-wg0", "preraw", NULL, &o));
+	assert_false(owner_of(NFPROTO_IPV4, "wg-quickwg0", "preraw", NULL, &o));
+}
+
+/* Incus's table incus: network chains <what>.<network>, device chains. */
+static void test_incus_network_and_devices(void **state)
+{
+	struct listing_copy *l = load(OWNER_DIR "incus.listing");
+	struct owner o;
+
+	(void)state;
+	assert_all_of(l, "incus");
+	o = owner_in(l, "fwd.incusbr0",
+		     "ip6 version 6 oifname \"incusbr0\" reject with icmpv6 port-unreachable");
+	assert_owner_str(&o, false, "incus forwarding, network incusbr0");
+	assert_false(o.iptables_nft);
+	o = owner_in(l, "fwdprert.incusbr0",
+		     "ip daddr 198.51.100.1 tcp dport 1222 dnat ip to 192.0.2.2:22");
+	assert_owner_str(&o, false, "incus network forward, network incusbr0");
+	o = owner_in(l, "pstrt.incusbr0", NULL);
+	assert_owner_str(&o, false, "incus outbound NAT, network incusbr0");
+	o = owner_in(l, "in.incusbr0", "iifname \"incusbr0\" tcp dport 53 accept");
+	assert_owner_str(&o, false, "incus host input, network incusbr0");
+	unload(l);
+
+	/* an instance's device: bridge filter, reverse-path filter, netprio */
+	assert_true(owner_of(NFPROTO_BRIDGE, "incus", "fwd.c1.eth0", "drop", &o));
+	assert_owner_str(&o, false, "incus instance filter, device c1.eth0");
+	assert_true(owner_of(NFPROTO_INET, "incus", "prert.proj_c1.eth0", NULL, &o));
+	assert_owner_str(&o, false, "incus device proj_c1.eth0");
+	assert_true(owner_of(NFPROTO_NETDEV, "incus", "egress.netprio.c1.eth0", NULL, &o));
+	assert_owner_str(&o, false, "incus device c1.eth0");
+	/* a chain of its table in no known form: Incus's, nothing more */
+	assert_true(owner_of(NFPROTO_INET, "incus", "fwd", NULL, &o));
+	assert_owner_str(&o, false, "incus");
+	/* not its families, not its table */
+	assert_false(owner_of(NFPROTO_IPV4, "incus", "fwd.incusbr0", NULL, &o));
+	assert_false(owner_of(NFPROTO_INET, "incusx", "fwd.incusbr0", NULL, &o));
+	assert_false(owner_of(NFPROTO_BRIDGE, "filter", "fwd.c1.eth0", NULL, &o));
+}
+
 /* Rulesets written by hand: the other fixtures, and look-alike names. */
 static void test_unknown_rulesets_get_nothing(void **state)
 {
@@ -548,6 +685,9 @@ int main(void)
 		cmocka_unit_test(test_kube_proxy_no_endpoint_maps),
 		cmocka_unit_test(test_libvirt_role_and_bridge),
 		cmocka_unit_test(test_netavark_network_and_published_port),
+		cmocka_unit_test(test_ufw_chains_and_jumps),
+		cmocka_unit_test(test_wg_quick_table),
+		cmocka_unit_test(test_incus_network_and_devices),
 		cmocka_unit_test(test_unknown_rulesets_get_nothing),
 		cmocka_unit_test(test_xt_expressions_mean_iptables_nft),
 		cmocka_unit_test(test_owner_json),
