@@ -116,6 +116,12 @@ struct explain {
 	unsigned int outside_expected; /* hooks (1 << NF_INET_*) expected next */
 	/* why, as the kernel says (resolver->vanish); also input: no listener */
 	struct vanish_result outside_why;
+	/*
+	 * kube-proxy: the Service named by the comment of the no-endpoints
+	 * map element step kube_step looked up ("" none; owner_kube_resolve())
+	 */
+	int kube_step;
+	char kube_service[OWNER_VALUE_MAX];
 	/* who wrote the deciding rule, in its terms (owner_of_cause()) */
 	bool has_cause_owner;
 	struct owner cause_owner;

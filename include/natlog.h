@@ -52,6 +52,14 @@ int natlog_drain(struct natlog *l);
 int natlog_start(struct natlog *l, const char *listing);
 
 /*
+ * A reload swapped the match: the filter from the new check rule's
+ * listing, as natlog_start() builds it (NULL or unreadable: every NATed
+ * connection, said on stderr). Mappings cached so far stay: timelines
+ * look them up by conntrack id whatever the filter.
+ */
+void natlog_refilter(struct natlog *l, const char *listing);
+
+/*
  * The mapping of a connection by conntrack id, NULL if none is known.
  * It points into the NAT cache: valid until the next conntrack event is
  * handled (natlog_drain(), natlog_start()); copy it to keep it.

@@ -83,6 +83,19 @@ struct options {
 int options_parse(int argc, char **argv, struct options *ret, char *err, size_t errlen);
 void options_usage(FILE *out);
 
+/*
+ * What a reload (SIGHUP) applies: match, rate and hooks (and with them the
+ * --nat-log filter). Everything else keeps its value from the start.
+ */
+#define OPTIONS_RELOAD_APPLIES "match, rate and hooks"
+/*
+ * The settings that differ between was (in use) and now (just read) but
+ * that a reload keeps: their names as the configuration file spells them,
+ * "max-events, nat-log", in buf (cut to len). Returns how many.
+ */
+unsigned int options_reload_kept(const struct options *was, const struct options *now, char *buf,
+				 size_t len);
+
 /* "inet", "ip", "ip6": the nft keyword of a family */
 const char *options_family_keyword(uint8_t nfproto);
 /* "prerouting", ...: the nft keyword of a NF_INET_* hook, NULL if none */

@@ -8,6 +8,7 @@
 
 struct explain;
 struct jsonw;
+struct resolver;
 struct timeline;
 
 /*
@@ -65,10 +66,30 @@ bool owner_of(uint8_t family, const char *table, const char *chain, const char *
  * says, "Service 198.51.100.46:80/tcp" or "NodePort 3001/tcp", from the
  * packet as that rule saw it (daddr as printed, proto "tcp"...). The
  * Service's name is only in the element's comment, which the rule text
- * does not show. Returns whether it added anything.
+ * does not show: name, if not NULL, is that comment; when it has the form
+ * of kube-proxy's "namespace/name:port" it is added as the Service, and
+ * the address follows it ("Service ns6/svc6:p80, address
+ * 198.51.100.46:80/tcp"). Returns whether it added anything.
  */
 bool owner_kube_lookup(struct owner *o, const char *rule, const char *daddr, const char *proto,
-		       uint16_t dport);
+		       uint16_t dport, const char *name);
+/*
+ * The element owner_kube_lookup() reads the key of, to ask for its
+ * comment: set "no-endpoint-services", key "198.51.100.46 . tcp . 80" (nft
+ * syntax). false if rule is no such lookup of o's kube-proxy table (or a
+ * buffer is too small).
+ */
+bool owner_kube_element(const struct owner *o, const char *rule, const char *daddr,
+			const char *proto, uint16_t dport, char *set, size_t set_len, char *key,
+			size_t key_len);
+/*
+ * Ask r (set_elem_comment) for the comment of the kube-proxy element that
+ * sent a dropped packet to its cause, at the cause or one of its vias (at
+ * most one query), and keep it in ex->kube_step/kube_service for
+ * owner_of_step() and owner_of_cause(). Call from explain_timeline() after
+ * the vias, before owner_of_cause().
+ */
+void owner_kube_resolve(const struct timeline *tl, const struct resolver *r, struct explain *ex);
 
 /*
  * The owner of step i of tl, with its rule text as ex resolved it, and what

@@ -59,6 +59,14 @@ struct resolver {
 	 */
 	int (*set_member)(void *xctx, uint8_t family, const char *table, const char *set,
 			  const char *key, char *reason, size_t reason_len);
+	/*
+	 * The comment of key's element in the set or map, as nft lists it
+	 * (kube-proxy names a Service only there): 0 and the comment in buf
+	 * ("" if it has none), -ENOENT if key is not in it, or another
+	 * -errno. Shares set_member's rate limit. Never changes the set.
+	 */
+	int (*set_elem_comment)(void *xctx, uint8_t family, const char *table, const char *set,
+				const char *key, char *buf, size_t len);
 
 	/*
 	 * Why a packet the ruleset accepted never reached the next hook

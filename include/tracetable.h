@@ -77,9 +77,12 @@ int tracetable_selected(struct tracetable *t, uint64_t *ret_packets);
  * after the checks tracetable_install() makes. The table's name and family
  * stay (cfg's must be the same, or 0/NULL). Returns 0; -EINVAL if refused
  * (the old trace runs on, unchanged); another -errno. err says why.
+ * ret_listing, if not NULL, gets the new check rule's JSON listing on
+ * success (for natfilter, as tracetable_install() gives it; the caller
+ * frees it), else NULL.
  */
-int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg, char *err,
-		       size_t errlen);
+int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg,
+		       char **ret_listing, char *err, size_t errlen);
 
 /* Which of our follow rules a handle is (--follow), TRACETABLE_RULE_OTHER if none. */
 enum tracetable_rule_kind tracetable_rule_kind(const struct tracetable *t, uint64_t handle);

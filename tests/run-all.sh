@@ -4,7 +4,8 @@
 # The test command (README.md, .ci/run): installs what is missing and
 # builds in build/ (contrib/setup-debian.sh), runs every test, unit and
 # end-to-end (the e2e tests need root to create network namespaces, and
-# skip with status 77 without it), the faults suite among them; then
+# skip with status 77 without it), the faults suite among them, and the
+# journal tests again with a host journald running (tests/host-journald.sh); then
 # builds in build-asan/ with AddressSanitizer and UBSan and runs the unit
 # tests there; then builds every libFuzzer target with clang in
 # build-fuzz/ and runs each for FUZZ_SECONDS (20).
@@ -33,6 +34,13 @@ echo "== build/: unit and end-to-end tests"
 setup build
 meson compile -C build
 meson test -C build --print-errorlogs || failed+=("build/: meson test")
+
+# CI machines run no journald; most hosts do. The journal tests again, with
+# a stand-in host journald in a private mount namespace (77: not root).
+echo "== build/: the journal tests with a host journald running"
+rc=0
+tests/host-journald.sh build || rc=$?
+[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || failed+=("build/: tests/host-journald.sh")
 
 echo "== build-asan/: unit tests under AddressSanitizer and UBSan"
 setup build-asan -Db_sanitize=address,undefined -Db_lundef=false

@@ -880,6 +880,7 @@ void explain_timeline(const struct timeline *tl, const struct resolver *r, struc
 	if (ret->sum.cause >= 0 && ret->sum.verdict == TL_VERDICT_DROP)
 		find_hints(tl, r, ret);
 	/* after the cause and its vias: text, JSON and journal all name it */
+	owner_kube_resolve(tl, r, ret);
 	ret->has_cause_owner = owner_of_cause(tl, ret, &ret->cause_owner);
 }
 

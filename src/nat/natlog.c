@@ -352,6 +352,13 @@ int natlog_start(struct natlog *l, const char *listing)
 	return 0;
 }
 
+void natlog_refilter(struct natlog *l, const char *listing)
+{
+	natlog_filter_from_listing(listing, &l->filter);
+	l->filtered = true;
+	log_notice("logging the NAT mappings of the new --match");
+}
+
 int natlog_filter_from_match(const struct options *o, struct natfilter *ret)
 {
 	struct tracetable_config cfg = {

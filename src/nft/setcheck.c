@@ -33,6 +33,8 @@
 
 /* "Could not process rule: No such file or directory": the key is absent. */
 #define NOT_MEMBER_ERR "Could not process rule: No such file or directory"
+/* An element's comment: the kernel keeps at most NFT_USERDATA_MAXLEN (256) bytes. */
+#define COMMENT_MAX    257
 
 struct ifaddr_entry {
 	uint32_t index;
@@ -46,6 +48,7 @@ struct answer {
 	uint64_t at; /* 0: empty */
 	bool member;
 	char query[CMD_MAX];
+	char comment[COMMENT_MAX]; /* of the element, when member */
 };
 
 struct setcheck {
@@ -144,11 +147,39 @@ static void first_error_line(const char *err, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)(nl ? nl - err : (long)strlen(err)), err);
 }
 
-static int set_member(void *xctx, uint8_t family, const char *table, const char *set,
-		      const char *key, char *reason, size_t reason_len)
+/*
+ * libnftables 1.0.6 has no JSON for "get element"; its text shows the
+ * element as "elements = { KEY comment "TEXT" : VERDICT }" (the comment
+ * before the data, nft's own order). The comment's text, "" if none.
+ */
+static void elem_comment(const char *out, char *buf, size_t len)
 {
-	struct setcheck *s = xctx;
-	const char *fam = trace_family_name(family), *err;
+	const char *elems = out ? strstr(out, "elements = { ") : NULL;
+	const char *eol, *c, *end;
+
+	buf[0] = '\0';
+	if (!elems)
+		return;
+	eol = strchr(elems, '\n');
+	c = strstr(elems, " comment \"");
+	if (!c || (eol && c > eol))
+		return;
+	c += strlen(" comment \"");
+	end = strchr(c, '"');
+	if (!end || (eol && end > eol))
+		return;
+	snprintf(buf, len, "%.*s", (int)(end - c), c);
+}
+
+/*
+ * "get element": 1 a member (with its comment), 0 not, or -errno with the
+ * reason. Rate-limited; answers are reused for ANSWER_TTL_NS.
+ */
+static int get_element(struct setcheck *s, uint8_t family, const char *table, const char *set,
+		       const char *key, char *comment, size_t comment_len, char *reason,
+		       size_t reason_len)
+{
+	const char *fam = trace_family_name(family), *err, *out;
 	char cmd[CMD_MAX];
 	struct answer *ans;
 	uint64_t now, end;
@@ -168,6 +199,8 @@ static int set_member(void *xctx, uint8_t family, const char *table, const char 
 	now = now_ns();
 	if (ans->at && now - ans->at < ANSWER_TTL_NS && strcmp(ans->query, cmd) == 0) {
 		s->stats.cached++;
+		if (comment && comment_len)
+			snprintf(comment, comment_len, "%s", ans->comment);
 		return ans->member;
 	}
 	if (now < s->busy_until_ns || !take_token(s)) {
@@ -179,7 +212,7 @@ static int set_member(void *xctx, uint8_t family, const char *table, const char 
 	}
 	s->stats.queries++;
 	r = nft_run_cmd_from_buffer(s->nft, cmd);
-	nft_ctx_get_output_buffer(s->nft); /* read to empty it */
+	out = nft_ctx_get_output_buffer(s->nft); /* read, which also empties it */
 	err = nft_ctx_get_error_buffer(s->nft);
 	end = now_ns();
 	s->busy_until_ns = end + (end - now) * COST_FACTOR;
@@ -187,6 +220,11 @@ static int set_member(void *xctx, uint8_t family, const char *table, const char 
 		ans->at = end;
 		ans->member = r == 0;
 		memcpy(ans->query, cmd, (size_t)n + 1);
+		ans->comment[0] = '\0';
+		if (ans->member)
+			elem_comment(out, ans->comment, sizeof(ans->comment));
+		if (comment && comment_len)
+			snprintf(comment, comment_len, "%s", ans->comment);
 		return ans->member;
 	}
 	s->stats.errors++;
@@ -194,6 +232,24 @@ static int set_member(void *xctx, uint8_t family, const char *table, const char 
 	if (strcmp(reason, "No such file or directory") == 0)
 		snprintf(reason, reason_len, "no set or map %s in table %s %s", set, fam, table);
 	return -EIO;
+}
+
+static int set_member(void *xctx, uint8_t family, const char *table, const char *set,
+		      const char *key, char *reason, size_t reason_len)
+{
+	return get_element(xctx, family, table, set, key, NULL, 0, reason, reason_len);
+}
+
+static int set_elem_comment(void *xctx, uint8_t family, const char *table, const char *set,
+			    const char *key, char *buf, size_t len)
+{
+	char reason[128];
+	int r;
+
+	if (len)
+		buf[0] = '\0';
+	r = get_element(xctx, family, table, set, key, buf, len, reason, sizeof(reason));
+	return r == 1 ? 0 : r == 0 ? -ENOENT : r;
 }
 
 static int chain_rules(void *xctx, uint8_t family, const char *table, const char *chain,
@@ -289,4 +345,5 @@ void setcheck_resolver(struct setcheck *s, struct resolver *r)
 	r->base_hooks = base_hooks;
 	r->ifaddr = ifaddr;
 	r->set_member = set_member;
+	r->set_elem_comment = set_elem_comment;
 }

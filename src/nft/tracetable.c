@@ -876,15 +876,18 @@ static void drop_check_chain(struct tracetable *t)
  * either the old rule or the new one, never none. If anything is refused,
  * the old chains and rules are untouched.
  */
-int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg, char *err,
-		       size_t errlen)
+int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg,
+		       char **ret_listing, char *err, size_t errlen)
 {
 	char chain[TRACETABLE_CHAIN_MAX], *rule = NULL, *batch = NULL, msg[512];
+	char *listing = NULL;
 	bool checking = false;
 	size_t used = 0;
 	unsigned int hook, follow_hooks = 0;
 	int r;
 
+	if (ret_listing)
+		*ret_listing = NULL;
 	if (err && errlen)
 		err[0] = '\0';
 	if (!t || !cfg)
@@ -940,7 +943,7 @@ int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg
 			set_err(err, errlen, "cannot check the new match: %s", msg);
 		goto out;
 	}
-	r = verify_check_chain(t, cfg->rate, NULL, err, errlen);
+	r = verify_check_chain(t, cfg->rate, ret_listing ? &listing : NULL, err, errlen);
 	if (r < 0)
 		goto out;
 
@@ -983,9 +986,14 @@ int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg
 		t->follow_hooks = follow_hooks;
 		follow_list_handles(t);
 	}
+	if (ret_listing) {
+		*ret_listing = listing;
+		listing = NULL;
+	}
 out:
 	if (checking)
 		drop_check_chain(t);
+	free(listing);
 	free(rule);
 	free(batch);
 	if (r < 0 && err && errlen && !err[0])

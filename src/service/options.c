@@ -530,6 +530,55 @@ out:
 	return 0;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+unsigned int options_reload_kept(const struct options *was, const struct options *now, char *buf,
+				 size_t len)
+{
+	const struct {
+		const char *name;
+		bool changed;
+	} kept[] = {
+		{ "table", !same_str(was->table, now->table) },
+		{ "family", was->family != now->family },
+		{ "output", was->output != now->output },
+		{ "count", was->count != now->count },
+		{ "timeout", was->timeout != now->timeout },
+		{ "netns", !same_str(was->netns, now->netns) },
+		{ "max-inflight", was->max_inflight != now->max_inflight },
+		{ "max-events", was->max_events != now->max_events },
+		{ "stats-interval", was->stats_interval != now->stats_interval },
+		{ "nat-log", was->nat_log != now->nat_log },
+		/* command line only: the same argv gives the same values */
+		{ "buffer-size", was->buffer_size != now->buffer_size },
+		{ "follow", was->follow != now->follow },
+		{ "follow-packets", was->follow_packets != now->follow_packets },
+		{ "follow-timeout", was->follow_timeout != now->follow_timeout },
+		{ "follow-max", was->follow_max != now->follow_max },
+	};
+	unsigned int n = 0;
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		int w;
+
+		if (!kept[i].changed)
+			continue;
+		n++;
+		if (used >= len)
+			continue;
+		w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", kept[i].name);
+		if (w > 0)
+			used += (size_t)w;
+	}
+	return n;
+}
+
 const char *options_family_keyword(uint8_t nfproto)
 {
 	/* the families a trace table can have */

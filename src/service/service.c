@@ -5,6 +5,7 @@
  * SIGHUP's reload of the configuration.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
@@ -14,6 +15,7 @@
 #include "journal.h"
 #include "log.h"
 #include "names.h"
+#include "natlog.h"
 #include "rulecache.h"
 #include "sink.h"
 #include "ruletext.h"
@@ -186,9 +188,12 @@ void service_lifecycle(struct daemon *d, enum lifecycle what, const char *detail
 		}
 		break;
 	case LC_RELOADED:
-		snprintf(text, sizeof(text), "reloaded: tracing '%s' at %s, rate %s, table %s %s",
-			 o->match, hooks, o->rate_none ? "unlimited" : o->rate,
-			 options_family_keyword(o->family), o->table);
+		snprintf(text, sizeof(text),
+			 "reloaded: tracing '%s' at %s, rate %s, table %s %s%s%s", o->match, hooks,
+			 o->rate_none ? "unlimited" : o->rate, options_family_keyword(o->family),
+			 o->table,
+			 d->natlog && o->nat_log == NAT_LOG_MATCH ? ", NAT log of this match" : "",
+			 detail && *detail ? detail : "");
 		snprintf(f[0], sizeof(f[0]), "NATTRACE_RELOAD=applied");
 		snprintf(f[1], sizeof(f[1]), "NATTRACE_MATCH=%s", o->match);
 		fields[0] = f[0];
@@ -214,8 +219,9 @@ void service_lifecycle(struct daemon *d, enum lifecycle what, const char *detail
 
 /*
  * SIGHUP: read the configuration again and swap the trace rule in one
- * batch. The table's name and family, the output, --count and --timeout
- * stay as they were at start. A refused match leaves the old one running.
+ * batch; the NAT log follows the new match. Every other setting
+ * (options_reload_kept()) stays as it was at start. A refused match
+ * leaves the old one running.
  */
 void service_reload(struct daemon *d)
 {
@@ -223,7 +229,9 @@ void service_reload(struct daemon *d)
 	struct config *c = NULL;
 	struct options o;
 	uint64_t selected;
-	char err[1024];
+	char err[1024], kept[256], note[sizeof(kept) + 64] = "";
+	char *listing = NULL;
+	bool refilter;
 	int r;
 
 	journal_notify("RELOADING=1");
@@ -232,12 +240,15 @@ void service_reload(struct daemon *d)
 		service_lifecycle(d, LC_RELOAD_REFUSED, err);
 		goto out;
 	}
-	if (o.family != d->opts->family || strcmp(o.table, d->opts->table) != 0 ||
-	    o.output != d->opts->output || o.count != d->opts->count ||
-	    o.timeout != d->opts->timeout ||
-	    strcmp(o.netns ? o.netns : "", d->opts->netns ? d->opts->netns : "") != 0)
-		log_warning(
-			"reload: table, family, output, count, timeout and netns keep their values from the start (a restart applies them)");
+	if (options_reload_kept(d->opts, &o, kept, sizeof(kept)) > 0) {
+		/* the wording of before, which scripts may look for, now naming every setting */
+		log_warning("reload: %s keep their values from the start (a restart applies them); "
+			    "a reload applies only " OPTIONS_RELOAD_APPLIES,
+			    kept);
+		snprintf(note, sizeof(note), "; kept from the start: %s", kept);
+	}
+	/* the NAT log's filter comes from the new check rule, like the trace's */
+	refilter = d->natlog && d->opts->nat_log == NAT_LOG_MATCH;
 	cfg = (struct tracetable_config){
 		.family = d->opts->family,
 		.table = d->opts->table,
@@ -251,12 +262,15 @@ void service_reload(struct daemon *d)
 	 */
 	if (tracetable_selected(d->table, &selected) < 0)
 		selected = 0;
-	r = tracetable_replace(d->table, &cfg, err, sizeof(err));
+	r = tracetable_replace(d->table, &cfg, refilter ? &listing : NULL, err, sizeof(err));
 	if (r < 0) {
 		config_free(c);
 		service_lifecycle(d, LC_RELOAD_REFUSED, err);
 		goto out;
 	}
+	if (refilter)
+		natlog_refilter(d->natlog, listing);
+	free(listing);
 	d->selected_before += selected;
 	/* our chains changed: judge the next packets against them */
 	if (rulecache_sync(d->rules) < 0)
@@ -271,7 +285,7 @@ void service_reload(struct daemon *d)
 		config_free(d->config);
 	d->config = c;
 	service_match_warnings(o.match, o.rate_none);
-	service_lifecycle(d, LC_RELOADED, NULL);
+	service_lifecycle(d, LC_RELOADED, note);
 out:
 	journal_notify("READY=1");
 	service_status(d, now_ns(), true);

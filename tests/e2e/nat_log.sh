@@ -11,6 +11,9 @@
 #    no trace table is installed.
 # 3. --nat-table lists both mappings while they live and nothing
 #    unrelated; with --match only the port forward; no table is left.
+# 4. A reload (SIGHUP) that moves the match from port 1222 to 1223 moves
+#    the NAT log with it (it kept logging 1222, issue 19), and names the
+#    settings the file changed that a reload keeps.
 set -u
 TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
 NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
@@ -175,4 +178,48 @@ lab_expect_rc 2
 grep -q "match refused" "$LAB_ERR" || lab_fail "a hostile match is not refused by name"
 lab_exec_router nft list table inet nat >/dev/null || lab_fail "the router's ruleset was changed"
 echo "ok: a refused match exits 2 and changes nothing"
+
+# --- 4. a reload moves the NAT log's filter with the match -------------------
+lab_exec_router nft add rule inet nat prerouting iifname '"wan0"' tcp dport 1223 \
+	dnat ip to "$LAB_SERVER4:$LAB_SSH_PORT" || lab_fail "cannot add the port forward 1223"
+conf=$LAB_TMP/nattraced.conf
+printf 'match = ip daddr %s tcp dport 1222\nrate = 100/second\n' "$LAB_WAN4" >"$conf"
+lab_daemon_start --config "$conf" --nat-log --output json --timeout 40
+lab_daemon_ready
+wait_err "logging the --match NAT mappings"
+lab_connect "$LAB_WAN4" 1222 >/dev/null || lab_fail "no connection through port 1222"
+wait_json "before the reload: the 1222 mapping is logged" '
+	any(.[]; .type == "nat" and .event == "new" and .orig_dst == "198.51.100.1:1222")'
+
+printf 'match = ip daddr %s tcp dport 1223\nrate = 100/second\nmax-events = 64\n' \
+	"$LAB_WAN4" >"$conf"
+kill -HUP "$(lab_daemon_pid)" || lab_fail "no nattraced process to signal"
+wait_err "reloaded: tracing 'ip daddr 198.51.100.1 tcp dport 1223'"
+grep -q "reload: max-events keep their values from the start (a restart applies them); a reload applies only match, rate and hooks" "$LAB_ERR" ||
+	lab_fail "the reload does not say that it keeps max-events"
+grep -q "reloaded: .*, NAT log of this match; kept from the start: max-events$" "$LAB_ERR" ||
+	lab_fail "the reload notice does not name the NAT log and what it kept"
+echo "ok: the reload names what it kept (max-events) and that the NAT log follows"
+before=$(wc -l <"$LAB_OUT")
+lab_connect "$LAB_WAN4" 1222 >/dev/null || lab_fail "no connection through port 1222"
+lab_connect "$LAB_WAN4" 1223 >/dev/null || lab_fail "no connection through port 1223"
+for _ in $(seq 150); do
+	tail -n +$((before + 1)) "$LAB_OUT" | jq -e -s 'any(.[]; .type == "nat" and
+		.event == "new" and .orig_dst == "198.51.100.1:1223")' >/dev/null 2>&1 && break
+	sleep 0.1
+done
+tail -n +$((before + 1)) "$LAB_OUT" | jq -e -s '
+	any(.[]; .type == "nat" and .event == "new" and .orig_dst == "198.51.100.1:1223" and
+	    .reply_src == "203.0.113.10:22")' >/dev/null ||
+	lab_fail "after the reload, the 1223 mapping is not logged"
+echo "ok: after the reload, the 1223 mapping is logged"
+tail -n +$((before + 1)) "$LAB_OUT" | jq -e -s '
+	all(.[]; .type != "nat" or .event != "new" or .orig_dst != "198.51.100.1:1222")' \
+	>/dev/null || lab_fail "after the reload, a new 1222 mapping is still logged"
+echo "ok: after the reload, a new 1222 connection is not logged"
+tail -n +$((before + 1)) "$LAB_OUT" | jq -e -s 'any(.[]; has("verdict") and .packet.dport == 1223)' \
+	>/dev/null || lab_fail "after the reload, no trace of port 1223"
+echo "ok: the traces follow 1223 too"
+daemon_stop
+lab_expect_rc 0
 echo "PASS"

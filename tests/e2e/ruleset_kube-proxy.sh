@@ -98,13 +98,15 @@ rs_expect noep_svc "via jump service-endpoints-check, then the vmap's goto rejec
 		 ["service-endpoints-check", "goto", "reject-chain"]]'
 
 # reject-chain serves every Service without endpoints: the vmap that sent
-# the packet there (its key is the packet's) names the Service by address;
-# its name is only in the element's comment, which the rule text lacks.
+# the packet there (its key is the packet's) gives the Service's address;
+# its name is only in the element's comment (comment "ns6/svc6:p80"),
+# which the rule text lacks: the element, asked of the kernel, names it.
 rs_expect_cause_owner noep_svc \
-	'{"manager":"kube-proxy","role":"no endpoints","service_address":"198.51.100.46:80/tcp"}' \
-	'kube-proxy no endpoints, Service 198.51.100.46:80/tcp'
+	'{"manager":"kube-proxy","role":"no endpoints","service":"ns6/svc6:p80","service_address":"198.51.100.46:80/tcp"}' \
+	'kube-proxy no endpoints, Service ns6/svc6:p80, address 198.51.100.46:80/tcp'
 rs_expect noep_svc "the vmap's goto names the Service too" '
 	.events | any(.chain == "service-endpoints-check" and .verdict == "goto" and
+		.owner.service == "ns6/svc6:p80" and
 		.owner.service_address == "198.51.100.46:80/tcp")'
 
 rs_expect_cause local_np drop drop ip kube-proxy nodeport-endpoints-check \
@@ -112,7 +114,7 @@ rs_expect_cause local_np drop drop ip kube-proxy nodeport-endpoints-check \
 rs_expect local_np "path filter-input -> nodeport-endpoints-check" '
 	.cause.path == ["filter-input", "nodeport-endpoints-check"]'
 rs_expect_cause_owner local_np \
-	'{"manager":"kube-proxy","role":"no endpoints","nodeport":"3001/tcp"}' \
-	'kube-proxy no endpoints, NodePort 3001/tcp'
+	'{"manager":"kube-proxy","role":"no endpoints","service":"ns2/svc2:p80","nodeport":"3001/tcp"}' \
+	'kube-proxy no endpoints, Service ns2/svc2:p80, NodePort 3001/tcp'
 
 rs_done

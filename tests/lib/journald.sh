@@ -16,18 +16,26 @@
 #   jd_exec CMD...    run CMD in its mount namespace
 #   jd_journalctl ARGS...
 #   jd_down           stop it; the namespace and its tmpfs go with it
+#
+# Ready means: its own socket, in its own namespace. Until unshare and the
+# mounts have run, /proc/$JD_PID/root/run/systemd is the host's, where a
+# host journald's socket already exists (issue 19). So the namespace first
+# writes a token of this call into its own tmpfs; once that token shows
+# through /proc/$JD_PID/root, that path is the private tmpfs, and a socket
+# there is the private journald's.
 
 JD_PID=
 
 jd_up()
 {
-	local i
+	local i token
 
 	if [ ! -x /lib/systemd/systemd-journald ] || ! command -v journalctl >/dev/null 2>&1 ||
 		! command -v unshare >/dev/null 2>&1 || ! command -v nsenter >/dev/null 2>&1; then
 		echo "journald: needs /lib/systemd/systemd-journald, journalctl, unshare, nsenter (packages systemd, util-linux)" >&2
 		return 1
 	fi
+	token="$$.$RANDOM.$RANDOM"
 	# shellcheck disable=SC2016
 	unshare -m --propagation private bash -c '
 		set -e
@@ -36,14 +44,17 @@ jd_up()
 			mount -t tmpfs -o mode=0755,size=64m tmpfs "$d"
 		done
 		mkdir -p /run/systemd/journal /run/systemd/journald.conf.d
+		echo "$1" >/run/systemd/nattraced-test-journald
 		# volatile: only this tmpfs; no kernel log, no forwarding anywhere
 		printf "%s\n" "[Journal]" Storage=volatile ReadKMsg=no ForwardToSyslog=no \
 			ForwardToWall=no ForwardToKMsg=no ForwardToConsole=no \
 			RateLimitBurst=0 Audit=no >/run/systemd/journald.conf.d/test.conf
-		exec /lib/systemd/systemd-journald' </dev/null >/dev/null 2>&1 &
+		exec /lib/systemd/systemd-journald' jd_up "$token" </dev/null >/dev/null 2>&1 &
 	JD_PID=$!
 	for i in $(seq 100); do
-		[ -S "/proc/$JD_PID/root/run/systemd/journal/socket" ] && return 0
+		# the token first: then the socket path is the private one
+		[ "$(cat "/proc/$JD_PID/root/run/systemd/nattraced-test-journald" 2>/dev/null)" = "$token" ] &&
+			[ -S "/proc/$JD_PID/root/run/systemd/journal/socket" ] && return 0
 		kill -0 "$JD_PID" 2>/dev/null || break
 		sleep 0.1
 	done

@@ -29,7 +29,11 @@ struct env {
 	struct rulecache *rc;
 	const char *members[8]; /* "set|key" pairs that are in their set */
 	unsigned int queries;
-	int fail;	    /* set_member returns this if non-zero */
+	int fail; /* set_member returns this if non-zero */
+	/* set_elem_comment: "set|key" asked last, and the comment it answers */
+	char elem_asked[256];
+	const char *elem_comment;
+	unsigned int elem_queries;
 	struct timeline tl; /* the last timeline emitted */
 	bool have;
 };
@@ -108,6 +112,21 @@ static int r_set_member(void *xctx, uint8_t family, const char *table, const cha
 	return 0;
 }
 
+static int r_set_elem_comment(void *xctx, uint8_t family, const char *table, const char *set,
+			      const char *key, char *buf, size_t len)
+{
+	struct env *e = xctx;
+
+	(void)family;
+	(void)table;
+	e->elem_queries++;
+	snprintf(e->elem_asked, sizeof(e->elem_asked), "%s|%s", set, key);
+	if (!e->elem_comment)
+		return -ENOENT;
+	snprintf(buf, len, "%s", e->elem_comment);
+	return 0;
+}
+
 static struct resolver resolver_for(struct env *e)
 {
 	return (struct resolver){
@@ -120,6 +139,7 @@ static struct resolver resolver_for(struct env *e)
 		.base_hooks = r_base_hooks,
 		.ifaddr = r_ifaddr,
 		.set_member = r_set_member,
+		.set_elem_comment = r_set_elem_comment,
 	};
 }
 
@@ -861,6 +881,78 @@ static void test_ct_watch_fires_once_without_ct_attributes(void **state)
 	rulecache_free(e.rc);
 }
 
+/* kube-proxy's no-endpoints path, as tests/rulesets/kube-proxy lists it */
+static const char kube_rules[] =
+	"table ip kube-proxy { # handle 1\n"
+	"\tchain filter-forward { # handle 1\n"
+	"\t\ttype filter hook forward priority filter; policy accept;\n"
+	"\t\tct state new jump service-endpoints-check # handle 10\n"
+	"\t}\n"
+	"\tchain service-endpoints-check { # handle 2\n"
+	"\t\tip daddr . meta l4proto . th dport vmap @no-endpoint-services # handle 20\n"
+	"\t}\n"
+	"\tchain reject-chain { # handle 3\n"
+	"\t\treject # handle 30\n"
+	"\t}\n"
+	"}\n";
+
+/*
+ * A Service without endpoints is named by its map element's comment,
+ * asked of the resolver once, with the packet's key (issue 19 item 8:
+ * it was named by its address only).
+ */
+static void test_kube_service_named_by_element_comment(void **state)
+{
+	struct env e = {};
+	struct timeline_table *t = new_table(&e);
+	struct test_pkt syn;
+	struct trace_event ev;
+	struct resolver r;
+	struct explain ex;
+	char buf[512];
+
+	(void)state;
+	load_rules(&e, kube_rules);
+	r = resolver_for(&e);
+	test_ipv4_tcp(&syn, "203.0.113.2", 40000, "198.51.100.46", 80, 0x02);
+	own(t, 3, &syn);
+	ev = test_with_pkt(test_rule(3, "kube-proxy", "filter-forward", 10, NFT_JUMP,
+				     "service-endpoints-check"),
+			   &syn, 2, 3);
+	ev.family = NFPROTO_IPV4;
+	timeline_add(t, &ev, 0);
+	ev = test_rule(3, "kube-proxy", "service-endpoints-check", 20, NFT_GOTO, "reject-chain");
+	ev.family = NFPROTO_IPV4;
+	timeline_add(t, &ev, 0);
+	ev = test_rule(3, "kube-proxy", "reject-chain", 30, NF_DROP, NULL);
+	ev.family = NFPROTO_IPV4;
+	timeline_add(t, &ev, 0);
+	assert_true(e.have);
+
+	e.elem_comment = "ns6/svc6:p80";
+	explain_timeline(&e.tl, &r, &ex);
+	assert_string_equal(explain_verdict_kind(&ex), "reject");
+	assert_int_equal(e.elem_queries, 1);
+	assert_string_equal(e.elem_asked, "no-endpoint-services|198.51.100.46 . tcp . 80");
+	assert_true(ex.has_cause_owner);
+	owner_str(&ex.cause_owner, false, buf, sizeof(buf));
+	assert_string_equal(
+		buf, "kube-proxy no endpoints, Service ns6/svc6:p80, address 198.51.100.46:80/tcp");
+
+	/* no comment, or none of kube-proxy's form: the address alone */
+	e.elem_comment = NULL;
+	explain_timeline(&e.tl, &r, &ex);
+	owner_str(&ex.cause_owner, false, buf, sizeof(buf));
+	assert_string_equal(buf, "kube-proxy no endpoints, Service 198.51.100.46:80/tcp");
+	e.elem_comment = "\x1b]0;pwned\a";
+	explain_timeline(&e.tl, &r, &ex);
+	owner_str(&ex.cause_owner, false, buf, sizeof(buf));
+	assert_string_equal(buf, "kube-proxy no endpoints, Service 198.51.100.46:80/tcp");
+	assert_int_equal(e.elem_queries, 3);
+	timeline_table_free(t);
+	rulecache_free(e.rc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -879,6 +971,7 @@ int main(void)
 		cmocka_unit_test(test_snat_from_conntrack_status),
 		cmocka_unit_test(test_outside_ruleset_only_when_later_hooks_have_chains),
 		cmocka_unit_test(test_ct_watch_fires_once_without_ct_attributes),
+		cmocka_unit_test(test_kube_service_named_by_element_comment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -213,6 +213,38 @@ static void test_keywords(void **state)
 	assert_null(options_hook_keyword(NF_INET_NUMHOOKS));
 }
 
+/*
+ * A reload applies match, rate and hooks; every other setting that the
+ * file changed is named, by the key the file spells (issue 19 item 8:
+ * a changed max-events or nat-log went unmentioned).
+ */
+static void test_reload_names_every_setting_it_keeps(void **state)
+{
+	struct options was, now;
+	char err[256], kept[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&was, err, "--match", "tcp dport 1222", "--nat-log"), 0);
+	assert_int_equal(PARSE(&now, err, "--match", "tcp dport 1223", "--rate", "5/second",
+			       "--hooks", "prerouting", "--nat-log"),
+			 0);
+	assert_int_equal(options_reload_kept(&was, &now, kept, sizeof(kept)), 0);
+	assert_string_equal(kept, "");
+	assert_int_equal(PARSE(&now, err, "--match", "tcp dport 1223", "--nat-log=all",
+			       "--max-events", "64", "--max-inflight", "16", "--stats-interval",
+			       "5", "--table", "other", "--output", "json"),
+			 0);
+	assert_int_equal(options_reload_kept(&was, &now, kept, sizeof(kept)), 6);
+	assert_string_equal(kept,
+			    "table, output, max-inflight, max-events, stats-interval, nat-log");
+	assert_int_equal(PARSE(&now, err, "--match", "tcp dport 1222", "--count", "3", "--timeout",
+			       "9", "--family", "ip"),
+			 0);
+	/* nat-log: on at start, off now */
+	assert_int_equal(options_reload_kept(&was, &now, kept, 12), 4);
+	assert_string_equal(kept, "family, cou");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_caps_and_stats_interval),
 		cmocka_unit_test(test_buffer_size_takes_suffixes_within_bounds),
 		cmocka_unit_test(test_keywords),
+		cmocka_unit_test(test_reload_names_every_setting_it_keeps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -335,28 +335,104 @@ static void test_kube_proxy_no_endpoint_maps(void **state)
 	/* reject-chain, reached by the goto of service-endpoints-check's vmap */
 	o = owner_in(l, "reject-chain", "reject");
 	(void)owner_in(l, "service-endpoints-check", svc);
-	assert_true(owner_kube_lookup(&o, svc, "198.51.100.46", "tcp", 80));
+	assert_true(owner_kube_lookup(&o, svc, "198.51.100.46", "tcp", 80, NULL));
 	assert_owner_str(&o, false, "kube-proxy no endpoints, Service 198.51.100.46:80/tcp");
 	assert_string_equal(attr(&o, "service_address"), "198.51.100.46:80/tcp");
 	/* nodeport-endpoints-check's vmap drop: the cause is the vmap rule */
 	o = owner_in(l, "nodeport-endpoints-check", np);
-	assert_true(owner_kube_lookup(&o, np, "203.0.113.1", "tcp", 3001));
+	assert_true(owner_kube_lookup(&o, np, "203.0.113.1", "tcp", 3001, NULL));
 	assert_owner_str(&o, false, "kube-proxy no endpoints, NodePort 3001/tcp");
 	/* IPv6 */
 	assert_true(owner_of(NFPROTO_IPV6, "kube-proxy", "service-endpoints-check", NULL, &o));
 	assert_true(owner_kube_lookup(
 		&o, "ip6 daddr . meta l4proto . th dport vmap @no-endpoint-services",
-		"2001:db8::46", "udp", 53));
+		"2001:db8::46", "udp", 53, NULL));
 	assert_string_equal(attr(&o, "service_address"), "[2001:db8::46]:53/udp");
 	/* other maps and rules, other managers: nothing */
 	o = owner_in(l, "services", "ip daddr . meta l4proto . th dport vmap @service-ips");
 	assert_false(owner_kube_lookup(&o, "ip daddr . meta l4proto . th dport vmap @service-ips",
-				       "198.51.100.41", "tcp", 80));
+				       "198.51.100.41", "tcp", 80, NULL));
 	assert_int_equal(o.n_attrs, 0);
 	assert_true(owner_of(NFPROTO_INET, "firewalld", "filter_IN_public", NULL, &o));
-	assert_false(owner_kube_lookup(&o, svc, "198.51.100.46", "tcp", 80));
+	assert_false(owner_kube_lookup(&o, svc, "198.51.100.46", "tcp", 80, NULL));
 	assert_false(owner_of(NFPROTO_INET, "filter", "x", NULL, &o));
-	assert_false(owner_kube_lookup(&o, svc, "198.51.100.46", "tcp", 80));
+	assert_false(owner_kube_lookup(&o, svc, "198.51.100.46", "tcp", 80, NULL));
+	unload(l);
+}
+
+/*
+ * The Service's name is in the map element's comment, as kube-proxy's
+ * proxier writes it ("ns6/svc6:p80" in tests/rulesets/kube-proxy): the
+ * owner names the Service by it, the address after it (issue 19 item 8:
+ * it was named by its address only).
+ */
+static void test_kube_proxy_no_endpoints_named_by_element_comment(void **state)
+{
+	struct listing_copy *l = load(OWNER_DIR "kube-proxy.listing");
+	const char *svc = "ip daddr . meta l4proto . th dport vmap @no-endpoint-services";
+	const char *np =
+		"ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports";
+	char set[32], key[80];
+	struct owner o;
+
+	(void)state;
+	/* what to ask: the element the packet's key selects */
+	o = owner_in(l, "service-endpoints-check", svc);
+	assert_true(owner_kube_element(&o, svc, "198.51.100.46", "tcp", 80, set, sizeof(set), key,
+				       sizeof(key)));
+	assert_string_equal(set, "no-endpoint-services");
+	assert_string_equal(key, "198.51.100.46 . tcp . 80");
+	assert_true(owner_kube_element(
+		&o, "ip6 daddr . meta l4proto . th dport vmap @no-endpoint-services",
+		"2001:db8::46", "udp", 53, set, sizeof(set), key, sizeof(key)));
+	assert_string_equal(key, "2001:db8::46 . udp . 53");
+	o = owner_in(l, "nodeport-endpoints-check", np);
+	assert_true(owner_kube_element(&o, np, "203.0.113.1", "tcp", 3001, set, sizeof(set), key,
+				       sizeof(key)));
+	assert_string_equal(set, "no-endpoint-nodeports");
+	assert_string_equal(key, "tcp . 3001");
+	o = owner_in(l, "services", "ip daddr . meta l4proto . th dport vmap @service-ips");
+	assert_false(owner_kube_element(&o, "ip daddr . meta l4proto . th dport vmap @service-ips",
+					"198.51.100.41", "tcp", 80, set, sizeof(set), key,
+					sizeof(key)));
+
+	/* the answer names the Service */
+	o = owner_in(l, "reject-chain", "reject");
+	assert_true(owner_kube_lookup(&o, svc, "198.51.100.46", "tcp", 80, "ns6/svc6:p80"));
+	assert_string_equal(attr(&o, "service"), "ns6/svc6:p80");
+	assert_string_equal(attr(&o, "service_address"), "198.51.100.46:80/tcp");
+	assert_owner_str(
+		&o, false,
+		"kube-proxy no endpoints, Service ns6/svc6:p80, address 198.51.100.46:80/tcp");
+	o = owner_in(l, "nodeport-endpoints-check", np);
+	assert_true(owner_kube_lookup(&o, np, "203.0.113.1", "tcp", 3001, "ns2/svc2:p80"));
+	assert_owner_str(&o, false,
+			 "kube-proxy no endpoints, Service ns2/svc2:p80, NodePort 3001/tcp");
+	/* an unnamed port: "namespace/name" */
+	o = owner_in(l, "reject-chain", "reject");
+	assert_true(owner_kube_lookup(&o, svc, "198.51.100.46", "tcp", 80, "default/web"));
+	assert_string_equal(attr(&o, "service"), "default/web");
+
+	/* a comment that is no ServicePortName names nothing: the address stays */
+	static const char *const bad[] = {
+		"",
+		"svc6",
+		"/svc6:p80",
+		"ns6/",
+		"ns6/:p80",
+		"ns6/svc6:",
+		"ns6/svc6:p.80",
+		"ns6/svc6 p80",
+		"NS6/svc6:p80",
+		"ns6/svc6:p80\x1b[31m",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o = owner_in(l, "reject-chain", "reject");
+		assert_true(owner_kube_lookup(&o, svc, "198.51.100.46", "tcp", 80, bad[i]));
+		assert_null(attr(&o, "service"));
+		assert_owner_str(&o, false,
+				 "kube-proxy no endpoints, Service 198.51.100.46:80/tcp");
+	}
 	unload(l);
 }
 
@@ -683,6 +759,7 @@ int main(void)
 		cmocka_unit_test(test_docker_nftables_backend),
 		cmocka_unit_test(test_kube_proxy_service_from_chain_names),
 		cmocka_unit_test(test_kube_proxy_no_endpoint_maps),
+		cmocka_unit_test(test_kube_proxy_no_endpoints_named_by_element_comment),
 		cmocka_unit_test(test_libvirt_role_and_bridge),
 		cmocka_unit_test(test_netavark_network_and_published_port),
 		cmocka_unit_test(test_ufw_chains_and_jumps),
