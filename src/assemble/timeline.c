@@ -409,6 +409,8 @@ static int32_t create(struct timeline_table *t, uint32_t id, uint64_t now_ns)
 	tl->ids[0] = id;
 	tl->n_ids = 1;
 	slot_of(tl)->cur_base = NONE;
+	/* the last events go round the ring from its start: see linearize() */
+	slot_of(tl)->ring = 0;
 	tl->first_ns = tl->last_ns = now_ns;
 	tl->seq = t->seq++;
 	slot_of(tl)->in_use = true;

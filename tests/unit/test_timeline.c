@@ -508,6 +508,59 @@ static void test_configured_event_cap_is_honoured(void **state)
 }
 
 /*
+ * A slot used again starts its ring of last events afresh: a packet that
+ * outgrew the cap before must not shift the next one's kept tail.
+ */
+static void test_reused_slot_keeps_the_last_events_in_order(void **state)
+{
+	struct seen s;
+	struct timeline_config cfg = {
+		.own_table = OWN,
+		.own_family = NFPROTO_INET,
+		.max_inflight = 1, /* every packet gets the same slot */
+		.max_steps = 5,
+		.idle_ns = 80 * MS,
+		.emit = record,
+		.emit_ctx = &s,
+	};
+	struct timeline_table *t;
+	struct test_pkt p;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(timeline_table_new(&cfg, &t), 0);
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 80, 0x02);
+	for (uint32_t id = 1; id <= 2; id++) {
+		/*
+		 * 9 rules and a drop, then 5 and a drop: the second packet
+		 * overwrites one of its last three, which must be the oldest.
+		 */
+		unsigned int rules = id == 1 ? 9 : 5;
+
+		own_start(t, id, &p, 0);
+		for (unsigned int i = 0; i < rules; i++)
+			add(t, test_rule(id, "filter", "input", 100 + i, NFT_CONTINUE, NULL), 0);
+		add(t, test_rule(id, "filter", "input", 99, NF_DROP, NULL), 0);
+	}
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.tl[0].steps_dropped, 5);
+	assert_int_equal(s.tl[1].steps_dropped, 1);
+	for (unsigned int k = 0; k < 2; k++) {
+		const struct timeline *tl = &s.tl[k];
+		uint64_t last = k == 0 ? 108 : 104; /* the last counter rule */
+
+		assert_int_equal(tl->n_steps, 5);
+		assert_int_equal(tl->gap_at, 2);
+		assert_int_equal(tl->steps[0].handle, 100);
+		assert_int_equal(tl->steps[1].handle, 101);
+		assert_int_equal(tl->steps[2].handle, last - 1);
+		assert_int_equal(tl->steps[3].handle, last);
+		assert_int_equal(tl->steps[4].handle, 99);
+	}
+	timeline_table_free(t);
+}
+
+/*
  * After an overrun report, packets seen before the socket is empty may
  * miss events even if they end with a verdict; packets after it do not.
  */
@@ -850,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_own_table_of_other_family_is_not_ours),
 		cmocka_unit_test(test_flush_emits_in_order_of_activity),
 		cmocka_unit_test(test_configured_event_cap_is_honoured),
+		cmocka_unit_test(test_reused_slot_keeps_the_last_events_in_order),
 		cmocka_unit_test(test_overrun_window_marks_packets_until_socket_empty),
 		cmocka_unit_test(test_bad_config_refused),
 	};
