@@ -17,6 +17,7 @@
 #include <libmnl/libmnl.h>
 
 #include "explain.h"
+#include "format.h"
 #include "helpers.h"
 #include "rulecache.h"
 #include "timeline.h"
@@ -411,6 +412,70 @@ static void test_fixture_ct_watch_quiet_when_kernel_sends_ct(void **state)
 	feed_fixture(t, "trace_drop.bin");
 	assert_false(explain_ct_watch(&w, &e.tl, &r));
 	assert_true(w.seen);
+	timeline_table_free(t);
+	rulecache_free(e.rc);
+	free(rules);
+}
+
+/*
+ * A reply whose mark mangle prerouting restores with `meta mark set ct
+ * mark` (tests/fixtures/trace_mark.bin). The kernel sends the mark as it
+ * is after each event's rule, so that rule's own event, the chain's first,
+ * already carries 0xca6c. The packet came in unmarked, as `nft monitor
+ * trace` shows (the mark first on the policy line after the rule): the
+ * mark on entry is the previous event's, and the change is the rule's.
+ */
+static void test_fixture_mark_restored_by_first_rule_is_not_on_entry(void **state)
+{
+	struct env e = {};
+	struct timeline_table *t = new_table(&e);
+	char *rules = slurp("trace_mark.ruleset", NULL), *out = NULL;
+	const struct timeline *tl = &e.tl;
+	const struct tl_hdr *pre = NULL, *fwd = NULL;
+	struct resolver r;
+	struct explain ex;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	load_rules(&e, rules);
+	r = resolver_for(&e);
+	feed_fixture(t, "trace_mark.bin");
+	assert_true(e.have);
+	explain_timeline(tl, &r, &ex);
+	assert_int_equal(ex.sum.verdict, TL_VERDICT_ACCEPT);
+	for (int i = 0; i < tl->n_steps; i++) {
+		const struct tl_step *s = &tl->steps[i];
+
+		if (s->hdr >= 0 && strcmp(s->table, "mangle") == 0)
+			*(strcmp(s->chain, "prerouting") == 0 ? &pre : &fwd) = &tl->hdrs[s->hdr];
+	}
+	assert_non_null(pre);
+	assert_non_null(fwd);
+	/* entered mangle prerouting unmarked, mangle forward marked */
+	assert_false(pre->present & TRACE_HAS_MARK);
+	assert_int_equal(pre->mark, 0);
+	assert_true(fwd->present & TRACE_HAS_MARK);
+	assert_int_equal(fwd->mark, 0xca6c);
+	assert_false(ex.sum.packet->present & TRACE_HAS_MARK);
+
+	f = open_memstream(&out, &len);
+	assert_int_equal(format_text(f, tl, &ex), 0);
+	fclose(f);
+	/* the change at the rule that made it, and nowhere else */
+	assert_non_null(strstr(out,
+			       "      rule `ct direction reply meta mark set ct mark` (handle 3): "
+			       "continue; mark 0x0 -> 0xca6c\n"));
+	assert_null(strstr(strstr(out, "-> 0xca6c") + 1, "-> 0x"));
+	assert_null(strstr(out, "iif lan0 mark"));
+	free(out);
+
+	f = open_memstream(&out, &len);
+	assert_int_equal(format_json_line(f, tl, &ex), 0);
+	fclose(f);
+	assert_non_null(strstr(out, "\"mark_change\":{\"from\":0,\"to\":51820}"));
+	assert_null(strstr(strstr(out, "mark_change") + 1, "mark_change"));
+	free(out);
 	timeline_table_free(t);
 	rulecache_free(e.rc);
 	free(rules);
@@ -911,8 +976,8 @@ static void test_text_outlives_a_relist_during_its_explanation(void **state)
 			       "table inet fill { # handle 8\n"
 			       "\tchain c { # handle 1\n");
 	for (unsigned int i = 0; i < FILLERS; i++)
-		off += (size_t)snprintf(before + off, cap - off, "\t\ttcp dport %u counter # handle %u\n",
-					1000 + i, 2 + i);
+		off += (size_t)snprintf(before + off, cap - off,
+					"\t\ttcp dport %u counter # handle %u\n", 1000 + i, 2 + i);
 	snprintf(before + off, cap - off, "\t}\n}\n%s", keep_table);
 	load_rules(&e, before);
 	rulecache_offline_lister(e.rc, r_list, &e);
@@ -969,6 +1034,7 @@ int main(void)
 		cmocka_unit_test(test_fixture_drop_hint_names_the_missing_pair),
 		cmocka_unit_test(test_fixture_accept_lists_accepts_and_asks_nothing),
 		cmocka_unit_test(test_fixture_ct_watch_quiet_when_kernel_sends_ct),
+		cmocka_unit_test(test_fixture_mark_restored_by_first_rule_is_not_on_entry),
 		cmocka_unit_test(test_policy_drop_scans_base_and_returned_chains),
 		cmocka_unit_test(test_goto_path_and_reject_with_comment),
 		cmocka_unit_test(test_goto_returns_to_the_caller_of_the_jump),

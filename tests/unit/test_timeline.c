@@ -561,6 +561,58 @@ static void test_reused_slot_keeps_the_last_events_in_order(void **state)
 }
 
 /*
+ * The kernel sends the mark with every event, as it is after the event's
+ * rule. A chain's entry mark is the previous event's; the change belongs
+ * to the event that first shows it, a policy too (a rule's statement ran,
+ * then the rule did not match).
+ */
+static void test_mark_on_entry_is_the_previous_events(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 4);
+	struct test_pkt p;
+	struct trace_event ev;
+	uint32_t from;
+	bool known;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 80, 0x02);
+	/* arrived with mark 5 */
+	ev = test_with_pkt(test_rule(1, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), &p, 2, 0);
+	ev.present |= TRACE_HAS_MARK;
+	ev.mark = 5;
+	add(t, ev, 0);
+	/* mangle's first rule sets 7 */
+	ev = test_with_pkt(test_rule(1, "mangle", "pre", 3, NFT_CONTINUE, NULL), &p, 2, 0);
+	ev.present |= TRACE_HAS_MARK;
+	ev.mark = 7;
+	add(t, ev, 0);
+	/* mark cleared by a rule that then did not match: seen at the policy */
+	ev = test_policy(1, "mangle", "pre", NF_ACCEPT);
+	add(t, ev, 0);
+	ev = test_with_pkt(test_rule(1, "filter", "input", 4, NF_DROP, NULL), &p, 2, 0);
+	add(t, ev, 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.tl[0].n_steps, 3);
+	/* the packet as first seen, and mangle's entry: mark 5 */
+	assert_int_equal(s.tl[0].hdrs[0].mark, 5);
+	assert_true(s.tl[0].hdrs[0].present & TRACE_HAS_MARK);
+	assert_int_equal(s.tl[0].hdrs[s.tl[0].steps[0].hdr].mark, 5);
+	assert_true(timeline_mark_change(&s.tl[0], 0, &from, &known));
+	assert_true(known);
+	assert_int_equal(from, 5);
+	assert_int_equal(s.tl[0].steps[0].mark, 7);
+	assert_true(timeline_mark_change(&s.tl[0], 1, &from, &known));
+	assert_int_equal(from, 7);
+	assert_int_equal(s.tl[0].steps[1].mark, 0);
+	/* filter input entered unmarked, and its drop changed nothing */
+	assert_int_equal(s.tl[0].hdrs[s.tl[0].steps[2].hdr].mark, 0);
+	assert_false(s.tl[0].hdrs[s.tl[0].steps[2].hdr].present & TRACE_HAS_MARK);
+	assert_false(timeline_mark_change(&s.tl[0], 2, &from, &known));
+	timeline_table_free(t);
+}
+
+/*
  * After an overrun report, packets seen before the socket is empty may
  * miss events even if they end with a verdict; packets after it do not.
  */
@@ -904,6 +956,7 @@ int main(void)
 		cmocka_unit_test(test_flush_emits_in_order_of_activity),
 		cmocka_unit_test(test_configured_event_cap_is_honoured),
 		cmocka_unit_test(test_reused_slot_keeps_the_last_events_in_order),
+		cmocka_unit_test(test_mark_on_entry_is_the_previous_events),
 		cmocka_unit_test(test_overrun_window_marks_packets_until_socket_empty),
 		cmocka_unit_test(test_bad_config_refused),
 	};
