@@ -45,6 +45,12 @@
  */
 #define RELIST_MIN_INTERVAL_NS (100ull * 1000 * 1000)
 #define RELIST_COST_FACTOR     10
+/*
+ * A packet met a rule the cache does not have while a change is pending
+ * (a rule just added): that is listed sooner, but still never more than
+ * half the time, however fast the ruleset changes.
+ */
+#define RELIST_STALE_FACTOR    1
 /* listings that take at least this long wait for a quiet ruleset */
 #define QUIET_FROM_COST_NS     (20ull * 1000 * 1000)
 /* rulecache_sync() waits for a quiet ruleset only when listing is this quick */
@@ -106,6 +112,7 @@ struct rulecache {
 
 	bool stale;
 	uint64_t next_forced_ns; /* no forced re-list before */
+	uint64_t next_stale_ns;	 /* no re-list for a miss while stale before */
 	uint64_t changed_ns;	 /* the last ruleset change seen */
 	uint64_t cost_ns;	 /* what the last listing took */
 	uint32_t gen;
@@ -684,6 +691,7 @@ out:
 	if (cost < RELIST_MIN_INTERVAL_NS / RELIST_COST_FACTOR)
 		cost = RELIST_MIN_INTERVAL_NS / RELIST_COST_FACTOR;
 	c->next_forced_ns = start + cost * (RELIST_COST_FACTOR + 1);
+	c->next_stale_ns = start + cost * (RELIST_STALE_FACTOR + 1);
 	if (r < 0)
 		c->stale = true;
 	return r;
@@ -897,9 +905,10 @@ int rulecache_refresh(struct rulecache *c)
 /*
  * Called on a miss. Lists when a change is pending (queued events
  * included: they arrive before any packet can meet the new rule) or when
- * force, and only as the rate limit allows: a chain binding's rules miss
- * on every packet, and a ruleset that changes all the time (kube-proxy)
- * would otherwise be listed for every timeline. True if it listed.
+ * force, and only as a rate limit allows: a chain binding's rules miss on
+ * every packet (the forced limit), and a ruleset that changes all the
+ * time (kube-proxy) would otherwise be listed for every timeline (the
+ * lighter limit for a pending change). True if it listed.
  */
 static bool relist_on_miss(struct rulecache *c, bool force)
 {
@@ -908,7 +917,7 @@ static bool relist_on_miss(struct rulecache *c, bool force)
 	drain(c);
 	if (!c->stale && !force)
 		return false;
-	if (now_ns() < c->next_forced_ns || !quiet_enough(c))
+	if (now_ns() < (c->stale ? c->next_stale_ns : c->next_forced_ns) || !quiet_enough(c))
 		return false;
 	return relist(c) == 0;
 }

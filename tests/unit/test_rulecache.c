@@ -455,7 +455,8 @@ static const char *list_counted(void *ctx)
 
 /*
  * A miss lists again, a stale cache too, but never more often than the
- * rate limit allows (11 times what a listing costs, at least 110 ms):
+ * rate limits allow (after a listing, a miss waits 11 times what it cost,
+ * at least 110 ms, and with a change pending twice, at least 20 ms):
  * chain bindings miss on every packet, and a ruleset that changes all
  * the time would be listed for every timeline.
  */
