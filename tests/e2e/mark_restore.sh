@@ -54,7 +54,7 @@ grep "^trace id $id " "$mon" >"$LAB_TMP/mon.id"
 rule_line=$(grep -n 'inet mangle prerouting rule ct direction reply meta mark set ct mark' \
 	"$LAB_TMP/mon.id" | cut -d: -f1)
 first_mark=$(grep -n 'meta mark 0x0000ca6c' "$LAB_TMP/mon.id" | head -1 | cut -d: -f1)
-[ -n "$rule_line" ] && [ -n "$first_mark" ] ||
+{ [ -n "$rule_line" ] && [ -n "$first_mark" ]; } ||
 	lab_fail "nft monitor trace shows no restoring rule or no mark: $(cat "$LAB_TMP/mon.id")"
 [ "$first_mark" -gt "$rule_line" ] ||
 	lab_fail "nft monitor trace shows the mark before the rule that set it"
