@@ -22,8 +22,8 @@ struct resolver {
 	void *ctx;
 	/*
 	 * A rule's text, NULL if unknown. The string outlives later calls and
-	 * re-lists; it dies only after its rule left the listing and
-	 * RULECACHE_MAX_DELETED later deletions pushed it out (rulecache.h).
+	 * re-lists until the explanation has been rendered: the daemon ends
+	 * the rule cache's epoch only before the next timeline (rulecache.h).
 	 */
 	const char *(*rule)(void *ctx, uint8_t family, const char *table, uint64_t handle,
 			    bool *ret_deleted);

@@ -9,7 +9,8 @@
  * Rule text and base-chain hooks by (family, table, handle/chain), from
  * libnftables' "nft -a -s list ruleset" text. Follows ruleset changes:
  * NFNLGRP_NFTABLES events mark it stale, and an unknown handle forces one
- * re-list (rate-limited). Rules that disappear keep their text, flagged
+ * re-list; every re-list but rulecache_sync() keeps to a rate limit set by
+ * what listing costs. Rules that disappear keep their text, flagged
  * deleted, up to RULECACHE_MAX_DELETED of them.
  */
 #define RULECACHE_MAX_RULES   65536
@@ -23,6 +24,16 @@ int rulecache_new(struct rulecache **ret);
 /* No kernel access at all: for tests, fed with rulecache_load_listing(). */
 int rulecache_new_offline(struct rulecache **ret);
 struct rulecache *rulecache_free(struct rulecache *c);
+
+/*
+ * For tests: an offline cache that lists again as the daemon's does (on a
+ * lookup that misses, at rulecache_refresh()), through list() instead of
+ * libnftables. list() returns the listing, valid until its next call, or
+ * NULL for a failed listing. rulecache_offline_changed() stands for a
+ * ruleset change event: the cache is stale from then on.
+ */
+void rulecache_offline_lister(struct rulecache *c, const char *(*list)(void *ctx), void *ctx);
+void rulecache_offline_changed(struct rulecache *c);
 
 /* Replace the contents with a listing; rules gone since are kept as deleted. */
 int rulecache_load_listing(struct rulecache *c, const char *listing);
@@ -45,17 +56,31 @@ int rulecache_sync(struct rulecache *c);
 int rulecache_refresh(struct rulecache *c);
 
 /*
+ * Lifetime of the strings handed out (rule texts, hook names): each stays
+ * valid until the next rulecache_epoch_end() or rulecache_free(), whatever
+ * lookups and re-lists come before it. A lookup that misses may re-list in
+ * the middle of an explanation, and a re-list may drop rules whose text
+ * that explanation already holds: what it drops is retired, not freed.
+ * After the epoch a text may live on (while its rule is listed, or among
+ * the last RULECACHE_MAX_DELETED rules deleted), but nothing promises it.
+ *
+ * End an epoch once nothing refers to the strings handed out before: the
+ * daemon does so before it explains the next timeline, its outputs (text,
+ * JSON, journal) of the last one being written. Without it, what re-lists
+ * retire is only freed by rulecache_free().
+ */
+void rulecache_epoch_end(struct rulecache *c);
+
+/*
  * Rule text without "# handle", NULL if unknown; *ret_deleted if gone.
- * The text survives later lookups and re-lists; it dies once its rule has
- * left the listing and RULECACHE_MAX_DELETED later deletions pushed it
- * out of the deleted ring, or at rulecache_free().
+ * Valid until the next rulecache_epoch_end() (see above).
  */
 const char *rulecache_rule(struct rulecache *c, uint8_t family, const char *table, uint64_t handle,
 			   bool *ret_deleted);
 /*
  * "prerouting", ... for a base chain; NULL for a regular or unknown chain.
- * A static string, except a hook keyword names.c does not know, which
- * lives until a re-list no longer lists its chain with that hook.
+ * A static string, except a hook keyword names.c does not know, which is
+ * valid until the next rulecache_epoch_end().
  */
 const char *rulecache_hook(struct rulecache *c, uint8_t family, const char *table,
 			   const char *chain);

@@ -50,7 +50,13 @@ struct tl_ct {
 	uint32_t state;
 };
 
-/* Headers as seen on entry to one base chain. */
+/*
+ * Headers as seen on entry to one base chain. The kernel sends headers,
+ * interfaces and conntrack with the chain's first event, and the mark
+ * with every event as it is after that event's rule: mark is the one
+ * before the chain's first event (the packet's previous event's, 0 if
+ * that had none), TRACE_HAS_MARK when it is not 0.
+ */
 struct tl_hdr {
 	const char *table, *chain; /* the base chain (interned) */
 	uint8_t family;
@@ -74,6 +80,14 @@ struct tl_step {
 	bool has_verdict;
 	int8_t hdr;  /* index into hdrs[], -1 if none */
 	int8_t base; /* hdrs[] of the base chain entry it is in, -1 unknown */
+	/*
+	 * The packet's mark as this event reported it (0 when it had none),
+	 * and whether it differs from the packet's previous event's: this
+	 * event's rule (or, for a chain's end or policy, a statement of a
+	 * rule that then did not match) changed it.
+	 */
+	bool mark_changed;
+	uint32_t mark;
 };
 
 struct timeline {
@@ -212,6 +226,12 @@ const struct tl_hdr *timeline_entry_hdr(const struct timeline *tl, int i);
 bool timeline_entry_begins(const struct timeline *tl, int i);
 /* The first step after the entry step i is in, n_steps after the last. */
 int timeline_entry_next(const struct timeline *tl, int i);
+/*
+ * Did step i change the packet's mark (to steps[i].mark)? *ret_from is
+ * the mark before, *ret_known false when the event before it was not
+ * kept (--max-events).
+ */
+bool timeline_mark_change(const struct timeline *tl, int i, uint32_t *ret_from, bool *ret_known);
 /* The first conntrack attributes the packet was seen with, NULL if none. */
 const struct tl_ct *timeline_first_ct(const struct timeline *tl);
 

@@ -51,6 +51,8 @@
 struct tl_slot {
 	struct timeline tl;
 	int8_t cur_base;
+	bool seen;	    /* an event of it was added */
+	uint32_t last_mark; /* the mark its latest event reported (0: none) */
 	uint32_t ring, fp;
 	int32_t hnext, prev, next, fpnext; /* hash, LRU and fingerprint links */
 	bool in_use, in_fp;
@@ -409,6 +411,9 @@ static int32_t create(struct timeline_table *t, uint32_t id, uint64_t now_ns)
 	tl->ids[0] = id;
 	tl->n_ids = 1;
 	slot_of(tl)->cur_base = NONE;
+	/* the last events go round the ring from its start: see linearize() */
+	slot_of(tl)->ring = 0;
+	slot_of(tl)->seen = false;
 	tl->first_ns = tl->last_ns = now_ns;
 	tl->seq = t->seq++;
 	slot_of(tl)->in_use = true;
@@ -460,6 +465,25 @@ static void forget_hdr(struct timeline *tl, int h)
 	}
 }
 
+/*
+ * The packet's mark as the kernel reported it with an event: it sends the
+ * mark as it is after the event's rule ran, and only when it is not 0.
+ */
+static uint32_t event_mark(const struct trace_event *ev)
+{
+	return ev->present & TRACE_HAS_MARK ? ev->mark : 0;
+}
+
+/*
+ * The mark before this event: as the packet's previous event reported
+ * it. The first event of a packet is our trace rule's, which changes no
+ * mark, so its own mark is the mark on arrival.
+ */
+static uint32_t mark_before(const struct timeline *tl, const struct trace_event *ev)
+{
+	return slot_of(tl)->seen ? slot_of(tl)->last_mark : event_mark(ev);
+}
+
 static int add_hdr(struct timeline_table *t, struct timeline *tl, const struct trace_event *ev,
 		   const char *table, const char *chain, bool own)
 {
@@ -482,10 +506,12 @@ static int add_hdr(struct timeline_table *t, struct timeline *tl, const struct t
 	h->pkt_valid = packet_parse(ev->nh, ev->nh_len, ev->th, ev->th_len, &h->pkt) == 0;
 	h->iif = ev->iif;
 	h->oif = ev->oif;
-	h->mark = ev->mark;
+	/* on entry: the chain's first event may be the rule that set it */
+	h->mark = mark_before(tl, ev);
 	h->oiftype = ev->oiftype;
-	h->present =
-		ev->present & (TRACE_HAS_IIF | TRACE_HAS_OIF | TRACE_HAS_MARK | TRACE_HAS_OIFTYPE);
+	h->present = ev->present & (TRACE_HAS_IIF | TRACE_HAS_OIF | TRACE_HAS_OIFTYPE);
+	if (h->mark)
+		h->present |= TRACE_HAS_MARK;
 	h->ct.present = ev->present & (TRACE_HAS_CT_ID | TRACE_HAS_CT_DIRECTION |
 				       TRACE_HAS_CT_STATUS | TRACE_HAS_CT_STATE);
 	h->ct.id = ev->ct_id;
@@ -521,6 +547,8 @@ static void add_step(struct timeline_table *t, struct timeline *tl, const struct
 	s->family = ev->family;
 	s->hdr = (int8_t)hdr;
 	s->base = slot_of(tl)->cur_base;
+	s->mark = event_mark(ev);
+	s->mark_changed = s->mark != mark_before(tl, ev);
 	/* A policy event names the policy, not a verdict: make it one. */
 	if (ev->present & TRACE_HAS_VERDICT) {
 		s->verdict = ev->verdict;
@@ -649,6 +677,8 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev, uint64
 	else if (ev->type == TRACE_TYPE_POLICY && (ev->present & TRACE_HAS_POLICY) &&
 		 ev->policy == NF_ACCEPT)
 		tl->own_accepted = true;
+	slot_of(tl)->last_mark = event_mark(ev);
+	slot_of(tl)->seen = true;
 
 	if ((ev->present & TRACE_HAS_VERDICT) && trace_verdict_is_final(ev->verdict)) {
 		tl->ended = true;
@@ -787,6 +817,23 @@ int timeline_entry_next(const struct timeline *tl, int i)
 		if (timeline_entry_begins(tl, i))
 			return i;
 	return tl->n_steps;
+}
+
+bool timeline_mark_change(const struct timeline *tl, int i, uint32_t *ret_from, bool *ret_known)
+{
+	const struct tl_step *s = &tl->steps[i];
+
+	if (!s->mark_changed)
+		return false;
+	/* a header event's entry mark is the one before it; else the step before */
+	*ret_known = true;
+	if (s->hdr >= 0)
+		*ret_from = tl->hdrs[s->hdr].mark;
+	else if (i > 0 && !(tl->steps_dropped && i == tl->gap_at))
+		*ret_from = tl->steps[i - 1].mark;
+	else
+		*ret_known = false;
+	return true;
 }
 
 const struct tl_ct *timeline_first_ct(const struct timeline *tl)

@@ -444,7 +444,8 @@ static void ask_vanish(const struct timeline *tl, const struct resolver *r,
 		.hook = bit,
 		.expected = expect,
 		.iif = (last->present & TRACE_HAS_IIF) ? last->iif : 0,
-		.mark = (last->present & TRACE_HAS_MARK) ? last->mark : 0,
+		/* as it left: a rule of the last chain may have set it */
+		.mark = tl->n_steps ? tl->steps[tl->n_steps - 1].mark : 0,
 	};
 	struct explain_nat n = { .before = last->pkt };
 	struct ruletext_tok t[RULETEXT_MAX_TOKENS];
@@ -536,6 +537,7 @@ struct hintctx {
 	const struct resolver *r;
 	struct explain *ex;
 	const struct tl_hdr *hdr; /* the packet as it was at this hook */
+	uint32_t mark;		  /* its mark where the rules looked at now ran */
 	unsigned int rules_read;
 	uint64_t handles[EXPLAIN_MAX_CHAIN_RULES];
 };
@@ -555,7 +557,7 @@ static bool quotable(const char *s)
  * this packet whatever the set holds (an ip6 key for an IPv4 packet, tcp
  * ports for udp): no hint; -1: not evaluated, reason set.
  */
-static int build_key(const struct explain_lookup *l, const struct tl_hdr *h,
+static int build_key(const struct explain_lookup *l, const struct tl_hdr *h, uint32_t mark,
 		     const struct resolver *r, char *buf, size_t len, char *reason, size_t rlen)
 {
 	const struct packet_info *p = &h->pkt;
@@ -640,9 +642,8 @@ static int build_key(const struct explain_lookup *l, const struct tl_hdr *h,
 			break;
 		}
 		case EXPLAIN_SEL_MARK:
-			/* the kernel sends the mark only when it is not 0 */
-			strbuf_add(buf, len, &off, "0x%08" PRIx32,
-				   h->present & TRACE_HAS_MARK ? h->mark : 0);
+			/* as the rule saw it: a rule before it may have changed it */
+			strbuf_add(buf, len, &off, "0x%08" PRIx32, mark);
 			break;
 		case EXPLAIN_SEL_UNSUPPORTED:
 			snprintf(reason, rlen, "key expression `%s` is not supported", l->expr);
@@ -675,7 +676,7 @@ static void check_lookup(struct hintctx *c, const struct tl_step *where, const c
 	else if (!c->hdr || !c->hdr->pkt_valid)
 		snprintf(reason, sizeof(reason), "the packet's headers at this hook are unknown");
 	else {
-		k = build_key(l, c->hdr, c->r, key, sizeof(key), reason, sizeof(reason));
+		k = build_key(l, c->hdr, c->mark, c->r, key, sizeof(key), reason, sizeof(reason));
 		if (k == 0)
 			return; /* cannot match this packet: not a set question */
 	}
@@ -791,6 +792,8 @@ static void find_hints(const struct timeline *tl, const struct resolver *r, stru
 		const struct tl_step *s = &tl->steps[i];
 		struct tl_frame *top = tl_walk_top(&w);
 
+		/* the rules before this event saw the mark the one before left */
+		c->mark = i > base ? tl->steps[i - 1].mark : c->hdr ? c->hdr->mark : s->mark;
 		if (s->type == TRACE_TYPE_POLICY) {
 			if (!w.st[0].done)
 				scan_skipped(c, s, w.st[0].chain, w.st[0].last, 0);

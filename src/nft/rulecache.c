@@ -22,14 +22,14 @@
 #include "rulecache.h"
 
 /*
- * Lifetime of returned strings. Rule text is one allocation per rule that
- * a re-list keeps as long as the rule is listed with the same text, so a
- * pointer from rulecache_rule() survives later lookups and re-lists: it
- * dies only when its rule has left the listing, has gone through the
- * deleted ring and been pushed out by RULECACHE_MAX_DELETED later
- * deletions (or by rulecache_free()). Hooks are static strings, except a
- * hook keyword this file does not know, which lives until a re-list no
- * longer lists its chain with that hook.
+ * Lifetime of returned strings (the contract is in rulecache.h). Rule text
+ * is one allocation per rule that a re-list keeps as long as the rule is
+ * listed with the same text; a rule that leaves the listing goes to the
+ * deleted ring. What the ring pushes out, and a chain entry a re-list
+ * drops (its name and hook), is not freed at once but retired: a re-list
+ * can run in the middle of one explanation (a lookup that misses), whose
+ * earlier lookups still hold those strings. Retired entries are freed at
+ * rulecache_epoch_end(), when the caller has rendered its explanation.
  */
 
 /* Chained hash tables: load factor at most 1 when full. */
@@ -45,6 +45,12 @@
  */
 #define RELIST_MIN_INTERVAL_NS (100ull * 1000 * 1000)
 #define RELIST_COST_FACTOR     10
+/*
+ * A packet met a rule the cache does not have while a change is pending
+ * (a rule just added): that is listed sooner, but still never more than
+ * half the time, however fast the ruleset changes.
+ */
+#define RELIST_STALE_FACTOR    1
 /* listings that take at least this long wait for a quiet ruleset */
 #define QUIET_FROM_COST_NS     (20ull * 1000 * 1000)
 /* rulecache_sync() waits for a quiet ruleset only when listing is this quick */
@@ -99,11 +105,14 @@ struct chain_entry {
 struct rulecache {
 	struct nft_ctx *nft;   /* NULL offline */
 	struct mnl_socket *nl; /* NULL offline */
+	/* offline, for tests: lists through this instead (rulecache_offline_lister) */
+	const char *(*list)(void *ctx);
+	void *list_ctx;
 	char *evbuf;
 
 	bool stale;
-	bool last_relist_failed;
 	uint64_t next_forced_ns; /* no forced re-list before */
+	uint64_t next_stale_ns;	 /* no re-list for a miss while stale before */
 	uint64_t changed_ns;	 /* the last ruleset change seen */
 	uint64_t cost_ns;	 /* what the last listing took */
 	uint32_t gen;
@@ -119,6 +128,10 @@ struct rulecache {
 	struct rule_entry *ring[RULECACHE_MAX_DELETED];
 	unsigned int ring_head;
 	unsigned int ndeleted;
+
+	/* Out of the cache, freed at rulecache_epoch_end(): linked by next. */
+	struct rule_entry *retired;
+	struct chain_entry *retired_chains;
 
 	/* The chain whose rules the listing is reporting, NULL if not kept. */
 	struct chain_entry *cur_chain;
@@ -233,7 +246,9 @@ static void deleted_push(struct rulecache *c, struct rule_entry *e)
 		struct rule_entry *oldest = c->ring[c->ring_head];
 
 		deleted_unlink(c, oldest);
-		free(oldest);
+		/* its text may be in use in the explanation under way */
+		oldest->next = c->retired;
+		c->retired = oldest;
 		c->ring_head = (c->ring_head + 1) % RULECACHE_MAX_DELETED;
 		c->ndeleted--;
 	}
@@ -267,6 +282,16 @@ static void chain_entry_free(struct chain_entry *e)
 {
 	free(e->handles);
 	free(e);
+}
+
+/* Out of the cache; its name and hook may be in use until the epoch ends. */
+static void chain_retire(struct rulecache *c, struct chain_entry *e)
+{
+	/* rulecache_chain_rules() promises the handles only until a re-list */
+	free(e->handles);
+	e->handles = NULL;
+	e->next = c->retired_chains;
+	c->retired_chains = e;
 }
 
 static bool is_nat_type(const char *type)
@@ -352,7 +377,7 @@ static int on_chain(void *data, const struct listing_table *t, const struct list
 	if (e) {
 		*pp = e->next;
 		c->nchains--;
-		chain_entry_free(e);
+		chain_retire(c, e);
 	}
 	/* Beyond the bound a chain is not kept: its hook shows as unknown. */
 	if (c->nchains >= RULECACHE_MAX_CHAINS)
@@ -426,7 +451,7 @@ static void sweep(struct rulecache *c)
 			}
 			*pp = ce->next;
 			c->nchains--;
-			chain_entry_free(ce);
+			chain_retire(c, ce);
 		}
 	}
 }
@@ -606,9 +631,12 @@ static void note_events(struct rulecache *c, size_t len)
 
 static void drain(struct rulecache *c)
 {
-	int fd = mnl_socket_get_fd(c->nl);
 	unsigned int i;
+	int fd;
 
+	if (!c->nl)
+		return;
+	fd = mnl_socket_get_fd(c->nl);
 	for (i = 0; i < DRAIN_MAX; i++) {
 		/* MSG_TRUNC: the real length, to notice a cut message. */
 		ssize_t n = recv(fd, c->evbuf, EVENT_BUF_SIZE, MSG_TRUNC);
@@ -643,10 +671,15 @@ static int relist(struct rulecache *c)
 	c->stale = false;
 	start = now_ns();
 
-	r = nft_run_cmd_from_buffer(c->nft, "list ruleset");
-	out = nft_ctx_get_output_buffer(c->nft);
-	/* Read to empty it; there is no one to show it to here. */
-	nft_ctx_get_error_buffer(c->nft);
+	if (c->nft) {
+		r = nft_run_cmd_from_buffer(c->nft, "list ruleset");
+		out = nft_ctx_get_output_buffer(c->nft);
+		/* Read to empty it; there is no one to show it to here. */
+		nft_ctx_get_error_buffer(c->nft);
+	} else {
+		out = c->list(c->list_ctx);
+		r = out ? 0 : -1;
+	}
 	if (r != 0) {
 		r = -EIO;
 		goto out;
@@ -658,7 +691,7 @@ out:
 	if (cost < RELIST_MIN_INTERVAL_NS / RELIST_COST_FACTOR)
 		cost = RELIST_MIN_INTERVAL_NS / RELIST_COST_FACTOR;
 	c->next_forced_ns = start + cost * (RELIST_COST_FACTOR + 1);
-	c->last_relist_failed = r < 0;
+	c->next_stale_ns = start + cost * (RELIST_STALE_FACTOR + 1);
 	if (r < 0)
 		c->stale = true;
 	return r;
@@ -686,6 +719,24 @@ int rulecache_new_offline(struct rulecache **ret)
 		return -ENOMEM;
 	*ret = c;
 	return 0;
+}
+
+/* Can it list the ruleset again: online, or offline with a test's lister. */
+static bool can_list(const struct rulecache *c)
+{
+	return c->nft || c->list;
+}
+
+void rulecache_offline_lister(struct rulecache *c, const char *(*list)(void *ctx), void *ctx)
+{
+	c->list = list;
+	c->list_ctx = ctx;
+}
+
+void rulecache_offline_changed(struct rulecache *c)
+{
+	c->stale = true;
+	c->changed_ns = now_ns();
 }
 
 int rulecache_new(struct rulecache **ret)
@@ -735,12 +786,29 @@ out:
 	return r;
 }
 
+void rulecache_epoch_end(struct rulecache *c)
+{
+	while (c->retired) {
+		struct rule_entry *e = c->retired;
+
+		c->retired = e->next;
+		free(e);
+	}
+	while (c->retired_chains) {
+		struct chain_entry *e = c->retired_chains;
+
+		c->retired_chains = e->next;
+		chain_entry_free(e);
+	}
+}
+
 struct rulecache *rulecache_free(struct rulecache *c)
 {
 	unsigned int i;
 
 	if (!c)
 		return NULL;
+	rulecache_epoch_end(c);
 	while (c->oldest) {
 		struct rule_entry *e = c->oldest;
 
@@ -822,7 +890,7 @@ int rulecache_sync(struct rulecache *c)
 
 int rulecache_refresh(struct rulecache *c)
 {
-	if (!c->nft || !c->stale)
+	if (!can_list(c) || !c->stale)
 		return 0;
 	/*
 	 * A big ruleset changing all the time would be listed before every
@@ -835,22 +903,21 @@ int rulecache_refresh(struct rulecache *c)
 }
 
 /*
- * Called on a miss. A pending change (queued events included) is listed
- * at once: its events arrive before any packet can meet the new rule, so
- * this finds it without waiting. Otherwise, and after a failed attempt,
- * only if force and the rate limit allows. True if it listed.
+ * Called on a miss. Lists when a change is pending (queued events
+ * included: they arrive before any packet can meet the new rule) or when
+ * force, and only as a rate limit allows: a chain binding's rules miss on
+ * every packet (the forced limit), and a ruleset that changes all the
+ * time (kube-proxy) would otherwise be listed for every timeline (the
+ * lighter limit for a pending change). True if it listed.
  */
 static bool relist_on_miss(struct rulecache *c, bool force)
 {
-	bool limited;
-
-	if (!c->nft)
+	if (!can_list(c))
 		return false;
 	drain(c);
-	if (!quiet_enough(c))
+	if (!c->stale && !force)
 		return false;
-	limited = now_ns() < c->next_forced_ns;
-	if (c->stale ? (c->last_relist_failed && limited) : (!force || limited))
+	if (now_ns() < (c->stale ? c->next_stale_ns : c->next_forced_ns) || !quiet_enough(c))
 		return false;
 	return relist(c) == 0;
 }

@@ -156,6 +156,23 @@ static void step_ref_json(struct jsonw *w, const struct timeline *tl, const stru
 	owner_json(w, "owner", &owner);
 }
 
+/* "mark_change": {"from": 0, "to": 51820} on the event that changed it */
+static void mark_change_json(struct jsonw *w, const struct timeline *tl, int i)
+{
+	uint32_t from;
+	bool known;
+
+	if (!timeline_mark_change(tl, i, &from, &known))
+		return;
+	jsonw_object_open(w, "mark_change");
+	if (known)
+		jsonw_uint(w, "from", from);
+	else
+		jsonw_null(w, "from");
+	jsonw_uint(w, "to", tl->steps[i].mark);
+	jsonw_object_close(w);
+}
+
 static void step_json(struct jsonw *w, const struct timeline *tl, const struct explain *ex, int i)
 {
 	const struct tl_step *s = &tl->steps[i];
@@ -164,6 +181,7 @@ static void step_json(struct jsonw *w, const struct timeline *tl, const struct e
 	step_ref_json(w, tl, ex, i);
 	jsonw_string(w, "hook", ex->hooks[i]);
 	jsonw_string(w, "target", s->target);
+	mark_change_json(w, tl, i);
 	if (s->hdr >= 0) {
 		const struct tl_hdr *h = &tl->hdrs[s->hdr];
 
@@ -594,6 +612,21 @@ static void indent(FILE *out, unsigned int depth)
 	fprintf(out, "%*s", (int)(6 + 2 * depth), "");
 }
 
+/* "; mark 0x0 -> 0xca6c" after the event that changed the packet's mark */
+static bool mark_change_text(FILE *out, const struct timeline *tl, int i)
+{
+	uint32_t from;
+	bool known;
+
+	if (!timeline_mark_change(tl, i, &from, &known))
+		return false;
+	if (known)
+		fprintf(out, "; mark 0x%" PRIx32 " -> 0x%" PRIx32, from, tl->steps[i].mark);
+	else
+		fprintf(out, "; mark now 0x%" PRIx32, tl->steps[i].mark);
+	return true;
+}
+
 /* A jump or goto into a chain whose only event is its end. */
 static bool jumped_into_nothing(const struct timeline *tl, int i)
 {
@@ -630,9 +663,11 @@ static int entry_text(FILE *out, const struct timeline *tl, const struct explain
 	}
 	for (int j = i; j < end; j++)
 		matched |= tl->steps[j].has_handle;
-	fprintf(out, "; policy: %s%s\n",
+	fprintf(out, "; policy: %s%s",
 		step_verdict_name(&tl->steps[end]) ? step_verdict_name(&tl->steps[end]) : "?",
 		matched ? "" : " (no rule matched)");
+	mark_change_text(out, tl, end);
+	fputc('\n', out);
 	return end;
 }
 
@@ -659,14 +694,26 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 				nat_text(out, tl, ex, &ex->nat[n]);
 		if (s->hdr >= 0)
 			policy_at = entry_text(out, tl, ex, i);
-		/* the dedent says it: back in the caller */
-		if (timeline_step_is_chain_end(s) || i == policy_at)
+		if (i == policy_at)
 			continue;
+		/* the dedent says it: back in the caller */
+		if (timeline_step_is_chain_end(s)) {
+			/* unless a statement of a rule that did not match changed the mark */
+			if (s->mark_changed) {
+				indent(out, depth[i]);
+				fputs("end of chain", out);
+				mark_change_text(out, tl, i);
+				fputc('\n', out);
+			}
+			continue;
+		}
 		indent(out, depth[i]);
 		if (s->type == TRACE_TYPE_POLICY) {
 			/* a policy whose chain's header was not kept */
-			fprintf(out, "policy: %s\n",
+			fprintf(out, "policy: %s",
 				step_verdict_name(s) ? step_verdict_name(s) : "?");
+			mark_change_text(out, tl, i);
+			fputc('\n', out);
 			continue;
 		}
 		step_name_text(out, tl, ex, i);
@@ -677,7 +724,8 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 			if (s->target && jump_owner_changes(s))
 				chain_owner_text(out, s, s->target);
 		}
-		if (jumped_into_nothing(tl, i)) {
+		mark_change_text(out, tl, i);
+		if (jumped_into_nothing(tl, i) && !tl->steps[i + 1].mark_changed) {
 			fputs(s->verdict == NFT_JUMP ? " (no rule matched there, returned)"
 						     : " (no rule matched there)",
 			      out);

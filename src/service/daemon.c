@@ -46,6 +46,8 @@ void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 	/* With --count, print exactly that many, even while flushing. */
 	if (d->opts->count && d->emitted >= d->opts->count)
 		return;
+	/* The last timeline is written: the rule texts it held may go. */
+	rulecache_epoch_end(d->rules);
 	/* A ruleset change since the last timeline: re-list before naming rules. */
 	r = rulecache_refresh(d->rules);
 	if (r < 0)

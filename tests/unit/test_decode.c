@@ -247,10 +247,8 @@ static void test_fixture_output_hook_starts_in_own_output_chain(void **state)
 static void test_truncated_and_corrupted_messages_never_crash(void **state)
 {
 	static const char *const names[] = {
-		"trace_drop.bin",
-		"trace_accept.bin",
-		"trace_ipv6.bin",
-		"trace_output.bin",
+		"trace_drop.bin",   "trace_accept.bin", "trace_ipv6.bin",
+		"trace_output.bin", "trace_mark.bin",
 	};
 	unsigned int refused = 0;
 

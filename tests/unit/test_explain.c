@@ -17,6 +17,7 @@
 #include <libmnl/libmnl.h>
 
 #include "explain.h"
+#include "format.h"
 #include "helpers.h"
 #include "rulecache.h"
 #include "timeline.h"
@@ -36,7 +37,18 @@ struct env {
 	unsigned int elem_queries;
 	struct timeline tl; /* the last timeline emitted */
 	bool have;
+	/* what the offline cache lists when it lists again, and how often it did */
+	const char *listing;
+	unsigned int lists;
 };
+
+static const char *r_list(void *ctx)
+{
+	struct env *e = ctx;
+
+	e->lists++;
+	return e->listing;
+}
 
 static const char *r_rule(void *ctx, uint8_t family, const char *table, uint64_t handle,
 			  bool *ret_deleted)
@@ -420,6 +432,70 @@ static void test_fixture_ct_watch_quiet_when_kernel_sends_ct(void **state)
 	feed_fixture(t, "trace_drop.bin");
 	assert_false(explain_ct_watch(&w, &e.tl, &r));
 	assert_true(w.seen);
+	timeline_table_free(t);
+	rulecache_free(e.rc);
+	free(rules);
+}
+
+/*
+ * A reply whose mark mangle prerouting restores with `meta mark set ct
+ * mark` (tests/fixtures/trace_mark.bin). The kernel sends the mark as it
+ * is after each event's rule, so that rule's own event, the chain's first,
+ * already carries 0xca6c. The packet came in unmarked, as `nft monitor
+ * trace` shows (the mark first on the policy line after the rule): the
+ * mark on entry is the previous event's, and the change is the rule's.
+ */
+static void test_fixture_mark_restored_by_first_rule_is_not_on_entry(void **state)
+{
+	struct env e = {};
+	struct timeline_table *t = new_table(&e);
+	char *rules = slurp("trace_mark.ruleset", NULL), *out = NULL;
+	const struct timeline *tl = &e.tl;
+	const struct tl_hdr *pre = NULL, *fwd = NULL;
+	struct resolver r;
+	struct explain ex;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	load_rules(&e, rules);
+	r = resolver_for(&e);
+	feed_fixture(t, "trace_mark.bin");
+	assert_true(e.have);
+	explain_timeline(tl, &r, &ex);
+	assert_int_equal(ex.sum.verdict, TL_VERDICT_ACCEPT);
+	for (int i = 0; i < tl->n_steps; i++) {
+		const struct tl_step *s = &tl->steps[i];
+
+		if (s->hdr >= 0 && strcmp(s->table, "mangle") == 0)
+			*(strcmp(s->chain, "prerouting") == 0 ? &pre : &fwd) = &tl->hdrs[s->hdr];
+	}
+	assert_non_null(pre);
+	assert_non_null(fwd);
+	/* entered mangle prerouting unmarked, mangle forward marked */
+	assert_false(pre->present & TRACE_HAS_MARK);
+	assert_int_equal(pre->mark, 0);
+	assert_true(fwd->present & TRACE_HAS_MARK);
+	assert_int_equal(fwd->mark, 0xca6c);
+	assert_false(ex.sum.packet->present & TRACE_HAS_MARK);
+
+	f = open_memstream(&out, &len);
+	assert_int_equal(format_text(f, tl, &ex), 0);
+	fclose(f);
+	/* the change at the rule that made it, and nowhere else */
+	assert_non_null(strstr(out,
+			       "      rule `ct direction reply meta mark set ct mark` (handle 3): "
+			       "continue; mark 0x0 -> 0xca6c\n"));
+	assert_null(strstr(strstr(out, "-> 0xca6c") + 1, "-> 0x"));
+	assert_null(strstr(out, "iif lan0 mark"));
+	free(out);
+
+	f = open_memstream(&out, &len);
+	assert_int_equal(format_json_line(f, tl, &ex), 0);
+	fclose(f);
+	assert_non_null(strstr(out, "\"mark_change\":{\"from\":0,\"to\":51820}"));
+	assert_null(strstr(strstr(out, "mark_change") + 1, "mark_change"));
+	free(out);
 	timeline_table_free(t);
 	rulecache_free(e.rc);
 	free(rules);
@@ -953,6 +1029,93 @@ static void test_kube_service_named_by_element_comment(void **state)
 	rulecache_free(e.rc);
 }
 
+/*
+ * Rule R's table is deleted along with more rules than the deleted ring
+ * keeps, while the cache is stale. A packet meets R (still in the cache),
+ * then a rule no listing has (a chain binding's): the miss lists again,
+ * which pushes R out of the ring. R's text must live on until the
+ * explanation has been rendered (ASan sees it otherwise), and a second
+ * change right after must wait for the re-list rate limit.
+ */
+#define FILLERS 1100
+static void test_text_outlives_a_relist_during_its_explanation(void **state)
+{
+	static const char keep_table[] =
+		"table inet keep { # handle 9\n"
+		"\tchain fwd { # handle 1\n"
+		"\t\ttype filter hook forward priority filter; policy accept;\n"
+		"\t\tmeta l4proto tcp counter # handle 3\n"
+		"\t}\n"
+		"}\n";
+	struct env e = {};
+	struct timeline_table *t = new_table(&e);
+	size_t cap = 256 + FILLERS * 48 + sizeof(keep_table), off;
+	char *before = malloc(cap), buf[512];
+	struct test_pkt p, f;
+	struct trace_event ev;
+	struct resolver r;
+	struct explain ex;
+
+	(void)state;
+	assert_non_null(before);
+	off = (size_t)snprintf(before, cap,
+			       "table inet vict { # handle 7\n"
+			       "\tchain pre { # handle 1\n"
+			       "\t\ttype filter hook prerouting priority filter; policy accept;\n"
+			       "\t\ttcp dport 22 counter comment \"R, about to go\" # handle 2\n"
+			       "\t}\n"
+			       "}\n"
+			       "table inet fill { # handle 8\n"
+			       "\tchain c { # handle 1\n");
+	for (unsigned int i = 0; i < FILLERS; i++)
+		off += (size_t)snprintf(before + off, cap - off,
+					"\t\ttcp dport %u counter # handle %u\n", 1000 + i, 2 + i);
+	snprintf(before + off, cap - off, "\t}\n}\n%s", keep_table);
+	load_rules(&e, before);
+	rulecache_offline_lister(e.rc, r_list, &e);
+	e.listing = keep_table;
+	/* `delete table inet vict; delete table inet fill`, not listed yet */
+	rulecache_offline_changed(e.rc);
+	r = resolver_for(&e);
+
+	test_ipv4_tcp(&p, "198.51.100.2", 40000, "203.0.113.10", 22, 0x02);
+	test_ipv4_tcp(&f, "198.51.100.2", 40000, "203.0.113.10", 22, 0x02);
+	for (uint32_t id = 11; id <= 12; id++) {
+		own(t, id, &p);
+		ev = test_with_pkt(test_rule(id, "vict", "pre", 2, NFT_CONTINUE, NULL), &p, 2, 0);
+		timeline_add(t, &ev, 0);
+		ev = test_policy(id, "vict", "pre", NF_ACCEPT);
+		timeline_add(t, &ev, 0);
+		/* a chain binding's rule: its handle is in no listing */
+		ev = test_with_pkt(test_rule(id, "keep", "fwd", 77, NF_ACCEPT, NULL), &f, 2, 3);
+		timeline_add(t, &ev, 0);
+		timeline_flush(t);
+		explain_timeline(&e.tl, &r, &ex);
+		if (id == 11) {
+			/* the miss listed again, and R left the deleted ring */
+			assert_int_equal(e.lists, 1);
+			explain_step_str(&e.tl.steps[0], &ex.rules[0], true, buf, sizeof(buf));
+			assert_non_null(strstr(buf, "tcp dport 22 counter"));
+			assert_non_null(strstr(buf, "R, about to go"));
+			explain_cause_str(&e.tl, &ex, buf, sizeof(buf));
+			assert_non_null(strstr(buf, "handle 77"));
+			/* rendered: what it handed out may go now */
+			rulecache_epoch_end(e.rc);
+			/* another change at once: within the rate limit, no listing */
+			rulecache_offline_changed(e.rc);
+		} else {
+			assert_int_equal(e.lists, 1);
+			/* R is gone for good now, and says so */
+			assert_null(ex.rules[0].text);
+			explain_step_str(&e.tl.steps[0], &ex.rules[0], true, buf, sizeof(buf));
+			assert_non_null(strstr(buf, "rule handle 2 (unknown)"));
+		}
+	}
+	timeline_table_free(t);
+	rulecache_free(e.rc);
+	free(before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -963,6 +1126,7 @@ int main(void)
 		cmocka_unit_test(test_fixture_drop_hint_names_the_missing_pair),
 		cmocka_unit_test(test_fixture_accept_lists_accepts_and_asks_nothing),
 		cmocka_unit_test(test_fixture_ct_watch_quiet_when_kernel_sends_ct),
+		cmocka_unit_test(test_fixture_mark_restored_by_first_rule_is_not_on_entry),
 		cmocka_unit_test(test_policy_drop_scans_base_and_returned_chains),
 		cmocka_unit_test(test_goto_path_and_reject_with_comment),
 		cmocka_unit_test(test_goto_returns_to_the_caller_of_the_jump),
@@ -972,6 +1136,7 @@ int main(void)
 		cmocka_unit_test(test_outside_ruleset_only_when_later_hooks_have_chains),
 		cmocka_unit_test(test_ct_watch_fires_once_without_ct_attributes),
 		cmocka_unit_test(test_kube_service_named_by_element_comment),
+		cmocka_unit_test(test_text_outlives_a_relist_during_its_explanation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

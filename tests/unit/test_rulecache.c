@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -412,6 +413,80 @@ static void test_oldest_deleted_rules_go_first(void **state)
 	rulecache_free(c);
 }
 
+/*
+ * A text the deleted ring pushes out stays readable until the epoch ends
+ * (rulecache.h): an explanation may still hold it when a lookup's re-list
+ * drops it.
+ */
+static void test_text_pushed_out_lives_until_the_epoch_ends(void **state)
+{
+	const unsigned int n = RULECACHE_MAX_DELETED + 6;
+	struct rulecache *c = cache_with(NULL);
+	char *text = make_listing(0, n, 1000);
+	const char *first;
+
+	(void)state;
+	assert_int_equal(rulecache_load_listing(c, text), 0);
+	free(text);
+	first = rulecache_rule(c, NFPROTO_IPV4, "big", 1000, NULL);
+	assert_non_null(first);
+	text = make_listing(0, 0, 0);
+	assert_int_equal(rulecache_load_listing(c, text), 0);
+	free(text);
+	/* gone from the cache, not from memory: ASan checks the read */
+	assert_null(rulecache_rule(c, NFPROTO_IPV4, "big", 1000, NULL));
+	assert_string_equal(first, "ip saddr 192.0.2.0 counter comment \"r1000\"");
+	rulecache_epoch_end(c);
+	rulecache_free(c);
+}
+
+struct lister {
+	const char *text;
+	unsigned int n;
+};
+
+static const char *list_counted(void *ctx)
+{
+	struct lister *l = ctx;
+
+	l->n++;
+	return l->text;
+}
+
+/*
+ * A miss lists again, a stale cache too, but never more often than the
+ * rate limits allow (after a listing, a miss waits 11 times what it cost,
+ * at least 110 ms, and with a change pending twice, at least 20 ms):
+ * chain bindings miss on every packet, and a ruleset that changes all
+ * the time would be listed for every timeline.
+ */
+static void test_miss_lists_again_only_as_the_rate_limit_allows(void **state)
+{
+	struct rulecache *c = cache_with("ruleset.txt");
+	struct lister l = { .text = read_fixture("ruleset.txt") };
+	unsigned int i;
+
+	(void)state;
+	rulecache_offline_lister(c, list_counted, &l);
+	/* never listed through the lister yet: a miss lists */
+	assert_null(rulecache_rule(c, NFPROTO_INET, "filter", 999, NULL));
+	assert_int_equal(l.n, 1);
+	/* a change at once: neither a miss nor a refresh lists yet */
+	rulecache_offline_changed(c);
+	assert_null(rulecache_rule(c, NFPROTO_INET, "filter", 998, NULL));
+	assert_int_equal(rulecache_refresh(c), 0);
+	assert_int_equal(l.n, 1);
+	/* ... but soon after */
+	for (i = 0; i < 200 && l.n == 1; i++) {
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+		rulecache_rule(c, NFPROTO_INET, "filter", 997, NULL);
+	}
+	assert_int_equal(l.n, 2);
+	assert_live(c, NFPROTO_INET, "filter", 11, "ct state established,related accept");
+	rulecache_free(c);
+	free((char *)l.text);
+}
+
 static void test_rules_over_limit_are_dropped_not_others(void **state)
 {
 	const unsigned int n = RULECACHE_MAX_RULES + 3;
@@ -482,6 +557,8 @@ int main(void)
 		cmocka_unit_test(test_recreated_table_reuses_handles_with_new_text),
 		cmocka_unit_test(test_chain_gone_from_listing_has_no_hook),
 		cmocka_unit_test(test_oldest_deleted_rules_go_first),
+		cmocka_unit_test(test_text_pushed_out_lives_until_the_epoch_ends),
+		cmocka_unit_test(test_miss_lists_again_only_as_the_rate_limit_allows),
 		cmocka_unit_test(test_rules_over_limit_are_dropped_not_others),
 		cmocka_unit_test(test_chains_over_limit_are_dropped),
 		cmocka_unit_test(test_offline_cache_has_no_fd_and_refresh_is_noop),

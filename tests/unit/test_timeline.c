@@ -508,6 +508,111 @@ static void test_configured_event_cap_is_honoured(void **state)
 }
 
 /*
+ * A slot used again starts its ring of last events afresh: a packet that
+ * outgrew the cap before must not shift the next one's kept tail.
+ */
+static void test_reused_slot_keeps_the_last_events_in_order(void **state)
+{
+	struct seen s;
+	struct timeline_config cfg = {
+		.own_table = OWN,
+		.own_family = NFPROTO_INET,
+		.max_inflight = 1, /* every packet gets the same slot */
+		.max_steps = 5,
+		.idle_ns = 80 * MS,
+		.emit = record,
+		.emit_ctx = &s,
+	};
+	struct timeline_table *t;
+	struct test_pkt p;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(timeline_table_new(&cfg, &t), 0);
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 80, 0x02);
+	for (uint32_t id = 1; id <= 2; id++) {
+		/*
+		 * 9 rules and a drop, then 5 and a drop: the second packet
+		 * overwrites one of its last three, which must be the oldest.
+		 */
+		unsigned int rules = id == 1 ? 9 : 5;
+
+		own_start(t, id, &p, 0);
+		for (unsigned int i = 0; i < rules; i++)
+			add(t, test_rule(id, "filter", "input", 100 + i, NFT_CONTINUE, NULL), 0);
+		add(t, test_rule(id, "filter", "input", 99, NF_DROP, NULL), 0);
+	}
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.tl[0].steps_dropped, 5);
+	assert_int_equal(s.tl[1].steps_dropped, 1);
+	for (unsigned int k = 0; k < 2; k++) {
+		const struct timeline *tl = &s.tl[k];
+		uint64_t last = k == 0 ? 108 : 104; /* the last counter rule */
+
+		assert_int_equal(tl->n_steps, 5);
+		assert_int_equal(tl->gap_at, 2);
+		assert_int_equal(tl->steps[0].handle, 100);
+		assert_int_equal(tl->steps[1].handle, 101);
+		assert_int_equal(tl->steps[2].handle, last - 1);
+		assert_int_equal(tl->steps[3].handle, last);
+		assert_int_equal(tl->steps[4].handle, 99);
+	}
+	timeline_table_free(t);
+}
+
+/*
+ * The kernel sends the mark with every event, as it is after the event's
+ * rule. A chain's entry mark is the previous event's; the change belongs
+ * to the event that first shows it, a policy too (a rule's statement ran,
+ * then the rule did not match).
+ */
+static void test_mark_on_entry_is_the_previous_events(void **state)
+{
+	struct seen s;
+	struct timeline_table *t = table(&s, 4);
+	struct test_pkt p;
+	struct trace_event ev;
+	uint32_t from;
+	bool known;
+
+	(void)state;
+	test_ipv4_tcp(&p, "198.51.100.2", 1, "198.51.100.1", 80, 0x02);
+	/* arrived with mark 5 */
+	ev = test_with_pkt(test_rule(1, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), &p, 2, 0);
+	ev.present |= TRACE_HAS_MARK;
+	ev.mark = 5;
+	add(t, ev, 0);
+	/* mangle's first rule sets 7 */
+	ev = test_with_pkt(test_rule(1, "mangle", "pre", 3, NFT_CONTINUE, NULL), &p, 2, 0);
+	ev.present |= TRACE_HAS_MARK;
+	ev.mark = 7;
+	add(t, ev, 0);
+	/* mark cleared by a rule that then did not match: seen at the policy */
+	ev = test_policy(1, "mangle", "pre", NF_ACCEPT);
+	add(t, ev, 0);
+	ev = test_with_pkt(test_rule(1, "filter", "input", 4, NF_DROP, NULL), &p, 2, 0);
+	add(t, ev, 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.tl[0].n_steps, 3);
+	/* the packet as first seen, and mangle's entry: mark 5 */
+	assert_int_equal(s.tl[0].hdrs[0].mark, 5);
+	assert_true(s.tl[0].hdrs[0].present & TRACE_HAS_MARK);
+	assert_int_equal(s.tl[0].hdrs[s.tl[0].steps[0].hdr].mark, 5);
+	assert_true(timeline_mark_change(&s.tl[0], 0, &from, &known));
+	assert_true(known);
+	assert_int_equal(from, 5);
+	assert_int_equal(s.tl[0].steps[0].mark, 7);
+	assert_true(timeline_mark_change(&s.tl[0], 1, &from, &known));
+	assert_int_equal(from, 7);
+	assert_int_equal(s.tl[0].steps[1].mark, 0);
+	/* filter input entered unmarked, and its drop changed nothing */
+	assert_int_equal(s.tl[0].hdrs[s.tl[0].steps[2].hdr].mark, 0);
+	assert_false(s.tl[0].hdrs[s.tl[0].steps[2].hdr].present & TRACE_HAS_MARK);
+	assert_false(timeline_mark_change(&s.tl[0], 2, &from, &known));
+	timeline_table_free(t);
+}
+
+/*
  * After an overrun report, packets seen before the socket is empty may
  * miss events even if they end with a verdict; packets after it do not.
  */
@@ -850,6 +955,8 @@ int main(void)
 		cmocka_unit_test(test_own_table_of_other_family_is_not_ours),
 		cmocka_unit_test(test_flush_emits_in_order_of_activity),
 		cmocka_unit_test(test_configured_event_cap_is_honoured),
+		cmocka_unit_test(test_reused_slot_keeps_the_last_events_in_order),
+		cmocka_unit_test(test_mark_on_entry_is_the_previous_events),
 		cmocka_unit_test(test_overrun_window_marks_packets_until_socket_empty),
 		cmocka_unit_test(test_bad_config_refused),
 	};
