@@ -173,23 +173,31 @@ static const char *martian4(const uint8_t *a, bool src)
 	return NULL;
 }
 
+/* Forwarding off for this packet? Then what says so, in what: "KNOB is 0 ..." */
 static bool forwarding_off(const struct vanish_query *q, const struct vanish_facts *f, char *what,
 			   size_t len)
 {
 	if (q->pkt.l3 == 4) {
 		if (f->ip_forward == 0) {
-			snprintf(what, len, "net.ipv4.ip_forward");
+			snprintf(what, len, "net.ipv4.ip_forward is 0 in this namespace");
 			return true;
 		}
 		if (f->fwd_iif == 0 && f->iifname[0]) {
-			snprintf(what, len, "net.ipv4.conf.%s.forwarding", f->iifname);
+			snprintf(what, len, "net.ipv4.conf.%s.forwarding is 0 in this namespace",
+				 f->iifname);
 			return true;
 		}
 		return false;
 	}
 	/* ip6_forward() looks at conf.all, and since 6.17 the input's force_forwarding */
 	if (f->fwd_all == 0 && f->force_fwd_iif <= 0) {
-		snprintf(what, len, "net.ipv6.conf.all.forwarding");
+		/* RTM_GETNETCONF does not carry force_forwarding (6.18): /proc/sys only */
+		if (f->force_fwd_iif < 0 && f->iifname[0])
+			snprintf(what, len,
+				 "net.ipv6.conf.all.forwarding is 0 in this namespace (net.ipv6.conf.%s.force_forwarding, which would forward it anyway, could not be read)",
+				 f->iifname);
+		else
+			snprintf(what, len, "net.ipv6.conf.all.forwarding is 0 in this namespace");
 		return true;
 	}
 	return false;
@@ -338,7 +346,7 @@ static void decide_local(const struct vanish_query *q, const struct vanish_facts
 static void decide_prerouting(const struct vanish_query *q, const struct vanish_facts *f,
 			      struct vanish_result *ret)
 {
-	char src[PACKET_ADDRSTRLEN], dst[PACKET_ADDRSTRLEN], from[64], knob[64];
+	char src[PACKET_ADDRSTRLEN], dst[PACKET_ADDRSTRLEN], from[64], knob[200];
 	const char *m;
 
 	packet_addr_str(&q->pkt, true, src, sizeof(src));
@@ -353,7 +361,7 @@ static void decide_prerouting(const struct vanish_query *q, const struct vanish_
 	if (f->input.err == 0) {
 		if (f->input.type == RTN_UNICAST && forwarding_off(q, f, knob, sizeof(knob))) {
 			result(ret, VANISH_FORWARDING_OFF,
-			       "not forwarded: %s is 0 in this namespace", knob);
+			       "not forwarded: %s", knob);
 			return;
 		}
 		/*
@@ -421,7 +429,7 @@ static void decide_prerouting(const struct vanish_query *q, const struct vanish_
 		return;
 	}
 	if (f->to_dst.type == RTN_UNICAST && forwarding_off(q, f, knob, sizeof(knob))) {
-		result(ret, VANISH_FORWARDING_OFF, "not forwarded: %s is 0 in this namespace",
+		result(ret, VANISH_FORWARDING_OFF, "not forwarded: %s",
 		       knob);
 		return;
 	}

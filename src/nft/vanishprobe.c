@@ -436,17 +436,10 @@ static int socket_lookup(struct vanishprobe *v, const struct vanish_query *q)
 
 /* ---- RTM_GETNETCONF ---- */
 
-/*
- * NETCONFA_FORCE_FORWARDING (ipv6 conf.IIF.force_forwarding) came with the
- * sysctl in 6.17, after Debian 12's headers.
- */
-#ifndef NETCONFA_FORCE_FORWARDING
-#define NETCONFA_FORCE_FORWARDING (NETCONFA_BC_FORWARDING + 1)
-#endif
 
 struct netconf_reply {
 	bool got;
-	int forwarding, rp_filter, force_forwarding; /* -1: not in the answer */
+	int forwarding, rp_filter; /* -1: not in the answer */
 };
 
 static int netconf_attr_cb(const struct nlattr *a, void *data)
@@ -461,9 +454,6 @@ static int netconf_attr_cb(const struct nlattr *a, void *data)
 		break;
 	case NETCONFA_RP_FILTER:
 		nr->rp_filter = (int)mnl_attr_get_u32(a);
-		break;
-	case NETCONFA_FORCE_FORWARDING:
-		nr->force_forwarding = (int)mnl_attr_get_u32(a);
 		break;
 	default:
 		break;
@@ -503,11 +493,28 @@ static int netconf_get(struct vanishprobe *v, uint8_t l3, int ifindex, struct ne
 	ncm->ncm_family = l3 == 4 ? AF_INET : AF_INET6;
 	mnl_attr_put_u32(nlh, NETCONFA_IFINDEX, (uint32_t)ifindex);
 	ret->got = false;
-	ret->forwarding = ret->rp_filter = ret->force_forwarding = -1;
+	ret->forwarding = ret->rp_filter = -1;
 	r = transact(v, v->rt, nlh, netconf_cb, ret);
 	if (r == 0 && !ret->got)
 		r = -EIO;
 	return r;
+}
+
+/*
+ * net.ipv6.conf.IIF.force_forwarding (6.17): netconf does not carry it
+ * (6.18, checked), so /proc/sys. A kernel without the knob has the file
+ * missing while /proc/sys/net/ipv6 exists: off. Without /proc/sys (the
+ * unit's ProcSubset=pid), -1: not known.
+ */
+static int force_forwarding(const char *ifname)
+{
+	int val = -1;
+
+	if (plain_ifname(ifname))
+		val = sysctl_int("/proc/sys/net/ipv6/conf/%s/force_forwarding", ifname);
+	if (val < 0 && access("/proc/sys/net/ipv6/conf", F_OK) == 0)
+		val = 0;
+	return val;
 }
 
 /*
@@ -526,7 +533,7 @@ static void read_sysctls(struct vanishprobe *v, const struct vanish_query *q,
 	if (r == 0 && q->iif)
 		r = netconf_get(v, q->pkt.l3, (int)q->iif, &iif);
 	else
-		iif.forwarding = iif.rp_filter = iif.force_forwarding = -1;
+		iif.forwarding = iif.rp_filter = -1;
 	if (r < 0) {
 		v->stats.netconf_failed++;
 		read_proc_sysctls(q, f);
@@ -540,7 +547,7 @@ static void read_sysctls(struct vanishprobe *v, const struct vanish_query *q,
 		f->rp_all = all.rp_filter;
 		f->rp_iif = iif.rp_filter;
 	} else {
-		f->force_fwd_iif = iif.force_forwarding;
+		f->force_fwd_iif = force_forwarding(f->iifname);
 	}
 }
 

@@ -23,6 +23,8 @@ NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 . "$TESTS_DIR/lib/lab.sh"
 # shellcheck source=../lib/journald.sh
 . "$TESTS_DIR/lib/journald.sh"
+# shellcheck source=../lib/procsubset.sh
+. "$TESTS_DIR/lib/procsubset.sh"
 lab_skip_unless_possible
 if ! ldd "$NATTRACED" 2>/dev/null | grep -q libsystemd; then
 	echo "SKIP: nattraced built without journal support" >&2
@@ -81,26 +83,20 @@ run_case()
 
 	LAB_RUN=$((${LAB_RUN:-0} + 1))
 	LAB_OUT=$LAB_TMP/out.$LAB_RUN LAB_ERR=$LAB_TMP/err.$LAB_RUN
-	LAB_ARGS="--output journal --match $match --count 1 $* ($mode)"
 	if [ "$mode" = subset ]; then
-		# shellcheck disable=SC2016
-		jd_exec ip netns exec "$LAB_ROUTER" unshare -m --propagation private sh -c '
-			mount -t proc -o subset=pid proc /proc || exit 90
-			[ ! -e /proc/sys/net/ipv4/ip_forward ] || exit 91
-			exec timeout -s KILL 45 "$@"' sh \
-			"$NATTRACED" --output journal --match "$match" --count 1 --timeout 15 "$@" \
-			>"$LAB_OUT" 2>"$LAB_ERR" </dev/null &
+		PS_PREFIX=(jd_exec)
+		ps_daemon_start --output journal --match "$match" --count 1 --timeout 15 "$@"
 	else
 		jd_exec ip netns exec "$LAB_ROUTER" timeout -s KILL 45 "$NATTRACED" \
 			--output journal --match "$match" --count 1 --timeout 15 "$@" \
 			>"$LAB_OUT" 2>"$LAB_ERR" </dev/null &
+		LAB_DAEMON_PID=$!
 	fi
-	LAB_DAEMON_PID=$!
+	LAB_ARGS="--output journal --match $match --count 1 $* ($mode)"
 	lab_daemon_ready
 	lab_syn "$addr" "$port"
 	lab_daemon_wait
-	[ "$LAB_RC" = 90 ] && lab_fail "$what: cannot mount /proc subset=pid"
-	[ "$LAB_RC" = 91 ] && lab_fail "$what: /proc subset=pid still shows /proc/sys"
+	ps_expect_mounted
 	lab_expect_rc 0
 	ENTRIES=$((ENTRIES + 1))
 	jd_wait_entries "$ENTRIES" MESSAGE_ID=5ec034376eec4a589f7f395bb4e2c33d ||

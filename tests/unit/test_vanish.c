@@ -69,6 +69,7 @@ static struct vanish_facts healthy(void)
 	snprintf(f.iifname, sizeof(f.iifname), "wan0");
 	f.ip_forward = f.fwd_all = f.fwd_iif = 1;
 	f.rp_all = f.rp_iif = 0;
+	f.force_fwd_iif = 0;
 	route(&f.input, 0, RTN_UNICAST, LAN0, "lan0");
 	route(&f.to_dst, 0, RTN_UNICAST, LAN0, "lan0");
 	route(&f.to_src, 0, RTN_UNICAST, WAN0, "wan0");
@@ -123,6 +124,10 @@ static void test_ipv6_forwarding_off_with_a_good_route(void **state)
 	f.ip_forward = -1;
 	expect(&q, &f, VANISH_FORWARDING_OFF,
 	       "not forwarded: net.ipv6.conf.all.forwarding is 0 in this namespace");
+	/* force_forwarding not readable (no /proc/sys): said, not guessed */
+	f.force_fwd_iif = -1;
+	expect(&q, &f, VANISH_FORWARDING_OFF,
+	       "not forwarded: net.ipv6.conf.all.forwarding is 0 in this namespace (net.ipv6.conf.wan0.force_forwarding, which would forward it anyway, could not be read)");
 	/* 6.17's force_forwarding on the input interface forwards anyway */
 	f.force_fwd_iif = 1;
 	expect(&q, &f, VANISH_UNKNOWN,
