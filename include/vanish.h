@@ -56,9 +56,9 @@ struct vanish_query {
 	 * where conntrack runs): evidence that cannot race a socket's life.
 	 * A reply, or a packet of an established connection, had a socket.
 	 */
-	bool ct_known;	  /* ct_new and ct_reply are the kernel's */
-	bool ct_new;	  /* ct state new (and no other bit) */
-	bool ct_reply;	  /* ct direction reply */
+	bool ct_known; /* ct_new and ct_reply are the kernel's */
+	bool ct_new;   /* ct state new (and no other bit) */
+	bool ct_reply; /* ct direction reply */
 };
 
 /* -1 in a sysctl: not read (no such file, or not asked). */

@@ -41,10 +41,10 @@ struct vanishprobe *vanishprobe_free(struct vanishprobe *v);
 void vanishprobe_resolver(struct vanishprobe *v, struct resolver *r);
 
 struct vanishprobe_stats {
-	unsigned long checks;  /* timelines checked with the kernel */
-	unsigned long queries; /* netlink queries sent */
-	unsigned long cached;  /* answered from the last second's answers */
-	unsigned long limited; /* refused by the rate limit */
+	unsigned long checks;	      /* timelines checked with the kernel */
+	unsigned long queries;	      /* netlink queries sent */
+	unsigned long cached;	      /* answered from the last second's answers */
+	unsigned long limited;	      /* refused by the rate limit */
 	unsigned long netconf_failed; /* RTM_GETNETCONF failed: /proc/sys read */
 };
 const struct vanishprobe_stats *vanishprobe_stats(const struct vanishprobe *v);

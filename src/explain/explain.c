@@ -457,8 +457,9 @@ static void ask_vanish(const struct timeline *tl, const struct resolver *r,
 	/* conntrack's word on the packet, as the kernel sent it (6.16+) */
 	if (last->ct.present & TRACE_HAS_CT_STATE) {
 		q.ct_known = true;
-		q.ct_new = (last->ct.state & TRACE_CT_STATE_NEW) &&
-			   !(last->ct.state & (TRACE_CT_STATE_ESTABLISHED | TRACE_CT_STATE_RELATED));
+		q.ct_new =
+			(last->ct.state & TRACE_CT_STATE_NEW) &&
+			!(last->ct.state & (TRACE_CT_STATE_ESTABLISHED | TRACE_CT_STATE_RELATED));
 		q.ct_reply = (last->ct.present & TRACE_HAS_CT_DIRECTION) && last->ct.direction;
 	}
 	i = find_nat_rule(tl, ex, timeline_entry_start(tl, tl->n_steps - 1, NULL), tl->n_steps,

@@ -193,9 +193,10 @@ static bool forwarding_off(const struct vanish_query *q, const struct vanish_fac
 	if (f->fwd_all == 0 && f->force_fwd_iif <= 0) {
 		/* RTM_GETNETCONF does not carry force_forwarding (6.18): /proc/sys only */
 		if (f->force_fwd_iif < 0 && f->iifname[0])
-			snprintf(what, len,
-				 "net.ipv6.conf.all.forwarding is 0 in this namespace (net.ipv6.conf.%s.force_forwarding, which would forward it anyway, could not be read)",
-				 f->iifname);
+			snprintf(
+				what, len,
+				"net.ipv6.conf.all.forwarding is 0 in this namespace (net.ipv6.conf.%s.force_forwarding, which would forward it anyway, could not be read)",
+				f->iifname);
 		else
 			snprintf(what, len, "net.ipv6.conf.all.forwarding is 0 in this namespace");
 		return true;
@@ -360,8 +361,7 @@ static void decide_prerouting(const struct vanish_query *q, const struct vanish_
 	}
 	if (f->input.err == 0) {
 		if (f->input.type == RTN_UNICAST && forwarding_off(q, f, knob, sizeof(knob))) {
-			result(ret, VANISH_FORWARDING_OFF,
-			       "not forwarded: %s", knob);
+			result(ret, VANISH_FORWARDING_OFF, "not forwarded: %s", knob);
 			return;
 		}
 		/*
@@ -429,8 +429,7 @@ static void decide_prerouting(const struct vanish_query *q, const struct vanish_
 		return;
 	}
 	if (f->to_dst.type == RTN_UNICAST && forwarding_off(q, f, knob, sizeof(knob))) {
-		result(ret, VANISH_FORWARDING_OFF, "not forwarded: %s",
-		       knob);
+		result(ret, VANISH_FORWARDING_OFF, "not forwarded: %s", knob);
 		return;
 	}
 	if (q->pkt.l3 == 4 && f->to_src.asked && f->to_src.err == 0 &&
@@ -572,12 +571,14 @@ int vanish_next_str(const struct vanish_result *v, char *buf, size_t len)
 		if (v->reason == VANISH_DELIVERED)
 			return snprintf(buf, len, "delivered locally: %s", v->evidence);
 		if (v->reason == VANISH_NOT_CHECKED)
-			return snprintf(buf, len,
-					"delivered to this host by its route; whether a socket takes it was not checked: %s",
-					v->evidence);
-		return snprintf(buf, len,
-				"delivered to this host by its route; whether a socket takes it is not known: %s",
+			return snprintf(
+				buf, len,
+				"delivered to this host by its route; whether a socket takes it was not checked: %s",
 				v->evidence);
+		return snprintf(
+			buf, len,
+			"delivered to this host by its route; whether a socket takes it is not known: %s",
+			v->evidence);
 	default:
 		return snprintf(buf, len, "where it goes was not checked: %s",
 				v->evidence[0] ? v->evidence : "no answer");

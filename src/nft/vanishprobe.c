@@ -24,6 +24,7 @@
 
 #include "clock.h"
 #include "hash.h"
+#include "log.h"
 #include "vanish.h"
 #include "vanishprobe.h"
 
@@ -436,7 +437,6 @@ static int socket_lookup(struct vanishprobe *v, const struct vanish_query *q)
 
 /* ---- RTM_GETNETCONF ---- */
 
-
 struct netconf_reply {
 	bool got;
 	int forwarding, rp_filter; /* -1: not in the answer */
@@ -469,8 +469,7 @@ static int netconf_cb(const struct nlmsghdr *nlh, void *data)
 	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct netconfmsg)))
 		return MNL_CB_OK;
 	nr->got = true;
-	mnl_attr_parse(nlh, NLMSG_ALIGN(sizeof(struct netconfmsg)), netconf_attr_cb,
-		       nr);
+	mnl_attr_parse(nlh, NLMSG_ALIGN(sizeof(struct netconfmsg)), netconf_attr_cb, nr);
 	return MNL_CB_OK;
 }
 
@@ -535,7 +534,11 @@ static void read_sysctls(struct vanishprobe *v, const struct vanish_query *q,
 	else
 		iif.forwarding = iif.rp_filter = -1;
 	if (r < 0) {
-		v->stats.netconf_failed++;
+		/* said once: the reasons may go missing where /proc/sys is hidden */
+		if (!v->stats.netconf_failed++)
+			log_warning(
+				"RTM_GETNETCONF failed (%s), reading forwarding and rp_filter from /proc/sys/net instead",
+				strerror(-r));
 		read_proc_sysctls(q, f);
 		return;
 	}

@@ -338,8 +338,11 @@ static void test_input_without_a_socket_is_no_listener(void **state)
 	       "no listener: no socket on this host takes tcp 198.51.100.1:8080, the kernel answers with a reset");
 	q.pkt.l4proto = IPPROTO_UDP;
 	/* a datagram conntrack calls new, in the original direction */
-	q = (struct vanish_query){ .pkt = q.pkt, .daddr_known = true, .hook = VANISH_HOOK_INPUT,
-				   .ct_known = true, .ct_new = true };
+	q = (struct vanish_query){ .pkt = q.pkt,
+				   .daddr_known = true,
+				   .hook = VANISH_HOOK_INPUT,
+				   .ct_known = true,
+				   .ct_new = true };
 	expect(&q, &f, VANISH_NO_LISTENER,
 	       "no listener: no socket on this host takes udp 198.51.100.1:8080, the kernel answers with ICMP port unreachable");
 	f.sock_err = 0;
