@@ -78,7 +78,7 @@ ENTRIES=0
 # client, traced into the journal; the entry is left in $LAB_TMP/entry.json.
 run_case()
 {
-	local mode=$1 what=$2 match=$3 addr=$4 port=$5 i
+	local mode=$1 what=$2 match=$3 addr=$4 port=$5
 	shift 5
 
 	LAB_RUN=$((${LAB_RUN:-0} + 1))
