@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 #
 # procsubset.sh: run nattraced as the shipped unit's ProcSubset=pid has
 # it, with /proc mounted `-o subset=pid` (no /proc/sys) in a private
