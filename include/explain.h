@@ -122,6 +122,13 @@ struct explain {
 	 */
 	int kube_step;
 	char kube_service[OWNER_VALUE_MAX];
+	/*
+	 * Accepted, and no later chain of the ruleset would see it: where the
+	 * kernel sends it (outside_why.next, vanish_next_name()), after the
+	 * hook outside_after. Never together with outside.
+	 */
+	bool after_ruleset;
+	bool asked_kernel; /* outside_why holds the kernel's answer */
 	/* who wrote the deciding rule, in its terms (owner_of_cause()) */
 	bool has_cause_owner;
 	struct owner cause_owner;

@@ -115,4 +115,8 @@ const char *trace_family_name(uint8_t nfproto);
 #define TRACE_CT_STATE_NEW    (1u << 3)
 extern const char *const trace_ct_status_names[TRACE_CT_STATUS_NAMES];
 
+/* NF_CT_STATE_BIT(IP_CT_ESTABLISHED), (IP_CT_RELATED) */
+#define TRACE_CT_STATE_ESTABLISHED (1u << 1)
+#define TRACE_CT_STATE_RELATED	   (1u << 2)
+
 #endif

@@ -51,6 +51,14 @@ struct vanish_query {
 	uint32_t mark;
 	int hook;	       /* VANISH_HOOK_* it was last seen at */
 	unsigned int expected; /* hooks (1 << VANISH_HOOK_*) it never reached */
+	/*
+	 * Its conntrack state as the trace event carried it (6.16+, and only
+	 * where conntrack runs): evidence that cannot race a socket's life.
+	 * A reply, or a packet of an established connection, had a socket.
+	 */
+	bool ct_known; /* ct_new and ct_reply are the kernel's */
+	bool ct_new;   /* ct state new (and no other bit) */
+	bool ct_reply; /* ct direction reply */
 };
 
 /* -1 in a sysctl: not read (no such file, or not asked). */
@@ -60,6 +68,8 @@ struct vanish_route {
 	uint8_t type; /* RTN_* when err is 0 */
 	uint32_t oif;
 	char oifname[IF_NAMESIZE];
+	bool has_gateway; /* RTA_GATEWAY: a next hop, not on link */
+	uint8_t gateway[16];
 };
 
 struct vanish_facts {
@@ -68,6 +78,8 @@ struct vanish_facts {
 	int fwd_all, fwd_iif;	   /* net.ipv4.conf.{all,IIF}.forwarding, ipv6 all */
 	int force_fwd_iif;	   /* net.ipv6.conf.IIF.force_forwarding (6.17) */
 	int rp_all, rp_iif;	   /* net.ipv4.conf.{all,IIF}.rp_filter */
+	/* where the sysctls came from: RTM_GETNETCONF, else /proc/sys */
+	bool from_netconf;
 	/* the kernel's input route lookup of the packet, on its iif */
 	struct vanish_route input;
 	/* the route to the destination, no input interface (route type) */
@@ -84,9 +96,30 @@ struct vanish_facts {
 	char missing[96];
 };
 
+/*
+ * Where the kernel sends a packet that leaves the ruleset: its route
+ * lookup's answer (after NAT, with iif and mark), and for a local route
+ * whether a socket takes it. Said when no later chain would see it.
+ */
+enum vanish_next {
+	VANISH_NEXT_NONE = 0, /* not asked, or the kernel refuses it (reason) */
+	VANISH_NEXT_LOCAL,    /* a local route: delivered on this host */
+	VANISH_NEXT_FORWARD,  /* a unicast route, forwarding on */
+	VANISH_NEXT_OUT,      /* sent by this host out of an interface */
+};
+
 struct vanish_result {
 	enum vanish_reason reason;
 	char evidence[VANISH_EVIDENCE_MAX];
+	enum vanish_next next;
+	/*
+	 * VANISH_NEXT_LOCAL: reason is VANISH_DELIVERED when a socket (or the
+	 * kernel itself, ICMP) takes it, VANISH_UNKNOWN when that is not known.
+	 */
+	char next_oif[IF_NAMESIZE]; /* "" if none or unknown */
+	uint8_t next_l3;	    /* 4 or 6: of next_gateway */
+	bool next_has_gateway;	    /* false: the destination is on link */
+	uint8_t next_gateway[16];
 };
 
 /* Facts with nothing known yet. */
@@ -106,6 +139,21 @@ bool vanish_checkable(const struct vanish_query *q);
 /* Name the reason from the facts and write the evidence. */
 void vanish_decide(const struct vanish_query *q, const struct vanish_facts *f,
 		   struct vanish_result *ret);
+
+/*
+ * "delivered", "not_known", "forwarded", "sent" or "not_checked": what the
+ * kernel does with a packet no later chain sees, for JSON and the journal
+ * (after_ruleset.decision, NATTRACE_AFTER_RULESET).
+ */
+const char *vanish_next_name(const struct vanish_result *v);
+/*
+ * "forwarded out of lan0 via 203.0.113.254", "delivered locally: a socket
+ * takes tcp 198.51.100.1:22". Returns the length snprintf would write.
+ */
+int vanish_next_str(const struct vanish_result *v, char *buf, size_t len);
+
+/* The next hop's address ("203.0.113.254"), or "" (on link, or none). */
+void vanish_next_gateway_str(const struct vanish_result *v, char *buf, size_t len);
 
 /* "forwarding_off", "no_route", ... for JSON and the journal. */
 const char *vanish_reason_name(enum vanish_reason r);

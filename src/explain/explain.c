@@ -455,6 +455,14 @@ static void ask_vanish(const struct timeline *tl, const struct resolver *r,
 
 	if (!r->vanish || !last->pkt_valid || tl->n_steps == 0)
 		return;
+	/* conntrack's word on the packet, as the kernel sent it (6.16+) */
+	if (last->ct.present & TRACE_HAS_CT_STATE) {
+		q.ct_known = true;
+		q.ct_new =
+			(last->ct.state & TRACE_CT_STATE_NEW) &&
+			!(last->ct.state & (TRACE_CT_STATE_ESTABLISHED | TRACE_CT_STATE_RELATED));
+		q.ct_reply = (last->ct.present & TRACE_HAS_CT_DIRECTION) && last->ct.direction;
+	}
 	i = find_nat_rule(tl, ex, timeline_entry_start(tl, tl->n_steps - 1, NULL), tl->n_steps,
 			  false, &kind);
 	if (i != NONE && nat_rule_kind(rule_text(ex, i), false, &kind, t, &nt, &at)) {
@@ -470,13 +478,27 @@ static void ask_vanish(const struct timeline *tl, const struct resolver *r,
 		if (n.port_known)
 			q.pkt.dport = n.after.sport;
 	}
+	/* nothing the checks could say: a packet without iif, ICMP at input, ... */
+	if (!vanish_checkable(&q) && !expect)
+		return;
 	r->vanish(r->vctx, &q, &ex->outside_why);
+	ex->asked_kernel = true;
 }
 
+/*
+ * An accepted packet whose timeline ends before its last hook (input or
+ * postrouting) either went on where no chain of the ruleset sees it, or
+ * the kernel dropped it. No event tells the two apart: the kernel's route
+ * lookup for the packet (after NAT, with its iif and mark), its forwarding
+ * and rp_filter settings and its socket lookup do. Without the kernel to
+ * ask (no vanish callback), only a later hook with base chains that never
+ * saw the packet proves a loss.
+ */
 static void find_outside(const struct timeline *tl, const struct resolver *r, struct explain *ex)
 {
 	const struct tl_hdr *last = NULL;
-	unsigned int all = 0, nat = 0, expect = 0;
+	unsigned int all = 0, nat = 0, later;
+	const struct vanish_result *v = &ex->outside_why;
 	const char *hook;
 	int bit;
 
@@ -500,34 +522,52 @@ static void find_outside(const struct timeline *tl, const struct resolver *r, st
 	if ((last->ct.present & TRACE_HAS_CT_STATE) && (last->ct.state & TRACE_CT_STATE_NEW) &&
 	    !(last->ct.status & (TRACE_CT_CONFIRMED | TRACE_CT_SRC_NAT_DONE)))
 		all |= nat & (1u << NF_INET_LOCAL_IN | 1u << NF_INET_POST_ROUTING);
+	/* later hooks of the packet's path with base chains, which it never reached */
 	switch (bit) {
 	case NF_INET_PRE_ROUTING:
-		/* delivered (input) or forwarded (forward, then postrouting) */
-		if ((all & (1u << NF_INET_LOCAL_IN)) &&
-		    (all & (1u << NF_INET_FORWARD | 1u << NF_INET_POST_ROUTING)))
-			expect = all & (1u << NF_INET_LOCAL_IN | 1u << NF_INET_FORWARD |
-					1u << NF_INET_POST_ROUTING);
+		later = all & (1u << NF_INET_LOCAL_IN | 1u << NF_INET_FORWARD |
+			       1u << NF_INET_POST_ROUTING);
 		break;
 	case NF_INET_FORWARD:
 	case NF_INET_LOCAL_OUT:
-		expect = all & (1u << NF_INET_POST_ROUTING);
+		later = all & (1u << NF_INET_POST_ROUTING);
+		break;
+	case NF_INET_LOCAL_IN:
+		later = 0;
 		break;
 	default:
-		break;
+		return; /* postrouting: the packet leaves */
 	}
-	if (bit == NF_INET_LOCAL_IN) {
-		/* delivered: lost only if no socket takes it */
-		ask_vanish(tl, r, last, bit, 0, ex);
-		if (ex->outside_why.reason != VANISH_NO_LISTENER)
+	if (!r->vanish) {
+		/* after prerouting, delivered (input) or forwarded (forward, postrouting) */
+		if (bit == NF_INET_PRE_ROUTING &&
+		    !((all & (1u << NF_INET_LOCAL_IN)) &&
+		      (all & (1u << NF_INET_FORWARD | 1u << NF_INET_POST_ROUTING))))
 			return;
-	} else if (!expect) {
+		if (!later)
+			return;
+		ex->outside = true;
+		ex->outside_after = hook;
+		ex->outside_expected = later;
 		return;
-	} else {
-		ask_vanish(tl, r, last, bit, expect, ex);
 	}
-	ex->outside = true;
+	ask_vanish(tl, r, last, bit, later, ex);
+	if (!ex->asked_kernel)
+		return;
 	ex->outside_after = hook;
-	ex->outside_expected = expect;
+	/*
+	 * Lost: the kernel names why; or it would send the packet on, yet a
+	 * later chain that must have seen it did not (no next then).
+	 */
+	if (vanish_reason_named(v->reason) || (v->next == VANISH_NEXT_NONE && later)) {
+		ex->outside = true;
+		ex->outside_expected = later;
+		/* a refused packet at input or after a local route: input only */
+		if (v->reason == VANISH_NO_LISTENER)
+			ex->outside_expected = later & (1u << NF_INET_LOCAL_IN);
+		return;
+	}
+	ex->after_ruleset = true;
 }
 
 /* ---- set membership hints ---- */
@@ -872,6 +912,8 @@ void explain_timeline(const struct timeline *tl, const struct resolver *r, struc
 	nat_from_mapping(tl, r, ret);
 	nat_from_reply(tl, r, ret);
 	ret->outside = false;
+	ret->after_ruleset = false;
+	ret->asked_kernel = false;
 	ret->outside_after = NULL;
 	ret->outside_expected = 0;
 	memset(&ret->outside_why, 0, sizeof(ret->outside_why));

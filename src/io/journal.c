@@ -293,6 +293,15 @@ int journal_timeline_fields(const struct timeline *tl, const struct explain *ex,
 		if (ex->outside_why.evidence[0])
 			err |= add(&f, "NATTRACE_OUTSIDE_EVIDENCE=%s", ex->outside_why.evidence);
 	}
+	/*
+	 * accepted, no later chain: where the kernel sends it; two fields, as
+	 * for NATTRACE_OUTSIDE_* (never both), to stay within JOURNAL_FIELDS_MAX
+	 */
+	if (ex->after_ruleset) {
+		err |= add(&f, "NATTRACE_AFTER_RULESET=%s", vanish_next_name(&ex->outside_why));
+		vanish_next_str(&ex->outside_why, buf, sizeof(buf));
+		err |= add(&f, "NATTRACE_AFTER_RULESET_EVIDENCE=%s", buf);
+	}
 	ct = timeline_first_ct(tl);
 	if (ct && (ct->present & TRACE_HAS_CT_ID))
 		err |= add(&f, "NATTRACE_CT_ID=%" PRIu32, ct->id);

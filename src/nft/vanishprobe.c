@@ -18,11 +18,13 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
+#include <linux/netconf.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 
 #include "clock.h"
 #include "hash.h"
+#include "log.h"
 #include "vanish.h"
 #include "vanishprobe.h"
 
@@ -31,6 +33,8 @@
 
 struct key {
 	int hook;
+	unsigned int expected;
+	bool ct_known, ct_new, ct_reply;
 	uint8_t l3, l4proto;
 	uint8_t saddr[16], daddr[16];
 	uint16_t sport, dport;
@@ -167,7 +171,7 @@ static int sysctl_int(const char *fmt, const char *ifname)
 	return val;
 }
 
-static void read_sysctls(const struct vanish_query *q, struct vanish_facts *f)
+static void read_proc_sysctls(const struct vanish_query *q, struct vanish_facts *f)
 {
 	const char *ifn = f->iifname;
 	bool ok = plain_ifname(ifn);
@@ -214,6 +218,14 @@ static int route_attr_cb(const struct nlattr *a, void *data)
 	case RTA_OIF:
 		if (mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
 			rr->route->oif = mnl_attr_get_u32(a);
+		break;
+	case RTA_GATEWAY:
+		/* 4 or 16 bytes, by the route's family */
+		if (mnl_attr_get_payload_len(a) == 4 || mnl_attr_get_payload_len(a) == 16) {
+			memcpy(rr->route->gateway, mnl_attr_get_payload(a),
+			       mnl_attr_get_payload_len(a));
+			rr->route->has_gateway = true;
+		}
 		break;
 	case RTA_METRICS:
 		if (mnl_attr_validate(a, MNL_TYPE_NESTED) >= 0)
@@ -423,12 +435,132 @@ static int socket_lookup(struct vanishprobe *v, const struct vanish_query *q)
 	return found ? 0 : -ENOENT;
 }
 
+/* ---- RTM_GETNETCONF ---- */
+
+struct netconf_reply {
+	bool got;
+	int forwarding, rp_filter; /* -1: not in the answer */
+};
+
+static int netconf_attr_cb(const struct nlattr *a, void *data)
+{
+	struct netconf_reply *nr = data;
+
+	if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return MNL_CB_OK;
+	switch (mnl_attr_get_type(a)) {
+	case NETCONFA_FORWARDING:
+		nr->forwarding = (int)mnl_attr_get_u32(a);
+		break;
+	case NETCONFA_RP_FILTER:
+		nr->rp_filter = (int)mnl_attr_get_u32(a);
+		break;
+	default:
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int netconf_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct netconf_reply *nr = data;
+
+	if (nlh->nlmsg_type != RTM_NEWNETCONF ||
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct netconfmsg)))
+		return MNL_CB_OK;
+	nr->got = true;
+	mnl_attr_parse(nlh, NLMSG_ALIGN(sizeof(struct netconfmsg)), netconf_attr_cb, nr);
+	return MNL_CB_OK;
+}
+
+/*
+ * One interface's (or NETCONFA_IFINDEX_ALL's) forwarding and rp_filter,
+ * as inet_netconf_get_devconf() / inet6_netconf_get_devconf() answer: the
+ * same values /proc/sys/net/ipv{4,6}/conf/X/ shows, readable where /proc/sys
+ * is not (ProcSubset=pid). 0 or -errno.
+ */
+static int netconf_get(struct vanishprobe *v, uint8_t l3, int ifindex, struct netconf_reply *ret)
+{
+	char buf[256] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct netconfmsg *ncm;
+	int r;
+
+	nlh->nlmsg_type = RTM_GETNETCONF;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ncm = mnl_nlmsg_put_extra_header(nlh, NLMSG_ALIGN(sizeof(*ncm)));
+	ncm->ncm_family = l3 == 4 ? AF_INET : AF_INET6;
+	mnl_attr_put_u32(nlh, NETCONFA_IFINDEX, (uint32_t)ifindex);
+	ret->got = false;
+	ret->forwarding = ret->rp_filter = -1;
+	r = transact(v, v->rt, nlh, netconf_cb, ret);
+	if (r == 0 && !ret->got)
+		r = -EIO;
+	return r;
+}
+
+/*
+ * net.ipv6.conf.IIF.force_forwarding (6.17): netconf does not carry it
+ * (6.18, checked), so /proc/sys. A kernel without the knob has the file
+ * missing while /proc/sys/net/ipv6 exists: off. Without /proc/sys (the
+ * unit's ProcSubset=pid), -1: not known.
+ */
+static int force_forwarding(const char *ifname)
+{
+	int val = -1;
+
+	if (plain_ifname(ifname))
+		val = sysctl_int("/proc/sys/net/ipv6/conf/%s/force_forwarding", ifname);
+	if (val < 0 && access("/proc/sys/net/ipv6/conf", F_OK) == 0)
+		val = 0;
+	return val;
+}
+
+/*
+ * Forwarding and rp_filter for the packet's family, of all and of its
+ * input interface: RTM_GETNETCONF first, /proc/sys where that fails
+ * (kernels before 3.x, or a kernel error). net.ipv4.ip_forward is
+ * conf.all.forwarding (the same sysctl data, net/ipv4/devinet.c).
+ */
+static void read_sysctls(struct vanishprobe *v, const struct vanish_query *q,
+			 struct vanish_facts *f)
+{
+	struct netconf_reply all, iif;
+	int r;
+
+	r = netconf_get(v, q->pkt.l3, NETCONFA_IFINDEX_ALL, &all);
+	if (r == 0 && q->iif)
+		r = netconf_get(v, q->pkt.l3, (int)q->iif, &iif);
+	else
+		iif.forwarding = iif.rp_filter = -1;
+	if (r < 0) {
+		/* said once: the reasons may go missing where /proc/sys is hidden */
+		if (!v->stats.netconf_failed++)
+			log_warning(
+				"RTM_GETNETCONF failed (%s), reading forwarding and rp_filter from /proc/sys/net instead",
+				strerror(-r));
+		read_proc_sysctls(q, f);
+		return;
+	}
+	f->from_netconf = true;
+	f->fwd_all = all.forwarding;
+	if (q->pkt.l3 == 4) {
+		f->ip_forward = all.forwarding;
+		f->fwd_iif = iif.forwarding;
+		f->rp_all = all.rp_filter;
+		f->rp_iif = iif.rp_filter;
+	} else {
+		f->force_fwd_iif = force_forwarding(f->iifname);
+	}
+}
+
 /* ---- the callback ---- */
 
 static void make_key(const struct vanish_query *q, struct key *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->hook = q->hook;
+	k->expected = q->expected;
 	k->l3 = q->pkt.l3;
 	k->l4proto = q->pkt.l4proto;
 	memcpy(k->saddr, q->pkt.saddr, 16);
@@ -437,37 +569,56 @@ static void make_key(const struct vanish_query *q, struct key *k)
 	k->dport = q->pkt.dport;
 	k->iif = q->iif;
 	k->mark = q->mark;
+	k->ct_known = q->ct_known;
+	k->ct_new = q->ct_new;
+	k->ct_reply = q->ct_reply;
 }
 
+static void ask_socket(struct vanishprobe *v, const struct vanish_query *q, struct vanish_facts *f)
+{
+	int r = socket_lookup(v, q);
+
+	f->sock_asked = r == 0 || r == -ENOENT;
+	f->sock_err = r;
+	if (!f->sock_asked)
+		snprintf(f->missing, sizeof(f->missing), "the socket lookup failed: %s",
+			 r == -EOPNOTSUPP ? "sock_diag cannot answer for this protocol"
+					  : strerror(-r));
+}
+
+/*
+ * Ask what need names, cheapest answer first: after prerouting, the input
+ * lookup alone says where a packet goes when it succeeds (a local route:
+ * then only the socket; a unicast one: then only forwarding), and the
+ * route to the destination and back to the source matter only when the
+ * kernel refuses it.
+ */
 static void gather(struct vanishprobe *v, const struct vanish_query *q, unsigned int need,
 		   struct vanish_facts *f)
 {
+	bool refused = true, local = false;
+
 	if (q->iif && !if_indextoname(q->iif, f->iifname))
 		f->iifname[0] = '\0';
-	if (need & VANISH_NEED_SYSCTL)
-		read_sysctls(q, f);
 	if (need & VANISH_NEED_INPUT) {
 		f->out_mtu = route_get(v, q, false, true, &f->input);
-		if (f->input.asked && f->input.err == 0 && f->input.type == RTN_UNICAST) {
+		refused = !f->input.asked || f->input.err != 0;
+		local = !refused && f->input.type == RTN_LOCAL;
+		if (!refused && f->input.type == RTN_UNICAST) {
 			if (f->out_mtu < 0)
 				f->out_mtu = if_mtu(v, f->input.oifname);
 			f->in_mtu = if_mtu(v, f->iifname);
 		}
 	}
-	if (need & VANISH_NEED_TO_DST)
+	if ((need & VANISH_NEED_SYSCTL) && !local)
+		read_sysctls(v, q, f);
+	if ((need & VANISH_NEED_TO_DST) && refused)
 		route_get(v, q, false, false, &f->to_dst);
-	if (need & VANISH_NEED_TO_SRC)
+	if ((need & VANISH_NEED_TO_SRC) && refused)
 		route_get(v, q, true, false, &f->to_src);
-	if (need & VANISH_NEED_SOCKET) {
-		int r = socket_lookup(v, q);
-
-		f->sock_asked = r == 0 || r == -ENOENT;
-		f->sock_err = r;
-		if (!f->sock_asked)
-			snprintf(f->missing, sizeof(f->missing), "the socket lookup failed: %s",
-				 r == -EOPNOTSUPP ? "sock_diag cannot answer for this protocol"
-						  : strerror(-r));
-	}
+	/* after prerouting only for a local route; at input always */
+	if ((need & VANISH_NEED_SOCKET) && (local || !(need & VANISH_NEED_INPUT)))
+		ask_socket(v, q, f);
 	if ((f->input.asked && f->input.err == -ETIMEDOUT) ||
 	    (f->to_dst.asked && f->to_dst.err == -ETIMEDOUT))
 		snprintf(f->missing, sizeof(f->missing), "the route lookup timed out");

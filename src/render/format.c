@@ -300,10 +300,21 @@ static void cause_json(struct jsonw *w, const struct timeline *tl, const struct 
 	jsonw_object_close(w);
 }
 
+/* "forwarded out of lan0 via 203.0.113.254, after prerouting: no later chain" */
+static void after_ruleset_str(const struct explain *ex, char *buf, size_t len)
+{
+	int n = vanish_next_str(&ex->outside_why, buf, len);
+
+	if (n >= 0 && (size_t)n < len && ex->outside_after)
+		snprintf(buf + n, len - (size_t)n,
+			 " (the kernel's answer; no chain of the ruleset follows %s)",
+			 ex->outside_after);
+}
+
 int format_json(struct jsonw *w, const struct timeline *tl, const struct explain *ex)
 {
 	const struct tl_ct *ct;
-	char id[9];
+	char id[9], line[512];
 
 	snprintf(id, sizeof(id), "%08x", tl->ids[0]);
 
@@ -385,6 +396,28 @@ int format_json(struct jsonw *w, const struct timeline *tl, const struct explain
 		jsonw_object_close(w);
 	} else {
 		jsonw_null(w, "outside_ruleset");
+	}
+	/* accepted, no later chain: where the kernel sends it (vanish.h) */
+	if (ex->after_ruleset) {
+		char gw[64];
+
+		jsonw_object_open(w, "after_ruleset");
+		jsonw_string(w, "after", ex->outside_after);
+		jsonw_string(w, "decision", vanish_next_name(&ex->outside_why));
+		if (ex->outside_why.next_oif[0])
+			jsonw_string(w, "out", ex->outside_why.next_oif);
+		else
+			jsonw_null(w, "out");
+		vanish_next_gateway_str(&ex->outside_why, gw, sizeof(gw));
+		if (gw[0])
+			jsonw_string(w, "gateway", gw);
+		else
+			jsonw_null(w, "gateway");
+		after_ruleset_str(ex, line, sizeof(line));
+		jsonw_string(w, "summary", line);
+		jsonw_object_close(w);
+	} else {
+		jsonw_null(w, "after_ruleset");
 	}
 	jsonw_array_open(w, "hints");
 	for (unsigned int i = 0; i < ex->n_hints; i++)
@@ -749,6 +782,10 @@ void format_text_body(FILE *out, const struct timeline *tl, const struct explain
 		accepts_text(out, tl, ex);
 	explain_cause_str(tl, ex, line, sizeof(line));
 	fprintf(out, "  verdict %s\n", line);
+	if (ex->after_ruleset) {
+		after_ruleset_str(ex, line, sizeof(line));
+		fprintf(out, "  then %s\n", line);
+	}
 	hints_text(out, ex);
 }
 

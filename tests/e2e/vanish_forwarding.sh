@@ -14,6 +14,8 @@ NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 . "$TESTS_DIR/lib/lab.sh"
 # shellcheck source=../lib/journald.sh
 . "$TESTS_DIR/lib/journald.sh"
+# shellcheck source=../lib/procsubset.sh
+. "$TESTS_DIR/lib/procsubset.sh"
 lab_skip_unless_possible
 lab_trap jd_down
 lab_up vfwd || exit 1
@@ -64,7 +66,37 @@ lab_expect_json "ipv6 forwarding 0: evidence names net.ipv6.conf.all.forwarding"
 	.[0].outside_ruleset.reason == "forwarding_off" and
 	.[0].outside_ruleset.evidence == "not forwarded: net.ipv6.conf.all.forwarding is 0 in this namespace"'
 
-# 4. The journal: NATTRACE_OUTSIDE_REASON and NATTRACE_OUTSIDE_EVIDENCE.
+# 4. Under the unit's ProcSubset=pid there is no /proc/sys: the sysctls
+# come over netlink (RTM_GETNETCONF).
+for knob in net.ipv4.ip_forward net.ipv4.conf.wan0.forwarding; do
+	lab_exec_router sysctl -qw "$knob=0"
+	ps_daemon_start --match "ip daddr $LAB_SERVER4 tcp dport 22 tcp flags syn" --count 1 \
+		--output json --timeout 15
+	lab_daemon_ready
+	lab_syn "$LAB_SERVER4" 22
+	lab_daemon_wait
+	ps_expect_mounted
+	lab_expect_rc 0
+	lab_expect_json "/proc subset=pid: $knob 0 is named" '
+		.[0].outside_ruleset.reason == "forwarding_off" and
+		.[0].outside_ruleset.evidence == "not forwarded: '"$knob"' is 0 in this namespace"'
+	lab_exec_router sysctl -qw net.ipv4.ip_forward=1
+done
+lab_exec_router sysctl -qw net.ipv6.conf.all.forwarding=0
+ps_daemon_start --match "ip6 daddr $LAB_SERVER6 tcp dport 22 tcp flags syn" --count 1 \
+	--output json --timeout 15
+lab_daemon_ready
+lab_syn "$LAB_SERVER6" 22
+lab_daemon_wait
+ps_expect_mounted
+lab_expect_rc 0
+# (force_forwarding is not in RTM_GETNETCONF: said to be unreadable)
+lab_expect_json "/proc subset=pid: net.ipv6.conf.all.forwarding 0 is named" '
+	.[0].outside_ruleset.reason == "forwarding_off" and
+	.[0].outside_ruleset.evidence == "not forwarded: net.ipv6.conf.all.forwarding is 0 in this namespace (net.ipv6.conf.wan0.force_forwarding, which would forward it anyway, could not be read)"'
+lab_exec_router sysctl -qw net.ipv6.conf.all.forwarding=1
+
+# 5. The journal: NATTRACE_OUTSIDE_REASON and NATTRACE_OUTSIDE_EVIDENCE.
 if ldd "$NATTRACED" 2>/dev/null | grep -q libsystemd; then
 	lab_tmp
 	jd_up || lab_fail "cannot start a private journald"

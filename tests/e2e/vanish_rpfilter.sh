@@ -12,6 +12,8 @@ TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
 NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
 . "$TESTS_DIR/lib/lab.sh"
+# shellcheck source=../lib/procsubset.sh
+. "$TESTS_DIR/lib/procsubset.sh"
 lab_skip_unless_possible
 lab_trap
 lab_up vrpf || exit 1
@@ -21,12 +23,13 @@ lab_up vrpf || exit 1
 syn_from()
 {
 	lab_exec_client ip addr add "$1/32" dev eth0 2>/dev/null
-	lab_daemon_start --match "ip saddr $1 tcp dport 22 tcp flags syn" --count 1 \
+	"${SYN_START:-lab_daemon_start}" --match "ip saddr $1 tcp dport 22 tcp flags syn" --count 1 \
 		--output json --timeout 15
 	lab_daemon_ready
 	timeout 3 ip netns exec "$LAB_CLIENT" socat -T 1 - \
 		"TCP4:$LAB_SERVER4:22,bind=$1,connect-timeout=0.5" </dev/null >/dev/null 2>&1
 	lab_daemon_wait
+	ps_expect_mounted
 	lab_expect_rc 0
 }
 
@@ -51,6 +54,12 @@ lab_exec_client ip neigh replace "$LAB_WAN4" lladdr "$mac" dev eth0 nud permanen
 lab_exec_router sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.wan0.rp_filter=1
 syn_from 203.0.113.50
 expect_outside "strict rp_filter: route back through lan0" rp_filter \
+	"reverse-path filter: net.ipv4.conf.wan0.rp_filter is 1 (strict) and the route back to 203.0.113.50 leaves through lan0, not wan0"
+
+# The same under the unit's ProcSubset=pid (no /proc/sys): rp_filter
+# comes over netlink (RTM_GETNETCONF).
+SYN_START=ps_daemon_start syn_from 203.0.113.50
+expect_outside "/proc subset=pid: strict rp_filter: route back through lan0" rp_filter \
 	"reverse-path filter: net.ipv4.conf.wan0.rp_filter is 1 (strict) and the route back to 203.0.113.50 leaves through lan0, not wan0"
 
 # 2. Loose, set on all only: no route back to 192.0.2.200.

@@ -926,6 +926,105 @@ static void test_outside_ruleset_only_when_later_hooks_have_chains(void **state)
 	rulecache_free(e.rc);
 }
 
+/* A kernel that answers with a fixed result, and records the question. */
+struct fake_kernel {
+	struct vanish_result answer;
+	struct vanish_query asked;
+	int calls;
+};
+
+static void fake_vanish(void *vctx, const struct vanish_query *q, struct vanish_result *ret)
+{
+	struct fake_kernel *k = vctx;
+
+	k->asked = *q;
+	k->calls++;
+	*ret = k->answer;
+}
+
+/*
+ * With only a nat prerouting chain, an accept there proves nothing: the
+ * kernel is asked whatever later chains exist, and its answer decides
+ * between lost (a named reason) and where the packet went.
+ */
+static void test_outside_asks_the_kernel_without_later_chains(void **state)
+{
+	static const char only_pre[] =
+		"table inet nat { # handle 1\n"
+		"\tchain prerouting { # handle 1\n"
+		"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+		"\t}\n"
+		"}\n";
+	struct env e = {};
+	struct timeline_table *t = new_table(&e);
+	struct fake_kernel k = {};
+	struct test_pkt p;
+	struct trace_event ev;
+	struct resolver r;
+	struct explain ex;
+	char buf[512];
+
+	(void)state;
+	load_rules(&e, only_pre);
+	r = resolver_for(&e);
+	r.vctx = &k;
+	r.vanish = fake_vanish;
+	test_ipv4_tcp(&p, "198.51.100.2", 40000, "203.0.113.10", 22, 0x02);
+	ev = test_with_pkt(test_rule(8, OWN, "trace_prerouting", 1, NFT_CONTINUE, NULL), &p, 2, 0);
+	timeline_add(t, &ev, 0);
+	ev = test_with_pkt(test_rule(8, "nat", "prerouting", 0, NFT_CONTINUE, NULL), &p, 2, 0);
+	ev.present |= TRACE_HAS_CT_STATE | TRACE_HAS_CT_DIRECTION;
+	ev.ct_state = 8;
+	timeline_add(t, &ev, 0);
+	ev = test_policy(8, "nat", "prerouting", NF_ACCEPT);
+	timeline_add(t, &ev, 0);
+	timeline_flush(t);
+
+	/* the kernel refuses it: lost, with the reason, though no chain follows */
+	k.answer.reason = VANISH_FORWARDING_OFF;
+	snprintf(k.answer.evidence, sizeof(k.answer.evidence),
+		 "not forwarded: net.ipv4.ip_forward is 0 in this namespace");
+	explain_timeline(&e.tl, &r, &ex);
+	assert_int_equal(k.calls, 1);
+	assert_int_equal(k.asked.hook, VANISH_HOOK_PREROUTING);
+	assert_int_equal(k.asked.expected, 0);
+	assert_true(k.asked.ct_known && k.asked.ct_new && !k.asked.ct_reply);
+	assert_true(ex.outside);
+	assert_false(ex.after_ruleset);
+	assert_string_equal(ex.outside_after, "prerouting");
+	explain_cause_str(&e.tl, &ex, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "; then dropped outside the ruleset: not forwarded: "
+				    "net.ipv4.ip_forward is 0 in this namespace"));
+
+	/* the kernel forwards it: where it went, nothing lost */
+	memset(&k.answer, 0, sizeof(k.answer));
+	k.answer.reason = VANISH_UNKNOWN;
+	k.answer.next = VANISH_NEXT_FORWARD;
+	snprintf(k.answer.next_oif, sizeof(k.answer.next_oif), "lan0");
+	explain_timeline(&e.tl, &r, &ex);
+	assert_false(ex.outside);
+	assert_true(ex.after_ruleset);
+	assert_string_equal(vanish_next_name(&ex.outside_why), "forwarded");
+	explain_cause_str(&e.tl, &ex, buf, sizeof(buf));
+	assert_null(strstr(buf, "outside"));
+
+	/* not checked (rate limit): neither lost nor said to have gone on */
+	memset(&k.answer, 0, sizeof(k.answer));
+	k.answer.reason = VANISH_NOT_CHECKED;
+	explain_timeline(&e.tl, &r, &ex);
+	assert_false(ex.outside);
+	assert_true(ex.after_ruleset);
+	assert_string_equal(vanish_next_name(&ex.outside_why), "not_checked");
+
+	/* without a kernel to ask, nothing is said (as before) */
+	r.vanish = NULL;
+	explain_timeline(&e.tl, &r, &ex);
+	assert_false(ex.outside);
+	assert_false(ex.after_ruleset);
+	timeline_table_free(t);
+	rulecache_free(e.rc);
+}
+
 static void test_ct_watch_fires_once_without_ct_attributes(void **state)
 {
 	struct env e = {};
@@ -1134,6 +1233,7 @@ int main(void)
 		cmocka_unit_test(test_masquerade_and_snat_from_postrouting_rule),
 		cmocka_unit_test(test_snat_from_conntrack_status),
 		cmocka_unit_test(test_outside_ruleset_only_when_later_hooks_have_chains),
+		cmocka_unit_test(test_outside_asks_the_kernel_without_later_chains),
 		cmocka_unit_test(test_ct_watch_fires_once_without_ct_attributes),
 		cmocka_unit_test(test_kube_service_named_by_element_comment),
 		cmocka_unit_test(test_text_outlives_a_relist_during_its_explanation),

@@ -69,6 +69,7 @@ static struct vanish_facts healthy(void)
 	snprintf(f.iifname, sizeof(f.iifname), "wan0");
 	f.ip_forward = f.fwd_all = f.fwd_iif = 1;
 	f.rp_all = f.rp_iif = 0;
+	f.force_fwd_iif = 0;
 	route(&f.input, 0, RTN_UNICAST, LAN0, "lan0");
 	route(&f.to_dst, 0, RTN_UNICAST, LAN0, "lan0");
 	route(&f.to_src, 0, RTN_UNICAST, WAN0, "wan0");
@@ -123,6 +124,10 @@ static void test_ipv6_forwarding_off_with_a_good_route(void **state)
 	f.ip_forward = -1;
 	expect(&q, &f, VANISH_FORWARDING_OFF,
 	       "not forwarded: net.ipv6.conf.all.forwarding is 0 in this namespace");
+	/* force_forwarding not readable (no /proc/sys): said, not guessed */
+	f.force_fwd_iif = -1;
+	expect(&q, &f, VANISH_FORWARDING_OFF,
+	       "not forwarded: net.ipv6.conf.all.forwarding is 0 in this namespace (net.ipv6.conf.wan0.force_forwarding, which would forward it anyway, could not be read)");
 	/* 6.17's force_forwarding on the input interface forwards anyway */
 	f.force_fwd_iif = 1;
 	expect(&q, &f, VANISH_UNKNOWN,
@@ -332,11 +337,120 @@ static void test_input_without_a_socket_is_no_listener(void **state)
 	expect(&q, &f, VANISH_NO_LISTENER,
 	       "no listener: no socket on this host takes tcp 198.51.100.1:8080, the kernel answers with a reset");
 	q.pkt.l4proto = IPPROTO_UDP;
-	q = (struct vanish_query){ .pkt = q.pkt, .daddr_known = true, .hook = VANISH_HOOK_INPUT };
+	/* a datagram conntrack calls new, in the original direction */
+	q = (struct vanish_query){ .pkt = q.pkt,
+				   .daddr_known = true,
+				   .hook = VANISH_HOOK_INPUT,
+				   .ct_known = true,
+				   .ct_new = true };
 	expect(&q, &f, VANISH_NO_LISTENER,
 	       "no listener: no socket on this host takes udp 198.51.100.1:8080, the kernel answers with ICMP port unreachable");
 	f.sock_err = 0;
 	expect(&q, &f, VANISH_DELIVERED, "a socket takes udp 198.51.100.1:8080");
+}
+
+/*
+ * The socket lookup runs after the packet: a short-lived client's socket
+ * can be gone by then. A reply, or a datagram of an answered connection,
+ * had a socket: never "no listener", and neither without conntrack state.
+ */
+static void test_a_missed_socket_of_a_reply_is_not_known(void **state)
+{
+	struct vanish_query q = query("198.51.100.2", "198.51.100.1", 51820, VANISH_HOOK_INPUT);
+	struct vanish_facts f;
+	struct vanish_result res;
+	char buf[512];
+
+	(void)state;
+	vanish_facts_init(&f);
+	f.sock_asked = true;
+	f.sock_err = -ENOENT;
+	q.pkt.l4proto = IPPROTO_UDP;
+	q.ct_known = true;
+	q.ct_reply = true; /* conntrack: established, reply direction */
+	expect(&q, &f, VANISH_UNKNOWN,
+	       "no socket takes udp 198.51.100.1:51820 any more, but conntrack calls the packet a reply, so a socket had its connection; it may have closed since");
+	vanish_decide(&q, &f, &res);
+	assert_false(vanish_reason_named(res.reason));
+	assert_int_equal(res.next, VANISH_NEXT_LOCAL);
+	assert_string_equal(vanish_next_name(&res), "not_known");
+	vanish_next_str(&res, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "whether a socket takes it is not known"));
+	assert_null(strstr(buf, "no listener"));
+	/* established in the original direction: a socket answered before */
+	q.ct_reply = false;
+	expect(&q, &f, VANISH_UNKNOWN,
+	       "no socket takes udp 198.51.100.1:51820 any more, but conntrack calls the packet part of an answered connection, so a socket had its connection; it may have closed since");
+	/* no conntrack state at all: nothing proves a refusal of a datagram */
+	q.ct_known = false;
+	vanish_decide(&q, &f, &res);
+	assert_int_equal(res.reason, VANISH_UNKNOWN);
+	/* a TCP SYN proves it without conntrack, but not as a reply */
+	q.pkt.l4proto = IPPROTO_TCP;
+	vanish_decide(&q, &f, &res);
+	assert_int_equal(res.reason, VANISH_NO_LISTENER);
+	q.ct_known = q.ct_reply = true;
+	vanish_decide(&q, &f, &res);
+	assert_int_equal(res.reason, VANISH_UNKNOWN);
+}
+
+/* With no later chain, the kernel's answer says where the packet went. */
+static void test_no_later_chain_says_where_it_went(void **state)
+{
+	struct vanish_query q = query("198.51.100.2", "203.0.113.10", 22, VANISH_HOOK_PREROUTING);
+	struct vanish_facts f = healthy();
+	struct vanish_result res;
+	char buf[512];
+
+	(void)state;
+	q.expected = 0;
+	vanish_decide(&q, &f, &res);
+	assert_int_equal(res.reason, VANISH_UNKNOWN);
+	assert_int_equal(res.next, VANISH_NEXT_FORWARD);
+	assert_string_equal(vanish_next_name(&res), "forwarded");
+	vanish_next_str(&res, buf, sizeof(buf));
+	assert_string_equal(buf, "forwarded out of lan0, its destination on link");
+	f.input.has_gateway = true;
+	assert_int_equal(inet_pton(AF_INET, "203.0.113.254", f.input.gateway), 1);
+	vanish_decide(&q, &f, &res);
+	vanish_next_str(&res, buf, sizeof(buf));
+	assert_string_equal(buf, "forwarded out of lan0 via 203.0.113.254");
+	vanish_next_gateway_str(&res, buf, sizeof(buf));
+	assert_string_equal(buf, "203.0.113.254");
+	/* a forward chain exists and did not see it: lost, no next */
+	q.expected = 1u << VANISH_HOOK_FORWARD;
+	vanish_decide(&q, &f, &res);
+	assert_int_equal(res.next, VANISH_NEXT_NONE);
+
+	/* a local route: the socket decides */
+	q = query("198.51.100.2", "198.51.100.1", 22, VANISH_HOOK_PREROUTING);
+	q.expected = 0;
+	assert_true(vanish_needs(&q) & VANISH_NEED_SOCKET);
+	route(&f.input, 0, RTN_LOCAL, 1, "lo");
+	f.sock_asked = true;
+	f.sock_err = 0;
+	vanish_decide(&q, &f, &res);
+	assert_int_equal(res.reason, VANISH_DELIVERED);
+	assert_string_equal(vanish_next_name(&res), "delivered");
+	vanish_next_str(&res, buf, sizeof(buf));
+	assert_string_equal(buf, "delivered locally: a socket takes tcp 198.51.100.1:22");
+	f.sock_err = -ENOENT;
+	expect(&q, &f, VANISH_NO_LISTENER,
+	       "no listener: no socket on this host takes tcp 198.51.100.1:22, the kernel answers with a reset");
+	/* an input chain exists and never saw it: lost before it */
+	q.expected = 1u << VANISH_HOOK_INPUT;
+	expect(&q, &f, VANISH_UNKNOWN,
+	       "this host's input route lookup delivers it locally now (from iif wan0)");
+
+	/* after forward, with no postrouting chain */
+	q = query("198.51.100.2", "203.0.113.10", 22, VANISH_HOOK_FORWARD);
+	vanish_facts_init(&f);
+	route(&f.to_dst, 0, RTN_UNICAST, LAN0, "lan0");
+	vanish_decide(&q, &f, &res);
+	assert_string_equal(vanish_next_name(&res), "forwarded");
+	q.expected = 1u << VANISH_HOOK_POSTROUTING;
+	vanish_decide(&q, &f, &res);
+	assert_int_equal(res.next, VANISH_NEXT_NONE);
 }
 
 static void test_input_checks_only_packets_that_open_a_connection(void **state)
@@ -399,6 +513,8 @@ int main(void)
 		cmocka_unit_test(test_missing_lookups_are_not_checked),
 		cmocka_unit_test(test_after_forward_only_the_route_is_asked),
 		cmocka_unit_test(test_input_without_a_socket_is_no_listener),
+		cmocka_unit_test(test_a_missed_socket_of_a_reply_is_not_known),
+		cmocka_unit_test(test_no_later_chain_says_where_it_went),
 		cmocka_unit_test(test_input_checks_only_packets_that_open_a_connection),
 		cmocka_unit_test(test_cause_text),
 	};
