@@ -116,10 +116,11 @@ rs_expect handshake "postmangle saved the mark into the connection" "
 
 rs_expect_delivered reply
 rs_expect reply "arrived unmarked: no mark on entry" '(.packet.mark // 0) == 0'
-rs_expect reply "premangle restored the mark: its rule's event, and any after, carry 51820" "
+rs_expect reply "premangle restored the mark: its rule's event changed it to 51820, later packets carry it" "
 	(.events | map(.rule) | index(\"$restore_rule\")) as \$i |
-	\$i != null and (.events[\$i:] | map(select(.packet != null)) |
-		length > 0 and all(.packet.mark == 51820))"
+	\$i != null and .events[\$i].mark_change.to == 51820 and
+	((.events[\$i].mark_change.from // 0) == 0) and
+	(.events[\$i + 1:] | map(select(.packet != null)) | all(.packet.mark == 51820))"
 rs_expect reply "came in on wan0, and no later chain" '
 	(.events | map(select(.packet != null)) | length > 0 and all(.packet.iif == "wan0")) and
 	(.events | all(.hook == "prerouting"))'
@@ -153,12 +154,24 @@ rs_expect_cause_owner spoofed4 '{"manager":"wg-quick","role":"tunnel address fil
 rs_expect_cause_owner spoofed6 '{"manager":"wg-quick","role":"tunnel address filter","interface":"wg0"}' \
 	'wg-quick tunnel address filter, interface wg0'
 
-# Left out: the same reply without premangle's rule (delete it). The kernel
-# drops it in the reverse-path check (rp_filter=1, table 51820 says wg0),
-# the socket reads nothing, but nattraced (as of 0901daf) says "accept",
-# complete, outside_ruleset null: issue 19 item 1, a ruleset without an
-# input chain. Once the route lookup is asked (with the mark), that case
-# belongs here with `.outside_ruleset.reason` rp_filter; `reply` above
-# already asserts that the lookup honours the restored mark.
+# The same reply without premangle's rule: it arrives unmarked, so the
+# reverse-path check (rp_filter=1) looks it up by table 51820, which says
+# wg0, not wan0, and the kernel drops it after the last chain. No input
+# chain follows: only the kernel's route lookup, with the packet's mark,
+# tells this from a delivered reply (issue 19, item 1).
+lab_exec_router nft delete rule ip wg-quick-wg0 premangle handle "$(lab_exec_router nft -a list chain ip wg-quick-wg0 premangle |
+	sed -n 's/.*meta mark set ct mark # handle \([0-9]*\)$/\1/p')" ||
+	lab_fail "cannot delete premangle's rule"
+lab_daemon_start --match "udp sport 51821 udp dport 51822" --count 1 --output json --timeout 15
+lab_daemon_ready
+udp_send 51822 51821 $FWMARK
+lab_daemon_wait
+if [ -s "$LAB_TMP/answer.51822" ]; then
+	lab_fail "unrestored reply: the socket read an answer the kernel should have dropped"
+fi
+lab_expect_jq "unrestored reply: accepted by the ruleset, then dropped by rp_filter" \
+	'map(select(.type == "trace")) | length == 1 and (.[0] | .verdict == "accept" and
+		.outside_ruleset.reason == "rp_filter" and .after_ruleset == null)'
+echo "ok: unrestored reply: the socket read nothing; outside_ruleset says rp_filter"
 
 rs_done
