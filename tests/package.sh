@@ -105,8 +105,12 @@ done
 # upgrade re-enables only what was enabled and restarts only what runs.
 dpkg-deb -e "$deb" "$tmp/control"
 scripts=$(cat "$tmp/control"/{preinst,postinst,prerm,postrm} 2>/dev/null || true)
-if grep -E 'deb-systemd-invoke +(start|restart)|systemctl +(start|restart|enable)' <<<"$scripts"; then
-	bad "a maintainer script starts or enables a unit (above)"
+# deb-systemd-invoke only to try-restart (restarts a running unit) or stop.
+if grep -E 'deb-systemd-invoke' <<<"$scripts" | grep -vE 'deb-systemd-invoke +(try-restart|stop) '; then
+	bad "a maintainer script starts a unit (above)"
+fi
+if grep -E 'systemctl .*(start|restart|enable)' <<<"$scripts"; then
+	bad "a maintainer script starts or enables a unit with systemctl (above)"
 fi
 # each "deb-systemd-helper enable" within the block of a was-enabled test
 if ! awk 'BEGIN { guard = -10 } /deb-systemd-helper --quiet was-enabled/ { guard = NR }
