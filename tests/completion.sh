@@ -112,5 +112,34 @@ expect "lab-rtr" --netns l
 expect "$dir/a.conf $dir/b.conf" --netns "$dir/"
 unset -f ip
 
+# Options added later are read from --help as they come: a stand-in
+# program whose --help has the other forms an option line can take.
+cat >"$dir/fake" <<'EOF2'
+#!/bin/sh
+cat <<'HELP'
+  -m, --match EXPR     a required value
+      --color[=WHEN]   an optional value, named
+      --pcap FILE      a file
+      --metrics-file=PATH
+                       a file, written with "="
+      --summary [SECONDS]
+                       an optional value of its own
+      --mode[=fast|slow]
+                       optional literals
+  -v, --verbose        no value
+                       --not-an-option=x in a description
+HELP
+EOF2
+chmod +x "$dir/fake"
+bin=$dir/fake
+expect "--match --color --pcap --metrics-file --summary --mode --verbose" --
+expect "auto always never" --color =
+expect "$dir/fake" --pcap "$dir/f"
+expect "$dir/fake" --metrics-file "$dir/f"
+expect "--metrics-file=$dir/fake" "--metrics-file=$dir/f"
+expect "--match --color --pcap --metrics-file --summary --mode --verbose" --summary ""
+expect "fast slow" --mode =
+expect "" -m ""
+
 [ $fail -eq 0 ] && echo "completion: OK ($(wc -l <<<"$offered") options)"
 exit $fail

@@ -10,9 +10,10 @@
 # of options with a fixed set are listed here.
 
 # Read "$1 --help" into _nattraced_opts (every long option, "--name"),
-# _nattraced_arg (option, long or short, -> its value's name: EXPR,
-# FILE, ...) and _nattraced_optval (--name -> the literal of an optional
-# "--name[=literal]" value, e.g. --nat-log[=all]).
+# _nattraced_arg (option, long or short, -> the name of the value it
+# requires: EXPR, FILE, ...), _nattraced_eqarg (--name -> the name of an
+# optional value, "--name[=WHEN]") and _nattraced_optval (--name -> the
+# literals of an optional value, "--nat-log[=all]", "--x[=a|b]").
 _nattraced_read_help()
 {
 	local cmd=$1 help line re
@@ -28,19 +29,22 @@ _nattraced_read_help()
 	help=$(LC_ALL=C "$cmd" --help 2>/dev/null) || help=
 	_nattraced_help_of=$1
 	_nattraced_opts=()
-	unset _nattraced_arg _nattraced_optval
-	declare -gA _nattraced_arg=() _nattraced_optval=()
+	unset _nattraced_arg _nattraced_eqarg _nattraced_optval
+	declare -gA _nattraced_arg=() _nattraced_eqarg=() _nattraced_optval=()
 
 	# An option's own line is indented by 2 to 6 spaces; the descriptions,
-	# which mention options too, by more.
-	re='^ {2,6}(-([A-Za-z0-9]), )?--([a-z0-9][a-z0-9-]*)(\[=([a-z0-9]+)\]|\[=([A-Z][A-Z_]*)\]| ([A-Z][A-Z_]*))?( |$)'
+	# which mention options too, by more. After the name: " VALUE" or
+	# "=VALUE" (required), "[=VALUE]" or "[=lit|lit]" (optional), or
+	# " [VALUE]" and nothing (no value of its own).
+	re='^ {2,6}(-([A-Za-z0-9]), )?--([a-z0-9][a-z0-9-]*)'
+	re+='(\[=([a-z0-9|-]+)\]|\[=([A-Z][A-Z_]*)\]|[ =]([A-Z][A-Z_]*))?( |$)'
 	while IFS= read -r line; do
 		[[ $line =~ $re ]] || continue
 		local short=${BASH_REMATCH[2]} long=--${BASH_REMATCH[3]}
 		local metavar=${BASH_REMATCH[7]}
 		_nattraced_opts+=("$long")
-		[[ -n ${BASH_REMATCH[5]} ]] && _nattraced_optval[$long]=${BASH_REMATCH[5]}
-		[[ -n ${BASH_REMATCH[6]} ]] && _nattraced_optval[$long]=${BASH_REMATCH[6]}
+		[[ -n ${BASH_REMATCH[5]} ]] && _nattraced_optval[$long]=${BASH_REMATCH[5]//|/ }
+		[[ -n ${BASH_REMATCH[6]} ]] && _nattraced_eqarg[$long]=${BASH_REMATCH[6]}
 		if [[ -n $metavar ]]; then
 			_nattraced_arg[$long]=$metavar
 			[[ -n $short ]] && _nattraced_arg[-$short]=$metavar
@@ -102,11 +106,11 @@ _nattraced_value()
 		return
 		;;
 	*)
-		case ${_nattraced_arg[$opt]-} in
+		case ${_nattraced_arg[$opt]:-${_nattraced_eqarg[$opt]-}} in
 		FILE | PATH | DIR) _nattraced_files "$cur"; return ;;
 		esac
-		# An optional "--name[=literal]" value.
-		[[ -n ${_nattraced_optval[$opt]-} ]] && words=("${_nattraced_optval[$opt]}")
+		# The literals of an optional "--name[=a|b]" value.
+		read -ra words <<<"${_nattraced_optval[$opt]-}"
 		;;
 	esac
 	local w
