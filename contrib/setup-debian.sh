@@ -10,6 +10,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # clang and libclang-rt-14-dev: the libFuzzer targets (tests/run-all.sh);
 # Debian 12's clang-14 finds libFuzzer only in libclang-rt-14-dev.
 # valgrind: tests/faults/valgrind.sh.
+# debhelper, dpkg-dev, lintian: the Debian package (debian/,
+# tests/package.sh); bash-completion: its pkg-config file says where the
+# completion goes (a build dependency of the package).
 packages=(
 	gcc libc6-dev meson ninja-build pkg-config
 	libmnl-dev libnftnl-dev libnftables-dev libjansson-dev libcmocka-dev
@@ -20,6 +23,7 @@ packages=(
 	iptables
 	valgrind
 	clang libclang-rt-14-dev
+	debhelper dpkg-dev lintian bash-completion
 )
 
 missing=()
