@@ -276,6 +276,17 @@ static void report_stats(struct daemon *d, struct stats_input *in, enum stats_re
 	} else {
 		in->printed = d->emitted;
 	}
+	/*
+	 * After stdout failed, the timelines still grouped (the queue's,
+	 * those in flight) never reach it: not delivered, not "not printed
+	 * after --count", unless --count was what ended the printing.
+	 */
+	if (out && sink_error(d->sink) < 0 && !(d->opts->count && d->emitted >= d->opts->count)) {
+		uint64_t timelines = timeline_stats(d->timelines)->timelines;
+
+		if (timelines > in->printed + in->output_dropped)
+			in->output_dropped = timelines - in->printed;
+	}
 	in->in_flight = timeline_inflight(d->timelines);
 	/* last, after every timeline was counted: selected covers them all */
 	in->selected_last = 0;

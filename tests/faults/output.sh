@@ -128,7 +128,8 @@ unshare -m bash -c 'mount -t tmpfs -o size=48k small "$MNT" || exit 1
 	echo $? >"$ERR.rc"
 	cp "$MNT/out.jsonl" "$COPY"' &
 sleep 1.5
-burst 300
+# a flood (issue 19): the stop came while the counter ran on
+burst 2000
 wait $!
 LAB_RC=$(cat "$LAB_ERR.rc" 2>/dev/null || echo none)
 LAB_OUT=$LAB_TMP/full.jsonl
@@ -139,5 +140,10 @@ lab_expect_rc 1
 jq -e . "$LAB_OUT" >/dev/null || lab_fail "full filesystem: a line is not whole JSON"
 grep -q "writing output failed: No space left on device" "$LAB_ERR" ||
 	lab_fail "full filesystem: no error message"
+# what was grouped after the write failed never reached the file: not
+# delivered, and not blamed on --count, which was not given
+grep -Eq "stopped: .*[1-9][0-9]* not delivered: output too slow or failed" "$LAB_ERR" ||
+	lab_fail "full filesystem: the stop line does not count what the file never got"
+grep -q "not printed after --count" "$LAB_ERR" && lab_fail "full filesystem: blames --count"
 echo "ok: full filesystem: status 1, $(wc -l <"$LAB_OUT") whole JSON lines, none cut"
 echo "PASS"
