@@ -21,6 +21,14 @@
 int format_json(struct jsonw *w, const struct timeline *tl, const struct explain *ex);
 /* One line of JSON. 0 or -errno. */
 int format_json_line(FILE *out, const struct timeline *tl, const struct explain *ex);
+/*
+ * A stream for text that came from the ruleset or the kernel: it writes to
+ * out with control bytes escaped as \xNN (a rule comment cannot reach the
+ * reader's terminal), and a NUL byte written to it ends a line ('\n').
+ * fclose() it before using out. NULL on -ENOMEM. format_text() and
+ * format_text_body() print through one.
+ */
+FILE *format_text_stream(FILE *out);
 /* The human-readable timeline: its first line, its steps, a blank line. 0 or -errno. */
 int format_text(FILE *out, const struct timeline *tl, const struct explain *ex);
 /*

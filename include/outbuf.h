@@ -20,6 +20,8 @@
 #define OUTBUF_MAX	   (8 * 1024 * 1024)
 /* Records waiting at once; beyond this too. */
 #define OUTBUF_RECORDS_MAX 65536
+/* At exit, a record the reader has the start of waits this long more for its end. */
+#define OUTBUF_CUT_WAIT_MS 250
 
 struct outbuf;
 
@@ -30,7 +32,9 @@ struct outbuf_stats {
 	uint64_t pending;	/* timeline records still in the buffer */
 	int error;		/* the first write error, -errno; 0 */
 	bool cut_removed;	/* a record cut by the error was truncated away */
-	bool cut_left;		/* ... and could not be (not a regular file) */
+	bool cut_left;		/* ... and could not be (not a regular file), or
+				 * the reader stopped inside a record at exit: its
+				 * last line is cut, and nothing more is written */
 };
 
 /* Take over fd (1) for non-blocking writes. 0 or -errno. */
@@ -51,7 +55,9 @@ size_t outbuf_pending(const struct outbuf *ob);
 int outbuf_fd(const struct outbuf *ob);
 /*
  * At exit: write for at most timeout_ms, then give up on the rest
- * (counted as dropped). 0 or the write error.
+ * (counted as dropped). A record already partly written gets up to
+ * OUTBUF_CUT_WAIT_MS more for its end; if the reader does not take it,
+ * stats.cut_left says so. 0 or the write error.
  */
 int outbuf_drain(struct outbuf *ob, int timeout_ms);
 const struct outbuf_stats *outbuf_stats(const struct outbuf *ob);

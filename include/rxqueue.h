@@ -112,6 +112,15 @@ const void *rxqueue_next(struct rxqueue *q, enum rxrec_type *ret_type, size_t *r
 bool rxqueue_losing(struct rxqueue *q);
 
 /*
+ * [consumer] A loss marker or a loss end is owed and not yet published.
+ * Only the producer writes markers, and it writes them when it next runs:
+ * a consumer that found the queue empty (room again) while one is owed
+ * must wake it (rxthread_next() does), or the marker waits for the next
+ * datagram, and timelines in flight cannot end meanwhile.
+ */
+bool rxqueue_owed(struct rxqueue *q);
+
+/*
  * [producer] Unmap the spare chunks beyond keep_bytes: after a burst, once
  * the stream has been idle a while, so the resident size falls back.
  */

@@ -56,7 +56,10 @@ int rxthread_fd(const struct rxthread *t);
 /* Clear rxthread_fd()'s readiness (after poll() said so). */
 void rxthread_ack(struct rxthread *t);
 
-/* The next record, as rxqueue_next(). */
+/*
+ * The next record, as rxqueue_next(). Found empty while a loss marker is
+ * owed (rxqueue_owed()), it wakes the thread to write it.
+ */
 const void *rxthread_next(struct rxthread *t, enum rxrec_type *ret_type, size_t *ret_len);
 
 /* As rxqueue_losing(). */

@@ -6,6 +6,17 @@
  * Capture accounting: what the trace rule selected (its counter) against
  * what came out. A packet whose events were all lost leaves no timeline,
  * so only the counter can tell it was missed.
+ *
+ * The account never contradicts itself:
+ *   complete + incomplete + lost + in_flight == selected
+ * The counter runs on while the account is taken (a flood, --count), so
+ * it is read twice. "selected" is its last reading, taken after every
+ * timeline was counted, so no timeline is of a packet it did not count.
+ * "lost" is bounded by the first reading, taken before the socket was
+ * drained: a selected packet with no timeline after that drain lost all
+ * its events. "in_flight" is the rest: timelines still being assembled,
+ * and packets selected after the first reading whose events were not
+ * read when the account was taken (never called lost).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,8 +33,9 @@ enum stats_reason {
 
 /* What the edges know that the timeline table does not. */
 struct stats_input {
-	bool selected_known;	 /* the counter could be read */
-	uint64_t selected;	 /* packets the trace rule selected */
+	bool selected_known;	 /* the counter could be read, both times */
+	uint64_t selected;	 /* the counter before the drain: bounds "lost" */
+	uint64_t selected_last;	 /* the counter read last, after the drain */
 	uint64_t printed;	 /* timelines written (--count stops there) */
 	uint64_t output_dropped; /* timelines the output never delivered */
 	uint64_t in_flight;	 /* timelines still being assembled */

@@ -13,6 +13,14 @@ void strbuf_add(char *buf, size_t len, size_t *off, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /*
+ * Append word as one shell word that a user can copy into a command: as
+ * it is when it holds only characters no shell treats specially, else in
+ * single quotes (a ' inside as '\''). The ruleset names a command quotes
+ * can hold anything: "FWD;curl x|sh;#" stays a name.
+ */
+void strbuf_shell_word(char *buf, size_t len, size_t *off, const char *word);
+
+/*
  * An error message into err (errlen bytes; err may be NULL) for a caller
  * that returns -EINVAL: returns -EINVAL.
  */

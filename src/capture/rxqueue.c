@@ -36,6 +36,7 @@ struct rxqueue {
 	unsigned int peak_chunks;
 	uint64_t records, dropped, overruns; /* mirrored at publish */
 	bool losing;			     /* a loss marker is not yet published */
+	bool owed;			     /* ... or a loss end: the producer must write it */
 	/* producer only */
 	struct chunk *wr;
 	unsigned int pend_enobufs; /* markers not yet written, in this order: */
@@ -187,6 +188,7 @@ static void push_current(struct rxqueue *q)
 	}
 	/* what was written went out with the chunk; what is owed is not */
 	q->losing = q->pend_enobufs || q->pend_overrun;
+	q->owed = q->losing || q->pend_end;
 	q->records = q->p_records;
 	q->dropped = q->p_dropped;
 	q->overruns = q->p_overruns;
@@ -247,6 +249,7 @@ static void loss_begins(struct rxqueue *q)
 	q->pend_end = false;
 	pthread_mutex_lock(&q->lock);
 	q->losing = true;
+	q->owed = true;
 	pthread_mutex_unlock(&q->lock);
 }
 
@@ -334,6 +337,16 @@ bool rxqueue_losing(struct rxqueue *q)
 
 	pthread_mutex_lock(&q->lock);
 	r = q->losing;
+	pthread_mutex_unlock(&q->lock);
+	return r;
+}
+
+bool rxqueue_owed(struct rxqueue *q)
+{
+	bool r;
+
+	pthread_mutex_lock(&q->lock);
+	r = q->owed;
 	pthread_mutex_unlock(&q->lock);
 	return r;
 }

@@ -209,7 +209,16 @@ void rxthread_ack(struct rxthread *t)
 
 const void *rxthread_next(struct rxthread *t, enum rxrec_type *ret_type, size_t *ret_len)
 {
-	return rxqueue_next(t->q, ret_type, ret_len);
+	const void *rec = rxqueue_next(t->q, ret_type, ret_len);
+
+	/*
+	 * Read to the end while a marker is owed: there is room for it now,
+	 * and the thread may be asleep until the next datagram. Wake it to
+	 * write the marker (its loop publishes after any wakeup).
+	 */
+	if (!rec && rxqueue_owed(t->q))
+		signal_fd(t->wake_fd);
+	return rec;
 }
 
 bool rxthread_losing(struct rxthread *t)

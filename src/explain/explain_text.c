@@ -126,8 +126,26 @@ int explain_hint_command(const struct explain_hint *h, char *buf, size_t len)
 			buf[0] = '\0';
 		return 0;
 	}
-	return snprintf(buf, len, "nft add element %s %s %s { %s%s }", trace_family_name(h->family),
-			h->table, h->set, h->key, h->is_map ? " : VERDICT" : "");
+	char elem[EXPLAIN_KEY_MAX + 32];
+	size_t off = 0;
+
+	/*
+	 * A command to copy: the ruleset's names quoted for the shell, and
+	 * the element too when the key holds more than addresses, ports and
+	 * numbers (an interface name in double quotes, which a shell would
+	 * expand "$(...)" in).
+	 */
+	snprintf(elem, sizeof(elem), "{ %s%s }", h->key, h->is_map ? " : VERDICT" : "");
+	strbuf_add(buf, len, &off, "nft add element %s ", trace_family_name(h->family));
+	strbuf_shell_word(buf, len, &off, h->table);
+	strbuf_add(buf, len, &off, " ");
+	strbuf_shell_word(buf, len, &off, h->set);
+	if (strspn(h->key, "abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:/_- ") == strlen(h->key))
+		strbuf_add(buf, len, &off, " %s", elem);
+	else
+		strbuf_add(buf, len, &off, " "), strbuf_shell_word(buf, len, &off, elem);
+	return (int)off;
 }
 
 int explain_step_str(const struct tl_step *s, const struct explain_rule *rule, bool with_comment,

@@ -15,6 +15,7 @@
 #include "explain.h"
 #include "jsonw.h"
 #include "owner.h"
+#include "strbuf.h"
 #include "packet.h"
 #include "ruletext.h"
 #include "timeline.h"
@@ -947,9 +948,18 @@ static bool owner_incus(uint8_t family, const char *table, const char *chain, st
 
 static void iptables_hint(uint8_t family, const char *table, const char *chain, struct owner *o)
 {
+	size_t off = 0;
+
 	o->iptables_nft = true;
-	snprintf(o->iptables_cmd, sizeof(o->iptables_cmd), "%s -t %s -S %s",
-		 family == NFPROTO_IPV6 ? "ip6tables-nft" : "iptables-nft", table, chain);
+	/* a command to copy: names from the ruleset quoted for the shell */
+	strbuf_add(o->iptables_cmd, sizeof(o->iptables_cmd), &off, "%s -t ",
+		   family == NFPROTO_IPV6 ? "ip6tables-nft" : "iptables-nft");
+	strbuf_shell_word(o->iptables_cmd, sizeof(o->iptables_cmd), &off, table);
+	strbuf_add(o->iptables_cmd, sizeof(o->iptables_cmd), &off, " -S ");
+	strbuf_shell_word(o->iptables_cmd, sizeof(o->iptables_cmd), &off, chain);
+	/* cut short, the quoting may be open: no command rather than a wrong one */
+	if (off >= sizeof(o->iptables_cmd))
+		o->iptables_nft = false, o->iptables_cmd[0] = '\0';
 }
 
 /* Empty: what owner_known() and the renderers read (no 1 KiB clearing per event). */

@@ -159,24 +159,33 @@ static char *message(const struct timeline *tl, const struct explain *ex)
 {
 	char *msg = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&msg, &len);
+	FILE *f = open_memstream(&msg, &len), *esc;
 
 	if (!f)
 		return NULL;
-	packet_words(f, ex);
-	nat_words(f, ex, ", ");
-	fprintf(f, ": %s", timeline_verdict_name(ex->sum.verdict));
+	/* as in text output, the ruleset's control bytes escaped (format.h) */
+	esc = format_text_stream(f);
+	if (!esc) {
+		fclose(f);
+		free(msg);
+		return NULL;
+	}
+	packet_words(esc, ex);
+	nat_words(esc, ex, ", ");
+	fprintf(esc, ": %s", timeline_verdict_name(ex->sum.verdict));
 	if (ex->sum.cause >= 0) {
 		const struct tl_step *s = &tl->steps[ex->sum.cause];
 		char words[4400];
 
 		explain_step_str(s, &ex->rules[ex->sum.cause], false, words, sizeof(words));
-		fprintf(f, " by %s in %s %s %s", words, trace_family_name(s->family), s->table,
+		fprintf(esc, " by %s in %s %s %s", words, trace_family_name(s->family), s->table,
 			s->chain);
 	}
 	if (!timeline_complete(tl))
-		fputs(" (incomplete)", f);
-	fprintf(f, " [trace %08x]\n", tl->ids[0]);
+		fputs(" (incomplete)", esc);
+	fprintf(esc, " [trace %08x]", tl->ids[0]);
+	fputc('\0', esc); /* the line's end */
+	fclose(esc);
 	format_text_body(f, tl, ex);
 	if (fclose(f) != 0) {
 		free(msg);

@@ -33,6 +33,7 @@ struct outbuf {
 	size_t head, len;   /* pending bytes: buf[head .. head + len) */
 	size_t mark;	    /* len when the current record began */
 	bool overflow;	    /* the current record did not fit */
+	bool ended;	    /* a record was left cut: nothing may follow it */
 	struct record *rec; /* ring of pending records */
 	size_t rec_head, rec_n;
 	uint32_t head_written; /* bytes of rec[rec_head] already written */
@@ -128,7 +129,7 @@ int outbuf_fd(const struct outbuf *ob)
 
 size_t outbuf_pending(const struct outbuf *ob)
 {
-	return ob->st.error ? 0 : ob->len;
+	return ob->st.error || ob->ended ? 0 : ob->len;
 }
 
 const struct outbuf_stats *outbuf_stats(const struct outbuf *ob)
@@ -154,7 +155,7 @@ int outbuf_commit(struct outbuf *ob, bool timeline)
 {
 	size_t n = ob->len - ob->mark;
 
-	if (ob->st.error || ob->overflow || ob->rec_n == OUTBUF_RECORDS_MAX) {
+	if (ob->st.error || ob->ended || ob->overflow || ob->rec_n == OUTBUF_RECORDS_MAX) {
 		ob->st.dropped_bytes += n;
 		ob->len = ob->mark;
 		if (timeline)
@@ -225,19 +226,24 @@ static void remove_cut(struct outbuf *ob)
 		lseek(ob->fd, end - (off_t)ob->head_written, SEEK_SET);
 		ob->st.cut_removed = true;
 	} else {
+		/* the reader has half a line: anything after it would join it */
 		ob->st.cut_left = true;
+		ob->ended = true;
 	}
 }
 
-int outbuf_flush(struct outbuf *ob)
+/* Write at most max pending bytes now. 0 (maybe some left) or the error. */
+static int flush_upto(struct outbuf *ob, size_t max)
 {
-	while (ob->len > 0 && !ob->st.error) {
+	while (ob->len > 0 && max > 0 && !ob->st.error && !ob->ended) {
 		const char *p = ob->buf + ob->head;
-		ssize_t n = ob->sock ? send(ob->fd, p, ob->len, MSG_DONTWAIT | MSG_NOSIGNAL)
-				     : write(ob->fd, p, ob->len);
+		size_t want = ob->len < max ? ob->len : max;
+		ssize_t n = ob->sock ? send(ob->fd, p, want, MSG_DONTWAIT | MSG_NOSIGNAL)
+				     : write(ob->fd, p, want);
 
 		if (n > 0) {
 			written(ob, (size_t)n);
+			max -= (size_t)n;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -251,6 +257,11 @@ int outbuf_flush(struct outbuf *ob)
 	return ob->st.error;
 }
 
+int outbuf_flush(struct outbuf *ob)
+{
+	return flush_upto(ob, SIZE_MAX);
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -259,24 +270,50 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int outbuf_drain(struct outbuf *ob, int timeout_ms)
+/*
+ * Write for up to timeout_ms, at most max bytes. 0 when that much went
+ * out, 1 when the time ran out first, or the error.
+ */
+static int write_for(struct outbuf *ob, int timeout_ms, size_t max)
 {
 	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	size_t left = max < ob->len ? max : ob->len;
 
 	for (;;) {
 		struct pollfd pfd = { .fd = ob->fd, .events = POLLOUT };
+		size_t before = ob->len;
 		uint64_t now;
-		int r = outbuf_flush(ob);
+		int r = flush_upto(ob, left);
 
-		if (r < 0 || ob->len == 0)
+		left -= before - ob->len;
+		if (r < 0 || ob->ended || left == 0)
 			return r;
 		now = now_ms();
 		if (now >= deadline)
-			break;
+			return 1;
 		if (poll(&pfd, 1, (int)(deadline - now)) < 0 && errno != EINTR)
-			break;
+			return 1;
 	}
-	/* the reader is stuck: what is left is lost, and counted */
+}
+
+int outbuf_drain(struct outbuf *ob, int timeout_ms)
+{
+	int r = write_for(ob, timeout_ms, SIZE_MAX);
+
+	if (r < 0)
+		return r;
+	if (r == 0 && ob->len == 0)
+		return 0;
+	/*
+	 * The reader is stuck: what is left is lost, and counted. A record
+	 * it has the start of gets a moment more for its end: a reader
+	 * that goes on later then sees whole lines only.
+	 */
+	if (ob->head_written && !ob->ended) {
+		r = write_for(ob, OUTBUF_CUT_WAIT_MS, ob->rec[ob->rec_head].len - ob->head_written);
+		if (r < 0)
+			return r;
+	}
 	if (ob->head_written)
 		remove_cut(ob);
 	abandon(ob);

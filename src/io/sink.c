@@ -35,6 +35,7 @@ struct sink {
 	struct outbuf *out; /* stdout; NULL for the journal */
 	bool queued;	    /* a record since the last flush */
 	int error;	    /* the output failed: -errno */
+	bool cut_said;	    /* the last line on stdout was cut: said once */
 	uint64_t journal_errors;
 };
 
@@ -416,6 +417,13 @@ int sink_drain(struct sink *s, int timeout_ms)
 	if (!s->out)
 		return 0;
 	r = outbuf_drain(s->out, timeout_ms);
+	/* a reader that goes on later finds half a line last: say so, once */
+	if (outbuf_stats(s->out)->cut_left && !s->cut_said) {
+		log_warning(
+			"the last line on stdout is cut short: its reader did not take the rest (within %d ms at exit, or the write failed)",
+			OUTBUF_CUT_WAIT_MS);
+		s->cut_said = true;
+	}
 	return r < 0 ? failed(s, r) : 0;
 }
 

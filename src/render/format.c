@@ -443,6 +443,89 @@ int format_json_line(FILE *out, const struct timeline *tl, const struct explain 
 
 /* ---- text ---- */
 
+/*
+ * Everything the text renderer prints goes through one escaping stream:
+ * rule texts, comments, table, chain and interface names come from the
+ * ruleset and the kernel (a container's root under --netns), and a
+ * comment like "\e]0;x\a" would retitle the reader's terminal, a "\n"
+ * in a chain name forge a line. Control bytes (below 0x20, 0x7f, and the
+ * UTF-8 forms of the C1 controls U+0080..U+009F, which some terminals
+ * obey) are written as \xNN. The renderer ends its own lines with a NUL
+ * byte (eol()), which no string it prints can hold, and the stream turns
+ * that into '\n'.
+ */
+#define TEXT_EOL '\0'
+
+struct text_esc {
+	FILE *raw;
+	bool lead_c2; /* a 0xc2 byte waits: a C1 control may follow */
+};
+
+static ssize_t esc_write(void *cookie, const char *data, size_t n)
+{
+	struct text_esc *e = cookie;
+	char out[4096 + 16];
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)data[i];
+
+		if (o > sizeof(out) - 16) {
+			fwrite(out, 1, o, e->raw);
+			o = 0;
+		}
+		if (e->lead_c2) {
+			e->lead_c2 = false;
+			if (c >= 0x80 && c <= 0x9f) {
+				o += (size_t)sprintf(out + o, "\\xc2\\x%02x", c);
+				continue;
+			}
+			out[o++] = (char)0xc2;
+		}
+		if (c == 0xc2)
+			e->lead_c2 = true;
+		else if (c == TEXT_EOL)
+			out[o++] = '\n';
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)sprintf(out + o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	fwrite(out, 1, o, e->raw);
+	return (ssize_t)n;
+}
+
+static int esc_close(void *cookie)
+{
+	struct text_esc *e = cookie;
+
+	if (e->lead_c2)
+		fputc(0xc2, e->raw);
+	free(e);
+	return 0;
+}
+
+FILE *format_text_stream(FILE *out)
+{
+	static const cookie_io_functions_t io = { .write = esc_write, .close = esc_close };
+	struct text_esc *e = calloc(1, sizeof(*e));
+	FILE *f;
+
+	if (!e)
+		return NULL;
+	e->raw = out;
+	f = fopencookie(e, "w", io);
+	if (!f)
+		free(e);
+	return f;
+}
+
+/* The end of a line the renderer writes (see format_text_stream()). */
+static void eol(FILE *out)
+{
+	fputc(TEXT_EOL, out);
+}
+
 struct text_list {
 	FILE *out;
 	bool first;
@@ -574,7 +657,7 @@ static void nat_text(FILE *out, const struct timeline *tl, const struct explain 
 		owner_of_step(tl, ex, n->rule_step, &owner);
 		owner_text(out, &owner);
 	}
-	fputc('\n', out);
+	eol(out);
 }
 
 /* "  mapping: nat + tcp ... id N STATE": the packet's connection, when known. */
@@ -585,7 +668,8 @@ static void mapping_text(FILE *out, const struct explain *ex)
 	if (!ex->has_mapping)
 		return;
 	natmap_text(&ex->mapping, line, sizeof(line));
-	fprintf(out, "  mapping: %s\n", line);
+	fprintf(out, "  mapping: %s", line);
+	eol(out);
 }
 
 static void accepts_text(FILE *out, const struct timeline *tl, const struct explain *ex)
@@ -600,7 +684,7 @@ static void accepts_text(FILE *out, const struct timeline *tl, const struct expl
 		chain_owner_text(out, s, s->chain);
 	}
 	if (ex->n_accepts)
-		fputc('\n', out);
+		eol(out);
 }
 
 static void hints_text(FILE *out, const struct explain *ex)
@@ -615,7 +699,7 @@ static void hints_text(FILE *out, const struct explain *ex)
 			trace_family_name(h->family), h->table, h->chain);
 		if (explain_hint_command(h, cmd, sizeof(cmd)) > 0)
 			fprintf(out, "; to add it: %s", cmd);
-		fputc('\n', out);
+		eol(out);
 	}
 }
 
@@ -691,7 +775,7 @@ static int entry_text(FILE *out, const struct timeline *tl, const struct explain
 	if (h->ct.present)
 		ct_text(out, &h->ct);
 	if (tl->steps[end].type != TRACE_TYPE_POLICY) {
-		fputc('\n', out);
+		eol(out);
 		return -1;
 	}
 	for (int j = i; j < end; j++)
@@ -700,7 +784,7 @@ static int entry_text(FILE *out, const struct timeline *tl, const struct explain
 		step_verdict_name(&tl->steps[end]) ? step_verdict_name(&tl->steps[end]) : "?",
 		matched ? "" : " (no rule matched)");
 	mark_change_text(out, tl, end);
-	fputc('\n', out);
+	eol(out);
 	return end;
 }
 
@@ -719,8 +803,9 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 
 		if (tl->steps_dropped && i == tl->gap_at) {
 			indent(out, 0);
-			fprintf(out, "... %u events not kept (--max-events %u) ...\n",
+			fprintf(out, "... %u events not kept (--max-events %u) ...",
 				tl->steps_dropped, (unsigned int)tl->n_steps);
+			eol(out);
 		}
 		for (unsigned int n = 0; n < ex->n_nat; n++)
 			if (ex->nat[n].at_step == i)
@@ -736,7 +821,7 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 				indent(out, depth[i]);
 				fputs("end of chain", out);
 				mark_change_text(out, tl, i);
-				fputc('\n', out);
+				eol(out);
 			}
 			continue;
 		}
@@ -746,7 +831,7 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 			fprintf(out, "policy: %s",
 				step_verdict_name(s) ? step_verdict_name(s) : "?");
 			mark_change_text(out, tl, i);
-			fputc('\n', out);
+			eol(out);
 			continue;
 		}
 		step_name_text(out, tl, ex, i);
@@ -764,11 +849,11 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 			      out);
 			i++;
 		}
-		fputc('\n', out);
+		eol(out);
 	}
 }
 
-void format_text_body(FILE *out, const struct timeline *tl, const struct explain *ex)
+static void text_body(FILE *out, const struct timeline *tl, const struct explain *ex)
 {
 	char line[1024];
 
@@ -781,29 +866,47 @@ void format_text_body(FILE *out, const struct timeline *tl, const struct explain
 	if (ex->sum.verdict == TL_VERDICT_ACCEPT)
 		accepts_text(out, tl, ex);
 	explain_cause_str(tl, ex, line, sizeof(line));
-	fprintf(out, "  verdict %s\n", line);
+	fprintf(out, "  verdict %s", line);
+	eol(out);
 	if (ex->after_ruleset) {
 		after_ruleset_str(ex, line, sizeof(line));
-		fprintf(out, "  then %s\n", line);
+		fprintf(out, "  then %s", line);
+		eol(out);
 	}
 	hints_text(out, ex);
 }
 
+void format_text_body(FILE *out, const struct timeline *tl, const struct explain *ex)
+{
+	FILE *esc = format_text_stream(out);
+
+	if (!esc)
+		return;
+	text_body(esc, tl, ex);
+	fclose(esc);
+}
+
 int format_text(FILE *out, const struct timeline *tl, const struct explain *ex)
 {
-	fprintf(out, "trace %08x", tl->ids[0]);
+	FILE *esc = format_text_stream(out);
+
+	if (!esc)
+		return -ENOMEM;
+	fprintf(esc, "trace %08x", tl->ids[0]);
 	for (unsigned int i = 1; i < tl->n_ids; i++)
-		fprintf(out, "+%08x", tl->ids[i]);
-	fputc(' ', out);
+		fprintf(esc, "+%08x", tl->ids[i]);
+	fputc(' ', esc);
 	if (ex->sum.packet)
-		packet_text(out, tl, ex, ex->sum.packet);
+		packet_text(esc, tl, ex, ex->sum.packet);
 	else
-		fputs("(packet not seen)", out);
-	fprintf(out, ": %s%s%s\n", timeline_verdict_name(ex->sum.verdict),
+		fputs("(packet not seen)", esc);
+	fprintf(esc, ": %s%s%s", timeline_verdict_name(ex->sum.verdict),
 		ex->outside ? ", then lost outside the ruleset" : "",
 		timeline_complete(tl) ? "" : " (incomplete)");
-	format_text_body(out, tl, ex);
+	eol(esc);
+	text_body(esc, tl, ex);
 	/* a blank line between packets */
-	fputc('\n', out);
+	eol(esc);
+	fclose(esc);
 	return ferror(out) ? -EIO : 0;
 }

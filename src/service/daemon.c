@@ -236,22 +236,30 @@ int daemon_signalfd(void)
 	return fd < 0 ? -errno : fd;
 }
 
-/*
- * The counter first, then what is queued: a packet selected in between
- * can make "lost" smaller, never invent a loss.
- */
-void daemon_read_selected(struct daemon *d, struct stats_input *in)
+/* The trace rules' counters, those a reload replaced included. 0 or -errno. */
+static int read_counter(struct daemon *d, uint64_t *ret)
 {
-	int r = d->table ? tracetable_selected(d->table, &in->selected) : -ENOENT;
+	int r = d->table ? tracetable_selected(d->table, ret) : -ENOENT;
 
-	in->selected_known = r == 0;
-	in->selected += d->selected_before;
 	if (r < 0 && !d->counter_warned) {
 		log_warning(
 			"cannot read the trace rule's counter (%s): packets selected are not known",
 			strerror(-r));
 		d->counter_warned = true;
 	}
+	*ret += d->selected_before;
+	return r;
+}
+
+/*
+ * The counter first, then what is queued: a packet selected in between
+ * can make "lost" smaller, never invent a loss. report_stats() reads it
+ * again last (stats.h).
+ */
+void daemon_read_selected(struct daemon *d, struct stats_input *in)
+{
+	in->selected = 0;
+	in->selected_known = read_counter(d, &in->selected) == 0;
 }
 
 static void report_stats(struct daemon *d, struct stats_input *in, enum stats_reason reason)
@@ -268,7 +276,22 @@ static void report_stats(struct daemon *d, struct stats_input *in, enum stats_re
 	} else {
 		in->printed = d->emitted;
 	}
+	/*
+	 * After stdout failed, the timelines still grouped (the queue's,
+	 * those in flight) never reach it: not delivered, not "not printed
+	 * after --count", unless --count was what ended the printing.
+	 */
+	if (out && sink_error(d->sink) < 0 && !(d->opts->count && d->emitted >= d->opts->count)) {
+		uint64_t timelines = timeline_stats(d->timelines)->timelines;
+
+		if (timelines > in->printed + in->output_dropped)
+			in->output_dropped = timelines - in->printed;
+	}
 	in->in_flight = timeline_inflight(d->timelines);
+	/* last, after every timeline was counted: selected covers them all */
+	in->selected_last = 0;
+	if (in->selected_known && read_counter(d, &in->selected_last) < 0)
+		in->selected_known = false;
 	in->enobufs = d->enobufs;
 	in->queue_overruns = d->queue_overruns;
 	in->malformed = d->malformed;

@@ -14,12 +14,14 @@ void stats_compute(const struct stats_input *in, const struct timeline_stats *ts
 		   enum stats_reason reason, struct capture_stats *ret)
 {
 	uint64_t accounted = ts->timelines + in->in_flight;
+	/* the counter counts a packet once per trace chain that selects it */
+	uint64_t first = in->selected > ts->reselected ? in->selected - ts->reselected : 0;
+	uint64_t last = in->selected_last > ts->reselected ? in->selected_last - ts->reselected : 0;
 
 	*ret = (struct capture_stats){
 		.reason = reason,
 		.selected_known = in->selected_known,
-		/* the counter counts a packet once per trace chain that selects it */
-		.selected = in->selected > ts->reselected ? in->selected - ts->reselected : 0,
+		.selected = last,
 		.reselected = ts->reselected,
 		.emitted = in->printed,
 		.complete = ts->timelines - ts->incomplete,
@@ -45,13 +47,24 @@ void stats_compute(const struct stats_input *in, const struct timeline_stats *ts
 		.follow_full = in->follow_full,
 		.follow_no_reply = in->follow_no_reply,
 	};
+	if (!in->selected_known)
+		return;
 	/*
-	 * Selected packets with no timeline at all. The counter is read
-	 * first and the socket drained after, so a packet selected in
-	 * between can only make this smaller, never invent a loss.
+	 * Selected packets with no timeline at all, by the first reading:
+	 * the socket was drained after it, so a packet selected in between
+	 * can only make this smaller, never invent a loss.
 	 */
-	if (in->selected_known && ret->selected > accounted)
-		ret->lost = ret->selected - accounted;
+	if (first > accounted)
+		ret->lost = first - accounted;
+	/*
+	 * The last reading comes after every timeline was counted, so it is
+	 * at least accounted + lost; should a counter ever say less (a
+	 * counter reset), the timelines are the surer count.
+	 */
+	if (ret->selected < accounted + ret->lost)
+		ret->selected = accounted + ret->lost;
+	/* selected after the first reading, not read yet: on their way */
+	ret->in_flight = ret->selected - ts->timelines - ret->lost;
 }
 
 void stats_json(struct jsonw *w, const struct capture_stats *st)

@@ -8,7 +8,10 @@
 #  - /dev/full: exit 1, the error said once, an honest stop account (it
 #    said "4 timelines emitted ... 1 not printed after --count");
 #  - a reader that went away: exit 0, nothing counted as printed;
-#  - a full filesystem: exit 1, and the file ends in a whole JSON line.
+#  - a full filesystem: exit 1, and the file ends in a whole JSON line;
+#  - a reader stopped in the middle of a line at SIGTERM (issue 19): when
+#    it goes on, its last line is whole, or the daemon said on stderr that
+#    it was cut.
 set -u
 TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
 NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
@@ -42,7 +45,7 @@ run_to()
 
 # 1. A reader that stopped: SIGTERM ends the daemon within a second.
 mkfifo "$LAB_TMP/fifo"
-cat "$LAB_TMP/fifo" >/dev/null &
+cat "$LAB_TMP/fifo" >"$LAB_TMP/got" &
 reader=$!
 run_to "$LAB_TMP/fifo" --match "$MATCH" --rate none --output json --stats-interval 0
 ready || lab_fail "the daemon did not start"
@@ -60,13 +63,28 @@ if kill -0 "$pid" 2>/dev/null; then
 fi
 lab_daemon_wait
 took=$((($(date +%s%N) - start) / 1000000))
-kill -CONT "$reader"; kill "$reader" 2>/dev/null; wait "$reader" 2>/dev/null; reader=
+# the reader goes on and reads to the end (the daemon's end is closed)
+kill -CONT "$reader"
+for _ in $(seq 100); do kill -0 "$reader" 2>/dev/null || break; sleep 0.1; done
+kill "$reader" 2>/dev/null; wait "$reader" 2>/dev/null; reader=
 lab_expect_rc 0
 lab_has_table trace_debug && lab_fail "the trace table is still there"
 grep -Eq "stopped: 3000 packets selected, 0 lost, [0-9]+ timelines emitted .*, [1-9][0-9]* not delivered: output too slow" "$LAB_ERR" ||
 	lab_fail "the stop line does not count the timelines a stopped reader never got"
 grep -q "not printed after --count" "$LAB_ERR" && lab_fail "blames --count, which was not given"
 echo "ok: stopped reader: SIGTERM ended the daemon in $took ms, status 0, undelivered timelines counted"
+[ -s "$LAB_TMP/got" ] || lab_fail "stopped reader: it got nothing at all"
+head -n -1 "$LAB_TMP/got" | jq -e . >/dev/null || lab_fail "stopped reader: a line before the last is not whole JSON"
+if [ "$(tail -c 1 "$LAB_TMP/got" | od -An -c | tr -d ' ')" = '\n' ] &&
+	tail -n 1 "$LAB_TMP/got" | jq -e . >/dev/null; then
+	grep -q "last line on stdout is cut" "$LAB_ERR" &&
+		lab_fail "stopped reader: the last line is whole, yet stderr says it was cut"
+	echo "ok: stopped reader: its last line is whole JSON"
+else
+	grep -q "the last line on stdout is cut short" "$LAB_ERR" ||
+		lab_fail "stopped reader: its last line is cut ($(tail -c 60 "$LAB_TMP/got")), and stderr does not say so"
+	echo "ok: stopped reader: its last line is cut, and stderr says so"
+fi
 
 # 2. /dev/full: exit 1, one error message, nothing claimed as emitted.
 run_to /dev/full --match "$MATCH" --output json --rate none --stats-interval 0 --timeout 3
@@ -110,7 +128,8 @@ unshare -m bash -c 'mount -t tmpfs -o size=48k small "$MNT" || exit 1
 	echo $? >"$ERR.rc"
 	cp "$MNT/out.jsonl" "$COPY"' &
 sleep 1.5
-burst 300
+# a flood (issue 19): the stop came while the counter ran on
+burst 2000
 wait $!
 LAB_RC=$(cat "$LAB_ERR.rc" 2>/dev/null || echo none)
 LAB_OUT=$LAB_TMP/full.jsonl
@@ -121,5 +140,10 @@ lab_expect_rc 1
 jq -e . "$LAB_OUT" >/dev/null || lab_fail "full filesystem: a line is not whole JSON"
 grep -q "writing output failed: No space left on device" "$LAB_ERR" ||
 	lab_fail "full filesystem: no error message"
+# what was grouped after the write failed never reached the file: not
+# delivered, and not blamed on --count, which was not given
+grep -Eq "stopped: .*[1-9][0-9]* not delivered: output too slow or failed" "$LAB_ERR" ||
+	lab_fail "full filesystem: the stop line does not count what the file never got"
+grep -q "not printed after --count" "$LAB_ERR" && lab_fail "full filesystem: blames --count"
 echo "ok: full filesystem: status 1, $(wc -l <"$LAB_OUT") whole JSON lines, none cut"
 echo "PASS"

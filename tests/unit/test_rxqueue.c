@@ -204,6 +204,41 @@ static void test_rxqueue_overrun_is_counted_and_marked(void **state)
 }
 
 /* ENOBUFS from the socket: its marker sits between what came before and after. */
+/*
+ * A marker owed when the consumer has read everything: the queue tells
+ * it (rxqueue_owed), so that it can wake the producer to write the
+ * marker, instead of waiting for the next datagram (issue 19 item 8).
+ */
+static void test_rxqueue_marker_owed_when_read_to_the_end(void **state)
+{
+	struct rxqueue *q;
+	uint32_t n = 0;
+
+	(void)state;
+	assert_int_equal(rxqueue_new(LIMIT, &q), 0);
+	assert_false(rxqueue_owed(q));
+	while (rxqueue_put(q, RXREC_DGRAM, "x", 0) == 0)
+		n++;
+	rxqueue_publish(q, true);
+	for (uint32_t i = 0; i < n; i++) {
+		enum rxrec_type type;
+		size_t len;
+
+		assert_non_null(rxqueue_next(q, &type, &len));
+	}
+	expect_empty(q);
+	/* the overrun and the loss end are owed: only the producer writes them */
+	assert_true(rxqueue_owed(q));
+	/* the producer, woken, publishes with nothing new from the socket */
+	rxqueue_publish(q, true);
+	assert_false(rxqueue_owed(q));
+	assert_false(rxqueue_losing(q));
+	expect_marker(q, RXREC_LOSS_OVERRUN);
+	expect_marker(q, RXREC_LOSS_END);
+	expect_empty(q);
+	rxqueue_free(q);
+}
+
 static void test_rxqueue_enobufs_marker_in_order(void **state)
 {
 	struct rxqueue *q;
@@ -366,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_rxqueue_wraps_around_in_order),
 		cmocka_unit_test(test_rxqueue_full_chunk_is_pushed),
 		cmocka_unit_test(test_rxqueue_overrun_is_counted_and_marked),
+		cmocka_unit_test(test_rxqueue_marker_owed_when_read_to_the_end),
 		cmocka_unit_test(test_rxqueue_enobufs_marker_in_order),
 		cmocka_unit_test(test_rxqueue_markers_wait_for_room),
 		cmocka_unit_test(test_rxqueue_oversized_datagram_is_truncated),

@@ -35,10 +35,18 @@ static char *as_text(const struct capture_stats *st)
 	return text;
 }
 
+/* The account's one equation (stats.h). */
+static void assert_balanced(const struct capture_stats *st)
+{
+	assert_true(st->selected_known);
+	assert_int_equal(st->complete + st->incomplete + st->lost + st->in_flight, st->selected);
+}
+
 static void test_lost_is_selected_without_any_timeline(void **state)
 {
 	struct stats_input in = { .selected_known = true,
 				  .selected = 1000,
+				  .selected_last = 1000,
 				  .printed = 990,
 				  .in_flight = 4,
 				  .enobufs = 2,
@@ -53,6 +61,7 @@ static void test_lost_is_selected_without_any_timeline(void **state)
 	assert_int_equal(st.lost, 6);
 	assert_int_equal(st.complete, 983);
 	assert_int_equal(st.not_printed, 0);
+	assert_balanced(&st);
 
 	o = as_json(&st);
 	assert_string_equal(json_string_value(json_object_get(o, "type")), "stats");
@@ -75,16 +84,82 @@ static void test_lost_is_selected_without_any_timeline(void **state)
 	free(text);
 }
 
-/* Selected after the counter was read: more timelines than selected. */
+/* Selected after the counter was first read: more timelines than that. */
 static void test_more_timelines_than_counted_is_not_a_loss(void **state)
 {
-	struct stats_input in = { .selected_known = true, .selected = 10, .printed = 12 };
+	struct stats_input in = {
+		.selected_known = true, .selected = 10, .selected_last = 15, .printed = 12
+	};
 	struct timeline_stats ts = { .timelines = 12 };
 	struct capture_stats st;
 
 	(void)state;
 	stats_compute(&in, &ts, STATS_EXIT, &st);
 	assert_int_equal(st.lost, 0);
+	assert_int_equal(st.selected, 15);
+	/* selected after the drain, events not read: on their way */
+	assert_int_equal(st.in_flight, 3);
+	assert_balanced(&st);
+}
+
+/*
+ * Issue 19: under a 2,000-packet flood, --count 3 stopped with the
+ * counter at 715, and the drain then grouped all 2,000: "715 selected"
+ * beside 2,000 complete. Read last, the counter covers them all.
+ */
+static void test_count_stop_under_flood_balances(void **state)
+{
+	struct stats_input in = {
+		.selected_known = true, .selected = 715, .selected_last = 2000, .printed = 3
+	};
+	struct timeline_stats ts = { .timelines = 2000, .incomplete = 0 };
+	struct capture_stats st;
+	char *text;
+
+	(void)state;
+	stats_compute(&in, &ts, STATS_EXIT, &st);
+	assert_int_equal(st.selected, 2000);
+	assert_int_equal(st.complete, 2000);
+	assert_int_equal(st.not_printed, 1997);
+	assert_balanced(&st);
+	text = as_text(&st);
+	assert_non_null(
+		strstr(text, "2000 packets selected, 0 lost, 3 timelines emitted (2000 complete"));
+	free(text);
+}
+
+/* Losses and packets still on their way, with a packet counted twice. */
+static void test_loss_and_late_packets_balance(void **state)
+{
+	struct stats_input in = {
+		.selected_known = true,
+		.selected = 1010, /* 1,000 packets, one of them counted twice (+10 below) */
+		.selected_last = 1501,
+		.in_flight = 2,
+	};
+	struct timeline_stats ts = { .timelines = 900, .incomplete = 40, .reselected = 10 };
+	struct capture_stats st;
+
+	(void)state;
+	stats_compute(&in, &ts, STATS_INTERVAL, &st);
+	assert_int_equal(st.selected, 1491);
+	assert_int_equal(st.lost, 98); /* 1000 - 900 - 2 */
+	assert_int_equal(st.in_flight, 1491 - 900 - 98);
+	assert_balanced(&st);
+}
+
+/* A counter that says less than the timelines (reset): they are surer. */
+static void test_counter_below_timelines_still_balances(void **state)
+{
+	struct stats_input in = { .selected_known = true, .selected = 5, .selected_last = 3 };
+	struct timeline_stats ts = { .timelines = 8, .incomplete = 1 };
+	struct capture_stats st;
+
+	(void)state;
+	stats_compute(&in, &ts, STATS_EXIT, &st);
+	assert_int_equal(st.selected, 8);
+	assert_int_equal(st.lost, 0);
+	assert_balanced(&st);
 }
 
 static void test_unknown_counter_gives_null_not_zero(void **state)
@@ -116,6 +191,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lost_is_selected_without_any_timeline),
 		cmocka_unit_test(test_more_timelines_than_counted_is_not_a_loss),
+		cmocka_unit_test(test_count_stop_under_flood_balances),
+		cmocka_unit_test(test_loss_and_late_packets_balance),
+		cmocka_unit_test(test_counter_below_timelines_still_balances),
 		cmocka_unit_test(test_unknown_counter_gives_null_not_zero),
 	};
 
