@@ -74,6 +74,7 @@ struct daemon {
 	struct vanishprobe *vanish; /* explain: why a packet vanished outside the ruleset */
 	struct explain_ct_watch ct_watch;
 	uint64_t next_stats_ns;		 /* 0: no periodic report */
+	uint64_t deadline_ns;		 /* --timeout, 0: none */
 	struct capture_stats exit_stats; /* for the journal's stop entry */
 	uint64_t selected_before;	 /* counted by trace rules a reload replaced */
 	struct natlog *natlog;		 /* --nat-log, NULL without */
@@ -124,7 +125,8 @@ void followd_counted(struct daemon *d, struct follow_conn *c, enum follow_dir di
 		     uint8_t tcp_flags);
 void followd_expire(struct daemon *d, uint64_t now);
 void followd_flush(struct daemon *d);
-int64_t followd_wait(const struct daemon *d, uint64_t now, int64_t wait);
+/* Nanoseconds until a followed connection expires, -1: none (the loop's timers). */
+int64_t followd_due(const struct daemon *d, uint64_t now);
 void followd_stats(const struct daemon *d, struct stats_input *in);
 
 /* resolve.c */
@@ -144,8 +146,8 @@ void service_lifecycle(struct daemon *d, enum lifecycle what, const char *detail
 void service_emitted(struct daemon *d, const struct timeline *tl, const struct tl_summary *sum);
 /* STATUS= for systemctl status: at most once a second, when something changed. */
 void service_status(struct daemon *d, uint64_t now, bool force);
-/* How long poll() may wait, given a STATUS= update that is due. */
-int64_t service_wait(const struct daemon *d, uint64_t now, int64_t wait);
+/* Nanoseconds until a STATUS= update is due, -1: none (the loop's timers). */
+int64_t service_due(const struct daemon *d, uint64_t now);
 /* SIGHUP: read the configuration again and swap the trace rule in one batch. */
 void service_reload(struct daemon *d);
 /* Warnings a match deserves: --rate none, ct expressions before conntrack. */

@@ -211,11 +211,9 @@ void followd_flush(struct daemon *d)
 		follow_flush(d->follow, ended, d);
 }
 
-int64_t followd_wait(const struct daemon *d, uint64_t now, int64_t wait)
+int64_t followd_due(const struct daemon *d, uint64_t now)
 {
-	int64_t fw = d->follow ? follow_next_expiry(d->follow, now) : -1;
-
-	return fw >= 0 && (wait < 0 || fw < wait) ? fw : wait;
+	return d->follow ? follow_next_expiry(d->follow, now) : -1;
 }
 
 void followd_stats(const struct daemon *d, struct stats_input *in)

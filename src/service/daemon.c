@@ -314,50 +314,87 @@ static void periodic_stats(struct daemon *d, enum stats_reason reason)
 		d->next_stats_ns = now_ns() + d->opts->stats_interval * 1000000000ull;
 }
 
+/* The poll slots; poll() skips a slot whose fd is negative. */
+enum {
+	PFD_TRACE,  /* the receive thread's queue */
+	PFD_SIGNAL, /* signalfd */
+	PFD_RULES,  /* ruleset changes, for the rule cache */
+	PFD_NATLOG, /* conntrack events (--nat-log) */
+	PFD_STDOUT, /* stdout, while output waits for the reader */
+	PFD_MAX
+};
+
+static int64_t timelines_due(const struct daemon *d, uint64_t now)
+{
+	return d->rx ? timeline_next_expiry(d->timelines, now) : -1;
+}
+
+static int64_t deadline_due(const struct daemon *d, uint64_t now)
+{
+	if (!d->deadline_ns)
+		return -1;
+	return now >= d->deadline_ns ? 0 : (int64_t)(d->deadline_ns - now);
+}
+
+static int64_t stats_due(const struct daemon *d, uint64_t now)
+{
+	if (!d->next_stats_ns)
+		return -1;
+	return now >= d->next_stats_ns ? 0 : (int64_t)(d->next_stats_ns - now);
+}
+
+/* The one timer list: each source of timed work says when it is due (-1: never). */
+static int64_t (*const timers[])(const struct daemon *d, uint64_t now) = {
+	timelines_due, deadline_due, stats_due, followd_due, service_due,
+};
+
+/* Nanoseconds until the first timer is due, -1 if none is. */
+static int64_t next_due(const struct daemon *d, uint64_t now)
+{
+	int64_t wait = -1;
+
+	for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
+		int64_t due = timers[i](d, now);
+
+		if (due >= 0 && (wait < 0 || due < wait))
+			wait = due;
+	}
+	return wait;
+}
+
 /* Returns the exit status. */
 int daemon_run(struct daemon *d, int sfd)
 {
 	const struct options *o = d->opts;
 	struct stats_input in = {};
-	uint64_t deadline = 0;
 	bool timed_out = false;
 	int r;
 	/* without a trace (--nat-log=all alone): the NAT log and signals */
 	bool trace = d->rx != NULL;
-	struct pollfd pfd[5] = {
-		{ .fd = trace ? rxthread_fd(d->rx) : -1, .events = POLLIN },
-		{ .fd = sfd, .events = POLLIN },
-		{ .fd = trace ? rulecache_fd(d->rules) : -1, .events = POLLIN },
-		{ .fd = d->natlog ? natlog_fd(d->natlog) : -1, .events = POLLIN },
-		{ .fd = -1, .events = POLLOUT }, /* stdout, while output waits */
+	struct pollfd pfd[PFD_MAX] = {
+		[PFD_TRACE] = { .fd = trace ? rxthread_fd(d->rx) : -1, .events = POLLIN },
+		[PFD_SIGNAL] = { .fd = sfd, .events = POLLIN },
+		[PFD_RULES] = { .fd = trace ? rulecache_fd(d->rules) : -1, .events = POLLIN },
+		[PFD_NATLOG] = { .fd = d->natlog ? natlog_fd(d->natlog) : -1, .events = POLLIN },
+		[PFD_STDOUT] = { .fd = -1, .events = POLLOUT },
 	};
 
 	if (o->timeout > 0)
-		deadline = now_ns() + (uint64_t)(o->timeout * 1e9);
+		d->deadline_ns = now_ns() + (uint64_t)(o->timeout * 1e9);
 
 	while (!d->stop) {
 		uint64_t now = now_ns();
-		int64_t wait = trace ? timeline_next_expiry(d->timelines, now) : -1;
+		int64_t wait = next_due(d, now);
 		int timeout_ms;
 
-		if (deadline) {
-			if (now >= deadline) {
-				timed_out = true;
-				break;
-			}
-			if (wait < 0 || (uint64_t)wait > deadline - now)
-				wait = (int64_t)(deadline - now);
+		if (deadline_due(d, now) == 0) {
+			timed_out = true;
+			break;
 		}
-		if (d->next_stats_ns) {
-			if (now >= d->next_stats_ns) {
-				periodic_stats(d, STATS_INTERVAL);
-				continue;
-			}
-			if (wait < 0 || (uint64_t)wait > d->next_stats_ns - now)
-				wait = (int64_t)(d->next_stats_ns - now);
+		if (stats_due(d, now) == 0) {
+			periodic_stats(d, STATS_INTERVAL);
+			continue;
 		}
-		wait = followd_wait(d, now, wait);
-		wait = service_wait(d, now, wait);
 		/* Round up so a wakeup never comes before the expiry. */
 		timeout_ms = wait < 0 ? -1 : (int)((wait + 999999) / 1000000);
 		/* records left from the last batch: look at them at once */
@@ -368,14 +405,14 @@ int daemon_run(struct daemon *d, int sfd)
 			 rxthread_losing(d->rx))
 			timeout_ms = RXTHREAD_COALESCE_MS;
 		/* poll() skips entries with a negative fd */
-		pfd[4].fd = sink_poll_fd(d->sink);
-		if (poll(pfd, 5, timeout_ms) < 0) {
+		pfd[PFD_STDOUT].fd = sink_poll_fd(d->sink);
+		if (poll(pfd, PFD_MAX, timeout_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
 			return EXIT_RUNTIME;
 		}
-		if (pfd[1].revents & POLLIN) {
+		if (pfd[PFD_SIGNAL].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
@@ -390,18 +427,18 @@ int daemon_run(struct daemon *d, int sfd)
 					break;
 			}
 		}
-		if (pfd[2].fd >= 0 && (pfd[2].revents & POLLIN))
+		if (pfd[PFD_RULES].fd >= 0 && (pfd[PFD_RULES].revents & POLLIN))
 			rulecache_on_readable(d->rules);
 		/* Mappings first: a timeline ending now may name one. */
-		if (pfd[3].revents & (POLLIN | POLLERR)) {
+		if (pfd[PFD_NATLOG].revents & (POLLIN | POLLERR)) {
 			r = natlog_drain(d->natlog);
 			if (r < 0)
 				output_failed(d, r);
 		}
 		/* The receive thread published records (or a loss). */
-		if (pfd[0].revents & POLLIN)
+		if (pfd[PFD_TRACE].revents & POLLIN)
 			rxthread_ack(d->rx);
-		if ((pfd[0].revents & POLLIN) || d->rx_more)
+		if ((pfd[PFD_TRACE].revents & POLLIN) || d->rx_more)
 			drain_trace(d, DRAIN_BATCH, false);
 		/*
 		 * Not while the receive thread owes a loss marker: a timeline
@@ -413,7 +450,7 @@ int daemon_run(struct daemon *d, int sfd)
 		followd_expire(d, now_ns());
 		service_status(d, now_ns(), false);
 		/* One write per wakeup, never waiting on the reader. */
-		if (sink_queued(d->sink) || (pfd[4].revents & (POLLOUT | POLLERR))) {
+		if (sink_queued(d->sink) || (pfd[PFD_STDOUT].revents & (POLLOUT | POLLERR))) {
 			r = sink_flush(d->sink);
 			if (r < 0)
 				output_failed(d, r);

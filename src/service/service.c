@@ -76,16 +76,13 @@ void service_status(struct daemon *d, uint64_t now, bool force)
 }
 
 /* Wake up for a STATUS= update that is due. */
-int64_t service_wait(const struct daemon *d, uint64_t now, int64_t wait)
+int64_t service_due(const struct daemon *d, uint64_t now)
 {
-	int64_t due;
-
 	if (!d->notify || !d->status_dirty)
-		return wait;
-	due = now - d->status_at >= STATUS_INTERVAL_NS
-		      ? 0
-		      : (int64_t)(d->status_at + STATUS_INTERVAL_NS - now);
-	return wait < 0 || due < wait ? due : wait;
+		return -1;
+	return now - d->status_at >= STATUS_INTERVAL_NS
+		       ? 0
+		       : (int64_t)(d->status_at + STATUS_INTERVAL_NS - now);
 }
 
 /*
