@@ -4,13 +4,9 @@
 # After the fix (the set element for server:22), the SYN is accepted in
 # allowed_dnats and goes on through nat postrouting; the connection works.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up accept || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init accept
 lab_fix || lab_fail "lab_fix failed"
 
 lab_daemon_start --match "ip daddr 198.51.100.1 tcp dport 1222 tcp flags syn" \

@@ -4,13 +4,9 @@
 # --count N exits 0 after N timelines; --timeout with no traffic exits 3 on
 # time; neither leaves the trace table behind.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up count || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init count
 
 now_ms() { date +%s%3N; }
 

@@ -5,13 +5,9 @@
 # dropped by the last rule of allowed_dnats. The JSON timeline must name that
 # rule, the chain path to it and the DNAT, and hide the daemon's own chain.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up drop || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init drop
 
 drop_handle=$(lab_exec_router nft -a list chain inet filter allowed_dnats |
 	sed -n 's/^[[:space:]]*drop # handle \([0-9]*\)$/\1/p')

@@ -6,13 +6,9 @@
 # drop by a base chain's policy, a drop in a chain reached by goto with a
 # rule comment, a verdict map, and a packet lost outside the ruleset.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up explain || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init explain
 
 match="ip daddr 198.51.100.1 tcp dport 1222 tcp flags syn"
 

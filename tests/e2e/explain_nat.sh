@@ -6,13 +6,9 @@
 # opens to the client through wan0 (source NAT happens after the last
 # traced chain, so it comes from the rule that matched at postrouting).
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up explnat || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init explnat
 
 # 1. IPv6 DNAT, then the drop: the hint uses the address after DNAT.
 dnat6_handle=$(lab_exec_router nft -a list chain inet nat prerouting |

@@ -7,15 +7,12 @@
 # comes back through the router, and nattraced says so when the follow
 # time limit passes.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
+. "$(dirname "$0")/../lib/lab.sh"
 # shellcheck source=../lib/journald.sh
 . "$TESTS_DIR/lib/journald.sh"
-lab_skip_unless_possible
-lab_trap jd_down
-lab_up fasym || exit 1
+LAB_TRAP_EXTRA=jd_down
+lab_init fasym
 lab_fix || lab_fail "lab_fix failed"
 
 # The other router: a link to the server, no route back to the client.

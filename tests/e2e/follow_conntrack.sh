@@ -10,14 +10,9 @@
 # whether trace events carry the conntrack id with one probe datagram,
 # which leaves no table and no conntrack entry behind.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_require conntrack || exit 1
-lab_trap
-lab_up fct || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init fct conntrack
 lab_fix || lab_fail "lab_fix failed"
 lab_tmp || exit 1
 

@@ -8,15 +8,10 @@
 # are traced, however fast the flow is and however late the daemon reads
 # the events. Before the bound moved into the kernel, all 5,000 were.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
-UDPBURST=${UDPBURST:-$(dirname "$NATTRACED")/tests/udpburst}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
+. "$(dirname "$0")/../lib/lab.sh"
 [ -x "$UDPBURST" ] || { echo "no udpburst at $UDPBURST" >&2; exit 1; }
-lab_trap
-lab_up fflood || exit 1
+lab_init fflood
 
 PACKETS=8
 # One socket, one source port: one flow, one conntrack entry. The router

@@ -6,13 +6,9 @@
 # that gives its source back 198.51.100.1:1222) and the client's ACK, all
 # under the same connection; the connection's record says a reply was seen.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up follow || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init follow
 lab_fix || lab_fail "lab_fix failed"
 
 lab_daemon_start --match "ip daddr 198.51.100.1 tcp dport 1222 tcp flags syn" \

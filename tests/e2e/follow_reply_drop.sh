@@ -6,13 +6,9 @@
 # direction, before the established accept). The SYN is accepted; the
 # SYN/ACK's timeline, under the same connection, names that rule.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up freply || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init freply
 lab_fix || lab_fail "lab_fix failed"
 lab_exec_router nft insert rule inet filter forward \
 	ct direction reply ip saddr 203.0.113.10 tcp sport 22 drop ||

@@ -4,13 +4,9 @@
 # IPv6: the SYN to [2001:db8:1::1]:1222 is DNATed to [2001:db8:2::10]:22 and
 # dropped in allowed_dnats; after the fix it is accepted and connects.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up ipv6 || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init ipv6
 
 match="ip6 daddr 2001:db8:1::1 tcp dport 1222"
 

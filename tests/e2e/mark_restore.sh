@@ -9,15 +9,11 @@
 # the rule, as `nft monitor trace` does (it prints the mark first on the
 # chain's policy line, after the rule).
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
+. "$(dirname "$0")/../lib/lab.sh"
 # shellcheck source=../lib/ruleset.sh
 . "$TESTS_DIR/lib/ruleset.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up mark || exit 1
+lab_init mark
 lab_fix || lab_fail "lab_fix failed"
 lab_exec_router nft -f - <<'EOF' || lab_fail "could not load the mangle table"
 table inet mangle {

@@ -15,14 +15,9 @@
 #    the NAT log with it (it kept logging 1222, issue 19), and names the
 #    settings the file changed that a reload keeps.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_require conntrack || exit 1
-lab_trap
-lab_up natlog || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init natlog conntrack
 lab_fix || lab_fail "lab_fix failed"
 
 OUTSIDE_PORT=8080

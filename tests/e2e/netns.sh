@@ -19,14 +19,11 @@
 # byte for byte what it was. The refusals run inside the lab's client
 # namespace, so that even a broken --netns could not touch the caller's.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap 'kill "$SLEEPER" 2>/dev/null'
+. "$(dirname "$0")/../lib/lab.sh"
 SLEEPER=
-lab_up netns || exit 1
+LAB_TRAP_EXTRA='kill "$SLEEPER" 2>/dev/null'
+lab_init netns
 lab_tmp
 match="ip daddr 198.51.100.1 tcp dport 1222 tcp flags syn"
 

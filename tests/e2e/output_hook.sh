@@ -3,13 +3,9 @@
 #
 # A packet generated on the router itself is traced from the output hook.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up output || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init output
 
 lab_daemon_start --match "ip daddr 203.0.113.10 tcp dport 22 tcp flags syn" \
 	--count 1 --output json --timeout 10

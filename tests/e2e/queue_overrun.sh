@@ -6,15 +6,10 @@
 # overrun is counted (queue_overruns) and logged, the timelines it cut
 # into are marked incomplete, and the account at exit stays exact.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
-UDPBURST=${UDPBURST:-$(dirname "$NATTRACED")/tests/udpburst}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
+. "$(dirname "$0")/../lib/lab.sh"
 [ -x "$UDPBURST" ] || { echo "no udpburst at $UDPBURST" >&2; exit 1; }
-lab_trap
-lab_up qover || exit 1
+lab_init qover
 
 # Traced UDP to the router itself, dropped at input: 6 events per packet.
 lab_exec_router nft add rule inet filter input udp dport 9999 drop ||

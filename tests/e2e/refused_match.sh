@@ -5,13 +5,9 @@
 # stderr that names the problem, the router's ruleset byte-for-byte as it
 # was, and no trace table left. A few legitimate matches are accepted.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up refuse || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init refuse
 lab_tmp
 
 nl=$'\n'

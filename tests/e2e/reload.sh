@@ -7,13 +7,9 @@
 # refused match or a broken file leaves the old trace running and the
 # table byte-for-byte as it was, and says why.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up reload || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init reload
 lab_tmp
 conf=$LAB_TMP/nattraced.conf
 

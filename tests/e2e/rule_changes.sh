@@ -6,13 +6,9 @@
 # handle" there); after it is deleted and another one added, a later packet
 # shows the new rule and not the deleted one.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up rules || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init rules
 
 # nft --echo --handle prints the new rule with "# handle N".
 new_rule_handle()

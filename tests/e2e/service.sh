@@ -9,18 +9,14 @@
 # with the packets traced and dropped, RELOADING=1 and READY=1 around a
 # SIGHUP, STOPPING=1 at the end.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
+. "$(dirname "$0")/../lib/lab.sh"
 if ! ldd "$NATTRACED" 2>/dev/null | grep -q libsystemd; then
 	echo "SKIP: nattraced built without libsystemd (no sd_notify)" >&2
 	exit 77
 fi
-lab_require setpriv socat || exit 1
-lab_trap '[ -z "${NOTIFY_PID:-}" ] || kill "$NOTIFY_PID" 2>/dev/null'
-lab_up service || exit 1
+LAB_TRAP_EXTRA='[ -z "${NOTIFY_PID:-}" ] || kill "$NOTIFY_PID" 2>/dev/null'
+lab_init service setpriv socat
 lab_tmp
 chmod 755 "$LAB_TMP"
 conf=$LAB_TMP/nattraced.conf

@@ -4,13 +4,9 @@
 # The trace table is owned by the daemon's netlink socket: after SIGKILL the
 # kernel deletes it. SIGTERM and SIGINT stop the daemon cleanly.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up sigkill || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init sigkill
 lab_tmp
 
 for sig in KILL TERM INT; do

@@ -5,15 +5,10 @@
 # reports, and an exact account at exit after the daemon was made to lose
 # events (stopped with SIGSTOP while a burst overflowed its socket buffer).
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
-UDPBURST=${UDPBURST:-$(dirname "$NATTRACED")/tests/udpburst}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
+. "$(dirname "$0")/../lib/lab.sh"
 [ -x "$UDPBURST" ] || { echo "no udpburst at $UDPBURST" >&2; exit 1; }
-lab_trap
-lab_up stats || exit 1
+lab_init stats
 
 # Traced UDP to the router itself, dropped at input: 6 events per packet.
 lab_exec_router nft add rule inet filter input udp dport 9999 drop ||

@@ -5,13 +5,9 @@
 # refuses, says so, and leaves the table (and the ruleset) untouched. Another
 # --table works.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up exists || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init exists
 lab_tmp
 
 lab_exec_router nft -f - <<'NFT' || lab_fail "cannot create the plain trace_debug table"

@@ -8,17 +8,14 @@
 # (net.ipv6.conf.all.forwarding), in the text, the JSON and the journal
 # fields, and nowhere blame a rule.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
+. "$(dirname "$0")/../lib/lab.sh"
 # shellcheck source=../lib/journald.sh
 . "$TESTS_DIR/lib/journald.sh"
 # shellcheck source=../lib/procsubset.sh
 . "$TESTS_DIR/lib/procsubset.sh"
-lab_skip_unless_possible
-lab_trap jd_down
-lab_up vfwd || exit 1
+LAB_TRAP_EXTRA=jd_down
+lab_init vfwd
 
 # one_syn ADDR PORT MATCH [--output text]: trace one SYN from the client.
 one_syn()

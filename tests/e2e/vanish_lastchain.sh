@@ -17,21 +17,18 @@
 #   nat-only, forwarded, no later chain:     after_ruleset "forwarded" out
 #                                            of lan0 (on link, or via a gateway)
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
+. "$(dirname "$0")/../lib/lab.sh"
 # shellcheck source=../lib/journald.sh
 . "$TESTS_DIR/lib/journald.sh"
 # shellcheck source=../lib/procsubset.sh
 . "$TESTS_DIR/lib/procsubset.sh"
-lab_skip_unless_possible
 if ! ldd "$NATTRACED" 2>/dev/null | grep -q libsystemd; then
 	echo "SKIP: nattraced built without journal support" >&2
 	exit 77
 fi
-lab_trap jd_down
-lab_up vlast || exit 1
+LAB_TRAP_EXTRA=jd_down
+lab_init vlast
 lab_require jq unshare || lab_fail "tools missing"
 lab_tmp
 jd_up || lab_fail "cannot start a private journald"

@@ -8,13 +8,9 @@
 # kernel drops it before the forward hook): the reason is said to be not
 # known, and no reason is invented.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up vnext || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init vnext
 
 match="ip daddr $LAB_WAN4 tcp dport $LAB_PORT tcp flags syn"
 lab_fix || lab_fail "cannot fix the port forward"

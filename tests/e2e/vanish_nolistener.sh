@@ -8,13 +8,9 @@
 # same lookup through sock_diag and names it. With a listener on the port,
 # nothing is said to be lost.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up vlisten || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init vlisten
 
 # trace_one MATCH SOCAT-ADDRESS: trace one packet the client sends.
 trace_one()

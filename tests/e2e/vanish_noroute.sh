@@ -7,13 +7,9 @@
 # unreachable, blackhole and prohibit routes apart, with the packet's mark
 # (policy routing) and for IPv6.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up vroute || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init vroute
 
 one_syn()	# ADDR PORT MATCH
 {

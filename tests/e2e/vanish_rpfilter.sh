@@ -8,15 +8,11 @@
 # back at all. A source that is the router's own address is a martian
 # whatever rp_filter says.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
+. "$(dirname "$0")/../lib/lab.sh"
 # shellcheck source=../lib/procsubset.sh
 . "$TESTS_DIR/lib/procsubset.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up vrpf || exit 1
+lab_init vrpf
 
 # syn_from SRC: trace one SYN from the client, sent from SRC (an extra
 # address on its eth0), to the server's port 22.

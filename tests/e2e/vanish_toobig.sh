@@ -8,13 +8,9 @@
 # fragmentation needed (IPv6: packet too big). nattraced must name the
 # MTU, and say nothing of the kind for a datagram that fits.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up vbig || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init vbig
 
 lab_exec_router ip link set lan0 mtu 1280 || lab_fail "cannot set lan0's MTU"
 lab_exec_server ip link set eth0 mtu 1280 || lab_fail "cannot set the server's MTU"

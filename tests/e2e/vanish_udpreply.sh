@@ -11,13 +11,9 @@
 # had a socket. Every client must get its reply, and no timeline may say
 # "no listener".
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up vudp || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init vudp
 lab_require python3 jq || lab_fail "tools missing"
 lab_tmp
 N=50

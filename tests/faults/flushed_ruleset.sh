@@ -5,13 +5,9 @@
 # and a packet that then meets no base chain but ours was accepted by the
 # ruleset; its verdict is accept, not unknown.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up ffl || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init ffl
 lab_daemon_start --match "ip daddr $LAB_SERVER4 tcp dport 22 tcp flags syn" \
 	--count 1 --output json --timeout 15
 lab_daemon_ready

@@ -9,14 +9,9 @@
 #  - statements inside anonymous set elements (they were installed);
 #  - control characters from a config file, echoed raw.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_require mkfifo || exit 1
-lab_trap
-lab_up finp || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init finp mkfifo
 lab_tmp || exit 1
 ruleset() { lab_exec_router nft list ruleset; }
 before=$(ruleset)

@@ -7,14 +7,9 @@
 # and a message, before installing anything. The missing journald is a
 # tmpfs over /run/systemd in a mount namespace of this test's own.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_require unshare || exit 1
-lab_trap
-lab_up fnoj || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init fnoj unshare
 lab_tmp || exit 1
 before=$(lab_exec_router nft list ruleset)
 

@@ -13,16 +13,11 @@
 #    it goes on, its last line is whole, or the daemon said on stderr that
 #    it was cut.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
-UDPBURST=${UDPBURST:-$(dirname "$NATTRACED")/tests/udpburst}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_require unshare mkfifo jq || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
 reader=
-lab_trap '[ -z "$reader" ] || { kill -CONT $reader; kill $reader; } 2>/dev/null'
-lab_up fout || exit 1
+LAB_TRAP_EXTRA='[ -z "$reader" ] || { kill -CONT $reader; kill $reader; } 2>/dev/null'
+lab_init fout unshare mkfifo jq
 lab_tmp || exit 1
 lab_exec_router nft add rule inet filter input udp dport 9999 drop ||
 	lab_fail "cannot add the drop rule"

@@ -6,14 +6,11 @@
 # before every timeline (it took 17.8 s of CPU). Re-listing on a change is
 # bounded to a tenth of the time; rule texts stay right.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
+. "$(dirname "$0")/../lib/lab.sh"
 CHURN_PID=
-lab_trap '[ -n "$CHURN_PID" ] && kill "$CHURN_PID" 2>/dev/null'
-lab_up fch || exit 1
+LAB_TRAP_EXTRA='[ -n "$CHURN_PID" ] && kill "$CHURN_PID" 2>/dev/null'
+lab_init fch
 lab_tmp || exit 1
 
 # 20,000 rules in a chain no packet enters, loaded in one batch

@@ -5,14 +5,9 @@
 # prerouting, forward and postrouting pass all three trace chains. The
 # stats must count 20 packets selected and none lost (it said 60 and 40).
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
-UDPBURST=${UDPBURST:-$(dirname "$NATTRACED")/tests/udpburst}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up fhk || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init fhk
 # forwarded UDP to the server, accepted
 lab_exec_router nft insert rule inet filter forward udp dport 9999 accept
 lab_daemon_start --match "udp dport 9999" --hooks prerouting,forward,postrouting \

@@ -7,13 +7,9 @@
 # blocks them first thing in main(). Every run must end
 # with a documented status and leave no table behind.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up fsig || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init fsig
 RUNS=${FAULT_SIGNAL_RUNS:-20}
 
 # The nattraced process, once it has been exec'd (the backstop's child

@@ -5,14 +5,9 @@
 # trace_a on udp dport 9999, trace_b on udp dport 9998, only 9999 traffic.
 # Each daemon must print only what its own rule selected: trace_b nothing.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
-UDPBURST=${UDPBURST:-$(dirname "$NATTRACED")/tests/udpburst}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up f2tr || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init f2tr
 lab_exec_router nft add rule inet filter input udp dport '{ 9998, 9999 }' drop ||
 	lab_fail "cannot add the drop rule"
 

@@ -5,14 +5,9 @@
 # not ours and must not become our timelines, count toward --count or the
 # capture statistics.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
-UDPBURST=${UDPBURST:-$(dirname "$NATTRACED")/tests/udpburst}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up fusr || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init fusr
 lab_exec_router nft -f - <<'NFT' || lab_fail "cannot add the user's trace rule"
 table inet usertrace {
 	chain pre {

@@ -6,15 +6,9 @@
 # libnftables 1.0.6's JSON listing of an owned table reads freed memory
 # (issue 11 item 2); the counters are read with libnftnl instead.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
-UDPBURST=${UDPBURST:-$(dirname "$NATTRACED")/tests/udpburst}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_require valgrind jq || exit 1
-lab_trap
-lab_up fvg || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init fvg valgrind jq
 lab_tmp || exit 1
 
 lab_exec_router nft add rule inet filter input udp dport 9999 drop ||

@@ -25,6 +25,11 @@
 # shellcheck source=stopline.sh
 . "$(dirname "${BASH_SOURCE[0]}")/stopline.sh"
 
+# The tests' paths (meson passes them; these are for a test run by hand).
+TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
+UDPBURST=${UDPBURST:-$(dirname "$NATTRACED")/tests/udpburst}
+
 LAB_CLIENT=
 LAB_ROUTER=
 LAB_SERVER=
@@ -316,6 +321,21 @@ lab_trap()
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
+}
+
+# lab_init NAME [TOOL...]: every e2e and fault test's start. Skip (77)
+# where namespaces cannot be made, fail when a TOOL is missing, clean up on
+# every way out (lab_trap; set LAB_TRAP_EXTRA first for a command of the
+# test's own), and bring the lab up in namespaces named after NAME.
+lab_init()
+{
+	local name=$1
+
+	shift
+	lab_skip_unless_possible
+	[ $# -eq 0 ] || lab_require "$@" || exit 1
+	lab_trap "${LAB_TRAP_EXTRA:-}"
+	lab_up "$name" || exit 1
 }
 
 # --- helpers for the e2e tests --------------------------------------------
