@@ -24,12 +24,12 @@
 #include "stats.h"
 #include "timeline.h"
 
-#define METRICS_MAX_SERIES 500
+#define METRICS_MAX_SERIES	500
 /* verdicts (6) by hooks (5, or none) */
-#define METRICS_OTHER_SERIES	 36
+#define METRICS_OTHER_SERIES	36
 #define METRICS_MAX_RULE_SERIES (METRICS_MAX_SERIES - METRICS_OTHER_SERIES)
 /* Distinct label sets folded into "other" that are counted one by one. */
-#define METRICS_FOLDED_COUNTED	 16384
+#define METRICS_FOLDED_COUNTED	16384
 
 struct metrics;
 

@@ -69,8 +69,7 @@ struct pcapng_ifaces {
  * order of this host, which the Section Header Block's magic announces.
  */
 size_t pcapng_shb(uint8_t *buf, size_t len, const char *userappl);
-size_t pcapng_idb(uint8_t *buf, size_t len, uint16_t linktype, uint32_t snaplen,
-		  const char *name);
+size_t pcapng_idb(uint8_t *buf, size_t len, uint16_t linktype, uint32_t snaplen, const char *name);
 /* ts_ns: nanoseconds since the epoch (each IDB says if_tsresol 9). */
 size_t pcapng_epb(uint8_t *buf, size_t len, uint32_t if_id, uint64_t ts_ns,
 		  const struct pcapng_packet *p);
@@ -79,7 +78,7 @@ size_t pcapng_epb(uint8_t *buf, size_t len, uint32_t if_id, uint64_t ts_ns,
  * One timeline's blocks into buf (PCAPNG_RECORD_MAX bytes): the IDB of
  * an interface not seen before, then the EPB. Returns the bytes written.
  */
-size_t pcapng_record(struct pcapng_ifaces *ifs, const struct timeline *tl,
-		     const struct explain *ex, uint64_t ts_ns, uint8_t *buf, size_t len);
+size_t pcapng_record(struct pcapng_ifaces *ifs, const struct timeline *tl, const struct explain *ex,
+		     uint64_t ts_ns, uint8_t *buf, size_t len);
 
 #endif

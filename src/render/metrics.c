@@ -247,8 +247,8 @@ int metrics_text(FILE *out, const struct metrics *m, const struct capture_stats 
 	    "Timelines with every event, from the trace rule to the verdict.", st->complete);
 	one(out, "nattraced_timelines_incomplete_total", "counter",
 	    "Timelines that may miss events (overrun, eviction, limits).", st->incomplete);
-	one(out, "nattraced_timelines_emitted_total", "counter",
-	    "Timelines written to the output.", st->emitted);
+	one(out, "nattraced_timelines_emitted_total", "counter", "Timelines written to the output.",
+	    st->emitted);
 	one(out, "nattraced_timelines_output_dropped_total", "counter",
 	    "Timelines the output never delivered (too slow or failed).", st->output_dropped);
 	one(out, "nattraced_timelines_in_flight", "gauge", "Timelines being assembled.",

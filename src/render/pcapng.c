@@ -16,12 +16,12 @@
 #define BT_IDB 0x00000001u
 #define BT_EPB 0x00000006u
 
-#define OPT_ENDOFOPT  0
-#define OPT_COMMENT   1
-#define SHB_USERAPPL  4
-#define IF_NAME	      2
-#define IF_TSRESOL    9
-#define EPB_FLAGS     2
+#define OPT_ENDOFOPT	 0
+#define OPT_COMMENT	 1
+#define SHB_USERAPPL	 4
+#define IF_NAME		 2
+#define IF_TSRESOL	 9
+#define EPB_FLAGS	 2
 #define BYTE_ORDER_MAGIC 0x1A2B3C4Du
 
 #define ETH_HLEN_PLAIN 14
@@ -110,8 +110,7 @@ size_t pcapng_shb(uint8_t *buf, size_t len, const char *userappl)
 	return block_end(&p, 0);
 }
 
-size_t pcapng_idb(uint8_t *buf, size_t len, uint16_t linktype, uint32_t snaplen,
-		  const char *name)
+size_t pcapng_idb(uint8_t *buf, size_t len, uint16_t linktype, uint32_t snaplen, const char *name)
 {
 	struct put p = { buf, len, 0 };
 	uint8_t tsresol = 9; /* nanoseconds */
@@ -280,8 +279,8 @@ static uint32_t iface_id(struct pcapng_ifaces *ifs, const struct pcapng_packet *
 	return ifs->n++;
 }
 
-size_t pcapng_record(struct pcapng_ifaces *ifs, const struct timeline *tl,
-		     const struct explain *ex, uint64_t ts_ns, uint8_t *buf, size_t len)
+size_t pcapng_record(struct pcapng_ifaces *ifs, const struct timeline *tl, const struct explain *ex,
+		     uint64_t ts_ns, uint8_t *buf, size_t len)
 {
 	struct pcapng_packet p;
 	size_t off = 0, n;

@@ -75,8 +75,8 @@ static void flood(struct metrics *m, unsigned int n, unsigned int rules, const c
 		ev = test_with_pkt(test_rule(id, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL),
 				   &p, 2, 0);
 		timeline_add(t, &ev, 0);
-		ev = test_with_pkt(test_rule(id, table, chain, 1000 + i % rules, NF_DROP, NULL),
-				   &p, 2, 0);
+		ev = test_with_pkt(test_rule(id, table, chain, 1000 + i % rules, NF_DROP, NULL), &p,
+				   2, 0);
 		timeline_add(t, &ev, 0);
 	}
 	timeline_table_free(t);

@@ -239,9 +239,10 @@ static void test_dropped_syn_ethernet(void **state)
 	dropped_syn(t, 0x11, 2, true);
 	timeline_table_free(t);
 	assert_int_equal(b->records, 1);
-	assert_string_equal(b->cause, "drop by rule `drop` (handle 7) in inet filter allowed_dnats, "
-				      "reached from inet filter forward at hook forward via jump "
-				      "allowed_dnats (handle 5)");
+	assert_string_equal(b->cause,
+			    "drop by rule `drop` (handle 7) in inet filter allowed_dnats, "
+			    "reached from inet filter forward at hook forward via jump "
+			    "allowed_dnats (handle 5)");
 
 	idb = next_block(b->data, b->len, &off);
 	assert_int_equal(idb.type, 1);
