@@ -51,7 +51,8 @@ check_exposition() {
 }
 
 lab_daemon_start --match "ip daddr $LAB_WAN4 udp dport 20000-24999" --rate none \
-	--output json --stats-interval 1 --timeout 60 --metrics-file "$prom"
+	--output json --stats-interval 1 --timeout 60 --metrics-file "$prom" \
+	--pcap "$LAB_TMP/flood.pcapng"
 lab_daemon_ready
 [ -f "$prom" ] || lab_fail "no metrics file at start"
 check_exposition "$prom" || lab_fail "the metrics file at start is not the text format"
@@ -102,6 +103,13 @@ for pair in complete:nattraced_timelines_complete_total incomplete:nattraced_tim
 	grep -qx "$metric $want" "$prom" || lab_fail "$metric is not the exit statistics' $key ($want)"
 done
 echo "ok: capture counters as the exit statistics"
+
+# both taps at once: the pcap has every timeline too
+if command -v tshark >/dev/null; then
+	n=$(tshark -r "$LAB_TMP/flood.pcapng" 2>/dev/null | wc -l)
+	echo "measured: pcap $(stat -c %s "$LAB_TMP/flood.pcapng") bytes for $n packets"
+	[ "$n" -eq "$timelines" ] || lab_fail "the pcap beside the metrics has $n packets, not $timelines"
+fi
 
 # A directory that cannot be written: said at start, a runtime error.
 lab_run --match "udp dport 1" --timeout 2 --metrics-file /nonexistent/dir/x.prom
