@@ -8,15 +8,10 @@
 # nattraced_timelines_total, the rest summed into handle="other", and
 # count every timeline; nattraced opens no listening socket for it.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
-UDPBURST=${UDPBURST:-$(dirname "$NATTRACED")/tests/udpburst}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
+. "$(dirname "$0")/../lib/lab.sh"
 [ -x "$UDPBURST" ] || { echo "no udpburst at $UDPBURST" >&2; exit 1; }
-lab_trap
-lab_up metrics || exit 1
+lab_init metrics
 lab_tmp || exit 1
 RULES=5000
 PACKETS=10000
@@ -76,7 +71,7 @@ lab_daemon_wait
 lab_expect_rc 0
 check_exposition "$prom" || lab_fail "the metrics file at exit is not the text format"
 echo "metrics file: $(stat -c %s "$prom") bytes, $(grep -c '^nattraced_timelines_total{' "$prom") series"
-ls -A "$prom_dir" | grep -v '^nattraced\.prom$' && lab_fail "temporary files left in the directory"
+find "$prom_dir" -mindepth 1 ! -name nattraced.prom | grep . && lab_fail "temporary files left in the directory"
 [ "$(stat -c %a "$prom")" = 644 ] || lab_fail "the metrics file is not 0644 (node_exporter reads it)"
 
 timelines=$(jq -s '[.[] | select(.type == "trace")] | length' "$LAB_OUT")

@@ -7,14 +7,9 @@
 # and each packet's comment must be its timeline's verdict line, word for
 # word as the text output prints it.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_require tshark || exit 1
-lab_trap
-lab_up pcap || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init pcap tshark
 lab_tmp || exit 1
 pcap=$LAB_TMP/trace.pcapng
 # tshark warns when run as root; its own messages are not what is tested
@@ -42,7 +37,7 @@ tshark -r "$pcap" -V | grep -qiE 'malformed|expert info \(error' &&
 	lab_fail "tshark's full dissection has errors"
 echo "ok: tshark reads 3 packets, no malformed header"
 
-fields=(-T fields -E separator=, -e frame.interface_name -e eth.type -e ip.src -e ip.dst
+fields=(-T fields -E 'separator=,' -e frame.interface_name -e eth.type -e ip.src -e ip.dst
 	-e ipv6.src -e ipv6.dst -e tcp.dstport -e tcp.flags.syn -e tcp.flags.ack)
 tshark -r "$pcap" "${fields[@]}" >"$LAB_TMP/fields"
 cat "$LAB_TMP/fields"
@@ -67,6 +62,7 @@ while IFS= read -r verdict; do
 	sed -n "${n}p" "$LAB_TMP/comments" | grep -qF -- "$verdict" ||
 		lab_fail "packet $n's comment lacks its verdict line '$verdict'"
 done <"$LAB_TMP/verdicts"
+# shellcheck disable=SC2016 # the backquotes are the rule text's, as printed
 head -2 "$LAB_TMP/verdicts" | grep -c '^drop by rule `drop` (handle [0-9]*) in inet filter allowed_dnats' |
 	grep -qx 2 || lab_fail "the first two verdicts are not the drop in allowed_dnats"
 sed -n 3p "$LAB_TMP/verdicts" | grep -q '^accept' || lab_fail "the third verdict is not an accept"
