@@ -10,6 +10,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # clang and libclang-rt-14-dev: the libFuzzer targets (tests/run-all.sh);
 # Debian 12's clang-14 finds libFuzzer only in libclang-rt-14-dev.
 # valgrind: tests/faults/valgrind.sh.
+# tshark: tests/e2e/pcap.sh reads --pcap files back (its package asks
+# whether non-root users may capture: answered no, before installing).
 # debhelper, dpkg-dev, lintian: the Debian package (debian/,
 # tests/package.sh); bash-completion: its pkg-config file says where the
 # completion goes (a build dependency of the package).
@@ -24,6 +26,7 @@ packages=(
 	valgrind
 	clang libclang-rt-14-dev
 	debhelper dpkg-dev lintian bash-completion
+	tshark
 )
 
 missing=()
@@ -34,6 +37,8 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "setup: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	echo "wireshark-common wireshark-common/install-setuid boolean false" |
+		debconf-set-selections
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi

@@ -73,6 +73,9 @@ struct options {
 	unsigned int follow_packets; /* per connection */
 	double follow_timeout;	     /* seconds per connection */
 	unsigned int follow_max;     /* connections followed at once */
+	/* consumers beside the output (sink.h taps), NULL when not asked */
+	const char *pcap;	  /* --pcap FILE: pcapng */
+	const char *metrics_file; /* --metrics-file PATH: Prometheus text */
 };
 
 /*

@@ -87,6 +87,31 @@ int sink_nat_table(enum output_kind kind, const struct natmap *rows, size_t n);
  */
 bool sink_groups_connections(const struct sink *s);
 
+/*
+ * Taps: consumers beside the output, whatever --output is (--pcap,
+ * --metrics-file). Each sees every timeline the output is handed and
+ * every statistics record, after the output. A tap whose function fails
+ * (-errno) is said once, by its name, and is not called again; the
+ * output goes on. close() runs at sink_free().
+ */
+struct sink_tap {
+	const char *name; /* "--pcap /tmp/x.pcapng", for the message */
+	int (*timeline)(void *ctx, const struct timeline *tl, const struct explain *ex);
+	int (*stats)(void *ctx, const struct capture_stats *st);
+	void (*close)(void *ctx);
+	void *ctx;
+};
+
+#define SINK_MAX_TAPS 4
+
+/* 0, or -ENOSPC past SINK_MAX_TAPS. */
+int sink_add_tap(struct sink *s, const struct sink_tap *tap);
+/*
+ * The taps the options ask for (pcapfile.h, metricsfile.h); says what
+ * failed. 0 or -errno.
+ */
+int sink_open_taps(struct sink *s, const struct options *o);
+
 /* The output's error (-errno) once it failed, else 0. */
 int sink_error(const struct sink *s);
 /* Entries journald did not take. */

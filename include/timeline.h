@@ -67,6 +67,15 @@ struct tl_hdr {
 	uint16_t oiftype; /* ARPHRD_* */
 	uint32_t present; /* TRACE_HAS_IIF/OIF/MARK/OIFTYPE */
 	struct tl_ct ct;
+	/*
+	 * The header bytes as the kernel sent them (--pcap): link, network
+	 * and transport header one after the other in raw, each cut by the
+	 * kernel at TRACE_*_MAX; iiftype (ARPHRD_*) says what the link
+	 * header is, 0 when the event had none.
+	 */
+	uint16_t iiftype;
+	uint8_t ll_len, nh_len, th_len;
+	uint8_t raw[TRACE_LL_MAX + TRACE_NH_MAX + TRACE_TH_MAX];
 };
 
 /* One trace event, compacted; names are interned in the table's pool. */

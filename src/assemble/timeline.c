@@ -484,6 +484,23 @@ static uint32_t mark_before(const struct timeline *tl, const struct trace_event 
 	return slot_of(tl)->seen ? slot_of(tl)->last_mark : event_mark(ev);
 }
 
+static uint8_t cut_len(const uint8_t *p, uint16_t len, uint16_t max)
+{
+	return p ? (uint8_t)(len < max ? len : max) : 0;
+}
+
+/* The bytes themselves, for --pcap: the kernel's bounds are the arrays'. */
+static void copy_raw(struct tl_hdr *h, const struct trace_event *ev)
+{
+	h->iiftype = ev->present & TRACE_HAS_IIFTYPE ? ev->iiftype : 0;
+	h->ll_len = cut_len(ev->ll, ev->ll_len, TRACE_LL_MAX);
+	h->nh_len = cut_len(ev->nh, ev->nh_len, TRACE_NH_MAX);
+	h->th_len = cut_len(ev->th, ev->th_len, TRACE_TH_MAX);
+	memcpy(h->raw, ev->ll, h->ll_len);
+	memcpy(h->raw + h->ll_len, ev->nh, h->nh_len);
+	memcpy(h->raw + h->ll_len + h->nh_len, ev->th, h->th_len);
+}
+
 static int add_hdr(struct timeline_table *t, struct timeline *tl, const struct trace_event *ev,
 		   const char *table, const char *chain, bool own)
 {
@@ -518,6 +535,7 @@ static int add_hdr(struct timeline_table *t, struct timeline *tl, const struct t
 	h->ct.direction = ev->ct_direction;
 	h->ct.status = ev->ct_status;
 	h->ct.state = ev->ct_state;
+	copy_raw(h, ev);
 	if (at == tl->n_hdrs)
 		tl->n_hdrs++;
 	return at;

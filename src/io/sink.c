@@ -14,8 +14,10 @@
 #include "format.h"
 #include "journal.h"
 #include "log.h"
+#include "metricsfile.h"
 #include "natmap.h"
 #include "outbuf.h"
+#include "pcapfile.h"
 #include "records.h"
 #include "sink.h"
 #include "stats.h"
@@ -37,6 +39,9 @@ struct sink {
 	int error;	    /* the output failed: -errno */
 	bool cut_said;	    /* the last line on stdout was cut: said once */
 	uint64_t journal_errors;
+	struct sink_tap taps[SINK_MAX_TAPS];
+	bool tap_failed[SINK_MAX_TAPS];
+	unsigned int n_taps;
 };
 
 /* ---- state shared by the outputs ---- */
@@ -326,20 +331,95 @@ struct sink *sink_free(struct sink *s)
 {
 	if (!s)
 		return NULL;
+	for (unsigned int i = 0; i < s->n_taps; i++)
+		if (s->taps[i].close)
+			s->taps[i].close(s->taps[i].ctx);
 	outbuf_free(s->out);
 	free(s);
 	return NULL;
 }
 
-int sink_timeline(struct sink *s, const struct timeline *tl, const struct explain *ex)
+/* ---- taps ---- */
+
+int sink_add_tap(struct sink *s, const struct sink_tap *tap)
 {
-	return s->error ? s->error : s->ops->timeline(s, tl, ex);
+	if (s->n_taps >= SINK_MAX_TAPS)
+		return -ENOSPC;
+	s->tap_failed[s->n_taps] = false;
+	s->taps[s->n_taps++] = *tap;
+	return 0;
 }
 
-/* Also after stdout failed: the stop line on stderr is owed. */
+int sink_open_taps(struct sink *s, const struct options *o)
+{
+	struct sink_tap tap;
+	int r;
+
+	if (o->pcap) {
+		r = pcapfile_open(o->pcap, &tap);
+		if (r < 0)
+			return r;
+		sink_add_tap(s, &tap);
+	}
+	if (o->metrics_file) {
+		r = metricsfile_open(o->metrics_file, &tap);
+		if (r < 0)
+			return r;
+		sink_add_tap(s, &tap);
+	}
+	return 0;
+}
+
+/* A tap's failure is its own: said once, then it is left out. */
+static void tap_result(struct sink *s, unsigned int i, int r)
+{
+	if (r >= 0)
+		return;
+	s->tap_failed[i] = true;
+	log_error("%s: writing failed: %s; it is not written any more", s->taps[i].name,
+		  strerror(-r));
+}
+
+static void taps_timeline(struct sink *s, const struct timeline *tl, const struct explain *ex)
+{
+	for (unsigned int i = 0; i < s->n_taps; i++)
+		if (!s->tap_failed[i] && s->taps[i].timeline)
+			tap_result(s, i, s->taps[i].timeline(s->taps[i].ctx, tl, ex));
+}
+
+static void taps_stats(struct sink *s, const struct capture_stats *st)
+{
+	for (unsigned int i = 0; i < s->n_taps; i++)
+		if (!s->tap_failed[i] && s->taps[i].stats)
+			tap_result(s, i, s->taps[i].stats(s->taps[i].ctx, st));
+}
+
+/* ---- records ---- */
+
+/*
+ * The taps see the timelines the output was handed, also one a full
+ * buffer dropped (a slow reader of stdout does not thin the capture
+ * file), but none after the output failed: the daemon stops then.
+ */
+int sink_timeline(struct sink *s, const struct timeline *tl, const struct explain *ex)
+{
+	int r;
+
+	if (s->error)
+		return s->error;
+	r = s->ops->timeline(s, tl, ex);
+	if (r >= 0 || r == -ENOBUFS)
+		taps_timeline(s, tl, ex);
+	return r;
+}
+
+/* Also after stdout failed: the stop line on stderr is owed, and the taps' last account. */
 int sink_stats(struct sink *s, const struct capture_stats *st)
 {
-	return s->ops->stats(s, st);
+	int r = s->ops->stats(s, st);
+
+	taps_stats(s, st);
+	return r;
 }
 
 int sink_connection(struct sink *s, const struct sink_connection *c)

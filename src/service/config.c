@@ -34,8 +34,9 @@ struct config {
 
 /* The long options a file may set; not config, help or version. */
 static const char *const config_keys[] = {
-	"match", "rate",	 "count",      "timeout",	 "output",  "table", "family",
-	"hooks", "max-inflight", "max-events", "stats-interval", "nat-log", "netns",
+	"match",	  "rate",    "count", "timeout",      "output",
+	"table",	  "family",  "hooks", "max-inflight", "max-events",
+	"stats-interval", "nat-log", "netns", "pcap",	      "metrics-file",
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -125,6 +125,9 @@ int main(int argc, char **argv)
 		log_error("cannot set up the output: %s", strerror(-r));
 		goto out;
 	}
+	/* --pcap, --metrics-file: beside the output; they say what failed */
+	if (sink_open_taps(d.sink, &opts) < 0)
+		goto out;
 	/* --nat-log=all alone: the daemon's loop with the NAT log and no trace. */
 	if (!opts.match) {
 		status = nat_log_only(&d, &sfd);

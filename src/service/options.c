@@ -38,6 +38,8 @@ enum {
 	OPT_FOLLOW_PACKETS,
 	OPT_FOLLOW_TIMEOUT,
 	OPT_FOLLOW_MAX,
+	OPT_PCAP,
+	OPT_METRICS_FILE,
 };
 
 static const struct option long_options[] = {
@@ -63,6 +65,8 @@ static const struct option long_options[] = {
 	{ "follow-packets", required_argument, NULL, OPT_FOLLOW_PACKETS },
 	{ "follow-timeout", required_argument, NULL, OPT_FOLLOW_TIMEOUT },
 	{ "follow-max", required_argument, NULL, OPT_FOLLOW_MAX },
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{}
 };
 
@@ -128,6 +132,13 @@ void options_usage(FILE *out)
 	      "                       0.1 to 3600, fractions allowed)\n"
 	      "      --follow-max N   connections followed at once (default 64, at most\n"
 	      "                       65536); more are not followed, and counted\n"
+	      "      --pcap FILE      also write every traced packet to FILE as pcapng\n"
+	      "                       (Wireshark): its headers, interfaces, and the\n"
+	      "                       verdict and cause as the packet's comment\n"
+	      "      --metrics-file PATH\n"
+	      "                       also write Prometheus metrics to PATH (node_exporter's\n"
+	      "                       textfile collector) at every --stats-interval and\n"
+	      "                       at exit, replaced atomically\n"
 	      "  -h, --help           show this help\n"
 	      "  -V, --version        show the version\n"
 	      "\n"
@@ -486,6 +497,13 @@ int options_parse(int argc, char **argv, struct options *ret, char *err, size_t 
 					optarg, OPTIONS_FOLLOW_MAX_LIMIT);
 			o.follow_max = (unsigned int)v;
 			break;
+		case OPT_PCAP:
+		case OPT_METRICS_FILE:
+			if (!optarg[0])
+				return strbuf_error(err, errlen, "--%s: empty file name",
+						    c == OPT_PCAP ? "pcap" : "metrics-file");
+			*(c == OPT_PCAP ? &o.pcap : &o.metrics_file) = optarg;
+			break;
 		case 'h':
 			o.help = true;
 			break;
@@ -558,6 +576,8 @@ unsigned int options_reload_kept(const struct options *was, const struct options
 		{ "follow-packets", was->follow_packets != now->follow_packets },
 		{ "follow-timeout", was->follow_timeout != now->follow_timeout },
 		{ "follow-max", was->follow_max != now->follow_max },
+		{ "pcap", !same_str(was->pcap, now->pcap) },
+		{ "metrics-file", !same_str(was->metrics_file, now->metrics_file) },
 	};
 	unsigned int n = 0;
 	size_t used = 0;

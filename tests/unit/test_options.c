@@ -245,6 +245,28 @@ static void test_reload_names_every_setting_it_keeps(void **state)
 	assert_string_equal(kept, "family, cou");
 }
 
+/* --pcap and --metrics-file: consumers beside the output, files named as given */
+static void test_pcap_and_metrics_file(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--match", "x"), 0);
+	assert_null(o.pcap);
+	assert_null(o.metrics_file);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--pcap", "/tmp/t.pcapng", "--metrics-file",
+			       "/run/nattraced/n.prom", "-o", "json"),
+			 0);
+	assert_string_equal(o.pcap, "/tmp/t.pcapng");
+	assert_string_equal(o.metrics_file, "/run/nattraced/n.prom");
+	assert_int_equal(o.output, OUTPUT_JSON);
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--pcap", ""), -EINVAL);
+	assert_string_equal(err, "--pcap: empty file name");
+	assert_int_equal(PARSE(&o, err, "--match", "x", "--metrics-file", ""), -EINVAL);
+	assert_string_equal(err, "--metrics-file: empty file name");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_buffer_size_takes_suffixes_within_bounds),
 		cmocka_unit_test(test_keywords),
 		cmocka_unit_test(test_reload_names_every_setting_it_keeps),
+		cmocka_unit_test(test_pcap_and_metrics_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
