@@ -22,51 +22,15 @@
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
-#include <libnftnl/expr.h>
-#include <libnftnl/rule.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 #include <nftables/libnftables.h>
 
 #include "match.h"
 #include "options.h"
+#include "strbuf.h"
 #include "tracetable.h"
-
-/* Our own bound; the kernel allows 255 (NFT_TABLE_MAXNAMELEN - 1). */
-#define TRACETABLE_NAME_MAX  OPTIONS_TABLE_NAME_MAX
-/* "trace_" + the longest hook keyword ("postrouting") + NUL. */
-#define TRACETABLE_CHAIN_MAX 32
-/* match (MATCH 4096 max) + our statements + one command's framing. */
-#define TRACETABLE_RULE_MAX  4352
-#define TRACETABLE_CMD_MAX   (TRACETABLE_RULE_MAX + 256)
-/*
- * Up to five hooks, each a chain and a rule command, and the cleanup; with
- * --follow as many again for the follow chains, and their fixed rules.
- */
-#define TRACETABLE_BATCH_MAX (10 * (TRACETABLE_CMD_MAX + 256) + 4096)
-/* --follow traces a followed connection's packets where they first meet netfilter. */
-#define FOLLOW_TRACE_HOOKS   (1u << NF_INET_PRE_ROUTING | 1u << NF_INET_LOCAL_OUT)
-/* A followed connection's packet bound, kept in the kernel (follow_batch()). */
-#define FOLLOW_PKT_LIMIT     "limit rate 1/week burst %u packets"
-
-struct tracetable {
-	struct nft_ctx *nft;
-	struct mnl_socket *counters; /* reads the trace rules' counters */
-	uint32_t counters_seq;
-	uint8_t nfproto;
-	const char *family;
-	char table[TRACETABLE_NAME_MAX + 1];
-	unsigned int hooks; /* hooked trace chains, for tracetable_replace() */
-	/* --follow */
-	bool follow;
-	unsigned int follow_hooks; /* hooked follow chains */
-	unsigned int follow_timeout_ms;
-	unsigned int follow_packets;
-	uint64_t follow_handle[TRACETABLE_FOLLOW_HANDLES];
-	uint8_t follow_kind[TRACETABLE_FOLLOW_HANDLES]; /* enum tracetable_rule_kind */
-	unsigned int n_follow;
-};
+#include "tracetable_int.h"
 
 const char *tracetable_chain_name(unsigned int hook, char *buf, size_t len)
 {
@@ -86,20 +50,6 @@ static bool table_name_valid(const char *name)
 {
 	/* "table inet counter" does not parse: a keyword is no name */
 	return name && options_table_name_ok(name) && !options_nft_keyword(name);
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 /*
@@ -148,7 +98,7 @@ static void nft_error_text(const char *buf, char *out, size_t outlen)
  * libnftables reports kernel errors only as strerror() text; map the few
  * that are not about the match itself back to an errno.
  */
-static int nft_error_errno(const char *text)
+int tracetable_errno(const char *text)
 {
 	static const int kept[] = { EEXIST, EPERM, ENOMEM, ENOBUFS };
 	size_t i;
@@ -159,11 +109,7 @@ static int nft_error_errno(const char *text)
 	return -EINVAL;
 }
 
-/*
- * Run one buffer (one atomic batch). 0, or -1 with libnftables' error text
- * in msg. Both buffers are drained so the next command starts clean.
- */
-static int run(struct tracetable *t, const char *cmd, char *msg, size_t msglen)
+int tracetable_run(struct tracetable *t, const char *cmd, char *msg, size_t msglen)
 {
 	int rc;
 
@@ -198,14 +144,12 @@ static void delete_table(struct tracetable *t)
 
 	snprintf(cmd, sizeof(cmd), "delete table %s %s", t->family, t->table);
 	/* Gone already is fine: the socket close would remove it anyway. */
-	run(t, cmd, msg, sizeof(msg));
+	tracetable_run(t, cmd, msg, sizeof(msg));
 }
 
-/* Append to a batch; -ENOSPC when it does not fit. */
-static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* ---- the text of a batch ---- */
 
-static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+int tracetable_append(char *buf, size_t len, size_t *used, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -223,23 +167,83 @@ static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
 static int add_base_chain(const struct tracetable *t, char *batch, size_t len, size_t *used,
 			  const char *chain, unsigned int hook, int priority)
 {
-	return append(batch, len, used,
-		      "add chain %s %s %s { type filter hook %s priority %d; policy accept; }\n",
-		      t->family, t->table, chain, options_hook_keyword(hook), priority);
+	return tracetable_append(
+		batch, len, used,
+		"add chain %s %s %s { type filter hook %s priority %d; policy accept; }\n",
+		t->family, t->table, chain, options_hook_keyword(hook), priority);
 }
 
 static int add_rule(const struct tracetable *t, char *batch, size_t len, size_t *used,
 		    const char *chain, const char *rule)
 {
-	return append(batch, len, used, "add rule %s %s %s %s\n", t->family, t->table, chain, rule);
+	return tracetable_append(batch, len, used, "add rule %s %s %s %s\n", t->family, t->table,
+				 chain, rule);
 }
 
 /* A chain holding a rule cannot be deleted: flush it first. */
 static int remove_chain(const struct tracetable *t, char *batch, size_t len, size_t *used,
 			const char *chain)
 {
-	return append(batch, len, used, "flush chain %s %s %s\ndelete chain %s %s %s\n", t->family,
-		      t->table, chain, t->family, t->table, chain);
+	return tracetable_append(batch, len, used, "flush chain %s %s %s\ndelete chain %s %s %s\n",
+				 t->family, t->table, chain, t->family, t->table, chain);
+}
+
+int tracetable_batch_chain(const struct tracetable *t, char *batch, size_t len, size_t *used,
+			   const char *chain, unsigned int hook, int priority, bool had, bool wants)
+{
+	int r = 0;
+
+	if (had && !wants)
+		r = remove_chain(t, batch, len, used, chain);
+	else if (had)
+		r = tracetable_append(batch, len, used, "flush chain %s %s %s\n", t->family,
+				      t->table, chain);
+	if (r == 0 && !had && wants)
+		r = add_base_chain(t, batch, len, used, chain, hook, priority);
+	return r;
+}
+
+/*
+ * The batch that hooks the trace rule, for install and replace alike: the
+ * trace chains move from the hooks t has to cfg's, each holding rule; the
+ * follow chains, if t has them, are rebuilt for the new match; the check
+ * chain goes. The kernel commits it at once or not at all.
+ * *ret_follow_hooks gets the follow chains' hooks, if t has them.
+ */
+static int trace_batch(struct tracetable *t, const struct tracetable_config *cfg, const char *rule,
+		       char *batch, size_t len, unsigned int *ret_follow_hooks)
+{
+	char chain[TRACETABLE_CHAIN_MAX];
+	size_t used = 0;
+	int r = 0;
+
+	for (unsigned int hook = 0; hook < NF_INET_NUMHOOKS && r == 0; hook++) {
+		bool had = t->hooks & (1u << hook), wants = cfg->hooks & (1u << hook);
+
+		tracetable_chain_name(hook, chain, sizeof(chain));
+		r = tracetable_batch_chain(t, batch, len, &used, chain, hook, TRACETABLE_PRIORITY,
+					   had, wants);
+		if (r == 0 && wants)
+			r = add_rule(t, batch, len, &used, chain, rule);
+	}
+	if (r == 0 && t->follow)
+		r = tracetable_follow_batch(t, cfg->match, cfg->rate, cfg->hooks, batch, len, &used,
+					    ret_follow_hooks);
+	if (r == 0)
+		r = remove_chain(t, batch, len, &used, TRACETABLE_CHECK_CHAIN);
+	return r;
+}
+
+/* ---- the steps ---- */
+
+static int hooks_valid(unsigned int hooks, char *err, size_t errlen)
+{
+	if (!hooks || hooks >= (1u << NF_INET_NUMHOOKS))
+		return strbuf_error(
+			err, errlen,
+			"no hook, or a hook other than prerouting, input, forward, output, "
+			"postrouting");
+	return 0;
 }
 
 /* The trace rule's text for cfg's match and rate, or -EINVAL and why. */
@@ -248,13 +252,11 @@ static int trace_rule_text(const struct tracetable_config *cfg, char *rule, char
 {
 	int r = match_rule_text(cfg->match, cfg->rate, rule, TRACETABLE_RULE_MAX);
 
-	if (r == -ENOSPC) {
-		set_err(err, errlen, "match refused: too long");
-		return -EINVAL;
-	}
+	if (r == -ENOSPC)
+		return strbuf_error(err, errlen, "match refused: too long");
 	if (r < 0)
-		set_err(err, errlen, "rate '%.32s' is not <n>/<second|minute|hour|day>",
-			cfg->rate ? cfg->rate : "");
+		strbuf_error(err, errlen, "rate '%.32s' is not <n>/<second|minute|hour|day>",
+			     cfg->rate ? cfg->rate : "");
 	return r;
 }
 
@@ -265,63 +267,77 @@ static int check_before_create(struct tracetable *t, const struct tracetable_con
 	char cmd[TRACETABLE_NAME_MAX + 32], msg[256];
 
 	snprintf(cmd, sizeof(cmd), "list table %s %s", t->family, t->table);
-	if (run(t, cmd, msg, sizeof(msg)) == 0) {
-		set_err(err, errlen,
+	if (tracetable_run(t, cmd, msg, sizeof(msg)) == 0) {
+		strbuf_error(
+			err, errlen,
 			"table %s %s already exists and is not owned by this process; remove it "
 			"(nft delete table %s %s) or choose another name with --table",
 			t->family, t->table, t->family, t->table);
 		return -EEXIST;
 	}
 	if (!strstr(msg, strerror(ENOENT))) {
-		int ret = nft_error_errno(msg);
+		int ret = tracetable_errno(msg);
 
-		set_err(err, errlen, "cannot list table %s %s: %s", t->family, t->table, msg);
+		strbuf_error(err, errlen, "cannot list table %s %s: %s", t->family, t->table, msg);
 		return ret == -EINVAL ? -EIO : ret;
 	}
 	return match_precheck(cfg->match, err, errlen);
 }
 
-/* Step d: table, unhooked check chain and the rule, in one batch. */
-static int create_check_chain(struct tracetable *t, const char *rule, char *err, size_t errlen)
+/* The check batch failed with msg: why, in err. The -errno. */
+static int check_refused(const struct tracetable *t, const char *msg, bool create, char *err,
+			 size_t errlen)
 {
+	int ret = tracetable_errno(msg);
+
+	if (create && ret == -EEXIST)
+		strbuf_error(err, errlen, "table %s %s appeared while nattraced was starting: %s",
+			     t->family, t->table, msg);
+	else if (ret == -EINVAL && strstr(msg, "after terminal statement"))
+		/* our statements follow the match, so nft saw them */
+		strbuf_error(err, errlen,
+			     "match refused: it ends in a verdict or terminal statement "
+			     "(accept, drop, jump, goto, reject, queue, dnat, ...); "
+			     "--match may only select packets (nft: %s)",
+			     msg);
+	else if (ret == -EINVAL)
+		strbuf_error(err, errlen, "match refused by nft: %s", msg);
+	else if (create)
+		strbuf_error(err, errlen, "cannot create table %s %s: %s", t->family, t->table,
+			     msg);
+	else
+		strbuf_error(err, errlen, "cannot check the new match: %s", msg);
+	return ret;
+}
+
+/*
+ * Step d: the unhooked check chain and the rule, in one batch; at install
+ * (create) the table too.
+ */
+static int add_check_chain(struct tracetable *t, const char *rule, bool create, char *err,
+			   size_t errlen)
+{
+	const size_t len = TRACETABLE_CMD_MAX + 512;
 	char *batch, msg[512];
 	size_t used = 0;
-	int ret;
+	int ret = 0;
 
-	batch = malloc(TRACETABLE_CMD_MAX + 512);
+	batch = malloc(len);
 	if (!batch)
 		return -ENOMEM;
 	/* nft 1.0.6 wants ';' or a newline before a closing '}'. */
-	ret = append(batch, TRACETABLE_CMD_MAX + 512, &used,
-		     "create table %s %s { flags owner; }\n"
-		     "add chain %s %s " TRACETABLE_CHECK_CHAIN "\n"
-		     "add rule %s %s " TRACETABLE_CHECK_CHAIN " %s\n",
-		     t->family, t->table, t->family, t->table, t->family, t->table, rule);
-	if (ret < 0) {
-		set_err(err, errlen, "match refused: too long");
-		ret = -EINVAL;
-		goto out;
-	}
-	if (run(t, batch, msg, sizeof(msg)) < 0) {
-		ret = nft_error_errno(msg);
-		if (ret == -EEXIST)
-			set_err(err, errlen,
-				"table %s %s appeared while nattraced was starting: %s", t->family,
-				t->table, msg);
-		else if (ret == -EINVAL && strstr(msg, "after terminal statement"))
-			/* our statements follow the match, so nft saw them */
-			set_err(err, errlen,
-				"match refused: it ends in a verdict or terminal statement "
-				"(accept, drop, jump, goto, reject, queue, dnat, ...); "
-				"--match may only select packets (nft: %s)",
-				msg);
-		else if (ret == -EINVAL)
-			set_err(err, errlen, "match refused by nft: %s", msg);
-		else
-			set_err(err, errlen, "cannot create table %s %s: %s", t->family, t->table,
-				msg);
-	}
-out:
+	if (create)
+		ret = tracetable_append(batch, len, &used, "create table %s %s { flags owner; }\n",
+					t->family, t->table);
+	if (ret == 0)
+		ret = tracetable_append(batch, len, &used,
+					"add chain %s %s " TRACETABLE_CHECK_CHAIN "\n"
+					"add rule %s %s " TRACETABLE_CHECK_CHAIN " %s\n",
+					t->family, t->table, t->family, t->table, rule);
+	if (ret < 0)
+		ret = strbuf_error(err, errlen, "match refused: too long");
+	else if (tracetable_run(t, batch, msg, sizeof(msg)) < 0)
+		ret = check_refused(t, msg, create, err, errlen);
 	free(batch);
 	return ret;
 }
@@ -343,7 +359,7 @@ static int verify_check_chain(struct tracetable *t, const char *rate, char **ret
 	if (ret) {
 		nft_error_text(nft_ctx_get_error_buffer(t->nft), msg, sizeof(msg));
 		nft_ctx_get_output_buffer(t->nft);
-		set_err(err, errlen, "cannot list the check chain: %s", msg);
+		strbuf_error(err, errlen, "cannot list the check chain: %s", msg);
 		return -EIO;
 	}
 	nft_ctx_get_error_buffer(t->nft);
@@ -387,254 +403,85 @@ static void probe_hooks(struct tracetable *t, unsigned int hooks, const char *ru
 				   TRACETABLE_PRIORITY) < 0 ||
 		    add_rule(t, batch, TRACETABLE_CMD_MAX + 512, &batch_used, chain, rule) < 0)
 			break;
-		if (run(t, batch, msg, sizeof(msg)) == 0) {
-			snprintf(batch, TRACETABLE_CMD_MAX + 512,
-				 "flush chain %s %s %s\ndelete chain %s %s %s\n", t->family,
-				 t->table, chain, t->family, t->table, chain);
+		if (tracetable_run(t, batch, msg, sizeof(msg)) == 0) {
+			batch_used = 0;
 			/* If this fails, deleting the table follows. */
-			run(t, batch, msg, sizeof(msg));
+			if (remove_chain(t, batch, TRACETABLE_CMD_MAX + 512, &batch_used, chain) ==
+			    0)
+				tracetable_run(t, batch, msg, sizeof(msg));
 			continue;
 		}
-		if (append(out, outlen, &used, "%s%s", used ? ", " : "",
-			   options_hook_keyword(hook)) < 0)
+		if (tracetable_append(out, outlen, &used, "%s%s", used ? ", " : "",
+				      options_hook_keyword(hook)) < 0)
 			break;
 	}
 	free(batch);
 }
 
 /* Step f: hook the trace chains and drop the check chain, one batch. */
-static int hook_trace_chains(struct tracetable *t, unsigned int hooks, const char *rule, char *err,
-			     size_t errlen)
+static int hook_trace_chains(struct tracetable *t, const struct tracetable_config *cfg,
+			     const char *rule, char *err, size_t errlen)
 {
-	char chain[TRACETABLE_CHAIN_MAX], *batch, msg[512], refused[64];
-	size_t used = 0;
-	unsigned int hook;
-	int ret = 0;
+	char *batch, msg[512], refused[64];
+	unsigned int follow_hooks = 0;
+	int ret;
 
 	batch = malloc(TRACETABLE_BATCH_MAX);
 	if (!batch)
 		return -ENOMEM;
-	for (hook = 0; hook < NF_INET_NUMHOOKS && ret == 0; hook++) {
-		if (!(hooks & (1u << hook)))
-			continue;
-		tracetable_chain_name(hook, chain, sizeof(chain));
-		ret = add_base_chain(t, batch, TRACETABLE_BATCH_MAX, &used, chain, hook,
-				     TRACETABLE_PRIORITY);
-		if (ret == 0)
-			ret = add_rule(t, batch, TRACETABLE_BATCH_MAX, &used, chain, rule);
-	}
-	if (ret == 0)
-		ret = remove_chain(t, batch, TRACETABLE_BATCH_MAX, &used, TRACETABLE_CHECK_CHAIN);
+	ret = trace_batch(t, cfg, rule, batch, TRACETABLE_BATCH_MAX, &follow_hooks);
 	if (ret < 0) {
-		set_err(err, errlen, "match refused: too long");
-		ret = -EINVAL;
-		goto out;
-	}
-	if (run(t, batch, msg, sizeof(msg)) < 0) {
+		ret = strbuf_error(err, errlen, "match refused: too long");
+	} else if (tracetable_run(t, batch, msg, sizeof(msg)) < 0) {
 		/* The text passed the check chain: a hook does not take it. */
-		ret = nft_error_errno(msg);
+		ret = tracetable_errno(msg);
 		if (ret == -EINVAL)
-			probe_hooks(t, hooks, rule, refused, sizeof(refused));
+			probe_hooks(t, cfg->hooks, rule, refused, sizeof(refused));
 		if (ret == -EINVAL && refused[0])
-			set_err(err, errlen, "match refused at hook %s: %s", refused, msg);
+			strbuf_error(err, errlen, "match refused at hook %s: %s", refused, msg);
 		else
-			set_err(err, errlen, "%scannot hook the trace chains: %s",
-				ret == -EINVAL ? "match refused: " : "", msg);
+			strbuf_error(err, errlen, "%scannot hook the trace chains: %s",
+				     ret == -EINVAL ? "match refused: " : "", msg);
 	}
-out:
 	free(batch);
 	return ret;
 }
 
-/* ---- --follow ---- */
-
-static const char *follow_chain_name(unsigned int hook, char *buf, size_t len)
+/* Step a's conditions: cfg names a trace table we can make, and netlink opens. */
+static int install_allowed(const struct tracetable_config *cfg, char *err, size_t errlen)
 {
-	const char *kw = options_hook_keyword(hook);
-	int n;
-
-	if (!kw)
-		return NULL;
-	n = snprintf(buf, len, "trace_follow_%s", kw);
-	return n < 0 || (size_t)n >= len ? NULL : buf;
-}
-
-/*
- * The follow chains' commands, appended to a batch: at the trace hooks a
- * new connection the match selects is added to the follow set (the
- * kernel does it, at once: the reply may follow within microseconds) and
- * traced; at prerouting and output, where every packet of a connection
- * first meets netfilter, packets of followed connections are traced, one
- * rule per direction. The chains (named trace_* so that their counters
- * count as selections) that exist are emptied first. match and rate were
- * checked by the caller: the trace rule holds the same text.
- *
- * The kernel bounds what a connection can trace, however fast its
- * packets come: its element carries a packet limit of --follow-packets
- * tokens that refill at one a week (none within --follow-timeout, 3600 s
- * at most). Adding the element takes the first token, and every lookup
- * that finds it one more (nft_lookup evaluates a found element's
- * stateful expressions), failing once none is left: measured on 6.18,
- * exactly --follow-packets packets traced out of a 5,000-packet flood. So each
- * packet must meet exactly one lookup: the direction is tested first, a
- * packet looped back through lo was traced at output already (its
- * nftrace mark stays), and the selecting rule's "ct id != @follow" takes
- * nothing (a negated lookup that finds the element stops before it).
- * Rejected: "ct packets" (conntrack accounting) would turn on
- * nf_conntrack_acct for the whole namespace, for good.
- */
-static int follow_batch(struct tracetable *t, const char *match, const char *rate,
-			unsigned int hooks, char *batch, size_t len, size_t *used,
-			unsigned int *ret_hooks)
-{
-	unsigned int want = hooks | FOLLOW_TRACE_HOOKS;
-	char chain[TRACETABLE_CHAIN_MAX], limit[64] = "";
-	int r = 0;
-
-	if (rate)
-		snprintf(limit, sizeof(limit), " limit rate %s", rate);
-	for (unsigned int hook = 0; hook < NF_INET_NUMHOOKS && r == 0; hook++) {
-		bool had = t->follow_hooks & (1u << hook), wants = want & (1u << hook);
-		const char *lo = hook == NF_INET_PRE_ROUTING ? "meta iiftype != loopback " : "";
-
-		follow_chain_name(hook, chain, sizeof(chain));
-		if (had && !wants)
-			r = remove_chain(t, batch, len, used, chain);
-		else if (had)
-			r = append(batch, len, used, "flush chain %s %s %s\n", t->family, t->table,
-				   chain);
-		if (r == 0 && !had && wants)
-			r = add_base_chain(t, batch, len, used, chain, hook,
-					   TRACETABLE_FOLLOW_PRIORITY);
-		if (r == 0 && wants && (FOLLOW_TRACE_HOOKS & (1u << hook)))
-			r = append(
-				batch, len, used,
-				"add rule %s %s %s %sct direction original ct id @" TRACETABLE_FOLLOW_SET
-				" counter meta nftrace set 1\n"
-				"add rule %s %s %s %sct direction reply ct id @" TRACETABLE_FOLLOW_SET
-				" counter meta nftrace set 1\n",
-				t->family, t->table, chain, lo, t->family, t->table, chain, lo);
-		if (r == 0 && wants && (hooks & (1u << hook)))
-			r = append(batch, len, used,
-				   "add rule %s %s %s %s ct state new ct direction original "
-				   "ct id != @" TRACETABLE_FOLLOW_SET
-				   "%s add @" TRACETABLE_FOLLOW_SET
-				   " { ct id timeout %ums " FOLLOW_PKT_LIMIT
-				   " } counter meta nftrace set 1\n",
-				   t->family, t->table, chain, match, limit, t->follow_timeout_ms,
-				   t->follow_packets);
-	}
-	*ret_hooks = want;
-	return r;
-}
-
-/* Which follow rule each handle is: from the chains' listing with handles. */
-static void follow_list_handles(struct tracetable *t)
-{
-	char chain[TRACETABLE_CHAIN_MAX], cmd[TRACETABLE_NAME_MAX + 96];
-	unsigned int flags = nft_ctx_output_get_flags(t->nft);
-
-	t->n_follow = 0;
-	nft_ctx_output_set_flags(t->nft, flags | NFT_CTX_OUTPUT_HANDLE);
-	for (unsigned int hook = 0; hook < NF_INET_NUMHOOKS; hook++) {
-		const char *out, *line, *end;
-
-		if (!(t->follow_hooks & (1u << hook)))
-			continue;
-		follow_chain_name(hook, chain, sizeof(chain));
-		snprintf(cmd, sizeof(cmd), "list chain %s %s %s", t->family, t->table, chain);
-		if (nft_run_cmd_from_buffer(t->nft, cmd)) {
-			nft_ctx_get_error_buffer(t->nft);
-			nft_ctx_get_output_buffer(t->nft);
-			continue;
-		}
-		nft_ctx_get_error_buffer(t->nft);
-		out = nft_ctx_get_output_buffer(t->nft);
-		for (line = out; line && *line; line = end ? end + 1 : NULL) {
-			const char *h;
-			uint8_t kind;
-			size_t n;
-
-			end = strchr(line, '\n');
-			n = end ? (size_t)(end - line) : strlen(line);
-			h = memmem(line, n, " # handle ", 10);
-			/* rules only: every one of ours ends in the nftrace statement */
-			if (!h || !memmem(line, n, "meta nftrace set 1", 18) ||
-			    t->n_follow >= TRACETABLE_FOLLOW_HANDLES)
-				continue;
-			/* our statement first: the match is the user's text */
-			if (memmem(line, n, " add @" TRACETABLE_FOLLOW_SET " ",
-				   sizeof(" add @" TRACETABLE_FOLLOW_SET " ") - 1))
-				kind = TRACETABLE_RULE_FOLLOW_NEW;
-			else if (memmem(line, n, "ct direction reply", 18))
-				kind = TRACETABLE_RULE_FOLLOW_REPLY;
-			else
-				kind = TRACETABLE_RULE_FOLLOW_ORIGINAL;
-			t->follow_handle[t->n_follow] = strtoull(h + 10, NULL, 10);
-			t->follow_kind[t->n_follow++] = kind;
-		}
-	}
-	nft_ctx_output_set_flags(t->nft, flags);
-}
-
-/* After the trace chains: the follow set and chains, one batch. */
-static int follow_install(struct tracetable *t, const struct tracetable_config *cfg, char *err,
-			  size_t errlen)
-{
-	char *batch, msg[512];
-	size_t used = 0;
 	int r;
 
-	if (!cfg->follow_size || !cfg->follow_timeout_ms || !cfg->follow_packets) {
-		set_err(err, errlen, "--follow: no set size, time limit or packet bound");
+	if (!options_family_keyword(cfg->family)) {
+		strbuf_error(err, errlen, "family %u has no trace table", cfg->family);
 		return -EINVAL;
 	}
-	batch = malloc(TRACETABLE_BATCH_MAX);
-	if (!batch)
-		return -ENOMEM;
-	t->follow = true;
-	t->follow_timeout_ms = cfg->follow_timeout_ms;
-	t->follow_packets = cfg->follow_packets;
-	r = append(batch, TRACETABLE_BATCH_MAX, &used,
-		   "add set %s %s " TRACETABLE_FOLLOW_SET
-		   " { typeof ct id; flags timeout; size %u; }\n",
-		   t->family, t->table, cfg->follow_size);
+	if (!table_name_valid(cfg->table))
+		return strbuf_error(
+			err, errlen,
+			"table name must be a letter then up to %d letters, digits, '_' or '-'",
+			TRACETABLE_NAME_MAX - 1);
+	r = hooks_valid(cfg->hooks, err, errlen);
+	if (r < 0)
+		return r;
+	r = netlink_usable(NETLINK_NETFILTER);
 	if (r == 0)
-		r = follow_batch(t, cfg->match, cfg->rate, cfg->hooks, batch, TRACETABLE_BATCH_MAX,
-				 &used, &t->follow_hooks);
-	if (r < 0) {
-		set_err(err, errlen, "match refused: too long");
-		r = -EINVAL;
-	} else if (run(t, batch, msg, sizeof(msg)) < 0) {
-		r = nft_error_errno(msg);
-		t->follow_hooks = 0;
-		set_err(err, errlen, "%scannot set up --follow: %s",
-			r == -EINVAL ? "match refused: " : "", msg);
-	} else {
-		follow_list_handles(t);
-	}
-	free(batch);
+		r = netlink_usable(NETLINK_ROUTE);
+	if (r < 0)
+		strbuf_error(err, errlen, "cannot open a netlink socket: %s", strerror(-r));
 	return r;
 }
 
-enum tracetable_rule_kind tracetable_rule_kind(const struct tracetable *t, uint64_t handle)
+/* Step a: our own context, silent: everything goes to buffers. */
+static int open_context(struct tracetable *t)
 {
-	for (unsigned int i = 0; t && i < t->n_follow; i++)
-		if (t->follow_handle[i] == handle)
-			return (enum tracetable_rule_kind)t->follow_kind[i];
-	return TRACETABLE_RULE_OTHER;
-}
-
-int tracetable_follow_forget(struct tracetable *t, uint32_t ct_id)
-{
-	char cmd[TRACETABLE_NAME_MAX + 96], msg[256];
-
-	if (!t || !t->follow)
-		return -EINVAL;
-	snprintf(cmd, sizeof(cmd), "delete element %s %s " TRACETABLE_FOLLOW_SET " { %u }",
-		 t->family, t->table, ct_id);
-	if (run(t, cmd, msg, sizeof(msg)) < 0)
-		return strstr(msg, strerror(ENOENT)) ? -ENOENT : nft_error_errno(msg);
+	t->nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!t->nft)
+		return -ENOMEM;
+	if (nft_ctx_buffer_output(t->nft) || nft_ctx_buffer_error(t->nft))
+		return -ENOMEM;
+	/* "include" is refused by the precheck; no search path either. */
+	nft_ctx_clear_include_paths(t->nft);
 	return 0;
 }
 
@@ -652,33 +499,9 @@ int tracetable_install(const struct tracetable_config *cfg, struct tracetable **
 		r = -EINVAL;
 		goto out;
 	}
-	if (!options_family_keyword(cfg->family)) {
-		set_err(err, errlen, "family %u has no trace table", cfg->family);
-		r = -EINVAL;
+	r = install_allowed(cfg, err, errlen);
+	if (r < 0)
 		goto out;
-	}
-	if (!table_name_valid(cfg->table)) {
-		set_err(err, errlen,
-			"table name must be a letter then up to %d letters, digits, '_' or '-'",
-			TRACETABLE_NAME_MAX - 1);
-		r = -EINVAL;
-		goto out;
-	}
-	if (!cfg->hooks || cfg->hooks >= (1u << NF_INET_NUMHOOKS)) {
-		set_err(err, errlen,
-			"no hook, or a hook other than prerouting, input, forward, output, "
-			"postrouting");
-		r = -EINVAL;
-		goto out;
-	}
-
-	r = netlink_usable(NETLINK_NETFILTER);
-	if (r == 0)
-		r = netlink_usable(NETLINK_ROUTE);
-	if (r < 0) {
-		set_err(err, errlen, "cannot open a netlink socket: %s", strerror(-r));
-		goto out;
-	}
 
 	t = calloc(1, sizeof(*t));
 	rule = malloc(TRACETABLE_RULE_MAX);
@@ -689,19 +512,9 @@ int tracetable_install(const struct tracetable_config *cfg, struct tracetable **
 	t->family = options_family_keyword(cfg->family);
 	t->nfproto = cfg->family;
 	snprintf(t->table, sizeof(t->table), "%s", cfg->table);
-
-	/* Step a: our own context, silent: everything goes to buffers. */
-	t->nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!t->nft) {
-		r = -ENOMEM;
+	r = open_context(t);
+	if (r < 0)
 		goto out;
-	}
-	if (nft_ctx_buffer_output(t->nft) || nft_ctx_buffer_error(t->nft)) {
-		r = -ENOMEM;
-		goto out;
-	}
-	/* "include" is refused by the precheck; no search path either. */
-	nft_ctx_clear_include_paths(t->nft);
 
 	r = check_before_create(t, cfg, err, errlen);
 	if (r < 0)
@@ -711,7 +524,7 @@ int tracetable_install(const struct tracetable_config *cfg, struct tracetable **
 	if (r < 0)
 		goto out;
 
-	r = create_check_chain(t, rule, err, errlen);
+	r = add_check_chain(t, rule, true, err, errlen);
 	if (r < 0)
 		goto out;
 	created = true;
@@ -726,15 +539,16 @@ int tracetable_install(const struct tracetable_config *cfg, struct tracetable **
 		return 0;
 	}
 
-	r = hook_trace_chains(t, cfg->hooks, rule, err, errlen);
+	r = hook_trace_chains(t, cfg, rule, err, errlen);
 	t->hooks = cfg->hooks;
 	if (r == 0 && cfg->follow)
-		r = follow_install(t, cfg, err, errlen);
+		r = tracetable_follow_install(t, cfg, err, errlen);
 out:
 	free(rule);
 	if (r < 0) {
 		if (err && errlen && !err[0])
-			set_err(err, errlen, "cannot install the trace table: %s", strerror(-r));
+			strbuf_error(err, errlen, "cannot install the trace table: %s",
+				     strerror(-r));
 		if (t && created)
 			delete_table(t);
 		if (t && t->nft)
@@ -758,114 +572,13 @@ struct tracetable *tracetable_free(struct tracetable *t)
 	return NULL;
 }
 
-struct counter_sum {
-	uint64_t packets;
-	unsigned int found;
-	int error;
-};
-
-/* One rule of the dump: add its counter if it is in one of our trace chains. */
-static int counter_rule_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct counter_sum *sum = data;
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nftnl_expr_iter *it;
-	struct nftnl_expr *e;
-	const char *chain;
-
-	if (!r) {
-		sum->error = -ENOMEM;
-		return MNL_CB_ERROR;
-	}
-	if (nftnl_rule_nlmsg_parse(nlh, r) < 0)
-		goto out;
-	chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
-	/* Our chains are all "trace_<hook>"; the check chain never counts. */
-	if (!chain || strncmp(chain, "trace_", 6) != 0)
-		goto out;
-	it = nftnl_expr_iter_create(r);
-	if (!it)
-		goto out;
-	while ((e = nftnl_expr_iter_next(it))) {
-		const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-
-		if (name && strcmp(name, "counter") == 0 &&
-		    nftnl_expr_is_set(e, NFTNL_EXPR_CTR_PACKETS)) {
-			sum->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-			sum->found++;
-		}
-	}
-	nftnl_expr_iter_destroy(it);
-out:
-	nftnl_rule_free(r);
-	return MNL_CB_OK;
-}
-
-/*
- * The counters are read with a rule dump through libnftnl, not through
- * libnftables: its 1.0.6 JSON listing of a table whose only flag is
- * "owner" reads freed memory (valgrind, every statistics report), and
- * its text listing would have to be parsed back. The dump asks the
- * kernel for the rules of our table only (NFTA_RULE_TABLE).
- */
-int tracetable_selected(struct tracetable *t, uint64_t *ret_packets)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE > 16384 ? MNL_SOCKET_BUFFER_SIZE : 16384];
-	struct counter_sum sum = {};
-	struct nftnl_rule *r;
-	struct nlmsghdr *nlh;
-	unsigned int portid;
-	uint32_t seq;
-	ssize_t n;
-	int ret;
-
-	if (!t)
-		return -EINVAL;
-	if (!t->counters) {
-		t->counters = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-		if (!t->counters)
-			return -errno;
-		if (mnl_socket_bind(t->counters, 0, MNL_SOCKET_AUTOPID) < 0) {
-			ret = -errno;
-			mnl_socket_close(t->counters);
-			t->counters = NULL;
-			return ret;
-		}
-	}
-	seq = ++t->counters_seq;
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, t->nfproto, NLM_F_DUMP, seq);
-	r = nftnl_rule_alloc();
-	if (!r)
-		return -ENOMEM;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->table);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-	if (mnl_socket_sendto(t->counters, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	portid = mnl_socket_get_portid(t->counters);
-	ret = MNL_CB_OK;
-	while ((n = mnl_socket_recvfrom(t->counters, buf, sizeof(buf))) > 0) {
-		ret = mnl_cb_run(buf, (size_t)n, seq, portid, counter_rule_cb, &sum);
-		if (ret <= MNL_CB_STOP)
-			break;
-	}
-	if (n < 0)
-		return -errno;
-	if (ret == MNL_CB_ERROR)
-		return sum.error ? sum.error : -errno;
-	if (!sum.found)
-		return -ENOENT;
-	*ret_packets = sum.packets;
-	return 0;
-}
-
 static void drop_check_chain(struct tracetable *t)
 {
 	char cmd[2 * TRACETABLE_NAME_MAX + 128], msg[128];
 	size_t used = 0;
 
 	if (remove_chain(t, cmd, sizeof(cmd), &used, TRACETABLE_CHECK_CHAIN) == 0)
-		run(t, cmd, msg, sizeof(msg));
+		tracetable_run(t, cmd, msg, sizeof(msg));
 }
 
 /*
@@ -876,14 +589,26 @@ static void drop_check_chain(struct tracetable *t)
  * either the old rule or the new one, never none. If anything is refused,
  * the old chains and rules are untouched.
  */
+/* What a reload may not change: the table's family and name, and the hooks must be hooks. */
+static int replace_allowed(const struct tracetable *t, const struct tracetable_config *cfg,
+			   char *err, size_t errlen)
+{
+	if (cfg->family != 0 && strcmp(options_family_keyword(cfg->family) ?: "", t->family) != 0)
+		return strbuf_error(err, errlen,
+				    "the family of the trace table cannot change while it runs");
+	if (cfg->table && strcmp(cfg->table, t->table) != 0)
+		return strbuf_error(err, errlen,
+				    "the name of the trace table cannot change while it runs");
+	return hooks_valid(cfg->hooks, err, errlen);
+}
+
 int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg,
 		       char **ret_listing, char *err, size_t errlen)
 {
-	char chain[TRACETABLE_CHAIN_MAX], *rule = NULL, *batch = NULL, msg[512];
+	char *rule = NULL, *batch = NULL, msg[512];
 	char *listing = NULL;
 	bool checking = false;
-	size_t used = 0;
-	unsigned int hook, follow_hooks = 0;
+	unsigned int follow_hooks = 0;
 	int r;
 
 	if (ret_listing)
@@ -892,20 +617,9 @@ int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg
 		err[0] = '\0';
 	if (!t || !cfg)
 		return -EINVAL;
-	if (cfg->family != 0 && strcmp(options_family_keyword(cfg->family) ?: "", t->family) != 0) {
-		set_err(err, errlen, "the family of the trace table cannot change while it runs");
-		return -EINVAL;
-	}
-	if (cfg->table && strcmp(cfg->table, t->table) != 0) {
-		set_err(err, errlen, "the name of the trace table cannot change while it runs");
-		return -EINVAL;
-	}
-	if (!cfg->hooks || cfg->hooks >= (1u << NF_INET_NUMHOOKS)) {
-		set_err(err, errlen,
-			"no hook, or a hook other than prerouting, input, forward, output, "
-			"postrouting");
-		return -EINVAL;
-	}
+	r = replace_allowed(t, cfg, err, errlen);
+	if (r < 0)
+		return r;
 	r = match_precheck(cfg->match, err, errlen);
 	if (r < 0)
 		return r;
@@ -919,72 +633,32 @@ int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg
 	if (r < 0)
 		goto out;
 
-	r = append(batch, TRACETABLE_BATCH_MAX, &used,
-		   "add chain %s %s " TRACETABLE_CHECK_CHAIN "\n"
-		   "add rule %s %s " TRACETABLE_CHECK_CHAIN " %s\n",
-		   t->family, t->table, t->family, t->table, rule);
-	if (r < 0) {
-		set_err(err, errlen, "match refused: too long");
-		r = -EINVAL;
-		goto out;
-	}
+	/* If the batch fails it added nothing, and deleting nothing is harmless. */
 	checking = true;
-	if (run(t, batch, msg, sizeof(msg)) < 0) {
-		r = nft_error_errno(msg);
-		if (r == -EINVAL && strstr(msg, "after terminal statement"))
-			set_err(err, errlen,
-				"match refused: it ends in a verdict or terminal statement "
-				"(accept, drop, jump, goto, reject, queue, dnat, ...); "
-				"--match may only select packets (nft: %s)",
-				msg);
-		else if (r == -EINVAL)
-			set_err(err, errlen, "match refused by nft: %s", msg);
-		else
-			set_err(err, errlen, "cannot check the new match: %s", msg);
+	r = add_check_chain(t, rule, false, err, errlen);
+	if (r < 0)
 		goto out;
-	}
 	r = verify_check_chain(t, cfg->rate, ret_listing ? &listing : NULL, err, errlen);
 	if (r < 0)
 		goto out;
 
-	used = 0;
-	for (hook = 0; hook < NF_INET_NUMHOOKS && r == 0; hook++) {
-		bool had = t->hooks & (1u << hook), wants = cfg->hooks & (1u << hook);
-
-		tracetable_chain_name(hook, chain, sizeof(chain));
-		if (had && !wants)
-			r = remove_chain(t, batch, TRACETABLE_BATCH_MAX, &used, chain);
-		else if (had)
-			r = append(batch, TRACETABLE_BATCH_MAX, &used, "flush chain %s %s %s\n",
-				   t->family, t->table, chain);
-		if (r == 0 && !had && wants)
-			r = add_base_chain(t, batch, TRACETABLE_BATCH_MAX, &used, chain, hook,
-					   TRACETABLE_PRIORITY);
-		if (r == 0 && wants)
-			r = add_rule(t, batch, TRACETABLE_BATCH_MAX, &used, chain, rule);
-	}
-	if (r == 0 && t->follow)
-		r = follow_batch(t, cfg->match, cfg->rate, cfg->hooks, batch, TRACETABLE_BATCH_MAX,
-				 &used, &follow_hooks);
-	if (r == 0)
-		r = remove_chain(t, batch, TRACETABLE_BATCH_MAX, &used, TRACETABLE_CHECK_CHAIN);
+	r = trace_batch(t, cfg, rule, batch, TRACETABLE_BATCH_MAX, &follow_hooks);
 	if (r < 0) {
-		set_err(err, errlen, "match refused: too long");
-		r = -EINVAL;
+		r = strbuf_error(err, errlen, "match refused: too long");
 		goto out;
 	}
-	if (run(t, batch, msg, sizeof(msg)) < 0) {
+	if (tracetable_run(t, batch, msg, sizeof(msg)) < 0) {
 		/* It passed the check chain: a hook does not take it. */
-		r = nft_error_errno(msg);
-		set_err(err, errlen, "%scannot swap the trace rule: %s",
-			r == -EINVAL ? "match refused at a hook: " : "", msg);
+		r = tracetable_errno(msg);
+		strbuf_error(err, errlen, "%scannot swap the trace rule: %s",
+			     r == -EINVAL ? "match refused at a hook: " : "", msg);
 		goto out;
 	}
 	checking = false; /* the batch deleted it */
 	t->hooks = cfg->hooks;
 	if (t->follow) {
 		t->follow_hooks = follow_hooks;
-		follow_list_handles(t);
+		tracetable_follow_handles(t);
 	}
 	if (ret_listing) {
 		*ret_listing = listing;
@@ -997,6 +671,6 @@ out:
 	free(rule);
 	free(batch);
 	if (r < 0 && err && errlen && !err[0])
-		set_err(err, errlen, "cannot swap the trace rule: %s", strerror(-r));
+		strbuf_error(err, errlen, "cannot swap the trace rule: %s", strerror(-r));
 	return r;
 }

@@ -40,6 +40,93 @@ _Static_assert(OPTIONS_MAX_EVENTS_LIMIT <= TIMELINE_STEPS_CEILING,
 _Static_assert(OPTIONS_BUFFER_SIZE_MIN >= RXQUEUE_MIN_LIMIT,
 	       "--buffer-size must allow a receive queue");
 
+/* Not an exit status: the step succeeded and start-up goes on. */
+#define GO_ON (-1)
+
+/*
+ * Before anything else: a SIGHUP or SIGUSR1 that arrives during start-up
+ * would otherwise take its default action and end us. They stay pending
+ * until the signalfd reads them (every mode has one).
+ */
+static void block_signals(void)
+{
+	sigset_t mask;
+
+	daemon_signals(&mask);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
+/*
+ * The command line and the --config file; --help, --version and a missing
+ * journald end here. An exit status, or GO_ON.
+ */
+static int read_options(int argc, char **argv, struct options *opts, struct config **ret_config)
+{
+	char err[1024];
+	int r;
+
+	r = config_options(argc, argv, opts, ret_config, err, sizeof(err));
+	if (r == -ENOMEM) {
+		fprintf(stderr, "nattraced: %s\n", strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	if (r < 0) {
+		fprintf(stderr, "nattraced: %s\nTry 'nattraced --help'.\n", err);
+		return EXIT_USAGE;
+	}
+	/* No journald: fail now rather than lose every entry in silence. */
+	if (!opts->help && !opts->version && (r = sink_check(opts->output, err, sizeof(err))) < 0) {
+		fprintf(stderr, "nattraced: %s\n", err);
+		*ret_config = config_free(*ret_config);
+		return r == -EOPNOTSUPP ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	if (opts->help) {
+		options_usage(stdout);
+		return EXIT_OK;
+	}
+	if (opts->version) {
+		printf("nattraced %s\n", NATTRACED_VERSION);
+		return EXIT_OK;
+	}
+	return GO_ON;
+}
+
+/* --netns: before the first socket or thread, which then are the namespace's */
+static int enter_netns(const struct options *opts, struct config **config)
+{
+	char err[1024];
+
+	if (opts->netns && netns_enter(opts->netns, err, sizeof(err)) < 0) {
+		fprintf(stderr, "nattraced: %s\n", err);
+		*config = config_free(*config);
+		return EXIT_USAGE;
+	}
+	return GO_ON;
+}
+
+/* The daemon's state from the options, and the output. 0 or -errno. */
+static int open_output(struct daemon *d, struct options *opts, int argc, char **argv)
+{
+	int r;
+
+	d->opts = opts;
+	d->argc = argc;
+	d->argv = argv;
+	d->config = d->config0;
+	d->notify = getenv("NOTIFY_SOCKET") != NULL;
+	/* Output errors come back as EPIPE, so a closed reader ends us cleanly. */
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOFBF, OUTPUT_BUF);
+	/* the output, and where the daemon's own messages go */
+	r = sink_new(opts->output, &d->sink);
+	if (r < 0) {
+		log_error("cannot set up the output: %s", strerror(-r));
+		return r;
+	}
+	/* --pcap, --metrics-file: beside the output; they say what failed */
+	return sink_open_taps(d->sink, opts);
+}
+
 /* --nat-log=all without --match: never installs a table. The exit status. */
 static int nat_log_only(struct daemon *d, int *ret_sfd)
 {
@@ -62,230 +149,244 @@ static int nat_log_only(struct daemon *d, int *ret_sfd)
 	return status;
 }
 
+/*
+ * Listen before the table exists, or the first packets go unseen: the
+ * trace socket, its receiving thread and the conntrack events. An exit
+ * status, or GO_ON.
+ */
+static int open_listeners(struct daemon *d)
+{
+	const struct options *opts = d->opts;
+	int r;
+
+	service_match_warnings(opts->match, opts->rate_none);
+	/* --follow: ask the kernel first, before the trace socket listens */
+	if (opts->follow && followd_check_kernel() < 0)
+		return EXIT_USAGE;
+
+	r = nlsock_open(NFNLGRP_NFTRACE, NLSOCK_RCVBUF, &d->trace);
+	if (r < 0) {
+		log_error("cannot listen to nftables trace events: %s%s", strerror(-r),
+			  r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+		return EXIT_RUNTIME;
+	}
+	/* From now on a thread of its own reads the socket into a queue. */
+	r = rxthread_start(d->trace, opts->buffer_size, &d->rx);
+	if (r < 0) {
+		log_error("cannot start receiving: %s", strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	/* Conntrack events too, before the first connection can be missed. */
+	if (opts->nat_log) {
+		r = natlog_open(d->sink, &d->natlog);
+		if (r < 0) {
+			log_error("cannot listen to conntrack events: %s", strerror(-r));
+			return EXIT_RUNTIME;
+		}
+	}
+	return GO_ON;
+}
+
+/*
+ * What explains a timeline: the rule text, and the kernel's answers that
+ * are optional (each missing one is said once, and the trace runs on). 0 or
+ * -errno.
+ */
+static int open_explainers(struct daemon *d)
+{
+	struct utsname u;
+	int r;
+
+	r = rulecache_new(&d->rules);
+	if (r < 0) {
+		log_error("cannot read the ruleset: %s", strerror(-r));
+		return r;
+	}
+	/* Without it, source NAT ports stay '?' unless the rule names one. */
+	r = ctquery_new(&d->ctquery);
+	if (r < 0)
+		log_warning("cannot query conntrack: %s, source NAT ports are not shown",
+			    strerror(-r));
+	/* Without it, timelines just carry no set-membership hints. */
+	r = setcheck_new(d->rules, &d->setcheck);
+	if (r < 0)
+		log_warning("cannot check set membership: %s, continuing without hints",
+			    strerror(-r));
+	/* Without it, packets lost outside the ruleset keep the general reason. */
+	r = vanishprobe_new(&d->vanish);
+	if (r < 0)
+		log_warning(
+			"cannot ask the kernel why packets vanish outside the ruleset: %s, continuing without",
+			strerror(-r));
+	daemon_resolver_init(d);
+	if (uname(&u) == 0 && !explain_kernel_sends_ct(u.release))
+		log_notice(
+			"kernel %s sends no conntrack state in trace events (Linux 6.16 and later do): ct state per chain is not shown",
+			u.release);
+	return 0;
+}
+
+/* The --follow table, the timelines and the signalfd. 0 or -errno. */
+static int open_tables(struct daemon *d, int *ret_sfd)
+{
+	const struct options *opts = d->opts;
+	struct timeline_config tcfg;
+	int r;
+
+	if (opts->follow && (r = followd_new(d)) < 0) {
+		log_error("cannot allocate the --follow table: %s", strerror(-r));
+		return r;
+	}
+	tcfg = (struct timeline_config){
+		.own_table = opts->table,
+		.own_family = opts->family,
+		.max_inflight = opts->max_inflight,
+		.max_steps = opts->max_events,
+		.idle_ns = TIMELINE_IDLE_NS,
+		.emit = daemon_emit,
+		.emit_ctx = d,
+		.final_accept = daemon_final_accept,
+		.final_ctx = d,
+	};
+	r = timeline_table_new(&tcfg, &d->timelines);
+	if (r < 0) {
+		log_error("cannot allocate timelines: %s", strerror(-r));
+		return r;
+	}
+	*ret_sfd = daemon_signalfd();
+	if (*ret_sfd < 0) {
+		log_error("signalfd: %s", strerror(-*ret_sfd));
+		return *ret_sfd;
+	}
+	return 0;
+}
+
+/*
+ * The owned trace table, then the NAT log's filter from its check rule and
+ * the rule text. An exit status, or GO_ON.
+ */
+static int install_trace(struct daemon *d)
+{
+	const struct options *opts = d->opts;
+	struct tracetable_config cfg = {
+		.family = opts->family,
+		.table = opts->table,
+		.hooks = opts->hooks,
+		.match = opts->match,
+		.rate = opts->rate_none ? NULL : opts->rate,
+		/* the kernel enforces the bound: a connection past it is never traced */
+		.follow = opts->follow,
+		.follow_size = opts->follow_max,
+		.follow_timeout_ms = (unsigned int)(opts->follow_timeout * 1000 + 0.5),
+		.follow_packets = opts->follow_packets,
+	};
+	char err[1024], *listing = NULL;
+	int r;
+
+	r = tracetable_install(&cfg, &d->table, opts->nat_log == NAT_LOG_MATCH ? &listing : NULL,
+			       err, sizeof(err));
+	if (r < 0) {
+		free(listing);
+		log_error("%s", err);
+		return r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	if (d->natlog) {
+		r = natlog_start(d->natlog, listing);
+		free(listing);
+		if (r < 0)
+			return EXIT_RUNTIME;
+	}
+	r = rulecache_sync(d->rules);
+	if (r < 0)
+		log_warning("listing the ruleset failed: %s, rules will show as handles",
+			    strerror(-r));
+	return GO_ON;
+}
+
+/* The trace runs: announce it, run the loop, say what was held back. */
+static int run_trace(struct daemon *d, int sfd)
+{
+	int status;
+
+	service_lifecycle(d, LC_STARTED, NULL);
+	/* The trace runs: tell systemd (Type=notify). */
+	journal_notify("READY=1");
+	service_status(d, now_ns(), true);
+
+	if (d->opts->stats_interval)
+		d->next_stats_ns = now_ns() + d->opts->stats_interval * 1000000000ull;
+	status = daemon_run(d, sfd);
+	service_lifecycle(d, LC_STOPPED, NULL);
+	if (d->natlog)
+		natlog_report(d->natlog);
+	if (d->setcheck && setcheck_stats(d->setcheck)->limited)
+		log_info(
+			"set membership: %lu queries, %lu answers reused, %lu not asked (rate limit)",
+			setcheck_stats(d->setcheck)->queries, setcheck_stats(d->setcheck)->cached,
+			setcheck_stats(d->setcheck)->limited);
+	if (d->vanish && vanishprobe_stats(d->vanish)->limited)
+		log_info(
+			"outside the ruleset: %lu checks, %lu answers reused, %lu not checked (rate limit)",
+			vanishprobe_stats(d->vanish)->checks, vanishprobe_stats(d->vanish)->cached,
+			vanishprobe_stats(d->vanish)->limited);
+	return status;
+}
+
+static void tear_down(struct daemon *d, int sfd)
+{
+	journal_notify("STOPPING=1");
+	d->natlog = natlog_close(d->natlog);
+	d->sink = sink_free(d->sink);
+	d->table = tracetable_free(d->table);
+	d->timelines = timeline_table_free(d->timelines);
+	d->setcheck = setcheck_free(d->setcheck);
+	d->vanish = vanishprobe_free(d->vanish);
+	d->ctquery = ctquery_free(d->ctquery);
+	d->follow = follow_table_free(d->follow);
+	d->rules = rulecache_free(d->rules);
+	d->rx = rxthread_free(d->rx);
+	d->trace = nlsock_close(d->trace);
+	if (sfd >= 0)
+		close(sfd);
+	if (d->config != d->config0)
+		config_free(d->config);
+	config_free(d->config0);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts;
 	struct daemon d = {};
-	struct timeline_config tcfg;
-	struct tracetable_config cfg;
-	char err[1024], *listing = NULL;
-	int r, sfd = -1, status = EXIT_RUNTIME;
-	sigset_t mask;
+	int sfd = -1, status;
 
-	/*
-	 * Before anything else: a SIGHUP or SIGUSR1 that arrives during
-	 * start-up would otherwise take its default action and end us. They
-	 * stay pending until the signalfd reads them (every mode has one).
-	 */
-	daemon_signals(&mask);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	r = config_options(argc, argv, &opts, &d.config0, err, sizeof(err));
-	if (r == -ENOMEM) {
-		fprintf(stderr, "nattraced: %s\n", strerror(-r));
-		return EXIT_RUNTIME;
-	}
-	if (r < 0) {
-		fprintf(stderr, "nattraced: %s\nTry 'nattraced --help'.\n", err);
-		return EXIT_USAGE;
-	}
-	/* No journald: fail now rather than lose every entry in silence. */
-	if (!opts.help && !opts.version && (r = sink_check(opts.output, err, sizeof(err))) < 0) {
-		fprintf(stderr, "nattraced: %s\n", err);
-		config_free(d.config0);
-		return r == -EOPNOTSUPP ? EXIT_USAGE : EXIT_RUNTIME;
-	}
-	if (opts.help) {
-		options_usage(stdout);
-		return EXIT_OK;
-	}
-	if (opts.version) {
-		printf("nattraced %s\n", NATTRACED_VERSION);
-		return EXIT_OK;
-	}
-	/* --netns: before the first socket or thread, which then are the namespace's */
-	if (opts.netns && (r = netns_enter(opts.netns, err, sizeof(err))) < 0) {
-		fprintf(stderr, "nattraced: %s\n", err);
-		config_free(d.config0);
-		return EXIT_USAGE;
-	}
+	block_signals();
+	status = read_options(argc, argv, &opts, &d.config0);
+	if (status == GO_ON)
+		status = enter_netns(&opts, &d.config0);
+	if (status != GO_ON)
+		return status;
 	/* The NAT table: a one-shot dump, no trace table, no loop. */
 	if (opts.nat_table)
 		return natlog_table_main(&opts);
-	d.opts = &opts;
-	d.argc = argc;
-	d.argv = argv;
-	d.config = d.config0;
-	d.notify = getenv("NOTIFY_SOCKET") != NULL;
-	/* Output errors come back as EPIPE, so a closed reader ends us cleanly. */
-	signal(SIGPIPE, SIG_IGN);
-	setvbuf(stdout, NULL, _IOFBF, OUTPUT_BUF);
-	/* the output, and where the daemon's own messages go */
-	r = sink_new(opts.output, &d.sink);
-	if (r < 0) {
-		log_error("cannot set up the output: %s", strerror(-r));
-		goto out;
-	}
-	/* --pcap, --metrics-file: beside the output; they say what failed */
-	if (sink_open_taps(d.sink, &opts) < 0)
+
+	status = EXIT_RUNTIME;
+	if (open_output(&d, &opts, argc, argv) < 0)
 		goto out;
 	/* --nat-log=all alone: the daemon's loop with the NAT log and no trace. */
 	if (!opts.match) {
 		status = nat_log_only(&d, &sfd);
 		goto out;
 	}
-	service_match_warnings(opts.match, opts.rate_none);
-	/* --follow: ask the kernel first, before the trace socket listens */
-	if (opts.follow && followd_check_kernel() < 0) {
-		status = EXIT_USAGE;
+	status = open_listeners(&d);
+	if (status != GO_ON)
 		goto out;
-	}
-
-	/* Listen before the table exists, or the first packets go unseen. */
-	r = nlsock_open(NFNLGRP_NFTRACE, NLSOCK_RCVBUF, &d.trace);
-	if (r < 0) {
-		log_error("cannot listen to nftables trace events: %s%s", strerror(-r),
-			  r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+	status = EXIT_RUNTIME;
+	if (open_explainers(&d) < 0 || open_tables(&d, &sfd) < 0)
 		goto out;
-	}
-	/* From now on a thread of its own reads the socket into a queue. */
-	r = rxthread_start(d.trace, opts.buffer_size, &d.rx);
-	if (r < 0) {
-		log_error("cannot start receiving: %s", strerror(-r));
-		goto out;
-	}
-	/* Conntrack events too, before the first connection can be missed. */
-	if (opts.nat_log) {
-		r = natlog_open(d.sink, &d.natlog);
-		if (r < 0) {
-			log_error("cannot listen to conntrack events: %s", strerror(-r));
-			goto out;
-		}
-	}
-	r = rulecache_new(&d.rules);
-	if (r < 0) {
-		log_error("cannot read the ruleset: %s", strerror(-r));
-		goto out;
-	}
-	/* Without it, source NAT ports stay '?' unless the rule names one. */
-	r = ctquery_new(&d.ctquery);
-	if (r < 0)
-		log_warning("cannot query conntrack: %s, source NAT ports are not shown",
-			    strerror(-r));
-	/* Without it, timelines just carry no set-membership hints. */
-	r = setcheck_new(d.rules, &d.setcheck);
-	if (r < 0)
-		log_warning("cannot check set membership: %s, continuing without hints",
-			    strerror(-r));
-	/* Without it, packets lost outside the ruleset keep the general reason. */
-	r = vanishprobe_new(&d.vanish);
-	if (r < 0)
-		log_warning(
-			"cannot ask the kernel why packets vanish outside the ruleset: %s, continuing without",
-			strerror(-r));
-	daemon_resolver_init(&d);
-	{
-		struct utsname u;
-
-		if (uname(&u) == 0 && !explain_kernel_sends_ct(u.release))
-			log_notice(
-				"kernel %s sends no conntrack state in trace events (Linux 6.16 and later do): ct state per chain is not shown",
-				u.release);
-	}
-	if (opts.follow && (r = followd_new(&d)) < 0) {
-		log_error("cannot allocate the --follow table: %s", strerror(-r));
-		goto out;
-	}
-	tcfg = (struct timeline_config){
-		.own_table = opts.table,
-		.own_family = opts.family,
-		.max_inflight = opts.max_inflight,
-		.max_steps = opts.max_events,
-		.idle_ns = TIMELINE_IDLE_NS,
-		.emit = daemon_emit,
-		.emit_ctx = &d,
-		.final_accept = daemon_final_accept,
-		.final_ctx = &d,
-	};
-	r = timeline_table_new(&tcfg, &d.timelines);
-	if (r < 0) {
-		log_error("cannot allocate timelines: %s", strerror(-r));
-		goto out;
-	}
-	sfd = daemon_signalfd();
-	if (sfd < 0) {
-		log_error("signalfd: %s", strerror(-sfd));
-		goto out;
-	}
-
-	cfg = (struct tracetable_config){
-		.family = opts.family,
-		.table = opts.table,
-		.hooks = opts.hooks,
-		.match = opts.match,
-		.rate = opts.rate_none ? NULL : opts.rate,
-		/* the kernel enforces the bound: a connection past it is never traced */
-		.follow = opts.follow,
-		.follow_size = opts.follow_max,
-		.follow_timeout_ms = (unsigned int)(opts.follow_timeout * 1000 + 0.5),
-		.follow_packets = opts.follow_packets,
-	};
-	r = tracetable_install(&cfg, &d.table, opts.nat_log == NAT_LOG_MATCH ? &listing : NULL, err,
-			       sizeof(err));
-	if (r < 0) {
-		log_error("%s", err);
-		status = r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-		goto out;
-	}
-	if (d.natlog) {
-		r = natlog_start(d.natlog, listing);
-		free(listing);
-		listing = NULL;
-		if (r < 0)
-			goto out;
-	}
-	r = rulecache_sync(d.rules);
-	if (r < 0)
-		log_warning("listing the ruleset failed: %s, rules will show as handles",
-			    strerror(-r));
-	service_lifecycle(&d, LC_STARTED, NULL);
-	/* The trace runs: tell systemd (Type=notify). */
-	journal_notify("READY=1");
-	service_status(&d, now_ns(), true);
-
-	if (opts.stats_interval)
-		d.next_stats_ns = now_ns() + opts.stats_interval * 1000000000ull;
-	status = daemon_run(&d, sfd);
-	service_lifecycle(&d, LC_STOPPED, NULL);
-	if (d.natlog)
-		natlog_report(d.natlog);
-	if (d.setcheck && setcheck_stats(d.setcheck)->limited)
-		log_info(
-			"set membership: %lu queries, %lu answers reused, %lu not asked (rate limit)",
-			setcheck_stats(d.setcheck)->queries, setcheck_stats(d.setcheck)->cached,
-			setcheck_stats(d.setcheck)->limited);
-	if (d.vanish && vanishprobe_stats(d.vanish)->limited)
-		log_info(
-			"outside the ruleset: %lu checks, %lu answers reused, %lu not checked (rate limit)",
-			vanishprobe_stats(d.vanish)->checks, vanishprobe_stats(d.vanish)->cached,
-			vanishprobe_stats(d.vanish)->limited);
+	status = install_trace(&d);
+	if (status == GO_ON)
+		status = run_trace(&d, sfd);
 out:
-	journal_notify("STOPPING=1");
-	free(listing);
-	d.natlog = natlog_close(d.natlog);
-	d.sink = sink_free(d.sink);
-	d.table = tracetable_free(d.table);
-	d.timelines = timeline_table_free(d.timelines);
-	d.setcheck = setcheck_free(d.setcheck);
-	d.vanish = vanishprobe_free(d.vanish);
-	d.ctquery = ctquery_free(d.ctquery);
-	d.follow = follow_table_free(d.follow);
-	d.rules = rulecache_free(d.rules);
-	d.rx = rxthread_free(d.rx);
-	d.trace = nlsock_close(d.trace);
-	if (sfd >= 0)
-		close(sfd);
-	if (d.config != d.config0)
-		config_free(d.config);
-	config_free(d.config0);
+	tear_down(&d, sfd);
 	return status;
 }

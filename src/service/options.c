@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -314,6 +315,219 @@ bool options_nft_keyword(const char *word)
 			       sizeof(nft_keywords[0]), cmp_word) != NULL;
 }
 
+/* The whole-number options: each one's bounds and the field it sets. */
+static const struct bounded_option {
+	int opt;
+	const char *name;
+	const char *what;
+	unsigned long min, max;
+	size_t field; /* offsetof(struct options, an unsigned int) */
+} bounded_options[] = {
+	{ OPT_MAX_INFLIGHT, "max-inflight", "a whole number", 1, OPTIONS_MAX_INFLIGHT_LIMIT,
+	  offsetof(struct options, max_inflight) },
+	{ OPT_MAX_EVENTS, "max-events", "a whole number", 1, OPTIONS_MAX_EVENTS_LIMIT,
+	  offsetof(struct options, max_events) },
+	{ OPT_STATS_INTERVAL, "stats-interval", "a whole number of seconds", 0, STATS_INTERVAL_MAX,
+	  offsetof(struct options, stats_interval) },
+	{ OPT_FOLLOW_PACKETS, "follow-packets", "a whole number", 1, OPTIONS_FOLLOW_PACKETS_LIMIT,
+	  offsetof(struct options, follow_packets) },
+	{ OPT_FOLLOW_MAX, "follow-max", "a whole number", 1, OPTIONS_FOLLOW_MAX_LIMIT,
+	  offsetof(struct options, follow_max) },
+};
+
+/* Seconds, fractions allowed, in [min, max]; min itself only if min_ok. */
+static bool parse_seconds(const char *s, double min, bool min_ok, double max, double *ret)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || end == s || !isfinite(v) || v < min || (!min_ok && v == min) ||
+	    v > max)
+		return false;
+	*ret = v;
+	return true;
+}
+
+/* An option that takes a number. 0, -EINVAL and why, or 1: c is not one. */
+static int parse_number_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	unsigned long v;
+	char *end;
+
+	for (size_t i = 0; i < sizeof(bounded_options) / sizeof(bounded_options[0]); i++) {
+		const struct bounded_option *b = &bounded_options[i];
+
+		if (b->opt != c)
+			continue;
+		if (!parse_bounded(arg, b->min, b->max, &v))
+			return strbuf_error(err, errlen, "--%s: '%s' is not %s from %lu to %lu",
+					    b->name, arg, b->what, b->min, b->max);
+		*(unsigned int *)((char *)o + b->field) = (unsigned int)v;
+		return 0;
+	}
+	switch (c) {
+	case 'c':
+		errno = 0;
+		o->count = strtoul(arg, &end, 10);
+		if (errno || *end || arg[0] < '0' || arg[0] > '9' || o->count == 0)
+			return strbuf_error(err, errlen,
+					    "--count: '%s' is not a positive whole number", arg);
+		return 0;
+	case 't':
+		if (!parse_seconds(arg, 0, false, TIMEOUT_MAX, &o->timeout))
+			return strbuf_error(
+				err, errlen,
+				"--timeout: '%s' is not a number of seconds between 0 and %.0f",
+				arg, TIMEOUT_MAX);
+		return 0;
+	case OPT_FOLLOW_TIMEOUT:
+		if (!parse_seconds(arg, OPTIONS_FOLLOW_TIMEOUT_MIN, true,
+				   OPTIONS_FOLLOW_TIMEOUT_MAX, &o->follow_timeout))
+			return strbuf_error(
+				err, errlen,
+				"--follow-timeout: '%s' is not a number of seconds from %.1f to %.0f",
+				arg, OPTIONS_FOLLOW_TIMEOUT_MIN, OPTIONS_FOLLOW_TIMEOUT_MAX);
+		return 0;
+	case OPT_BUFFER_SIZE:
+		if (!parse_size(arg, OPTIONS_BUFFER_SIZE_MIN, OPTIONS_BUFFER_SIZE_MAX,
+				&o->buffer_size))
+			return strbuf_error(
+				err, errlen,
+				"--buffer-size: '%s' is not a size from 64K to 64G (bytes, or with a K, M or G suffix)",
+				arg);
+		return 0;
+	}
+	return 1;
+}
+
+/* What --output and --family name. */
+struct word_value {
+	const char *word;
+	int value;
+};
+
+static const struct word_value output_words[] = {
+	{ "text", OUTPUT_TEXT },
+	{ "json", OUTPUT_JSON },
+	{ "journal", OUTPUT_JOURNAL },
+};
+
+static const struct word_value family_words[] = {
+	{ "inet", NFPROTO_INET },
+	{ "ip", NFPROTO_IPV4 },
+	{ "ip6", NFPROTO_IPV6 },
+};
+
+static bool find_word(const struct word_value *words, size_t n, const char *word, int *ret)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(word, words[i].word) == 0) {
+			*ret = words[i].value;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* An option that takes a word or a name. 0, -EINVAL and why, or 1: c is not one. */
+static int parse_word_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	int v;
+
+	switch (c) {
+	case 'o':
+		if (!find_word(output_words, sizeof(output_words) / sizeof(output_words[0]), arg,
+			       &v))
+			return strbuf_error(err, errlen,
+					    "--output: '%s' is not text, json or journal", arg);
+		o->output = v;
+		return 0;
+	case OPT_FAMILY:
+		if (!find_word(family_words, sizeof(family_words) / sizeof(family_words[0]), arg,
+			       &v))
+			return strbuf_error(err, errlen, "--family: '%s' is not inet, ip or ip6",
+					    arg);
+		o->family = (uint8_t)v;
+		return 0;
+	case OPT_TABLE:
+		if (!options_table_name_ok(arg))
+			return strbuf_error(
+				err, errlen,
+				"--table: '%s' is not a valid table name (a letter, then up to 63 letters, digits, '_' or '-')",
+				arg);
+		if (options_nft_keyword(arg))
+			return strbuf_error(
+				err, errlen,
+				"--table: '%s' is an nft keyword and cannot name a table; choose another name",
+				arg);
+		o->table = arg;
+		return 0;
+	case OPT_HOOKS:
+		return parse_hooks(arg, &o->hooks, err, errlen);
+	case OPT_NAT_LOG:
+		if (!arg || strcmp(arg, "match") == 0)
+			o->nat_log = NAT_LOG_MATCH;
+		else if (strcmp(arg, "all") == 0)
+			o->nat_log = NAT_LOG_ALL;
+		else
+			return strbuf_error(
+				err, errlen,
+				"--nat-log: '%s' is not 'match' or 'all' (use --nat-log or --nat-log=all)",
+				arg);
+		return 0;
+	case OPT_NETNS:
+		/* main resolves and enters it (netns.c), before any socket */
+		if (!arg[0])
+			return strbuf_error(
+				err, errlen,
+				"--netns: empty (give an ip netns name, a PID or a path)");
+		o->netns = arg;
+		return 0;
+	case OPT_CONFIG:
+		if (!arg[0])
+			return strbuf_error(err, errlen, "--config: empty file name");
+		o->config = arg;
+		return 0;
+	case OPT_PCAP:
+	case OPT_METRICS_FILE:
+		if (!arg[0])
+			return strbuf_error(err, errlen, "--%s: empty file name",
+					    c == OPT_PCAP ? "pcap" : "metrics-file");
+		*(c == OPT_PCAP ? &o->pcap : &o->metrics_file) = arg;
+		return 0;
+	}
+	return 1;
+}
+
+/* The options together, once each was read, and the rate last. */
+static int check_options(struct options *o, const char *rate, char *err, size_t errlen)
+{
+	if (o->nat_table && o->nat_log)
+		return strbuf_error(
+			err, errlen,
+			"--nat-table prints the table and exits: it does not go with --nat-log");
+	/* Without --match, --nat-table and --nat-log=all show every mapping and trace nothing. */
+	if (!o->match && o->count && (o->nat_table || o->nat_log == NAT_LOG_ALL))
+		return strbuf_error(err, errlen,
+				    "--count counts packet timelines: it needs --match");
+	/* With --config the file may give the match: config_options() checks. */
+	if (!o->match && !o->config && !o->nat_table && o->nat_log != NAT_LOG_ALL)
+		return strbuf_error(err, errlen, "--match is required%s",
+				    o->nat_log ? " (or --nat-log=all to log every NAT mapping)"
+					       : "");
+	if (strcmp(rate, "none") == 0) {
+		o->rate_none = true;
+		o->rate[0] = '\0';
+	} else if (!parse_rate(rate, o->rate, sizeof(o->rate))) {
+		return strbuf_error(err, errlen,
+				    "--rate: '%s' is not N/second, N/minute, N/hour, N/day or none",
+				    rate);
+	}
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct options *ret, char *err, size_t errlen)
 {
 	struct options o = {
@@ -329,7 +543,6 @@ int options_parse(int argc, char **argv, struct options *ret, char *err, size_t 
 		.follow_timeout = OPTIONS_FOLLOW_TIMEOUT_DEFAULT,
 		.follow_max = OPTIONS_FOLLOW_MAX_DEFAULT,
 	};
-	unsigned long v;
 	const char *rate = DEFAULT_RATE;
 	int c, r;
 
@@ -338,212 +551,45 @@ int options_parse(int argc, char **argv, struct options *ret, char *err, size_t 
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":m:c:t:o:hV", long_options, NULL)) != -1) {
-		char *end;
-
 		switch (c) {
 		case 'm':
 			o.match = optarg;
-			break;
+			continue;
 		case OPT_RATE:
 			rate = optarg;
-			break;
-		case 'c':
-			errno = 0;
-			o.count = strtoul(optarg, &end, 10);
-			if (errno || *end || optarg[0] < '0' || optarg[0] > '9' || o.count == 0)
-				return strbuf_error(err, errlen,
-						    "--count: '%s' is not a positive whole number",
-						    optarg);
-			break;
-		case 't':
-			errno = 0;
-			o.timeout = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !isfinite(o.timeout) ||
-			    o.timeout <= 0 || o.timeout > TIMEOUT_MAX)
-				return strbuf_error(
-					err, errlen,
-					"--timeout: '%s' is not a number of seconds between 0 and %.0f",
-					optarg, TIMEOUT_MAX);
-			break;
-		case 'o':
-			if (strcmp(optarg, "text") == 0)
-				o.output = OUTPUT_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				o.output = OUTPUT_JSON;
-			else if (strcmp(optarg, "journal") == 0)
-				o.output = OUTPUT_JOURNAL;
-			else
-				return strbuf_error(err, errlen,
-						    "--output: '%s' is not text, json or journal",
-						    optarg);
-			break;
-		case OPT_TABLE:
-			if (!options_table_name_ok(optarg))
-				return strbuf_error(
-					err, errlen,
-					"--table: '%s' is not a valid table name (a letter, then up to 63 letters, digits, '_' or '-')",
-					optarg);
-			if (options_nft_keyword(optarg))
-				return strbuf_error(
-					err, errlen,
-					"--table: '%s' is an nft keyword and cannot name a table; choose another name",
-					optarg);
-			o.table = optarg;
-			break;
-		case OPT_FAMILY:
-			if (strcmp(optarg, "inet") == 0)
-				o.family = NFPROTO_INET;
-			else if (strcmp(optarg, "ip") == 0)
-				o.family = NFPROTO_IPV4;
-			else if (strcmp(optarg, "ip6") == 0)
-				o.family = NFPROTO_IPV6;
-			else
-				return strbuf_error(err, errlen,
-						    "--family: '%s' is not inet, ip or ip6",
-						    optarg);
-			break;
-		case OPT_HOOKS:
-			r = parse_hooks(optarg, &o.hooks, err, errlen);
-			if (r < 0)
-				return r;
-			break;
-		case OPT_MAX_INFLIGHT:
-			if (!parse_bounded(optarg, 1, OPTIONS_MAX_INFLIGHT_LIMIT, &v))
-				return strbuf_error(
-					err, errlen,
-					"--max-inflight: '%s' is not a whole number from 1 to %u",
-					optarg, OPTIONS_MAX_INFLIGHT_LIMIT);
-			o.max_inflight = (unsigned int)v;
-			break;
-		case OPT_MAX_EVENTS:
-			if (!parse_bounded(optarg, 1, OPTIONS_MAX_EVENTS_LIMIT, &v))
-				return strbuf_error(
-					err, errlen,
-					"--max-events: '%s' is not a whole number from 1 to %u",
-					optarg, OPTIONS_MAX_EVENTS_LIMIT);
-			o.max_events = (unsigned int)v;
-			break;
-		case OPT_STATS_INTERVAL:
-			if (!parse_bounded(optarg, 0, STATS_INTERVAL_MAX, &v))
-				return strbuf_error(
-					err, errlen,
-					"--stats-interval: '%s' is not a whole number of seconds from 0 to %u",
-					optarg, STATS_INTERVAL_MAX);
-			o.stats_interval = (unsigned int)v;
-			break;
-		case OPT_BUFFER_SIZE:
-			if (!parse_size(optarg, OPTIONS_BUFFER_SIZE_MIN, OPTIONS_BUFFER_SIZE_MAX,
-					&o.buffer_size))
-				return strbuf_error(
-					err, errlen,
-					"--buffer-size: '%s' is not a size from 64K to 64G (bytes, or with a K, M or G suffix)",
-					optarg);
-			break;
-		case OPT_NAT_LOG:
-			if (!optarg || strcmp(optarg, "match") == 0)
-				o.nat_log = NAT_LOG_MATCH;
-			else if (strcmp(optarg, "all") == 0)
-				o.nat_log = NAT_LOG_ALL;
-			else
-				return strbuf_error(
-					err, errlen,
-					"--nat-log: '%s' is not 'match' or 'all' (use --nat-log or --nat-log=all)",
-					optarg);
-			break;
+			continue;
 		case OPT_NAT_TABLE:
 			o.nat_table = true;
-			break;
-		case OPT_NETNS:
-			/* main resolves and enters it (netns.c), before any socket */
-			if (!optarg[0])
-				return strbuf_error(
-					err, errlen,
-					"--netns: empty (give an ip netns name, a PID or a path)");
-			o.netns = optarg;
-			break;
-		case OPT_CONFIG:
-			if (!optarg[0])
-				return strbuf_error(err, errlen, "--config: empty file name");
-			o.config = optarg;
-			break;
+			continue;
 		case OPT_FOLLOW:
 			o.follow = true;
-			break;
-		case OPT_FOLLOW_PACKETS:
-			if (!parse_bounded(optarg, 1, OPTIONS_FOLLOW_PACKETS_LIMIT, &v))
-				return strbuf_error(
-					err, errlen,
-					"--follow-packets: '%s' is not a whole number from 1 to %u",
-					optarg, OPTIONS_FOLLOW_PACKETS_LIMIT);
-			o.follow_packets = (unsigned int)v;
-			break;
-		case OPT_FOLLOW_TIMEOUT:
-			errno = 0;
-			o.follow_timeout = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !isfinite(o.follow_timeout) ||
-			    o.follow_timeout < OPTIONS_FOLLOW_TIMEOUT_MIN ||
-			    o.follow_timeout > OPTIONS_FOLLOW_TIMEOUT_MAX)
-				return strbuf_error(
-					err, errlen,
-					"--follow-timeout: '%s' is not a number of seconds from %.1f to %.0f",
-					optarg, OPTIONS_FOLLOW_TIMEOUT_MIN,
-					OPTIONS_FOLLOW_TIMEOUT_MAX);
-			break;
-		case OPT_FOLLOW_MAX:
-			if (!parse_bounded(optarg, 1, OPTIONS_FOLLOW_MAX_LIMIT, &v))
-				return strbuf_error(
-					err, errlen,
-					"--follow-max: '%s' is not a whole number from 1 to %u",
-					optarg, OPTIONS_FOLLOW_MAX_LIMIT);
-			o.follow_max = (unsigned int)v;
-			break;
-		case OPT_PCAP:
-		case OPT_METRICS_FILE:
-			if (!optarg[0])
-				return strbuf_error(err, errlen, "--%s: empty file name",
-						    c == OPT_PCAP ? "pcap" : "metrics-file");
-			*(c == OPT_PCAP ? &o.pcap : &o.metrics_file) = optarg;
-			break;
+			continue;
 		case 'h':
 			o.help = true;
-			break;
+			continue;
 		case 'V':
 			o.version = true;
-			break;
+			continue;
 		case ':':
 			return strbuf_error(err, errlen, "%s needs an argument", argv[optind - 1]);
-		default:
-			return strbuf_error(err, errlen, "unknown option '%s'", argv[optind - 1]);
 		}
+		r = parse_number_option(&o, c, optarg, err, errlen);
+		if (r > 0)
+			r = parse_word_option(&o, c, optarg, err, errlen);
+		if (r > 0)
+			return strbuf_error(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		if (r < 0)
+			return r;
 	}
 	if (optind < argc)
 		return strbuf_error(err, errlen,
 				    "unexpected argument '%s' (quote the match: --match \"...\")",
 				    argv[optind]);
-	if (o.help || o.version)
-		goto out;
-	if (o.nat_table && o.nat_log)
-		return strbuf_error(
-			err, errlen,
-			"--nat-table prints the table and exits: it does not go with --nat-log");
-	/* Without --match, --nat-table and --nat-log=all show every mapping and trace nothing. */
-	if (!o.match && o.count && (o.nat_table || o.nat_log == NAT_LOG_ALL))
-		return strbuf_error(err, errlen,
-				    "--count counts packet timelines: it needs --match");
-	/* With --config the file may give the match: config_options() checks. */
-	if (!o.match && !o.config && !o.nat_table && o.nat_log != NAT_LOG_ALL)
-		return strbuf_error(err, errlen, "--match is required%s",
-				    o.nat_log ? " (or --nat-log=all to log every NAT mapping)"
-					      : "");
-	if (strcmp(rate, "none") == 0) {
-		o.rate_none = true;
-		o.rate[0] = '\0';
-	} else if (!parse_rate(rate, o.rate, sizeof(o.rate))) {
-		return strbuf_error(err, errlen,
-				    "--rate: '%s' is not N/second, N/minute, N/hour, N/day or none",
-				    rate);
+	if (!o.help && !o.version) {
+		r = check_options(&o, rate, err, errlen);
+		if (r < 0)
+			return r;
 	}
-out:
 	*ret = o;
 	return 0;
 }
