@@ -23,6 +23,12 @@ void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * The same with ": " and the text of err (-errno) appended, like OpenBSD's
+ * log_warn() beside log_warnx(): for a failure whose cause ends the line.
+ */
+void log_error_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_warning_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* At a PRIORITY (LOG_ERR ... LOG_INFO) known only at run time. */
 void log_at(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "journal.h"
 #include "log.h"
@@ -42,6 +43,33 @@ LOG_AT(log_error, LOG_ERR)
 LOG_AT(log_warning, LOG_WARNING)
 LOG_AT(log_notice, LOG_NOTICE)
 LOG_AT(log_info, LOG_INFO)
+
+/* vlog() with ": strerror(-err)" after the text */
+static void vlog_errno(int priority, int err, const char *fmt, va_list ap)
+{
+	char text[LOG_LINE_MAX];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	log_at(priority, "%s: %s", text, strerror(err < 0 ? -err : err));
+}
+
+void log_error_errno(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_ERR, err, fmt, ap);
+	va_end(ap);
+}
+
+void log_warning_errno(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_WARNING, err, fmt, ap);
+	va_end(ap);
+}
 
 void log_at(int priority, const char *fmt, ...)
 {

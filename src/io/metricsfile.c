@@ -145,7 +145,7 @@ int metricsfile_open(const char *path, struct sink_tap *ret)
 	};
 	return 0;
 fail:
-	log_error("%s: cannot write it: %s", f->name, strerror(-r));
+	log_error_errno(r, "%s: cannot write it", f->name);
 	metrics_free(f->m);
 	free(f);
 	return r;

@@ -86,14 +86,14 @@ int pcapfile_open(const char *path, struct sink_tap *ret)
 	f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
 	if (f->fd < 0) {
 		r = -errno;
-		log_error("%s: cannot create it: %s", f->name, strerror(-r));
+		log_error_errno(r, "%s: cannot create it", f->name);
 		free(f);
 		return r;
 	}
 	n = pcapng_shb(f->buf, sizeof(f->buf), "nattraced " NATTRACED_VERSION);
 	r = write_all(f->fd, f->buf, n);
 	if (r < 0) {
-		log_error("%s: cannot write it: %s", f->name, strerror(-r));
+		log_error_errno(r, "%s: cannot write it", f->name);
 		close(f->fd);
 		free(f);
 		return r;

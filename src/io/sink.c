@@ -50,7 +50,7 @@ struct sink {
 static int failed(struct sink *s, int err)
 {
 	if (!s->error && err != -EPIPE)
-		log_error("writing output failed: %s", strerror(-err));
+		log_error_errno(err, "writing output failed");
 	if (!s->error)
 		s->error = err;
 	return err;

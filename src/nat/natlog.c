@@ -167,7 +167,7 @@ int natlog_drain(struct natlog *l)
 			continue;
 		}
 		if (n < 0) {
-			log_error("receiving conntrack events failed: %s", strerror(-n));
+			log_error_errno(n, "receiving conntrack events failed");
 			return n;
 		}
 		for (unsigned int k = 0; k < b.n; k++) {
@@ -452,7 +452,7 @@ int natlog_table_main(const struct options *o)
 	r = sink_nat_table(o->output, t.rows, t.n);
 	if (r < 0 || fflush(stdout) == EOF) {
 		if (errno != EPIPE)
-			log_error("writing output failed: %s", strerror(errno));
+			log_error_errno(errno, "writing output failed");
 		goto out;
 	}
 	if (t.dropped)

@@ -196,7 +196,7 @@ out:
 	d->rx_more = !empty;
 	r = rxthread_error(d->rx);
 	if (empty && r < 0 && !d->failed) {
-		log_error("receiving trace events failed: %s", strerror(-r));
+		log_error_errno(r, "receiving trace events failed");
 		d->failed = true;
 		d->stop = true;
 	}
@@ -409,7 +409,7 @@ int daemon_run(struct daemon *d, int sfd)
 		if (poll(pfd, PFD_MAX, timeout_ms) < 0) {
 			if (errno == EINTR)
 				continue;
-			log_error("poll: %s", strerror(errno));
+			log_error_errno(errno, "poll");
 			return EXIT_RUNTIME;
 		}
 		if (pfd[PFD_SIGNAL].revents & POLLIN) {

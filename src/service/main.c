@@ -120,7 +120,7 @@ static int open_output(struct daemon *d, struct options *opts, int argc, char **
 	/* the output, and where the daemon's own messages go */
 	r = sink_new(opts->output, &d->sink);
 	if (r < 0) {
-		log_error("cannot set up the output: %s", strerror(-r));
+		log_error_errno(r, "cannot set up the output");
 		return r;
 	}
 	/* --pcap, --metrics-file: beside the output; they say what failed */
@@ -134,7 +134,7 @@ static int nat_log_only(struct daemon *d, int *ret_sfd)
 
 	*ret_sfd = daemon_signalfd();
 	if (*ret_sfd < 0) {
-		log_error("signalfd: %s", strerror(-*ret_sfd));
+		log_error_errno(*ret_sfd, "signalfd");
 		return EXIT_RUNTIME;
 	}
 	r = natlog_open(d->sink, &d->natlog);
@@ -173,14 +173,14 @@ static int open_listeners(struct daemon *d)
 	/* From now on a thread of its own reads the socket into a queue. */
 	r = rxthread_start(d->trace, opts->buffer_size, &d->rx);
 	if (r < 0) {
-		log_error("cannot start receiving: %s", strerror(-r));
+		log_error_errno(r, "cannot start receiving");
 		return EXIT_RUNTIME;
 	}
 	/* Conntrack events too, before the first connection can be missed. */
 	if (opts->nat_log) {
 		r = natlog_open(d->sink, &d->natlog);
 		if (r < 0) {
-			log_error("cannot listen to conntrack events: %s", strerror(-r));
+			log_error_errno(r, "cannot listen to conntrack events");
 			return EXIT_RUNTIME;
 		}
 	}
@@ -199,7 +199,7 @@ static int open_explainers(struct daemon *d)
 
 	r = rulecache_new(&d->rules);
 	if (r < 0) {
-		log_error("cannot read the ruleset: %s", strerror(-r));
+		log_error_errno(r, "cannot read the ruleset");
 		return r;
 	}
 	/* Without it, source NAT ports stay '?' unless the rule names one. */
@@ -234,7 +234,7 @@ static int open_tables(struct daemon *d, int *ret_sfd)
 	int r;
 
 	if (opts->follow && (r = followd_new(d)) < 0) {
-		log_error("cannot allocate the --follow table: %s", strerror(-r));
+		log_error_errno(r, "cannot allocate the --follow table");
 		return r;
 	}
 	tcfg = (struct timeline_config){
@@ -250,12 +250,12 @@ static int open_tables(struct daemon *d, int *ret_sfd)
 	};
 	r = timeline_table_new(&tcfg, &d->timelines);
 	if (r < 0) {
-		log_error("cannot allocate timelines: %s", strerror(-r));
+		log_error_errno(r, "cannot allocate timelines");
 		return r;
 	}
 	*ret_sfd = daemon_signalfd();
 	if (*ret_sfd < 0) {
-		log_error("signalfd: %s", strerror(-*ret_sfd));
+		log_error_errno(*ret_sfd, "signalfd");
 		return *ret_sfd;
 	}
 	return 0;
