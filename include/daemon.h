@@ -54,6 +54,20 @@ struct ifcache_entry {
 	char name[IF_NAMESIZE];
 };
 
+/* The service's part (service.c): systemd, the journal's entries, reload. */
+struct service {
+	int argc;
+	char **argv;
+	struct config *config0; /* the file at start: opts' table etc. point into it */
+	struct config *config;	/* the file of the match in use */
+	struct options cur;	/* the options after a reload */
+	bool notify;		/* started by systemd with Type=notify */
+	bool status_dirty;
+	bool ct_seen; /* a timeline carried conntrack attributes */
+	uint64_t status_at, lost_logged_at;
+	uint64_t drops;
+};
+
 struct daemon {
 	const struct options *opts;
 	struct nlsock *trace;
@@ -82,17 +96,7 @@ struct daemon {
 	struct follow_table *follow;	 /* --follow, NULL without */
 	struct natmap asked;		 /* ctquery's last answer */
 	struct sink *sink;		 /* every record goes there (sink.h) */
-	/* the service (systemd): journal, sd_notify, reload */
-	int argc;
-	char **argv;
-	struct config *config0; /* the file at start: opts' table etc. point into it */
-	struct config *config;	/* the file of the match in use */
-	struct options cur;	/* the options after a reload */
-	bool notify;		/* started by systemd with Type=notify */
-	bool status_dirty;
-	bool ct_seen; /* a timeline carried conntrack attributes */
-	uint64_t status_at, lost_logged_at;
-	uint64_t drops;
+	struct service svc;
 };
 
 /* daemon.c */

@@ -110,10 +110,10 @@ static int open_output(struct daemon *d, struct options *opts, int argc, char **
 	int r;
 
 	d->opts = opts;
-	d->argc = argc;
-	d->argv = argv;
-	d->config = d->config0;
-	d->notify = getenv("NOTIFY_SOCKET") != NULL;
+	d->svc.argc = argc;
+	d->svc.argv = argv;
+	d->svc.config = d->svc.config0;
+	d->svc.notify = getenv("NOTIFY_SOCKET") != NULL;
 	/* Output errors come back as EPIPE, so a closed reader ends us cleanly. */
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOFBF, OUTPUT_BUF);
@@ -348,9 +348,9 @@ static void tear_down(struct daemon *d, int sfd)
 	d->trace = nlsock_close(d->trace);
 	if (sfd >= 0)
 		close(sfd);
-	if (d->config != d->config0)
-		config_free(d->config);
-	config_free(d->config0);
+	if (d->svc.config != d->svc.config0)
+		config_free(d->svc.config);
+	config_free(d->svc.config0);
 }
 
 int main(int argc, char **argv)
@@ -360,9 +360,9 @@ int main(int argc, char **argv)
 	int sfd = -1, status;
 
 	block_signals();
-	status = read_options(argc, argv, &opts, &d.config0);
+	status = read_options(argc, argv, &opts, &d.svc.config0);
 	if (status == GO_ON)
-		status = enter_netns(&opts, &d.config0);
+		status = enter_netns(&opts, &d.svc.config0);
 	if (status != GO_ON)
 		return status;
 	/* The NAT table: a one-shot dump, no trace table, no loop. */

@@ -39,15 +39,15 @@ void service_match_warnings(const char *match, bool rate_none)
 void service_emitted(struct daemon *d, const struct timeline *tl, const struct tl_summary *sum)
 {
 	if (sum->verdict == TL_VERDICT_DROP)
-		d->drops++;
-	d->status_dirty = true;
-	if (d->ct_seen)
+		d->svc.drops++;
+	d->svc.status_dirty = true;
+	if (d->svc.ct_seen)
 		return;
 	for (int h = 0; h < tl->n_hdrs; h++) {
 		if (!tl->hdrs[h].ct.present)
 			continue;
 		/* Linux 6.16+ sends them: say so once, when the first shows up */
-		d->ct_seen = true;
+		d->svc.ct_seen = true;
 		sink_lifecycle(
 			d->sink,
 			&(struct sink_entry){
@@ -64,25 +64,25 @@ void service_status(struct daemon *d, uint64_t now, bool force)
 {
 	char buf[256];
 
-	if (!d->notify || (!force && (!d->status_dirty || now - d->status_at < STATUS_INTERVAL_NS)))
+	if (!d->svc.notify || (!force && (!d->svc.status_dirty || now - d->svc.status_at < STATUS_INTERVAL_NS)))
 		return;
 	snprintf(buf, sizeof(buf),
 		 "STATUS=tracing '%.80s': %lu packets traced, %llu dropped, %llu receive overruns",
-		 d->opts->match, d->emitted, (unsigned long long)d->drops,
+		 d->opts->match, d->emitted, (unsigned long long)d->svc.drops,
 		 (unsigned long long)d->enobufs);
 	journal_notify(buf);
-	d->status_at = now;
-	d->status_dirty = false;
+	d->svc.status_at = now;
+	d->svc.status_dirty = false;
 }
 
 /* Wake up for a STATUS= update that is due. */
 int64_t service_due(const struct daemon *d, uint64_t now)
 {
-	if (!d->notify || !d->status_dirty)
+	if (!d->svc.notify || !d->svc.status_dirty)
 		return -1;
-	return now - d->status_at >= STATUS_INTERVAL_NS
+	return now - d->svc.status_at >= STATUS_INTERVAL_NS
 		       ? 0
-		       : (int64_t)(d->status_at + STATUS_INTERVAL_NS - now);
+		       : (int64_t)(d->svc.status_at + STATUS_INTERVAL_NS - now);
 }
 
 /*
@@ -139,13 +139,13 @@ void service_lifecycle(struct daemon *d, enum lifecycle what, const char *detail
 		stats_text(f_text, cs);
 		fprintf(f_text,
 			"; %llu dropped; %llu journal write errors; conntrack trace attributes %s",
-			(unsigned long long)d->drops,
+			(unsigned long long)d->svc.drops,
 			(unsigned long long)sink_journal_errors(d->sink),
-			d->ct_seen ? "seen" : "not seen");
+			d->svc.ct_seen ? "seen" : "not seen");
 		fclose(f_text);
 		n = 0;
 		snprintf(f[n++], sizeof(f[0]), "NATTRACE_TIMELINES=%lu", d->emitted);
-		snprintf(f[n++], sizeof(f[0]), "NATTRACE_DROPS=%llu", (unsigned long long)d->drops);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_DROPS=%llu", (unsigned long long)d->svc.drops);
 		snprintf(f[n++], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu",
 			 (unsigned long long)d->enobufs);
 		snprintf(f[n++], sizeof(f[0]), "NATTRACE_INCOMPLETE=%llu",
@@ -153,7 +153,7 @@ void service_lifecycle(struct daemon *d, enum lifecycle what, const char *detail
 		snprintf(f[n++], sizeof(f[0]), "NATTRACE_MALFORMED=%llu",
 			 (unsigned long long)d->malformed);
 		snprintf(f[n++], sizeof(f[0]), "NATTRACE_CT_ATTRS=%s",
-			 d->ct_seen ? "seen" : "not seen");
+			 d->svc.ct_seen ? "seen" : "not seen");
 		if (cs->selected_known) {
 			snprintf(f[n++], sizeof(f[0]), "NATTRACE_SELECTED=%llu",
 				 (unsigned long long)cs->selected);
@@ -171,10 +171,10 @@ void service_lifecycle(struct daemon *d, enum lifecycle what, const char *detail
 		e.msgid = JOURNAL_MSGID_LOST;
 		if (d->enobufs == 1)
 			e.line = "receive buffer overrun: trace events lost, affected timelines are marked incomplete";
-		if (d->lost_logged_at && now - d->lost_logged_at < LOST_INTERVAL_NS) {
+		if (d->svc.lost_logged_at && now - d->svc.lost_logged_at < LOST_INTERVAL_NS) {
 			e.text = NULL;
 		} else {
-			d->lost_logged_at = now;
+			d->svc.lost_logged_at = now;
 			snprintf(
 				text, sizeof(text),
 				"receive buffer overrun: trace events lost (%llu overruns so far), affected timelines are marked incomplete",
@@ -232,7 +232,7 @@ void service_reload(struct daemon *d)
 	int r;
 
 	journal_notify("RELOADING=1");
-	r = config_options(d->argc, d->argv, &o, &c, err, sizeof(err));
+	r = config_options(d->svc.argc, d->svc.argv, &o, &c, err, sizeof(err));
 	if (r < 0) {
 		service_lifecycle(d, LC_RELOAD_REFUSED, err);
 		goto out;
@@ -272,15 +272,15 @@ void service_reload(struct daemon *d)
 	/* our chains changed: judge the next packets against them */
 	if (rulecache_sync(d->rules) < 0)
 		log_warning("listing the ruleset after the reload failed, rule text may be stale");
-	d->cur = *d->opts;
-	d->cur.match = o.match;
-	memcpy(d->cur.rate, o.rate, sizeof(d->cur.rate));
-	d->cur.rate_none = o.rate_none;
-	d->cur.hooks = o.hooks;
-	d->opts = &d->cur;
-	if (d->config != d->config0)
-		config_free(d->config);
-	d->config = c;
+	d->svc.cur = *d->opts;
+	d->svc.cur.match = o.match;
+	memcpy(d->svc.cur.rate, o.rate, sizeof(d->svc.cur.rate));
+	d->svc.cur.rate_none = o.rate_none;
+	d->svc.cur.hooks = o.hooks;
+	d->opts = &d->svc.cur;
+	if (d->svc.config != d->svc.config0)
+		config_free(d->svc.config);
+	d->svc.config = c;
 	service_match_warnings(o.match, o.rate_none);
 	service_lifecycle(d, LC_RELOADED, note);
 out:
