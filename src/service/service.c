@@ -4,6 +4,7 @@
  * their MESSAGE_IDs, sd_notify status, warnings about a match, and
  * SIGHUP's reload of the configuration.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,8 @@ void service_status(struct daemon *d, uint64_t now, bool force)
 {
 	char buf[256];
 
-	if (!d->svc.notify || (!force && (!d->svc.status_dirty || now - d->svc.status_at < STATUS_INTERVAL_NS)))
+	if (!d->svc.notify ||
+	    (!force && (!d->svc.status_dirty || now - d->svc.status_at < STATUS_INTERVAL_NS)))
 		return;
 	snprintf(buf, sizeof(buf),
 		 "STATUS=tracing '%.80s': %lu packets traced, %llu dropped, %llu receive overruns",
@@ -85,6 +87,126 @@ int64_t service_due(const struct daemon *d, uint64_t now)
 		       : (int64_t)(d->svc.status_at + STATUS_INTERVAL_NS - now);
 }
 
+/* One lifecycle entry being built: its texts and "KEY=value" fields. */
+struct entry_buf {
+	struct sink_entry e;
+	char hooks[64], text[2048], line[1024], f[8][256];
+	const char *fields[9];
+	size_t n;
+};
+
+static void field(struct entry_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void field(struct entry_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (b->n >= sizeof(b->f) / sizeof(b->f[0]))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->f[b->n], sizeof(b->f[0]), fmt, ap);
+	va_end(ap);
+	b->fields[b->n] = b->f[b->n];
+	b->n++;
+}
+
+static void started(struct daemon *d, struct entry_buf *b)
+{
+	const struct options *o = d->opts;
+	struct utsname u = {};
+
+	uname(&u);
+	snprintf(b->line, sizeof(b->line), "tracing '%s' at %s, rate %s, table %s %s%s%s", o->match,
+		 b->hooks, o->rate_none ? "unlimited" : o->rate, options_family_keyword(o->family),
+		 o->table, o->netns ? ", network namespace " : "", o->netns ? o->netns : "");
+	snprintf(
+		b->text, sizeof(b->text),
+		"%s; kernel %s, conntrack trace attributes not yet seen (Linux 6.16 and later send them)",
+		b->line, u.release);
+	field(b, "NATTRACE_MATCH=%s", o->match);
+	field(b, "NATTRACE_RATE=%s", o->rate_none ? "none" : o->rate);
+	field(b, "NATTRACE_TABLE=%s %s", options_family_keyword(o->family), o->table);
+	field(b, "NATTRACE_HOOKS=%s", b->hooks);
+	field(b, "NATTRACE_KERNEL=%s", u.release);
+	field(b, "NATTRACE_CT_ATTRS=not yet seen");
+	field(b, "NATTRACE_CONFIG=%s", o->config ? o->config : "");
+	field(b, "NATTRACE_NETNS=%s", o->netns ? o->netns : "");
+	b->e.msgid = JOURNAL_MSGID_STARTED;
+	b->e.line = b->line;
+}
+
+/* stderr gets no line: the statistics' stop line said it all */
+static void stopped(struct daemon *d, struct entry_buf *b)
+{
+	const struct capture_stats *cs = &d->exit_stats;
+	const struct timeline_stats *st = timeline_stats(d->timelines);
+	FILE *f_text = fmemopen(b->text, sizeof(b->text), "w");
+
+	if (!f_text) {
+		b->e.text = NULL;
+		return;
+	}
+	fputs("stopped: ", f_text);
+	stats_text(f_text, cs);
+	fprintf(f_text, "; %llu dropped; %llu journal write errors; conntrack trace attributes %s",
+		(unsigned long long)d->svc.drops, (unsigned long long)sink_journal_errors(d->sink),
+		d->svc.ct_seen ? "seen" : "not seen");
+	fclose(f_text);
+	field(b, "NATTRACE_TIMELINES=%lu", d->emitted);
+	field(b, "NATTRACE_DROPS=%llu", (unsigned long long)d->svc.drops);
+	field(b, "NATTRACE_ENOBUFS=%llu", (unsigned long long)d->enobufs);
+	field(b, "NATTRACE_INCOMPLETE=%llu", (unsigned long long)st->incomplete);
+	field(b, "NATTRACE_MALFORMED=%llu", (unsigned long long)d->malformed);
+	field(b, "NATTRACE_CT_ATTRS=%s", d->svc.ct_seen ? "seen" : "not seen");
+	if (cs->selected_known) {
+		field(b, "NATTRACE_SELECTED=%llu", (unsigned long long)cs->selected);
+		field(b, "NATTRACE_LOST=%llu", (unsigned long long)cs->lost);
+	}
+	b->e.msgid = JOURNAL_MSGID_STOPPED;
+}
+
+/* stderr: once; the journal: at most once a minute, with the count */
+static void lost(struct daemon *d, struct entry_buf *b)
+{
+	uint64_t now = now_ns();
+
+	b->e.priority = LOG_WARNING;
+	b->e.msgid = JOURNAL_MSGID_LOST;
+	if (d->enobufs == 1)
+		b->e.line =
+			"receive buffer overrun: trace events lost, affected timelines are marked incomplete";
+	if (d->svc.lost_logged_at && now - d->svc.lost_logged_at < LOST_INTERVAL_NS) {
+		b->e.text = NULL;
+		return;
+	}
+	d->svc.lost_logged_at = now;
+	snprintf(
+		b->text, sizeof(b->text),
+		"receive buffer overrun: trace events lost (%llu overruns so far), affected timelines are marked incomplete",
+		(unsigned long long)d->enobufs);
+	field(b, "NATTRACE_ENOBUFS=%llu", (unsigned long long)d->enobufs);
+}
+
+static void reloaded(struct daemon *d, struct entry_buf *b, bool applied, const char *detail)
+{
+	const struct options *o = d->opts;
+
+	if (applied)
+		snprintf(b->text, sizeof(b->text),
+			 "reloaded: tracing '%s' at %s, rate %s, table %s %s%s%s", o->match,
+			 b->hooks, o->rate_none ? "unlimited" : o->rate,
+			 options_family_keyword(o->family), o->table,
+			 d->natlog && o->nat_log == NAT_LOG_MATCH ? ", NAT log of this match" : "",
+			 detail && *detail ? detail : "");
+	else
+		snprintf(b->text, sizeof(b->text), "reload refused: %s; still tracing '%s'", detail,
+			 o->match);
+	field(b, "NATTRACE_RELOAD=%s", applied ? "applied" : "refused");
+	field(b, "NATTRACE_MATCH=%s", o->match);
+	b->e.priority = applied ? LOG_NOTICE : LOG_ERR;
+	b->e.msgid = JOURNAL_MSGID_RELOAD;
+	b->e.line = b->text;
+}
+
 /*
  * The daemon's life in one place: each entry with its MESSAGE_ID and
  * fields for the journal, and the shorter line stderr has always had; the
@@ -92,126 +214,27 @@ int64_t service_due(const struct daemon *d, uint64_t now)
  */
 void service_lifecycle(struct daemon *d, enum lifecycle what, const char *detail)
 {
-	const struct options *o = d->opts;
-	const struct timeline_stats *st = timeline_stats(d->timelines);
-	char hooks[64], text[2048], line[1024], f[8][256];
-	const char *fields[9] = {};
-	struct sink_entry e = { .priority = LOG_INFO, .fields = fields, .text = text };
-	struct utsname u = {};
-	uint64_t now = now_ns();
+	struct entry_buf b = { .e = { .priority = LOG_INFO } };
 
-	names_hooks_str(o->hooks, ",", hooks, sizeof(hooks));
+	b.e.fields = b.fields;
+	b.e.text = b.text;
+	names_hooks_str(d->opts->hooks, ",", b.hooks, sizeof(b.hooks));
 	switch (what) {
 	case LC_STARTED:
-		uname(&u);
-		snprintf(line, sizeof(line), "tracing '%s' at %s, rate %s, table %s %s%s%s", o->match,
-			 hooks, o->rate_none ? "unlimited" : o->rate,
-			 options_family_keyword(o->family), o->table,
-			 o->netns ? ", network namespace " : "", o->netns ? o->netns : "");
-		snprintf(
-			text, sizeof(text),
-			"%s; kernel %s, conntrack trace attributes not yet seen (Linux 6.16 and later send them)",
-			line, u.release);
-		snprintf(f[0], sizeof(f[0]), "NATTRACE_MATCH=%s", o->match);
-		snprintf(f[1], sizeof(f[1]), "NATTRACE_RATE=%s", o->rate_none ? "none" : o->rate);
-		snprintf(f[2], sizeof(f[2]), "NATTRACE_TABLE=%s %s",
-			 options_family_keyword(o->family), o->table);
-		snprintf(f[3], sizeof(f[3]), "NATTRACE_HOOKS=%s", hooks);
-		snprintf(f[4], sizeof(f[4]), "NATTRACE_KERNEL=%s", u.release);
-		snprintf(f[5], sizeof(f[5]), "NATTRACE_CT_ATTRS=not yet seen");
-		snprintf(f[6], sizeof(f[6]), "NATTRACE_CONFIG=%s", o->config ? o->config : "");
-		snprintf(f[7], sizeof(f[7]), "NATTRACE_NETNS=%s", o->netns ? o->netns : "");
-		for (int i = 0; i < 8; i++)
-			fields[i] = f[i];
-		e.msgid = JOURNAL_MSGID_STARTED;
-		e.line = line;
+		started(d, &b);
 		break;
-	case LC_STOPPED: {
-		const struct capture_stats *cs = &d->exit_stats;
-		size_t n;
-		FILE *f_text;
-
-		/* stderr: the statistics' stop line said it all */
-		f_text = fmemopen(text, sizeof(text), "w");
-		if (!f_text)
-			return;
-		fputs("stopped: ", f_text);
-		stats_text(f_text, cs);
-		fprintf(f_text,
-			"; %llu dropped; %llu journal write errors; conntrack trace attributes %s",
-			(unsigned long long)d->svc.drops,
-			(unsigned long long)sink_journal_errors(d->sink),
-			d->svc.ct_seen ? "seen" : "not seen");
-		fclose(f_text);
-		n = 0;
-		snprintf(f[n++], sizeof(f[0]), "NATTRACE_TIMELINES=%lu", d->emitted);
-		snprintf(f[n++], sizeof(f[0]), "NATTRACE_DROPS=%llu", (unsigned long long)d->svc.drops);
-		snprintf(f[n++], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu",
-			 (unsigned long long)d->enobufs);
-		snprintf(f[n++], sizeof(f[0]), "NATTRACE_INCOMPLETE=%llu",
-			 (unsigned long long)st->incomplete);
-		snprintf(f[n++], sizeof(f[0]), "NATTRACE_MALFORMED=%llu",
-			 (unsigned long long)d->malformed);
-		snprintf(f[n++], sizeof(f[0]), "NATTRACE_CT_ATTRS=%s",
-			 d->svc.ct_seen ? "seen" : "not seen");
-		if (cs->selected_known) {
-			snprintf(f[n++], sizeof(f[0]), "NATTRACE_SELECTED=%llu",
-				 (unsigned long long)cs->selected);
-			snprintf(f[n++], sizeof(f[0]), "NATTRACE_LOST=%llu",
-				 (unsigned long long)cs->lost);
-		}
-		for (size_t i = 0; i < n; i++)
-			fields[i] = f[i];
-		e.msgid = JOURNAL_MSGID_STOPPED;
+	case LC_STOPPED:
+		stopped(d, &b);
 		break;
-	}
 	case LC_LOST:
-		/* stderr: once; the journal: at most once a minute, with the count */
-		e.priority = LOG_WARNING;
-		e.msgid = JOURNAL_MSGID_LOST;
-		if (d->enobufs == 1)
-			e.line = "receive buffer overrun: trace events lost, affected timelines are marked incomplete";
-		if (d->svc.lost_logged_at && now - d->svc.lost_logged_at < LOST_INTERVAL_NS) {
-			e.text = NULL;
-		} else {
-			d->svc.lost_logged_at = now;
-			snprintf(
-				text, sizeof(text),
-				"receive buffer overrun: trace events lost (%llu overruns so far), affected timelines are marked incomplete",
-				(unsigned long long)d->enobufs);
-			snprintf(f[0], sizeof(f[0]), "NATTRACE_ENOBUFS=%llu",
-				 (unsigned long long)d->enobufs);
-			fields[0] = f[0];
-		}
+		lost(d, &b);
 		break;
 	case LC_RELOADED:
-		snprintf(text, sizeof(text),
-			 "reloaded: tracing '%s' at %s, rate %s, table %s %s%s%s", o->match, hooks,
-			 o->rate_none ? "unlimited" : o->rate, options_family_keyword(o->family),
-			 o->table,
-			 d->natlog && o->nat_log == NAT_LOG_MATCH ? ", NAT log of this match" : "",
-			 detail && *detail ? detail : "");
-		snprintf(f[0], sizeof(f[0]), "NATTRACE_RELOAD=applied");
-		snprintf(f[1], sizeof(f[1]), "NATTRACE_MATCH=%s", o->match);
-		fields[0] = f[0];
-		fields[1] = f[1];
-		e.priority = LOG_NOTICE;
-		e.msgid = JOURNAL_MSGID_RELOAD;
-		e.line = text;
-		break;
 	case LC_RELOAD_REFUSED:
-		snprintf(text, sizeof(text), "reload refused: %s; still tracing '%s'", detail,
-			 o->match);
-		snprintf(f[0], sizeof(f[0]), "NATTRACE_RELOAD=refused");
-		snprintf(f[1], sizeof(f[1]), "NATTRACE_MATCH=%s", o->match);
-		fields[0] = f[0];
-		fields[1] = f[1];
-		e.priority = LOG_ERR;
-		e.msgid = JOURNAL_MSGID_RELOAD;
-		e.line = text;
+		reloaded(d, &b, what == LC_RELOADED, detail);
 		break;
 	}
-	sink_lifecycle(d->sink, &e);
+	sink_lifecycle(d->sink, &b.e);
 }
 
 /*
