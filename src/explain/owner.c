@@ -18,7 +18,7 @@
 #include "strbuf.h"
 #include "packet.h"
 #include "ruletext.h"
-#include "timeline.h"
+#include "timeline_read.h"
 
 enum {
 	FAM_IP = 1 << 0,
