@@ -96,7 +96,7 @@ struct timeline {
 	/*
 	 * Every trace id the packet had, ids[0] == id. The kernel hashes the
 	 * input interface into the id, so a bridged packet (br_netfilter)
-	 * changes id between prerouting and forward: see timeline.c.
+	 * changes id between prerouting and forward: see timeline_join.c.
 	 */
 	uint32_t ids[TIMELINE_MAX_IDS];
 	uint8_t n_ids;
