@@ -93,7 +93,7 @@ bool tl_entered(const struct timeline *tl, uint8_t family, const char *table, co
 
 /* Our timeline in flight that this packet, under a new id, continues. */
 int32_t tl_find_continued(const struct timeline_table *t, const struct packet_info *p,
-			      uint8_t family, const char *table, const char *chain)
+			  uint8_t family, const char *table, const char *chain)
 {
 	uint32_t fp = fingerprint(p);
 	int32_t best = NONE;
