@@ -12,7 +12,7 @@
 #include "owner.h"
 #include "resolver.h"
 #include "ruletext.h"
-#include "timeline.h"
+#include "timeline_read.h"
 #include "vanish.h"
 
 /*

@@ -6,12 +6,12 @@
 #include "rulecache.h"
 
 /*
- * The edge behind explain.c: set membership through libnftables
+ * The edge behind explain: set membership through libnftables
  * ("get element", which never changes a set), interface addresses for
  * masquerade (getifaddrs), and the chain layout from the rule cache.
  *
  * Membership queries are rate-limited daemon-wide (SETCHECK_RATE per
- * second, bursts of SETCHECK_BURST); explain.c asks only for dropped
+ * second, bursts of SETCHECK_BURST); explain_hints.c asks only for dropped
  * packets and at most EXPLAIN_MAX_QUERIES times per packet, so a flood of
  * drops costs at most SETCHECK_RATE queries a second, and never more than
  * a tenth of the time (libnftables loads the whole set for each query:

@@ -30,15 +30,20 @@ done
 
 fail=0
 checked=0
-# Walk one file's includes through include/, printing each header reached.
+# Walk one file's includes through include/ and the headers beside the
+# folder's sources (src/explain/explain_int.h), printing each header reached.
 reach()
 {
-	local f=$1 h
+	local f=$1 dir=$2 h
 	for h in $(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f"); do
 		[ -n "${seen[$h]:-}" ] && continue
 		seen[$h]=1
 		echo "$h"
-		[ -f "include/$h" ] && reach "include/$h"
+		if [ -f "$dir/$h" ]; then
+			reach "$dir/$h" "$dir"
+		elif [ -f "include/$h" ]; then
+			reach "include/$h" "$dir"
+		fi
 	done
 }
 for d in "${core_dirs[@]}"; do
@@ -46,13 +51,15 @@ for d in "${core_dirs[@]}"; do
 		[ -e "$f" ] || continue
 		checked=$((checked + 1))
 		declare -A seen=()
-		for h in $(reach "$f"); do
+		for h in $(reach "$f" "src/$d"); do
 			if [ -n "${edge_hdr[$h]:-}" ]; then
 				echo "layering: $f (core folder src/$d) reaches edge header $h (${edge_hdr[$h]})"
 				fail=1
 			fi
-			if [ -f "include/$h" ] && grep -Eq "^#include $banned_sys" "include/$h"; then
-				echo "layering: $f (core folder src/$d) reaches include/$h, which includes an edge library header"
+			hp=include/$h
+			[ -f "src/$d/$h" ] && hp=src/$d/$h
+			if [ -f "$hp" ] && grep -Eq "^#include $banned_sys" "$hp"; then
+				echo "layering: $f (core folder src/$d) reaches $hp, which includes an edge library header"
 				fail=1
 			fi
 		done

@@ -20,17 +20,8 @@
  * timeline that never gets our rule's event is counted as foreign and not
  * emitted, unless events were lost and its start may be among them.
  *
- * One packet, several ids: the id hashes skb_iif, which changes when a
- * bridged packet (br_netfilter) goes up from the bridge, so the same
- * packet shows up at forward under a new id; a looped-back packet also
- * gets a new id for its input half. A new id whose first event is not our
- * rule is looked up by the header fields no NAT rewrites (addresses and
- * ports of the source, IPv4 id or IPv6 flow label, length, TCP sequence)
- * among our timelines in flight that have not entered that base chain; the
- * oldest match takes the new id. A new id that matches nothing and was
- * not selected by us is foreign; an accepted timeline followed by such an
- * unmatched id is marked (unjoined_after), so that it is never said to be
- * lost outside the ruleset on the strength of a missing continuation.
+ * One packet can come under several trace ids: timeline_join.c joins a
+ * new id to its packet. Reading a finished timeline is timeline_read.c.
  */
 #include <errno.h>
 #include <limits.h>
@@ -40,55 +31,9 @@
 
 #include <net/if_arp.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter/nf_tables.h>
 
-#include "hash.h"
 #include "timeline.h"
-
-#define NONE (-1)
-
-/* A timeline and what only the table needs of it. */
-struct tl_slot {
-	struct timeline tl;
-	int8_t cur_base;
-	bool seen;	    /* an event of it was added */
-	uint32_t last_mark; /* the mark its latest event reported (0: none) */
-	uint32_t ring, fp;
-	int32_t hnext, prev, next, fpnext; /* hash, LRU and fingerprint links */
-	bool in_use, in_fp;
-	uint8_t pool; /* its names' pool */
-};
-
-static inline struct tl_slot *slot_of(const struct timeline *tl)
-{
-	return (struct tl_slot *)((char *)tl - offsetof(struct tl_slot, tl));
-}
-
-struct timeline_table {
-	struct timeline_config cfg;
-	/*
-	 * Names, in two generations so that a long run with churning chain
-	 * names never runs out: a timeline interns into the pool that was
-	 * current when it started; when that one is full and no timeline
-	 * uses the other any more, the other is emptied and becomes current.
-	 */
-	struct strpool *pools[2];
-	unsigned int live[2]; /* timelines in flight per pool */
-	uint8_t cur;
-	char *own_table; /* our table's name */
-	struct tl_slot *slots;
-	int32_t *buckets;
-	int32_t *fp_buckets; /* by packet fingerprint */
-	uint32_t bucket_mask;
-	uint64_t last_unjoined_ns; /* a foreign id's start, 0 never */
-	int32_t free_head;
-	/* least recently active first */
-	int32_t lru_head, lru_tail;
-	unsigned int inflight;
-	uint32_t seq;
-	bool loss_window; /* between an overrun report and an empty socket */
-	struct timeline_stats stats;
-};
+#include "timeline_int.h"
 
 static uint32_t id_bucket(const struct timeline_table *t, uint32_t id)
 {
@@ -187,102 +132,6 @@ static void hash_link(struct timeline_table *t, int32_t i)
 	t->buckets[b] = i;
 }
 
-/* ---- the fingerprint index: one packet under a new trace id ---- */
-
-/* The header fields that no NAT rewrites and that differ between packets. */
-static uint32_t fingerprint(const struct packet_info *p)
-{
-	uint32_t h = HASH_FNV1A_INIT;
-
-	h = hash_fnv1a(h, &p->l3, sizeof(p->l3));
-	h = hash_fnv1a(h, &p->l4proto, sizeof(p->l4proto));
-	h = hash_fnv1a(h, p->saddr, p->l3 == 4 ? 4 : 16);
-	h = hash_fnv1a(h, &p->sport, sizeof(p->sport));
-	h = hash_fnv1a(h, &p->length, sizeof(p->length));
-	h = hash_fnv1a(h, &p->ip_id, sizeof(p->ip_id));
-	h = hash_fnv1a(h, &p->flow_label, sizeof(p->flow_label));
-	return hash_fnv1a(h, &p->tcp_seq, sizeof(p->tcp_seq));
-}
-
-static bool same_packet(const struct packet_info *a, const struct packet_info *b)
-{
-	return a->l3 == b->l3 && a->l4proto == b->l4proto &&
-	       memcmp(a->saddr, b->saddr, a->l3 == 4 ? 4 : 16) == 0 &&
-	       a->has_ports == b->has_ports && a->sport == b->sport && a->length == b->length &&
-	       a->ip_id == b->ip_id && a->flow_label == b->flow_label && a->has_seq == b->has_seq &&
-	       a->tcp_seq == b->tcp_seq;
-}
-
-static void fp_unlink(struct timeline_table *t, int32_t i)
-{
-	struct timeline *tl = &t->slots[i].tl;
-	int32_t *pp;
-
-	if (!slot_of(tl)->in_fp)
-		return;
-	pp = &t->fp_buckets[slot_of(tl)->fp & t->bucket_mask];
-	while (*pp != i)
-		pp = &t->slots[*pp].fpnext;
-	*pp = slot_of(tl)->fpnext;
-	slot_of(tl)->in_fp = false;
-}
-
-/* Index our timeline by the headers it was last seen with. */
-static void fp_update(struct timeline_table *t, int32_t i, const struct packet_info *p)
-{
-	struct timeline *tl = &t->slots[i].tl;
-	uint32_t fp = fingerprint(p);
-
-	if (slot_of(tl)->in_fp && slot_of(tl)->fp == fp)
-		return;
-	fp_unlink(t, i);
-	slot_of(tl)->fp = fp;
-	slot_of(tl)->fpnext = t->fp_buckets[fp & t->bucket_mask];
-	t->fp_buckets[fp & t->bucket_mask] = i;
-	slot_of(tl)->in_fp = true;
-}
-
-static const struct tl_hdr *last_valid_hdr(const struct timeline *tl)
-{
-	for (int h = tl->n_hdrs - 1; h >= 0; h--)
-		if (tl->hdrs[h].pkt_valid)
-			return &tl->hdrs[h];
-	return NULL;
-}
-
-/* Names compared as strings: tl's names may be in another pool. */
-static bool entered(const struct timeline *tl, uint8_t family, const char *table, const char *chain)
-{
-	for (unsigned int i = 0; i < tl->n_hdrs; i++)
-		if (tl->hdrs[i].family == family && tl->hdrs[i].chain && tl->hdrs[i].table &&
-		    strcmp(tl->hdrs[i].chain, chain) == 0 && strcmp(tl->hdrs[i].table, table) == 0)
-			return true;
-	return false;
-}
-
-/* Our timeline in flight that this packet, under a new id, continues. */
-static int32_t find_continued(const struct timeline_table *t, const struct packet_info *p,
-			      uint8_t family, const char *table, const char *chain)
-{
-	uint32_t fp = fingerprint(p);
-	int32_t best = NONE;
-
-	for (int32_t i = t->fp_buckets[fp & t->bucket_mask]; i != NONE; i = t->slots[i].fpnext) {
-		const struct timeline *tl = &t->slots[i].tl;
-		const struct tl_hdr *h;
-
-		if (slot_of(tl)->fp != fp || tl->ended || entered(tl, family, table, chain))
-			continue;
-		h = last_valid_hdr(tl);
-		if (!h || !same_packet(&h->pkt, p))
-			continue;
-		/* identical packets: the oldest went first */
-		if (best == NONE || tl->seq < t->slots[best].tl.seq)
-			best = i;
-	}
-	return best;
-}
-
 /* Known from now on by id as well. */
 static void add_id(struct timeline_table *t, int32_t i, uint32_t id)
 {
@@ -332,7 +181,7 @@ static void release(struct timeline_table *t, int32_t i)
 	struct timeline *tl = &t->slots[i].tl;
 
 	hash_unlink(t, i);
-	fp_unlink(t, i);
+	tl_fp_unlink(t, i);
 	lru_unlink(t, i);
 	t->live[slot_of(tl)->pool]--;
 	slot_of(tl)->in_use = false;
@@ -621,7 +470,7 @@ static int32_t timeline_of(struct timeline_table *t, const struct trace_event *e
 	int32_t i = lookup(t, ev->id);
 
 	if (i != NONE && headers && ev->table && ev->chain &&
-	    entered(&t->slots[i].tl, ev->family, ev->table, ev->chain)) {
+	    tl_entered(&t->slots[i].tl, ev->family, ev->table, ev->chain)) {
 		/* The same base chain again: this id now names a new packet. */
 		emit(t, i, TL_END_REUSED);
 		i = NONE;
@@ -634,7 +483,7 @@ static int32_t timeline_of(struct timeline_table *t, const struct trace_event *e
 	 */
 	if (headers && ev->table && ev->chain &&
 	    packet_parse(ev->nh, ev->nh_len, ev->th, ev->th_len, &pkt) == 0) {
-		i = find_continued(t, &pkt, ev->family, ev->table, ev->chain);
+		i = tl_find_continued(t, &pkt, ev->family, ev->table, ev->chain);
 		if (i != NONE) {
 			add_id(t, i, ev->id);
 			return i;
@@ -687,7 +536,7 @@ void timeline_add(struct timeline_table *t, const struct trace_event *ev, uint64
 		if (!own)
 			slot_of(tl)->cur_base = (int8_t)hdr;
 		if (tl->started && tl->hdrs[hdr].pkt_valid)
-			fp_update(t, i, &tl->hdrs[hdr].pkt);
+			tl_fp_update(t, i, &tl->hdrs[hdr].pkt);
 	}
 	/* Our own chain's events are bookkeeping: they do not become steps. */
 	if (!own)
@@ -769,277 +618,4 @@ bool timeline_complete(const struct timeline *tl)
 {
 	return tl->started && !tl->lossy && !tl->names_lost && tl->steps_dropped == 0 &&
 	       tl->hdrs_dropped == 0;
-}
-
-const char *timeline_verdict_name(enum timeline_verdict v)
-{
-	switch (v) {
-	case TL_VERDICT_ACCEPT:
-		return "accept";
-	case TL_VERDICT_DROP:
-		return "drop";
-	case TL_VERDICT_QUEUE:
-		return "queue";
-	case TL_VERDICT_STOLEN:
-		return "stolen";
-	case TL_VERDICT_UNKNOWN:
-		break;
-	}
-	return "unknown";
-}
-
-enum timeline_verdict timeline_verdict_of(int32_t v)
-{
-	if (v < 0)
-		return TL_VERDICT_UNKNOWN;
-	switch (v & NF_VERDICT_MASK) {
-	case NF_ACCEPT:
-		return TL_VERDICT_ACCEPT;
-	case NF_DROP:
-		return TL_VERDICT_DROP;
-	case NF_QUEUE:
-		return TL_VERDICT_QUEUE;
-	case NF_STOLEN:
-		return TL_VERDICT_STOLEN;
-	}
-	return TL_VERDICT_UNKNOWN;
-}
-
-bool timeline_step_is_chain_end(const struct tl_step *s)
-{
-	return s->type == TRACE_TYPE_RULE && !s->has_handle && s->has_verdict &&
-	       s->verdict == NFT_CONTINUE;
-}
-
-bool timeline_entry_begins(const struct timeline *tl, int i)
-{
-	return i == 0 || tl->steps[i].base != tl->steps[i - 1].base ||
-	       (tl->steps_dropped && i == tl->gap_at);
-}
-
-int timeline_entry_start(const struct timeline *tl, int i, bool *ret_whole)
-{
-	int8_t base = tl->steps[i].base;
-	int j = i;
-
-	while (!timeline_entry_begins(tl, j))
-		j--;
-	if (ret_whole)
-		*ret_whole = base != NONE && tl->steps[j].hdr == base;
-	return j;
-}
-
-int timeline_entry_next(const struct timeline *tl, int i)
-{
-	for (i++; i < tl->n_steps; i++)
-		if (timeline_entry_begins(tl, i))
-			return i;
-	return tl->n_steps;
-}
-
-bool timeline_mark_change(const struct timeline *tl, int i, uint32_t *ret_from, bool *ret_known)
-{
-	const struct tl_step *s = &tl->steps[i];
-
-	if (!s->mark_changed)
-		return false;
-	/* a header event's entry mark is the one before it; else the step before */
-	*ret_known = true;
-	if (s->hdr >= 0)
-		*ret_from = tl->hdrs[s->hdr].mark;
-	else if (i > 0 && !(tl->steps_dropped && i == tl->gap_at))
-		*ret_from = tl->steps[i - 1].mark;
-	else
-		*ret_known = false;
-	return true;
-}
-
-const struct tl_ct *timeline_first_ct(const struct timeline *tl)
-{
-	for (int h = 0; h < tl->n_hdrs; h++)
-		if (tl->hdrs[h].ct.present)
-			return &tl->hdrs[h].ct;
-	return NULL;
-}
-
-const struct tl_hdr *timeline_entry_hdr(const struct timeline *tl, int i)
-{
-	int8_t base = tl->steps[i].base;
-
-	return base >= 0 && base < tl->n_hdrs ? &tl->hdrs[base] : NULL;
-}
-
-bool timeline_step_leaves_chain(const struct tl_step *s)
-{
-	return s->type == TRACE_TYPE_RETURN || timeline_step_is_chain_end(s) ||
-	       (s->has_verdict && s->verdict == NFT_RETURN);
-}
-
-/*
- * Replay the jump stack from the base chain's first event to the cause, so
- * the path reads "forward -> allowed_dnats" even when rules in between
- * jumped elsewhere and returned.
- */
-void tl_walk_begin(struct tl_walk *w, const char *base_chain)
-{
-	w->st[0] = (struct tl_frame){ .chain = base_chain, .via = -1 };
-	w->depth = 1;
-}
-
-void tl_walk_pop(struct tl_walk *w)
-{
-	while (w->depth > 1 && w->st[w->depth - 1].is_goto)
-		w->depth--;
-	if (w->depth > 1)
-		w->depth--;
-}
-
-bool tl_walk_step(struct tl_walk *w, const struct tl_step *s, int i)
-{
-	if (timeline_step_leaves_chain(s)) {
-		tl_walk_pop(w);
-		return true;
-	}
-	if (!s->has_verdict || !s->target || (s->verdict != NFT_JUMP && s->verdict != NFT_GOTO))
-		return true;
-	if (w->depth >= TL_MAX_PATH)
-		return false;
-	w->st[w->depth++] = (struct tl_frame){
-		.chain = s->target,
-		.via = i,
-		.is_goto = s->verdict == NFT_GOTO,
-	};
-	return true;
-}
-
-void tl_walk_sync(struct tl_walk *w, const char *chain)
-{
-	while (w->depth > 1 && w->st[w->depth - 1].chain != chain)
-		w->depth--;
-	if (w->st[w->depth - 1].chain != chain)
-		tl_walk_begin(w, chain);
-}
-
-unsigned int tl_walk_path(const struct tl_walk *w, const char **ret)
-{
-	unsigned int n = 0;
-
-	for (unsigned int k = 0; k < w->depth; k++)
-		if (k == 0 || k + 1 == w->depth || !w->st[k + 1].is_goto)
-			ret[n++] = w->st[k].chain;
-	return n;
-}
-
-static void build_path(const struct timeline *tl, int cause, struct tl_summary *sum)
-{
-	const struct tl_hdr *entry = timeline_entry_hdr(tl, cause);
-	struct tl_walk w;
-	bool whole;
-	int base = timeline_entry_start(tl, cause, &whole);
-
-	tl_walk_begin(&w, entry ? entry->chain : tl->steps[base].chain);
-	for (int i = base; whole && i < cause; i++)
-		tl_walk_step(&w, &tl->steps[i], i);
-	sum->n_path = tl_walk_path(&w, sum->path);
-	/* Events missing in between: fall back to base and cause chain. */
-	if (sum->path[sum->n_path - 1] != tl->steps[cause].chain) {
-		sum->n_path = 1;
-		if (tl->steps[cause].chain != sum->path[0])
-			sum->path[sum->n_path++] = tl->steps[cause].chain;
-	}
-}
-
-static bool same_addr(const struct packet_info *a, const struct packet_info *b, bool src)
-{
-	size_t len = a->l3 == 4 ? 4 : 16;
-
-	if (src)
-		return memcmp(a->saddr, b->saddr, len) == 0 && a->sport == b->sport;
-	return memcmp(a->daddr, b->daddr, len) == 0 && a->dport == b->dport;
-}
-
-static int step_of_hdr(const struct timeline *tl, int hdr)
-{
-	for (int i = 0; i < tl->n_steps; i++)
-		if (tl->steps[i].hdr == hdr)
-			return i;
-	return NONE;
-}
-
-static void find_nat(const struct timeline *tl, struct tl_summary *sum)
-{
-	const struct tl_hdr *prev = NULL;
-
-	for (int h = 0; h < tl->n_hdrs; h++) {
-		const struct tl_hdr *cur = &tl->hdrs[h];
-
-		if (!cur->pkt_valid)
-			continue;
-		if (prev && prev->pkt.l3 == cur->pkt.l3) {
-			for (int src = 0; src <= 1; src++) {
-				struct tl_nat *n;
-
-				if (same_addr(&prev->pkt, &cur->pkt, src) ||
-				    sum->n_nat >= TL_MAX_NAT)
-					continue;
-				n = &sum->nat[sum->n_nat++];
-				n->type = src ? TL_NAT_SNAT : TL_NAT_DNAT;
-				n->before = prev->pkt;
-				n->after = cur->pkt;
-				n->step = step_of_hdr(tl, h);
-			}
-		}
-		prev = cur;
-	}
-}
-
-/*
- * Can more of this packet have come after its last event seen? Not after
- * a drop, queue or stolen; otherwise only if events were lost while it
- * was in flight (an overrun, eviction) or it was never seen to start.
- */
-static bool end_may_be_missing(const struct timeline *tl)
-{
-	return tl->lossy || !tl->started;
-}
-
-void timeline_summarize(const struct timeline *tl, struct tl_summary *ret)
-{
-	struct tl_summary sum = { .cause = NONE, .last_seen = NONE };
-
-	for (int h = 0; h < tl->n_hdrs && !sum.packet; h++)
-		if (tl->hdrs[h].pkt_valid)
-			sum.packet = &tl->hdrs[h];
-
-	/*
-	 * A base chain's last event is a rule with an absolute verdict or
-	 * its policy, and a packet's last base chain decides its fate, when
-	 * it is the last: an accept is final only if nothing can be missing
-	 * after it.
-	 */
-	for (int i = tl->n_steps - 1; i >= 0; i--) {
-		const struct tl_step *s = &tl->steps[i];
-		enum timeline_verdict v;
-
-		if (!s->has_verdict)
-			continue;
-		v = timeline_verdict_of(s->verdict);
-		if (v == TL_VERDICT_UNKNOWN)
-			break;
-		if (!tl->ended && end_may_be_missing(tl)) {
-			sum.last_seen = i;
-			break;
-		}
-		sum.verdict = v;
-		sum.cause = i;
-		break;
-	}
-	if (tl->n_steps == 0 && tl->own_accepted && !end_may_be_missing(tl)) {
-		sum.verdict = TL_VERDICT_ACCEPT;
-		sum.only_own = true;
-	}
-	if (sum.cause != NONE)
-		build_path(tl, sum.cause, &sum);
-	find_nat(tl, &sum);
-	*ret = sum;
 }

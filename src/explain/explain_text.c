@@ -16,6 +16,7 @@
 #include "explain.h"
 #include "names.h"
 #include "owner.h"
+#include "owner_render.h"
 #include "strbuf.h"
 
 const char *explain_verdict_kind(const struct explain *ex)

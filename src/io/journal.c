@@ -33,6 +33,7 @@
 #include "journal.h"
 #include "natmap.h"
 #include "owner.h"
+#include "owner_render.h"
 #include "packet.h"
 #include "stats.h"
 #include "strbuf.h"

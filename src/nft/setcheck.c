@@ -116,7 +116,7 @@ static bool take_token(struct setcheck *s)
 	return true;
 }
 
-/* Defence in depth: explain.c already built these from checked parts. */
+/* Defence in depth: explain_hints.c already built these from checked parts. */
 static bool safe(const char *str, bool key)
 {
 	for (; *str; str++) {

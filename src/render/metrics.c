@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "owner_render.h"
 
 #define LABEL_NAME_MAX 256 /* nftables' table and chain names */
 #define OWNER_TEXT_MAX 256

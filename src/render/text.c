@@ -16,6 +16,7 @@
 #include "explain.h"
 #include "format.h"
 #include "owner.h"
+#include "owner_render.h"
 #include "names.h"
 #include "natmap.h"
 #include "words.h"

@@ -16,6 +16,7 @@
 
 #include "helpers.h"
 #include "timeline.h"
+#include "timeline_read.h"
 #include "trace.h"
 
 #define MAX_MSGS 64

@@ -19,6 +19,7 @@
 #include "explain.h"
 #include "format.h"
 #include "helpers.h"
+#include "owner_render.h"
 #include "rulecache.h"
 #include "timeline.h"
 

@@ -19,6 +19,7 @@
 #include "jsonw.h"
 #include "listing.h"
 #include "owner.h"
+#include "owner_render.h"
 
 #ifndef FIXTURES
 #define FIXTURES "tests/fixtures"

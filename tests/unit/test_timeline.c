@@ -13,6 +13,7 @@
 #include "helpers.h"
 #include "strpool.h"
 #include "timeline.h"
+#include "timeline_read.h"
 
 #define OWN "trace_debug"
 #define MS  1000000ull
