@@ -29,6 +29,7 @@
 #endif
 
 #include "clock.h"
+#include "explain_text.h"
 #include "follow.h"
 #include "journal.h"
 #include "natmap.h"

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain_text.h"
 #include "metrics.h"
 #include "owner_render.h"
 

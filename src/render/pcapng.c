@@ -10,6 +10,7 @@
 
 #include <net/if_arp.h>
 
+#include "explain_text.h"
 #include "pcapng.h"
 
 #define BT_SHB 0x0A0D0D0Au

@@ -17,6 +17,7 @@
 #include <libmnl/libmnl.h>
 
 #include "explain.h"
+#include "explain_text.h"
 #include "format.h"
 #include "helpers.h"
 #include "owner_render.h"

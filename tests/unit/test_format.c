@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "explain_text.h"
 #include "format.h"
 #include "helpers.h"
 

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "explain_text.h"
 #include "helpers.h"
 #include "pcapng.h"
 

@@ -14,6 +14,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "explain.h"
+#include "explain_text.h"
 #include "names.h"
 #include "owner.h"
 #include "owner_render.h"
