@@ -40,9 +40,9 @@
 #define RULECACHE_MAX_CHAINS	  65536
 #define RULECACHE_MAX_BASE_CHAINS 4096
 /* Texts of rules gone at a re-listing, kept for packets in flight. */
-#define RULECACHE_MAX_DELETED 1024
+#define RULECACHE_MAX_DELETED	  1024
 /* What listed chains may occupy, compressed, with their indexes. */
-#define RULECACHE_MAX_BYTES   (16u * 1024 * 1024)
+#define RULECACHE_MAX_BYTES	  (16u * 1024 * 1024)
 
 struct rulecache;
 
@@ -75,6 +75,8 @@ void rulecache_epoch_end(struct rulecache *c);
  */
 void rulecache_offline_lister(struct rulecache *c, const char *(*list)(void *ctx), void *ctx);
 void rulecache_offline_changed(struct rulecache *c);
+/* For tests: ruleset change messages (NFNLGRP_NFTABLES), as if received. */
+void rulecache_offline_events(struct rulecache *c, const void *buf, size_t len);
 
 /* fd to poll for ruleset changes, -1 offline */
 int rulecache_fd(const struct rulecache *c);

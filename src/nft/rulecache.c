@@ -40,14 +40,14 @@
  * rulecache.h states what stays valid how long; retire() implements it.
  */
 
-#define META_BUCKETS   16384
-#define LISTED_BUCKETS 1024
+#define META_BUCKETS	16384
+#define LISTED_BUCKETS	1024
 #define DELETED_BUCKETS RULECACHE_MAX_DELETED
 
 /* Rules per text block: one inflation costs microseconds. */
-#define BLOCK_RULES 32
+#define BLOCK_RULES	  32
 /* Inflated blocks kept: an explanation meets a few dozen rules. */
-#define HOT_BLOCKS  256
+#define HOT_BLOCKS	  256
 /*
  * libnftables keeps what it listed in its context (hundreds of bytes per
  * rule): after a listing this big, a fresh context, and the freed heap
@@ -62,11 +62,11 @@
  * ruleset changes under it, so a chain slower than QUIET_FROM_COST_NS is
  * listed again only once the ruleset was quiet for as long as it takes.
  */
-#define RELIST_COST_FACTOR    10
+#define RELIST_COST_FACTOR     10
 #define RELIST_MIN_INTERVAL_NS (10ull * 1000 * 1000)
 #define QUIET_FROM_COST_NS     (20ull * 1000 * 1000)
 /* "list chains" again after a base chain change, at most this often */
-#define META_MIN_INTERVAL_NS (10ull * 1000 * 1000)
+#define META_MIN_INTERVAL_NS   (10ull * 1000 * 1000)
 
 /* A rule event carries the whole rule; a longer one is cut, so lost. */
 #define EVENT_BUF_SIZE 65536
@@ -99,8 +99,8 @@ struct meta {
 struct hot_block;
 
 struct listed {
-	struct listed *next;		 /* in its bucket, live ones only */
-	struct listed *newer, *older;	 /* the LRU, deleted ones too */
+	struct listed *next;	      /* in its bucket, live ones only */
+	struct listed *newer, *older; /* the LRU, deleted ones too */
 	struct listed *retired_next;
 	uint32_t hash;
 	uint8_t family;
@@ -111,10 +111,10 @@ struct listed {
 	bool unverified; /* events were lost since the listing */
 	uint32_t gen;
 	uint64_t listed_ns, cost_ns;
-	unsigned int n;		/* rules */
-	uint64_t *handles;	/* listing order */
-	uint8_t *dead;		/* bitmap: deleted since the listing */
-	uint32_t *index;	/* open addressing: rule number + 1, 0 empty */
+	unsigned int n;	   /* rules */
+	uint64_t *handles; /* listing order */
+	uint8_t *dead;	   /* bitmap: deleted since the listing */
+	uint32_t *index;   /* open addressing: rule number + 1, 0 empty */
 	uint32_t index_mask;
 	unsigned int nblocks;
 	uint32_t *block_off;	/* nblocks + 1 offsets into store */
@@ -1033,9 +1033,8 @@ static int on_chain(void *data, const struct listing_table *t, const struct list
 	r = finish_chain(p);
 	if (r < 0)
 		return r;
-	if (p->want_chain &&
-	    (t->family != p->want_family || strcmp(t->name, p->want_table) != 0 ||
-	     strcmp(ch->name, p->want_chain) != 0))
+	if (p->want_chain && (t->family != p->want_family || strcmp(t->name, p->want_table) != 0 ||
+			      strcmp(ch->name, p->want_chain) != 0))
 		return 0;
 	if (p->want_chain) {
 		/* listed twice (a fallback listing): the first one holds */
@@ -1275,7 +1274,10 @@ static int list_cmd(char *buf, size_t len, uint8_t family, const char *table, co
 static int list_chain(struct rulecache *c, uint8_t family, const char *table, const char *chain,
 		      struct listed **ret)
 {
-	struct parse_ctx p = { .c = c, .texts = true, .want_family = family, .want_table = table,
+	struct parse_ctx p = { .c = c,
+			       .texts = true,
+			       .want_family = family,
+			       .want_table = table,
 			       .want_chain = chain };
 	char cmd[3 * LISTING_NAME_MAX + 32];
 	uint64_t start = now_ns();
@@ -1574,9 +1576,9 @@ static void note_event(struct rulecache *c, const struct nlmsghdr *nlh)
 		on_rule_event(c, type, &ev);
 }
 
-static void note_events(struct rulecache *c, size_t len)
+static void note_events(struct rulecache *c, const void *buf, size_t len)
 {
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)c->evbuf;
+	const struct nlmsghdr *nlh = buf;
 	int left = (int)len;
 
 	for (; NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left))
@@ -1609,7 +1611,7 @@ static void drain(struct rulecache *c)
 			lost_events(c);
 			continue;
 		}
-		note_events(c, (size_t)n);
+		note_events(c, c->evbuf, (size_t)n);
 	}
 }
 
@@ -1728,6 +1730,11 @@ void rulecache_offline_changed(struct rulecache *c)
 	lost_events(c);
 }
 
+void rulecache_offline_events(struct rulecache *c, const void *buf, size_t len)
+{
+	note_events(c, buf, len);
+}
+
 /* A test's whole listing, as rate-limited as a chain's re-listing. */
 static int offline_relist(struct rulecache *c)
 {
@@ -1801,8 +1808,8 @@ static struct listed *get_chain(struct rulecache *c, uint8_t family, const char 
 	*ret_limited = false;
 	if (l) {
 		i = handle ? index_find(l, handle) : -1;
-		if (!l->unverified && ((handle && i >= 0 && !is_dead(l, (unsigned int)i)) ||
-				       (!handle && !l->dirty)))
+		if (!l->unverified &&
+		    ((handle && i >= 0 && !is_dead(l, (unsigned int)i)) || (!handle && !l->dirty)))
 			goto found;
 		/* a rule just added: its event may still be queued */
 		if (!l->dirty && !l->unverified) {

@@ -14,7 +14,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include <endian.h>
+#include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include "rulecache.h"
 
@@ -147,7 +152,8 @@ static void test_rule_text_found_by_family_table_and_handle(void **state)
 	(void)state;
 	assert_live(c, NFPROTO_INET, "filter", "input", 17,
 		    "ip saddr 192.0.2.1 counter drop comment \"a # b { c } ; d\"");
-	assert_live(c, NFPROTO_INET, "filter", "input", 16, "tcp dport vmap { 8080 : accept, 8081 : drop }");
+	assert_live(c, NFPROTO_INET, "filter", "input", 16,
+		    "tcp dport vmap { 8080 : accept, 8081 : drop }");
 	assert_live(
 		c, NFPROTO_IPV4, "cb", "c", 5,
 		"tcp dport 22 jump { ip saddr 192.0.2.1 accept; counter comment \"in { binding\"; }");
@@ -521,7 +527,8 @@ static void test_every_rule_of_a_big_chain_is_named(void **state)
 	}
 	assert_live(c, NFPROTO_IPV4, "big", "r", 65539,
 		    "ip saddr 192.0.2.2 counter comment \"r65539\"");
-	assert_live(c, NFPROTO_IPV4, "big", "r", n, "ip saddr 192.0.2.111 counter comment \"r70000\"");
+	assert_live(c, NFPROTO_IPV4, "big", "r", n,
+		    "ip saddr 192.0.2.111 counter comment \"r70000\"");
 	st = rulecache_stats(c);
 	assert_int_equal(st->chains_listed, 1);
 	assert_true(st->bytes < (size_t)n * 40);
@@ -611,6 +618,175 @@ static void test_texts_of_more_blocks_than_kept_inflated_stay_valid(void **state
 	rulecache_free(c);
 }
 
+/* ---- ruleset change events ---- */
+
+/* One NFNLGRP_NFTABLES message, as the kernel sends it, into buf. */
+static size_t event(char *buf, uint16_t type, uint8_t family, const char *table, const char *chain,
+		    uint64_t handle, bool hook)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *g;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | type;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = family;
+	g->version = NFNETLINK_V0;
+	switch (type) {
+	case NFT_MSG_NEWRULE:
+	case NFT_MSG_DELRULE:
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, table);
+		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
+		mnl_attr_put_u64(nlh, NFTA_RULE_HANDLE, htobe64(handle));
+		break;
+	case NFT_MSG_NEWCHAIN:
+	case NFT_MSG_DELCHAIN:
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, table);
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, chain);
+		mnl_attr_put_u64(nlh, NFTA_CHAIN_HANDLE, htobe64(handle));
+		if (hook) {
+			struct nlattr *nest = mnl_attr_nest_start(nlh, NFTA_CHAIN_HOOK);
+
+			mnl_attr_put_u32(nlh, NFTA_HOOK_HOOKNUM, htonl(NF_INET_LOCAL_IN));
+			mnl_attr_nest_end(nlh, nest);
+		}
+		break;
+	default:
+		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table);
+		break;
+	}
+	return nlh->nlmsg_len;
+}
+
+static void send_event(struct rulecache *c, uint16_t type, uint8_t family, const char *table,
+		       const char *chain, uint64_t handle, bool hook)
+{
+	char buf[512];
+	size_t len = event(buf, type, family, table, chain, handle, hook);
+
+	rulecache_offline_events(c, buf, len);
+}
+
+static const char *list_text(void *ctx)
+{
+	struct lister *l = ctx;
+
+	l->n++;
+	return l->text;
+}
+
+/* DELRULE: the text stays, flagged deleted; other chains are not touched. */
+static void test_deleted_rule_event_keeps_its_text_flagged(void **state)
+{
+	struct rulecache *c = cache_with("change-1-added.txt");
+	struct lister l = { .text = "" };
+
+	(void)state;
+	rulecache_offline_lister(c, list_text, &l);
+	send_event(c, NFT_MSG_DELRULE, NFPROTO_INET, "t", "in", 2, false);
+	assert_deleted(c, NFPROTO_INET, "t", "in", 2, "ip saddr 192.0.2.1 drop");
+	assert_live(c, NFPROTO_INET, "t", "in", 3, "ip saddr 192.0.2.2 accept comment \"two\"");
+	/* nothing was listed for it */
+	assert_int_equal(l.n, 0);
+	assert_true(rulecache_final_accept(c, NFPROTO_INET, "t", "in", false));
+	rulecache_free(c);
+}
+
+/* NEWRULE: its chain is listed again when a packet meets a rule it does not know. */
+static void test_added_rule_event_lists_its_chain_again_on_a_miss(void **state)
+{
+	struct rulecache *c = cache_with("change-0-start.txt");
+	struct lister l = { .text = read_fixture("change-1-added.txt") };
+
+	(void)state;
+	rulecache_offline_lister(c, list_text, &l);
+	/* no event yet: a miss does not list */
+	assert_null(rulecache_rule(c, NFPROTO_INET, "t", "in", 4, NULL));
+	assert_int_equal(l.n, 0);
+	/* an event for another chain does not either */
+	send_event(c, NFT_MSG_NEWRULE, NFPROTO_INET, "t", "other", 9, false);
+	assert_null(rulecache_rule(c, NFPROTO_INET, "t", "in", 4, NULL));
+	assert_int_equal(l.n, 0);
+	/* a known rule of the changed chain is answered without listing */
+	send_event(c, NFT_MSG_NEWRULE, NFPROTO_INET, "t", "in", 4, false);
+	assert_live(c, NFPROTO_INET, "t", "in", 2, "ip saddr 192.0.2.1 drop");
+	assert_int_equal(l.n, 0);
+	assert_live(c, NFPROTO_INET, "t", "in", 4,
+		    "ip saddr 203.0.113.7 counter drop comment \"added later\"");
+	assert_int_equal(l.n, 1);
+	free((char *)l.text);
+	rulecache_free(c);
+}
+
+/* DELTABLE: the table's texts stay, deleted; its base chains are gone. */
+static void test_deleted_table_event_keeps_texts_and_drops_hooks(void **state)
+{
+	struct rulecache *c = cache_with("change-1-added.txt");
+	unsigned int all, nat;
+
+	(void)state;
+	rulecache_base_hooks(c, NFPROTO_IPV4, &all, &nat);
+	assert_int_equal(all, 1u << NF_INET_LOCAL_IN);
+	send_event(c, NFT_MSG_DELTABLE, NFPROTO_INET, "t", NULL, 0, false);
+	assert_deleted(c, NFPROTO_INET, "t", "in", 2, "ip saddr 192.0.2.1 drop");
+	assert_deleted(c, NFPROTO_INET, "t", "in", 4,
+		       "ip saddr 203.0.113.7 counter drop comment \"added later\"");
+	assert_null(rulecache_hook(c, NFPROTO_INET, "t", "in"));
+	rulecache_base_hooks(c, NFPROTO_IPV4, &all, &nat);
+	assert_int_equal(all, 0);
+	assert_int_equal(nat, 0);
+	rulecache_free(c);
+}
+
+/*
+ * NEWCHAIN: a base chain makes final accepts wait for "list chains"; a
+ * chain that takes another's handle was renamed, and the texts of its
+ * table's rules (which may jump to it) are listed again.
+ */
+static void test_chain_events_base_chain_and_rename(void **state)
+{
+	struct rulecache *c = cache_with("change-1-added.txt");
+	struct lister l = { .text = read_fixture("change-1-added.txt") };
+
+	(void)state;
+	rulecache_offline_lister(c, list_text, &l);
+	assert_true(rulecache_final_accept(c, NFPROTO_INET, "t", "in", false));
+	/* a new regular chain: nothing to list */
+	send_event(c, NFT_MSG_NEWCHAIN, NFPROTO_INET, "t", "fresh", 7, false);
+	assert_true(rulecache_final_accept(c, NFPROTO_INET, "t", "in", false));
+	assert_live(c, NFPROTO_INET, "t", "in", 2, "ip saddr 192.0.2.1 drop");
+	assert_int_equal(l.n, 0);
+	/* "fresh" renamed: handle 7 under another name */
+	send_event(c, NFT_MSG_NEWCHAIN, NFPROTO_INET, "t", "renamed", 7, false);
+	assert_live(c, NFPROTO_INET, "t", "in", 2, "ip saddr 192.0.2.1 drop");
+	assert_int_equal(l.n, 1);
+	/* a new base chain: an accept is no longer known to be final */
+	send_event(c, NFT_MSG_NEWCHAIN, NFPROTO_INET, "t", "later", 8, true);
+	assert_false(rulecache_final_accept(c, NFPROTO_INET, "t", "in", false));
+	free((char *)l.text);
+	rulecache_free(c);
+}
+
+/* A message cut short or without names: lost, so every chain is listed again. */
+static void test_unreadable_event_counts_as_lost(void **state)
+{
+	struct rulecache *c = cache_with("change-0-start.txt");
+	struct lister l = { .text = read_fixture("change-1-added.txt") };
+	char buf[512];
+	size_t len;
+
+	(void)state;
+	rulecache_offline_lister(c, list_text, &l);
+	len = event(buf, NFT_MSG_NEWRULE, NFPROTO_INET, "t", "in", 4, false);
+	/* without NFTA_RULE_CHAIN: drop the chain attribute by cutting the message */
+	((struct nlmsghdr *)buf)->nlmsg_len = NLMSG_LENGTH(sizeof(struct nfgenmsg)) + 4;
+	(void)len;
+	rulecache_offline_events(c, buf, ((struct nlmsghdr *)buf)->nlmsg_len);
+	assert_live(c, NFPROTO_INET, "t", "in", 2, "ip saddr 192.0.2.1 drop");
+	assert_int_equal(l.n, 1);
+	free((char *)l.text);
+	rulecache_free(c);
+}
+
 static void test_offline_cache_has_no_fd_and_refresh_is_noop(void **state)
 {
 	struct rulecache *c = cache_with("ruleset.txt");
@@ -649,6 +825,11 @@ int main(void)
 		cmocka_unit_test(test_listed_chains_stay_under_the_byte_bound),
 		cmocka_unit_test(test_chains_over_limit_are_dropped),
 		cmocka_unit_test(test_texts_of_more_blocks_than_kept_inflated_stay_valid),
+		cmocka_unit_test(test_deleted_rule_event_keeps_its_text_flagged),
+		cmocka_unit_test(test_added_rule_event_lists_its_chain_again_on_a_miss),
+		cmocka_unit_test(test_deleted_table_event_keeps_texts_and_drops_hooks),
+		cmocka_unit_test(test_chain_events_base_chain_and_rename),
+		cmocka_unit_test(test_unreadable_event_counts_as_lost),
 		cmocka_unit_test(test_offline_cache_has_no_fd_and_refresh_is_noop),
 		cmocka_unit_test(test_free_accepts_null),
 	};
