@@ -875,7 +875,8 @@ static int listed_fill(struct listed *l, struct builder *b)
 	size_t zcap = 0, slen = 0, scap = 0;
 	int r = -ENOMEM;
 
-	while (mask + 1 < 2 * (uint64_t)n)
+	/* load factor at most 2/3: probes stay short */
+	while (mask + 1 < (uint64_t)n + n / 2)
 		mask = mask * 2 + 1;
 	l->n = n;
 	l->nblocks = nb;
