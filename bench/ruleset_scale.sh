@@ -11,7 +11,8 @@
 # Prints per size, side by side in one run: the `nft -f` load time, the
 # time of `nft list ruleset` and of `nft -a list chain` of the big chain,
 # nattraced's ready time (start to "tracing"), the time from the SYN to
-# its timeline, nattraced's RSS after it (and its peak), and whether every
+# its timeline and how much of it nattraced's own listings took (its exit
+# line), its RSS after the timeline (and its peak), and whether every
 # rule text of that timeline is present and equal to `nft monitor trace`'s
 # (tests/lib/trace_compare.sh).
 #
@@ -61,8 +62,8 @@ ruleset()
 	}'
 }
 
-printf '%-8s %8s %9s %10s %8s %10s %9s %9s %s\n' rules 'nft -f' 'list rs' 'list chain' ready \
-	'timeline' 'rss' 'peak' 'texts'
+printf '%-8s %8s %9s %10s %8s %10s %8s %9s %9s %s\n' rules 'nft -f' 'list rs' 'list chain' ready \
+	'timeline' 'listing' 'rss' 'peak' 'texts'
 for n in $SIZES; do
 	file=$LAB_TMP/big-$n.nft
 	out=$LAB_TMP/nattraced-$n.json err=$LAB_TMP/nattraced-$n.err mon=$LAB_TMP/monitor-$n.txt
@@ -137,8 +138,10 @@ for n in $SIZES; do
 		texts="$missing missing, DIFFERENT from nft monitor trace ($LAB_TMP/cmp-$n.txt)"
 		KEEP_TMP=1
 	fi
-	printf '%-8s %7ss %8ss %9ss %7ss %9ss %5s MiB %5s MiB %s\n' "$n" "$load" "$list_rs" \
-		"$list_chain" "$ready" "$first" "$rss" "$peak" "$texts"
+	# nattraced's own listing time, from its exit line (said from 1 s on)
+	own=$(sed -n 's/.*rule cache: [0-9]* chain listings took \([0-9.]*\) s.*/\1s/p' "$err")
+	printf '%-8s %7ss %8ss %9ss %7ss %9ss %8s %5s MiB %5s MiB %s\n' "$n" "$load" "$list_rs" \
+		"$list_chain" "$ready" "$first" "${own:--}" "$rss" "$peak" "$texts"
 	lab_exec_router nft delete table ip big
 	rm -f "$file"
 done
