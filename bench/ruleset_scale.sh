@@ -20,18 +20,14 @@
 # the lab's own network namespaces (tests/lib/lab.sh). Run it alone: the
 # times are wall-clock times.
 set -u
-here=$(cd "$(dirname "$0")/.." && pwd)
-NATTRACED=${NATTRACED:-$here/build/nattraced}
-[ -x "$NATTRACED" ] || { echo "bench: no $NATTRACED; run: bash contrib/setup-debian.sh" >&2; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 SIZES=${*:-10000 30000 100000 300000}
-# shellcheck source=../tests/lib/lab.sh
-. "$here/tests/lib/lab.sh"
-LAB_QUIET=1
-lab_skip_unless_possible
-lab_require jq awk || exit 1
+bench_init scale jq awk nft
+# the listeners this script starts go with the lab
+# shellcheck disable=SC2016
 lab_trap 'for p in ${BENCH_PIDS:-}; do kill "$p" 2>/dev/null; done'
-lab_up scale >/dev/null || exit 1
-lab_tmp
+export BENCH_PIDS=
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
@@ -83,7 +79,7 @@ for n in $SIZES; do
 	# until it stops using CPU.
 	ip netns exec "$LAB_ROUTER" nft monitor trace >"$mon" 2>&1 &
 	mon_pid=$!
-	BENCH_PIDS="$mon_pid"
+	BENCH_PIDS=$mon_pid
 	prev=-1
 	for _ in $(seq 600); do
 		sleep 0.5
@@ -127,15 +123,14 @@ for n in $SIZES; do
 	sleep 0.5 # the monitor prints the packet's last events
 	kill "$mon_pid" 2>/dev/null
 	wait "$mon_pid" 2>/dev/null
-	BENCH_PIDS=
 
 	tl=$LAB_TMP/timeline-$n.json
 	jq -c 'select(.type == "trace")' "$out" | head -1 >"$tl"
-	missing=$(jq '[.events[] | select(.handle != null and .rule == null)] | length' "$tl")
+	unnamed=$(jq '[.events[] | select(.handle != null and .rule == null)] | length' "$tl")
 	if bash "$here/tests/lib/trace_compare.sh" "$tl" "$mon" >/dev/null 2>"$LAB_TMP/cmp-$n.txt"; then
-		texts="$missing missing, equal to nft monitor trace"
+		texts="$unnamed missing, equal to nft monitor trace"
 	else
-		texts="$missing missing, DIFFERENT from nft monitor trace ($LAB_TMP/cmp-$n.txt)"
+		texts="$unnamed missing, DIFFERENT from nft monitor trace ($LAB_TMP/cmp-$n.txt)"
 		KEEP_TMP=1
 	fi
 	# nattraced's own listing time, from its exit line (said from 1 s on)

@@ -9,13 +9,9 @@
 # naming rules without a word. Asserted: that rule's text and the jump's,
 # no event without its text, and nothing unnamed in the stop account.
 set -u
-TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-NATTRACED=${NATTRACED:-$TESTS_DIR/../build/nattraced}
 # shellcheck source=../lib/lab.sh
-. "$TESTS_DIR/lib/lab.sh"
-lab_skip_unless_possible
-lab_trap
-lab_up bigchain || exit 1
+. "$(dirname "$0")/../lib/lab.sh"
+lab_init bigchain awk
 lab_tmp
 
 RULES=70010
