@@ -17,7 +17,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # completion goes (a build dependency of the package).
 packages=(
 	gcc libc6-dev meson ninja-build pkg-config
-	libmnl-dev libnftnl-dev libnftables-dev libjansson-dev libcmocka-dev
+	libmnl-dev libnftnl-dev libnftables-dev libjansson-dev libcmocka-dev zlib1g-dev
 	libsystemd-dev
 	nftables iproute2 jq socat procps
 	libnetfilter-conntrack-dev conntrack

@@ -21,12 +21,13 @@ struct vanish_result;
 struct resolver {
 	void *ctx;
 	/*
-	 * A rule's text, NULL if unknown. The string outlives later calls and
+	 * A rule's text, NULL if unknown; chain is the one the event named
+	 * (rule texts are read by chain). The string outlives later calls and
 	 * re-lists until the explanation has been rendered: the daemon ends
 	 * the rule cache's epoch only before the next timeline (rulecache.h).
 	 */
-	const char *(*rule)(void *ctx, uint8_t family, const char *table, uint64_t handle,
-			    bool *ret_deleted);
+	const char *(*rule)(void *ctx, uint8_t family, const char *table, const char *chain,
+			    uint64_t handle, bool *ret_deleted);
 	const char *(*hook)(void *ctx, uint8_t family, const char *table, const char *chain);
 	/* An interface's name, NULL if gone; valid until the next call. */
 	const char *(*ifname)(void *ctx, uint32_t ifindex);

@@ -42,6 +42,7 @@ struct stats_input {
 	uint64_t enobufs;	 /* receive overruns */
 	uint64_t queue_overruns; /* receive queue (--buffer-size) overruns */
 	uint64_t malformed;	 /* messages that did not decode */
+	uint64_t rules_unnamed;	 /* rule texts a rule cache bound kept unread */
 	/* --follow */
 	bool follow;
 	uint64_t follow_connections; /* connections followed */
@@ -59,6 +60,7 @@ struct capture_stats {
 	uint64_t joined;	 /* trace id changes joined to their packet */
 	uint64_t foreign;	 /* packets other tracers selected, not shown */
 	uint64_t reselected;	 /* counter hits for packets already ours */
+	uint64_t rules_unnamed;	 /* rule lookups a rule cache bound left without text */
 	bool follow;
 	uint64_t follow_connections, follow_full, follow_no_reply;
 };

@@ -78,8 +78,8 @@ static void resolve_names(const struct timeline *tl, const struct resolver *r, s
 
 		ex->rules[i] = (struct explain_rule){};
 		if (s->has_handle && r && r->rule)
-			ex->rules[i].text = r->rule(r->ctx, s->family, s->table, s->handle,
-						    &ex->rules[i].deleted);
+			ex->rules[i].text = r->rule(r->ctx, s->family, s->table, s->chain,
+						    s->handle, &ex->rules[i].deleted);
 	}
 	for (int h = 0; h < tl->n_hdrs; h++) {
 		const struct tl_hdr *hd = &tl->hdrs[h];

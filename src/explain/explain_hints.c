@@ -15,13 +15,13 @@
 #include "strbuf.h"
 
 static const char *rule_text_h(const struct resolver *r, uint8_t family, const char *table,
-			       uint64_t handle)
+			       const char *chain, uint64_t handle)
 {
 	bool deleted;
 
 	if (!r || !r->rule)
 		return NULL;
-	return r->rule(r->ctx, family, table, handle, &deleted);
+	return r->rule(r->ctx, family, table, chain, handle, &deleted);
 }
 
 struct hintctx {
@@ -254,7 +254,7 @@ static void scan_skipped(struct hintctx *c, const struct tl_step *where, const c
 
 		if (c->rules_read++ >= EXPLAIN_MAX_RULES)
 			return;
-		text = rule_text_h(r, where->family, where->table, c->handles[i]);
+		text = rule_text_h(r, where->family, where->table, chain, c->handles[i]);
 		if (!text || !strchr(text, '@'))
 			continue;
 		nl = explain_rule_lookups(text, l, EXPLAIN_MAX_LOOKUPS);

@@ -295,6 +295,7 @@ static void report_stats(struct daemon *d, struct stats_input *in, enum stats_re
 	in->enobufs = d->enobufs;
 	in->queue_overruns = d->queue_overruns;
 	in->malformed = d->malformed;
+	in->rules_unnamed = d->rules ? rulecache_stats(d->rules)->unnamed : 0;
 	followd_stats(d, in);
 	stats_compute(in, timeline_stats(d->timelines), reason, &st);
 	/* the journal's stop entry carries the last account */

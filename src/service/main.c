@@ -324,6 +324,13 @@ static int run_trace(struct daemon *d, int sfd)
 			"set membership: %lu queries, %lu answers reused, %lu not asked (rate limit)",
 			setcheck_stats(d->setcheck)->queries, setcheck_stats(d->setcheck)->cached,
 			setcheck_stats(d->setcheck)->limited);
+	/* a big chain's first listing is what a slow first timeline waited for */
+	if (d->rules && rulecache_stats(d->rules)->listing_ns >= 1000000000ull)
+		log_info("rule cache: %lu chain listings took %.1f s; %lu chains kept in %zu KiB",
+			 rulecache_stats(d->rules)->chain_listings,
+			 (double)rulecache_stats(d->rules)->listing_ns / 1e9,
+			 rulecache_stats(d->rules)->chains_listed,
+			 rulecache_stats(d->rules)->bytes / 1024);
 	if (d->vanish && vanishprobe_stats(d->vanish)->limited)
 		log_info(
 			"outside the ruleset: %lu checks, %lu answers reused, %lu not checked (rate limit)",

@@ -14,12 +14,12 @@
 #include "setcheck.h"
 #include "vanishprobe.h"
 
-static const char *resolve_rule(void *ctx, uint8_t family, const char *table, uint64_t handle,
-				bool *ret_deleted)
+static const char *resolve_rule(void *ctx, uint8_t family, const char *table, const char *chain,
+				uint64_t handle, bool *ret_deleted)
 {
 	struct daemon *d = ctx;
 
-	return rulecache_rule(d->rules, family, table, handle, ret_deleted);
+	return rulecache_rule(d->rules, family, table, chain, handle, ret_deleted);
 }
 
 static const char *resolve_hook(void *ctx, uint8_t family, const char *table, const char *chain)

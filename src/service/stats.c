@@ -40,6 +40,7 @@ void stats_compute(const struct stats_input *in, const struct timeline_stats *ts
 		.events_dropped = ts->steps_dropped,
 		.names_dropped = ts->names_dropped,
 		.chains_dropped = ts->hdrs_dropped,
+		.rules_unnamed = in->rules_unnamed,
 		.joined = ts->joined,
 		.foreign = ts->foreign,
 		.follow = in->follow,
@@ -96,6 +97,7 @@ void stats_json(struct jsonw *w, const struct capture_stats *st)
 	jsonw_uint(w, "joined", st->joined);
 	jsonw_uint(w, "foreign", st->foreign);
 	jsonw_uint(w, "reselected", st->reselected);
+	jsonw_uint(w, "rules_unnamed", st->rules_unnamed);
 	if (st->follow) {
 		jsonw_uint(w, "follow_connections", st->follow_connections);
 		jsonw_uint(w, "follow_full", st->follow_full);
@@ -131,6 +133,11 @@ int stats_text(FILE *out, const struct capture_stats *st)
 			" events not kept, %" PRIu64 " names not kept, %" PRIu64
 			" base chain entries not kept",
 			st->evicted, st->events_dropped, st->names_dropped, st->chains_dropped);
+	if (st->rules_unnamed)
+		fprintf(out,
+			"; %" PRIu64
+			" rule texts not read: a changed chain waits for its re-listing, or a chain is over the rule cache's size",
+			st->rules_unnamed);
 	if (st->joined)
 		fprintf(out, "; %" PRIu64 " trace id changes joined", st->joined);
 	if (st->foreign)

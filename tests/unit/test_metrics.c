@@ -19,10 +19,11 @@
 
 #define OWN "trace_debug"
 
-static const char *fake_rule(void *ctx, uint8_t family, const char *table, uint64_t handle,
-			     bool *ret_deleted)
+static const char *fake_rule(void *ctx, uint8_t family, const char *table, const char *chain,
+			     uint64_t handle, bool *ret_deleted)
 {
 	(void)ctx;
+	(void)chain;
 	(void)family;
 	(void)table;
 	(void)handle;
