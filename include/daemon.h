@@ -22,14 +22,14 @@
 #include "stats.h"
 #include "timeline.h"
 
-struct ctquery;
+struct ctprobe;
 struct follow_table;
 struct natlog;
 struct nlsock;
 struct sink;
 struct rulecache;
 struct rxthread;
-struct setcheck;
+struct setprobe;
 struct tracetable;
 struct vanishprobe;
 
@@ -84,7 +84,7 @@ struct daemon {
 	bool failed; /* stop with EXIT_RUNTIME */
 	bool counter_warned;
 	uint64_t malformed, enobufs, queue_overruns;
-	struct setcheck *setcheck;  /* explain: set membership, addresses */
+	struct setprobe *setprobe;  /* explain: set membership, addresses */
 	struct vanishprobe *vanish; /* explain: why a packet vanished outside the ruleset */
 	struct explain_ct_watch ct_watch;
 	uint64_t next_stats_ns;		 /* 0: no periodic report */
@@ -92,9 +92,9 @@ struct daemon {
 	struct capture_stats exit_stats; /* for the journal's stop entry */
 	uint64_t selected_before;	 /* counted by trace rules a reload replaced */
 	struct natlog *natlog;		 /* --nat-log, NULL without */
-	struct ctquery *ctquery;	 /* a NATed connection's entry, NULL if unavailable */
+	struct ctprobe *ctprobe;	 /* a NATed connection's entry, NULL if unavailable */
 	struct follow_table *follow;	 /* --follow, NULL without */
-	struct natmap asked;		 /* ctquery's last answer */
+	struct natmap asked;		 /* ctprobe's last answer */
 	struct sink *sink;		 /* every record goes there (sink.h) */
 	struct service svc;
 };
@@ -108,30 +108,30 @@ void daemon_read_selected(struct daemon *d, struct stats_input *in);
 /* Runs until a signal, --count, --timeout or an error; the exit status. */
 int daemon_run(struct daemon *d, int sfd);
 
-/* followd.c: --follow */
+/* follower.c: --follow */
 #include "follow.h"
-int followd_new(struct daemon *d);
+int follower_new(struct daemon *d);
 /*
  * Before --follow starts: warn when the namespace had no conntrack entries
  * (its rules turn conntrack on), and ask the kernel whether trace events
  * carry the conntrack id. 0, or -EOPNOTSUPP (logged): refuse --follow.
  */
-int followd_check_kernel(void);
+int follower_check_kernel(void);
 /* The followed connection a timeline belongs to, started if the kernel followed it. */
-struct follow_conn *followd_of(struct daemon *d, const struct timeline *tl,
-			       const struct explain *ex, enum follow_dir *ret_dir,
-			       uint8_t *ret_tcp_flags);
+struct follow_conn *follower_of(struct daemon *d, const struct timeline *tl,
+				const struct explain *ex, enum follow_dir *ret_dir,
+				uint8_t *ret_tcp_flags);
 /* Keep a text timeline for its connection's block; false: print it now. */
-bool followd_keep(struct daemon *d, struct follow_conn *c, const struct timeline *tl,
-		  const struct explain *ex);
+bool follower_keep(struct daemon *d, struct follow_conn *c, const struct timeline *tl,
+		   const struct explain *ex);
 /* After a followed connection's timeline was output: count it, end it when done. */
-void followd_counted(struct daemon *d, struct follow_conn *c, enum follow_dir dir,
-		     uint8_t tcp_flags);
-void followd_expire(struct daemon *d, uint64_t now);
-void followd_flush(struct daemon *d);
+void follower_counted(struct daemon *d, struct follow_conn *c, enum follow_dir dir,
+		      uint8_t tcp_flags);
+void follower_expire(struct daemon *d, uint64_t now);
+void follower_flush(struct daemon *d);
 /* Nanoseconds until a followed connection expires, -1: none (the loop's timers). */
-int64_t followd_due(const struct daemon *d, uint64_t now);
-void followd_stats(const struct daemon *d, struct stats_input *in);
+int64_t follower_due(const struct daemon *d, uint64_t now);
+void follower_stats(const struct daemon *d, struct stats_input *in);
 
 /* resolve.c */
 void daemon_resolver_init(struct daemon *d);

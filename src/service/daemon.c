@@ -58,12 +58,12 @@ void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 			"trace events carry no conntrack state (kernel before 6.16, or no conntrack in this namespace): ct state per chain is not shown");
 	/* The one place that asks: the outputs below only render. */
 	explain_timeline(tl, &d->resolver, &d->ex);
-	fc = followd_of(d, tl, &d->ex, &fdir, &fflags);
+	fc = follower_of(d, tl, &d->ex, &fdir, &fflags);
 	/* --follow, text: the connection's block takes it */
-	if (fc && sink_groups_connections(d->sink) && followd_keep(d, fc, tl, &d->ex)) {
+	if (fc && sink_groups_connections(d->sink) && follower_keep(d, fc, tl, &d->ex)) {
 		d->emitted++;
 		service_emitted(d, tl, &d->ex.sum);
-		followd_counted(d, fc, fdir, fflags);
+		follower_counted(d, fc, fdir, fflags);
 		if (d->opts->count && d->emitted >= d->opts->count)
 			d->stop = true;
 		return;
@@ -79,7 +79,7 @@ void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 	d->emitted++;
 	service_emitted(d, tl, &d->ex.sum);
 	if (fc)
-		followd_counted(d, fc, fdir, fflags);
+		follower_counted(d, fc, fdir, fflags);
 	if (d->opts->count && d->emitted >= d->opts->count)
 		d->stop = true;
 }
@@ -296,7 +296,7 @@ static void report_stats(struct daemon *d, struct stats_input *in, enum stats_re
 	in->queue_overruns = d->queue_overruns;
 	in->malformed = d->malformed;
 	in->rules_unnamed = d->rules ? rulecache_stats(d->rules)->unnamed : 0;
-	followd_stats(d, in);
+	follower_stats(d, in);
 	stats_compute(in, timeline_stats(d->timelines), reason, &st);
 	/* the journal's stop entry carries the last account */
 	if (reason == STATS_EXIT)
@@ -346,7 +346,7 @@ static int64_t stats_due(const struct daemon *d, uint64_t now)
 
 /* The one timer list: each source of timed work says when it is due (-1: never). */
 static int64_t (*const timers[])(const struct daemon *d, uint64_t now) = {
-	timelines_due, deadline_due, stats_due, followd_due, service_due,
+	timelines_due, deadline_due, stats_due, follower_due, service_due,
 };
 
 /* Nanoseconds until the first timer is due, -1 if none is. */
@@ -448,7 +448,7 @@ int daemon_run(struct daemon *d, int sfd)
 		if (trace && !rxthread_losing(d->rx))
 			timeline_expire(d->timelines, now_ns());
 		/* after the timelines: a reply still in flight counts */
-		followd_expire(d, now_ns());
+		follower_expire(d, now_ns());
 		service_status(d, now_ns(), false);
 		/* One write per wakeup, never waiting on the reader. */
 		if (sink_queued(d->sink) || (pfd[PFD_STDOUT].revents & (POLLOUT | POLLERR))) {
@@ -467,7 +467,7 @@ int daemon_run(struct daemon *d, int sfd)
 		drain_trace(d, DRAIN_ALL_MAX, true);
 		stop_receiving(d);
 		timeline_flush(d->timelines);
-		followd_flush(d);
+		follower_flush(d);
 	}
 	/* A stopped reader gets a moment, not our exit: the rest is counted. */
 	if ((r = sink_drain(d->sink, OUTPUT_EXIT_GRACE_MS)) < 0)

@@ -17,7 +17,7 @@
 
 #include "clock.h"
 #include "config.h"
-#include "ctquery.h"
+#include "ctprobe.h"
 #include "daemon.h"
 #include "journal.h"
 #include "log.h"
@@ -28,7 +28,7 @@
 #include "sink.h"
 #include "rulecache.h"
 #include "rxthread.h"
-#include "setcheck.h"
+#include "setprobe.h"
 #include "vanishprobe.h"
 #include "tracetable.h"
 
@@ -161,7 +161,7 @@ static int open_listeners(struct daemon *d)
 
 	service_match_warnings(opts->match, opts->rate_none);
 	/* --follow: ask the kernel first, before the trace socket listens */
-	if (opts->follow && followd_check_kernel() < 0)
+	if (opts->follow && follower_check_kernel() < 0)
 		return EXIT_USAGE;
 
 	r = nlsock_open(NFNLGRP_NFTRACE, NLSOCK_RCVBUF, &d->trace);
@@ -203,12 +203,12 @@ static int open_explainers(struct daemon *d)
 		return r;
 	}
 	/* Without it, source NAT ports stay '?' unless the rule names one. */
-	r = ctquery_new(&d->ctquery);
+	r = ctprobe_new(&d->ctprobe);
 	if (r < 0)
 		log_warning("cannot query conntrack: %s, source NAT ports are not shown",
 			    strerror(-r));
 	/* Without it, timelines just carry no set-membership hints. */
-	r = setcheck_new(d->rules, &d->setcheck);
+	r = setprobe_new(d->rules, &d->setprobe);
 	if (r < 0)
 		log_warning("cannot check set membership: %s, continuing without hints",
 			    strerror(-r));
@@ -233,7 +233,7 @@ static int open_tables(struct daemon *d, int *ret_sfd)
 	struct timeline_config tcfg;
 	int r;
 
-	if (opts->follow && (r = followd_new(d)) < 0) {
+	if (opts->follow && (r = follower_new(d)) < 0) {
 		log_error_errno(r, "cannot allocate the --follow table");
 		return r;
 	}
@@ -319,11 +319,11 @@ static int run_trace(struct daemon *d, int sfd)
 	service_lifecycle(d, LC_STOPPED, NULL);
 	if (d->natlog)
 		natlog_report(d->natlog);
-	if (d->setcheck && setcheck_stats(d->setcheck)->limited)
+	if (d->setprobe && setprobe_stats(d->setprobe)->limited)
 		log_info(
 			"set membership: %lu queries, %lu answers reused, %lu not asked (rate limit)",
-			setcheck_stats(d->setcheck)->queries, setcheck_stats(d->setcheck)->cached,
-			setcheck_stats(d->setcheck)->limited);
+			setprobe_stats(d->setprobe)->queries, setprobe_stats(d->setprobe)->cached,
+			setprobe_stats(d->setprobe)->limited);
 	/* a big chain's first listing is what a slow first timeline waited for */
 	if (d->rules && rulecache_stats(d->rules)->listing_ns >= 1000000000ull)
 		log_info("rule cache: %lu chain listings took %.1f s; %lu chains kept in %zu KiB",
@@ -346,9 +346,9 @@ static void tear_down(struct daemon *d, int sfd)
 	d->sink = sink_free(d->sink);
 	d->table = tracetable_free(d->table);
 	d->timelines = timeline_table_free(d->timelines);
-	d->setcheck = setcheck_free(d->setcheck);
+	d->setprobe = setprobe_free(d->setprobe);
 	d->vanish = vanishprobe_free(d->vanish);
-	d->ctquery = ctquery_free(d->ctquery);
+	d->ctprobe = ctprobe_free(d->ctprobe);
 	d->follow = follow_table_free(d->follow);
 	d->rules = rulecache_free(d->rules);
 	d->rx = rxthread_free(d->rx);

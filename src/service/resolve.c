@@ -2,16 +2,16 @@
 /*
  * The resolver (resolver.h) of the daemon: rule text and hooks from the
  * rule cache, interface names (cached), NAT mappings from the NAT log or
- * conntrack, and through setcheck set contents and interface addresses.
+ * conntrack, and through setprobe set contents and interface addresses.
  */
 #include <net/if.h>
 
 #include "clock.h"
-#include "ctquery.h"
+#include "ctprobe.h"
 #include "daemon.h"
 #include "natlog.h"
 #include "rulecache.h"
-#include "setcheck.h"
+#include "setprobe.h"
 #include "vanishprobe.h"
 
 static const char *resolve_rule(void *ctx, uint8_t family, const char *table, const char *chain,
@@ -56,8 +56,8 @@ static const struct natmap *resolve_mapping(void *ctx, const struct tl_ct *ct,
 	if (d->natlog && has_id)
 		m = natlog_lookup(d->natlog, ct->id);
 	/* explain_timeline() asks once per timeline */
-	if (!m && d->ctquery &&
-	    ctquery_get(d->ctquery, orig, has_id ? ct->id : 0, now_ns(), &d->asked) == 0)
+	if (!m && d->ctprobe &&
+	    ctprobe_get(d->ctprobe, orig, has_id ? ct->id : 0, now_ns(), &d->asked) == 0)
 		m = &d->asked;
 	return m && m->nat != NATMAP_NAT_NONE ? m : NULL;
 }
@@ -79,8 +79,8 @@ void daemon_resolver_init(struct daemon *d)
 		.ifname = resolve_ifname,
 		.mapping = resolve_mapping,
 	};
-	if (d->setcheck)
-		setcheck_resolver(d->setcheck, &d->resolver);
+	if (d->setprobe)
+		setprobe_resolver(d->setprobe, &d->resolver);
 	if (d->vanish)
 		vanishprobe_resolver(d->vanish, &d->resolver);
 }

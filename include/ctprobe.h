@@ -10,26 +10,26 @@
  *
  * An edge: a NETLINK_NETFILTER socket through libnetfilter_conntrack,
  * opened in the calling thread's network namespace. Bounded: at most
- * CTQUERY_PER_SECOND queries a second, the rest answer -EAGAIN.
+ * CTPROBE_PER_SECOND queries a second, the rest answer -EAGAIN.
  */
 #include <stdint.h>
 
 #include "natmap.h"
 #include "packet.h"
 
-#define CTQUERY_PER_SECOND 200
+#define CTPROBE_PER_SECOND 200
 
-struct ctquery;
+struct ctprobe;
 
-int ctquery_new(struct ctquery **ret);
-struct ctquery *ctquery_free(struct ctquery *q);
+int ctprobe_new(struct ctprobe **ret);
+struct ctprobe *ctprobe_free(struct ctprobe *q);
 
 /*
  * The connection whose original tuple is orig's addresses, ports and
  * protocol; ct_id (0: any) must match when given. 0 and *ret, -ENOENT
  * when there is none, -EAGAIN over the rate, or -errno.
  */
-int ctquery_get(struct ctquery *q, const struct packet_info *orig, uint32_t ct_id, uint64_t now_ns,
+int ctprobe_get(struct ctprobe *q, const struct packet_info *orig, uint32_t ct_id, uint64_t now_ns,
 		struct natmap *ret);
 
 #endif

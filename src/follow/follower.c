@@ -34,7 +34,7 @@
  */
 #define FOLLOW_GRACE_NS (3 * TIMELINE_IDLE_NS)
 
-int followd_new(struct daemon *d)
+int follower_new(struct daemon *d)
 {
 	struct follow_config cfg = {
 		.max = d->opts->follow_max,
@@ -46,7 +46,7 @@ int followd_new(struct daemon *d)
 	return follow_table_new(&cfg, &d->follow);
 }
 
-int followd_check_kernel(void)
+int follower_check_kernel(void)
 {
 	struct utsname u;
 	char how[128];
@@ -83,9 +83,9 @@ int followd_check_kernel(void)
 	return 0;
 }
 
-struct follow_conn *followd_of(struct daemon *d, const struct timeline *tl,
-			       const struct explain *ex, enum follow_dir *ret_dir,
-			       uint8_t *ret_tcp_flags)
+struct follow_conn *follower_of(struct daemon *d, const struct timeline *tl,
+				const struct explain *ex, enum follow_dir *ret_dir,
+				uint8_t *ret_tcp_flags)
 {
 	const struct tl_ct *ct = timeline_first_ct(tl);
 	enum tracetable_rule_kind kind = TRACETABLE_RULE_OTHER;
@@ -146,8 +146,8 @@ label:
 	return c;
 }
 
-bool followd_keep(struct daemon *d, struct follow_conn *c, const struct timeline *tl,
-		  const struct explain *ex)
+bool follower_keep(struct daemon *d, struct follow_conn *c, const struct timeline *tl,
+		   const struct explain *ex)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -179,8 +179,8 @@ static void ended(void *ctx, const struct follow_conn *c, enum follow_end why)
 	sink_connection(d->sink, &rec);
 }
 
-void followd_counted(struct daemon *d, struct follow_conn *c, enum follow_dir dir,
-		     uint8_t tcp_flags)
+void follower_counted(struct daemon *d, struct follow_conn *c, enum follow_dir dir,
+		      uint8_t tcp_flags)
 {
 	enum follow_end why;
 
@@ -199,24 +199,24 @@ void followd_counted(struct daemon *d, struct follow_conn *c, enum follow_dir di
 	follow_close(d->follow, c, why, now_ns() + FOLLOW_GRACE_NS);
 }
 
-void followd_expire(struct daemon *d, uint64_t now)
+void follower_expire(struct daemon *d, uint64_t now)
 {
 	if (d->follow)
 		follow_expire(d->follow, now, ended, d);
 }
 
-void followd_flush(struct daemon *d)
+void follower_flush(struct daemon *d)
 {
 	if (d->follow)
 		follow_flush(d->follow, ended, d);
 }
 
-int64_t followd_due(const struct daemon *d, uint64_t now)
+int64_t follower_due(const struct daemon *d, uint64_t now)
 {
 	return d->follow ? follow_next_expiry(d->follow, now) : -1;
 }
 
-void followd_stats(const struct daemon *d, struct stats_input *in)
+void follower_stats(const struct daemon *d, struct stats_input *in)
 {
 	if (!d->follow)
 		return;

@@ -13,7 +13,7 @@
 
 #include "clock.h"
 #include "hash.h"
-#include "setcheck.h"
+#include "setprobe.h"
 
 /* Interface addresses change rarely; a packet's interfaces repeat. */
 #define IFADDR_CACHE  16
@@ -51,36 +51,36 @@ struct answer {
 	char comment[COMMENT_MAX]; /* of the element, when member */
 };
 
-struct setcheck {
+struct setprobe {
 	struct nft_ctx *nft;
 	uint64_t busy_until_ns; /* cost-based pause */
 	struct answer answers[ANSWER_CACHE];
 	struct rulecache *rules;
 	uint64_t refill_ns;
 	unsigned int tokens;
-	struct setcheck_stats stats;
+	struct setprobe_stats stats;
 	struct ifaddr_entry ifa[IFADDR_CACHE];
 };
 
-int setcheck_new(struct rulecache *rules, struct setcheck **ret)
+int setprobe_new(struct rulecache *rules, struct setprobe **ret)
 {
-	struct setcheck *s = calloc(1, sizeof(*s));
+	struct setprobe *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return -ENOMEM;
 	s->rules = rules;
-	s->tokens = SETCHECK_BURST;
+	s->tokens = SETPROBE_BURST;
 	s->refill_ns = now_ns();
 	s->nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!s->nft || nft_ctx_buffer_output(s->nft) < 0 || nft_ctx_buffer_error(s->nft) < 0) {
-		setcheck_free(s);
+		setprobe_free(s);
 		return -ENOMEM;
 	}
 	*ret = s;
 	return 0;
 }
 
-struct setcheck *setcheck_free(struct setcheck *s)
+struct setprobe *setprobe_free(struct setprobe *s)
 {
 	if (!s)
 		return NULL;
@@ -90,7 +90,7 @@ struct setcheck *setcheck_free(struct setcheck *s)
 	return NULL;
 }
 
-const struct setcheck_stats *setcheck_stats(const struct setcheck *s)
+const struct setprobe_stats *setprobe_stats(const struct setprobe *s)
 {
 	return &s->stats;
 }
@@ -100,15 +100,15 @@ static uint32_t hash_str(const char *p)
 	return hash_fnv1a(HASH_FNV1A_INIT, p, strlen(p));
 }
 
-static bool take_token(struct setcheck *s)
+static bool take_token(struct setprobe *s)
 {
-	uint64_t now = now_ns(), per = 1000000000ull / SETCHECK_RATE;
+	uint64_t now = now_ns(), per = 1000000000ull / SETPROBE_RATE;
 
-	while (s->tokens < SETCHECK_BURST && now - s->refill_ns >= per) {
+	while (s->tokens < SETPROBE_BURST && now - s->refill_ns >= per) {
 		s->tokens++;
 		s->refill_ns += per;
 	}
-	if (s->tokens == SETCHECK_BURST)
+	if (s->tokens == SETPROBE_BURST)
 		s->refill_ns = now;
 	if (s->tokens == 0)
 		return false;
@@ -175,7 +175,7 @@ static void elem_comment(const char *out, char *buf, size_t len)
  * "get element": 1 a member (with its comment), 0 not, or -errno with the
  * reason. Rate-limited; answers are reused for ANSWER_TTL_NS.
  */
-static int get_element(struct setcheck *s, uint8_t family, const char *table, const char *set,
+static int get_element(struct setprobe *s, uint8_t family, const char *table, const char *set,
 		       const char *key, char *comment, size_t comment_len, char *reason,
 		       size_t reason_len)
 {
@@ -207,7 +207,7 @@ static int get_element(struct setcheck *s, uint8_t family, const char *table, co
 		s->stats.limited++;
 		snprintf(reason, reason_len,
 			 "set queries are rate-limited (%d per second, %d%% of the time)",
-			 SETCHECK_RATE, 100 / (COST_FACTOR + 1));
+			 SETPROBE_RATE, 100 / (COST_FACTOR + 1));
 		return -EAGAIN;
 	}
 	s->stats.queries++;
@@ -255,7 +255,7 @@ static int set_elem_comment(void *xctx, uint8_t family, const char *table, const
 static int chain_rules(void *xctx, uint8_t family, const char *table, const char *chain,
 		       uint64_t *ret_handles, unsigned int max, unsigned int *ret_n)
 {
-	struct setcheck *s = xctx;
+	struct setprobe *s = xctx;
 	const uint64_t *h;
 	unsigned int n;
 	int r;
@@ -272,7 +272,7 @@ static int chain_rules(void *xctx, uint8_t family, const char *table, const char
 
 static void base_hooks(void *xctx, uint8_t nfproto, unsigned int *ret_all, unsigned int *ret_nat)
 {
-	struct setcheck *s = xctx;
+	struct setprobe *s = xctx;
 
 	rulecache_base_hooks(s->rules, nfproto, ret_all, ret_nat);
 }
@@ -322,7 +322,7 @@ static int lookup_ifaddr(uint32_t ifindex, uint8_t l3, uint8_t *ret)
 
 static int ifaddr(void *xctx, uint32_t ifindex, uint8_t l3, uint8_t ret_addr[16])
 {
-	struct setcheck *s = xctx;
+	struct setprobe *s = xctx;
 	struct ifaddr_entry *e = &s->ifa[(ifindex * 2 + (l3 == 6)) % IFADDR_CACHE];
 	uint64_t now = now_ns();
 
@@ -338,7 +338,7 @@ static int ifaddr(void *xctx, uint32_t ifindex, uint8_t l3, uint8_t ret_addr[16]
 	return 0;
 }
 
-void setcheck_resolver(struct setcheck *s, struct resolver *r)
+void setprobe_resolver(struct setprobe *s, struct resolver *r)
 {
 	r->xctx = s;
 	r->chain_rules = chain_rules;

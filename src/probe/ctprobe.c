@@ -11,9 +11,9 @@
 
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
-#include "ctquery.h"
+#include "ctprobe.h"
 
-struct ctquery {
+struct ctprobe {
 	struct nfct_handle *h;
 	uint64_t window_ns; /* start of the current second */
 	unsigned int used;  /* queries in it */
@@ -25,9 +25,9 @@ struct answer {
 	struct natmap map;
 };
 
-int ctquery_new(struct ctquery **ret)
+int ctprobe_new(struct ctprobe **ret)
 {
-	struct ctquery *q = calloc(1, sizeof(*q));
+	struct ctprobe *q = calloc(1, sizeof(*q));
 
 	if (!q)
 		return -ENOMEM;
@@ -42,7 +42,7 @@ int ctquery_new(struct ctquery **ret)
 	return 0;
 }
 
-struct ctquery *ctquery_free(struct ctquery *q)
+struct ctprobe *ctprobe_free(struct ctprobe *q)
 {
 	if (!q)
 		return NULL;
@@ -88,16 +88,16 @@ static void set_tuple(struct nf_conntrack *ct, const struct packet_info *p)
 	}
 }
 
-static bool over_rate(struct ctquery *q, uint64_t now_ns)
+static bool over_rate(struct ctprobe *q, uint64_t now_ns)
 {
 	if (now_ns - q->window_ns >= 1000000000ull) {
 		q->window_ns = now_ns;
 		q->used = 0;
 	}
-	return q->used++ >= CTQUERY_PER_SECOND;
+	return q->used++ >= CTPROBE_PER_SECOND;
 }
 
-int ctquery_get(struct ctquery *q, const struct packet_info *orig, uint32_t ct_id, uint64_t now_ns,
+int ctprobe_get(struct ctprobe *q, const struct packet_info *orig, uint32_t ct_id, uint64_t now_ns,
 		struct natmap *ret)
 {
 	struct answer a = { .ct_id = ct_id };
