@@ -36,4 +36,20 @@ int match_rule_text(const char *match, const char *rate, char *buf, size_t len);
  */
 int match_verify_listing(const char *json, const char *rate, char *err, size_t errlen);
 
+/*
+ * nft echoes a command it could not read and marks, on the line under it,
+ * the words it could not take:
+ *
+ *   Error: syntax error, unexpected string
+ *   add rule inet trace_debug check tcp dprt 22 limit rate 1/second ...
+ *                                       ^^^^
+ *
+ * Put the marks under the user's match instead: "  MATCH\n  MARKS" in
+ * buf (each line indented by two spaces, no trailing newline). Returns
+ * the length written, or 0 (buf "") when nft's text marks nothing inside
+ * the match: no mark at all, or only our own words (then the message
+ * alone is the truth). Marks that run past the match are cut at its end.
+ */
+size_t match_error_marker(const char *nft_err, const char *match, char *buf, size_t len);
+
 #endif

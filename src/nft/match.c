@@ -597,3 +597,65 @@ out:
 	json_decref(root);
 	return ret;
 }
+
+/* A line of only spaces, '^' and '~', with at least one mark. */
+static bool marks_line(const char *l, size_t n, size_t *ret_first, size_t *ret_last)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (l[i] == ' ')
+			continue;
+		if (l[i] != '^' && l[i] != '~')
+			return false;
+		if (!any)
+			*ret_first = i;
+		*ret_last = i;
+		any = true;
+	}
+	return any;
+}
+
+size_t match_error_marker(const char *nft_err, const char *match, char *buf, size_t len)
+{
+	size_t mlen = match ? strlen(match) : 0;
+	const char *line, *next;
+
+	if (!len)
+		return 0;
+	buf[0] = '\0';
+	if (!nft_err || !mlen)
+		return 0;
+	for (line = nft_err; *line; line = next) {
+		const char *end = strchr(line, '\n'), *at, *m, *mend;
+		size_t first, last, off;
+		int n;
+
+		next = end ? end + 1 : line + strlen(line);
+		if (!end)
+			break;
+		/* the echoed command holds the match as we spliced it */
+		at = memmem(line, (size_t)(end - line), match, mlen);
+		if (!at)
+			continue;
+		m = end + 1;
+		mend = strchr(m, '\n');
+		if (!mend)
+			mend = m + strlen(m);
+		if (!marks_line(m, (size_t)(mend - m), &first, &last))
+			continue;
+		off = (size_t)(at - line);
+		if (first < off || first >= off + mlen)
+			return 0;
+		if (last >= off + mlen)
+			last = off + mlen - 1;
+		n = snprintf(buf, len, "  %s\n  %*s%.*s", match, (int)(first - off), "",
+			     (int)(last - first + 1), m + first);
+		if (n < 0 || (size_t)n >= len) {
+			buf[0] = '\0';
+			return 0;
+		}
+		return (size_t)n;
+	}
+	return 0;
+}

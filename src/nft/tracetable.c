@@ -114,9 +114,12 @@ int tracetable_run(struct tracetable *t, const char *cmd, char *msg, size_t msgl
 	int rc;
 
 	rc = nft_run_cmd_from_buffer(t->nft, cmd);
-	if (rc)
-		nft_error_text(nft_ctx_get_error_buffer(t->nft), msg, msglen);
-	else
+	if (rc) {
+		const char *raw = nft_ctx_get_error_buffer(t->nft);
+
+		nft_error_text(raw, msg, msglen);
+		snprintf(t->last_error, sizeof(t->last_error), "%s", raw ? raw : "");
+	} else
 		nft_ctx_get_error_buffer(t->nft);
 	nft_ctx_get_output_buffer(t->nft);
 	return rc ? -1 : 0;
@@ -284,11 +287,36 @@ static int check_before_create(struct tracetable *t, const struct tracetable_con
 	return match_precheck(cfg->match, err, errlen);
 }
 
+/*
+ * nft's marks under the words of the match it refused with msg, in buf
+ * (match_error_marker()); 0 when there are none to show. libnftables
+ * 1.0.6 echoes the first line of a many-line batch above marks that belong
+ * to the failing one, so the rule line is read again alone, in a dry run,
+ * and its marks count only when that run names the same error.
+ */
+static size_t refused_marks(struct tracetable *t, const char *match, const char *rule,
+			    const char *msg, char *buf, size_t len)
+{
+	char *cmd = NULL, what[512];
+	size_t n = 0;
+
+	if (asprintf(&cmd, "add rule %s %s " TRACETABLE_CHECK_CHAIN " %s\n", t->family, t->table,
+		     rule) < 0)
+		return 0;
+	nft_ctx_set_dry_run(t->nft, true);
+	if (tracetable_run(t, cmd, what, sizeof(what)) < 0 && what[0] && strstr(msg, what))
+		n = match_error_marker(t->last_error, match, buf, len);
+	nft_ctx_set_dry_run(t->nft, false);
+	free(cmd);
+	return n;
+}
+
 /* The check batch failed with msg: why, in err. The -errno. */
-static int check_refused(const struct tracetable *t, const char *msg, bool create, char *err,
-			 size_t errlen)
+static int check_refused(struct tracetable *t, const char *match, const char *rule, const char *msg,
+			 bool create, char *err, size_t errlen)
 {
 	int ret = tracetable_errno(msg);
+	char marks[TRACETABLE_RULE_MAX + 64];
 
 	if (create && ret == -EEXIST)
 		strbuf_error(err, errlen, "table %s %s appeared while nattraced was starting: %s",
@@ -300,6 +328,9 @@ static int check_refused(const struct tracetable *t, const char *msg, bool creat
 			     "(accept, drop, jump, goto, reject, queue, dnat, ...); "
 			     "--match may only select packets (nft: %s)",
 			     msg);
+	else if (ret == -EINVAL && refused_marks(t, match, rule, msg, marks, sizeof(marks)))
+		/* nft's marks, under the user's words rather than our batch line */
+		strbuf_error(err, errlen, "match refused by nft: %s\n%s", msg, marks);
 	else if (ret == -EINVAL)
 		strbuf_error(err, errlen, "match refused by nft: %s", msg);
 	else if (create)
@@ -314,8 +345,8 @@ static int check_refused(const struct tracetable *t, const char *msg, bool creat
  * Step d: the unhooked check chain and the rule, in one batch; at install
  * (create) the table too.
  */
-static int add_check_chain(struct tracetable *t, const char *rule, bool create, char *err,
-			   size_t errlen)
+static int add_check_chain(struct tracetable *t, const char *match, const char *rule, bool create,
+			   char *err, size_t errlen)
 {
 	const size_t len = TRACETABLE_CMD_MAX + 512;
 	char *batch, msg[512];
@@ -337,7 +368,7 @@ static int add_check_chain(struct tracetable *t, const char *rule, bool create, 
 	if (ret < 0)
 		ret = strbuf_error(err, errlen, "match refused: too long");
 	else if (tracetable_run(t, batch, msg, sizeof(msg)) < 0)
-		ret = check_refused(t, msg, create, err, errlen);
+		ret = check_refused(t, match, rule, msg, create, err, errlen);
 	free(batch);
 	return ret;
 }
@@ -524,7 +555,7 @@ int tracetable_install(const struct tracetable_config *cfg, struct tracetable **
 	if (r < 0)
 		goto out;
 
-	r = add_check_chain(t, rule, true, err, errlen);
+	r = add_check_chain(t, cfg->match, rule, true, err, errlen);
 	if (r < 0)
 		goto out;
 	created = true;
@@ -635,7 +666,7 @@ int tracetable_replace(struct tracetable *t, const struct tracetable_config *cfg
 
 	/* If the batch fails it added nothing, and deleting nothing is harmless. */
 	checking = true;
-	r = add_check_chain(t, rule, false, err, errlen);
+	r = add_check_chain(t, cfg->match, rule, false, err, errlen);
 	if (r < 0)
 		goto out;
 	r = verify_check_chain(t, cfg->rate, ret_listing ? &listing : NULL, err, errlen);

@@ -47,6 +47,7 @@ struct tracetable {
 	uint64_t follow_handle[TRACETABLE_FOLLOW_HANDLES];
 	uint8_t follow_kind[TRACETABLE_FOLLOW_HANDLES]; /* enum tracetable_rule_kind */
 	unsigned int n_follow;
+	char last_error[2048]; /* libnftables' whole error text of the last failed run */
 };
 
 /* tracetable.c: libnftables */

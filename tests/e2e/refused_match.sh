@@ -61,6 +61,34 @@ for entry in "${hostile[@]}"; do
 	fi
 done
 
+# A misspelt word: nft's marks stand under it in the user's match, not under
+# the batch line nattraced built (issue 23, part 7); a word nft did not mark
+# inside the match gets no marks at all.
+marked=(
+	"tcp dprt 22|  tcp dprt 22|      ^^^^"
+	"ip daddr 192.0.2.1 tcp dport 22 udp dport 53|  ip daddr 192.0.2.1 tcp dport 22 udp dport 53|                                  ^^^^^^^^^"
+)
+for entry in "${marked[@]}"; do
+	IFS='|' read -r match line marks <<<"$entry"
+	lab_run --match "$match" --count 1 --timeout 2
+	if [ "$LAB_RC" = 2 ] && grep -qxF -- "$line" "$LAB_ERR" &&
+		[ "$(grep -xF -A1 -- "$line" "$LAB_ERR" | tail -1)" = "$marks" ]; then
+		echo "ok: marks under '$match'"
+	else
+		fails=$((fails + 1))
+		echo "FAIL: --match '$match': expected the match and, under it, '$marks'" >&2
+		lab_show_daemon
+	fi
+done
+lab_run --match "ip daddr @nosuchset" --count 1 --timeout 2
+if [ "$LAB_RC" = 2 ] && ! grep -q '\^' "$LAB_ERR"; then
+	echo "ok: no marks where nft marked only our own words: $(head -1 "$LAB_ERR")"
+else
+	fails=$((fails + 1))
+	echo "FAIL: --match 'ip daddr @nosuchset': marks shown, or exit status $LAB_RC" >&2
+	lab_show_daemon
+fi
+
 # Legitimate matches are accepted: they run until --timeout (exit 3).
 legit=(
 	'ip daddr 192.0.2.1 tcp dport { 22, 80 }'

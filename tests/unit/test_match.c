@@ -689,6 +689,56 @@ static void test_null_err_buffer_tolerated(void **state)
 	assert_int_equal(match_verify_listing("{", RATE, NULL, 0), -EINVAL);
 }
 
+/*
+ * What libnftables 1.0.6 wrote for `--match "tcp dprt 22"` (the check
+ * batch's rule line, as tests/e2e/refused_match.sh sends it).
+ */
+static const char nft_dprt_error[] =
+	"Error: syntax error, unexpected string\n"
+	"add rule inet trace_debug check tcp dprt 22 limit rate 1/second counter meta nftrace set 1\n"
+	"                                    ^^^^\n";
+
+static void test_error_marker_under_the_misspelt_word(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	assert_int_not_equal(match_error_marker(nft_dprt_error, "tcp dprt 22", buf, sizeof(buf)),
+			     0);
+	assert_string_equal(buf, "  tcp dprt 22\n      ^^^^");
+}
+
+static void test_error_marker_not_under_the_match_is_left_out(void **state)
+{
+	static const char ours[] =
+		"Error: Could not process rule: No such file or directory\n"
+		"add rule inet trace_debug check tcp dport 22 limit rate 1/second counter meta nftrace set 1\n"
+		"                ^^^^^^^^^^^\n";
+	char buf[256] = "x";
+
+	(void)state;
+	assert_int_equal(match_error_marker(ours, "tcp dport 22", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	/* no marks line at all */
+	assert_int_equal(
+		match_error_marker("Error: syntax error\n", "tcp dprt 22", buf, sizeof(buf)), 0);
+	assert_int_equal(match_error_marker(NULL, "tcp", buf, sizeof(buf)), 0);
+}
+
+static void test_error_marker_cut_at_the_end_of_the_match(void **state)
+{
+	static const char wide[] =
+		"Error: conflicting protocols specified: tcp vs. udp\n"
+		"add rule inet trace_debug check tcp dport 22 udp dport 53 counter meta nftrace set 1\n"
+		"                                             ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n";
+	char buf[256];
+
+	(void)state;
+	assert_int_not_equal(
+		match_error_marker(wide, "tcp dport 22 udp dport 53", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "  tcp dport 22 udp dport 53\n               ~~~~~~~~~~~~");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -764,6 +814,9 @@ int main(void)
 		cmocka_unit_test(test_null_listing_refused),
 		cmocka_unit_test(test_listing_with_invalid_rate_refused),
 		cmocka_unit_test(test_null_err_buffer_tolerated),
+		cmocka_unit_test(test_error_marker_under_the_misspelt_word),
+		cmocka_unit_test(test_error_marker_not_under_the_match_is_left_out),
+		cmocka_unit_test(test_error_marker_cut_at_the_end_of_the_match),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
