@@ -197,9 +197,14 @@ static void reloaded(struct daemon *d, struct entry_buf *b, bool applied, const 
 			 options_family_keyword(o->family), o->table,
 			 d->natlog && o->nat_log == NAT_LOG_MATCH ? ", NAT log of this match" : "",
 			 detail && *detail ? detail : "");
-	else
-		snprintf(b->text, sizeof(b->text), "reload refused: %s; still tracing '%s'", detail,
-			 o->match);
+	else {
+		/* nft's marks under a refused match follow the line (match.h) */
+		const char *more = detail ? strchr(detail, '\n') : NULL;
+
+		snprintf(b->text, sizeof(b->text), "reload refused: %.*s; still tracing '%s'%s",
+			 more ? (int)(more - detail) : (int)strlen(detail ? detail : ""),
+			 detail ? detail : "", o->match, more ? more : "");
+	}
 	field(b, "NATTRACE_RELOAD=%s", applied ? "applied" : "refused");
 	field(b, "NATTRACE_MATCH=%s", o->match);
 	b->e.priority = applied ? LOG_NOTICE : LOG_ERR;
