@@ -58,8 +58,18 @@ struct tracetable {
  */
 int tracetable_run(struct tracetable *t, const char *cmd, char *msg, size_t msglen);
 
+/* tracetable_refusal.c: why libnftables refused */
+
 /* A kernel error's text, as libnftables gives it, back to an -errno. */
 int tracetable_errno(const char *text);
+/* libnftables' error buffer cut to its "Error: <what>" reasons, joined with "; ". */
+void tracetable_error_text(const char *buf, char *out, size_t outlen);
+/*
+ * The check batch of rule (made from match) failed with msg: why, in err,
+ * with nft's marks under the match where it gave some. The -errno.
+ */
+int tracetable_check_refused(struct tracetable *t, const char *match, const char *rule,
+			     const char *msg, bool create, char *err, size_t errlen);
 
 /* tracetable.c: the text of a batch */
 
