@@ -345,9 +345,13 @@ static void copy_raw(struct tl_hdr *h, const struct trace_event *ev)
 	h->ll_len = cut_len(ev->ll, ev->ll_len, TRACE_LL_MAX);
 	h->nh_len = cut_len(ev->nh, ev->nh_len, TRACE_NH_MAX);
 	h->th_len = cut_len(ev->th, ev->th_len, TRACE_TH_MAX);
-	memcpy(h->raw, ev->ll, h->ll_len);
-	memcpy(h->raw + h->ll_len, ev->nh, h->nh_len);
-	memcpy(h->raw + h->ll_len + h->nh_len, ev->th, h->th_len);
+	/* a header the event lacks is NULL with length 0: memcpy may not see it */
+	if (h->ll_len)
+		memcpy(h->raw, ev->ll, h->ll_len);
+	if (h->nh_len)
+		memcpy(h->raw + h->ll_len, ev->nh, h->nh_len);
+	if (h->th_len)
+		memcpy(h->raw + h->ll_len + h->nh_len, ev->th, h->th_len);
 }
 
 static int add_hdr(struct timeline_table *t, struct timeline *tl, const struct trace_event *ev,
