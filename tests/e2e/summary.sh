@@ -67,15 +67,25 @@ lab_daemon_start --match "$match" --rate none --output json --stats-interval 0 \
 lab_daemon_ready
 pid=$(lab_daemon_pid) || lab_fail "no daemon pid"
 flood
-settle jq -s '[.[] | select(.type == "trace")] | length' "$LAB_OUT"
+settle grep -c '^{"type":"trace"' "$LAB_OUT"
 kill -TERM "$pid"
 lab_daemon_wait
 lab_expect_rc 0
+# 50,000 timelines are 150 MB of JSON: the trace lines are counted with
+# grep, per port by their packet's first dport; jq reads the rest
+records=$LAB_TMP/records.json
+grep -v '^{"type":"trace"' "$LAB_OUT" >"$records"
+json_n=$(grep -c '^{"type":"trace"' "$LAB_OUT")
+for port in 30001 30002 30003; do
+	eval "n_$port=\$(grep -c '^{\"type\":\"trace\",[^{]*\"packet\":{[^}]*\"dport\":$port,' \"\$LAB_OUT\")"
+done
+# shellcheck disable=SC2154
+echo "timelines printed: $json_n; by port: $n_30001 $n_30002 $n_30003"
 echo "exit summary (json):"
-jq -c 'select(.type == "summary" and .reason == "exit")' "$LAB_OUT"
-lab_expect_jq "one exit summary, after every timeline and before the stop account" \
+jq -c 'select(.type == "summary" and .reason == "exit")' "$records"
+LAB_OUT=$records
+lab_expect_jq "one exit summary, after the interval ones and before the stop account" \
 	'([.[] | select(.type == "summary" and .reason == "exit")] | length == 1) and
-	 (map(.type) | (index("summary") as $s | [.[$s:][] | select(. == "trace")] | length) > 0) and
 	 (map(select(.type == "summary" or .type == "stats")) | .[-2].type == "summary" and .[-2].reason == "exit")'
 lab_expect_jq "interval summaries, every second" \
 	'[.[] | select(.type == "summary" and .reason == "interval")] | length >= 1'
@@ -83,19 +93,18 @@ lab_expect_jq "three paths, three rows, nothing in other" \
 	'[.[] | select(.type == "summary" and .reason == "exit")][0] |
 	 .paths == 3 and (.rows | length) == 3 and .other.count == 0'
 lab_expect_jq "the rows' counts sum to the timelines emitted and printed" \
-	'([.[] | select(.type == "trace")] | length) as $n |
-	 ([.[] | select(.type == "stats" and .reason == "exit")][0].emitted) as $e |
+	'([.[] | select(.type == "stats" and .reason == "exit")][0].emitted) as $e |
 	 [.[] | select(.type == "summary" and .reason == "exit")][0] |
-	 ([.rows[].count] | add) == $n and $n == $e and .timelines == $n'
+	 ([.rows[].count] | add) == '"$json_n"' and $e == '"$json_n"' and .timelines == $e'
+# shellcheck disable=SC2154
 lab_expect_jq "each row's count is its path's timelines" \
-	'([.[] | select(.type == "trace")] | group_by(.packet.dport) |
-	  map({key: (.[0].packet.dport | tostring), value: length}) | from_entries) as $by |
+	'{"30001": '"$n_30001"', "30002": '"$n_30002"', "30003": '"$n_30003"'} as $by |
 	 [.[] | select(.type == "summary" and .reason == "exit")][0].rows |
 	 all(.count == $by[.example.dst | split(":")[1]])'
 lab_expect_jq "the rows name the verdict and the deciding rule or policy, with handle and hooks" \
 	'[.[] | select(.type == "summary" and .reason == "exit")][0].rows |
 	 (map(select(.example.dst | endswith(":30001")))[0] | .verdict == "accept" and
-	   (.hooks | index("input")) != null) and
+	   .hooks == ["prerouting", "input"]) and
 	 (map(select(.example.dst | endswith(":30002")))[0] | .verdict == "drop" and
 	   .decided_by.table == "sumtest" and .decided_by.chain == "in" and
 	   .decided_by.handle == '"$drop_handle"' and .decided_by.hook == "input" and
@@ -103,7 +112,6 @@ lab_expect_jq "the rows name the verdict and the deciding rule or policy, with h
 	 (map(select(.example.dst | endswith(":30003")))[0] | .verdict == "drop" and
 	   .decided_by.table == "sumtest" and .decided_by.policy == true) and
 	 (map(.count) == (map(.count) | sort | reverse))'
-json_n=$(jq -s '[.[] | select(.type == "trace")] | length' "$LAB_OUT")
 echo "measured (json): $json_n timelines, rows $(jq -s -c '[.[] | select(.type == "summary" and .reason == "exit")][0].rows | map(.count)' "$LAB_OUT")"
 
 # ---- text, --summary-only: the table alone ----
