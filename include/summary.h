@@ -34,10 +34,10 @@ struct summary_row {
 	char verdict[16];
 	/* the deciding event; all "" when nothing decided (lost events) */
 	char family[16], table[SUMMARY_NAME_MAX], chain[SUMMARY_NAME_MAX];
-	char handle[24]; /* the rule's handle, "policy", or "" */
-	char hook[16];	 /* of the deciding event's base chain, "" unknown */
-	char hooks[96];	 /* the hooks passed, in order: "prerouting,input" */
-	char nat[64];	 /* the rewrites: "dnat,masquerade", "" none */
+	char handle[24];	      /* the rule's handle, "policy", or "" */
+	char hook[16];		      /* of the deciding event's base chain, "" unknown */
+	char hooks[96];		      /* the hooks passed, in order: "prerouting,input" */
+	char nat[64];		      /* the rewrites: "dnat,masquerade", "" none */
 	char owner[SUMMARY_NAME_MAX]; /* owner_str(), "" unknown */
 	uint64_t count;
 	uint64_t hash;

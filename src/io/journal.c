@@ -492,8 +492,9 @@ int journal_summary_row(const struct summary_view *v, unsigned int i, const char
 	if (!row) {
 		snprintf(f[n++], sizeof(f[0]), "NATTRACE_SUMMARY_RANK=other");
 		snprintf(f[n++], sizeof(f[0]), "NATTRACE_SUMMARY_COUNT=%" PRIu64, v->other_count);
-		snprintf(text, sizeof(text), "summary: %" PRIu64 " timelines over %" PRIu64
-			 " more paths%s", v->other_count, v->other_paths,
+		snprintf(text, sizeof(text),
+			 "summary: %" PRIu64 " timelines over %" PRIu64 " more paths%s",
+			 v->other_count, v->other_paths,
 			 v->table_full ? ", and paths past the bound of the table" : "");
 		for (size_t k = 0; k < n; k++)
 			fields[k] = f[k];

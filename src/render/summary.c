@@ -233,8 +233,7 @@ int summary_path_str(const struct summary_row *r, char *buf, size_t len)
 		buf[0] = '\0';
 	strbuf_add(buf, len, &off, "%s", r->verdict);
 	if (!strcmp(r->handle, "policy"))
-		strbuf_add(buf, len, &off, " by policy of %s %s %s", r->family, r->table,
-			   r->chain);
+		strbuf_add(buf, len, &off, " by policy of %s %s %s", r->family, r->table, r->chain);
 	else if (r->handle[0])
 		strbuf_add(buf, len, &off, " by rule %s %s %s handle %s", r->family, r->table,
 			   r->chain, r->handle);
@@ -288,8 +287,8 @@ int summary_text(FILE *out, const struct summary_view *v, const char *reason)
 
 		summary_path_str(r, path, sizeof(path));
 		example_str(r, example, sizeof(example));
-		fprintf(out, "  %*" PRIu64 "  %-*s  %-*s  %-*s  %-*s  %s\n", wcount, r->count, wpath,
-			path, whooks, or_dash(r->hooks), wnat, or_dash(r->nat), wowner,
+		fprintf(out, "  %*" PRIu64 "  %-*s  %-*s  %-*s  %-*s  %s\n", wcount, r->count,
+			wpath, path, whooks, or_dash(r->hooks), wnat, or_dash(r->nat), wowner,
 			or_dash(r->owner), example);
 	}
 	if (v->other_count)

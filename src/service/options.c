@@ -650,8 +650,8 @@ unsigned int options_reload_kept(const struct options *was, const struct options
 		{ "follow-max", was->follow_max != now->follow_max },
 		{ "pcap", !same_str(was->pcap, now->pcap) },
 		{ "metrics-file", !same_str(was->metrics_file, now->metrics_file) },
-		{ "summary", was->summary != now->summary ||
-				     was->summary_interval != now->summary_interval },
+		{ "summary",
+		  was->summary != now->summary || was->summary_interval != now->summary_interval },
 	};
 	unsigned int n = 0;
 	size_t used = 0;

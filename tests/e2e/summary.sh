@@ -39,7 +39,9 @@ accept_handle=$(lab_exec_router nft -a list chain inet sumtest in |
 	sed -n 's/^[[:space:]]*udp dport 30001 accept # handle \([0-9]*\)$/\1/p')
 drop_handle=$(lab_exec_router nft -a list chain inet sumtest in |
 	sed -n 's/^[[:space:]]*udp dport 30002 drop # handle \([0-9]*\)$/\1/p')
-[ -n "$accept_handle" ] && [ -n "$drop_handle" ] || lab_fail "test ruleset not as expected"
+if [ -z "$accept_handle" ] || [ -z "$drop_handle" ]; then
+	lab_fail "test ruleset not as expected"
+fi
 
 flood() {
 	local t0 t1

@@ -242,7 +242,9 @@ static void test_text_and_json(void **state)
 	assert_non_null(strstr(text, "summary (exit): 300 timelines, 3 paths\n"));
 	assert_non_null(strstr(text, "  100  drop by rule inet filter input handle 11 at input  "));
 	assert_non_null(strstr(text, "  100  drop by policy of inet filter input at input       "));
-	assert_non_null(strstr(text, "prerouting,input  -    -      tcp 198.51.100.3:1025 -> 203.0.113.1:30002\n"));
+	assert_non_null(strstr(
+		text,
+		"prerouting,input  -    -      tcp 198.51.100.3:1025 -> 203.0.113.1:30002\n"));
 	free(text);
 
 	jsonw_init(&w, NULL, 0);
@@ -266,16 +268,16 @@ static void test_text_and_json(void **state)
 		else
 			assert_true(json_is_true(json_object_get(by, "policy")));
 	}
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "other"), "count")),
-			 0);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(root, "other"), "count")), 0);
 	json_decref(root);
 	jsonw_release(&w);
 	summary_free(s);
 }
 
-#define PARSE(o, ...)                                                                             \
-	({                                                                                        \
-		char *argv[] = { "nattraced", "--match", "udp dport 1", __VA_ARGS__, NULL };      \
+#define PARSE(o, ...)                                                                           \
+	({                                                                                      \
+		char *argv[] = { "nattraced", "--match", "udp dport 1", __VA_ARGS__, NULL };    \
 		options_parse(sizeof(argv) / sizeof(argv[0]) - 1, argv, (o), err, sizeof(err)); \
 	})
 
