@@ -88,6 +88,7 @@ struct daemon {
 	struct vanishprobe *vanish; /* explain: why a packet vanished outside the ruleset */
 	struct explain_ct_watch ct_watch;
 	uint64_t next_stats_ns;		 /* 0: no periodic report */
+	uint64_t next_summary_ns;	 /* --summary SECS; 0: at exit only */
 	uint64_t deadline_ns;		 /* --timeout, 0: none */
 	struct capture_stats exit_stats; /* for the journal's stop entry */
 	uint64_t selected_before;	 /* counted by trace rules a reload replaced */

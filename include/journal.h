@@ -19,6 +19,7 @@
 #define JOURNAL_MSGID_RELOAD   "ec659958a7614f7a85ba4496aa9f088e"
 #define JOURNAL_MSGID_STATS    "1b6a260af9de4774af83404f09a010b6"
 #define JOURNAL_MSGID_NAT      "165613a6238044e1992eaa564334fd5b"
+#define JOURNAL_MSGID_SUMMARY  "5026b033cc76430e8ce59d45dc02feed"
 
 #define JOURNAL_IDENTIFIER "nattraced"
 #define JOURNAL_FIELDS_MAX 32
@@ -89,6 +90,13 @@ int journal_connection(const struct follow_conn *c, const char *end, const char 
  */
 int journal_message(int priority, const char *msgid, const char *const *fields, const char *fmt,
 		    ...) __attribute__((format(printf, 4, 5)));
+
+struct summary_view;
+/*
+ * --summary: the entry of row i of v (i == v->n: the "other" row), with
+ * JOURNAL_MSGID_SUMMARY. 0 or -errno.
+ */
+int journal_summary_row(const struct summary_view *v, unsigned int i, const char *reason);
 
 /* sd_notify(): "READY=1", "STATUS=...". A no-op outside a notify service. */
 int journal_notify(const char *state);

@@ -76,6 +76,10 @@ struct options {
 	/* consumers beside the output (sink.h taps), NULL when not asked */
 	const char *pcap;	  /* --pcap FILE: pcapng */
 	const char *metrics_file; /* --metrics-file PATH: Prometheus text */
+	/* --summary [SECONDS]: timelines counted by path (summary.h) */
+	bool summary;
+	unsigned int summary_interval; /* seconds; 0: at exit only */
+	bool summary_only;	       /* --summary-only: no per-packet records */
 };
 
 /*

@@ -112,6 +112,19 @@ int sink_add_tap(struct sink *s, const struct sink_tap *tap);
  */
 int sink_open_taps(struct sink *s, const struct options *o);
 
+/*
+ * --summary (summary.h): the sink counts the timelines the output took
+ * (with --summary-only: all it is handed, in place of their records, in
+ * sink_summarised()). sink_summary() writes the table as the output's
+ * summary record: a table on stdout (text), a {"type":"summary"} record
+ * (json), an entry per row (journal). reason: "interval" or "exit".
+ * sink_summary_count() counts a timeline kept aside (text --follow).
+ */
+int sink_summary(struct sink *s, const char *reason);
+void sink_summary_count(struct sink *s, const struct timeline *tl, const struct explain *ex);
+bool sink_summary_wanted(const struct sink *s);
+uint64_t sink_summarised(const struct sink *s);
+
 /* The output's error (-errno) once it failed, else 0. */
 int sink_error(const struct sink *s);
 /* Entries journald did not take. */

@@ -38,6 +38,7 @@
 #include "packet.h"
 #include "stats.h"
 #include "strbuf.h"
+#include "summary.h"
 
 bool journal_supported(void)
 {
@@ -469,6 +470,73 @@ int journal_stats(const struct capture_stats *st)
 	if (jsonw_text(&w) && asprintf(&jfield, "NATTRACE_JSON=%s", jsonw_text(&w)) >= 0)
 		fields[n++] = jfield;
 	r = journal_message(LOG_INFO, JOURNAL_MSGID_STATS, fields, "%s", text);
+	free(jfield);
+	jsonw_release(&w);
+	return r;
+}
+
+int journal_summary_row(const struct summary_view *v, unsigned int i, const char *reason)
+{
+	const struct summary_row *row = i < v->n ? v->rows[i] : NULL;
+	char text[1024], path[3 * SUMMARY_NAME_MAX], json[2048];
+	char f[16][SUMMARY_NAME_MAX + 40];
+	const char *fields[18] = {};
+	char *jfield = NULL;
+	struct jsonw w;
+	size_t n = 0, off;
+	int r;
+
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_SUMMARY_REASON=%s", reason);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_SUMMARY_TIMELINES=%" PRIu64, v->timelines);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_SUMMARY_PATHS=%" PRIu64, v->paths);
+	if (!row) {
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_SUMMARY_RANK=other");
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_SUMMARY_COUNT=%" PRIu64, v->other_count);
+		snprintf(text, sizeof(text),
+			 "summary: %" PRIu64 " timelines over %" PRIu64 " more paths%s",
+			 v->other_count, v->other_paths,
+			 v->table_full ? ", and paths past the bound of the table" : "");
+		for (size_t k = 0; k < n; k++)
+			fields[k] = f[k];
+		return journal_message(LOG_INFO, JOURNAL_MSGID_SUMMARY, fields, "%s", text);
+	}
+	summary_path_str(row, path, sizeof(path));
+	off = 0;
+	strbuf_add(text, sizeof(text), &off, "summary: %" PRIu64 " x %s", row->count, path);
+	if (row->hooks[0])
+		strbuf_add(text, sizeof(text), &off, ", hooks %s", row->hooks);
+	if (row->nat[0])
+		strbuf_add(text, sizeof(text), &off, ", nat %s", row->nat);
+	if (row->src[0])
+		strbuf_add(text, sizeof(text), &off, "; e.g. %s %s -> %s", row->proto, row->src,
+			   row->dst);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_SUMMARY_RANK=%u", i + 1);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_SUMMARY_COUNT=%" PRIu64, row->count);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_VERDICT=%s", row->verdict);
+	if (row->table[0]) {
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_CAUSE_FAMILY=%s", row->family);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_CAUSE_TABLE=%s", row->table);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_CAUSE_CHAIN=%s", row->chain);
+		if (row->handle[0])
+			snprintf(f[n++], sizeof(f[0]), "NATTRACE_CAUSE_HANDLE=%s", row->handle);
+	}
+	if (row->owner[0])
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_CAUSE_OWNER=%s", row->owner);
+	snprintf(f[n++], sizeof(f[0]), "NATTRACE_SUMMARY_HOOKS=%s", row->hooks);
+	if (row->nat[0])
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_NAT_KIND=%s", row->nat);
+	if (row->src[0]) {
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_PROTO=%s", row->proto);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_SRC=%s", row->src);
+		snprintf(f[n++], sizeof(f[0]), "NATTRACE_DST=%s", row->dst);
+	}
+	for (size_t k = 0; k < n; k++)
+		fields[k] = f[k];
+	jsonw_init(&w, json, sizeof(json));
+	summary_row_json(&w, NULL, row);
+	if (jsonw_text(&w) && asprintf(&jfield, "NATTRACE_JSON=%s", jsonw_text(&w)) >= 0)
+		fields[n++] = jfield;
+	r = journal_message(LOG_INFO, JOURNAL_MSGID_SUMMARY, fields, "%s", text);
 	free(jfield);
 	jsonw_release(&w);
 	return r;

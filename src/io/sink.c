@@ -21,6 +21,7 @@
 #include "records.h"
 #include "sink.h"
 #include "stats.h"
+#include "summary.h"
 
 struct sink_ops {
 	int (*timeline)(struct sink *s, const struct timeline *tl, const struct explain *ex);
@@ -28,6 +29,7 @@ struct sink_ops {
 	int (*connection)(struct sink *s, const struct sink_connection *c);
 	int (*mapping)(struct sink *s, const struct natmap *m);
 	void (*lifecycle)(struct sink *s, const struct sink_entry *e);
+	int (*summary)(struct sink *s, const struct summary_view *v, const char *reason);
 	bool groups_connections;
 	enum log_sink log;
 };
@@ -42,6 +44,10 @@ struct sink {
 	struct sink_tap taps[SINK_MAX_TAPS];
 	bool tap_failed[SINK_MAX_TAPS];
 	unsigned int n_taps;
+	/* --summary: the paths counted, NULL without it */
+	struct summary *summary;
+	bool summary_only;   /* no per-packet records */
+	uint64_t summarised; /* timelines the summary took in their place */
 };
 
 /* ---- state shared by the outputs ---- */
@@ -156,12 +162,21 @@ static int text_mapping(struct sink *s, const struct natmap *m)
 	return commit(s, false);
 }
 
+/* A table on stdout, where the timelines go: it is a result, not a log line. */
+static int text_summary(struct sink *s, const struct summary_view *v, const char *reason)
+{
+	outbuf_begin(s->out);
+	summary_text(outbuf_file(s->out), v, reason);
+	return commit(s, false);
+}
+
 static const struct sink_ops text_ops = {
 	.timeline = text_timeline,
 	.stats = text_stats,
 	.connection = text_connection,
 	.mapping = text_mapping,
 	.lifecycle = entry_line,
+	.summary = text_summary,
 	.groups_connections = true,
 	.log = LOG_SINK_STDERR,
 };
@@ -220,12 +235,26 @@ static int json_mapping(struct sink *s, const struct natmap *m)
 	return r;
 }
 
+static int json_summary(struct sink *s, const struct summary_view *v, const char *reason)
+{
+	char stack[8192];
+	struct jsonw w;
+	int r;
+
+	jsonw_init(&w, stack, sizeof(stack));
+	summary_json(&w, v, reason);
+	r = json_record(s, &w);
+	jsonw_release(&w);
+	return r;
+}
+
 static const struct sink_ops json_ops = {
 	.timeline = json_timeline,
 	.stats = json_stats,
 	.connection = json_connection,
 	.mapping = json_mapping,
 	.lifecycle = entry_line,
+	.summary = json_summary,
 	.log = LOG_SINK_STDERR,
 };
 
@@ -262,12 +291,27 @@ static void journal_entry(struct sink *s, const struct sink_entry *e)
 		log_entry(e->priority, e->msgid, e->fields, "%s", e->text);
 }
 
+/* One entry per row, and one for "other" when it counted any. */
+static int journal_summary_send(struct sink *s, const struct summary_view *v, const char *reason)
+{
+	int r = 0;
+
+	for (unsigned int i = 0; i <= v->n; i++) {
+		if (i == v->n && !v->other_count)
+			break;
+		if (journal_sent(s, journal_summary_row(v, i, reason)))
+			r = SINK_LOST;
+	}
+	return r;
+}
+
 static const struct sink_ops journal_ops = {
 	.timeline = journal_timeline_send,
 	.stats = journal_stats_send,
 	.connection = journal_connection_send,
 	.mapping = journal_mapping_send,
 	.lifecycle = journal_entry,
+	.summary = journal_summary_send,
 	.log = LOG_SINK_JOURNAL,
 };
 
@@ -335,6 +379,7 @@ struct sink *sink_free(struct sink *s)
 		if (s->taps[i].close)
 			s->taps[i].close(s->taps[i].ctx);
 	outbuf_free(s->out);
+	summary_free(s->summary);
 	free(s);
 	return NULL;
 }
@@ -366,6 +411,14 @@ int sink_open_taps(struct sink *s, const struct options *o)
 		if (r < 0)
 			return r;
 		sink_add_tap(s, &tap);
+	}
+	if (o->summary) {
+		r = summary_new(&s->summary);
+		if (r < 0) {
+			log_error_errno(r, "--summary: cannot allocate its table");
+			return r;
+		}
+		s->summary_only = o->summary_only;
 	}
 	return 0;
 }
@@ -407,10 +460,48 @@ int sink_timeline(struct sink *s, const struct timeline *tl, const struct explai
 
 	if (s->error)
 		return s->error;
+	/* --summary-only: counted in place of its record, so the account stays whole */
+	if (s->summary_only) {
+		summary_count(s->summary, tl, ex);
+		s->summarised++;
+		taps_timeline(s, tl, ex);
+		return 0;
+	}
 	r = s->ops->timeline(s, tl, ex);
+	/* what the output took: the summary's counts sum to the timelines emitted */
+	if (r >= 0 && s->summary)
+		summary_count(s->summary, tl, ex);
 	if (r >= 0 || r == -ENOBUFS)
 		taps_timeline(s, tl, ex);
 	return r;
+}
+
+void sink_summary_count(struct sink *s, const struct timeline *tl, const struct explain *ex)
+{
+	if (s->summary)
+		summary_count(s->summary, tl, ex);
+}
+
+int sink_summary(struct sink *s, const char *reason)
+{
+	struct summary_view v;
+
+	if (!s->summary)
+		return 0;
+	if (s->error)
+		return s->error;
+	summary_view(s->summary, &v);
+	return s->ops->summary(s, &v, reason);
+}
+
+bool sink_summary_wanted(const struct sink *s)
+{
+	return s->summary != NULL;
+}
+
+uint64_t sink_summarised(const struct sink *s)
+{
+	return s->summarised;
 }
 
 /* Also after stdout failed: the stop line on stderr is owed, and the taps' last account. */
@@ -456,7 +547,8 @@ int sink_nat_table(enum output_kind kind, const struct natmap *rows, size_t n)
 
 bool sink_groups_connections(const struct sink *s)
 {
-	return s->ops->groups_connections;
+	/* --summary-only prints no timelines, grouped or not */
+	return s->ops->groups_connections && !s->summary_only;
 }
 
 int sink_error(const struct sink *s)

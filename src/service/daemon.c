@@ -61,6 +61,7 @@ void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 	fc = follower_of(d, tl, &d->ex, &fdir, &fflags);
 	/* --follow, text: the connection's block takes it */
 	if (fc && sink_groups_connections(d->sink) && follower_keep(d, fc, tl, &d->ex)) {
+		sink_summary_count(d->sink, tl, &d->ex);
 		d->emitted++;
 		service_emitted(d, tl, &d->ex.sum);
 		follower_counted(d, fc, fdir, fflags);
@@ -271,7 +272,8 @@ static void report_stats(struct daemon *d, struct stats_input *in, enum stats_re
 		const struct outbuf_stats *os = outbuf_stats(out);
 
 		/* pending ones are delivered or counted dropped by the exit */
-		in->printed = os->delivered + os->pending;
+		/* --summary-only: counted in the summary in place of a record */
+		in->printed = os->delivered + os->pending + sink_summarised(d->sink);
 		in->output_dropped = os->dropped;
 	} else {
 		in->printed = d->emitted;
@@ -315,6 +317,15 @@ static void periodic_stats(struct daemon *d, enum stats_reason reason)
 		d->next_stats_ns = now_ns() + d->opts->stats_interval * 1000000000ull;
 }
 
+/* --summary: the table so far (counts from the start), on the output. */
+static void write_summary(struct daemon *d, const char *reason)
+{
+	int r = sink_summary(d->sink, reason);
+
+	if (r < 0 && r != -ENOBUFS)
+		output_failed(d, r);
+}
+
 /* The poll slots; poll() skips a slot whose fd is negative. */
 enum {
 	PFD_TRACE,  /* the receive thread's queue */
@@ -344,9 +355,16 @@ static int64_t stats_due(const struct daemon *d, uint64_t now)
 	return now >= d->next_stats_ns ? 0 : (int64_t)(d->next_stats_ns - now);
 }
 
+static int64_t summary_due(const struct daemon *d, uint64_t now)
+{
+	if (!d->next_summary_ns)
+		return -1;
+	return now >= d->next_summary_ns ? 0 : (int64_t)(d->next_summary_ns - now);
+}
+
 /* The one timer list: each source of timed work says when it is due (-1: never). */
 static int64_t (*const timers[])(const struct daemon *d, uint64_t now) = {
-	timelines_due, deadline_due, stats_due, follower_due, service_due,
+	timelines_due, deadline_due, stats_due, summary_due, follower_due, service_due,
 };
 
 /* Nanoseconds until the first timer is due, -1 if none is. */
@@ -382,6 +400,8 @@ int daemon_run(struct daemon *d, int sfd)
 
 	if (o->timeout > 0)
 		d->deadline_ns = now_ns() + (uint64_t)(o->timeout * 1e9);
+	if (trace && o->summary && o->summary_interval)
+		d->next_summary_ns = now_ns() + o->summary_interval * 1000000000ull;
 
 	while (!d->stop) {
 		uint64_t now = now_ns();
@@ -394,6 +414,11 @@ int daemon_run(struct daemon *d, int sfd)
 		}
 		if (stats_due(d, now) == 0) {
 			periodic_stats(d, STATS_INTERVAL);
+			continue;
+		}
+		if (summary_due(d, now) == 0) {
+			write_summary(d, "interval");
+			d->next_summary_ns = now + o->summary_interval * 1000000000ull;
 			continue;
 		}
 		/* Round up so a wakeup never comes before the expiry. */
@@ -468,6 +493,8 @@ int daemon_run(struct daemon *d, int sfd)
 		stop_receiving(d);
 		timeline_flush(d->timelines);
 		follower_flush(d);
+		/* every timeline is in it now; before the stop account */
+		write_summary(d, "exit");
 	}
 	/* A stopped reader gets a moment, not our exit: the rest is counted. */
 	if ((r = sink_drain(d->sink, OUTPUT_EXIT_GRACE_MS)) < 0)

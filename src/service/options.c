@@ -41,6 +41,8 @@ enum {
 	OPT_FOLLOW_MAX,
 	OPT_PCAP,
 	OPT_METRICS_FILE,
+	OPT_SUMMARY,
+	OPT_SUMMARY_ONLY,
 };
 
 static const struct option long_options[] = {
@@ -68,6 +70,8 @@ static const struct option long_options[] = {
 	{ "follow-max", required_argument, NULL, OPT_FOLLOW_MAX },
 	{ "pcap", required_argument, NULL, OPT_PCAP },
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "summary", optional_argument, NULL, OPT_SUMMARY },
+	{ "summary-only", no_argument, NULL, OPT_SUMMARY_ONLY },
 	{}
 };
 
@@ -140,6 +144,10 @@ void options_usage(FILE *out)
 	      "                       also write Prometheus metrics to PATH (node_exporter's\n"
 	      "                       textfile collector) at every --stats-interval and\n"
 	      "                       at exit, replaced atomically\n"
+	      "      --summary[=SECS] also print a table of the paths seen, one row per\n"
+	      "                       verdict, deciding rule, hooks, NAT and owner, with\n"
+	      "                       its packet count: every SECS seconds, or at exit\n"
+	      "      --summary-only   the table alone, no timeline per packet\n"
 	      "  -h, --help           show this help\n"
 	      "  -V, --version        show the version\n"
 	      "\n"
@@ -333,6 +341,8 @@ static const struct bounded_option {
 	  offsetof(struct options, follow_packets) },
 	{ OPT_FOLLOW_MAX, "follow-max", "a whole number", 1, OPTIONS_FOLLOW_MAX_LIMIT,
 	  offsetof(struct options, follow_max) },
+	{ OPT_SUMMARY, "summary", "a whole number of seconds", 0, STATS_INTERVAL_MAX,
+	  offsetof(struct options, summary_interval) },
 };
 
 /* Seconds, fractions allowed, in [min, max]; min itself only if min_ok. */
@@ -564,6 +574,22 @@ int options_parse(int argc, char **argv, struct options *ret, char *err, size_t 
 		case OPT_FOLLOW:
 			o.follow = true;
 			continue;
+		case OPT_SUMMARY_ONLY:
+			o.summary_only = true;
+			o.summary = true;
+			continue;
+		case OPT_SUMMARY:
+			o.summary = true;
+			/*
+			 * "--summary 10" as well as "--summary=10": a bare word
+			 * after it would be refused as a stray argument anyway
+			 */
+			if (!optarg && optind < argc && argv[optind][0] >= '0' &&
+			    argv[optind][0] <= '9')
+				optarg = argv[optind++];
+			if (!optarg)
+				continue;
+			break;
 		case 'h':
 			o.help = true;
 			continue;
@@ -624,6 +650,8 @@ unsigned int options_reload_kept(const struct options *was, const struct options
 		{ "follow-max", was->follow_max != now->follow_max },
 		{ "pcap", !same_str(was->pcap, now->pcap) },
 		{ "metrics-file", !same_str(was->metrics_file, now->metrics_file) },
+		{ "summary",
+		  was->summary != now->summary || was->summary_interval != now->summary_interval },
 	};
 	unsigned int n = 0;
 	size_t used = 0;
