@@ -56,6 +56,7 @@ struct options {
 	unsigned long count; /* 0: no limit */
 	double timeout;	     /* seconds; 0: none */
 	enum output_kind output;
+	bool verbose; /* -v: text prints every event on a line of its own */
 	const char *table;
 	uint8_t family;	    /* NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 */
 	unsigned int hooks; /* bit (1 << NF_INET_*) per hook */

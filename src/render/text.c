@@ -336,6 +336,130 @@ static bool jumped_into_nothing(const struct timeline *tl, int i)
 	return timeline_step_is_chain_end(n) && n->chain == s->target;
 }
 
+/* How text reads, chosen once at start (format_text_setup()). */
+static bool text_verbose;
+
+void format_text_setup(bool verbose)
+{
+	text_verbose = verbose;
+}
+
+static bool nat_at(const struct explain *ex, int i)
+{
+	for (unsigned int n = 0; n < ex->n_nat; n++)
+		if (ex->nat[n].at_step == i)
+			return true;
+	return false;
+}
+
+static bool marked(const struct timeline *tl, int i)
+{
+	uint32_t from;
+	bool known;
+
+	return timeline_mark_change(tl, i, &from, &known);
+}
+
+static bool is_jump(const struct tl_step *s)
+{
+	return s->type == TRACE_TYPE_RULE && s->has_verdict && s->target &&
+	       (s->verdict == NFT_JUMP || s->verdict == NFT_GOTO);
+}
+
+/*
+ * A jump or goto at i into a chain where nothing happened: below it only
+ * further such jumps and the chains' ends, no rule that decided, marked
+ * or rewrote, no NAT, no lost events, no new base chain. Returns the step
+ * after its callees, or -1.
+ */
+static int quiet_jump_end(const struct timeline *tl, const struct explain *ex,
+			  const uint8_t *depth, int i)
+{
+	int j;
+
+	if (!is_jump(&tl->steps[i]) || marked(tl, i) ||
+	    i + 1 >= tl->n_steps || tl->steps[i + 1].chain != tl->steps[i].target)
+		return -1;
+	for (j = i + 1; j < tl->n_steps && depth[j] > depth[i]; j++) {
+		const struct tl_step *t = &tl->steps[j];
+
+		if ((tl->steps_dropped && j == tl->gap_at) || t->hdr >= 0 ||
+		    timeline_entry_begins(tl, j) || nat_at(ex, j) ||
+		    marked(tl, j))
+			return -1;
+		if (!timeline_step_is_chain_end(t) && !is_jump(t))
+			return -1;
+	}
+	return j;
+}
+
+/* "filter_IN_public_": the part of a chain name up to its last '_', 0 if none. */
+static size_t name_stem(const char *name)
+{
+	const char *u = strrchr(name, '_');
+
+	return u && u[1] ? (size_t)(u - name + 1) : 0;
+}
+
+/* "a_{pre,log}, b": names in order, those next to each other with one stem braced. */
+static void names_text(FILE *out, const char *const *names, unsigned int n)
+{
+	for (unsigned int k = 0, m; k < n; k = m) {
+		size_t p = name_stem(names[k]);
+
+		for (m = k + 1; p && m < n && name_stem(names[m]) == p &&
+				strncmp(names[m], names[k], p) == 0;
+		     m++)
+			;
+		fputs(k ? ", " : "", out);
+		if (m - k < 2) {
+			fputs(names[k], out);
+			m = k + 1;
+			continue;
+		}
+		fprintf(out, "%.*s{", (int)p, names[k]);
+		for (unsigned int q = k; q < m; q++)
+			fprintf(out, "%s%s", q > k ? "," : "", names[q] + p);
+		fputc('}', out);
+	}
+}
+
+/*
+ * Consecutive jumps at i's level into chains where nothing happened, as
+ * one line naming the chains entered (--verbose: a line each). Returns
+ * the last step it covers, or -1 when there is nothing to fold: a single
+ * jump into an empty chain keeps its own line.
+ */
+static int fold_text(FILE *out, const struct timeline *tl, const struct explain *ex,
+		     const uint8_t *depth, int i)
+{
+	const char *names[TIMELINE_STEPS_CEILING];
+	unsigned int n = 0;
+	bool nested = false;
+	int end = quiet_jump_end(tl, ex, depth, i), next;
+
+	if (text_verbose || end < 0)
+		return -1;
+	while (end < tl->n_steps && depth[end] == depth[i] && !nat_at(ex, end) &&
+	       !(tl->steps_dropped && end == tl->gap_at) && tl->steps[end].hdr < 0 &&
+	       !timeline_entry_begins(tl, end) && (next = quiet_jump_end(tl, ex, depth, end)) > 0)
+		end = next;
+	for (int j = i; j < end; j++) {
+		if (!is_jump(&tl->steps[j]))
+			continue;
+		names[n++] = tl->steps[j].target;
+		nested |= depth[j] > depth[i];
+	}
+	if (n < 2)
+		return -1;
+	indent(out, depth[i]);
+	fputs(nested ? "jumps through " : "jumps to ", out);
+	names_text(out, names, n);
+	fputs(nested ? ": no rule matched but the jumps" : ": no rule matched", out);
+	eol(out);
+	return end - 1;
+}
+
 /*
  * A base chain's header line; a policy that ended the chain is said there
  * ("; policy: accept"), so it needs no line of its own. Returns the step
@@ -374,7 +498,7 @@ static int entry_text(FILE *out, const struct timeline *tl, const struct explain
 static void steps_text(FILE *out, const struct timeline *tl, const struct explain *ex)
 {
 	uint8_t depth[TIMELINE_STEPS_CEILING];
-	int policy_at = -1;
+	int policy_at = -1, folded;
 
 	step_depths(tl, depth);
 	for (int i = 0; i < tl->n_steps; i++) {
@@ -402,6 +526,11 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 				mark_change_text(out, tl, i);
 				eol(out);
 			}
+			continue;
+		}
+		folded = fold_text(out, tl, ex, depth, i);
+		if (folded >= 0) {
+			i = folded;
 			continue;
 		}
 		indent(out, depth[i]);
@@ -479,7 +608,8 @@ int format_text(FILE *out, const struct timeline *tl, const struct explain *ex)
 		packet_text(esc, tl, ex, ex->sum.packet);
 	else
 		fputs("(packet not seen)", esc);
-	fprintf(esc, ": %s%s%s", timeline_verdict_name(ex->sum.verdict),
+	/* the verdict line's word: a reject rule's is reject, the kernel's drop */
+	fprintf(esc, ": %s%s%s", explain_verdict_kind(ex),
 		ex->outside ? ", then lost outside the ruleset" : "",
 		timeline_complete(tl) ? "" : " (incomplete)");
 	eol(esc);

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "ctprobe.h"
 #include "daemon.h"
+#include "format.h"
 #include "journal.h"
 #include "log.h"
 #include "natlog.h"
@@ -117,6 +118,7 @@ static int open_output(struct daemon *d, struct options *opts, int argc, char **
 	/* Output errors come back as EPIPE, so a closed reader ends us cleanly. */
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOFBF, OUTPUT_BUF);
+	format_text_setup(opts->verbose);
 	/* the output, and where the daemon's own messages go */
 	r = sink_new(opts->output, &d->sink);
 	if (r < 0) {

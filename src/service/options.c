@@ -72,6 +72,7 @@ static const struct option long_options[] = {
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "summary", optional_argument, NULL, OPT_SUMMARY },
 	{ "summary-only", no_argument, NULL, OPT_SUMMARY_ONLY },
+	{ "verbose", no_argument, NULL, 'v' },
 	{}
 };
 
@@ -95,6 +96,8 @@ void options_usage(FILE *out)
 	      "  -t, --timeout SECS   stop after SECS seconds (fractions allowed)\n"
 	      "  -o, --output FORMAT  text (default), json (one object per line) or\n"
 	      "                       journal (one systemd journal entry per packet)\n"
+	      "  -v, --verbose        text: every event on a line of its own (by default\n"
+	      "                       jumps into chains where nothing matched share one)\n"
 	      "      --table NAME     name of the trace table (default trace_debug); not an\n"
 	      "                       nft keyword such as table, ip or counter\n"
 	      "      --family FAMILY  inet (default), ip or ip6\n"
@@ -560,7 +563,7 @@ int options_parse(int argc, char **argv, struct options *ret, char *err, size_t 
 	/* The caller may parse more than once (tests): start afresh. */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:c:t:o:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:c:t:o:hVv", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			o.match = optarg;
@@ -595,6 +598,9 @@ int options_parse(int argc, char **argv, struct options *ret, char *err, size_t 
 			continue;
 		case 'V':
 			o.version = true;
+			continue;
+		case 'v':
+			o.verbose = true;
 			continue;
 		case ':':
 			return strbuf_error(err, errlen, "%s needs an argument", argv[optind - 1]);
