@@ -372,20 +372,19 @@ static bool is_jump(const struct tl_step *s)
  * or rewrote, no NAT, no lost events, no new base chain. Returns the step
  * after its callees, or -1.
  */
-static int quiet_jump_end(const struct timeline *tl, const struct explain *ex,
-			  const uint8_t *depth, int i)
+static int quiet_jump_end(const struct timeline *tl, const struct explain *ex, const uint8_t *depth,
+			  int i)
 {
 	int j;
 
-	if (!is_jump(&tl->steps[i]) || marked(tl, i) ||
-	    i + 1 >= tl->n_steps || tl->steps[i + 1].chain != tl->steps[i].target)
+	if (!is_jump(&tl->steps[i]) || marked(tl, i) || i + 1 >= tl->n_steps ||
+	    tl->steps[i + 1].chain != tl->steps[i].target)
 		return -1;
 	for (j = i + 1; j < tl->n_steps && depth[j] > depth[i]; j++) {
 		const struct tl_step *t = &tl->steps[j];
 
 		if ((tl->steps_dropped && j == tl->gap_at) || t->hdr >= 0 ||
-		    timeline_entry_begins(tl, j) || nat_at(ex, j) ||
-		    marked(tl, j))
+		    timeline_entry_begins(tl, j) || nat_at(ex, j) || marked(tl, j))
 			return -1;
 		if (!timeline_step_is_chain_end(t) && !is_jump(t))
 			return -1;
@@ -407,8 +406,8 @@ static void names_text(FILE *out, const char *const *names, unsigned int n)
 	for (unsigned int k = 0, m; k < n; k = m) {
 		size_t p = name_stem(names[k]);
 
-		for (m = k + 1; p && m < n && name_stem(names[m]) == p &&
-				strncmp(names[m], names[k], p) == 0;
+		for (m = k + 1;
+		     p && m < n && name_stem(names[m]) == p && strncmp(names[m], names[k], p) == 0;
 		     m++)
 			;
 		fputs(k ? ", " : "", out);

@@ -552,7 +552,7 @@ static struct out run_zone(bool log)
 		.emit_ctx = &o,
 	};
 	static const char *const chains[] = { "IN_public_pre", "IN_public_log", "IN_public_deny",
-					       "IN_public_allow", "POLICIES_post" };
+					      "IN_public_allow", "POLICIES_post" };
 	struct timeline_table *t;
 	struct test_pkt in;
 
@@ -593,10 +593,11 @@ static void test_text_folds_jumps_into_empty_chains(void **state)
 	assert_non_null(strstr(o.text, "  verdict reject by rule `reject with icmpx"));
 	/* the jumps on the way to the verdict keep their lines */
 	assert_non_null(strstr(o.text, "      rule `jump zones` (handle 20): jump zones\n"));
-	assert_non_null(strstr(o.text, ": goto IN_public\n"
-				       "          jumps to IN_public_{pre,log,deny,allow}, "
-				       "POLICIES_post: no rule matched\n"
-				       "          rule `reject with icmpx admin-prohibited` (handle 27): drop\n"));
+	assert_non_null(strstr(
+		o.text, ": goto IN_public\n"
+			"          jumps to IN_public_{pre,log,deny,allow}, "
+			"POLICIES_post: no rule matched\n"
+			"          rule `reject with icmpx admin-prohibited` (handle 27): drop\n"));
 	assert_null(strstr(o.text, "rule `jump IN_public_pre`"));
 	assert_int_equal(lines(o.text), 8);
 	free(o.text);
@@ -608,11 +609,13 @@ static void test_text_keeps_a_rule_that_matched_in_a_jumped_chain(void **state)
 
 	(void)state;
 	/* the log rule matched: its jump and it keep their lines, the others fold */
-	assert_non_null(strstr(o.text, "          rule `jump IN_public_pre` (handle 22): jump "
-				       "IN_public_pre (no rule matched there, returned)\n"
-				       "          rule `jump IN_public_log` (handle 23): jump IN_public_log\n"
-				       "            rule `log prefix \"public\"` (handle 28): continue\n"
-				       "          jumps to IN_public_{deny,allow}, POLICIES_post: no rule matched\n"));
+	assert_non_null(strstr(
+		o.text,
+		"          rule `jump IN_public_pre` (handle 22): jump "
+		"IN_public_pre (no rule matched there, returned)\n"
+		"          rule `jump IN_public_log` (handle 23): jump IN_public_log\n"
+		"            rule `log prefix \"public\"` (handle 28): continue\n"
+		"          jumps to IN_public_{deny,allow}, POLICIES_post: no rule matched\n"));
 	free(o.text);
 }
 
