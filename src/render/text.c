@@ -337,11 +337,52 @@ static bool jumped_into_nothing(const struct timeline *tl, int i)
 }
 
 /* How text reads, chosen once at start (format_text_setup()). */
-static bool text_verbose;
+static bool text_verbose, text_color;
 
-void format_text_setup(bool verbose)
+void format_text_setup(bool verbose, bool color)
 {
 	text_verbose = verbose;
+	text_color = color;
+}
+
+#define SGR_RED	   "\033[31m"
+#define SGR_GREEN  "\033[32m"
+#define SGR_YELLOW "\033[33m"
+#define SGR_DIM	   "\033[2m"
+#define SGR_RESET  "\033[0m"
+
+/*
+ * A colour change, written to raw past the escaping stream (which would
+ * show it as \x1b): what esc holds goes first. raw NULL: no colour.
+ */
+static void sgr(FILE *esc, FILE *raw, const char *code)
+{
+	if (!raw || !code)
+		return;
+	fflush(esc);
+	fputs(code, raw);
+}
+
+static const char *verdict_sgr(const char *word)
+{
+	if (strcmp(word, "drop") == 0 || strcmp(word, "reject") == 0)
+		return SGR_RED;
+	if (strcmp(word, "accept") == 0)
+		return SGR_GREEN;
+	if (strcmp(word, "unknown") == 0)
+		return SGR_YELLOW;
+	return NULL;
+}
+
+/* "drop" in red, through esc, when raw is given */
+static void verdict_word(FILE *esc, FILE *raw, const char *word)
+{
+	const char *code = verdict_sgr(word);
+
+	sgr(esc, raw, code);
+	fputs(word, esc);
+	if (code)
+		sgr(esc, raw, SGR_RESET);
 }
 
 static bool nat_at(const struct explain *ex, int i)
@@ -464,19 +505,22 @@ static int fold_text(FILE *out, const struct timeline *tl, const struct explain 
  * ("; policy: accept"), so it needs no line of its own. Returns the step
  * of that policy, or -1.
  */
-static int entry_text(FILE *out, const struct timeline *tl, const struct explain *ex, int i)
+static int entry_text(FILE *out, FILE *raw, const struct timeline *tl, const struct explain *ex,
+		      int i)
 {
 	const struct tl_step *s = &tl->steps[i];
 	const struct tl_hdr *h = &tl->hdrs[s->hdr];
 	int end = timeline_entry_next(tl, i) - 1;
 	bool matched = false;
 
+	sgr(out, raw, SGR_DIM);
 	fprintf(out, "  %s %s %s %s", ex->hooks[i] ? ex->hooks[i] : "-",
 		trace_family_name(s->family), s->table, s->chain);
 	chain_owner_text(out, s, s->chain);
 	if (h->ct.present)
 		ct_text(out, &h->ct);
 	if (tl->steps[end].type != TRACE_TYPE_POLICY) {
+		sgr(out, raw, SGR_RESET);
 		eol(out);
 		return -1;
 	}
@@ -486,6 +530,7 @@ static int entry_text(FILE *out, const struct timeline *tl, const struct explain
 		words_step_verdict(&tl->steps[end]) ? words_step_verdict(&tl->steps[end]) : "?",
 		matched ? "" : " (no rule matched)");
 	mark_change_text(out, tl, end);
+	sgr(out, raw, SGR_RESET);
 	eol(out);
 	return end;
 }
@@ -494,7 +539,7 @@ static int entry_text(FILE *out, const struct timeline *tl, const struct explain
  * Rules met, one line each, under their base chain; the ends of regular
  * chains fold into their jump, a base chain's policy into its header.
  */
-static void steps_text(FILE *out, const struct timeline *tl, const struct explain *ex)
+static void steps_text(FILE *out, FILE *raw, const struct timeline *tl, const struct explain *ex)
 {
 	uint8_t depth[TIMELINE_STEPS_CEILING];
 	int policy_at = -1, folded;
@@ -513,7 +558,7 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 			if (ex->nat[n].at_step == i)
 				nat_text(out, tl, ex, &ex->nat[n]);
 		if (s->hdr >= 0)
-			policy_at = entry_text(out, tl, ex, i);
+			policy_at = entry_text(out, raw, tl, ex, i);
 		if (i == policy_at)
 			continue;
 		/* the dedent says it: back in the caller */
@@ -560,11 +605,13 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 	}
 }
 
-static void text_body(FILE *out, const struct timeline *tl, const struct explain *ex)
+/* raw: where colour changes go (format_text_setup()), NULL for none */
+static void text_body(FILE *out, FILE *raw, const struct timeline *tl, const struct explain *ex)
 {
 	char line[1024];
+	size_t word;
 
-	steps_text(out, tl, ex);
+	steps_text(out, raw, tl, ex);
 	/* Source NAT is done as the packet leaves: after its last chain. */
 	for (unsigned int n = 0; n < ex->n_nat; n++)
 		if (ex->nat[n].at_step < 0)
@@ -573,7 +620,18 @@ static void text_body(FILE *out, const struct timeline *tl, const struct explain
 	if (ex->sum.verdict == TL_VERDICT_ACCEPT)
 		accepts_text(out, tl, ex);
 	explain_cause_str(tl, ex, line, sizeof(line));
-	fprintf(out, "  verdict %s", line);
+	/* the verdict's word ("reject", "unknown:") coloured */
+	word = strspn(line, "abcdefghijklmnopqrstuvwxyz");
+	fputs("  verdict ", out);
+	if (raw && word) {
+		char w[32];
+
+		snprintf(w, sizeof(w), "%.*s", (int)word, line);
+		verdict_word(out, raw, w);
+		fputs(line + word, out);
+	} else {
+		fputs(line, out);
+	}
 	eol(out);
 	if (ex->after_ruleset) {
 		words_after_ruleset(ex, line, sizeof(line));
@@ -589,13 +647,14 @@ void format_text_body(FILE *out, const struct timeline *tl, const struct explain
 
 	if (!esc)
 		return;
-	text_body(esc, tl, ex);
+	/* the journal: never coloured */
+	text_body(esc, NULL, tl, ex);
 	fclose(esc);
 }
 
 int format_text(FILE *out, const struct timeline *tl, const struct explain *ex)
 {
-	FILE *esc = format_text_stream(out);
+	FILE *esc = format_text_stream(out), *raw = text_color ? out : NULL;
 
 	if (!esc)
 		return -ENOMEM;
@@ -608,11 +667,12 @@ int format_text(FILE *out, const struct timeline *tl, const struct explain *ex)
 	else
 		fputs("(packet not seen)", esc);
 	/* the verdict line's word: a reject rule's is reject, the kernel's drop */
-	fprintf(esc, ": %s%s%s", explain_verdict_kind(ex),
-		ex->outside ? ", then lost outside the ruleset" : "",
+	fputs(": ", esc);
+	verdict_word(esc, raw, explain_verdict_kind(ex));
+	fprintf(esc, "%s%s", ex->outside ? ", then lost outside the ruleset" : "",
 		timeline_complete(tl) ? "" : " (incomplete)");
 	eol(esc);
-	text_body(esc, tl, ex);
+	text_body(esc, raw, tl, ex);
 	/* a blank line between packets */
 	eol(esc);
 	fclose(esc);

@@ -43,6 +43,7 @@ enum {
 	OPT_METRICS_FILE,
 	OPT_SUMMARY,
 	OPT_SUMMARY_ONLY,
+	OPT_COLOR,
 };
 
 static const struct option long_options[] = {
@@ -73,6 +74,7 @@ static const struct option long_options[] = {
 	{ "summary", optional_argument, NULL, OPT_SUMMARY },
 	{ "summary-only", no_argument, NULL, OPT_SUMMARY_ONLY },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "color", required_argument, NULL, OPT_COLOR },
 	{}
 };
 
@@ -98,6 +100,8 @@ void options_usage(FILE *out)
 	      "                       journal (one systemd journal entry per packet)\n"
 	      "  -v, --verbose        text: every event on a line of its own (by default\n"
 	      "                       jumps into chains where nothing matched share one)\n"
+	      "      --color WHEN     colour text output: auto (default: on a terminal,\n"
+	      "                       unless NO_COLOR is set), always or never\n"
 	      "      --table NAME     name of the trace table (default trace_debug); not an\n"
 	      "                       nft keyword such as table, ip or counter\n"
 	      "      --family FAMILY  inet (default), ip or ip6\n"
@@ -502,6 +506,17 @@ static int parse_word_option(struct options *o, int c, const char *arg, char *er
 		if (!arg[0])
 			return strbuf_error(err, errlen, "--config: empty file name");
 		o->config = arg;
+		return 0;
+	case OPT_COLOR:
+		if (strcmp(arg, "auto") == 0)
+			o->color = COLOR_AUTO;
+		else if (strcmp(arg, "always") == 0)
+			o->color = COLOR_ALWAYS;
+		else if (strcmp(arg, "never") == 0)
+			o->color = COLOR_NEVER;
+		else
+			return strbuf_error(err, errlen,
+					    "--color: '%s' is not auto, always or never", arg);
 		return 0;
 	case OPT_PCAP:
 	case OPT_METRICS_FILE:

@@ -624,9 +624,9 @@ static void test_text_verbose_keeps_every_jump(void **state)
 	struct out o;
 
 	(void)state;
-	format_text_setup(true);
+	format_text_setup(true, false);
 	o = run_zone(false);
-	format_text_setup(false);
+	format_text_setup(false, false);
 	assert_null(strstr(o.text, "jumps to"));
 	assert_non_null(strstr(o.text, "rule `jump POLICIES_post` (handle 26): jump POLICIES_post "
 				       "(no rule matched there, returned)\n"));
