@@ -634,6 +634,28 @@ static void test_text_verbose_keeps_every_jump(void **state)
 	free(o.text);
 }
 
+/* Colour goes past the escaping stream; the ruleset's bytes still do not. */
+static void test_text_color_is_ours_alone(void **state)
+{
+	struct out o;
+
+	(void)state;
+	format_text_setup(false, true);
+	o = run_hostile(NFPROTO_INET, "filter", EVIL_CHAIN, 9);
+	format_text_setup(false, false);
+	assert_non_null(strstr(o.text, ": \033[31mdrop\033[0m\n"));
+	assert_non_null(strstr(o.text, "  verdict \033[31mdrop\033[0m by rule"));
+	assert_non_null(
+		strstr(o.text, "\033[2m  in\\x0aput\\x7f inet filter in\\x0aput\\x7f\033[0m\n"));
+	assert_non_null(strstr(o.text, "comment \"\\x1b]0;pwned\\x07\\x1b[31mred\""));
+	/* every escape byte starts one of our colour changes */
+	for (const char *p = o.text; (p = strchr(p, '\033')); p++)
+		assert_true(strncmp(p, "\033[31m", 5) == 0 || strncmp(p, "\033[0m", 4) == 0 ||
+			    strncmp(p, "\033[2m", 4) == 0);
+	free(o.json);
+	free(o.text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -649,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_text_folds_jumps_into_empty_chains),
 		cmocka_unit_test(test_text_keeps_a_rule_that_matched_in_a_jumped_chain),
 		cmocka_unit_test(test_text_verbose_keeps_every_jump),
+		cmocka_unit_test(test_text_color_is_ours_alone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
