@@ -673,6 +673,8 @@ unsigned int options_reload_kept(const struct options *was, const struct options
 		{ "metrics-file", !same_str(was->metrics_file, now->metrics_file) },
 		{ "summary",
 		  was->summary != now->summary || was->summary_interval != now->summary_interval },
+		{ "color", was->color != now->color },
+		{ "verbose", was->verbose != now->verbose },
 	};
 	unsigned int n = 0;
 	size_t used = 0;
