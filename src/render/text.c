@@ -427,7 +427,10 @@ static int quiet_jump_end(const struct timeline *tl, const struct explain *ex, c
 		if ((tl->steps_dropped && j == tl->gap_at) || t->hdr >= 0 ||
 		    timeline_entry_begins(tl, j) || nat_at(ex, j) || marked(tl, j))
 			return -1;
-		if (!timeline_step_is_chain_end(t) && !is_jump(t))
+		if (timeline_step_is_chain_end(t))
+			continue;
+		/* a jump whose callee's events are not next: some were lost */
+		if (!is_jump(t) || j + 1 >= tl->n_steps || tl->steps[j + 1].chain != t->target)
 			return -1;
 	}
 	return j;

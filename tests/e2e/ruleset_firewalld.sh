@@ -186,6 +186,14 @@ else
 	if jd_wait_entries 1 MESSAGE_ID=5ec034376eec4a589f7f395bb4e2c33d \
 		"NATTRACE_CAUSE_OWNER=firewalld zone public" NATTRACE_CAUSE_CHAIN=filter_IN_public; then
 		echo "ok: journal: NATTRACE_CAUSE_OWNER=firewalld zone public"
+		# the MESSAGE's summary says reject as its verdict line does,
+		# and the zone's empty chains are folded there too
+		jd_expect "journal: the MESSAGE says reject on both lines, folded" '
+			.[0].MESSAGE | split("\n") as $l |
+			($l[0] | test(": reject by rule `reject with icmpx admin-prohibited`")) and
+			($l | any(test("^  verdict reject by"))) and
+			($l | any(test("^ *jumps (to|through) .*filter_IN_public_[{]"))) and
+			($l | length) <= 15' MESSAGE_ID=5ec034376eec4a589f7f395bb4e2c33d
 	else
 		rs_fail_soft "journal: no entry with NATTRACE_CAUSE_OWNER=firewalld zone public"
 		jd_journalctl -o verbose >&2
