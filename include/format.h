@@ -2,6 +2,7 @@
 #ifndef NATTRACED_FORMAT_H
 #define NATTRACED_FORMAT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "explain.h"
@@ -29,6 +30,15 @@ int format_json_line(FILE *out, const struct timeline *tl, const struct explain 
  * format_text_body() print through one.
  */
 FILE *format_text_stream(FILE *out);
+/*
+ * How format_text() reads, set once at start: verbose prints every event
+ * (--verbose); otherwise a run of jumps into chains where nothing happened
+ * is one line naming them. color: format_text() colours the verdict
+ * (drop and reject red, accept green, unknown yellow) and dims base chain
+ * headers with escape sequences written past the escaping stream;
+ * format_text_body() (the journal) never does.
+ */
+void format_text_setup(bool verbose, bool color);
 /* The human-readable timeline: its first line, its steps, a blank line. 0 or -errno. */
 int format_text(FILE *out, const struct timeline *tl, const struct explain *ex);
 /*

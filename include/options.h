@@ -37,6 +37,12 @@ enum output_kind {
 	OUTPUT_JOURNAL, /* one journal entry per timeline */
 };
 
+enum color_mode {
+	COLOR_AUTO, /* on a terminal, unless NO_COLOR is set */
+	COLOR_ALWAYS,
+	COLOR_NEVER,
+};
+
 enum nat_log {
 	NAT_LOG_OFF,
 	NAT_LOG_MATCH, /* NATed connections --match selects */
@@ -56,6 +62,8 @@ struct options {
 	unsigned long count; /* 0: no limit */
 	double timeout;	     /* seconds; 0: none */
 	enum output_kind output;
+	bool verbose;	       /* -v: text prints every event on a line of its own */
+	enum color_mode color; /* --color, text output only */
 	const char *table;
 	uint8_t family;	    /* NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 */
 	unsigned int hooks; /* bit (1 << NF_INET_*) per hook */

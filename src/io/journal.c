@@ -175,7 +175,8 @@ static char *message(const struct timeline *tl, const struct explain *ex)
 	}
 	packet_words(esc, ex);
 	nat_words(esc, ex, ", ");
-	fprintf(esc, ": %s", timeline_verdict_name(ex->sum.verdict));
+	/* the verdict line's word: a reject rule's is reject (the kernel's drop) */
+	fprintf(esc, ": %s", explain_verdict_kind(ex));
 	if (ex->sum.cause >= 0) {
 		const struct tl_step *s = &tl->steps[ex->sum.cause];
 		char words[4400];

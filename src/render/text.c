@@ -336,24 +336,194 @@ static bool jumped_into_nothing(const struct timeline *tl, int i)
 	return timeline_step_is_chain_end(n) && n->chain == s->target;
 }
 
+/* How text reads, chosen once at start (format_text_setup()). */
+static bool text_verbose, text_color;
+
+void format_text_setup(bool verbose, bool color)
+{
+	text_verbose = verbose;
+	text_color = color;
+}
+
+#define SGR_RED	   "\033[31m"
+#define SGR_GREEN  "\033[32m"
+#define SGR_YELLOW "\033[33m"
+#define SGR_DIM	   "\033[2m"
+#define SGR_RESET  "\033[0m"
+
+/*
+ * A colour change, written to raw past the escaping stream (which would
+ * show it as \x1b): what esc holds goes first. raw NULL: no colour.
+ */
+static void sgr(FILE *esc, FILE *raw, const char *code)
+{
+	if (!raw || !code)
+		return;
+	fflush(esc);
+	fputs(code, raw);
+}
+
+static const char *verdict_sgr(const char *word)
+{
+	if (strcmp(word, "drop") == 0 || strcmp(word, "reject") == 0)
+		return SGR_RED;
+	if (strcmp(word, "accept") == 0)
+		return SGR_GREEN;
+	if (strcmp(word, "unknown") == 0)
+		return SGR_YELLOW;
+	return NULL;
+}
+
+/* "drop" in red, through esc, when raw is given */
+static void verdict_word(FILE *esc, FILE *raw, const char *word)
+{
+	const char *code = verdict_sgr(word);
+
+	sgr(esc, raw, code);
+	fputs(word, esc);
+	if (code)
+		sgr(esc, raw, SGR_RESET);
+}
+
+static bool nat_at(const struct explain *ex, int i)
+{
+	for (unsigned int n = 0; n < ex->n_nat; n++)
+		if (ex->nat[n].at_step == i)
+			return true;
+	return false;
+}
+
+static bool marked(const struct timeline *tl, int i)
+{
+	uint32_t from;
+	bool known;
+
+	return timeline_mark_change(tl, i, &from, &known);
+}
+
+static bool is_jump(const struct tl_step *s)
+{
+	return s->type == TRACE_TYPE_RULE && s->has_verdict && s->target &&
+	       (s->verdict == NFT_JUMP || s->verdict == NFT_GOTO);
+}
+
+/*
+ * A jump or goto at i into a chain where nothing happened: below it only
+ * further such jumps and the chains' ends, no rule that decided, marked
+ * or rewrote, no NAT, no lost events, no new base chain. Returns the step
+ * after its callees, or -1.
+ */
+static int quiet_jump_end(const struct timeline *tl, const struct explain *ex, const uint8_t *depth,
+			  int i)
+{
+	int j;
+
+	if (!is_jump(&tl->steps[i]) || marked(tl, i) || i + 1 >= tl->n_steps ||
+	    tl->steps[i + 1].chain != tl->steps[i].target)
+		return -1;
+	for (j = i + 1; j < tl->n_steps && depth[j] > depth[i]; j++) {
+		const struct tl_step *t = &tl->steps[j];
+
+		if ((tl->steps_dropped && j == tl->gap_at) || t->hdr >= 0 ||
+		    timeline_entry_begins(tl, j) || nat_at(ex, j) || marked(tl, j))
+			return -1;
+		if (timeline_step_is_chain_end(t))
+			continue;
+		/* a jump whose callee's events are not next: some were lost */
+		if (!is_jump(t) || j + 1 >= tl->n_steps || tl->steps[j + 1].chain != t->target)
+			return -1;
+	}
+	return j;
+}
+
+/* "filter_IN_public_": the part of a chain name up to its last '_', 0 if none. */
+static size_t name_stem(const char *name)
+{
+	const char *u = strrchr(name, '_');
+
+	return u && u[1] ? (size_t)(u - name + 1) : 0;
+}
+
+/* "a_{pre,log}, b": names in order, those next to each other with one stem braced. */
+static void names_text(FILE *out, const char *const *names, unsigned int n)
+{
+	for (unsigned int k = 0, m; k < n; k = m) {
+		size_t p = name_stem(names[k]);
+
+		for (m = k + 1;
+		     p && m < n && name_stem(names[m]) == p && strncmp(names[m], names[k], p) == 0;
+		     m++)
+			;
+		fputs(k ? ", " : "", out);
+		if (m - k < 2) {
+			fputs(names[k], out);
+			m = k + 1;
+			continue;
+		}
+		fprintf(out, "%.*s{", (int)p, names[k]);
+		for (unsigned int q = k; q < m; q++)
+			fprintf(out, "%s%s", q > k ? "," : "", names[q] + p);
+		fputc('}', out);
+	}
+}
+
+/*
+ * Consecutive jumps at i's level into chains where nothing happened, as
+ * one line naming the chains entered (--verbose: a line each). Returns
+ * the last step it covers, or -1 when there is nothing to fold: a single
+ * jump into an empty chain keeps its own line.
+ */
+static int fold_text(FILE *out, const struct timeline *tl, const struct explain *ex,
+		     const uint8_t *depth, int i)
+{
+	const char *names[TIMELINE_STEPS_CEILING];
+	unsigned int n = 0;
+	bool nested = false;
+	int end = quiet_jump_end(tl, ex, depth, i), next;
+
+	if (text_verbose || end < 0)
+		return -1;
+	while (end < tl->n_steps && depth[end] == depth[i] && !nat_at(ex, end) &&
+	       !(tl->steps_dropped && end == tl->gap_at) && tl->steps[end].hdr < 0 &&
+	       !timeline_entry_begins(tl, end) && (next = quiet_jump_end(tl, ex, depth, end)) > 0)
+		end = next;
+	for (int j = i; j < end; j++) {
+		if (!is_jump(&tl->steps[j]))
+			continue;
+		names[n++] = tl->steps[j].target;
+		nested |= depth[j] > depth[i];
+	}
+	if (n < 2)
+		return -1;
+	indent(out, depth[i]);
+	fputs(nested ? "jumps through " : "jumps to ", out);
+	names_text(out, names, n);
+	fputs(nested ? ": no rule matched but the jumps" : ": no rule matched", out);
+	eol(out);
+	return end - 1;
+}
+
 /*
  * A base chain's header line; a policy that ended the chain is said there
  * ("; policy: accept"), so it needs no line of its own. Returns the step
  * of that policy, or -1.
  */
-static int entry_text(FILE *out, const struct timeline *tl, const struct explain *ex, int i)
+static int entry_text(FILE *out, FILE *raw, const struct timeline *tl, const struct explain *ex,
+		      int i)
 {
 	const struct tl_step *s = &tl->steps[i];
 	const struct tl_hdr *h = &tl->hdrs[s->hdr];
 	int end = timeline_entry_next(tl, i) - 1;
 	bool matched = false;
 
+	sgr(out, raw, SGR_DIM);
 	fprintf(out, "  %s %s %s %s", ex->hooks[i] ? ex->hooks[i] : "-",
 		trace_family_name(s->family), s->table, s->chain);
 	chain_owner_text(out, s, s->chain);
 	if (h->ct.present)
 		ct_text(out, &h->ct);
 	if (tl->steps[end].type != TRACE_TYPE_POLICY) {
+		sgr(out, raw, SGR_RESET);
 		eol(out);
 		return -1;
 	}
@@ -363,6 +533,7 @@ static int entry_text(FILE *out, const struct timeline *tl, const struct explain
 		words_step_verdict(&tl->steps[end]) ? words_step_verdict(&tl->steps[end]) : "?",
 		matched ? "" : " (no rule matched)");
 	mark_change_text(out, tl, end);
+	sgr(out, raw, SGR_RESET);
 	eol(out);
 	return end;
 }
@@ -371,10 +542,10 @@ static int entry_text(FILE *out, const struct timeline *tl, const struct explain
  * Rules met, one line each, under their base chain; the ends of regular
  * chains fold into their jump, a base chain's policy into its header.
  */
-static void steps_text(FILE *out, const struct timeline *tl, const struct explain *ex)
+static void steps_text(FILE *out, FILE *raw, const struct timeline *tl, const struct explain *ex)
 {
 	uint8_t depth[TIMELINE_STEPS_CEILING];
-	int policy_at = -1;
+	int policy_at = -1, folded;
 
 	step_depths(tl, depth);
 	for (int i = 0; i < tl->n_steps; i++) {
@@ -390,7 +561,7 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 			if (ex->nat[n].at_step == i)
 				nat_text(out, tl, ex, &ex->nat[n]);
 		if (s->hdr >= 0)
-			policy_at = entry_text(out, tl, ex, i);
+			policy_at = entry_text(out, raw, tl, ex, i);
 		if (i == policy_at)
 			continue;
 		/* the dedent says it: back in the caller */
@@ -402,6 +573,11 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 				mark_change_text(out, tl, i);
 				eol(out);
 			}
+			continue;
+		}
+		folded = fold_text(out, tl, ex, depth, i);
+		if (folded >= 0) {
+			i = folded;
 			continue;
 		}
 		indent(out, depth[i]);
@@ -432,11 +608,13 @@ static void steps_text(FILE *out, const struct timeline *tl, const struct explai
 	}
 }
 
-static void text_body(FILE *out, const struct timeline *tl, const struct explain *ex)
+/* raw: where colour changes go (format_text_setup()), NULL for none */
+static void text_body(FILE *out, FILE *raw, const struct timeline *tl, const struct explain *ex)
 {
 	char line[1024];
+	size_t word;
 
-	steps_text(out, tl, ex);
+	steps_text(out, raw, tl, ex);
 	/* Source NAT is done as the packet leaves: after its last chain. */
 	for (unsigned int n = 0; n < ex->n_nat; n++)
 		if (ex->nat[n].at_step < 0)
@@ -445,7 +623,18 @@ static void text_body(FILE *out, const struct timeline *tl, const struct explain
 	if (ex->sum.verdict == TL_VERDICT_ACCEPT)
 		accepts_text(out, tl, ex);
 	explain_cause_str(tl, ex, line, sizeof(line));
-	fprintf(out, "  verdict %s", line);
+	/* the verdict's word ("reject", "unknown:") coloured */
+	word = strspn(line, "abcdefghijklmnopqrstuvwxyz");
+	fputs("  verdict ", out);
+	if (raw && word) {
+		char w[32];
+
+		snprintf(w, sizeof(w), "%.*s", (int)word, line);
+		verdict_word(out, raw, w);
+		fputs(line + word, out);
+	} else {
+		fputs(line, out);
+	}
 	eol(out);
 	if (ex->after_ruleset) {
 		words_after_ruleset(ex, line, sizeof(line));
@@ -461,13 +650,14 @@ void format_text_body(FILE *out, const struct timeline *tl, const struct explain
 
 	if (!esc)
 		return;
-	text_body(esc, tl, ex);
+	/* the journal: never coloured */
+	text_body(esc, NULL, tl, ex);
 	fclose(esc);
 }
 
 int format_text(FILE *out, const struct timeline *tl, const struct explain *ex)
 {
-	FILE *esc = format_text_stream(out);
+	FILE *esc = format_text_stream(out), *raw = text_color ? out : NULL;
 
 	if (!esc)
 		return -ENOMEM;
@@ -479,11 +669,13 @@ int format_text(FILE *out, const struct timeline *tl, const struct explain *ex)
 		packet_text(esc, tl, ex, ex->sum.packet);
 	else
 		fputs("(packet not seen)", esc);
-	fprintf(esc, ": %s%s%s", timeline_verdict_name(ex->sum.verdict),
-		ex->outside ? ", then lost outside the ruleset" : "",
+	/* the verdict line's word: a reject rule's is reject, the kernel's drop */
+	fputs(": ", esc);
+	verdict_word(esc, raw, explain_verdict_kind(ex));
+	fprintf(esc, "%s%s", ex->outside ? ", then lost outside the ruleset" : "",
 		timeline_complete(tl) ? "" : " (incomplete)");
 	eol(esc);
-	text_body(esc, tl, ex);
+	text_body(esc, raw, tl, ex);
 	/* a blank line between packets */
 	eol(esc);
 	fclose(esc);

@@ -37,7 +37,7 @@ static const char *const config_keys[] = {
 	"match",	  "rate",    "count", "timeout",      "output",
 	"table",	  "family",  "hooks", "max-inflight", "max-events",
 	"stats-interval", "nat-log", "netns", "pcap",	      "metrics-file",
-	"summary",
+	"summary",	  "color",
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))

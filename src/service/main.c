@@ -19,6 +19,7 @@
 #include "config.h"
 #include "ctprobe.h"
 #include "daemon.h"
+#include "format.h"
 #include "journal.h"
 #include "log.h"
 #include "natlog.h"
@@ -104,6 +105,22 @@ static int enter_netns(const struct options *opts, struct config **config)
 	return GO_ON;
 }
 
+/*
+ * Colour for text on a terminal, unless NO_COLOR is set and not empty
+ * (no-color.org) or --color says otherwise; never in pipes, files or the
+ * journal.
+ */
+static bool text_color(const struct options *opts)
+{
+	const char *no = getenv("NO_COLOR");
+
+	if (opts->output != OUTPUT_TEXT || opts->color == COLOR_NEVER)
+		return false;
+	if (opts->color == COLOR_ALWAYS)
+		return true;
+	return !(no && no[0]) && isatty(STDOUT_FILENO);
+}
+
 /* The daemon's state from the options, and the output. 0 or -errno. */
 static int open_output(struct daemon *d, struct options *opts, int argc, char **argv)
 {
@@ -117,6 +134,7 @@ static int open_output(struct daemon *d, struct options *opts, int argc, char **
 	/* Output errors come back as EPIPE, so a closed reader ends us cleanly. */
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOFBF, OUTPUT_BUF);
+	format_text_setup(opts->verbose, text_color(opts));
 	/* the output, and where the daemon's own messages go */
 	r = sink_new(opts->output, &d->sink);
 	if (r < 0) {

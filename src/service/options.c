@@ -43,6 +43,7 @@ enum {
 	OPT_METRICS_FILE,
 	OPT_SUMMARY,
 	OPT_SUMMARY_ONLY,
+	OPT_COLOR,
 };
 
 static const struct option long_options[] = {
@@ -72,6 +73,8 @@ static const struct option long_options[] = {
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "summary", optional_argument, NULL, OPT_SUMMARY },
 	{ "summary-only", no_argument, NULL, OPT_SUMMARY_ONLY },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "color", required_argument, NULL, OPT_COLOR },
 	{}
 };
 
@@ -95,6 +98,10 @@ void options_usage(FILE *out)
 	      "  -t, --timeout SECS   stop after SECS seconds (fractions allowed)\n"
 	      "  -o, --output FORMAT  text (default), json (one object per line) or\n"
 	      "                       journal (one systemd journal entry per packet)\n"
+	      "  -v, --verbose        text: every event on a line of its own (by default\n"
+	      "                       jumps into chains where nothing matched share one)\n"
+	      "      --color WHEN     colour text output: auto (default: on a terminal,\n"
+	      "                       unless NO_COLOR is set), always or never\n"
 	      "      --table NAME     name of the trace table (default trace_debug); not an\n"
 	      "                       nft keyword such as table, ip or counter\n"
 	      "      --family FAMILY  inet (default), ip or ip6\n"
@@ -500,6 +507,17 @@ static int parse_word_option(struct options *o, int c, const char *arg, char *er
 			return strbuf_error(err, errlen, "--config: empty file name");
 		o->config = arg;
 		return 0;
+	case OPT_COLOR:
+		if (strcmp(arg, "auto") == 0)
+			o->color = COLOR_AUTO;
+		else if (strcmp(arg, "always") == 0)
+			o->color = COLOR_ALWAYS;
+		else if (strcmp(arg, "never") == 0)
+			o->color = COLOR_NEVER;
+		else
+			return strbuf_error(err, errlen,
+					    "--color: '%s' is not auto, always or never", arg);
+		return 0;
 	case OPT_PCAP:
 	case OPT_METRICS_FILE:
 		if (!arg[0])
@@ -560,7 +578,7 @@ int options_parse(int argc, char **argv, struct options *ret, char *err, size_t 
 	/* The caller may parse more than once (tests): start afresh. */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:c:t:o:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:c:t:o:hVv", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			o.match = optarg;
@@ -595,6 +613,9 @@ int options_parse(int argc, char **argv, struct options *ret, char *err, size_t 
 			continue;
 		case 'V':
 			o.version = true;
+			continue;
+		case 'v':
+			o.verbose = true;
 			continue;
 		case ':':
 			return strbuf_error(err, errlen, "%s needs an argument", argv[optind - 1]);
@@ -652,6 +673,8 @@ unsigned int options_reload_kept(const struct options *was, const struct options
 		{ "metrics-file", !same_str(was->metrics_file, now->metrics_file) },
 		{ "summary",
 		  was->summary != now->summary || was->summary_interval != now->summary_interval },
+		{ "color", was->color != now->color },
+		{ "verbose", was->verbose != now->verbose },
 	};
 	unsigned int n = 0;
 	size_t used = 0;

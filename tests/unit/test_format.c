@@ -484,6 +484,178 @@ static void test_set_hint_command_quotes_names_and_key(void **state)
 			    "nft add element inet filter allow_in { 203.0.113.10 . tcp . 22 }");
 }
 
+/* ---- at a glance (issue 23 part 6): a firewalld zone's empty chains ---- */
+
+static const char *zone_rule(void *ctx, uint8_t family, const char *table, const char *chain,
+			     uint64_t handle, bool *ret_deleted)
+{
+	static const char *const rules[] = {
+		[20] = "jump zones",
+		[21] = "iifname \"wan0\" goto IN_public",
+		[22] = "jump IN_public_pre",
+		[23] = "jump IN_public_log",
+		[24] = "jump IN_public_deny",
+		[25] = "jump IN_public_allow",
+		[26] = "jump POLICIES_post",
+		[27] = "reject with icmpx admin-prohibited",
+		[28] = "log prefix \"public\"",
+	};
+
+	(void)ctx;
+	(void)family;
+	(void)table;
+	(void)chain;
+	*ret_deleted = false;
+	return handle < sizeof(rules) / sizeof(rules[0]) ? rules[handle] : NULL;
+}
+
+static const char *zone_hook(void *ctx, uint8_t family, const char *table, const char *chain)
+{
+	(void)ctx;
+	(void)family;
+	(void)table;
+	return strcmp(chain, "input") == 0 ? "input" : NULL;
+}
+
+static const struct resolver zone_resolver = {
+	.rule = zone_rule,
+	.hook = zone_hook,
+	.ifname = fake_ifname,
+};
+
+static void render_zone(void *ctx, const struct timeline *tl, enum timeline_end why)
+{
+	struct out *o = ctx;
+	size_t len;
+	FILE *f;
+
+	(void)why;
+	explain_timeline(tl, &zone_resolver, &ex);
+	f = open_memstream(&o->text, &len);
+	assert_int_equal(format_text(f, tl, &ex), 0);
+	fclose(f);
+}
+
+/*
+ * input jumps to zones, which goes to IN_public; that jumps into five
+ * chains where nothing matches (with log: IN_public_log's log rule
+ * matches) and rejects.
+ */
+static struct out run_zone(bool log)
+{
+	struct out o = {};
+	struct timeline_config cfg = {
+		.own_table = OWN,
+		.own_family = NFPROTO_INET,
+		.max_inflight = 4,
+		.emit = render_zone,
+		.emit_ctx = &o,
+	};
+	static const char *const chains[] = { "IN_public_pre", "IN_public_log", "IN_public_deny",
+					      "IN_public_allow", "POLICIES_post" };
+	struct timeline_table *t;
+	struct test_pkt in;
+
+	assert_int_equal(timeline_table_new(&cfg, &t), 0);
+	test_ipv4_tcp(&in, "198.51.100.2", 40005, "198.51.100.1", 23, 0x02);
+	add(t,
+	    test_with_pkt(test_rule(9, OWN, "trace_prerouting", 2, NFT_CONTINUE, NULL), &in, 2, 0));
+	add(t, test_with_pkt(test_rule(9, "fw", "input", 20, NFT_JUMP, "zones"), &in, 2, 0));
+	add(t, test_rule(9, "fw", "zones", 21, NFT_GOTO, "IN_public"));
+	for (unsigned int c = 0; c < 5; c++) {
+		add(t, test_rule(9, "fw", "IN_public", 22 + c, NFT_JUMP, chains[c]));
+		if (log && c == 1)
+			add(t, test_rule(9, "fw", chains[c], 28, NFT_CONTINUE, NULL));
+		add(t, test_rule(9, "fw", chains[c], 0, NFT_CONTINUE, NULL));
+	}
+	add(t, test_rule(9, "fw", "IN_public", 27, NF_DROP, NULL));
+	timeline_table_free(t);
+	assert_non_null(o.text);
+	return o;
+}
+
+static unsigned int lines(const char *text)
+{
+	unsigned int n = 0;
+
+	for (; *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
+static void test_text_folds_jumps_into_empty_chains(void **state)
+{
+	struct out o = run_zone(false);
+
+	(void)state;
+	/* the first line's word is the verdict line's: the rule rejects */
+	assert_non_null(strstr(o.text, "[syn] iif wan0: reject\n"));
+	assert_non_null(strstr(o.text, "  verdict reject by rule `reject with icmpx"));
+	/* the jumps on the way to the verdict keep their lines */
+	assert_non_null(strstr(o.text, "      rule `jump zones` (handle 20): jump zones\n"));
+	assert_non_null(strstr(
+		o.text, ": goto IN_public\n"
+			"          jumps to IN_public_{pre,log,deny,allow}, "
+			"POLICIES_post: no rule matched\n"
+			"          rule `reject with icmpx admin-prohibited` (handle 27): drop\n"));
+	assert_null(strstr(o.text, "rule `jump IN_public_pre`"));
+	assert_int_equal(lines(o.text), 8);
+	free(o.text);
+}
+
+static void test_text_keeps_a_rule_that_matched_in_a_jumped_chain(void **state)
+{
+	struct out o = run_zone(true);
+
+	(void)state;
+	/* the log rule matched: its jump and it keep their lines, the others fold */
+	assert_non_null(strstr(
+		o.text,
+		"          rule `jump IN_public_pre` (handle 22): jump "
+		"IN_public_pre (no rule matched there, returned)\n"
+		"          rule `jump IN_public_log` (handle 23): jump IN_public_log\n"
+		"            rule `log prefix \"public\"` (handle 28): continue\n"
+		"          jumps to IN_public_{deny,allow}, POLICIES_post: no rule matched\n"));
+	free(o.text);
+}
+
+static void test_text_verbose_keeps_every_jump(void **state)
+{
+	struct out o;
+
+	(void)state;
+	format_text_setup(true, false);
+	o = run_zone(false);
+	format_text_setup(false, false);
+	assert_null(strstr(o.text, "jumps to"));
+	assert_non_null(strstr(o.text, "rule `jump POLICIES_post` (handle 26): jump POLICIES_post "
+				       "(no rule matched there, returned)\n"));
+	assert_int_equal(lines(o.text), 12);
+	free(o.text);
+}
+
+/* Colour goes past the escaping stream; the ruleset's bytes still do not. */
+static void test_text_color_is_ours_alone(void **state)
+{
+	struct out o;
+
+	(void)state;
+	format_text_setup(false, true);
+	o = run_hostile(NFPROTO_INET, "filter", EVIL_CHAIN, 9);
+	format_text_setup(false, false);
+	assert_non_null(strstr(o.text, ": \033[31mdrop\033[0m\n"));
+	assert_non_null(strstr(o.text, "  verdict \033[31mdrop\033[0m by rule"));
+	assert_non_null(
+		strstr(o.text, "\033[2m  in\\x0aput\\x7f inet filter in\\x0aput\\x7f\033[0m\n"));
+	assert_non_null(strstr(o.text, "comment \"\\x1b]0;pwned\\x07\\x1b[31mred\""));
+	/* every escape byte starts one of our colour changes */
+	for (const char *p = o.text; (p = strchr(p, '\033')); p++)
+		assert_true(strncmp(p, "\033[31m", 5) == 0 || strncmp(p, "\033[0m", 4) == 0 ||
+			    strncmp(p, "\033[2m", 4) == 0);
+	free(o.json);
+	free(o.text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +668,10 @@ int main(void)
 		cmocka_unit_test(test_text_stream_escapes_c1_controls),
 		cmocka_unit_test(test_iptables_hint_quotes_the_chain_for_the_shell),
 		cmocka_unit_test(test_set_hint_command_quotes_names_and_key),
+		cmocka_unit_test(test_text_folds_jumps_into_empty_chains),
+		cmocka_unit_test(test_text_keeps_a_rule_that_matched_in_a_jumped_chain),
+		cmocka_unit_test(test_text_verbose_keeps_every_jump),
+		cmocka_unit_test(test_text_color_is_ours_alone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
