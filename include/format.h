@@ -31,15 +31,24 @@ int format_json_line(FILE *out, const struct timeline *tl, const struct explain 
  */
 FILE *format_text_stream(FILE *out);
 /*
- * How format_text() reads, set once at start: verbose prints every event
- * (--verbose); otherwise a run of jumps into chains where nothing happened
- * is one line naming them. color: format_text() colours the verdict
- * (drop and reject red, accept green, unknown yellow) and dims base chain
- * headers with escape sequences written past the escaping stream;
- * format_text_body() (the journal) never does.
+ * How the text reads: verbose prints every event (--verbose); otherwise a
+ * run of jumps into chains where nothing happened is one line naming
+ * them. color colours the verdict (drop and reject red, accept green,
+ * unknown yellow) and dims base chain headers, with escape sequences
+ * written past the escaping stream; format_text_body() (the journal)
+ * never does. The sink holds the one the options chose (sink.h).
  */
-void format_text_setup(bool verbose, bool color);
-/* The human-readable timeline: its first line, its steps, a blank line. 0 or -errno. */
+struct text_style {
+	bool verbose;
+	bool color;
+};
+/*
+ * The human-readable timeline: its first line, its steps, a blank line,
+ * in style (NULL: folded, no colour). 0 or -errno.
+ */
+int format_text_styled(FILE *out, const struct timeline *tl, const struct explain *ex,
+		       const struct text_style *style);
+/* format_text_styled() with the default style. */
 int format_text(FILE *out, const struct timeline *tl, const struct explain *ex);
 /*
  * The part of format_text() after the first line and before the blank

@@ -69,10 +69,16 @@ int sink_check(enum output_kind kind, char *err, size_t len);
  * non-blocking writes) and routing the daemon's own messages (log.h).
  * 0 or -errno.
  */
-int sink_new(enum output_kind kind, struct sink **ret);
+struct text_style;
+int sink_new(enum output_kind kind, const struct text_style *style, struct sink **ret);
 struct sink *sink_free(struct sink *s);
 
 int sink_timeline(struct sink *s, const struct timeline *tl, const struct explain *ex);
+/*
+ * A timeline as this sink's text would print it, into out (--follow keeps
+ * a connection's timelines so, for its block). 0 or -errno.
+ */
+int sink_text(const struct sink *s, FILE *out, const struct timeline *tl, const struct explain *ex);
 /* Periodic statistics, or (st->reason STATS_EXIT) the stop account. */
 int sink_stats(struct sink *s, const struct capture_stats *st);
 int sink_connection(struct sink *s, const struct sink_connection *c);

@@ -156,7 +156,7 @@ bool follower_keep(struct daemon *d, struct follow_conn *c, const struct timelin
 
 	if (!mem)
 		return false;
-	if (format_text(mem, tl, ex) == 0 && fclose(mem) == 0)
+	if (sink_text(d->sink, mem, tl, ex) == 0 && fclose(mem) == 0)
 		kept = follow_keep_text(d->follow, c, text, len) == 0;
 	else
 		fclose(mem);

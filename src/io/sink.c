@@ -41,6 +41,7 @@ struct sink {
 	int error;	    /* the output failed: -errno */
 	bool cut_said;	    /* the last line on stdout was cut: said once */
 	uint64_t journal_errors;
+	struct text_style style; /* --verbose, --color (text) */
 	struct sink_tap taps[SINK_MAX_TAPS];
 	bool tap_failed[SINK_MAX_TAPS];
 	unsigned int n_taps;
@@ -114,7 +115,7 @@ static void entry_line(struct sink *s, const struct sink_entry *e)
 static int text_timeline(struct sink *s, const struct timeline *tl, const struct explain *ex)
 {
 	outbuf_begin(s->out);
-	format_text(outbuf_file(s->out), tl, ex);
+	format_text_styled(outbuf_file(s->out), tl, ex, &s->style);
 	return commit(s, true);
 }
 
@@ -337,8 +338,9 @@ int sink_check(enum output_kind kind, char *err, size_t len)
 	if (ops_of(kind) != &journal_ops)
 		return 0;
 	if (!journal_supported()) {
-		snprintf(err, len,
-			 "--output journal: this nattraced was built without journal support (libsystemd)");
+		snprintf(
+			err, len,
+			"--output journal: this nattraced was built without journal support (libsystemd)");
 		return -EOPNOTSUPP;
 	}
 	/* No journald: fail now rather than lose every entry in silence. */
@@ -351,7 +353,7 @@ int sink_check(enum output_kind kind, char *err, size_t len)
 	return r;
 }
 
-int sink_new(enum output_kind kind, struct sink **ret)
+int sink_new(enum output_kind kind, const struct text_style *style, struct sink **ret)
 {
 	struct sink *s = calloc(1, sizeof(*s));
 	int r;
@@ -359,6 +361,8 @@ int sink_new(enum output_kind kind, struct sink **ret)
 	if (!s)
 		return -ENOMEM;
 	s->ops = ops_of(kind);
+	if (style)
+		s->style = *style;
 	log_set_sink(s->ops->log);
 	if (s->ops != &journal_ops) {
 		r = outbuf_new(STDOUT_FILENO, &s->out);
@@ -454,6 +458,11 @@ static void taps_stats(struct sink *s, const struct capture_stats *st)
  * buffer dropped (a slow reader of stdout does not thin the capture
  * file), but none after the output failed: the daemon stops then.
  */
+int sink_text(const struct sink *s, FILE *out, const struct timeline *tl, const struct explain *ex)
+{
+	return format_text_styled(out, tl, ex, &s->style);
+}
+
 int sink_timeline(struct sink *s, const struct timeline *tl, const struct explain *ex)
 {
 	int r;

@@ -336,15 +336,6 @@ static bool jumped_into_nothing(const struct timeline *tl, int i)
 	return timeline_step_is_chain_end(n) && n->chain == s->target;
 }
 
-/* How text reads, chosen once at start (format_text_setup()). */
-static bool text_verbose, text_color;
-
-void format_text_setup(bool verbose, bool color)
-{
-	text_verbose = verbose;
-	text_color = color;
-}
-
 #define SGR_RED	   "\033[31m"
 #define SGR_GREEN  "\033[32m"
 #define SGR_YELLOW "\033[33m"
@@ -474,14 +465,14 @@ static void names_text(FILE *out, const char *const *names, unsigned int n)
  * jump into an empty chain keeps its own line.
  */
 static int fold_text(FILE *out, const struct timeline *tl, const struct explain *ex,
-		     const uint8_t *depth, int i)
+		     const uint8_t *depth, int i, bool verbose)
 {
 	const char *names[TIMELINE_STEPS_CEILING];
 	unsigned int n = 0;
 	bool nested = false;
 	int end = quiet_jump_end(tl, ex, depth, i), next;
 
-	if (text_verbose || end < 0)
+	if (verbose || end < 0)
 		return -1;
 	while (end < tl->n_steps && depth[end] == depth[i] && !nat_at(ex, end) &&
 	       !(tl->steps_dropped && end == tl->gap_at) && tl->steps[end].hdr < 0 &&
@@ -542,7 +533,8 @@ static int entry_text(FILE *out, FILE *raw, const struct timeline *tl, const str
  * Rules met, one line each, under their base chain; the ends of regular
  * chains fold into their jump, a base chain's policy into its header.
  */
-static void steps_text(FILE *out, FILE *raw, const struct timeline *tl, const struct explain *ex)
+static void steps_text(FILE *out, FILE *raw, const struct timeline *tl, const struct explain *ex,
+		       bool verbose)
 {
 	uint8_t depth[TIMELINE_STEPS_CEILING];
 	int policy_at = -1, folded;
@@ -575,7 +567,7 @@ static void steps_text(FILE *out, FILE *raw, const struct timeline *tl, const st
 			}
 			continue;
 		}
-		folded = fold_text(out, tl, ex, depth, i);
+		folded = fold_text(out, tl, ex, depth, i, verbose);
 		if (folded >= 0) {
 			i = folded;
 			continue;
@@ -608,13 +600,14 @@ static void steps_text(FILE *out, FILE *raw, const struct timeline *tl, const st
 	}
 }
 
-/* raw: where colour changes go (format_text_setup()), NULL for none */
-static void text_body(FILE *out, FILE *raw, const struct timeline *tl, const struct explain *ex)
+/* raw: where colour changes go (struct text_style), NULL for none */
+static void text_body(FILE *out, FILE *raw, const struct timeline *tl, const struct explain *ex,
+		      bool verbose)
 {
 	char line[1024];
 	size_t word;
 
-	steps_text(out, raw, tl, ex);
+	steps_text(out, raw, tl, ex, verbose);
 	/* Source NAT is done as the packet leaves: after its last chain. */
 	for (unsigned int n = 0; n < ex->n_nat; n++)
 		if (ex->nat[n].at_step < 0)
@@ -650,14 +643,21 @@ void format_text_body(FILE *out, const struct timeline *tl, const struct explain
 
 	if (!esc)
 		return;
-	/* the journal: never coloured */
-	text_body(esc, NULL, tl, ex);
+	/* the journal: never coloured, always folded */
+	text_body(esc, NULL, tl, ex, false);
 	fclose(esc);
 }
 
 int format_text(FILE *out, const struct timeline *tl, const struct explain *ex)
 {
-	FILE *esc = format_text_stream(out), *raw = text_color ? out : NULL;
+	return format_text_styled(out, tl, ex, NULL);
+}
+
+int format_text_styled(FILE *out, const struct timeline *tl, const struct explain *ex,
+		       const struct text_style *style)
+{
+	bool verbose = style && style->verbose;
+	FILE *esc = format_text_stream(out), *raw = style && style->color ? out : NULL;
 
 	if (!esc)
 		return -ENOMEM;
@@ -675,7 +675,7 @@ int format_text(FILE *out, const struct timeline *tl, const struct explain *ex)
 	fprintf(esc, "%s%s", ex->outside ? ", then lost outside the ruleset" : "",
 		timeline_complete(tl) ? "" : " (incomplete)");
 	eol(esc);
-	text_body(esc, raw, tl, ex);
+	text_body(esc, raw, tl, ex, verbose);
 	/* a blank line between packets */
 	eol(esc);
 	fclose(esc);

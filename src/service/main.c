@@ -134,9 +134,10 @@ static int open_output(struct daemon *d, struct options *opts, int argc, char **
 	/* Output errors come back as EPIPE, so a closed reader ends us cleanly. */
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOFBF, OUTPUT_BUF);
-	format_text_setup(opts->verbose, text_color(opts));
 	/* the output, and where the daemon's own messages go */
-	r = sink_new(opts->output, &d->sink);
+	r = sink_new(opts->output,
+		     &(struct text_style){ .verbose = opts->verbose, .color = text_color(opts) },
+		     &d->sink);
 	if (r < 0) {
 		log_error_errno(r, "cannot set up the output");
 		return r;

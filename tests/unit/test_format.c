@@ -13,6 +13,9 @@
 #include "format.h"
 #include "helpers.h"
 
+/* The style the run_*() helpers render in (--verbose, --color); NULL: the default. */
+static const struct text_style *style;
+
 #define OWN "trace_debug"
 
 /* A ruleset of three rules, one of them deleted since. */
@@ -78,7 +81,7 @@ static void render(void *ctx, const struct timeline *tl, enum timeline_end why)
 	assert_int_equal(format_json_line(f, tl, &ex), 0);
 	fclose(f);
 	f = open_memstream(&o->text, &len);
-	assert_int_equal(format_text(f, tl, &ex), 0);
+	assert_int_equal(format_text_styled(f, tl, &ex, style), 0);
 	fclose(f);
 }
 
@@ -369,7 +372,7 @@ static void render_hostile(void *ctx, const struct timeline *tl, enum timeline_e
 	assert_int_equal(format_json_line(f, tl, &ex), 0);
 	fclose(f);
 	f = open_memstream(&o->text, &len);
-	assert_int_equal(format_text(f, tl, &ex), 0);
+	assert_int_equal(format_text_styled(f, tl, &ex, style), 0);
 	fclose(f);
 }
 
@@ -532,7 +535,7 @@ static void render_zone(void *ctx, const struct timeline *tl, enum timeline_end 
 	(void)why;
 	explain_timeline(tl, &zone_resolver, &ex);
 	f = open_memstream(&o->text, &len);
-	assert_int_equal(format_text(f, tl, &ex), 0);
+	assert_int_equal(format_text_styled(f, tl, &ex, style), 0);
 	fclose(f);
 }
 
@@ -624,9 +627,9 @@ static void test_text_verbose_keeps_every_jump(void **state)
 	struct out o;
 
 	(void)state;
-	format_text_setup(true, false);
+	style = &(const struct text_style){ .verbose = true };
 	o = run_zone(false);
-	format_text_setup(false, false);
+	style = NULL;
 	assert_null(strstr(o.text, "jumps to"));
 	assert_non_null(strstr(o.text, "rule `jump POLICIES_post` (handle 26): jump POLICIES_post "
 				       "(no rule matched there, returned)\n"));
@@ -640,9 +643,9 @@ static void test_text_color_is_ours_alone(void **state)
 	struct out o;
 
 	(void)state;
-	format_text_setup(false, true);
+	style = &(const struct text_style){ .color = true };
 	o = run_hostile(NFPROTO_INET, "filter", EVIL_CHAIN, 9);
-	format_text_setup(false, false);
+	style = NULL;
 	assert_non_null(strstr(o.text, ": \033[31mdrop\033[0m\n"));
 	assert_non_null(strstr(o.text, "  verdict \033[31mdrop\033[0m by rule"));
 	assert_non_null(
