@@ -381,11 +381,63 @@ static int64_t next_due(const struct daemon *d, uint64_t now)
 	return wait;
 }
 
+/* One signal from the signalfd; false when it ends the run. */
+static bool handle_signal(struct daemon *d, int sfd, bool trace)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return true;
+	/* SIGUSR1: the account so far; without a trace, the NAT log's */
+	if (si.ssi_signo == SIGUSR1 && trace)
+		periodic_stats(d, STATS_SIGNAL);
+	else if (si.ssi_signo == SIGUSR1)
+		natlog_report(d->natlog);
+	else if (si.ssi_signo == SIGHUP && trace)
+		service_reload(d);
+	else if (si.ssi_signo != SIGHUP)
+		return false;
+	return true;
+}
+
+/*
+ * Stopping: account for what is queued, then the timelines in flight are
+ * as complete as they will get. The exit status.
+ */
+static int stop_run(struct daemon *d, bool trace, bool timed_out)
+{
+	const struct options *o = d->opts;
+	struct stats_input in = {};
+	int r;
+
+	if (trace) {
+		daemon_read_selected(d, &in);
+		/* after an output error too: what it never got is counted, not lost */
+		drain_trace(d, DRAIN_ALL_MAX, true);
+		stop_receiving(d);
+		timeline_flush(d->timelines);
+		follower_flush(d);
+		/* every timeline is in it now; before the stop account */
+		write_summary(d, "exit");
+	}
+	/* A stopped reader gets a moment, not our exit: the rest is counted. */
+	if ((r = sink_drain(d->sink, OUTPUT_EXIT_GRACE_MS)) < 0)
+		output_failed(d, r);
+	if (trace)
+		report_stats(d, &in, STATS_EXIT);
+	if ((r = sink_drain(d->sink, OUTPUT_EXIT_GRACE_MS)) < 0)
+		output_failed(d, r);
+	if (d->failed)
+		return EXIT_RUNTIME;
+	if (timed_out && o->count && d->emitted < o->count)
+		return EXIT_TIMEOUT;
+	return EXIT_OK;
+}
+
 /* Returns the exit status. */
 int daemon_run(struct daemon *d, int sfd)
 {
 	const struct options *o = d->opts;
-	struct stats_input in = {};
 	bool timed_out = false;
 	int r;
 	/* without a trace (--nat-log=all alone): the NAT log and signals */
@@ -438,21 +490,8 @@ int daemon_run(struct daemon *d, int sfd)
 			log_error_errno(errno, "poll");
 			return EXIT_RUNTIME;
 		}
-		if (pfd[PFD_SIGNAL].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				/* SIGUSR1: the account so far; without a trace, the NAT log's */
-				if (si.ssi_signo == SIGUSR1 && trace)
-					periodic_stats(d, STATS_SIGNAL);
-				else if (si.ssi_signo == SIGUSR1)
-					natlog_report(d->natlog);
-				else if (si.ssi_signo == SIGHUP && trace)
-					service_reload(d);
-				else if (si.ssi_signo != SIGHUP)
-					break;
-			}
-		}
+		if ((pfd[PFD_SIGNAL].revents & POLLIN) && !handle_signal(d, sfd, trace))
+			break;
 		if (pfd[PFD_RULES].fd >= 0 && (pfd[PFD_RULES].revents & POLLIN))
 			rulecache_on_readable(d->rules);
 		/* Mappings first: a timeline ending now may name one. */
@@ -482,30 +521,5 @@ int daemon_run(struct daemon *d, int sfd)
 				output_failed(d, r);
 		}
 	}
-	/*
-	 * Stopping: account for what is queued, then the timelines in flight
-	 * are as complete as they will get.
-	 */
-	if (trace) {
-		daemon_read_selected(d, &in);
-		/* after an output error too: what it never got is counted, not lost */
-		drain_trace(d, DRAIN_ALL_MAX, true);
-		stop_receiving(d);
-		timeline_flush(d->timelines);
-		follower_flush(d);
-		/* every timeline is in it now; before the stop account */
-		write_summary(d, "exit");
-	}
-	/* A stopped reader gets a moment, not our exit: the rest is counted. */
-	if ((r = sink_drain(d->sink, OUTPUT_EXIT_GRACE_MS)) < 0)
-		output_failed(d, r);
-	if (trace)
-		report_stats(d, &in, STATS_EXIT);
-	if ((r = sink_drain(d->sink, OUTPUT_EXIT_GRACE_MS)) < 0)
-		output_failed(d, r);
-	if (d->failed)
-		return EXIT_RUNTIME;
-	if (timed_out && o->count && d->emitted < o->count)
-		return EXIT_TIMEOUT;
-	return EXIT_OK;
+	return stop_run(d, trace, timed_out);
 }
