@@ -40,6 +40,15 @@ struct config *config_free(struct config *c);
 
 /* The value of key, NULL if the file does not set it. Lives as long as c. */
 const char *config_get(const struct config *c, const char *key);
+/* The line that set key, 0 if the file does not set it. */
+unsigned int config_line(const struct config *c, const char *key);
+/*
+ * "FILE:LINE: " in buf when the match in use (match) is the file's, so
+ * that an error about it points at the line to edit; "" otherwise (it
+ * came from the command line, or there is no file). Returns buf.
+ */
+const char *config_match_place(const struct config *c, const char *path, const char *match,
+			       char *buf, size_t len);
 
 /*
  * The options of a command line that may name a file with --config:

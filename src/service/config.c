@@ -34,10 +34,9 @@ struct config {
 
 /* The long options a file may set; not config, help or version. */
 static const char *const config_keys[] = {
-	"match",	  "rate",    "count", "timeout",      "output",
-	"table",	  "family",  "hooks", "max-inflight", "max-events",
-	"stats-interval", "nat-log", "netns", "pcap",	      "metrics-file",
-	"summary",	  "color",
+	"match",  "rate",  "count",	   "timeout",	 "output",	   "table",
+	"family", "hooks", "max-inflight", "max-events", "stats-interval", "nat-log",
+	"netns",  "pcap",  "metrics-file", "summary",	 "color",
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -61,6 +60,27 @@ const char *config_get(const struct config *c, const char *key)
 		if (strcmp(c->entries[i].key, key) == 0)
 			return c->entries[i].value;
 	return NULL;
+}
+
+unsigned int config_line(const struct config *c, const char *key)
+{
+	for (unsigned int i = 0; c && i < c->n; i++)
+		if (strcmp(c->entries[i].key, key) == 0)
+			return c->entries[i].line;
+	return 0;
+}
+
+const char *config_match_place(const struct config *c, const char *path, const char *match,
+			       char *buf, size_t len)
+{
+	const char *v = config_get(c, "match");
+
+	if (len)
+		buf[0] = '\0';
+	/* the command line wins: only the file's own value is placed there */
+	if (path && v && match && strcmp(v, match) == 0)
+		snprintf(buf, len, "%s:%u: ", path, config_line(c, "match"));
+	return buf;
 }
 
 static bool is_blank(char c)

@@ -6,6 +6,7 @@
  * install a table.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,8 +306,15 @@ static int install_trace(struct daemon *d)
 	r = tracetable_install(&cfg, &d->table, opts->nat_log == NAT_LOG_MATCH ? &listing : NULL,
 			       err, sizeof(err));
 	if (r < 0) {
+		char place[PATH_MAX + 16];
+
 		free(listing);
-		log_error("%s", err);
+		/* a match from --config: the file and line to edit */
+		log_error("%s%s",
+			  r == -EINVAL ? config_match_place(d->svc.config, opts->config,
+							    opts->match, place, sizeof(place))
+				       : "",
+			  err);
 		return r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	if (d->natlog) {

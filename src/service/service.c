@@ -4,6 +4,8 @@
  * their MESSAGE_IDs, sd_notify status, warnings about a match, and
  * SIGHUP's reload of the configuration.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,8 +291,16 @@ void service_reload(struct daemon *d)
 		selected = 0;
 	r = tracetable_replace(d->table, &cfg, refilter ? &listing : NULL, err, sizeof(err));
 	if (r < 0) {
+		char msg[sizeof(err) + PATH_MAX + 16], place[PATH_MAX + 16];
+
+		/* a match from --config: the file and line to edit */
+		snprintf(msg, sizeof(msg), "%s%s",
+			 r == -EINVAL
+				 ? config_match_place(c, o.config, o.match, place, sizeof(place))
+				 : "",
+			 err);
 		config_free(c);
-		service_lifecycle(d, LC_RELOAD_REFUSED, err);
+		service_lifecycle(d, LC_RELOAD_REFUSED, msg);
 		goto out;
 	}
 	if (refilter)

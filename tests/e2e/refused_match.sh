@@ -80,6 +80,18 @@ for entry in "${marked[@]}"; do
 		lab_show_daemon
 	fi
 done
+# From a configuration file: the file and the line to edit come first.
+printf '# refused_match\nrate = 1/second\nmatch = tcp dprt 22\n' >"$LAB_TMP/refused.conf"
+lab_run --config "$LAB_TMP/refused.conf" --count 1 --timeout 2
+if [ "$LAB_RC" = 2 ] &&
+	grep -qxF -- "nattraced: $LAB_TMP/refused.conf:3: match refused by nft: syntax error, unexpected string" "$LAB_ERR" &&
+	[ "$(grep -xF -A1 -- "  tcp dprt 22" "$LAB_ERR" | tail -1)" = "      ^^^^" ]; then
+	echo "ok: the configuration file's line, and the marks under its match"
+else
+	fails=$((fails + 1))
+	echo "FAIL: --config with 'match = tcp dprt 22': expected FILE:3: and the marks" >&2
+	lab_show_daemon
+fi
 lab_run --match "ip daddr @nosuchset" --count 1 --timeout 2
 if [ "$LAB_RC" = 2 ] && ! grep -q '\^' "$LAB_ERR"; then
 	echo "ok: no marks where nft marked only our own words: $(head -1 "$LAB_ERR")"

@@ -297,6 +297,31 @@ static void test_control_characters_are_escaped(void **state)
 	assert_null(strchr(err, '\x7f'));
 }
 
+/* A refused match names the file and the line to edit, only when it is the file's. */
+static void test_match_place_names_file_and_line(void **state)
+{
+	struct config *c = NULL;
+	char err[256], place[128];
+
+	(void)state;
+	assert_int_equal(parse_text("# a comment\n\nrate = 1/second\nmatch = tcp dprt 22\n", &c,
+				    err, sizeof(err)),
+			 0);
+	assert_int_equal(config_line(c, "match"), 4);
+	assert_int_equal(config_line(c, "rate"), 3);
+	assert_int_equal(config_line(c, "table"), 0);
+	assert_string_equal(
+		config_match_place(c, "/etc/nattraced.conf", "tcp dprt 22", place, sizeof(place)),
+		"/etc/nattraced.conf:4: ");
+	/* the command line's match won: the file is not where to look */
+	assert_string_equal(
+		config_match_place(c, "/etc/nattraced.conf", "tcp dprt 23", place, sizeof(place)),
+		"");
+	assert_string_equal(config_match_place(NULL, NULL, "tcp dprt 22", place, sizeof(place)),
+			    "");
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_only_regular_files_are_read),
 		cmocka_unit_test(test_endless_stream_is_bounded),
 		cmocka_unit_test(test_control_characters_are_escaped),
+		cmocka_unit_test(test_match_place_names_file_and_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
