@@ -19,4 +19,20 @@ static inline uint32_t hash_fnv1a(uint32_t h, const void *data, size_t len)
 	return h;
 }
 
+#define HASH_FNV1A64_INIT 0xcbf29ce484222325ull
+
+/*
+ * 64-bit FNV-1a over the string s and its terminating NUL, continuing from
+ * h (HASH_FNV1A64_INIT to start): fields hashed one after another cannot
+ * run into each other ("a" "bc" is not "ab" "c").
+ */
+static inline uint64_t hash_fnv1a64_str(uint64_t h, const char *s)
+{
+	do {
+		h ^= (uint8_t)*s;
+		h *= 0x100000001b3ull;
+	} while (*s++);
+	return h;
+}
+
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "explain_text.h"
+#include "hash.h"
 #include "metrics.h"
 #include "owner_render.h"
 
@@ -56,27 +57,17 @@ struct metrics *metrics_free(struct metrics *m)
 	return NULL;
 }
 
-/* FNV-1a over the labels, each with its terminating NUL */
-static uint64_t hash_str(uint64_t h, const char *s)
-{
-	do {
-		h ^= (uint8_t)*s;
-		h *= 0x100000001b3ull;
-	} while (*s++);
-	return h;
-}
-
 static uint64_t hash_of(const struct series *k)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = HASH_FNV1A64_INIT;
 
-	h = hash_str(h, k->verdict);
-	h = hash_str(h, k->family);
-	h = hash_str(h, k->table);
-	h = hash_str(h, k->chain);
-	h = hash_str(h, k->hook);
-	h = hash_str(h, k->handle);
-	return hash_str(h, k->owner);
+	h = hash_fnv1a64_str(h, k->verdict);
+	h = hash_fnv1a64_str(h, k->family);
+	h = hash_fnv1a64_str(h, k->table);
+	h = hash_fnv1a64_str(h, k->chain);
+	h = hash_fnv1a64_str(h, k->hook);
+	h = hash_fnv1a64_str(h, k->handle);
+	return hash_fnv1a64_str(h, k->owner);
 }
 
 static bool same(const struct series *a, const struct series *b)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "explain_text.h"
+#include "hash.h"
 #include "names.h"
 #include "owner_render.h"
 #include "packet.h"
@@ -43,24 +44,14 @@ struct summary *summary_free(struct summary *s)
 	return NULL;
 }
 
-/* FNV-1a over the path's fields, each with its terminating NUL */
-static uint64_t hash_str(uint64_t h, const char *s)
-{
-	do {
-		h ^= (uint8_t)*s;
-		h *= 0x100000001b3ull;
-	} while (*s++);
-	return h;
-}
-
 static uint64_t hash_of(const struct summary_row *k)
 {
 	const char *const fields[] = { k->verdict, k->family, k->table, k->chain, k->handle,
 				       k->hook,	   k->hooks,  k->nat,	k->owner };
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = HASH_FNV1A64_INIT;
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		h = hash_str(h, fields[i]);
+		h = hash_fnv1a64_str(h, fields[i]);
 	return h;
 }
 
