@@ -43,6 +43,20 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# promtool checks the --metrics-file format (tests/e2e/metrics.sh). It comes
+# in Debian's prometheus package, whose server we do not want installed or
+# started: take the one binary out of the package instead.
+if ! command -v promtool >/dev/null; then
+	tmp=$(mktemp -d)
+	if (cd "$tmp" && apt-get download -q prometheus >/dev/null &&
+		dpkg-deb -x prometheus_*.deb x && install -m 0755 x/usr/bin/promtool /usr/local/bin/); then
+		echo "setup: promtool from Debian's prometheus package in /usr/local/bin"
+	else
+		echo "setup: promtool not available; tests/e2e/metrics.sh checks without it" >&2
+	fi
+	rm -rf "$tmp"
+fi
+
 cd "$top"
 [ -f build/build.ninja ] || meson setup build
 meson compile -C build

@@ -70,6 +70,14 @@ kill -TERM "$pid"
 lab_daemon_wait
 lab_expect_rc 0
 check_exposition "$prom" || lab_fail "the metrics file at exit is not the text format"
+# Prometheus' own checker, where it is installed (contrib/setup-debian.sh)
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$prom" >"$LAB_TMP/promtool.out" 2>&1 ||
+		lab_fail "promtool check metrics refused the file: $(head -5 "$LAB_TMP/promtool.out")"
+	echo "ok: promtool check metrics accepts the file"
+else
+	echo "note: no promtool here; the format was checked against its specification only"
+fi
 echo "metrics file: $(stat -c %s "$prom") bytes, $(grep -c '^nattraced_timelines_total{' "$prom") series"
 find "$prom_dir" -mindepth 1 ! -name nattraced.prom | grep . && lab_fail "temporary files left in the directory"
 [ "$(stat -c %a "$prom")" = 644 ] || lab_fail "the metrics file is not 0644 (node_exporter reads it)"
