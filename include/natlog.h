@@ -66,6 +66,15 @@ void natlog_refilter(struct natlog *l, const char *listing);
  */
 const struct natmap *natlog_lookup(struct natlog *l, uint32_t ct_id);
 
+struct nlmsghdr;
+/*
+ * One ctnetlink request in the current network namespace: msg is an
+ * IPCTNL_MSG_* type, flags what it needs besides NLM_F_REQUEST (NLM_F_DUMP,
+ * NLM_F_ACK); each answer goes through cb (a libmnl callback) until the
+ * kernel says done. A second with no answer is an error. 0 or -errno.
+ */
+int natlog_ctnetlink(uint16_t msg, uint16_t flags,
+		     int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 /* Counters at exit, on stderr. */
 void natlog_report(const struct natlog *l);
 

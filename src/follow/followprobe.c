@@ -27,6 +27,7 @@
 #include <nftables/libnftables.h>
 
 #include "followprobe.h"
+#include "natlog.h"
 #include "nlsock.h"
 #include "trace.h"
 
@@ -260,72 +261,29 @@ out:
 	return r;
 }
 
+/* CTA_STATS_GLOBAL_ENTRIES of the answer into the int64_t at data */
 static int stats_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nlattr *a;
 
-	mnl_attr_for_each(a, nlh,
-			  sizeof(struct nfgenmsg)) if (mnl_attr_get_type(a) ==
-							       CTA_STATS_GLOBAL_ENTRIES &&
-						       mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
 	{
-		*(int64_t *)data = ntohl(mnl_attr_get_u32(a));
-		return MNL_CB_OK;
+		if (mnl_attr_get_type(a) == CTA_STATS_GLOBAL_ENTRIES &&
+		    mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			*(int64_t *)data = ntohl(mnl_attr_get_u32(a));
 	}
 	return MNL_CB_OK;
 }
 
 int followprobe_ct_entries(uint32_t *ret)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	struct timeval tv = { .tv_sec = 1 };
-	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
 	int64_t entries = -1;
-	uint32_t portid, seq = 1;
-	ssize_t n;
-	int r;
+	int r = natlog_ctnetlink(IPCTNL_MSG_CT_GET_STATS, NLM_F_ACK, stats_cb, &entries);
 
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		r = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET_STATS;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		r = -errno;
-		goto out;
-	}
-	do {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		r = mnl_cb_run(buf, (size_t)n, seq, portid, stats_cb, &entries);
-	} while (r > 0);
-	if (r < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (entries < 0) {
-		r = -ENODATA;
-		goto out;
-	}
+	if (r < 0)
+		return r;
+	if (entries < 0)
+		return -ENODATA;
 	*ret = (uint32_t)entries;
-	r = 0;
-out:
-	mnl_socket_close(nl);
-	return r;
+	return 0;
 }

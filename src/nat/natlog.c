@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +40,9 @@
 #include "tracetable.h"
 
 #define NATLOG_DRAIN_BATCH 4096
+/* A ctnetlink request's answers: one receive at a time, and the longest wait for one. */
+#define NATLOG_CT_BUF	   65536
+#define NATLOG_CT_WAIT_S   1
 /* --nat-table keeps rows to align them; beyond this they are counted. */
 #define NATTABLE_MAX_ROWS  (256 * 1024)
 
@@ -252,29 +256,29 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
  * is read with libmnl and each entry goes through natmap_parse_msg():
  * nfct_query()'s own parser would call exit(1) on a malformed attribute.
  */
-static int dump_nat(void (*fn)(void *ctx, const struct natmap *m), void *ctx)
+int natlog_ctnetlink(uint16_t msg, uint16_t flags,
+		     int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
 {
-	struct dump_ctx d = { .fn = fn, .ctx = ctx };
+	struct timeval tv = { .tv_sec = NATLOG_CT_WAIT_S };
+	uint32_t seq = (uint32_t)time(NULL), portid;
+	int r = 0, run = MNL_CB_OK;
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	struct nfgenmsg *nfh;
-	unsigned int portid;
-	uint32_t seq = (uint32_t)time(NULL);
-	ssize_t n;
 	char *buf;
-	int r = 0;
 
-	buf = malloc(65536);
+	buf = malloc(NATLOG_CT_BUF);
 	if (!buf)
 		return -ENOMEM;
 	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
 		r = -errno;
 		goto out;
 	}
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | msg;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	nlh->nlmsg_seq = seq;
 	nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
 	nfh->nfgen_family = AF_UNSPEC;
@@ -285,22 +289,30 @@ static int dump_nat(void (*fn)(void *ctx, const struct natmap *m), void *ctx)
 		goto out;
 	}
 	portid = mnl_socket_get_portid(nl);
-	while ((n = mnl_socket_recvfrom(nl, buf, 65536)) > 0) {
-		int cb = mnl_cb_run(buf, (size_t)n, seq, portid, dump_cb, &d);
+	/* until the kernel says done (a dump's end, a request's ack) */
+	while (run == MNL_CB_OK) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, NATLOG_CT_BUF);
 
-		if (cb == MNL_CB_ERROR) {
-			r = errno ? -errno : -EIO;
+		if (n < 0) {
+			r = -errno;
 			break;
 		}
-		if (cb == MNL_CB_STOP)
-			break;
+		run = mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
+		if (run == MNL_CB_ERROR)
+			r = errno ? -errno : -EIO;
 	}
-	if (n < 0)
-		r = -errno;
 out:
 	if (nl)
 		mnl_socket_close(nl);
 	free(buf);
+	return r;
+}
+
+static int dump_nat(void (*fn)(void *ctx, const struct natmap *m), void *ctx)
+{
+	struct dump_ctx d = { .fn = fn, .ctx = ctx };
+	int r = natlog_ctnetlink(IPCTNL_MSG_CT_GET, NLM_F_DUMP, dump_cb, &d);
+
 	if (d.malformed)
 		log_notice("conntrack dump: %llu entries malformed or without tuples skipped",
 			   (unsigned long long)d.malformed);
