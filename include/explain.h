@@ -88,6 +88,7 @@ struct explain_hint {
 struct explain_rule {
 	const char *text; /* NULL if unknown; see resolver.h for its life */
 	bool deleted;
+	bool added; /* --replay: came with --change, the source has no such rule */
 };
 
 struct explain {

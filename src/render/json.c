@@ -101,13 +101,16 @@ static void step_ref_json(struct jsonw *w, const struct timeline *tl, const stru
 	jsonw_string(w, "table", s->table);
 	jsonw_string(w, "chain", s->chain);
 	jsonw_string(w, "type", words_step_type(s));
-	if (s->has_handle)
+	/* a rule of --change has only the clone's handle: none the user can edit */
+	if (s->has_handle && !rule->added)
 		jsonw_uint(w, "handle", s->handle);
 	else
 		jsonw_null(w, "handle");
 	jsonw_string(w, "rule", rule->text);
 	if (rule->deleted)
 		jsonw_bool(w, "deleted", true);
+	if (rule->added)
+		jsonw_bool(w, "added_by_change", true);
 	jsonw_string(w, "verdict", words_step_verdict(s));
 	/* the cause also by what sent the packet there (explain's cause_owner) */
 	if (i == ex->sum.cause) {
