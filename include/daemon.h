@@ -32,6 +32,7 @@ struct rxthread;
 struct setprobe;
 struct tracetable;
 struct vanishprobe;
+struct verifier;
 
 /* Messages handled per wakeup before signals and expiry get a look. */
 #define DRAIN_BATCH	     4096
@@ -105,6 +106,7 @@ struct daemon {
 	void (*explained)(void *ctx, const struct timeline *tl, struct explain *ex);
 	void *explained_ctx;
 	uint64_t idle_ns; /* a timeline's idle end; 0: TIMELINE_IDLE_NS */
+	struct verifier *verifier; /* --verify, NULL without */
 };
 
 /* Not an exit status: the step succeeded and start-up goes on. */

@@ -219,6 +219,16 @@ static void hint_json(struct jsonw *w, const struct explain_hint *h)
 	}
 	explain_hint_str(h, buf, sizeof(buf));
 	jsonw_string(w, "text", buf);
+	/* --verify: what a replay with the command gave, null when not replayed */
+	if (h->verified) {
+		jsonw_object_open(w, "verified");
+		jsonw_string(w, "verdict", h->verified_verdict);
+		jsonw_string(w, "cause", h->verified_cause);
+		jsonw_bool(w, "enough", h->verified == EXPLAIN_VERIFIED);
+		jsonw_object_close(w);
+	} else {
+		jsonw_null(w, "verified");
+	}
 	jsonw_object_close(w);
 }
 

@@ -25,6 +25,7 @@
 #include "sink.h"
 #include "trace.h"
 #include "tracetable.h"
+#include "verifier.h"
 
 /* The output failed (said by the sink): stop; a reader that left is no error. */
 static void output_failed(struct daemon *d, int err)
@@ -60,6 +61,8 @@ void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 	explain_timeline(tl, &d->resolver, &d->ex);
 	if (d->explained)
 		d->explained(d->explained_ctx, tl, &d->ex);
+	if (d->verifier)
+		verifier_annotate(d->verifier, tl, &d->ex);
 	fc = follower_of(d, tl, &d->ex, &fdir, &fflags);
 	/* --follow, text: the connection's block takes it */
 	if (fc && sink_groups_connections(d->sink) && follower_keep(d, fc, tl, &d->ex)) {
@@ -301,6 +304,15 @@ static void report_stats(struct daemon *d, struct stats_input *in, enum stats_re
 	in->malformed = d->malformed;
 	in->rules_unnamed = d->rules ? rulecache_stats(d->rules)->unnamed : 0;
 	follower_stats(d, in);
+	if (d->verifier) {
+		const struct verify_stats *vs = verifier_stats(d->verifier);
+
+		in->verify = true;
+		in->verify_replayed = vs->replayed;
+		in->verify_not_enough = vs->not_enough;
+		in->verify_limited = vs->limited;
+		in->verify_failed = vs->failed;
+	}
 	stats_compute(in, timeline_stats(d->timelines), reason, &st);
 	/* the journal's stop entry carries the last account */
 	if (reason == STATS_EXIT)

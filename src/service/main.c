@@ -27,6 +27,7 @@
 #include "nattraced.h"
 #include "netns.h"
 #include "replay.h"
+#include "verifier.h"
 #include "nlsock.h"
 #include "sink.h"
 #include "rulecache.h"
@@ -191,6 +192,9 @@ int main(int argc, char **argv)
 		status = nat_log_only(&d, &sfd);
 		goto out;
 	}
+	/* --verify: its replay process forks before any thread */
+	if (opts.verify && verifier_start(&opts, &d.verifier) < 0)
+		goto out;
 	status = daemon_open_listeners(&d);
 	if (status != GO_ON)
 		goto out;

@@ -30,6 +30,7 @@
 #include "sink.h"
 #include "tracetable.h"
 #include "vanishprobe.h"
+#include "verifier.h"
 
 /* stdout is written once per wakeup, not per 4 KiB. */
 #define OUTPUT_BUF (256 * 1024)
@@ -252,6 +253,7 @@ void daemon_tear_down(struct daemon *d, int sfd)
 	d->setprobe = setprobe_free(d->setprobe);
 	d->vanish = vanishprobe_free(d->vanish);
 	d->ctprobe = ctprobe_free(d->ctprobe);
+	d->verifier = verifier_free(d->verifier);
 	d->follow = follow_table_free(d->follow);
 	d->rules = rulecache_free(d->rules);
 	d->rx = rxthread_free(d->rx);
