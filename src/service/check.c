@@ -172,6 +172,7 @@ static long run_all(struct replayer *r, const struct expectations *ex,
 						   .json = check_result_json,
 						   .journal = check_journal,
 						   .ctx = &res[i] });
+		sink_flush(replayer_sink(r));
 	}
 	return failed;
 }

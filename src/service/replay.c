@@ -252,6 +252,8 @@ int replay_main(struct options *opts, int argc, char **argv)
 						   .json = replay_report_json,
 						   .journal = replay_journal,
 						   .ctx = &rep });
+		/* each result as it comes: a long run shows its progress */
+		sink_flush(replayer_sink(r));
 	}
 	if (replayer_free(r) && status == GO_ON)
 		status = EXIT_RUNTIME;
