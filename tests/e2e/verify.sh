@@ -60,10 +60,14 @@ lab_expect_json "not enough: then dropped in inet egress post, handle $post_hand
 		(.verified.cause | test("handle '"$post_handle"'\\) in inet egress post")))'
 R nft delete table inet egress
 
-# 3. No CAP_SYS_ADMIN: one warning, the trace goes on, the hint unverified.
+# 3. As the unit runs it, no CAP_SYS_ADMIN: one warning, the trace goes on, the hint unverified.
 lab_tmp
+chmod 755 "$LAB_TMP"
 LAB_ARGS="--verify without CAP_SYS_ADMIN"
-R setpriv --bounding-set -sys_admin --inh-caps -sys_admin timeout -s KILL 30 "$NATTRACED" \
+# as the unit runs it: a user with CAP_NET_ADMIN alone (service.sh)
+R setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs \
+	--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin --bounding-set=-all,+net_admin \
+	timeout -s KILL 30 "$NATTRACED" \
 	--match "$match" --verify --count 1 --output json --timeout 15 \
 	>"$LAB_TMP/nocap.out" 2>"$LAB_TMP/nocap.err" &
 LAB_DAEMON_PID=$!
