@@ -47,7 +47,7 @@ grep -q ': accept$' "$LAB_TMP/fw4.check" || lab_fail "the masqueraded SYN was no
 [ "$(grep -c ': reject by rule handle [0-9]*$' "$LAB_TMP/fw4.check")" = 2 ] ||
 	lab_fail "two live rejects by a rule expected"
 
-lab_exec_router nft list ruleset >"$LAB_TMP/ruleset.before"
+lab_exec_router nft -s list ruleset >"$LAB_TMP/ruleset.before"
 lab_run --check "$LAB_TMP/fw4.check" --output json
 lab_expect_rc 0
 lab_expect_jq "every live verdict reproduced in the clone" '
@@ -55,7 +55,7 @@ lab_expect_jq "every live verdict reproduced in the clone" '
 lab_expect_jq "the masqueraded SYN is seen leaving pppoe-wan, from the router's address" '
 	[.[] | select(.type == "check" and .actual.verdict == "accept")][0].actual |
 	.out == "pppoe-wan" and (.where | test("from 198\\.51\\.100\\.1:"))'
-lab_exec_router nft list ruleset >"$LAB_TMP/ruleset.after"
+lab_exec_router nft -s list ruleset >"$LAB_TMP/ruleset.after"
 diff -u "$LAB_TMP/ruleset.before" "$LAB_TMP/ruleset.after" >&2 || lab_fail "the router's ruleset changed"
 echo "ok: fw4's ruleset untouched"
 rs_done
