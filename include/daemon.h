@@ -106,6 +106,7 @@ struct daemon {
 	void (*explained)(void *ctx, const struct timeline *tl, struct explain *ex);
 	void *explained_ctx;
 	uint64_t idle_ns; /* a timeline's idle end; 0: TIMELINE_IDLE_NS */
+	bool no_timelines; /* --check (without -v), --verify's child: results only */
 	struct verifier *verifier; /* --verify, NULL without */
 };
 

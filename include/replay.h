@@ -83,11 +83,11 @@ struct sink;
  * Clone the namespace the process is in and move the process into the
  * clone (before any thread: every socket from now on is the clone's),
  * then start the daemon's machinery there, writing to the --output
- * sink. -errno with err; -EPERM, -EOPNOTSUPP, -EINVAL: the clone is
- * refused (exit 2).
+ * sink (each replayed timeline too when timelines). -errno with err;
+ * -EPERM, -EOPNOTSUPP, -EINVAL: the clone is refused (exit 2).
  */
-int replayer_new(const struct options *opts, int argc, char **argv, struct replayer **ret,
-		 char *err, size_t errlen);
+int replayer_new(const struct options *opts, bool timelines, int argc, char **argv,
+		 struct replayer **ret, char *err, size_t errlen);
 /* The ruleset as copied, then nft commands (--change) on it. "" or NULL: none. */
 int replayer_change(struct replayer *r, const char *nft_text, char *err, size_t errlen);
 /*

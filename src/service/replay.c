@@ -211,7 +211,8 @@ static int read_packets(const struct options *o, struct packets *ret)
 int replay_start(const struct options *o, int argc, char **argv, struct replayer **ret)
 {
 	char err[1024];
-	int r = replayer_new(o, argc, argv, ret, err, sizeof(err));
+	/* --check: one line per expectation, its timeline with --verbose */
+	int r = replayer_new(o, o->replay || o->verbose, argc, argv, ret, err, sizeof(err));
 
 	if (r < 0) {
 		fprintf(stderr, "nattraced: cannot build a clone of the namespace: %s\n", err);

@@ -282,8 +282,8 @@ struct sink *replayer_sink(struct replayer *r)
 	return r->d.sink;
 }
 
-int replayer_new(const struct options *opts, int argc, char **argv, struct replayer **ret,
-		 char *err, size_t errlen)
+int replayer_new(const struct options *opts, bool timelines, int argc, char **argv,
+		 struct replayer **ret, char *err, size_t errlen)
 {
 	struct clone_opts co = { .skip_table = opts->table, .ruleset_file = opts->ruleset };
 	struct replayer *r = calloc(1, sizeof(*r));
@@ -313,6 +313,7 @@ int replayer_new(const struct options *opts, int argc, char **argv, struct repla
 	r->d.explained = on_explained;
 	r->d.explained_ctx = r;
 	r->d.idle_ns = REPLAY_IDLE_NS;
+	r->d.no_timelines = !timelines;
 	rc = -EIO;
 	snprintf(err, errlen, "cannot start tracing in the clone (said above)");
 	if (daemon_open_output(&r->d, &r->opts, argc, argv) < 0 ||

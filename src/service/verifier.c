@@ -149,7 +149,8 @@ static int child_build(const struct options *o, int srcfd, struct replayer **r, 
 		snprintf(err, errlen, "cannot return to the namespace: %s", strerror(errno));
 		return -errno;
 	}
-	return replayer_new(o, 0, NULL, r, err, errlen);
+	/* the daemon renders; the child only answers */
+	return replayer_new(o, false, 0, NULL, r, err, errlen);
 }
 
 static void child_serve(struct replayer *r, const struct options *o, int fd, int srcfd,
@@ -297,7 +298,11 @@ static void annotate(struct explain_hint *h, const struct replay_outcome *o)
 {
 	char line[EXPLAIN_VERIFIED_MAX];
 
-	replay_outcome_str(o, line, sizeof(line));
+	/* accepted: where it went; else what stopped it */
+	if (o->verdict == REPLAY_ACCEPT)
+		snprintf(line, sizeof(line), "%s", o->where[0] ? o->where : "accept");
+	else
+		replay_outcome_str(o, line, sizeof(line));
 	h->verified = o->verdict == REPLAY_ACCEPT ? EXPLAIN_VERIFIED : EXPLAIN_NOT_ENOUGH;
 	snprintf(h->verified_verdict, sizeof(h->verified_verdict), "%s",
 		 replay_verdict_name(o->verdict));
