@@ -293,7 +293,7 @@ int replayer_new(const struct options *opts, bool timelines, int argc, char **ar
 		return -ENOMEM;
 	r->sfd = -1;
 	r->opts = *opts;
-	r->opts.rate_none = true;
+	/* no rate limit: install_match() gives the trace rule none (the clone is quiet) */
 	r->opts.match = r->match;
 	r->mapped = !opts->ruleset;
 	rc = clone_new(&co, &r->clone, err, errlen);
