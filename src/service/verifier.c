@@ -346,6 +346,9 @@ void verifier_annotate(struct verifier *v, const struct timeline *tl, struct exp
 			h = &ex->hints[i];
 	if (!h || !v->ready)
 		return;
+	/* the hint prints a shell command; the clone takes nft's own words */
+	if (strncmp(req.change, "nft ", 4) == 0)
+		memmove(req.change, req.change + 4, strlen(req.change + 4) + 1);
 	now = now_ns();
 	if (now < v->next_ns) {
 		v->st.limited++;
