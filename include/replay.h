@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "packet.h"
+#include "replay_outcome.h"
 #include "replaypkt.h"
 
 struct clone;
@@ -44,35 +45,6 @@ void wire_clear(struct wire *w);
 int wire_send(struct wire *w, const struct replay_packet *p, char *err, size_t errlen);
 /* What the far ends received, waiting at most wait_ms for the first one. */
 unsigned int wire_collect(struct wire *w, int wait_ms, struct wire_seen *ret, unsigned int max);
-
-/* ---- the outcome of one replayed packet ---- */
-
-enum replay_verdict {
-	REPLAY_UNKNOWN = 0,
-	REPLAY_ACCEPT,
-	REPLAY_DROP,
-	REPLAY_REJECT,
-	REPLAY_OTHER, /* queue, stolen */
-};
-
-struct replay_outcome {
-	bool traced; /* the clone's kernel sent trace events for it */
-	enum replay_verdict verdict;
-	/* drop/reject by a rule: its handle, the source's unless --ruleset */
-	bool has_handle;
-	uint64_t handle;
-	bool by_policy;
-	bool by_change; /* the deciding rule came with --change */
-	bool outside;	/* accepted by the ruleset, refused by the kernel after */
-	char cause[512]; /* the text output's verdict line */
-	char where[256]; /* "forwarded out of lan0 to 203.0.113.10:22", seen */
-	bool seen_out;
-	char out_if[IF_NAMESIZE];
-};
-
-const char *replay_verdict_name(enum replay_verdict v);
-/* "accept, forwarded out of lan0 to 203.0.113.10:22"; "drop by rule ..." */
-void replay_outcome_str(const struct replay_outcome *o, char *buf, size_t len);
 
 /* ---- replayer.c: one clone, the trace machinery inside it ---- */
 

@@ -5,7 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "replay.h"
+#include "replay_outcome.h"
+#include "replaypkt.h"
 
 struct jsonw;
 

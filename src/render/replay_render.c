@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "jsonw.h"
-#include "replay.h"
 #include "replay_render.h"
 
 const char *replay_verdict_name(enum replay_verdict v)
