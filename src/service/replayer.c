@@ -43,6 +43,7 @@ struct replayer {
 	bool mapped;	  /* the clone's rules map to the source's handles */
 	bool in_flight;	  /* a replayed packet's timeline is awaited */
 	bool got;	  /* ... and came */
+	bool delivered;	  /* ... and went to the clone's own stack */
 	struct replay_outcome out;
 };
 
@@ -140,14 +141,43 @@ static void note_outcome(struct replayer *r, const struct timeline *tl, const st
 	explain_cause_str(tl, ex, o->cause, sizeof(o->cause));
 }
 
+/*
+ * The clone has no sockets: a packet for the host finds no listener
+ * there, which says nothing about the real one. Not checked, then.
+ */
+static void no_sockets(struct explain *ex)
+{
+	struct vanish_result *v = &ex->outside_why;
+
+	if (!ex->outside || v->reason != VANISH_NO_LISTENER)
+		return;
+	ex->outside = false;
+	ex->after_ruleset = true;
+	v->reason = VANISH_NOT_CHECKED;
+	v->next = VANISH_NEXT_LOCAL;
+	snprintf(v->evidence, sizeof(v->evidence),
+		 "sockets are not copied into the clone, so whether one listens is not checked");
+}
+
+static bool for_host(const struct timeline *tl, const struct explain *ex)
+{
+	const char *hook = tl->n_steps ? ex->hooks[tl->n_steps - 1] : NULL;
+
+	if (ex->after_ruleset && ex->outside_why.next == VANISH_NEXT_LOCAL)
+		return true;
+	return hook && strcmp(hook, "input") == 0;
+}
+
 static void on_explained(void *ctx, const struct timeline *tl, struct explain *ex)
 {
 	struct replayer *r = ctx;
 
 	map_handles(r, tl, ex);
+	no_sockets(ex);
 	/* the first timeline of the packet in flight decides; others are output only */
 	if (r->in_flight && !r->got) {
 		note_outcome(r, tl, ex);
+		r->delivered = r->out.verdict == REPLAY_ACCEPT && for_host(tl, ex);
 		r->got = true;
 	}
 }
@@ -179,8 +209,15 @@ static void note_seen(struct replayer *r, const struct replay_packet *p)
 	struct replay_outcome *o = &r->out;
 	struct wire_seen seen[WIRE_SEEN_MAX];
 	char dst[PACKET_ADDRSTRLEN], src[PACKET_ADDRSTRLEN], flags[32];
-	unsigned int n = wire_collect(r->wire, REPLAY_SEEN_WAIT_MS, seen, WIRE_SEEN_MAX);
+	unsigned int n;
 
+	/* what the clone's stack answers (a reset: no socket) is not the host's answer */
+	if (r->delivered) {
+		snprintf(o->where, sizeof(o->where),
+			 "delivered to the host (sockets are not copied: no listener checked)");
+		return;
+	}
+	n = wire_collect(r->wire, REPLAY_SEEN_WAIT_MS, seen, WIRE_SEEN_MAX);
 	for (unsigned int i = 0; i < n; i++) {
 		const struct packet_info *s = &seen[i].info;
 
@@ -207,13 +244,7 @@ static void note_seen(struct replayer *r, const struct replay_packet *p)
 				 flags, seen[i].ifname);
 		}
 	}
-	if (o->verdict != REPLAY_ACCEPT || o->where[0])
-		return;
-	if (p->origin != REPLAY_LOCAL_OUT && r->d.ex.after_ruleset &&
-	    r->d.ex.outside_why.next == VANISH_NEXT_LOCAL)
-		snprintf(o->where, sizeof(o->where),
-			 "delivered to the host (sockets are not copied: no listener checked)");
-	else
+	if (o->verdict == REPLAY_ACCEPT && !o->where[0])
 		snprintf(o->where, sizeof(o->where), "not seen leaving the clone");
 }
 
@@ -251,7 +282,7 @@ int replayer_run(struct replayer *r, const struct replay_packet *p, struct repla
 	if (rc < 0)
 		log_warning("cannot flush the clone's conntrack table: %s", strerror(-rc));
 	r->in_flight = true;
-	r->got = false;
+	r->got = r->delivered = false;
 	rc = wire_send(r->wire, p, err, errlen);
 	if (rc == 0)
 		rc = daemon_wait_emitted(&r->d, r->d.emitted + 1, now_ns() + REPLAY_WAIT_NS);
