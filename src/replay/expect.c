@@ -393,6 +393,14 @@ int expect_parse_line(const char *line, unsigned int lineno, struct expectation 
 		*--end = '\0';
 	if (!*start)
 		return 0;
+	/* the words go into messages for a terminal: no control characters */
+	for (const char *c = start; *c; c++)
+		if ((unsigned char)*c < 0x20 && *c != '\t')
+			return strbuf_error(err, errlen, "control character 0x%02x at column %zu",
+					    (unsigned char)*c, (size_t)(c - buf) + 1);
+		else if (*c == 0x7f)
+			return strbuf_error(err, errlen, "control character 0x7f at column %zu",
+					    (size_t)(c - buf) + 1);
 	snprintf(exp.text, sizeof(exp.text), "%s", start);
 
 	colon = verdict_colon(start);

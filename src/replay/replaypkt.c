@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "names.h"
 #include "replaypkt.h"
 #include "strbuf.h"
 
@@ -161,10 +162,17 @@ static int unhex(const char *key, const char *hex, uint8_t *out, size_t max, cha
 	for (size_t i = 0; i < n; i += 2) {
 		int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
 
-		if (hi < 0 || lo < 0)
+		if (hi < 0 || lo < 0) {
+			unsigned char c = (unsigned char)(hi < 0 ? hex[i] : hex[i + 1]);
+
+			if (c > 0x20 && c < 0x7f)
+				return strbuf_error(err, errlen,
+						    "raw_headers.%s: '%c' at %zu is not a hex digit",
+						    key, c, hi < 0 ? i : i + 1);
 			return strbuf_error(err, errlen,
-					    "raw_headers.%s: '%c' at %zu is not a hex digit", key,
-					    hi < 0 ? hex[i] : hex[i + 1], hi < 0 ? i : i + 1);
+					    "raw_headers.%s: byte 0x%02x at %zu is not a hex digit",
+					    key, c, hi < 0 ? i : i + 1);
+		}
 		out[i / 2] = (uint8_t)(hi << 4 | lo);
 	}
 	return (int)(n / 2);
@@ -372,6 +380,9 @@ static int from_root(json_t *root, struct replay_packet *pkt, char *err, size_t 
 		return strbuf_error(err, errlen, "raw_headers is not an object");
 
 	hook = json_string_value(json_object_get(raw, "hook"));
+	/* a hook nft names, or none: never other text into a message */
+	if (hook && !names_hook_static(hook))
+		return strbuf_error(err, errlen, "raw_headers.hook is not a hook name");
 	s = json_string_value(json_object_get(raw, "iif"));
 	if (hook && !strcmp(hook, "output")) {
 		pkt->origin = REPLAY_LOCAL_OUT;
@@ -381,7 +392,8 @@ static int from_root(json_t *root, struct replay_packet *pkt, char *err, size_t 
 					    "raw_headers: no input interface for a packet first seen at %s",
 					    hook ? hook : "an unknown hook");
 		if (strlen(s) >= sizeof(pkt->iif))
-			return strbuf_error(err, errlen, "raw_headers.iif: \"%s\" is too long", s);
+			return strbuf_error(err, errlen,
+					    "raw_headers.iif: longer than an interface name (15)");
 		pkt->origin = REPLAY_FORWARDED_OR_INPUT;
 		snprintf(pkt->iif, sizeof(pkt->iif), "%s", s);
 		if (hook && strcmp(hook, "prerouting") != 0) {
@@ -453,9 +465,14 @@ int replay_packet_from_json(const char *line, struct replay_packet *ret, char *e
 		err[0] = '\0';
 	memset(pkt, 0, sizeof(*pkt));
 	root = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
+	if (!root) {
+		/* jansson quotes the token it met: no control character to the terminal */
+		for (char *c = jerr.text; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 		return strbuf_error(err, errlen, "not JSON: %s (column %d)", jerr.text,
 				    jerr.column);
+	}
 	if (!json_is_object(root))
 		r = strbuf_error(err, errlen, "not a JSON object");
 	else

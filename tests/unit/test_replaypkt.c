@@ -322,6 +322,7 @@ static void test_json_errors(void **state)
 		   "line has no raw_headers (written by nattraced before 2026-12; record it again)");
 	assert_err(TRACE_HEAD "\"raw_headers\":null}", -EINVAL, "kept no headers");
 	assert_err("{\"type\":", -EINVAL, "not JSON");
+	assert_err("{\"type\"\001", -EINVAL, "not JSON: ':' expected near '?'");
 	assert_err("[1]", -EINVAL, "not a JSON object");
 	assert_err(RAW("\"wan0\"", "\"4500\"", TCP4), -EINVAL, "too short for IPv4 (20)");
 	assert_err(RAW("\"wan0\"", "\"450\"", TCP4), -EINVAL, "odd number of hex digits");
@@ -334,9 +335,15 @@ static void test_json_errors(void **state)
 		       "45000028000040004006000cc6336402c6336401\"",
 		       TCP4),
 		   -EINVAL, "more than the 64 a trace event holds");
+	assert_err(RAW("\"wan0\"", "\"45\\u001b00028000040004006000cc6336402c6336401\"", TCP4),
+		   -EINVAL, "byte 0x1b at 2 is not a hex digit");
+	assert_err(RAW("\"wan0\\u001b[2Jxxxxxxxxxxxxxx\"", NET4, TCP4), -EINVAL,
+		   "raw_headers.iif: longer than an interface name (15)");
 	assert_err(RAW("\"wan0\"", NET4, "\"9052\""), -EINVAL, "too short for the TCP ports");
 	assert_err(RAW("\"wan0\"", NET4, "null"), -EINVAL, "transport is missing");
 	assert_err(RAW("null", NET4, TCP4), -EINVAL, "no input interface");
+	assert_err(TRACE_HEAD "\"raw_headers\":{\"hook\":\"o\\u007ftput\"}}", -EINVAL,
+		   "raw_headers.hook is not a hook name");
 	/* a fragment (MF) */
 	assert_err(RAW("\"wan0\"", "\"45000028000020004006000cc6336402c6336401\"", TCP4), -EINVAL,
 		   "fragment");
@@ -667,6 +674,7 @@ static void test_expect_errors(void **state)
 		{ "tcp 198.51.100.2:1 -> 198.51.100.1:2: drop by chain", "unknown word 'chain' after 'by'" },
 		{ "tcp 198.51.100.2:1 -> 198.51.100.1:2: drop by policy now", "unknown word 'now' after 'by policy'" },
 		{ "tcp 198.51.100.2:1 -> 198.51.100.1:2: reject by policy", "a chain's policy is accept or drop" },
+		{ "tcp 198.51.100.2:1 -> 198.51.100.1:2 iif w\033[2J: accept", "control character 0x1b at column 43" },
 	};
 	struct expectation e;
 	char err[REPLAY_ERR_MAX];
