@@ -311,10 +311,35 @@ static int transport_header(struct replay_packet *pkt, size_t nhl, uint8_t proto
 		break;
 	}
 	memcpy(out, th, n);
-	if (proto == IPPROTO_UDP || proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
-		if (n > (proto == IPPROTO_UDP ? UDP_HDR : 4))
-			note(pkt, notes, "only the payload's first bytes were recorded");
 	return (int)n;
+}
+
+/*
+ * The IP header's length says how long the packet was: what lay behind
+ * the recorded headers is not sent, and the user is told.
+ */
+static void payload_note(struct replay_packet *pkt, const uint8_t *nh, uint8_t proto,
+			 const uint8_t *th, size_t tn, size_t *notes)
+{
+	size_t orig, have, hdr = tn;
+	char buf[96];
+
+	if (nh[0] >> 4 == 4) {
+		orig = rd16(nh + 2);
+		have = (size_t)(nh[0] & 0x0f) * 4;
+	} else {
+		orig = IPV6_HDR + (size_t)rd16(nh + 4);
+		have = IPV6_HDR;
+	}
+	/* TCP options were counted in their own note */
+	if (proto == IPPROTO_TCP && tn >= 13 && (size_t)(th[12] >> 4) * 4 > hdr)
+		hdr = (size_t)(th[12] >> 4) * 4;
+	have += hdr;
+	if (orig <= have)
+		return;
+	snprintf(buf, sizeof(buf), "%zu bytes of payload were not recorded: replayed without them",
+		 orig - have);
+	note(pkt, notes, buf);
 }
 
 static bool json_list_has(json_t *list, const char *word)
@@ -409,6 +434,8 @@ static int from_root(json_t *root, struct replay_packet *pkt, char *err, size_t 
 	v = json_object_get(raw, "mark");
 	if (v && !json_is_integer(v))
 		return strbuf_error(err, errlen, "raw_headers.mark is not a number");
+	if (json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX)
+		return strbuf_error(err, errlen, "raw_headers.mark is out of range");
 	pkt->mark = (uint32_t)json_integer_value(v);
 
 	s = json_string_value(json_object_get(raw, "network"));
@@ -437,6 +464,7 @@ static int from_root(json_t *root, struct replay_packet *pkt, char *err, size_t 
 				       errlen);
 		if (thl < 0)
 			return thl;
+		payload_note(pkt, nh, proto, th, (size_t)tn, &notes);
 	}
 	pkt->len = (size_t)nhl + (size_t)thl;
 	fix_up(pkt->bytes, (size_t)nhl, pkt->len);

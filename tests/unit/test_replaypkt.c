@@ -188,7 +188,8 @@ static void test_json_syn4(void **state)
 	assert_int_equal(pkt.info.tcp_flags, 0x02);
 	assert_int_equal(pkt.info.length, 40);
 	/* the recorded SYN had 20 bytes of options, cut by the kernel */
-	assert_non_null(strstr(pkt.notes, "TCP options (20 bytes) were not recorded"));
+	assert_string_equal(pkt.notes,
+			    "TCP options (20 bytes) were not recorded: replayed without them");
 	assert_string_equal(pkt.before,
 			    "drop by rule `drop` (handle 11) in inet filter allowed_dnats, reached "
 			    "from inet filter forward at hook forward via jump allowed_dnats (handle 8)");
@@ -221,6 +222,7 @@ static void test_json_udp4(void **state)
 	/* the whole datagram was recorded: 8 + "hello\n" */
 	assert_int_equal(pkt.len, 20 + 14);
 	assert_memory_equal(pkt.bytes + 28, "hello\n", 6);
+	assert_string_equal(pkt.notes, "");
 	assert_non_null(strstr(pkt.before, "accept by policy in inet filter input"));
 }
 
@@ -272,7 +274,8 @@ static void known_good(const char *name, const char *csum_hex)
 	json_decref(root);
 	assert_int_equal(pkt.len, n);
 	assert_memory_equal(pkt.bytes, raw, n);
-	assert_true(pkt.notes[0] == '\0' || strstr(pkt.notes, "payload"));
+	/* the whole message was recorded: nothing left out */
+	assert_string_equal(pkt.notes, "");
 
 	/* the kernel's checksum in the line, zeroed */
 	at = strstr(line, csum_hex);
@@ -387,6 +390,29 @@ static void test_json_tcp_cut(void **state)
 	assert_int_equal(pkt.bytes[20 + 14] << 8 | pkt.bytes[20 + 15], 64240);
 	assert_int_equal(pkt.info.tcp_seq, 0xf96f944f);
 	assert_non_null(strstr(pkt.notes, "cut at 14 bytes"));
+	/* the IP header said 40 bytes: nothing more was missing */
+	assert_null(strstr(pkt.notes, "payload"));
+	assert_checksums(pkt.bytes, pkt.len);
+}
+
+/* A packet longer than its recorded headers: sent without the rest, and said. */
+static void test_json_payload_not_recorded(void **state)
+{
+	struct replay_packet pkt;
+	char err[REPLAY_ERR_MAX];
+
+	(void)state;
+	/* 100 bytes: 20 IP, 40 TCP (20 of options), 40 of payload */
+	assert_int_equal(replay_packet_from_json(RAW("\"wan0\"",
+						     "\"45000064000040004006000cc6336402c6336401\"",
+						     TCP4),
+						 &pkt, err, sizeof(err)),
+			 0);
+	assert_int_equal(pkt.len, 40);
+	assert_int_equal(pkt.info.length, 40);
+	assert_string_equal(pkt.notes,
+			    "TCP options (20 bytes) were not recorded: replayed without them; "
+			    "40 bytes of payload were not recorded: replayed without them");
 	assert_checksums(pkt.bytes, pkt.len);
 }
 
@@ -887,6 +913,7 @@ int main(void)
 		cmocka_unit_test(test_json_icmp_kernel_checksums),
 		cmocka_unit_test(test_json_errors),
 		cmocka_unit_test(test_json_tcp_cut),
+		cmocka_unit_test(test_json_payload_not_recorded),
 		cmocka_unit_test(test_json_renders_raw_headers),
 		cmocka_unit_test(test_json_raw_headers_null),
 		cmocka_unit_test(test_expect_issue_examples),
