@@ -25,6 +25,15 @@ int explain_step_str(const struct tl_step *s, const struct explain_rule *rule, b
 /* The interface name of header h ("iif" or "oif"), NULL if unknown. */
 const char *explain_ifname(const struct explain *ex, const struct timeline *tl,
 			   const struct tl_hdr *h, bool in);
+/*
+ * The hook of a base chain entry: for our own trace chain from its name
+ * (trace_prerouting), so that a packet that passed a hook where only our
+ * chain saw it (an established flow skips the nat chains) has the same
+ * hooks as the first packet of its flow; else the hook of its events.
+ * NULL if unknown.
+ */
+const char *explain_hdr_hook(const struct timeline *tl, const struct explain *ex,
+			     const struct tl_hdr *h);
 
 /*
  * One-line cause: "drop by rule `drop` (handle 11) in inet filter

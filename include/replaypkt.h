@@ -36,6 +36,14 @@ struct replay_packet {
 	bool established;
 	/* the live verdict line ("drop by rule `drop` (handle 11) in ..."), "" for --check */
 	char before[REPLAY_TEXT_MAX];
+	/* added by the packet side: */
+	/* the record said what conntrack called it (its "ct" had a state) */
+	bool ct_known;
+	/*
+	 * What the rebuild left out or changed, for the user ("TCP options
+	 * (20 bytes) were not recorded: replayed without them"), "" if nothing.
+	 */
+	char notes[REPLAY_ERR_MAX];
 };
 
 /*

@@ -197,6 +197,22 @@ const char *explain_ifname(const struct explain *ex, const struct timeline *tl,
 	return name[0] ? name : NULL;
 }
 
+const char *explain_hdr_hook(const struct timeline *tl, const struct explain *ex,
+			     const struct tl_hdr *h)
+{
+	ptrdiff_t idx = h - tl->hdrs;
+
+	if (idx < 0 || idx >= tl->n_hdrs)
+		return NULL;
+	if (h->own)
+		return h->chain && !strncmp(h->chain, "trace_", 6) ? names_hook_static(h->chain + 6)
+								   : NULL;
+	for (int i = 0; i < tl->n_steps; i++)
+		if (tl->steps[i].base == idx && ex->hooks[i])
+			return ex->hooks[i];
+	return NULL;
+}
+
 int explain_cause_str(const struct timeline *tl, const struct explain *ex, char *buf, size_t len)
 {
 	const struct tl_step *s;

@@ -89,6 +89,53 @@ static void packet_json(struct jsonw *w, const char *key, const struct timeline 
 	jsonw_object_close(w);
 }
 
+/* hex of n bytes into buf (2n + 1), NULL for none: the JSON's null */
+static const char *hex_or_null(const uint8_t *b, size_t n, char *buf)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	if (!n)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		buf[2 * i] = digits[b[i] >> 4];
+		buf[2 * i + 1] = digits[b[i] & 0x0f];
+	}
+	buf[2 * n] = '\0';
+	return buf;
+}
+
+/*
+ * "raw_headers": the bytes the kernel sent with the packet's first base
+ * chain entry (our own trace chain at its first hook), so that --replay
+ * can rebuild the packet from one line. null when no event carried them.
+ */
+static void raw_headers_json(struct jsonw *w, const struct timeline *tl, const struct explain *ex,
+			     const struct tl_hdr *h)
+{
+	char hex[2 * sizeof(h->raw) + 1];
+
+	if (!h || !h->nh_len) {
+		jsonw_null(w, "raw_headers");
+		return;
+	}
+	jsonw_object_open(w, "raw_headers");
+	jsonw_string(w, "hook", explain_hdr_hook(tl, ex, h));
+	jsonw_string(w, "family", h->pkt.l3 == 6 ? "ip6" : "ip");
+	jsonw_string(w, "iif", explain_ifname(ex, tl, h, true));
+	jsonw_string(w, "oif", explain_ifname(ex, tl, h, false));
+	/* not sent by the kernel when 0: then it was 0 */
+	jsonw_uint(w, "mark", h->mark);
+	if (h->ll_len)
+		jsonw_uint(w, "link_type", h->iiftype);
+	else
+		jsonw_null(w, "link_type");
+	jsonw_string(w, "link", hex_or_null(h->raw, h->ll_len, hex));
+	jsonw_string(w, "network", hex_or_null(h->raw + h->ll_len, h->nh_len, hex));
+	jsonw_string(w, "transport",
+		     hex_or_null(h->raw + h->ll_len + h->nh_len, h->th_len, hex));
+	jsonw_object_close(w);
+}
+
 /* What names one event: where it was, which rule or policy, its verdict. */
 static void step_ref_json(struct jsonw *w, const struct timeline *tl, const struct explain *ex,
 			  int i)
@@ -299,6 +346,7 @@ int format_json(struct jsonw *w, const struct timeline *tl, const struct explain
 		packet_json(w, "packet", tl, ex, ex->sum.packet);
 	else
 		jsonw_null(w, "packet");
+	raw_headers_json(w, tl, ex, ex->sum.packet);
 	jsonw_array_open(w, "events");
 	for (int i = 0; i < tl->n_steps; i++)
 		step_json(w, tl, ex, i);

@@ -82,26 +82,6 @@ static void add_word(char *list, size_t len, const char *word)
 	strbuf_add(list, len, &off, "%s%s", off ? "," : "", word);
 }
 
-/*
- * The hook of base chain entry h: for our own trace chain, from its name
- * (trace_prerouting), so that a packet that passed a hook where only our
- * chain saw it (an established flow skips the nat chains) has the same
- * hooks as the first packet of its flow; else the hook of its events.
- */
-static const char *hdr_hook(const struct timeline *tl, const struct explain *ex, unsigned int h)
-{
-	const struct tl_hdr *hd = &tl->hdrs[h];
-
-	if (hd->own)
-		return hd->chain && !strncmp(hd->chain, "trace_", 6)
-			       ? names_hook_static(hd->chain + 6)
-			       : NULL;
-	for (unsigned int i = 0; i < tl->n_steps; i++)
-		if (tl->steps[i].base == (int)h && ex->hooks[i])
-			return ex->hooks[i];
-	return NULL;
-}
-
 /* The path of tl (the key), without the example. */
 static void key_of(const struct timeline *tl, const struct explain *ex, struct summary_row *k)
 {
@@ -123,7 +103,7 @@ static void key_of(const struct timeline *tl, const struct explain *ex, struct s
 			owner_str(&ex->cause_owner, false, k->owner, sizeof(k->owner));
 	}
 	for (unsigned int h = 0; h < tl->n_hdrs; h++) {
-		const char *hook = hdr_hook(tl, ex, h);
+		const char *hook = explain_hdr_hook(tl, ex, &tl->hdrs[h]);
 
 		if (hook)
 			add_word(k->hooks, sizeof(k->hooks), hook);

@@ -57,6 +57,12 @@ lab_expect_json "events: the jump from forward to allowed_dnats" '
 lab_expect_json "events: the last event is the drop" '
 	.[0].events[-1] | .chain == "allowed_dnats" and .verdict == "drop" and
 	.type == "rule" and .handle == '"$drop_handle"
+lab_expect_json "raw_headers: the SYN as it entered prerouting on wan0, in hex" '
+	.[0].raw_headers | .hook == "prerouting" and .family == "ip" and
+	.iif == "wan0" and .oif == null and .mark == 0 and .link_type == 1 and
+	(.link | test("^[0-9a-f]{28}$")) and
+	(.network | test("^45[0-9a-f]{14}4006[0-9a-f]{4}c6336402c6336401$")) and
+	(.transport | test("^[0-9a-f]{4}04c6[0-9a-f]{18}02[0-9a-f]{12}$"))'
 # Kernels 6.16+ send the conntrack attributes (CT_ID, CT_STATE, ...).
 kmajor=$(uname -r | cut -d. -f1)
 kminor=$(uname -r | cut -d. -f2 | tr -cd '0-9')
