@@ -13,6 +13,7 @@
 #include <syslog.h>
 
 #include "checkreport.h"
+#include "jsonw.h"
 #include "clock.h"
 #include "daemon.h"
 #include "journal.h"
@@ -81,38 +82,29 @@ static int read_expectations(const char *path, struct expectations *ret)
 	return status;
 }
 
-static const char *expected_word(enum expect_verdict v)
+/* The clone's outcome in the check's terms; check_judge() compares. */
+static void judge(const struct replay_outcome *o, struct check_result *res)
 {
-	return v == EXPECT_ACCEPT ? "accept" : v == EXPECT_REJECT ? "reject" : "drop";
-}
-
-static enum replay_verdict expected_verdict(enum expect_verdict v)
-{
-	return v == EXPECT_ACCEPT ? REPLAY_ACCEPT : v == EXPECT_REJECT ? REPLAY_REJECT : REPLAY_DROP;
-}
-
-/* Passed, or what differs, in the words of the file. */
-static void judge(const struct expectation *e, const struct replay_outcome *o,
-		  struct check_result *res)
-{
-	res->known = o->verdict != REPLAY_UNKNOWN;
-	replay_outcome_str(o, res->actual, sizeof(res->actual));
-	res->handle_known = o->has_handle;
+	res->known = o->verdict == REPLAY_ACCEPT || o->verdict == REPLAY_DROP ||
+		     o->verdict == REPLAY_REJECT;
+	res->verdict = o->verdict == REPLAY_ACCEPT   ? EXPECT_ACCEPT
+		       : o->verdict == REPLAY_REJECT ? EXPECT_REJECT
+						     : EXPECT_DROP;
+	res->by_policy = o->by_policy;
+	res->has_handle = o->has_handle;
 	res->handle = o->handle;
-	res->verdict = o->verdict;
-	if (o->verdict != expected_verdict(e->verdict))
-		snprintf(res->detail, sizeof(res->detail), "expected %s, got %s",
-			 expected_word(e->verdict), replay_verdict_name(o->verdict));
-	else if (e->has_handle && (!o->has_handle || o->handle != e->handle))
-		snprintf(res->detail, sizeof(res->detail),
-			 "expected %s by rule handle %llu, got %s", expected_word(e->verdict),
-			 (unsigned long long)e->handle,
-			 o->has_handle ? "another rule" : o->by_policy ? "the policy" : "no rule");
-	else if (e->by_policy && !o->by_policy)
-		snprintf(res->detail, sizeof(res->detail), "expected %s by policy, got %s",
-			 expected_word(e->verdict), o->has_handle ? "a rule" : "no policy");
-	else
-		res->passed = true;
+	replay_outcome_str(o, res->actual, sizeof(res->actual));
+	check_judge(res);
+}
+
+static void result_text(FILE *out, const void *ctx)
+{
+	check_text_line(out, ctx);
+}
+
+static void result_json(struct jsonw *w, const void *ctx)
+{
+	check_json(w, ctx);
 }
 
 static int check_journal(const void *ctx)
@@ -164,12 +156,12 @@ static long run_all(struct replayer *r, const struct expectations *ex,
 			fprintf(stderr, "nattraced: %s:%u: %s\n", "check", ex->v[i].line, err);
 			return -1;
 		}
-		judge(&ex->v[i], &out, &res[i]);
+		judge(&out, &res[i]);
 		res[i].seconds = (double)(now_ns() - t0) / 1e9;
 		failed += !res[i].passed;
 		sink_result(replayer_sink(r),
-			    &(struct sink_result){ .text = check_result_text,
-						   .json = check_result_json,
+			    &(struct sink_result){ .text = result_text,
+						   .json = result_json,
 						   .journal = check_journal,
 						   .ctx = &res[i] });
 		sink_flush(replayer_sink(r));
@@ -205,7 +197,8 @@ int check_main(struct options *opts, int argc, char **argv)
 			status = EXIT_RUNTIME;
 	}
 	if (status == GO_ON)
-		check_summary_text(stderr, res, ex.n, (double)(now_ns() - t0) / 1e9);
+		log_notice("%s: %zu expectations, %ld failed (%.2f s)", opts->check, ex.n, failed,
+			   (double)(now_ns() - t0) / 1e9);
 	if (status == GO_ON && opts->junit &&
 	    write_junit(opts->junit, opts->check, res, ex.n, (double)(now_ns() - t0) / 1e9) < 0)
 		status = EXIT_RUNTIME;

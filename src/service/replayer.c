@@ -240,7 +240,7 @@ static void note_seen(struct replayer *r, const struct replay_packet *p)
 				snprintf(flags, sizeof(flags), "%s type %u code %u",
 					 s->l4proto == IPPROTO_ICMP ? "icmp" : "icmpv6",
 					 s->icmp_type, s->icmp_code);
-			snprintf(o->where, sizeof(o->where), "the clone answered with %s out of %s",
+			snprintf(o->where, sizeof(o->where), "the clone answered with %.31s out of %.15s",
 				 flags, seen[i].ifname);
 		}
 	}
