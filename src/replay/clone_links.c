@@ -183,7 +183,13 @@ int clone_links_build(struct clone *c, char *err, size_t errlen)
 		struct clone_link *l = &c->links[i];
 
 		if (l->loopback && strcmp(l->name, "lo") == 0) {
+			char why[256];
+
+			/* up before the addresses: its own 127.0.0.1 and ::1, as a new one has */
 			l->clone_index = if_nametoindex("lo");
+			r = set_up(nl, l->clone_index, why, sizeof(why));
+			if (r < 0)
+				snprintf(err, errlen, "cannot set lo up in the clone: %s", strerror(-r));
 			continue;
 		}
 		r = add_veth(nl, c, l, err, errlen);
