@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -40,15 +42,22 @@ static struct nft_ctx *nft_new(void)
 	return nft;
 }
 
-/* nft's error text, one line where it can: its first line names the place. */
-static void nft_error(struct nft_ctx *nft, const char *what, char *err, size_t errlen)
+/*
+ * nft's error text after what. libnftables empties its error buffer as it
+ * hands it out: read once, here.
+ */
+static void nft_error_text(const char *e, const char *what, char *err, size_t errlen)
 {
-	const char *e = nft_ctx_get_error_buffer(nft);
 	size_t n = e ? strlen(e) : 0;
 
 	while (n && e[n - 1] == '\n')
 		n--;
 	snprintf(err, errlen, "%s%s%.*s", what, n ? ": " : "", (int)n, n ? e : "");
+}
+
+static void nft_error(struct nft_ctx *nft, const char *what, char *err, size_t errlen)
+{
+	nft_error_text(nft_ctx_get_error_buffer(nft), what, err, errlen);
 }
 
 /* ---- generation id and rule dumps ---- */
@@ -477,25 +486,84 @@ bool clone_map_entry(const struct clone *c, size_t i, uint8_t *family, const cha
 
 /* ---- loading ---- */
 
-/* nft's "<cmdline>:LINE:" in the listing: the table that line is in. */
-static void failing_table(const char *listing, const char *nfterr, char *out, size_t len)
+/* nft's "PATH:LINE:" in its error: the listing's table at that line. */
+static void failing_table(const char *listing, const char *path, const char *nfterr, char *out,
+			  size_t len)
 {
-	const char *p = nfterr ? strstr(nfterr, "<cmdline>:") : NULL, *t = NULL;
+	const char *p = nfterr ? strstr(nfterr, path) : NULL, *t = NULL;
 	long line, at = 1;
 
 	out[0] = '\0';
-	if (!p || (line = strtol(p + 10, NULL, 10)) <= 0)
+	if (!p || p[strlen(path)] != ':' || (line = strtol(p + strlen(path) + 1, NULL, 10)) <= 0)
 		return;
-	for (p = listing; *p && at < line; p++) {
-		if (p == listing || p[-1] == '\n') {
-			if (strncmp(p, "table ", 6) == 0)
-				t = p;
-		}
+	for (p = listing; *p && at <= line; p++) {
+		if ((p == listing || p[-1] == '\n') && strncmp(p, "table ", 6) == 0)
+			t = p;
 		if (*p == '\n')
 			at++;
 	}
-	if (t)
-		snprintf(out, len, "%.*s", (int)strcspn(t, "{\n"), t);
+	if (t) {
+		int n = (int)strcspn(t, "{\n");
+
+		while (n > 0 && t[n - 1] == ' ')
+			n--;
+		snprintf(out, len, "%.*s", n, t);
+	}
+}
+
+/* e with the memfd's path as "listing": the user never saw that file. */
+static void unpath(const char *e, const char *path, char *out, size_t len)
+{
+	size_t o = 0, plen = strlen(path);
+
+	while (e && *e && o + 8 < len) {
+		if (strncmp(e, path, plen) == 0) {
+			o += (size_t)snprintf(out + o, len - o, "listing");
+			e += plen;
+		} else {
+			out[o++] = *e++;
+		}
+	}
+	out[o < len ? o : len - 1] = '\0';
+}
+
+/*
+ * The listing through a memfd: nft names the file's line in its errors
+ * and shows that line (from a buffer it shows the wrong one).
+ */
+static int load_listing(struct clone *c, const char *text, char *err, size_t errlen)
+{
+	char path[64], where[300], what[400];
+	size_t len = strlen(text), off = 0;
+	int fd = memfd_create("nattraced-clone", MFD_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (off < len && r == 0) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0)
+			r = -errno;
+		else
+			off += (size_t)n;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (r == 0 && nft_run_cmd_from_filename(c->nft, path) != 0) {
+		const char *e = nft_ctx_get_error_buffer(c->nft);
+
+		char *msg = malloc(errlen ? errlen : 1);
+
+		failing_table(text, path, e, where, sizeof(where));
+		snprintf(what, sizeof(what), "the source ruleset cannot be loaded back%s%s%s",
+			 where[0] ? " (" : "", where, where[0] ? ")" : "");
+		if (msg)
+			unpath(e, path, msg, errlen ? errlen : 1);
+		nft_error_text(msg, what, err, errlen);
+		free(msg);
+		r = -EOPNOTSUPP;
+	}
+	close(fd);
+	return r;
 }
 
 int clone_ruleset_run(struct clone *c, const char *text, const char *what, char *err,
@@ -510,7 +578,7 @@ int clone_ruleset_run(struct clone *c, const char *text, const char *what, char 
 /* In the clone: the listing (or the file) in one batch, then the map. */
 int clone_ruleset_load(struct clone *c, char *err, size_t errlen)
 {
-	char where[300], what[400];
+	int r;
 
 	if (!c->nft && !(c->nft = nft_new()))
 		return -ENOMEM;
@@ -520,13 +588,9 @@ int clone_ruleset_load(struct clone *c, char *err, size_t errlen)
 		nft_error(c->nft, "the --ruleset file cannot be loaded", err, errlen);
 		return -EINVAL;
 	}
-	if (nft_run_cmd_from_buffer(c->nft, c->listing) != 0) {
-		failing_table(c->listing, nft_ctx_get_error_buffer(c->nft), where, sizeof(where));
-		snprintf(what, sizeof(what), "the source ruleset cannot be loaded back%s%s%s",
-			 where[0] ? " (" : "", where, where[0] ? ")" : "");
-		nft_error(c->nft, what, err, errlen);
-		return -EOPNOTSUPP;
-	}
+	r = load_listing(c, c->listing, err, errlen);
+	if (r < 0)
+		return r;
 	return build_map(c, err, errlen);
 }
 
@@ -549,8 +613,7 @@ int clone_reset_ruleset(struct clone *c, char *err, size_t errlen)
 		if (text) {
 			/* one batch: the clone is never seen empty */
 			snprintf(text, n + 16, "flush ruleset\n%s", c->listing);
-			r = clone_ruleset_run(c, text, "cannot reload the clone's ruleset", err,
-					      errlen);
+			r = load_listing(c, text, err, errlen);
 			free(text);
 		}
 		if (r == 0)

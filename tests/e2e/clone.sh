@@ -173,6 +173,29 @@ ct --change 'delete rule inet filter forward handle 99999' -- true 2>"$T/nohandl
 [ $? -eq 2 ] && grep -q 'no rule with handle 99999 in table inet filter' "$T/nohandle.err" ||
 	lab_fail "unknown handle: $(cat "$T/nohandle.err")"
 
+# --reset: the changes undone, the map as before
+out=$(ct --change "delete rule inet filter allowed_dnats handle $drop" --reset -- nft list ruleset) ||
+	lab_fail "--reset failed"
+diff -u "$T/src.ruleset" <(echo "$out" | noexpiry) || lab_fail "--reset: not the router's ruleset"
+ct --change "delete rule inet filter allowed_dnats handle $drop" --reset --map | diff -u "$T/map" - ||
+	lab_fail "--reset: another map"
+
+# --- refused: a bridge with a bridge family table; xt expressions nft cannot load ---
+r ip link add br0 type bridge && r nft add table bridge bt || lab_fail "bridge"
+ct -- true 2>"$T/bridge.err"
+[ $? -eq 2 ] && grep -q 'bridge br0: the ruleset has table bridge bt, and bridge family chains are not replayed' \
+	"$T/bridge.err" || lab_fail "bridge: $(cat "$T/bridge.err")"
+r nft delete table bridge bt
+ct -- ip -o link show br0 >/dev/null || lab_fail "br0 not copied as a veth"
+r ip link del br0
+if command -v iptables-nft >/dev/null; then
+	r iptables-nft -A INPUT -m recent --name x --set || lab_fail "iptables-nft"
+	ct -- true 2>"$T/xt.err"
+	[ $? -eq 2 ] && grep -q 'cannot be loaded back (table ip filter): listing:[0-9]*:.*xtables' "$T/xt.err" ||
+		lab_fail "xt: $(cat "$T/xt.err")"
+	r nft delete table ip filter
+fi
+
 # --- the peer holds the far ends, up ---
 ct --peer -- ip -o link | links >"$T/peer.link"
 grep -q '^wan0: 1500 1' "$T/peer.link" && grep -q '^lan0: 1400 1' "$T/peer.link" ||
