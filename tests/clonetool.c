@@ -6,6 +6,7 @@
  *       CMD runs inside the clone; clonetool exits with its status
  *   clonetool --peer -- CMD ARGS...     CMD runs in the peer namespace
  *   clonetool --map                     "family table clonehandle realhandle"
+ *   --flush-conntrack empties the clone's conntrack table before CMD
  *   --reset undoes the changes (clone_reset_ruleset) before CMD or --map
  * Exit 2 with the error when the clone is refused or a change fails.
  * --time prints clone_new's milliseconds on stderr.
@@ -57,7 +58,7 @@ int main(int argc, char **argv)
 {
 	const char *changes[MAX_CHANGES];
 	struct clone_opts o = { .skip_table = "nattraced" };
-	bool peer = false, map = false, timing = false, reset = false;
+	bool peer = false, map = false, timing = false, reset = false, flush = false;
 	size_t nchanges = 0;
 	struct clone *c;
 	char err[4096];
@@ -75,6 +76,8 @@ int main(int argc, char **argv)
 			peer = true;
 		else if (strcmp(argv[i], "--map") == 0)
 			map = true;
+		else if (strcmp(argv[i], "--flush-conntrack") == 0)
+			flush = true;
 		else if (strcmp(argv[i], "--reset") == 0)
 			reset = true;
 		else if (strcmp(argv[i], "--time") == 0)
@@ -85,8 +88,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!map && i + 1 >= argc) {
-		fprintf(stderr, "usage: clonetool [--ruleset FILE] [--change TEXT] [--reset] [--peer] "
-				"[--map] [--time] -- CMD ARGS...\n");
+		fprintf(stderr,
+			"usage: clonetool [--ruleset FILE] [--change TEXT] [--reset] [--peer] "
+			"[--map] [--time] -- CMD ARGS...\n");
 		return 2;
 	}
 	t0 = now_ms();
@@ -107,6 +111,11 @@ int main(int argc, char **argv)
 	}
 	if (reset && clone_reset_ruleset(c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "clonetool: %s\n", err);
+		clone_free(c);
+		return 2;
+	}
+	if (flush && (r = clone_flush_conntrack(c)) < 0) {
+		fprintf(stderr, "clonetool: conntrack flush: %s\n", strerror(-r));
 		clone_free(c);
 		return 2;
 	}

@@ -131,7 +131,8 @@ static void ack_message(const struct nlmsghdr *nlh, char *err, size_t errlen)
 		off += e->msg.nlmsg_len - sizeof(e->msg);
 	if (off > mnl_nlmsg_get_payload_len(nlh))
 		return;
-	mnl_attr_for_each_payload((const void *)((const char *)e + off), mnl_nlmsg_get_payload_len(nlh) - off)
+	mnl_attr_for_each_payload((const void *)((const char *)e + off),
+				  mnl_nlmsg_get_payload_len(nlh) - off)
 	{
 		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
 		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0) {
@@ -320,8 +321,8 @@ struct source {
 	struct clone_sysctls *sysctls;
 };
 
-static int read_source(struct clone *c, const struct clone_opts *o, struct source *s,
-		       char *err, size_t errlen)
+static int read_source(struct clone *c, const struct clone_opts *o, struct source *s, char *err,
+		       size_t errlen)
 {
 	int r = clone_links_read(c, err, errlen);
 

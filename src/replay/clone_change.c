@@ -30,8 +30,8 @@ static const struct {
 	const char *name;
 	uint8_t family;
 } families[] = {
-	{ "ip", NFPROTO_IPV4 },	    { "ip6", NFPROTO_IPV6 },	 { "inet", NFPROTO_INET },
-	{ "arp", NFPROTO_ARP },	    { "bridge", NFPROTO_BRIDGE }, { "netdev", NFPROTO_NETDEV },
+	{ "ip", NFPROTO_IPV4 }, { "ip6", NFPROTO_IPV6 },      { "inet", NFPROTO_INET },
+	{ "arp", NFPROTO_ARP }, { "bridge", NFPROTO_BRIDGE }, { "netdev", NFPROTO_NETDEV },
 };
 
 static bool is(const struct word *w, const char *s)
@@ -92,8 +92,8 @@ static int family_of(const struct word *w, uint8_t *family)
  * The number word of a rule command's "handle N" / "position N", and the
  * clone's handle in *to; NULL when the command has none.
  */
-static int translate(const struct clone *c, const struct word *w, size_t n,
-		     const struct word **num, uint64_t *to, char *err, size_t errlen)
+static int translate(const struct clone *c, const struct word *w, size_t n, const struct word **num,
+		     uint64_t *to, char *err, size_t errlen)
 {
 	char table[WORD_MAX], *endp;
 	uint8_t family = NFPROTO_IPV4;

@@ -16,7 +16,7 @@
 struct nft_ctx;
 
 /* A source namespace with more interfaces is refused, not half copied. */
-#define CLONE_MAX_LINKS 1024
+#define CLONE_MAX_LINKS	 1024
 /* Attempts at a listing the source did not change under. */
 #define CLONE_LIST_TRIES 3
 
@@ -26,8 +26,8 @@ struct clone_link {
 	uint32_t clone_index;
 	uint32_t peer_index;
 	uint32_t mtu;
-	uint32_t flags;		/* the source's IFF_* */
-	uint32_t master;	/* the source's ifindex of its bridge, 0 if none */
+	uint32_t flags;	 /* the source's IFF_* */
+	uint32_t master; /* the source's ifindex of its bridge, 0 if none */
 	uint8_t mac[6];
 	bool has_mac;
 	bool loopback;
@@ -36,10 +36,10 @@ struct clone_link {
 
 /* One rule of a dump: where it is, and its handle. */
 struct clone_rule {
-	const char *table;	/* in the dump's string pool */
+	const char *table; /* in the dump's string pool */
 	const char *chain;
 	uint64_t handle;
-	uint32_t pos;		/* its place in its chain, from 0 */
+	uint32_t pos; /* its place in its chain, from 0 */
 	uint8_t family;
 };
 
@@ -53,7 +53,7 @@ struct clone_rules {
 
 /* The clone's handle of a source rule, and back. */
 struct clone_hmap {
-	const char *table;	/* in the clone's dump pool */
+	const char *table; /* in the clone's dump pool */
 	uint64_t clone_handle;
 	uint64_t real;
 	uint8_t family;
@@ -63,13 +63,13 @@ struct clone {
 	int src_fd, clone_fd, peer_fd;
 	struct clone_link *links;
 	size_t nlinks;
-	struct nft_ctx *nft;	/* made in the clone: its socket is the clone's */
-	char *listing;		/* the source ruleset as loaded; NULL with a file */
+	struct nft_ctx *nft; /* made in the clone: its socket is the clone's */
+	char *listing;	     /* the source ruleset as loaded; NULL with a file */
 	char *ruleset_file;
-	struct clone_rules src_rules;	/* sorted by place */
+	struct clone_rules src_rules; /* sorted by place */
 	struct clone_rules clone_rules;
-	struct clone_hmap *map;		/* by clone handle */
-	struct clone_hmap *rmap;	/* by real handle */
+	struct clone_hmap *map;	 /* by clone handle */
+	struct clone_hmap *rmap; /* by real handle */
 	size_t nmap;
 };
 

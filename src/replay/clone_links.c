@@ -93,8 +93,9 @@ int clone_links_read(struct clone *c, char *err, size_t errlen)
 		goto out;
 	}
 	if (m.n > CLONE_MAX_LINKS) {
-		snprintf(err, errlen, "the namespace has %zu interfaces, more than the %d a clone copies",
-			 m.n, CLONE_MAX_LINKS);
+		snprintf(err, errlen,
+			 "the namespace has %zu interfaces, more than the %d a clone copies", m.n,
+			 CLONE_MAX_LINKS);
 		r = -E2BIG;
 		goto out;
 	}
@@ -148,8 +149,8 @@ static int add_veth(struct mnl_socket *nl, const struct clone *c, const struct c
 	mnl_attr_nest_end(nlh, info);
 	r = clone_nl_talk(nl, nlh, why, sizeof(why));
 	if (r < 0)
-		snprintf(err, errlen, "cannot make interface %s (mtu %u) as a veth: %s%s%s", l->name,
-			 l->mtu, strerror(-r), why[0] ? ": " : "", why);
+		snprintf(err, errlen, "cannot make interface %s (mtu %u) as a veth: %s%s%s",
+			 l->name, l->mtu, strerror(-r), why[0] ? ": " : "", why);
 	return r;
 }
 
@@ -189,7 +190,8 @@ int clone_links_build(struct clone *c, char *err, size_t errlen)
 			l->clone_index = if_nametoindex("lo");
 			r = set_up(nl, l->clone_index, why, sizeof(why));
 			if (r < 0)
-				snprintf(err, errlen, "cannot set lo up in the clone: %s", strerror(-r));
+				snprintf(err, errlen, "cannot set lo up in the clone: %s",
+					 strerror(-r));
 			continue;
 		}
 		r = add_veth(nl, c, l, err, errlen);
@@ -247,8 +249,8 @@ fail:
 /* Flags an address may be added with; NODAD: usable at once, no probe sent. */
 #define ADDR_KEEP_FLAGS (IFA_F_NOPREFIXROUTE | IFA_F_HOMEADDRESS)
 
-static int put_addr(struct mnl_socket *nl, const struct nlmsghdr *src, uint32_t ifindex,
-		    char *why, size_t whylen)
+static int put_addr(struct mnl_socket *nl, const struct nlmsghdr *src, uint32_t ifindex, char *why,
+		    size_t whylen)
 {
 	const struct ifaddrmsg *sifa = mnl_nlmsg_get_payload(src);
 	char buf[MNL_SOCKET_BUFFER_SIZE];

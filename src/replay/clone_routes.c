@@ -152,9 +152,10 @@ int clone_routes_copy(struct clone *c, struct clone_msgs *routes, char *err, siz
 			b = build_route(nlh, routes->v[i], c);
 			if (b == -EOPNOTSUPP) {
 				route_words(routes->v[i], words, sizeof(words));
-				snprintf(err, errlen,
-					 "route %s: nexthop objects and encapsulations are not copied",
-					 words);
+				snprintf(
+					err, errlen,
+					"route %s: nexthop objects and encapsulations are not copied",
+					words);
 				r = b;
 				break;
 			}
@@ -213,7 +214,8 @@ static bool default_rule(const struct nlmsghdr *nlh)
 			return false;
 		}
 	}
-	return (prio == 0 && table == RT_TABLE_LOCAL) || (prio == 32766 && table == RT_TABLE_MAIN) ||
+	return (prio == 0 && table == RT_TABLE_LOCAL) ||
+	       (prio == 32766 && table == RT_TABLE_MAIN) ||
 	       (prio == 32767 && table == RT_TABLE_DEFAULT);
 }
 

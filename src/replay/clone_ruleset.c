@@ -376,8 +376,7 @@ static int cmp_place(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-static int cmp_key(uint8_t fa, const char *ta, uint64_t ha, uint8_t fb, const char *tb,
-		   uint64_t hb)
+static int cmp_key(uint8_t fa, const char *ta, uint64_t ha, uint8_t fb, const char *tb, uint64_t hb)
 {
 	int r;
 
@@ -421,7 +420,8 @@ static int build_map(struct clone *c, char *err, size_t errlen)
 	qsort(s->v, s->n, sizeof(*s->v), cmp_place);
 	qsort(k->v, k->n, sizeof(*k->v), cmp_place);
 	for (size_t i = 0; i < n || i < k->n; i++) {
-		const struct clone_rule *x = i < n ? &s->v[i] : NULL, *y = i < k->n ? &k->v[i] : NULL;
+		const struct clone_rule *x = i < n ? &s->v[i] : NULL,
+					*y = i < k->n ? &k->v[i] : NULL;
 
 		if (!x || !y || cmp_place(x, y) != 0) {
 			x = x ? x : y;
@@ -566,8 +566,7 @@ static int load_listing(struct clone *c, const char *text, char *err, size_t err
 	return r;
 }
 
-int clone_ruleset_run(struct clone *c, const char *text, const char *what, char *err,
-		      size_t errlen)
+int clone_ruleset_run(struct clone *c, const char *text, const char *what, char *err, size_t errlen)
 {
 	if (nft_run_cmd_from_buffer(c->nft, text) == 0)
 		return 0;

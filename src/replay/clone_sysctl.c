@@ -20,9 +20,9 @@
 #define SYSCTL_VAL_MAX	64
 
 struct clone_sysctl {
-	char path[SYSCTL_PATH_MAX];	/* under /proc/sys/net/ */
+	char path[SYSCTL_PATH_MAX]; /* under /proc/sys/net/ */
 	char value[SYSCTL_VAL_MAX];
-	bool netfilter;			/* written after the ruleset loaded conntrack */
+	bool netfilter; /* written after the ruleset loaded conntrack */
 };
 
 struct clone_sysctls {
@@ -40,12 +40,15 @@ static const char *const globals[] = {
 };
 
 static const char *const conf4[] = {
-	"forwarding",	 "rp_filter",	      "accept_local",  "route_localnet",
+	"forwarding",	  "rp_filter",		 "accept_local",  "route_localnet",
 	"src_valid_mark", "accept_source_route", "bc_forwarding", "disable_policy",
 };
 
 static const char *const conf6[] = {
-	"forwarding", "disable_ipv6", "accept_source_route", "force_forwarding",
+	"forwarding",
+	"disable_ipv6",
+	"accept_source_route",
+	"force_forwarding",
 };
 
 /* Conntrack's: how it judges the replayed packet's state. */

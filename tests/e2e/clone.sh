@@ -138,6 +138,8 @@ rules_by_handle()
 {
 	awk '/^table /{t = $2 " " $3} /^\t\t.*# handle [0-9]+$/{h = $NF; sub(/ # handle [0-9]+$/, ""); sub(/^\t\t/, ""); print t " " h "\t" $0}' | sort
 }
+ct --time -- true 2>"$T/lab.time" || lab_fail "clonetool on the lab"
+echo "clone.sh: lab $(cat "$T/lab.time")" >&2
 r nft -a list ruleset | rules_by_handle >"$T/src.handles"
 inclone nft -a list ruleset | rules_by_handle >"$T/clone.handles"
 ct --map >"$T/map" || lab_fail "clonetool --map"
@@ -195,6 +197,9 @@ if command -v iptables-nft >/dev/null; then
 		lab_fail "xt: $(cat "$T/xt.err")"
 	r nft delete table ip filter
 fi
+
+# the ctnetlink flush runs in the clone (the router's count is checked below)
+ct --flush-conntrack -- true || lab_fail "--flush-conntrack"
 
 # --- the peer holds the far ends, up ---
 ct --peer -- ip -o link | links >"$T/peer.link"
