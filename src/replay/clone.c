@@ -74,6 +74,8 @@ struct mnl_socket *clone_nl_open(int bus)
 	}
 	/* the kernel's reason with an error ("Nexthop device is not up") */
 	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	/* an error's ack without the request it answers: fits clone_nl_talk's buffer */
+	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	return nl;
 }
 
