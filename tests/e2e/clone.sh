@@ -201,6 +201,14 @@ fi
 # the ctnetlink flush runs in the clone (the router's count is checked below)
 ct --flush-conntrack -- true || lab_fail "--flush-conntrack"
 
+# --ruleset: that file instead of the router's ruleset, no map; a bad file is refused
+printf 'table ip only {\n\tchain c {\n\t\ttype filter hook input priority 0; policy drop;\n\t}\n}\n' >"$T/only.nft"
+[ "$(ct --ruleset "$T/only.nft" -- nft list tables)" = "table ip only" ] || lab_fail "--ruleset"
+[ -z "$(ct --ruleset "$T/only.nft" --map)" ] || lab_fail "--ruleset gave a map"
+echo 'table ip bad { chain c { bogus } }' >"$T/bad.nft"
+ct --ruleset "$T/bad.nft" -- true 2>"$T/badfile.err"
+[ $? -eq 2 ] && grep -q 'bad.nft:1:.*Error' "$T/badfile.err" || lab_fail "bad --ruleset: $(cat "$T/badfile.err")"
+
 # --- the peer holds the far ends, up ---
 ct --peer -- ip -o link | links >"$T/peer.link"
 grep -q '^wan0: 1500 1' "$T/peer.link" && grep -q '^lan0: 1400 1' "$T/peer.link" ||
