@@ -58,6 +58,13 @@ const char *clone_ifname(const struct clone *c, uint32_t clone_ifindex);
 bool clone_real_handle(const struct clone *c, uint8_t family, const char *table,
 		       uint64_t clone_handle, uint64_t *real);
 
+/* The other way: the clone's handle of the source's rule. */
+bool clone_clone_handle(const struct clone *c, uint8_t family, const char *table, uint64_t real,
+			uint64_t *clone_handle);
+/* The map's entry i (0, 1, ... until false), in the clone's handle order. */
+bool clone_map_entry(const struct clone *c, size_t i, uint8_t *family, const char **table,
+		     uint64_t *clone_handle, uint64_t *real);
+
 /*
  * Apply nft commands to the clone's ruleset only, in one batch. Rule
  * handles in them ("handle N", "position N") are the source's, as the
