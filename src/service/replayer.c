@@ -274,6 +274,11 @@ int replayer_run(struct replayer *r, const struct replay_packet *p, struct repla
 	int rc;
 
 	memset(&r->out, 0, sizeof(r->out));
+	/* a trace rule or a packet in the real namespace would break the promise */
+	if (!clone_is_current(r->clone)) {
+		snprintf(err, errlen, "not in the clone any more: nothing sent");
+		return -EIO;
+	}
 	rc = install_match(r, p, err, errlen);
 	if (rc < 0)
 		return rc;
