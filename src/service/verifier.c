@@ -144,10 +144,13 @@ static void watch_open_all(struct watch *w, const char *own)
 static int child_build(const struct options *o, int srcfd, struct replayer **r, char *err,
 		       size_t errlen)
 {
-	/* back in the source: the copy is made from there */
-	if (setns(srcfd, CLONE_NEWNET) < 0) {
-		snprintf(err, errlen, "cannot return to the namespace: %s", strerror(errno));
-		return -errno;
+	/* a rebuild: back in the source first, the copy is made from there */
+	if (srcfd >= 0 && setns(srcfd, CLONE_NEWNET) < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "cannot return to the namespace: %s (needs CAP_SYS_ADMIN)",
+			 strerror(e));
+		return -e;
 	}
 	/* the daemon renders; the child only answers */
 	return replayer_new(o, false, 0, NULL, r, err, errlen);
@@ -203,7 +206,8 @@ static _Noreturn void child_main(const struct options *opts, int fd, pid_t paren
 	o.nat_log = NAT_LOG_OFF;
 	srcfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	watch_open_all(&w, o.table);
-	resp.status = srcfd < 0 ? -errno : child_build(&o, srcfd, &r, resp.err, sizeof(resp.err));
+	/* the first build is made from here */
+	resp.status = srcfd < 0 ? -errno : child_build(&o, -1, &r, resp.err, sizeof(resp.err));
 	if (send(fd, &resp, sizeof(resp), 0) == (ssize_t)sizeof(resp) && resp.status == 0)
 		child_serve(r, &o, fd, srcfd, &w);
 	else

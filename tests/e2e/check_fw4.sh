@@ -53,8 +53,8 @@ lab_expect_rc 0
 lab_expect_jq "every live verdict reproduced in the clone" '
 	[.[] | select(.type == "check")] | length == 3 and all(.passed)'
 lab_expect_jq "the masqueraded SYN is seen leaving pppoe-wan, from the router's address" '
-	[.[] | select(.type == "check" and .actual.verdict == "accept")][0].actual |
-	.out == "pppoe-wan" and (.where | test("from 198\\.51\\.100\\.1:"))'
+	[.[] | select(.type == "check" and .actual.verdict == "accept")][0].actual.cause |
+	test("^accept, forwarded out of pppoe-wan to 198\\.51\\.100\\.2:8080 from 198\\.51\\.100\\.1:")'
 lab_exec_router nft -s list ruleset >"$LAB_TMP/ruleset.after"
 diff -u "$LAB_TMP/ruleset.before" "$LAB_TMP/ruleset.after" >&2 || lab_fail "the router's ruleset changed"
 echo "ok: fw4's ruleset untouched"

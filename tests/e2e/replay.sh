@@ -29,9 +29,9 @@ drop_handle=$(R nft -a list chain inet filter allowed_dnats |
 
 # Packets that reach the server, counted there (must stay 0 during replays).
 lab_exec_server nft -f - <<'EOF' || lab_fail "server counter"
-table inet seen { chain in { type filter hook prerouting priority -400; tcp dport 22 counter } }
+table inet seen { chain pre { type filter hook prerouting priority -400; tcp dport 22 counter; }; }
 EOF
-server_count() { lab_exec_server nft list chain inet seen in | grep -o 'packets [0-9]*' | cut -d' ' -f2; }
+server_count() { lab_exec_server nft list chain inet seen pre | grep -o 'packets [0-9]*' | cut -d' ' -f2; }
 
 # The router's state, as the kernel lists it (counters included).
 snapshot()
