@@ -80,3 +80,22 @@ lab_expect_rc 0
 grep -q "CAP_SYS_ADMIN" "$LAB_ERR" || lab_fail "the warning does not say what is missing"
 lab_expect_json "the hint is there, unverified" '
 	.[0].hints | any(.set == "allow_in" and .verified == null)'
+
+# 4. As the unit with the documented drop-in: the same user with
+# CAP_NET_ADMIN, CAP_NET_RAW and CAP_SYS_ADMIN: verified.
+LAB_ARGS="--verify as the unit with the drop-in"
+R setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs \
+	--inh-caps=-all,+net_admin,+net_raw,+sys_admin \
+	--ambient-caps=-all,+net_admin,+net_raw,+sys_admin \
+	--bounding-set=-all,+net_admin,+net_raw,+sys_admin \
+	timeout -s KILL 30 "$NATTRACED" \
+	--match "$match" --verify --count 1 --output json --timeout 15 \
+	>"$LAB_TMP/dropin.out" 2>"$LAB_TMP/dropin.err" &
+LAB_DAEMON_PID=$!
+LAB_OUT=$LAB_TMP/dropin.out LAB_ERR=$LAB_TMP/dropin.err
+lab_daemon_ready
+lab_syn "$LAB_WAN4" "$LAB_PORT"
+lab_daemon_wait
+lab_expect_rc 0
+lab_expect_json "with the drop-in's capabilities the hint is verified" '
+	.[0].hints | any(.set == "allow_in" and .verified.enough == true)'
