@@ -43,6 +43,8 @@ struct clone *clone_free(struct clone *c);
 int clone_enter(const struct clone *c);
 int clone_enter_peer(const struct clone *c);
 int clone_leave(const struct clone *c);
+/* Is the calling thread in the clone? (the replay checks before each packet) */
+bool clone_is_current(const struct clone *c);
 
 /* The clone's and the peer's ifindex of interface name; 0 if none. */
 uint32_t clone_ifindex(const struct clone *c, const char *name);

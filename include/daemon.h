@@ -32,6 +32,7 @@ struct rxthread;
 struct setprobe;
 struct tracetable;
 struct vanishprobe;
+struct verifier;
 
 /* Messages handled per wakeup before signals and expiry get a look. */
 #define DRAIN_BATCH	     4096
@@ -98,7 +99,27 @@ struct daemon {
 	struct natmap asked;		 /* ctprobe's last answer */
 	struct sink *sink;		 /* every record goes there (sink.h) */
 	struct service svc;
+	/*
+	 * --replay, --check: sees each explained timeline before its output,
+	 * to name the source ruleset's handles (replay.c); NULL live
+	 */
+	void (*explained)(void *ctx, const struct timeline *tl, struct explain *ex);
+	void *explained_ctx;
+	uint64_t idle_ns; /* a timeline's idle end; 0: TIMELINE_IDLE_NS */
+	bool no_timelines; /* --check (without -v), --verify's child: results only */
+	struct verifier *verifier; /* --verify, NULL without */
 };
+
+/* Not an exit status: the step succeeded and start-up goes on. */
+#define GO_ON (-1)
+
+/* startup.c: the steps, in this order; each says what failed */
+int daemon_open_output(struct daemon *d, struct options *opts, int argc, char **argv);
+int daemon_open_listeners(struct daemon *d);	   /* exit status or GO_ON */
+int daemon_open_explainers(struct daemon *d);	   /* 0 or -errno */
+int daemon_open_tables(struct daemon *d, int *ret_sfd); /* 0 or -errno */
+int daemon_install_trace(struct daemon *d);	   /* exit status or GO_ON */
+void daemon_tear_down(struct daemon *d, int sfd);
 
 /* daemon.c */
 void daemon_signals(sigset_t *mask);
@@ -108,6 +129,13 @@ void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why);
 void daemon_read_selected(struct daemon *d, struct stats_input *in);
 /* Runs until a signal, --count, --timeout or an error; the exit status. */
 int daemon_run(struct daemon *d, int sfd);
+/*
+ * --replay, --check: receive, group and output until `emitted` reaches
+ * target or the monotonic clock deadline_ns passes (-ETIMEDOUT). No
+ * stop account: the caller ends with daemon_stop_receiving().
+ */
+int daemon_wait_emitted(struct daemon *d, unsigned long target, uint64_t deadline_ns);
+void daemon_stop_receiving(struct daemon *d);
 
 /* follower.c: --follow */
 #include "follow.h"

@@ -70,6 +70,13 @@ struct explain_nat {
 	char oif_name[IF_NAMESIZE]; /* its name, "" if unknown */
 };
 
+enum explain_verified {
+	EXPLAIN_NOT_VERIFIED = 0, /* not asked (no --verify, rate limit, no clone) */
+	EXPLAIN_VERIFIED,	  /* with the command the packet is accepted */
+	EXPLAIN_NOT_ENOUGH,	  /* ... and still dropped: verified_cause says where */
+};
+#define EXPLAIN_VERIFIED_MAX 384
+
 struct explain_hint {
 	bool evaluated; /* false: reason says why not */
 	bool member;
@@ -82,12 +89,17 @@ struct explain_hint {
 	char set[EXPLAIN_SET_MAX];
 	char key[EXPLAIN_KEY_MAX]; /* nft syntax, "" if not computed */
 	char reason[EXPLAIN_REASON_MAX];
+	/* --verify: the packet replayed in a clone with the hint's command */
+	enum explain_verified verified;
+	char verified_verdict[16];		  /* "accept", "drop", "reject", ... */
+	char verified_cause[EXPLAIN_VERIFIED_MAX]; /* the replay's verdict line */
 };
 
 /* A step's rule as the rule cache knew it when the timeline was explained. */
 struct explain_rule {
 	const char *text; /* NULL if unknown; see resolver.h for its life */
 	bool deleted;
+	bool added; /* --replay: came with --change, the source has no such rule */
 };
 
 struct explain {

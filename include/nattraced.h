@@ -8,6 +8,8 @@ enum nattraced_exit {
 	EXIT_RUNTIME = 1, /* runtime error */
 	EXIT_USAGE = 2,	  /* usage error or a refused match */
 	EXIT_TIMEOUT = 3, /* --timeout expired before --count timelines */
+	/* --check: an expectation failed (a runtime error there is 1 as well) */
+	EXIT_CHECK_FAILED = 1,
 };
 
 #endif

@@ -31,6 +31,9 @@
 #define OPTIONS_FOLLOW_MAX_DEFAULT     64
 #define OPTIONS_FOLLOW_MAX_LIMIT       65536
 
+/* --change may be given this many times */
+#define OPTIONS_MAX_CHANGES	       16
+
 enum output_kind {
 	OUTPUT_TEXT,
 	OUTPUT_JSON,
@@ -88,6 +91,19 @@ struct options {
 	bool summary;
 	unsigned int summary_interval; /* seconds; 0: at exit only */
 	bool summary_only;	       /* --summary-only: no per-packet records */
+	/*
+	 * --replay FILE / --check FILE: in a throwaway clone of the namespace
+	 * (replay.h), never the namespace itself; NULL when not asked
+	 */
+	const char *replay;
+	const char *replay_id;			   /* --id: one timeline of FILE */
+	const char *changes[OPTIONS_MAX_CHANGES]; /* --change, in order */
+	unsigned int n_changes;
+	const char *change_file; /* --change-file */
+	const char *check;	 /* --check FILE */
+	const char *ruleset;	 /* --ruleset: the clone's ruleset instead */
+	const char *junit;	 /* --junit FILE: --check's JUnit XML report */
+	bool verify;		 /* --verify: replay a live hint with its change */
 };
 
 /*

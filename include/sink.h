@@ -84,6 +84,19 @@ int sink_stats(struct sink *s, const struct capture_stats *st);
 int sink_connection(struct sink *s, const struct sink_connection *c);
 int sink_mapping(struct sink *s, const struct natmap *m);
 void sink_lifecycle(struct sink *s, const struct sink_entry *e);
+/*
+ * A result of --replay or --check, rendered by the caller's functions for
+ * the output in use: text lines, one JSON object (its writer's "type"
+ * included), or one journal entry (an sd_journal_send() result).
+ */
+struct jsonw;
+struct sink_result {
+	void (*text)(FILE *out, const void *ctx);
+	void (*json)(struct jsonw *w, const void *ctx);
+	int (*journal)(const void *ctx);
+	const void *ctx;
+};
+int sink_result(struct sink *s, const struct sink_result *r);
 /* --nat-table: every row at once, on stdio's stdout. 0 or -errno. */
 int sink_nat_table(enum output_kind kind, const struct natmap *rows, size_t n);
 

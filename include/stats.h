@@ -48,6 +48,9 @@ struct stats_input {
 	uint64_t follow_connections; /* connections followed */
 	uint64_t follow_full;	     /* not followed: --follow-max reached */
 	uint64_t follow_no_reply;    /* followed, no reply seen */
+	/* --verify (verifier.h) */
+	bool verify;
+	uint64_t verify_replayed, verify_not_enough, verify_limited, verify_failed;
 };
 
 struct capture_stats {
@@ -63,6 +66,8 @@ struct capture_stats {
 	uint64_t rules_unnamed;	 /* rule lookups a rule cache bound left without text */
 	bool follow;
 	uint64_t follow_connections, follow_full, follow_no_reply;
+	bool verify;
+	uint64_t verify_replayed, verify_not_enough, verify_limited, verify_failed;
 };
 
 void stats_compute(const struct stats_input *in, const struct timeline_stats *ts,

@@ -298,6 +298,12 @@ int journal_timeline_fields(const struct timeline *tl, const struct explain *ex,
 		err |= add(&f, "NATTRACE_HINT=%s", buf);
 		if (explain_hint_command(&ex->hints[i], buf, sizeof(buf)) > 0)
 			err |= add(&f, "NATTRACE_HINT_COMMAND=%s", buf);
+		/* --verify: what the replay with the command gave */
+		if (ex->hints[i].verified)
+			err |= add(&f, "NATTRACE_HINT_VERIFIED=%s: %s",
+				   ex->hints[i].verified == EXPLAIN_VERIFIED ? "verified"
+									     : "not enough",
+				   ex->hints[i].verified_cause);
 	}
 	/* why a packet was lost outside the ruleset (vanish.h) */
 	if (ex->outside) {

@@ -30,6 +30,7 @@ struct sink_ops {
 	int (*mapping)(struct sink *s, const struct natmap *m);
 	void (*lifecycle)(struct sink *s, const struct sink_entry *e);
 	int (*summary)(struct sink *s, const struct summary_view *v, const char *reason);
+	int (*result)(struct sink *s, const struct sink_result *r);
 	bool groups_connections;
 	enum log_sink log;
 };
@@ -171,6 +172,13 @@ static int text_summary(struct sink *s, const struct summary_view *v, const char
 	return commit(s, false);
 }
 
+static int text_result(struct sink *s, const struct sink_result *r)
+{
+	outbuf_begin(s->out);
+	r->text(outbuf_file(s->out), r->ctx);
+	return commit(s, false);
+}
+
 static const struct sink_ops text_ops = {
 	.timeline = text_timeline,
 	.stats = text_stats,
@@ -178,6 +186,7 @@ static const struct sink_ops text_ops = {
 	.mapping = text_mapping,
 	.lifecycle = entry_line,
 	.summary = text_summary,
+	.result = text_result,
 	.groups_connections = true,
 	.log = LOG_SINK_STDERR,
 };
@@ -249,6 +258,19 @@ static int json_summary(struct sink *s, const struct summary_view *v, const char
 	return r;
 }
 
+static int json_result(struct sink *s, const struct sink_result *r)
+{
+	char stack[4096];
+	struct jsonw w;
+	int ret;
+
+	jsonw_init(&w, stack, sizeof(stack));
+	r->json(&w, r->ctx);
+	ret = json_record(s, &w);
+	jsonw_release(&w);
+	return ret;
+}
+
 static const struct sink_ops json_ops = {
 	.timeline = json_timeline,
 	.stats = json_stats,
@@ -256,6 +278,7 @@ static const struct sink_ops json_ops = {
 	.mapping = json_mapping,
 	.lifecycle = entry_line,
 	.summary = json_summary,
+	.result = json_result,
 	.log = LOG_SINK_STDERR,
 };
 
@@ -306,6 +329,11 @@ static int journal_summary_send(struct sink *s, const struct summary_view *v, co
 	return r;
 }
 
+static int journal_result(struct sink *s, const struct sink_result *r)
+{
+	return journal_sent(s, r->journal(r->ctx));
+}
+
 static const struct sink_ops journal_ops = {
 	.timeline = journal_timeline_send,
 	.stats = journal_stats_send,
@@ -313,6 +341,7 @@ static const struct sink_ops journal_ops = {
 	.mapping = journal_mapping_send,
 	.lifecycle = journal_entry,
 	.summary = journal_summary_send,
+	.result = journal_result,
 	.log = LOG_SINK_JOURNAL,
 };
 
@@ -530,6 +559,13 @@ int sink_connection(struct sink *s, const struct sink_connection *c)
 int sink_mapping(struct sink *s, const struct natmap *m)
 {
 	return s->error ? s->error : s->ops->mapping(s, m);
+}
+
+int sink_result(struct sink *s, const struct sink_result *r)
+{
+	if (s->error)
+		return s->error;
+	return s->ops->result(s, r);
 }
 
 void sink_lifecycle(struct sink *s, const struct sink_entry *e)

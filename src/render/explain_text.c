@@ -165,6 +165,9 @@ int explain_step_str(const struct tl_step *s, const struct explain_rule *rule, b
 	if (!rule->text)
 		return snprintf(buf, len, "rule handle %" PRIu64 " (%s)", s->handle,
 				rule->deleted ? "deleted" : "unknown");
+	/* its handle is the clone's: no rule the user can edit has it */
+	if (rule->added)
+		return snprintf(buf, len, "rule `%s` (added by the change)", rule->text);
 	strbuf_add(buf, len, &off, "rule `%s` (handle %" PRIu64, rule->text, s->handle);
 	if (with_comment && explain_rule_comment(rule->text, comment, sizeof(comment)))
 		strbuf_add(buf, len, &off, ", comment \"%s\"", comment);

@@ -148,13 +148,16 @@ static void step_ref_json(struct jsonw *w, const struct timeline *tl, const stru
 	jsonw_string(w, "table", s->table);
 	jsonw_string(w, "chain", s->chain);
 	jsonw_string(w, "type", words_step_type(s));
-	if (s->has_handle)
+	/* a rule of --change has only the clone's handle: none the user can edit */
+	if (s->has_handle && !rule->added)
 		jsonw_uint(w, "handle", s->handle);
 	else
 		jsonw_null(w, "handle");
 	jsonw_string(w, "rule", rule->text);
 	if (rule->deleted)
 		jsonw_bool(w, "deleted", true);
+	if (rule->added)
+		jsonw_bool(w, "added_by_change", true);
 	jsonw_string(w, "verdict", words_step_verdict(s));
 	/* the cause also by what sent the packet there (explain's cause_owner) */
 	if (i == ex->sum.cause) {
@@ -263,6 +266,16 @@ static void hint_json(struct jsonw *w, const struct explain_hint *h)
 	}
 	explain_hint_str(h, buf, sizeof(buf));
 	jsonw_string(w, "text", buf);
+	/* --verify: what a replay with the command gave, null when not replayed */
+	if (h->verified) {
+		jsonw_object_open(w, "verified");
+		jsonw_string(w, "verdict", h->verified_verdict);
+		jsonw_string(w, "cause", h->verified_cause);
+		jsonw_bool(w, "enough", h->verified == EXPLAIN_VERIFIED);
+		jsonw_object_close(w);
+	} else {
+		jsonw_null(w, "verified");
+	}
 	jsonw_object_close(w);
 }
 

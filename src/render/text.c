@@ -279,6 +279,13 @@ static void hints_text(FILE *out, const struct explain *ex)
 		if (explain_hint_command(h, cmd, sizeof(cmd)) > 0)
 			fprintf(out, "; to add it: %s", cmd);
 		eol(out);
+		if (h->verified == EXPLAIN_VERIFIED)
+			fprintf(out, "    verified: with this change the packet is accepted: %s",
+				h->verified_cause);
+		else if (h->verified == EXPLAIN_NOT_ENOUGH)
+			fprintf(out, "    not enough: with this change, %s", h->verified_cause);
+		if (h->verified)
+			eol(out);
 	}
 }
 

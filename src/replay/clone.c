@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
@@ -194,6 +195,43 @@ int clone_enter_peer(const struct clone *c)
 int clone_leave(const struct clone *c)
 {
 	return clone_setns(c->src_fd);
+}
+
+/*
+ * Work in the clone and come back to where the thread was: the source
+ * while the clone is built, the clone itself once the replay moved there.
+ * Going "back" to the source from a thread that lives in the clone would
+ * make its next socket the real namespace's.
+ */
+int clone_visit(const struct clone *c, int *ret_back)
+{
+	int r;
+
+	*ret_back = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*ret_back < 0)
+		return -errno;
+	r = clone_enter(c);
+	if (r < 0) {
+		close(*ret_back);
+		*ret_back = -1;
+	}
+	return r;
+}
+
+bool clone_is_current(const struct clone *c)
+{
+	struct stat here, clone;
+
+	return stat("/proc/thread-self/ns/net", &here) == 0 && fstat(c->clone_fd, &clone) == 0 &&
+	       here.st_ino == clone.st_ino && here.st_dev == clone.st_dev;
+}
+
+/* Back from clone_visit(); a thread that cannot get back must not go on. */
+void clone_return(int back)
+{
+	if (clone_setns(back) < 0)
+		abort();
+	close(back);
 }
 
 const struct clone_link *clone_link_by_src(const struct clone *c, uint32_t src_index)
@@ -437,9 +475,9 @@ int clone_flush_conntrack(const struct clone *c)
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct mnl_socket *nl;
 	struct nfgenmsg *g;
-	int r;
+	int r, back;
 
-	r = clone_enter(c);
+	r = clone_visit(c, &back);
 	if (r < 0)
 		return r;
 	nl = clone_nl_open(NETLINK_NETFILTER);
@@ -457,8 +495,7 @@ int clone_flush_conntrack(const struct clone *c)
 		if (r == -ENOENT || r == -EOPNOTSUPP)
 			r = 0;
 	}
-	if (clone_leave(c) < 0)
-		abort();
+	clone_return(back);
 	return r;
 }
 

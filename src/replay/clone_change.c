@@ -184,7 +184,7 @@ static int rewrite(const struct clone *c, const char *text, char **out, char *er
 int clone_apply_change(struct clone *c, const char *nft_text, char *err, size_t errlen)
 {
 	char *text = NULL;
-	int r;
+	int r, back;
 
 	err[0] = '\0';
 	if (c->listing) {
@@ -192,12 +192,11 @@ int clone_apply_change(struct clone *c, const char *nft_text, char *err, size_t 
 		if (r < 0)
 			return r;
 	}
-	r = clone_enter(c);
+	r = clone_visit(c, &back);
 	if (r == 0) {
 		r = clone_ruleset_run(c, text ? text : nft_text, "nft refused the change", err,
 				      errlen);
-		if (clone_leave(c) < 0)
-			abort();
+		clone_return(back);
 	}
 	free(text);
 	return r;

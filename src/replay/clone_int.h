@@ -90,6 +90,9 @@ int clone_nl_talk(struct mnl_socket *nl, struct nlmsghdr *req, char *err, size_t
 struct mnl_socket *clone_nl_open(int bus);
 
 int clone_setns(int fd);
+/* Into the clone, and back to the thread's namespace before (not the source). */
+int clone_visit(const struct clone *c, int *ret_back);
+void clone_return(int back);
 const struct clone_link *clone_link_by_src(const struct clone *c, uint32_t src_index);
 const struct clone_link *clone_link_by_name(const struct clone *c, const char *name);
 /* The clone's ifindex for the source's ifindex, 0 if none. */

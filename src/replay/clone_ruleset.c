@@ -595,7 +595,7 @@ int clone_ruleset_load(struct clone *c, char *err, size_t errlen)
 
 int clone_reset_ruleset(struct clone *c, char *err, size_t errlen)
 {
-	int r = clone_enter(c);
+	int back, r = clone_visit(c, &back);
 
 	if (r < 0)
 		return r;
@@ -618,7 +618,6 @@ int clone_reset_ruleset(struct clone *c, char *err, size_t errlen)
 		if (r == 0)
 			r = build_map(c, err, errlen);
 	}
-	if (clone_leave(c) < 0)
-		abort();
+	clone_return(back);
 	return r;
 }

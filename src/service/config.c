@@ -368,8 +368,9 @@ int config_options(int argc, char **argv, struct options *ret, struct config **r
 			return r;
 		}
 	}
-	/* --nat-table and --nat-log=all need no match; options_parse() said so */
-	if (!o.match && !o.help && !o.version && !o.nat_table && o.nat_log != NAT_LOG_ALL) {
+	/* --nat-table, --nat-log=all, --replay and --check need no match; options_parse() said so */
+	if (!o.match && !o.help && !o.version && !o.nat_table && o.nat_log != NAT_LOG_ALL &&
+	    !o.replay && !o.check) {
 		config_free(c);
 		if (o.config)
 			return strbuf_error(

@@ -25,6 +25,7 @@
 #include "sink.h"
 #include "trace.h"
 #include "tracetable.h"
+#include "verifier.h"
 
 /* The output failed (said by the sink): stop; a reader that left is no error. */
 static void output_failed(struct daemon *d, int err)
@@ -58,6 +59,15 @@ void daemon_emit(void *ctx, const struct timeline *tl, enum timeline_end why)
 			"trace events carry no conntrack state (kernel before 6.16, or no conntrack in this namespace): ct state per chain is not shown");
 	/* The one place that asks: the outputs below only render. */
 	explain_timeline(tl, &d->resolver, &d->ex);
+	if (d->explained)
+		d->explained(d->explained_ctx, tl, &d->ex);
+	if (d->verifier)
+		verifier_annotate(d->verifier, tl, &d->ex);
+	/* the caller writes its own results: the timeline is only counted */
+	if (d->no_timelines) {
+		d->emitted++;
+		return;
+	}
 	fc = follower_of(d, tl, &d->ex, &fdir, &fflags);
 	/* --follow, text: the connection's block takes it */
 	if (fc && sink_groups_connections(d->sink) && follower_keep(d, fc, tl, &d->ex)) {
@@ -299,6 +309,15 @@ static void report_stats(struct daemon *d, struct stats_input *in, enum stats_re
 	in->malformed = d->malformed;
 	in->rules_unnamed = d->rules ? rulecache_stats(d->rules)->unnamed : 0;
 	follower_stats(d, in);
+	if (d->verifier) {
+		const struct verify_stats *vs = verifier_stats(d->verifier);
+
+		in->verify = true;
+		in->verify_replayed = vs->replayed;
+		in->verify_not_enough = vs->not_enough;
+		in->verify_limited = vs->limited;
+		in->verify_failed = vs->failed;
+	}
 	stats_compute(in, timeline_stats(d->timelines), reason, &st);
 	/* the journal's stop entry carries the last account */
 	if (reason == STATS_EXIT)
@@ -522,4 +541,44 @@ int daemon_run(struct daemon *d, int sfd)
 		}
 	}
 	return stop_run(d, trace, timed_out);
+}
+
+int daemon_wait_emitted(struct daemon *d, unsigned long target, uint64_t deadline_ns)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = rxthread_fd(d->rx), .events = POLLIN },
+		{ .fd = rulecache_fd(d->rules), .events = POLLIN },
+	};
+
+	while (d->emitted < target && !d->failed) {
+		uint64_t now = now_ns();
+		int64_t wait = timeline_next_expiry(d->timelines, now);
+
+		if (now >= deadline_ns)
+			return -ETIMEDOUT;
+		if (wait < 0 || (uint64_t)wait > deadline_ns - now)
+			wait = (int64_t)(deadline_ns - now);
+		if (poll(pfd, 2, d->rx_more ? 0 : (int)((wait + 999999) / 1000000)) < 0 &&
+		    errno != EINTR)
+			return -errno;
+		/* a --change reached the clone: re-list before naming rules */
+		if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN))
+			rulecache_on_readable(d->rules);
+		if (pfd[0].revents & POLLIN)
+			rxthread_ack(d->rx);
+		drain_trace(d, DRAIN_BATCH, false);
+		if (!rxthread_losing(d->rx))
+			timeline_expire(d->timelines, now_ns());
+		if (sink_queued(d->sink) && sink_flush(d->sink) < 0)
+			d->failed = true;
+	}
+	return d->failed ? -EIO : 0;
+}
+
+void daemon_stop_receiving(struct daemon *d)
+{
+	stop_receiving(d);
+	timeline_flush(d->timelines);
+	if (sink_drain(d->sink, OUTPUT_EXIT_GRACE_MS) < 0)
+		d->failed = true;
 }

@@ -22,29 +22,7 @@
 #define DEFAULT_STATS_INTERVAL 60
 #define STATS_INTERVAL_MAX     (24 * 3600)
 
-enum {
-	OPT_RATE = 0x100,
-	OPT_TABLE,
-	OPT_FAMILY,
-	OPT_HOOKS,
-	OPT_MAX_INFLIGHT,
-	OPT_MAX_EVENTS,
-	OPT_STATS_INTERVAL,
-	OPT_NAT_LOG,
-	OPT_NAT_TABLE,
-	OPT_CONFIG,
-	OPT_BUFFER_SIZE,
-	OPT_NETNS,
-	OPT_FOLLOW,
-	OPT_FOLLOW_PACKETS,
-	OPT_FOLLOW_TIMEOUT,
-	OPT_FOLLOW_MAX,
-	OPT_PCAP,
-	OPT_METRICS_FILE,
-	OPT_SUMMARY,
-	OPT_SUMMARY_ONLY,
-	OPT_COLOR,
-};
+#include "options_int.h"
 
 static const struct option long_options[] = {
 	{ "match", required_argument, NULL, 'm' },
@@ -75,6 +53,14 @@ static const struct option long_options[] = {
 	{ "summary-only", no_argument, NULL, OPT_SUMMARY_ONLY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ "id", required_argument, NULL, OPT_ID },
+	{ "change", required_argument, NULL, OPT_CHANGE },
+	{ "change-file", required_argument, NULL, OPT_CHANGE_FILE },
+	{ "check", required_argument, NULL, OPT_CHECK },
+	{ "ruleset", required_argument, NULL, OPT_RULESET },
+	{ "junit", required_argument, NULL, OPT_JUNIT },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{}
 };
 
@@ -439,12 +425,16 @@ static int parse_word_option(struct options *o, int c, const char *arg, char *er
 		*(c == OPT_PCAP ? &o->pcap : &o->metrics_file) = arg;
 		return 0;
 	}
-	return 1;
+	return options_parse_replay(o, c, arg, err, errlen);
 }
 
 /* The options together, once each was read, and the rate last. */
 static int check_options(struct options *o, const char *rate, char *err, size_t errlen)
 {
+	int r = options_check_replay(o, err, errlen);
+
+	if (r < 0 || o->replay || o->check)
+		return r;
 	if (o->nat_table && o->nat_log)
 		return strbuf_error(
 			err, errlen,
@@ -504,6 +494,9 @@ int options_parse(int argc, char **argv, struct options *ret, char *err, size_t 
 			continue;
 		case OPT_FOLLOW:
 			o.follow = true;
+			continue;
+		case OPT_VERIFY:
+			o.verify = true;
 			continue;
 		case OPT_SUMMARY_ONLY:
 			o.summary_only = true;

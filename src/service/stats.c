@@ -47,6 +47,11 @@ void stats_compute(const struct stats_input *in, const struct timeline_stats *ts
 		.follow_connections = in->follow_connections,
 		.follow_full = in->follow_full,
 		.follow_no_reply = in->follow_no_reply,
+		.verify = in->verify,
+		.verify_replayed = in->verify_replayed,
+		.verify_not_enough = in->verify_not_enough,
+		.verify_limited = in->verify_limited,
+		.verify_failed = in->verify_failed,
 	};
 	if (!in->selected_known)
 		return;
@@ -103,6 +108,12 @@ void stats_json(struct jsonw *w, const struct capture_stats *st)
 		jsonw_uint(w, "follow_full", st->follow_full);
 		jsonw_uint(w, "follow_no_reply", st->follow_no_reply);
 	}
+	if (st->verify) {
+		jsonw_uint(w, "verify_replayed", st->verify_replayed);
+		jsonw_uint(w, "verify_not_enough", st->verify_not_enough);
+		jsonw_uint(w, "verify_limited", st->verify_limited);
+		jsonw_uint(w, "verify_failed", st->verify_failed);
+	}
 	jsonw_object_close(w);
 }
 
@@ -147,5 +158,11 @@ int stats_text(FILE *out, const struct capture_stats *st)
 			"; %" PRIu64 " connections followed, %" PRIu64 " without a reply, %" PRIu64
 			" not followed (--follow-max)",
 			st->follow_connections, st->follow_no_reply, st->follow_full);
+	if (st->verify)
+		fprintf(out,
+			"; hints replayed: %" PRIu64 " (%" PRIu64 " not enough), %" PRIu64
+			" not replayed (1/s), %" PRIu64 " failed",
+			st->verify_replayed, st->verify_not_enough, st->verify_limited,
+			st->verify_failed);
 	return ferror(out) ? -EIO : 0;
 }

@@ -267,9 +267,54 @@ static void test_pcap_and_metrics_file(void **state)
 	assert_string_equal(err, "--metrics-file: empty file name");
 }
 
+/* --replay and --check: their inputs parse; live-only options are refused, by name */
+static void test_replay_and_check(void **state)
+{
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "--replay", "d.json", "--id", "3ff4bac8", "--change",
+			       "add element inet filter s { 1 }", "--change", "flush set inet filter t",
+			       "--change-file", "c.nft", "--output", "json"),
+			 0);
+	assert_string_equal(o.replay, "d.json");
+	assert_string_equal(o.replay_id, "3ff4bac8");
+	assert_int_equal(o.n_changes, 2);
+	assert_string_equal(o.changes[1], "flush set inet filter t");
+	assert_string_equal(o.change_file, "c.nft");
+	assert_null(o.match);
+	assert_int_equal(PARSE(&o, err, "--check", "x.check", "--ruleset", "r.nft", "--junit",
+			       "j.xml"),
+			 0);
+	assert_string_equal(o.check, "x.check");
+	assert_string_equal(o.ruleset, "r.nft");
+	assert_string_equal(o.junit, "j.xml");
+
+	assert_int_equal(PARSE(&o, err, "--replay", "d", "--match", "tcp"), -EINVAL);
+	assert_non_null(strstr(err, "--replay replays in a clone of the namespace: it does not go with --match"));
+	assert_int_equal(PARSE(&o, err, "--check", "d", "--follow"), -EINVAL);
+	assert_non_null(strstr(err, "--check") && strstr(err, "--follow"));
+	assert_int_equal(PARSE(&o, err, "--check", "d", "--replay", "e"), -EINVAL);
+	assert_non_null(strstr(err, "give one of them"));
+	assert_int_equal(PARSE(&o, err, "--check", "d", "--id", "1"), -EINVAL);
+	assert_non_null(strstr(err, "--id picks a timeline"));
+	assert_int_equal(PARSE(&o, err, "--replay", "d", "--junit", "j"), -EINVAL);
+	assert_non_null(strstr(err, "--junit writes --check"));
+	assert_int_equal(PARSE(&o, err, "--match", "tcp", "--ruleset", "r"), -EINVAL);
+	assert_non_null(strstr(err, "--ruleset goes with --replay or --check"));
+	assert_int_equal(PARSE(&o, err, "--replay", ""), -EINVAL);
+	assert_non_null(strstr(err, "--replay: empty"));
+	assert_int_equal(PARSE(&o, err, "--verify"), -EINVAL);
+	assert_non_null(strstr(err, "--verify checks live hints: it needs --match"));
+	assert_int_equal(PARSE(&o, err, "--verify", "--match", "tcp"), 0);
+	assert_true(o.verify);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_replay_and_check),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_options_parse),
 		cmocka_unit_test(test_rate_none_removes_limit),
