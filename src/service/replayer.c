@@ -217,7 +217,9 @@ static void note_seen(struct replayer *r, const struct replay_packet *p)
 			 "delivered to the host (sockets are not copied: no listener checked)");
 		return;
 	}
-	n = wire_collect(r->wire, REPLAY_SEEN_WAIT_MS, seen, WIRE_SEEN_MAX);
+	/* a drop sends nothing: only an accept or a reject is worth a wait */
+	n = wire_collect(r->wire, o->verdict == REPLAY_DROP ? 0 : REPLAY_SEEN_WAIT_MS, seen,
+			 WIRE_SEEN_MAX);
 	for (unsigned int i = 0; i < n; i++) {
 		const struct packet_info *s = &seen[i].info;
 
