@@ -6,7 +6,8 @@
 # replayed with the packet in a warm clone, and the hint says:
 #   - "verified" (the change is enough) on the lab;
 #   - "not enough", naming the next drop by its real handle, when a
-#     postrouting chain drops the packet too;
+#     postrouting chain drops the packet too, also when that chain
+#     appears while the daemon runs (the warm clone is rebuilt);
 #   - nothing, with one warning at start, without CAP_SYS_ADMIN: the
 #     trace goes on and the hint stays unverified.
 # The router's ruleset is untouched by the replays (the set stays empty).
@@ -40,7 +41,30 @@ grep -q "^    verified: with this change the packet is accepted: forwarded out o
 	lab_fail "text: no verified line"
 echo "ok: text: verified line"
 
-# 2. Not enough: a postrouting drop behind the forward chain.
+# 2. The warm clone follows the real ruleset: one daemon, a SYN verified;
+# then a postrouting drop appears in the router, and the next SYN's hint
+# (a second later: one replay a second) is not enough.
+lab_daemon_start --match "$match" --verify --count 2 --output json --timeout 20
+lab_daemon_ready
+lab_syn "$LAB_WAN4" "$LAB_PORT"
+lab_wait_lines 1 10 || lab_fail "no first timeline"
+R nft -f - <<'E2' || lab_fail "egress table"
+table inet egress {
+	chain post {
+		type filter hook postrouting priority 0; policy accept;
+		oifname "lan0" tcp dport 22 drop
+	}
+}
+E2
+sleep 1.2
+lab_syn "$LAB_WAN4" "$LAB_PORT"
+lab_daemon_wait
+lab_expect_json "the clone was refreshed: verified first, not enough after the change" '
+	length == 2 and (.[0].hints | any(.verified.enough == true)) and
+	(.[1].hints | any(.verified.enough == false and (.verified.cause | test("inet egress post"))))'
+R nft delete table inet egress
+
+# 3. Not enough: a postrouting drop behind the forward chain.
 R nft -f - <<'E2' || lab_fail "egress table"
 table inet egress {
 	chain post {
@@ -60,7 +84,7 @@ lab_expect_json "not enough: then dropped in inet egress post, handle $post_hand
 		(.verified.cause | test("handle '"$post_handle"'\\) in inet egress post")))'
 R nft delete table inet egress
 
-# 3. As the unit runs it, no CAP_SYS_ADMIN: one warning, the trace goes on, the hint unverified.
+# 4. As the unit runs it, no CAP_SYS_ADMIN: one warning, the trace goes on, the hint unverified.
 lab_tmp
 chmod 755 "$LAB_TMP"
 LAB_ARGS="--verify without CAP_SYS_ADMIN"
@@ -81,7 +105,7 @@ grep -q "CAP_SYS_ADMIN" "$LAB_ERR" || lab_fail "the warning does not say what is
 lab_expect_json "the hint is there, unverified" '
 	.[0].hints | any(.set == "allow_in" and .verified == null)'
 
-# 4. As the unit with the documented drop-in: the same user with
+# 5. As the unit with the documented drop-in: the same user with
 # CAP_NET_ADMIN, CAP_NET_RAW and CAP_SYS_ADMIN: verified.
 LAB_ARGS="--verify as the unit with the drop-in"
 R setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs \
