@@ -253,7 +253,7 @@ void rulecache_note_events(struct rulecache *c, const void *buf, size_t len)
 	const struct nlmsghdr *nlh = buf;
 	int left = (int)len;
 
-	for (; NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left))
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
 		note_event(c, nlh);
 }
 

@@ -103,7 +103,7 @@ static void unload(struct listing_copy *l)
 /* The owner of the rule of chain whose text is rule (NULL: the chain). */
 static struct owner owner_in(const struct listing_copy *l, const char *chain, const char *rule)
 {
-	struct owner o;
+	struct owner o = {};
 
 	for (unsigned int i = 0; i < l->n; i++) {
 		const struct item *it = &l->items[i];
