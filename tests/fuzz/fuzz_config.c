@@ -11,6 +11,9 @@
 
 #include "config.h"
 
+/* libFuzzer calls it; declared for -Wmissing-prototypes */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct config *c = NULL;

@@ -14,6 +14,9 @@
 #include "natmap.h"
 #include "trace.h"
 
+/* libFuzzer calls it; declared for -Wmissing-prototypes */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint32_t buf[65536 / 4];

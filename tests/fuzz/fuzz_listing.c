@@ -21,6 +21,9 @@ static int on_rule(void *data, const struct listing_table *t, const struct listi
 	return 0;
 }
 
+/* libFuzzer calls it; declared for -Wmissing-prototypes */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct listing_ops ops = { .rule = on_rule };

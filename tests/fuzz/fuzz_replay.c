@@ -39,6 +39,9 @@ static void check_ipv4(const struct replay_packet *p)
 		abort();
 }
 
+/* libFuzzer calls it; declared for -Wmissing-prototypes */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct replay_packet pkt;

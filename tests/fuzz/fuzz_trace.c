@@ -27,6 +27,9 @@ static void render(void *ctx, const struct timeline *tl, enum timeline_end why)
 	format_json_line(null, tl, &ex);
 }
 
+/* libFuzzer calls it; declared for -Wmissing-prototypes */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct timeline_table *t;
