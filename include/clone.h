@@ -78,6 +78,15 @@ int clone_reset_ruleset(struct clone *c, char *err, size_t errlen);
 /* Forget every conntrack entry in the clone: the next packet is a first one. */
 int clone_flush_conntrack(const struct clone *c);
 
+/*
+ * Recreate a connection's conntrack entry in the clone (established, its
+ * NAT from the tuples; replaypkt.h), after clone_flush_conntrack(). 0, or
+ * -errno with err.
+ */
+struct replay_ct;
+int clone_conntrack_create(const struct clone *c, const struct replay_ct *ct, uint8_t l3,
+			   uint8_t l4proto, char *err, size_t errlen);
+
 /* What a copy cannot carry, one paragraph, for stderr and the README. */
 const char *clone_limits(void);
 

@@ -32,6 +32,9 @@ struct replay_outcome {
 	char where[256]; /* "forwarded out of lan0 to 203.0.113.10:22", seen */
 	bool seen_out;
 	char out_if[IF_NAMESIZE];
+	/* an established packet's conntrack entry was recreated in the clone */
+	bool ct_recreated;
+	char ct_error[128]; /* or why not, "" when not tried */
 };
 
 const char *replay_verdict_name(enum replay_verdict v);

@@ -23,6 +23,20 @@ enum replay_origin {
 	REPLAY_LOCAL_OUT,	   /* sent by the host (first hook output) */
 };
 
+/*
+ * The live packet's conntrack entry, to recreate in the clone (the
+ * packet of an established connection is then replayed as one): the
+ * tuples of the record's "mapping" when it has one (a NATed
+ * connection), else the packet's own tuple, turned for a reply.
+ */
+struct replay_ct {
+	bool want;  /* established, related or a reply: recreate it */
+	bool reply; /* the packet goes in the reply direction */
+	bool from_mapping;
+	uint8_t orig_src[16], orig_dst[16], reply_src[16], reply_dst[16];
+	uint16_t orig_sport, orig_dport, reply_sport, reply_dport;
+};
+
 struct replay_packet {
 	char id[16];	       /* the timeline's "id", or "file:line" */
 	enum replay_origin origin;
@@ -34,6 +48,7 @@ struct replay_packet {
 	struct packet_info info; /* packet_parse() of bytes */
 	/* the live run: conntrack said established/related/reply */
 	bool established;
+	struct replay_ct ct;
 	/* the live verdict line ("drop by rule `drop` (handle 11) in ..."), "" for --check */
 	char before[REPLAY_TEXT_MAX];
 	/* added by the packet side: */
@@ -82,6 +97,13 @@ struct expectation {
  */
 int expect_parse_line(const char *line, unsigned int lineno, struct expectation *ret, char *err,
 		      size_t errlen);
+
+/*
+ * "198.51.100.2:40000", "[2001:db8::2]:53", or an address alone when
+ * !want_port: *ret_l3 4 or 6. 0, or -EINVAL with err.
+ */
+int replay_parse_endpoint(const char *word, bool want_port, uint8_t *ret_l3, uint8_t *addr,
+			  uint16_t *ret_port, char *err, size_t errlen);
 
 /* Build bytes (lengths, checksums) from pkt->info; 0 or -EINVAL. */
 int replay_packet_build(struct replay_packet *pkt);

@@ -47,9 +47,14 @@ void replay_report_text(FILE *out, const void *ctx)
 	if (rep->pkt->before[0])
 		fprintf(out, "  before: %s\n", rep->pkt->before);
 	fprintf(out, "  %s: %s\n", after_label(rep), after);
-	if (rep->pkt->established)
-		fputs("  note: live, this packet belonged to an established connection; the clone has no conntrack entry, so this is a new connection's path\n",
-		      out);
+	if (rep->outcome->ct_recreated)
+		fprintf(out,
+			"  note: its connection's conntrack entry was recreated in the clone (established%s), so this is the path of a packet of that connection\n",
+			rep->pkt->ct.from_mapping ? ", with the recorded NAT mapping" : "");
+	else if (rep->pkt->established)
+		fprintf(out,
+			"  note: live, this packet belonged to an established connection; the clone has no conntrack entry for it%s%s, so this is a new connection's path\n",
+			rep->outcome->ct_error[0] ? ": " : "", rep->outcome->ct_error);
 	fputc('\n', out);
 }
 
@@ -95,5 +100,7 @@ void replay_report_json(struct jsonw *w, const void *ctx)
 		jsonw_null(w, "before");
 	replay_outcome_json(w, "after", rep->outcome);
 	jsonw_bool(w, "established", rep->pkt->established);
+	/* the entry recreated: the replay is a packet of its connection */
+	jsonw_bool(w, "conntrack_recreated", rep->outcome->ct_recreated);
 	jsonw_object_close(w);
 }

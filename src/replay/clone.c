@@ -503,8 +503,10 @@ const char *clone_limits(void)
 {
 	return "A replay runs in a copy of the namespace, which differs from it: counters and "
 	       "quotas restart from the values listed, rate limits start full, dynamic set "
-	       "elements' timeouts restart; conntrack is not copied (each replayed packet is "
-	       "the first of its connection) and neither are sockets; every interface is a "
+	       "elements' timeouts restart; conntrack is not copied (a replayed packet is the "
+	       "first of its connection, unless the record says it was established: then its "
+	       "entry alone is recreated from the record) and neither are sockets; every "
+	       "interface is a "
 	       "veth of the same name (meta iiftype and link types differ) with no neighbours "
 	       "(NOARP); bridge family chains are not replayed.";
 }

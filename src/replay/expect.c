@@ -86,7 +86,7 @@ static bool parse_u64(const char *s, int base, uint64_t max, uint64_t *ret)
  * "198.51.100.2:40000", "[2001:db8::2]:53", "198.51.100.2", "[2001:db8::2]"
  * or "2001:db8::2" (no port). l3 is 4 or 6.
  */
-static int parse_endpoint(const char *word, bool want_port, uint8_t *ret_l3, uint8_t *addr,
+int replay_parse_endpoint(const char *word, bool want_port, uint8_t *ret_l3, uint8_t *addr,
 			  uint16_t *ret_port, char *err, size_t errlen)
 {
 	char host[INET6_ADDRSTRLEN + 8];
@@ -234,13 +234,13 @@ static int parse_packet(const struct words *ws, struct replay_packet *pkt, char 
 		return r;
 	ports = p->l4proto == IPPROTO_TCP || p->l4proto == IPPROTO_UDP;
 	icmp = !ports;
-	r = parse_endpoint(ws->w[1], ports, &p->l3, p->saddr, &p->sport, err, errlen);
+	r = replay_parse_endpoint(ws->w[1], ports, &p->l3, p->saddr, &p->sport, err, errlen);
 	if (r < 0)
 		return r;
 	if (strcmp(ws->w[2], "->") != 0)
 		return strbuf_error(err, errlen, "unknown word '%s': expected '->' between SRC and DST",
 				    ws->w[2]);
-	r = parse_endpoint(ws->w[3], ports, &l3_dst, p->daddr, &p->dport, err, errlen);
+	r = replay_parse_endpoint(ws->w[3], ports, &l3_dst, p->daddr, &p->dport, err, errlen);
 	if (r < 0)
 		return r;
 	if (l3_dst != p->l3)

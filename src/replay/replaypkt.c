@@ -377,12 +377,62 @@ static void before_line(json_t *root, struct replay_packet *pkt)
 			 "unknown: the trace ends without a verdict");
 }
 
+/* The mapping's four endpoints, all of the packet's family; false if one is not. */
+static bool mapping_tuples(json_t *m, struct replay_packet *pkt)
+{
+	static const char *const keys[] = { "orig_src", "orig_dst", "reply_src", "reply_dst" };
+	struct replay_ct *c = &pkt->ct;
+	uint8_t *addrs[] = { c->orig_src, c->orig_dst, c->reply_src, c->reply_dst };
+	uint16_t *ports[] = { &c->orig_sport, &c->orig_dport, &c->reply_sport, &c->reply_dport };
+	char err[REPLAY_ERR_MAX];
+
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		const char *ep = json_string_value(json_object_get(m, keys[k]));
+		uint8_t l3;
+
+		if (!ep || replay_parse_endpoint(ep, true, &l3, addrs[k], ports[k], err,
+						 sizeof(err)) < 0 ||
+		    l3 != pkt->info.l3)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The live connection's entry, to recreate in the clone: the mapping's
+ * tuples (a NATed connection), else the packet's own, turned for a reply
+ * (no NAT known). TCP and UDP only: their tuple is the packet's ports.
+ */
+static void conn_of(json_t *mapping, struct replay_packet *pkt)
+{
+	const struct packet_info *i = &pkt->info;
+	struct replay_ct *c = &pkt->ct;
+	size_t n = i->l3 == 6 ? 16 : 4;
+
+	if (!pkt->established || !i->has_ports ||
+	    (i->l4proto != IPPROTO_TCP && i->l4proto != IPPROTO_UDP))
+		return;
+	c->want = true;
+	if (json_is_object(mapping) && mapping_tuples(mapping, pkt)) {
+		c->from_mapping = true;
+		return;
+	}
+	memcpy(c->orig_src, c->reply ? i->daddr : i->saddr, n);
+	memcpy(c->orig_dst, c->reply ? i->saddr : i->daddr, n);
+	c->orig_sport = c->reply ? i->dport : i->sport;
+	c->orig_dport = c->reply ? i->sport : i->dport;
+	memcpy(c->reply_src, c->orig_dst, n);
+	memcpy(c->reply_dst, c->orig_src, n);
+	c->reply_sport = c->orig_dport;
+	c->reply_dport = c->orig_sport;
+}
+
 static int from_root(json_t *root, struct replay_packet *pkt, char *err, size_t errlen)
 {
 	json_t *raw, *ct, *v;
 	const char *s, *hook;
 	uint8_t nh[64], th[REPLAY_PKT_MAX];
-	int nn, tn = 0, nhl, thl;
+	int nn, tn = 0, nhl, thl, r;
 	size_t notes = 0;
 
 	s = json_string_value(json_object_get(root, "type"));
@@ -475,11 +525,15 @@ static int from_root(json_t *root, struct replay_packet *pkt, char *err, size_t 
 		const char *dir = json_string_value(json_object_get(ct, "direction"));
 
 		pkt->ct_known = json_is_array(state);
+		pkt->ct.reply = dir && !strcmp(dir, "reply");
 		pkt->established = json_list_has(state, "established") ||
-				   json_list_has(state, "related") || (dir && !strcmp(dir, "reply"));
+				   json_list_has(state, "related") || pkt->ct.reply;
 	}
 	before_line(root, pkt);
-	return parse_bytes(pkt, (size_t)nhl, err, errlen);
+	r = parse_bytes(pkt, (size_t)nhl, err, errlen);
+	if (r == 0)
+		conn_of(json_object_get(root, "mapping"), pkt);
+	return r;
 }
 
 int replay_packet_from_json(const char *line, struct replay_packet *ret, char *err, size_t errlen)

@@ -288,6 +288,11 @@ int replayer_run(struct replayer *r, const struct replay_packet *p, struct repla
 	rc = clone_flush_conntrack(r->clone);
 	if (rc < 0)
 		log_warning("cannot flush the clone's conntrack table: %s", strerror(-rc));
+	/* ... but a packet of an established connection is replayed as one */
+	if (p->ct.want)
+		r->out.ct_recreated = clone_conntrack_create(r->clone, &p->ct, p->info.l3,
+							     p->info.l4proto, r->out.ct_error,
+							     sizeof(r->out.ct_error)) == 0;
 	r->in_flight = true;
 	r->got = r->delivered = false;
 	rc = wire_send(r->wire, p, err, errlen);

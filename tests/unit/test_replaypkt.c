@@ -195,6 +195,53 @@ static void test_json_syn4(void **state)
 			    "from inet filter forward at hook forward via jump allowed_dnats (handle 8)");
 }
 
+/*
+ * A packet of an established connection (the server's SYN/ACK through
+ * the lab's DNAT, recorded live): the entry to recreate comes from the
+ * record's mapping; without a mapping, from the packet's tuple turned.
+ */
+static void test_json_established_reply(void **state)
+{
+	char err[REPLAY_ERR_MAX], *line = read_file("synack4_est.json");
+	struct replay_packet pkt;
+	char ep[PACKET_ADDRSTRLEN];
+	json_t *root;
+
+	(void)state;
+	assert_int_equal(replay_packet_from_json(line, &pkt, err, sizeof(err)), 0);
+	assert_true(pkt.established);
+	assert_true(pkt.ct.want);
+	assert_true(pkt.ct.reply);
+	assert_true(pkt.ct.from_mapping);
+	packet_ep_str(4, pkt.ct.orig_dst, true, pkt.ct.orig_dport, ep, sizeof(ep));
+	assert_string_equal(ep, "198.51.100.1:1222");
+	packet_ep_str(4, pkt.ct.reply_src, true, pkt.ct.reply_sport, ep, sizeof(ep));
+	assert_string_equal(ep, "203.0.113.10:22");
+	assert_int_equal(pkt.ct.orig_sport, pkt.info.dport);
+
+	/* no mapping: the reply's tuple turned, no NAT */
+	root = json_loads(line, 0, NULL);
+	assert_non_null(root);
+	json_object_del(root, "mapping");
+	free(line);
+	line = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	assert_int_equal(replay_packet_from_json(line, &pkt, err, sizeof(err)), 0);
+	assert_true(pkt.ct.want);
+	assert_false(pkt.ct.from_mapping);
+	assert_int_equal(pkt.ct.orig_sport, pkt.info.dport);
+	assert_memory_equal(pkt.ct.orig_dst, pkt.info.saddr, 4);
+	assert_memory_equal(pkt.ct.reply_src, pkt.info.saddr, 4);
+	assert_int_equal(pkt.ct.reply_sport, 22);
+	free(line);
+
+	/* a first packet wants no entry */
+	line = read_file("syn4.json");
+	assert_int_equal(replay_packet_from_json(line, &pkt, err, sizeof(err)), 0);
+	assert_false(pkt.ct.want);
+	free(line);
+}
+
 static void test_json_syn6(void **state)
 {
 	struct replay_packet pkt;
@@ -907,6 +954,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verifier_accepts_kernel_checksums),
 		cmocka_unit_test(test_json_syn4),
+		cmocka_unit_test(test_json_established_reply),
 		cmocka_unit_test(test_json_syn6),
 		cmocka_unit_test(test_json_udp4),
 		cmocka_unit_test(test_json_output_is_local),
