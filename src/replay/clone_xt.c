@@ -44,8 +44,8 @@ static const struct {
 	const char *word;
 	uint8_t family;
 } families[] = {
-	{ "ip", NFPROTO_IPV4 },	  { "ip6", NFPROTO_IPV6 },     { "inet", NFPROTO_INET },
-	{ "arp", NFPROTO_ARP },	  { "bridge", NFPROTO_BRIDGE }, { "netdev", NFPROTO_NETDEV },
+	{ "ip", NFPROTO_IPV4 }, { "ip6", NFPROTO_IPV6 },      { "inet", NFPROTO_INET },
+	{ "arp", NFPROTO_ARP }, { "bridge", NFPROTO_BRIDGE }, { "netdev", NFPROTO_NETDEV },
 };
 
 static bool family_of(const char *w, size_t n, uint8_t *ret)
@@ -105,7 +105,8 @@ static int split_listing(char *listing, struct clone_xt *x)
 			block = o;
 			xt = false;
 		}
-		if (block && (memmem(p, len, " xt match ", 10) || memmem(p, len, " xt target ", 11)))
+		if (block &&
+		    (memmem(p, len, " xt match ", 10) || memmem(p, len, " xt target ", 11)))
 			xt = true;
 		memmove(o, p, len);
 		o += len;
@@ -226,8 +227,7 @@ static bool assigned(uint16_t msg, int type)
 		return type == NFTA_TABLE_HANDLE || type == NFTA_TABLE_USE ||
 		       type == NFTA_TABLE_OWNER;
 	case NFT_MSG_NEWCHAIN:
-		return type == NFTA_CHAIN_HANDLE || type == NFTA_CHAIN_USE ||
-		       type == NFTA_CHAIN_ID;
+		return type == NFTA_CHAIN_HANDLE || type == NFTA_CHAIN_USE || type == NFTA_CHAIN_ID;
 	default:
 		return type == NFTA_RULE_HANDLE || type == NFTA_RULE_POSITION ||
 		       type == NFTA_RULE_ID || type == NFTA_RULE_POSITION_ID;
@@ -271,7 +271,8 @@ static void compat_expr(const char *name, const struct nlattr *data, uint8_t fam
 		c->has_xt = true;
 	} else if (!data) {
 		return;
-	} else if (!strcmp(name, "meta") && be32_of(nested(data, NFTA_META_KEY)) == NFT_META_L4PROTO) {
+	} else if (!strcmp(name, "meta") &&
+		   be32_of(nested(data, NFTA_META_KEY)) == NFT_META_L4PROTO) {
 		c->proto_reg = be32_of(nested(data, NFTA_META_DREG));
 	} else if (!strcmp(name, "payload") &&
 		   be32_of(nested(data, NFTA_PAYLOAD_BASE)) == NFT_PAYLOAD_NETWORK_HEADER &&
@@ -284,7 +285,8 @@ static void compat_expr(const char *name, const struct nlattr *data, uint8_t fam
 		const struct nlattr *v = d ? nested(d, NFTA_DATA_VALUE) : NULL;
 		uint32_t op = be32_of(nested(data, NFTA_CMP_OP));
 
-		if (v && mnl_attr_get_payload_len(v) == 1 && (op == NFT_CMP_EQ || op == NFT_CMP_NEQ)) {
+		if (v && mnl_attr_get_payload_len(v) == 1 &&
+		    (op == NFT_CMP_EQ || op == NFT_CMP_NEQ)) {
 			c->proto = *(const uint8_t *)mnl_attr_get_payload(v);
 			c->flags = op == NFT_CMP_NEQ ? NFT_RULE_COMPAT_F_INV : 0;
 		}
@@ -332,9 +334,10 @@ static bool put_copy(char *buf, size_t cap, size_t *off, const struct nlmsghdr *
 		/* a process's table in the source is nobody's in the clone */
 		if (msg == NFT_MSG_NEWTABLE && mnl_attr_get_type(a) == NFTA_TABLE_FLAGS &&
 		    mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
-			mnl_attr_put_u32(nlh, NFTA_TABLE_FLAGS,
-					 htonl(ntohl(mnl_attr_get_u32(a)) &
-					       ~(uint32_t)(NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST)));
+			mnl_attr_put_u32(
+				nlh, NFTA_TABLE_FLAGS,
+				htonl(ntohl(mnl_attr_get_u32(a)) &
+				      ~(uint32_t)(NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST)));
 			continue;
 		}
 		/* as the kernel sent it, nested attributes and all */
@@ -394,9 +397,11 @@ static int read_acks(struct mnl_socket *nl, size_t want, char *err, size_t errle
 				char why[256] = "";
 
 				clone_ack_message(nlh, why, sizeof(why));
-				snprintf(err, errlen,
-					 "the kernel refused the copy of an xtables table: %s%s%s (message %u, type %u)",
-					 strerror(-e->error), why[0] ? ": " : "", why, e->msg.nlmsg_seq, e->msg.nlmsg_type & 0xff);
+				snprintf(
+					err, errlen,
+					"the kernel refused the copy of an xtables table: %s%s%s (message %u, type %u)",
+					strerror(-e->error), why[0] ? ": " : "", why,
+					e->msg.nlmsg_seq, e->msg.nlmsg_type & 0xff);
 			}
 			/* a failed batch is aborted whole: no more acks come */
 			if (e->error)
