@@ -14,9 +14,8 @@
 const char *replay_verdict_name(enum replay_verdict v)
 {
 	static const char *const names[] = {
-		[REPLAY_UNKNOWN] = "unknown", [REPLAY_ACCEPT] = "accept",
-		[REPLAY_DROP] = "drop",	      [REPLAY_REJECT] = "reject",
-		[REPLAY_OTHER] = "other",
+		[REPLAY_UNKNOWN] = "unknown", [REPLAY_ACCEPT] = "accept", [REPLAY_DROP] = "drop",
+		[REPLAY_REJECT] = "reject",   [REPLAY_OTHER] = "other",
 	};
 
 	return v < sizeof(names) / sizeof(names[0]) ? names[v] : "unknown";

@@ -122,7 +122,7 @@ int clone_nl_dump(int bus, struct nlmsghdr *req, struct clone_msgs *out)
 }
 
 /* The kernel's own words in an error's extended ack, if it sent some. */
-static void ack_message(const struct nlmsghdr *nlh, char *err, size_t errlen)
+void clone_ack_message(const struct nlmsghdr *nlh, char *err, size_t errlen)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 	size_t off = sizeof(*e);
@@ -171,7 +171,7 @@ int clone_nl_talk(struct mnl_socket *nl, struct nlmsghdr *req, char *err, size_t
 				continue;
 			e = mnl_nlmsg_get_payload(nlh);
 			if (e->error)
-				ack_message(nlh, err, errlen);
+				clone_ack_message(nlh, err, errlen);
 			return e->error;
 		}
 	}
@@ -295,6 +295,7 @@ struct clone *clone_free(struct clone *c)
 		close(c->src_fd);
 	free(c->links);
 	free(c->listing);
+	c->xt = clone_xt_free(c->xt);
 	free(c->ruleset_file);
 	clone_rules_free(&c->src_rules);
 	clone_rules_free(&c->clone_rules);

@@ -71,6 +71,7 @@ struct clone {
 	struct clone_hmap *map;	 /* by clone handle */
 	struct clone_hmap *rmap; /* by real handle */
 	size_t nmap;
+	struct clone_xt *xt; /* tables copied by netlink (clone_xt.c), NULL: none */
 };
 
 /* Raw copies of the messages of one dump. */
@@ -88,6 +89,18 @@ int clone_nl_dump(int bus, struct nlmsghdr *req, struct clone_msgs *out);
  */
 int clone_nl_talk(struct mnl_socket *nl, struct nlmsghdr *req, char *err, size_t errlen);
 struct mnl_socket *clone_nl_open(int bus);
+/* The kernel's words in an error ack (extended ack), into err. */
+void clone_ack_message(const struct nlmsghdr *nlh, char *err, size_t errlen);
+
+/*
+ * clone_xt.c: the tables whose compat expressions nft cannot load back,
+ * taken out of c->listing and read from the source by netlink (in the
+ * source), then sent to the clone as they are (in the clone).
+ */
+struct clone_xt;
+int clone_xt_read(struct clone *c, char *err, size_t errlen);
+int clone_xt_load(const struct clone *c, char *err, size_t errlen);
+struct clone_xt *clone_xt_free(struct clone_xt *x);
 
 int clone_setns(int fd);
 /* Into the clone, and back to the thread's namespace before (not the source). */

@@ -348,7 +348,8 @@ int clone_ruleset_read(struct clone *c, const char *skip_table, char *err, size_
 
 		if ((r = genid(&before)) < 0 ||
 		    (r = list_once(c, skip_table, bridge, sizeof(bridge), err, errlen)) < 0 ||
-		    (r = dump_rules(&c->src_rules, skip_table)) < 0 || (r = genid(&after)) < 0) {
+		    (r = dump_rules(&c->src_rules, skip_table)) < 0 ||
+		    (r = clone_xt_read(c, err, errlen)) < 0 || (r = genid(&after)) < 0) {
 			if (!err[0])
 				snprintf(err, errlen, "cannot read the source's ruleset: %s",
 					 strerror(-r));
@@ -588,6 +589,8 @@ int clone_ruleset_load(struct clone *c, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	r = load_listing(c, c->listing, err, errlen);
+	if (r == 0)
+		r = clone_xt_load(c, err, errlen);
 	if (r < 0)
 		return r;
 	return build_map(c, err, errlen);
@@ -615,6 +618,8 @@ int clone_reset_ruleset(struct clone *c, char *err, size_t errlen)
 			r = load_listing(c, text, err, errlen);
 			free(text);
 		}
+		if (r == 0)
+			r = clone_xt_load(c, err, errlen);
 		if (r == 0)
 			r = build_map(c, err, errlen);
 	}

@@ -200,8 +200,8 @@ unsigned int wire_collect(struct wire *w, int wait_ms, struct wire_seen *ret, un
 		struct sockaddr_ll sll;
 		socklen_t sl = sizeof(sll);
 		struct ifreq ifr = {};
-		ssize_t len = recvfrom(w->cap, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&sll,
-				       &sl);
+		ssize_t len = recvfrom(w->cap, buf, sizeof(buf), MSG_DONTWAIT,
+				       (struct sockaddr *)&sll, &sl);
 		size_t nh;
 
 		if (len < 0)

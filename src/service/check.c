@@ -23,8 +23,8 @@
 #include "sink.h"
 
 /* Expectations per file: a CI check, not a traffic generator. */
-#define CHECK_MAX_LINES	 10000
-#define CHECK_FILE_MAX	 (4 << 20)
+#define CHECK_MAX_LINES	    10000
+#define CHECK_FILE_MAX	    (4 << 20)
 /* MESSAGE_ID of a --check result's journal entry (contrib/systemd/nattraced.catalog) */
 #define CHECK_JOURNAL_MSGID "8c1e4f2b6d0a4b9f8e3c7a5d1f2e6b40"
 
@@ -63,7 +63,8 @@ static int read_expectations(const char *path, struct expectations *ret)
 			status = EXIT_USAGE;
 		} else if (r > 0) {
 			if (ret->n % 64 == 0) {
-				struct expectation *nv = realloc(ret->v, (ret->n + 64) * sizeof(*nv));
+				struct expectation *nv =
+					realloc(ret->v, (ret->n + 64) * sizeof(*nv));
 
 				if (!nv) {
 					status = EXIT_RUNTIME;
@@ -141,8 +142,7 @@ static int write_junit(const char *path, const char *suite, const struct check_r
 }
 
 /* Replay each expectation's packet; the number that failed, or -1. */
-static long run_all(struct replayer *r, const struct expectations *ex,
-		    struct check_result *res)
+static long run_all(struct replayer *r, const struct expectations *ex, struct check_result *res)
 {
 	long failed = 0;
 
@@ -159,11 +159,10 @@ static long run_all(struct replayer *r, const struct expectations *ex,
 		judge(&out, &res[i]);
 		res[i].seconds = (double)(now_ns() - t0) / 1e9;
 		failed += !res[i].passed;
-		sink_result(replayer_sink(r),
-			    &(struct sink_result){ .text = result_text,
-						   .json = result_json,
-						   .journal = check_journal,
-						   .ctx = &res[i] });
+		sink_result(replayer_sink(r), &(struct sink_result){ .text = result_text,
+								     .json = result_json,
+								     .journal = check_journal,
+								     .ctx = &res[i] });
 		sink_flush(replayer_sink(r));
 	}
 	return failed;

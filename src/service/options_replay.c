@@ -9,8 +9,7 @@
 #include "strbuf.h"
 
 /* --replay, --check and what goes with them: the clone's inputs. 1: not one of them. */
-int options_parse_replay(struct options *o, int c, const char *arg, char *err,
-			       size_t errlen)
+int options_parse_replay(struct options *o, int c, const char *arg, char *err, size_t errlen)
 {
 	static const struct {
 		int opt;
@@ -57,40 +56,45 @@ int options_check_replay(const struct options *o, char *err, size_t errlen)
 		bool given;
 		const char *name;
 	} live[] = {
-		{ o->match != NULL, "--match" },   { o->count != 0, "--count" },
-		{ o->timeout > 0, "--timeout" },   { o->follow, "--follow" },
-		{ o->nat_log, "--nat-log" },	   { o->nat_table, "--nat-table" },
-		{ o->summary, "--summary" },	   { o->pcap != NULL, "--pcap" },
-		{ o->metrics_file != NULL, "--metrics-file" }, { o->verify, "--verify" },
+		{ o->match != NULL, "--match" },
+		{ o->count != 0, "--count" },
+		{ o->timeout > 0, "--timeout" },
+		{ o->follow, "--follow" },
+		{ o->nat_log, "--nat-log" },
+		{ o->nat_table, "--nat-table" },
+		{ o->summary, "--summary" },
+		{ o->pcap != NULL, "--pcap" },
+		{ o->metrics_file != NULL, "--metrics-file" },
+		{ o->verify, "--verify" },
 		{ o->config != NULL, "--config" },
 	};
 
 	if (!o->replay && !o->check) {
-		const char *alone = o->replay_id ? "--id"
-				    : o->n_changes ? "--change"
+		const char *alone = o->replay_id     ? "--id"
+				    : o->n_changes   ? "--change"
 				    : o->change_file ? "--change-file"
-				    : o->ruleset ? "--ruleset"
-				    : o->junit ? "--junit"
-						 : NULL;
+				    : o->ruleset     ? "--ruleset"
+				    : o->junit	     ? "--junit"
+						     : NULL;
 
 		if (alone)
-			return strbuf_error(err, errlen, "%s goes with --replay or --check",
-					    alone);
+			return strbuf_error(err, errlen, "%s goes with --replay or --check", alone);
 		if (o->verify && !o->match && !o->config)
-			return strbuf_error(err, errlen, "--verify checks live hints: it needs --match");
+			return strbuf_error(err, errlen,
+					    "--verify checks live hints: it needs --match");
 		return 0;
 	}
 	if (o->replay && o->check)
 		return strbuf_error(err, errlen, "--replay and --check: give one of them");
 	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
 		if (live[i].given)
-			return strbuf_error(err, errlen,
-					    "%s replays in a clone of the namespace: it does not go with %s",
-					    mode, live[i].name);
+			return strbuf_error(
+				err, errlen,
+				"%s replays in a clone of the namespace: it does not go with %s",
+				mode, live[i].name);
 	if (o->replay_id && !o->replay)
 		return strbuf_error(err, errlen, "--id picks a timeline of --replay's file");
 	if (o->junit && !o->check)
 		return strbuf_error(err, errlen, "--junit writes --check's report");
 	return 0;
 }
-

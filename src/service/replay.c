@@ -46,8 +46,9 @@ static int replay_journal(const void *ctx)
 			 (unsigned long long)rep->outcome->handle);
 	else
 		fields[2] = NULL;
-	return journal_message(LOG_INFO, REPLAY_JOURNAL_MSGID, fields, "replay %s: before: %s; %s: %s",
-			       rep->pkt->id, rep->pkt->before[0] ? rep->pkt->before : "-",
+	return journal_message(LOG_INFO, REPLAY_JOURNAL_MSGID, fields,
+			       "replay %s: before: %s; %s: %s", rep->pkt->id,
+			       rep->pkt->before[0] ? rep->pkt->before : "-",
 			       rep->changed ? "with the change" : "replayed", after);
 }
 
@@ -241,18 +242,19 @@ int replay_main(struct options *opts, int argc, char **argv)
 	}
 	for (size_t i = 0; status == GO_ON && i < pk.n; i++) {
 		struct replay_outcome out;
-		struct replay_report rep = { .pkt = &pk.v[i], .outcome = &out, .changed = change != NULL };
+		struct replay_report rep = { .pkt = &pk.v[i],
+					     .outcome = &out,
+					     .changed = change != NULL };
 
 		if (replayer_run(r, &pk.v[i], &out, err, sizeof(err)) < 0) {
 			fprintf(stderr, "nattraced: replay %s: %s\n", pk.v[i].id, err);
 			status = EXIT_RUNTIME;
 			break;
 		}
-		sink_result(replayer_sink(r),
-			    &(struct sink_result){ .text = replay_report_text,
-						   .json = replay_report_json,
-						   .journal = replay_journal,
-						   .ctx = &rep });
+		sink_result(replayer_sink(r), &(struct sink_result){ .text = replay_report_text,
+								     .json = replay_report_json,
+								     .journal = replay_journal,
+								     .ctx = &rep });
 		/* each result as it comes: a long run shows its progress */
 		sink_flush(replayer_sink(r));
 	}

@@ -27,9 +27,9 @@
 #include "tracetable.h"
 
 /* Events of one packet in a quiet clone come in a burst: end it soon. */
-#define REPLAY_IDLE_NS	   (25ull * 1000 * 1000)
+#define REPLAY_IDLE_NS	    (25ull * 1000 * 1000)
 /* A packet whose trace never came: the clone's kernel took it before any hook. */
-#define REPLAY_WAIT_NS	   (1500ull * 1000 * 1000)
+#define REPLAY_WAIT_NS	    (1500ull * 1000 * 1000)
 /* After an accept, what left the clone is already on the far end: a short look. */
 #define REPLAY_SEEN_WAIT_MS 30
 
@@ -40,10 +40,10 @@ struct replayer {
 	struct daemon d;
 	int sfd;
 	char match[256];
-	bool mapped;	  /* the clone's rules map to the source's handles */
-	bool in_flight;	  /* a replayed packet's timeline is awaited */
-	bool got;	  /* ... and came */
-	bool delivered;	  /* ... and went to the clone's own stack */
+	bool mapped;	/* the clone's rules map to the source's handles */
+	bool in_flight; /* a replayed packet's timeline is awaited */
+	bool got;	/* ... and came */
+	bool delivered; /* ... and went to the clone's own stack */
 	struct replay_outcome out;
 };
 
@@ -242,8 +242,9 @@ static void note_seen(struct replayer *r, const struct replay_packet *p)
 				snprintf(flags, sizeof(flags), "%s type %u code %u",
 					 s->l4proto == IPPROTO_ICMP ? "icmp" : "icmpv6",
 					 s->icmp_type, s->icmp_code);
-			snprintf(o->where, sizeof(o->where), "the clone answered with %.31s out of %.15s",
-				 flags, seen[i].ifname);
+			snprintf(o->where, sizeof(o->where),
+				 "the clone answered with %.31s out of %.15s", flags,
+				 seen[i].ifname);
 		}
 	}
 	if (o->verdict == REPLAY_ACCEPT && !o->where[0])
@@ -290,9 +291,9 @@ int replayer_run(struct replayer *r, const struct replay_packet *p, struct repla
 		log_warning("cannot flush the clone's conntrack table: %s", strerror(-rc));
 	/* ... but a packet of an established connection is replayed as one */
 	if (p->ct.want)
-		r->out.ct_recreated = clone_conntrack_create(r->clone, &p->ct, p->info.l3,
-							     p->info.l4proto, r->out.ct_error,
-							     sizeof(r->out.ct_error)) == 0;
+		r->out.ct_recreated =
+			clone_conntrack_create(r->clone, &p->ct, p->info.l3, p->info.l4proto,
+					       r->out.ct_error, sizeof(r->out.ct_error)) == 0;
 	r->in_flight = true;
 	r->got = r->delivered = false;
 	rc = wire_send(r->wire, p, err, errlen);
@@ -301,8 +302,9 @@ int replayer_run(struct replayer *r, const struct replay_packet *p, struct repla
 	r->in_flight = false;
 	if (rc == -ETIMEDOUT || (rc == 0 && !r->got)) {
 		r->out.verdict = REPLAY_UNKNOWN;
-		snprintf(r->out.cause, sizeof(r->out.cause),
-			 "unknown: the clone's kernel sent no trace event for it (taken before the first hook: a bad header, or its interface down)");
+		snprintf(
+			r->out.cause, sizeof(r->out.cause),
+			"unknown: the clone's kernel sent no trace event for it (taken before the first hook: a bad header, or its interface down)");
 		rc = 0;
 	} else if (rc == 0) {
 		note_seen(r, p);

@@ -40,7 +40,6 @@ _Static_assert(OPTIONS_MAX_EVENTS_LIMIT <= TIMELINE_STEPS_CEILING,
 _Static_assert(OPTIONS_BUFFER_SIZE_MIN >= RXQUEUE_MIN_LIMIT,
 	       "--buffer-size must allow a receive queue");
 
-
 /*
  * Colour for text on a terminal, unless NO_COLOR is set and not empty
  * (no-color.org) or --color says otherwise; never in pipes, files or the

@@ -90,7 +90,8 @@ static bool about_own_table(const struct nlmsghdr *nlh, const char *own)
 
 	if (nlh->nlmsg_type == (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWGEN))
 		return true; /* the end of a batch: says nothing itself */
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+	{
 		if (mnl_attr_get_type(a) == 1 && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
 			return strcmp(mnl_attr_get_str(a), own) == 0;
 		break;
@@ -174,8 +175,8 @@ static void child_serve(struct replayer *r, const struct options *o, int fd, int
 		if (resp.status == 0)
 			resp.status = replayer_change(r, req.change, resp.err, sizeof(resp.err));
 		if (resp.status == 0)
-			resp.status = replayer_run(r, &req.pkt, &resp.out, resp.err,
-						   sizeof(resp.err));
+			resp.status =
+				replayer_run(r, &req.pkt, &resp.out, resp.err, sizeof(resp.err));
 		if (send(fd, &resp, sizeof(resp), 0) < 0 || !r)
 			break;
 	}
@@ -240,7 +241,8 @@ int verifier_start(const struct options *opts, struct verifier **ret)
 	v->fd = sv[0];
 	*ret = v;
 	if (v->pid < 0) {
-		log_warning_errno(-errno, "--verify: cannot start the replay process, hints stay unverified");
+		log_warning_errno(
+			-errno, "--verify: cannot start the replay process, hints stay unverified");
 		return 0;
 	}
 	if (poll(&(struct pollfd){ .fd = v->fd, .events = POLLIN }, 1, VERIFY_START_MS) <= 0 ||
@@ -250,8 +252,9 @@ int verifier_start(const struct options *opts, struct verifier **ret)
 		return 0;
 	}
 	if (resp.status < 0) {
-		log_warning("--verify: cannot build a clone of the namespace: %s; hints stay unverified",
-			    resp.err);
+		log_warning(
+			"--verify: cannot build a clone of the namespace: %s; hints stay unverified",
+			resp.err);
 		return 0;
 	}
 	v->ready = true;
@@ -278,8 +281,8 @@ const struct verify_stats *verifier_stats(const struct verifier *v)
 }
 
 /* The packet as the timeline's JSON record has it: the one way packets are rebuilt. */
-static int packet_of(const struct timeline *tl, const struct explain *ex,
-		     struct replay_packet *ret, char *err, size_t errlen)
+static int packet_of(const struct timeline *tl, const struct explain *ex, struct replay_packet *ret,
+		     char *err, size_t errlen)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -324,9 +327,8 @@ static int ask(struct verifier *v, struct verify_req *req, struct verify_resp *r
 	for (;;) {
 		uint64_t now = now_ns();
 
-		if (now >= deadline ||
-		    poll(&(struct pollfd){ .fd = v->fd, .events = POLLIN }, 1,
-			 (int)((deadline - now) / 1000000 + 1)) <= 0)
+		if (now >= deadline || poll(&(struct pollfd){ .fd = v->fd, .events = POLLIN }, 1,
+					    (int)((deadline - now) / 1000000 + 1)) <= 0)
 			return -ETIMEDOUT;
 		if (recv(v->fd, resp, sizeof(*resp), 0) != (ssize_t)sizeof(*resp))
 			return -EPIPE;
@@ -366,8 +368,10 @@ void verifier_annotate(struct verifier *v, const struct timeline *tl, struct exp
 	r = ask(v, &req, &resp);
 	if (r < 0) {
 		if (v->st.failed++ == 0)
-			log_warning("--verify: a replay failed: %s", r == -ETIMEDOUT ? "no answer in time"
-						   : resp.err[0] ? resp.err : strerror(-r));
+			log_warning("--verify: a replay failed: %s", r == -ETIMEDOUT
+									     ? "no answer in time"
+								     : resp.err[0] ? resp.err
+										   : strerror(-r));
 		if (r == -EPIPE)
 			v->ready = false;
 		return;
