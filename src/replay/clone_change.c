@@ -16,6 +16,7 @@
 
 #include "clone.h"
 #include "clone_int.h"
+#include "listing.h"
 
 /* Words of one command that matter: verb, "rule", family, table, chain, key, number. */
 #define CHANGE_WORDS 7
@@ -24,14 +25,6 @@
 struct word {
 	const char *p;
 	size_t n;
-};
-
-static const struct {
-	const char *name;
-	uint8_t family;
-} families[] = {
-	{ "ip", NFPROTO_IPV4 }, { "ip6", NFPROTO_IPV6 },      { "inet", NFPROTO_INET },
-	{ "arp", NFPROTO_ARP }, { "bridge", NFPROTO_BRIDGE }, { "netdev", NFPROTO_NETDEV },
 };
 
 static bool is(const struct word *w, const char *s)
@@ -78,14 +71,15 @@ static size_t words_of(const char *p, const char *end, struct word *w, size_t ma
 	return n;
 }
 
+/* nft's family keyword: the listing parser knows them (listing_family()). */
 static int family_of(const struct word *w, uint8_t *family)
 {
-	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
-		if (is(w, families[i].name)) {
-			*family = families[i].family;
-			return 1;
-		}
-	return 0;
+	int f = listing_family(w->p, w->n);
+
+	if (f < 0)
+		return 0;
+	*family = (uint8_t)f;
+	return 1;
 }
 
 /*

@@ -23,6 +23,7 @@
 
 #include "clone.h"
 #include "clone_int.h"
+#include "listing.h"
 
 #ifndef NFT_TABLE_F_PERSIST
 #define NFT_TABLE_F_PERSIST 0x4 /* Linux 6.9 */
@@ -40,24 +41,6 @@ struct clone_xt {
 	struct clone_msgs msgs; /* NEWTABLE, NEWCHAIN..., NEWRULE... in that order */
 };
 
-static const struct {
-	const char *word;
-	uint8_t family;
-} families[] = {
-	{ "ip", NFPROTO_IPV4 }, { "ip6", NFPROTO_IPV6 },      { "inet", NFPROTO_INET },
-	{ "arp", NFPROTO_ARP }, { "bridge", NFPROTO_BRIDGE }, { "netdev", NFPROTO_NETDEV },
-};
-
-static bool family_of(const char *w, size_t n, uint8_t *ret)
-{
-	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
-		if (strlen(families[i].word) == n && memcmp(families[i].word, w, n) == 0) {
-			*ret = families[i].family;
-			return true;
-		}
-	return false;
-}
-
 struct clone_xt *clone_xt_free(struct clone_xt *x)
 {
 	if (!x)
@@ -72,12 +55,14 @@ struct clone_xt *clone_xt_free(struct clone_xt *x)
 static bool table_line(const char *p, const char *end, struct clone_xt_table *ret)
 {
 	const char *f = p + 6, *fe, *ne;
+	int family;
 
 	if ((size_t)(end - p) < 7 || memcmp(p, "table ", 6) != 0)
 		return false;
 	fe = memchr(f, ' ', (size_t)(end - f));
-	if (!fe || !family_of(f, (size_t)(fe - f), &ret->family))
+	if (!fe || (family = listing_family(f, (size_t)(fe - f))) < 0)
 		return false;
+	ret->family = (uint8_t)family;
 	ne = memchr(fe + 1, ' ', (size_t)(end - fe - 1));
 	if (!ne || (size_t)(ne - fe - 1) >= sizeof(ret->name))
 		return false;
