@@ -50,6 +50,12 @@ void packet_ep_str(uint8_t l3, const uint8_t *addr, bool has_port, uint16_t port
 		   size_t len);
 /* The packet's source or destination endpoint, as packet_ep_str() writes it. */
 void packet_endpoint_str(const struct packet_info *p, bool src, char *buf, size_t len);
+/*
+ * An IPv6 extension header that a transport header follows (the
+ * kernel's ipv6_ext_hdr() and mobility, host identity, shim6), not 59:
+ * after "no next header" nothing follows.
+ */
+bool packet_ipv6_ext(uint8_t nexthdr);
 /* "syn,ack" */
 void packet_tcp_flags_str(uint8_t flags, char *buf, size_t len);
 

@@ -247,3 +247,20 @@ void packet_tcp_flags_str(uint8_t flags, char *buf, size_t len)
 		buf[off] = '\0';
 	}
 }
+
+bool packet_ipv6_ext(uint8_t nexthdr)
+{
+	switch (nexthdr) {
+	case 0:	  /* hop-by-hop */
+	case 43:  /* routing */
+	case 44:  /* fragment */
+	case 51:  /* authentication */
+	case 60:  /* destination options */
+	case 135: /* mobility */
+	case 139: /* host identity */
+	case 140: /* shim6 */
+		return true;
+	default:
+		return false;
+	}
+}

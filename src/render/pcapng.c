@@ -11,6 +11,7 @@
 #include <net/if_arp.h>
 
 #include "explain_text.h"
+#include "packet.h"
 #include "pcapng.h"
 
 #define BT_SHB 0x0A0D0D0Au
@@ -147,25 +148,6 @@ size_t pcapng_epb(uint8_t *buf, size_t len, uint32_t if_id, uint64_t ts_ns,
 	return block_end(&p, 0);
 }
 
-/* IPv6 extension headers that come before the transport header (ipv6_ext_hdr()). */
-static bool ipv6_ext(uint8_t nexthdr)
-{
-	switch (nexthdr) {
-	case 0:	  /* hop-by-hop */
-	case 43:  /* routing */
-	case 44:  /* fragment */
-	case 51:  /* authentication */
-	case 59:  /* no next header */
-	case 60:  /* destination options */
-	case 135: /* mobility */
-	case 139: /* host identity */
-	case 140: /* shim6 */
-		return true;
-	default:
-		return false;
-	}
-}
-
 /*
  * Is the network header whole, so that the transport header's bytes
  * follow it in the packet? The kernel sends the bytes up to the transport
@@ -177,7 +159,7 @@ static bool nh_whole(const uint8_t *nh, uint8_t len)
 	if (len >= 20 && nh[0] >> 4 == 4)
 		return (size_t)(nh[0] & 0x0f) * 4 == len;
 	if (len == 40 && nh[0] >> 4 == 6)
-		return !ipv6_ext(nh[6]);
+		return !packet_ipv6_ext(nh[6]) && nh[6] != 59; /* 59: no next header */
 	return false;
 }
 

@@ -178,22 +178,6 @@ static int unhex(const char *key, const char *hex, uint8_t *out, size_t max, cha
 	return (int)(n / 2);
 }
 
-static bool ipv6_ext(uint8_t nexthdr)
-{
-	switch (nexthdr) {
-	case 0:	  /* hop-by-hop */
-	case 43:  /* routing */
-	case 44:  /* fragment */
-	case 51:  /* authentication */
-	case 60:  /* destination options */
-	case 135: /* mobility */
-	case 139: /* host identity */
-	case 140: /* shim6 */
-		return true;
-	}
-	return false;
-}
-
 static void note(struct replay_packet *pkt, size_t *off, const char *what)
 {
 	strbuf_add(pkt->notes, sizeof(pkt->notes), off, "%s%s", *off ? "; " : "", what);
@@ -240,7 +224,7 @@ static int network_header(struct replay_packet *pkt, const uint8_t *nh, size_t n
 			return strbuf_error(err, errlen,
 					    "raw_headers.network: %zu bytes, too short for IPv6 (40)",
 					    n);
-		if (ipv6_ext(nh[6]))
+		if (packet_ipv6_ext(nh[6]))
 			return strbuf_error(
 				err, errlen,
 				"the packet has IPv6 extension header %u, which the kernel does not record",
