@@ -35,12 +35,7 @@ rs_collect masq wan_ssh wan_fwd
 cp "$LAB_OUT" "$LAB_TMP/live.json"
 
 # The check file, from the live verdicts.
-jq -r 'select(.type == "trace") | .packet as $p |
-	"tcp \($p.saddr):\($p.sport) -> \($p.daddr):\($p.dport) iif \($p.iif) syn: " +
-	(if .verdict == "accept" then "accept"
-	 elif .cause.type == "policy" then "drop by policy"
-	 else "\(.cause.kind | if . == "reject" then "reject" else "drop" end) by rule handle \(.cause.handle)"
-	 end)' "$LAB_TMP/live.json" >"$LAB_TMP/fw4.check"
+rs_check_lines "$LAB_TMP/live.json" >"$LAB_TMP/fw4.check"
 cat "$LAB_TMP/fw4.check" >&2
 [ "$(wc -l <"$LAB_TMP/fw4.check")" = 3 ] || lab_fail "three live timelines expected"
 grep -q ': accept$' "$LAB_TMP/fw4.check" || lab_fail "the masqueraded SYN was not accepted live"

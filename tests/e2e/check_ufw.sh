@@ -46,15 +46,7 @@ rs_expect_no_connect notrouted4 "$LAB_CLIENT" "$LAB_SERVER4" 80 46108
 rs_collect ssh4 ssh6 reject4 reject6 closed4 routed4 routed6 notrouted4
 cp "$LAB_OUT" "$LAB_TMP/live.json"
 
-ep() { jq -r 'if (.saddr | test(":")) then "[\(.saddr)]:\(.sport) -> [\(.daddr)]:\(.dport)" else "\(.saddr):\(.sport) -> \(.daddr):\(.dport)" end'; }
-jq -c 'select(.type == "trace")' "$LAB_TMP/live.json" | while read -r t; do
-	p=$(jq -c .packet <<<"$t")
-	v=$(jq -r 'if .verdict == "accept" then "accept"
-		elif .cause.type == "policy" then "drop by policy"
-		else "\(.cause.kind | if . == "reject" then "reject" else "drop" end) by rule handle \(.cause.handle)"
-		end' <<<"$t")
-	echo "tcp $(ep <<<"$p") iif $(jq -r .iif <<<"$p") syn: $v"
-done >"$LAB_TMP/ufw.check"
+rs_check_lines "$LAB_TMP/live.json" >"$LAB_TMP/ufw.check"
 cat "$LAB_TMP/ufw.check" >&2
 [ "$(wc -l <"$LAB_TMP/ufw.check")" = 8 ] || lab_fail "eight live timelines expected"
 grep -q '^tcp \[2001' "$LAB_TMP/ufw.check" || lab_fail "no IPv6 line"

@@ -475,6 +475,21 @@ rs_show_daemon()
 	} >&2
 }
 
+# rs_check_lines JSON: a --check file (tests/e2e/check_*.sh) from the live
+# TCP SYN timelines of JSON, one expectation each, in the words of the
+# live verdict: accept, drop by policy, drop or reject by rule handle N.
+rs_check_lines()
+{
+	jq -r 'select(.type == "trace") | .packet as $p |
+		(if ($p.saddr | test(":")) then "[\($p.saddr)]:\($p.sport) -> [\($p.daddr)]:\($p.dport)"
+		 else "\($p.saddr):\($p.sport) -> \($p.daddr):\($p.dport)" end) as $eps |
+		"tcp \($eps) iif \($p.iif) syn: " +
+		(if .verdict == "accept" then "accept"
+		 elif .cause.type == "policy" then "drop by policy"
+		 else "\(.cause.kind | if . == "reject" then "reject" else "drop" end) by rule handle \(.cause.handle)"
+		 end)' "$1"
+}
+
 # rs_done: the verdict of the whole test.
 rs_done()
 {
