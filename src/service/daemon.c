@@ -453,6 +453,22 @@ static int stop_run(struct daemon *d, bool trace, bool timed_out)
 	return EXIT_OK;
 }
 
+/* After a wakeup: what the receive thread queued, grouped; then expiry. */
+static void take_trace(struct daemon *d, short revents)
+{
+	/* The receive thread published records (or a loss). */
+	if (revents & POLLIN)
+		rxthread_ack(d->rx);
+	if ((revents & POLLIN) || d->rx_more)
+		drain_trace(d, DRAIN_BATCH, false);
+	/*
+	 * Not while the receive thread owes a loss marker: a timeline
+	 * whose later events were dropped would end as complete.
+	 */
+	if (!rxthread_losing(d->rx))
+		timeline_expire(d->timelines, now_ns());
+}
+
 /* Returns the exit status. */
 int daemon_run(struct daemon *d, int sfd)
 {
@@ -519,17 +535,8 @@ int daemon_run(struct daemon *d, int sfd)
 			if (r < 0)
 				output_failed(d, r);
 		}
-		/* The receive thread published records (or a loss). */
-		if (pfd[PFD_TRACE].revents & POLLIN)
-			rxthread_ack(d->rx);
-		if ((pfd[PFD_TRACE].revents & POLLIN) || d->rx_more)
-			drain_trace(d, DRAIN_BATCH, false);
-		/*
-		 * Not while the receive thread owes a loss marker: a timeline
-		 * whose later events were dropped would end as complete.
-		 */
-		if (trace && !rxthread_losing(d->rx))
-			timeline_expire(d->timelines, now_ns());
+		if (trace)
+			take_trace(d, pfd[PFD_TRACE].revents);
 		/* after the timelines: a reply still in flight counts */
 		follower_expire(d, now_ns());
 		service_status(d, now_ns(), false);
@@ -564,11 +571,7 @@ int daemon_wait_emitted(struct daemon *d, unsigned long target, uint64_t deadlin
 		/* a --change reached the clone: re-list before naming rules */
 		if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN))
 			rulecache_on_readable(d->rules);
-		if (pfd[0].revents & POLLIN)
-			rxthread_ack(d->rx);
-		drain_trace(d, DRAIN_BATCH, false);
-		if (!rxthread_losing(d->rx))
-			timeline_expire(d->timelines, now_ns());
+		take_trace(d, pfd[0].revents);
 		if (sink_queued(d->sink) && sink_flush(d->sink) < 0)
 			d->failed = true;
 	}
