@@ -48,5 +48,11 @@ struct vanishprobe_stats {
 	unsigned long netconf_failed; /* RTM_GETNETCONF failed: /proc/sys read */
 };
 const struct vanishprobe_stats *vanishprobe_stats(const struct vanishprobe *v);
+/*
+ * Where the sockets say nothing (a clone of the namespace has none): a
+ * packet for the host is "not checked", for why (a static string), never
+ * "no listener".
+ */
+void vanishprobe_no_sockets(struct vanishprobe *v, const char *why);
 
 #endif

@@ -66,6 +66,7 @@ struct vanishprobe {
 	unsigned int budget; /* queries left for this timeline */
 	struct answer answers[ANSWER_CACHE];
 	struct vanishprobe_stats stats;
+	const char *no_sockets; /* why sockets are not asked, NULL: they are */
 };
 
 static int open_nl(int bus, struct mnl_socket **ret)
@@ -574,9 +575,21 @@ static void make_key(const struct vanish_query *q, struct key *k)
 	k->ct_reply = q->ct_reply;
 }
 
+void vanishprobe_no_sockets(struct vanishprobe *v, const char *why)
+{
+	v->no_sockets = why;
+}
+
 static void ask_socket(struct vanishprobe *v, const struct vanish_query *q, struct vanish_facts *f)
 {
-	int r = socket_lookup(v, q);
+	int r;
+
+	if (v->no_sockets) {
+		f->sock_asked = false;
+		snprintf(f->missing, sizeof(f->missing), "%s", v->no_sockets);
+		return;
+	}
+	r = socket_lookup(v, q);
 
 	f->sock_asked = r == 0 || r == -ENOENT;
 	f->sock_err = r;

@@ -25,6 +25,7 @@
 #include "replay.h"
 #include "rulecache.h"
 #include "tracetable.h"
+#include "vanishprobe.h"
 
 /* Events of one packet in a quiet clone come in a burst: end it soon. */
 #define REPLAY_IDLE_NS	    (25ull * 1000 * 1000)
@@ -141,24 +142,6 @@ static void note_outcome(struct replayer *r, const struct timeline *tl, const st
 	explain_cause_str(tl, ex, o->cause, sizeof(o->cause));
 }
 
-/*
- * The clone has no sockets: a packet for the host finds no listener
- * there, which says nothing about the real one. Not checked, then.
- */
-static void no_sockets(struct explain *ex)
-{
-	struct vanish_result *v = &ex->outside_why;
-
-	if (!ex->outside || v->reason != VANISH_NO_LISTENER)
-		return;
-	ex->outside = false;
-	ex->after_ruleset = true;
-	v->reason = VANISH_NOT_CHECKED;
-	v->next = VANISH_NEXT_LOCAL;
-	snprintf(v->evidence, sizeof(v->evidence),
-		 "sockets are not copied into the clone, so whether one listens is not checked");
-}
-
 static bool for_host(const struct timeline *tl, const struct explain *ex)
 {
 	const char *hook = tl->n_steps ? ex->hooks[tl->n_steps - 1] : NULL;
@@ -173,7 +156,6 @@ static void on_explained(void *ctx, const struct timeline *tl, struct explain *e
 	struct replayer *r = ctx;
 
 	map_handles(r, tl, ex);
-	no_sockets(ex);
 	/* the first timeline of the packet in flight decides; others are output only */
 	if (r->in_flight && !r->got) {
 		note_outcome(r, tl, ex);
@@ -365,6 +347,10 @@ int replayer_new(const struct options *opts, bool timelines, int argc, char **ar
 	    daemon_open_listeners(&r->d) != GO_ON || daemon_open_explainers(&r->d) < 0 ||
 	    daemon_open_tables(&r->d, &r->sfd) < 0)
 		goto fail;
+	/* the clone has no sockets: a packet for the host finds no listener there */
+	if (r->d.vanish)
+		vanishprobe_no_sockets(r->d.vanish, "sockets are not copied into the clone, so "
+						    "whether one listens is not checked");
 	err[0] = '\0';
 	*ret = r;
 	return 0;

@@ -66,6 +66,16 @@ lab_expect_jq "json: 12 check records, all passed, the drop by handle $drop_hand
 	[.[] | select(.type == "check")] | length == 12 and all(.passed) and
 	(.[0].actual.handle == '"$drop_handle"')'
 
+# The clone has no sockets: a SYN for the router is "not checked", never
+# "no listener" (the timeline, with -v).
+echo "tcp 198.51.100.2:40009 -> 198.51.100.1:22 iif wan0 syn: accept" >"$LAB_TMP/host.check"
+lab_run --check "$LAB_TMP/host.check" -v --output json
+lab_expect_rc 0
+lab_expect_json "a SYN for the host: delivered, the listener not checked, no 'no listener'" '
+	length == 1 and .[0].outside_ruleset == null and
+	.[0].after_ruleset.decision == "not_checked" and
+	(.[0].after_ruleset | tostring | test("sockets are not copied"))'
+
 # 2. One wrong expectation: exit 1, the difference named.
 sed 's/1222 iif wan0 syn: drop by rule handle [0-9]*$/1222 iif wan0 syn: accept/' "$good" >"$LAB_TMP/wrong.check"
 lab_run --check "$LAB_TMP/wrong.check" --junit "$LAB_TMP/wrong.xml"
